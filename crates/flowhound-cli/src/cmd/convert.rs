@@ -1,0 +1,51 @@
+//! `flowhound convert INPUT... -o out.parquet`: canonical Parquet, written atomically.
+
+use super::InputArgs;
+use anyhow::Result;
+use clap::Args;
+use flowhound::ingest::{self, FlowSink};
+use flowhound::output::batches::ParquetOut;
+use flowhound::schema::flow_schema;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `convert`.
+#[derive(Args, Debug)]
+#[command(after_help = "Example:\n  flowhound convert 'zeek/conn.*.log.gz' -o week.parquet\n  flowhound convert capture.binetflow -o capture.parquet")]
+pub struct ConvertArgs {
+    /// Input files, directories or globs.
+    #[arg(required = true)]
+    inputs: Vec<String>,
+    /// Output Parquet file (canonical flow schema, zstd).
+    #[arg(short, long)]
+    output: PathBuf,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// Streams batches into the Parquet writer (single worker keeps input order).
+struct Writer(ParquetOut);
+
+impl FlowSink for Writer {
+    fn push(&mut self, _unit: usize, batch: datafusion::arrow::record_batch::RecordBatch) -> flowhound::Result<()> {
+        self.0.write(&batch)
+    }
+}
+
+/// Runs `convert`.
+pub fn run(a: ConvertArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let mut opts = a.input.options()?;
+    opts.threads = 1;
+    let plan = ingest::prepare(&a.inputs, &opts)?;
+    let out = std::sync::Mutex::new(Some(ParquetOut::create(&a.output, flow_schema())?));
+    let bar = crate::progress::Progress::start("converting", opts.progress.clone(), plan.total_bytes, a.input.quiet);
+    let result = ingest::scan(&plan, &opts, || Writer(out.lock().ok().and_then(|mut o| o.take()).expect("convert runs one worker")));
+    bar.finish();
+    let (mut sinks, report) = result?;
+    let writer = sinks.pop().ok_or_else(|| anyhow::anyhow!("no writer"))?;
+    writer.0.finish()?;
+    super::summary(&report, started, false);
+    eprintln!("wrote {} flows to {}", report.rows_read(), a.output.display());
+    Ok(ExitCode::SUCCESS)
+}

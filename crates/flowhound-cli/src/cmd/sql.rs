@@ -1,0 +1,63 @@
+//! `flowhound sql "SELECT ..." FILES...`: SQL over the flows, registered as table `flows`.
+
+use super::InputArgs;
+use anyhow::Result;
+use clap::Args;
+use flowhound::output::batches::{self, OutFormat};
+use flowhound::output::table::Table;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `sql`.
+#[derive(Args, Debug)]
+#[command(after_help = "Table `flows` has the canonical columns (docs/flows.md): ts, src_ip, dst_ip, proto, src_port,
+dst_port, up_bytes, down_bytes, duration, packets, label. IPs are integers; ip_str(ip) shows them as text,
+and result columns named *ip are shown as text automatically.
+
+Examples:
+  flowhound sql \"SELECT proto, count(*) AS flows FROM flows GROUP BY proto\" test.parquet
+  flowhound sql \"SELECT src_ip, sum(up_bytes) AS up FROM flows GROUP BY src_ip ORDER BY up DESC LIMIT 5\" conn.log
+  flowhound sql \"SELECT * FROM flows WHERE dst_port = 1177\" capture.log -o cc.csv")]
+pub struct SqlArgs {
+    /// The query.
+    query: String,
+    /// Input files, directories or globs.
+    #[arg(required = true)]
+    inputs: Vec<String>,
+    /// Write the result to a file (.csv, .json, .ndjson, .parquet) instead of printing it.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// Runs `sql`.
+pub fn run(a: SqlArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let out_format = match &a.output {
+        Some(p) => Some(OutFormat::from_path(p).ok_or_else(|| {
+            flowhound::FlowError::Config(format!("{}: unknown output extension; use .csv, .json, .ndjson or .parquet", p.display()))
+        })?),
+        None => None,
+    };
+    let (flows, report) = a.input.read_all(&a.inputs)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let batches = rt.block_on(async {
+        let ctx = flowhound::engine::session(&Default::default());
+        flowhound::sql::register_flows(&ctx, flows)?;
+        flowhound::sql::query(&ctx, &a.query).await
+    })?;
+    let batches = batches.iter().map(flowhound::sql::humanize).collect::<flowhound::Result<Vec<_>>>()?;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    match (&a.output, out_format) {
+        (Some(path), Some(fmt)) => {
+            let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty()));
+            batches::write(path, fmt, schema, &batches)?;
+            eprintln!("wrote {rows} row(s) to {}", path.display());
+        }
+        _ => print!("{}", Table::from_batches(&batches).render()),
+    }
+    super::summary(&report, started, a.input.quiet);
+    eprintln!("{rows} row(s)");
+    Ok(ExitCode::SUCCESS)
+}

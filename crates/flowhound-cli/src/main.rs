@@ -1,0 +1,35 @@
+//! `flowhound`: find what is not normal in flow logs, and who is behind it.
+//!
+//! This binary is CLI glue only: one module per subcommand under `cmd/`, the engine lives in the
+//! `flowhound` library crate.
+
+mod cmd;
+mod progress;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cmd::Cli::parse();
+    match cmd::run(cli) {
+        Ok(code) => code,
+        Err(e) => report(e),
+    }
+}
+
+/// Prints the error chain once and maps it to the documented exit code.
+fn report(e: anyhow::Error) -> ExitCode {
+    if is_broken_pipe(&e) {
+        return ExitCode::SUCCESS;
+    }
+    let code = e.downcast_ref::<flowhound::FlowError>().map_or(1, |f| f.exit_code());
+    eprintln!("flowhound: error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    ExitCode::from(code)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

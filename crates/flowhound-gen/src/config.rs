@@ -1,0 +1,228 @@
+//! Generator configuration: [`GenConfig`], the [`Scenario`] and decoy kinds, and
+//! the timestamp encoding [`TsFormat`].
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// An attack scenario injected into the test period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// Internal clients exchanging synchronised bursts on an unusual port.
+    Botnet,
+    /// Periodic small flows from 1-3 clients to one external IP in a new country.
+    CncBeacon,
+    /// Hundreds of MB to GB uploaded to a never-seen external IP, mostly at night.
+    Exfiltration,
+    /// Many udp/53 flows to an external resolver with large, varying uploads.
+    DnsTunnel,
+    /// One client probing hundreds of ports on many internal hosts.
+    PortScan,
+    /// Ordinary-looking HTTPS to countries absent from the normal period.
+    UnusualCountry,
+    /// External IPs hammering one public server (in `servers.parquet`).
+    ServerAbuse,
+}
+
+impl Scenario {
+    /// Every scenario, in canonical order.
+    pub const ALL: [Scenario; 7] = [
+        Scenario::Botnet,
+        Scenario::CncBeacon,
+        Scenario::Exfiltration,
+        Scenario::DnsTunnel,
+        Scenario::PortScan,
+        Scenario::UnusualCountry,
+        Scenario::ServerAbuse,
+    ];
+
+    /// The snake_case name used in JSON, labels and findings (`cnc_beacon`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Botnet => "botnet",
+            Scenario::CncBeacon => "cnc_beacon",
+            Scenario::Exfiltration => "exfiltration",
+            Scenario::DnsTunnel => "dns_tunnel",
+            Scenario::PortScan => "port_scan",
+            Scenario::UnusualCountry => "unusual_country",
+            Scenario::ServerAbuse => "server_abuse",
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Scenario {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Scenario::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown scenario {s:?}"))
+    }
+}
+
+/// Benign-but-unusual traffic that a naive detector would flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecoyKind {
+    /// An internal backup server uploading big volumes every night, in both periods.
+    NightlyBackup,
+    /// Clients polling a popular destination for updates every hour, in both periods.
+    UpdateCheck,
+    /// A new employee present only in the test period, with ordinary habits.
+    NewEmployee,
+}
+
+impl DecoyKind {
+    /// The snake_case name used in JSON and labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            DecoyKind::NightlyBackup => "nightly_backup",
+            DecoyKind::UpdateCheck => "update_check",
+            DecoyKind::NewEmployee => "new_employee",
+        }
+    }
+}
+
+impl fmt::Display for DecoyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How the `timestamp` column is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TsFormat {
+    /// `Int64` epoch seconds (default).
+    #[default]
+    Seconds,
+    /// `Int64` epoch milliseconds.
+    Millis,
+    /// `Float64` epoch seconds with microsecond fraction.
+    FloatSeconds,
+    /// Arrow `Timestamp(Microsecond, "UTC")`.
+    ArrowTimestamp,
+}
+
+impl FromStr for TsFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "seconds" | "s" => Ok(TsFormat::Seconds),
+            "millis" | "ms" => Ok(TsFormat::Millis),
+            "float_seconds" | "float" => Ok(TsFormat::FloatSeconds),
+            "arrow_timestamp" | "timestamp" => Ok(TsFormat::ArrowTimestamp),
+            _ => Err(format!("unknown timestamp format {s:?}")),
+        }
+    }
+}
+
+/// Monday 2026-03-02 00:00:00 UTC, the default start of the normal period.
+pub const DEFAULT_START: i64 = 1_772_409_600;
+
+/// Latest accepted `start` (2100-01-01 00:00:00 UTC).
+pub const MAX_START: i64 = 4_102_444_800;
+
+/// All knobs of the generator. Every field has a default, so a partial JSON/TOML
+/// object deserialises.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GenConfig {
+    /// RNG seed; the same seed and config give byte-identical files.
+    pub seed: u64,
+    /// Rows in `normal.parquet`.
+    pub flows_normal: u64,
+    /// Rows in `test.parquet` (normal background plus injected scenarios).
+    pub flows_test: u64,
+    /// Rows in `servers.parquet` (external clients of the public servers).
+    pub flows_servers: u64,
+    /// Internal IPv4 subnet in CIDR form, prefix between /16 and /24.
+    pub subnet: String,
+    /// Number of internal clients (the new-employee decoy is one more).
+    pub clients: u32,
+    /// Length of the normal period in days.
+    pub normal_days: u32,
+    /// Length of the test period in hours; `None` keeps the normal flow rate
+    /// (`normal_days * 24 * flows_test / flows_normal`, at least 24 h).
+    pub test_hours: Option<u32>,
+    /// Start of the normal period, epoch seconds UTC (no wall clock is used).
+    pub start: i64,
+    /// Scenarios to inject (default: all).
+    pub scenarios: Vec<Scenario>,
+    /// Inject the decoys (default: true).
+    pub decoys: bool,
+    /// Also write `labels.parquet` and `servers_labels.parquet`.
+    pub labels: bool,
+    /// Encoding of the `timestamp` column.
+    pub ts_format: TsFormat,
+    /// Maximum rows per Parquet row group.
+    pub row_group_size: usize,
+    /// Countries that normal traffic goes to (ISO 3166 alpha-2).
+    pub usual_countries: Vec<String>,
+    /// Countries, absent from normal traffic, that scenarios may use.
+    pub unusual_countries: Vec<String>,
+}
+
+impl Default for GenConfig {
+    fn default() -> Self {
+        let s = |v: &[&str]| v.iter().map(|c| c.to_string()).collect();
+        GenConfig {
+            seed: 42,
+            flows_normal: 200_000,
+            flows_test: 100_000,
+            flows_servers: 50_000,
+            subnet: "192.168.105.0/24".into(),
+            clients: 200,
+            normal_days: 7,
+            test_hours: None,
+            start: DEFAULT_START,
+            scenarios: Scenario::ALL.to_vec(),
+            decoys: true,
+            labels: false,
+            ts_format: TsFormat::Seconds,
+            row_group_size: 128 * 1024,
+            usual_countries: s(&["US", "DE", "GB", "NL", "FR", "IE", "PT", "ES"]),
+            unusual_countries: s(&["RU", "CN", "KP", "IR", "NG", "BR"]),
+        }
+    }
+}
+
+impl GenConfig {
+    /// Checks the ranges of the time knobs (subnet, clients and countries are
+    /// checked when the network is built).
+    pub fn validate(&self) -> Result<(), crate::GenError> {
+        let bad = |m: &str| Err(crate::GenError::Config(m.to_string()));
+        if !(0..=MAX_START).contains(&self.start) {
+            return bad("start must be between 1970 and 2100");
+        }
+        if !(1..=366).contains(&self.normal_days) {
+            return bad("normal_days must be 1..=366");
+        }
+        if self.test_hours.is_some_and(|h| h > 24 * 366) {
+            return bad("test_hours must be at most 8784");
+        }
+        Ok(())
+    }
+
+    /// Whether `kind` is selected.
+    pub fn has(&self, kind: Scenario) -> bool {
+        self.scenarios.contains(&kind)
+    }
+
+    /// Length of the test period in hours, as resolved from `test_hours`.
+    pub fn resolved_test_hours(&self) -> u32 {
+        if let Some(h) = self.test_hours {
+            return h.max(1);
+        }
+        let normal_hours = u64::from(self.normal_days) * 24;
+        let h = normal_hours * self.flows_test / self.flows_normal.max(1);
+        u32::try_from(h.clamp(24, 24 * 366)).unwrap_or(24)
+    }
+}

@@ -1,0 +1,128 @@
+//! Decoys: benign-but-unusual traffic present where it should be (the nightly
+//! backup and the update check in BOTH periods, the new employee only in test).
+
+use crate::config::DecoyKind;
+use crate::dist::{bytes, jitter, lognormal, GenRng};
+use crate::flow::{Flow, Label, Proto, HOUR_US, US};
+use crate::ip::dotted;
+use crate::plan::{strings, Planner};
+use crate::truth::DecoyTruth;
+use crate::GenError;
+use rand::Rng;
+
+/// Flows of the decoys plus their truth records (new-employee flows are made
+/// by the normal sampler; its record's `flows` is filled in after writing).
+pub(crate) struct Decoys {
+    pub flows: Vec<Flow>,
+    pub truth: Vec<DecoyTruth>,
+}
+
+/// Plans all decoys over the whole normal+test span.
+pub(crate) fn plan(p: &mut Planner, rng: &mut GenRng) -> Result<Decoys, GenError> {
+    let mut flows = Vec::new();
+    let backup = nightly_backup(p, rng, &mut flows)?;
+    let update = update_check(p, rng, &mut flows)?;
+    let mut truth = vec![backup, update];
+    if let Some(c) = &p.net.newcomer {
+        truth.push(DecoyTruth {
+            kind: DecoyKind::NewEmployee,
+            hosts: vec![dotted(c.ip)],
+            peers: Vec::new(),
+            ports: Vec::new(),
+            files: vec!["test".into()],
+            flows: 0,
+            note: "a new client, only in the test period, with ordinary habits".into(),
+        });
+    }
+    Ok(Decoys { flows, truth })
+}
+
+fn decoy(ts_us: i64, src: u32, dst: u32, port: u16, up: i64, down: i64, kind: DecoyKind) -> Flow {
+    Flow {
+        ts_us,
+        src,
+        dst,
+        proto: Proto::Tcp,
+        port,
+        up,
+        down,
+        label: Label::Decoy(kind),
+    }
+}
+
+/// The backup server uploads a few GB to a cloud address every night, 01-03 UTC.
+fn nightly_backup(
+    p: &mut Planner,
+    rng: &mut GenRng,
+    out: &mut Vec<Flow>,
+) -> Result<DecoyTruth, GenError> {
+    let host = p.net.servers.backup;
+    let cc = p.usual[0].clone();
+    let target = p.fresh_ip(rng, &cc)?;
+    let per_night = rng.random_range(10..=30);
+    let before = out.len();
+    let (s0, s1) = p.span;
+    let mut night = s0 - s0.rem_euclid(24 * HOUR_US) + HOUR_US;
+    while night < s1 {
+        for i in 0..per_night {
+            let ts = night + i * (2 * HOUR_US / per_night) + rng.random_range(0..30 * US);
+            let up = bytes(lognormal(rng, 2e8, 0.5), 1_000_000, i64::MAX);
+            let down = bytes(lognormal(rng, 50_000.0, 0.3), 1000, 10_000_000);
+            if (s0..s1).contains(&ts) {
+                out.push(decoy(
+                    ts,
+                    host,
+                    target,
+                    443,
+                    up,
+                    down,
+                    DecoyKind::NightlyBackup,
+                ));
+            }
+        }
+        night += 24 * HOUR_US;
+    }
+    Ok(DecoyTruth {
+        kind: DecoyKind::NightlyBackup,
+        hosts: vec![dotted(host)],
+        peers: vec![dotted(target)],
+        ports: vec![443],
+        files: vec!["normal".into(), "test".into()],
+        flows: (out.len() - before) as u64,
+        note: format!("{per_night} uploads of ~200 MB every night 01-03 UTC ({cc})"),
+    })
+}
+
+/// A few clients poll the most popular site every hour, around the clock.
+fn update_check(
+    p: &mut Planner,
+    rng: &mut GenRng,
+    out: &mut Vec<Flow>,
+) -> Result<DecoyTruth, GenError> {
+    let hosts = p.take_clients(rng.random_range(5..=10))?;
+    let target = p.net.sites.first().copied().unwrap_or(0x0808_0808);
+    let (up0, down0) = (
+        rng.random_range(400.0..900.0),
+        rng.random_range(1000.0..3000.0),
+    );
+    let before = out.len();
+    let (s0, s1) = p.span;
+    for &h in &hosts {
+        let mut t = s0 + rng.random_range(0..HOUR_US);
+        while t < s1 {
+            let up = bytes(jitter(rng, up0, 0.02), 1, 100_000);
+            let down = bytes(jitter(rng, down0, 0.03), 1, 100_000);
+            out.push(decoy(t, h, target, 443, up, down, DecoyKind::UpdateCheck));
+            t += jitter(rng, HOUR_US as f64, 0.01) as i64;
+        }
+    }
+    Ok(DecoyTruth {
+        kind: DecoyKind::UpdateCheck,
+        hosts: strings(&hosts),
+        peers: vec![dotted(target)],
+        ports: vec![443],
+        files: vec!["normal".into(), "test".into()],
+        flows: (out.len() - before) as u64,
+        note: "hourly update check to the most popular site, both periods".into(),
+    })
+}

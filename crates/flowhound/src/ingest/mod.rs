@@ -1,0 +1,248 @@
+//! Ingest: every supported input format mapped to the canonical flow schema ([`crate::schema`]).
+//!
+//! `scan` is the one entry point: it expands paths, detects each file's format from its content, checks
+//! every file's columns up front (so schema problems surface before any data is read), then reads the
+//! files in parallel work units (a Parquet row group, or a whole text file) and hands canonical batches
+//! to per-worker sinks. Bad rows are skipped and counted (or fatal under `strict`).
+//!
+//! Adding a reader: add a `Format` variant, its detection rule in `input::detect`, its column defaults
+//! in `columns`, and its parse loop (text formats reuse `fields::RowParser`).
+
+pub mod builder;
+pub mod columns;
+mod convert;
+pub mod fields;
+pub mod input;
+pub mod parquet;
+pub mod report;
+pub mod text;
+pub mod time;
+
+pub use columns::ColumnMap;
+pub use report::{BadRows, FileReport, IngestReport};
+pub use time::TsUnit;
+
+use crate::error::{FlowError, Result};
+use datafusion::arrow::record_batch::RecordBatch;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// Apache Parquet (analysts' schema, canonical schema, or mapped).
+    Parquet,
+    /// CSV with a header line.
+    Csv,
+    /// Zeek conn.log, tab-separated with `#` directives.
+    ZeekTsv,
+    /// Zeek conn.log as JSON lines.
+    ZeekJson,
+    /// Argus / CTU-13 bidirectional NetFlow CSV.
+    Binetflow,
+}
+
+impl Format {
+    /// Names accepted by `--format`.
+    pub const NAMES: [&'static str; 5] = ["parquet", "csv", "zeek", "zeek-json", "binetflow"];
+
+    /// Parses a `--format` value.
+    pub fn parse(text: &str) -> Option<Format> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "parquet" => Some(Format::Parquet),
+            "csv" => Some(Format::Csv),
+            "zeek" | "zeek-tsv" | "conn" => Some(Format::ZeekTsv),
+            "zeek-json" | "json" => Some(Format::ZeekJson),
+            "binetflow" | "argus" => Some(Format::Binetflow),
+            _ => None,
+        }
+    }
+}
+
+/// How to read inputs.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Force a format instead of detecting it.
+    pub format: Option<Format>,
+    /// Force the unit of numeric timestamps.
+    pub ts_unit: Option<TsUnit>,
+    /// Column overrides.
+    pub mapping: ColumnMap,
+    /// Make bad rows fatal.
+    pub strict: bool,
+    /// Worker threads (0 = all cores).
+    pub threads: usize,
+    /// Raw input bytes consumed so far (for progress bars).
+    pub progress: Arc<AtomicU64>,
+}
+
+/// Receives canonical batches. One sink per worker; the caller merges them.
+pub trait FlowSink: Send {
+    /// Takes one batch of work unit `unit` (units are numbered in input order).
+    fn push(&mut self, unit: usize, batch: RecordBatch) -> Result<()>;
+}
+
+/// A file ready to read.
+#[derive(Debug, Clone)]
+enum Prepared {
+    Parquet(parquet::ParquetPlan),
+    Text(PathBuf, Format),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    file: usize,
+    row_group: usize,
+}
+
+/// The files of a run, checked and split into units. Build with [`prepare`].
+#[derive(Debug, Clone)]
+pub struct Plan {
+    files: Vec<Prepared>,
+    units: Vec<Unit>,
+    ignored: Vec<(PathBuf, String)>,
+    /// Total input bytes (for progress bars).
+    pub total_bytes: u64,
+}
+
+/// Expands inputs, detects formats and checks columns: every schema problem is reported here.
+pub fn prepare(inputs: &[String], opts: &ReadOptions) -> Result<Plan> {
+    let mut plan = Plan { files: Vec::new(), units: Vec::new(), ignored: Vec::new(), total_bytes: 0 };
+    for f in input::expand(inputs)? {
+        match prepare_file(&f.path, opts) {
+            Ok(p) => {
+                plan.total_bytes += std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
+                plan.files.push(p);
+            }
+            Err(e) if f.from_dir && matches!(e, FlowError::UnknownFormat { .. } | FlowError::MissingColumn { .. }) => {
+                plan.ignored.push((f.path.clone(), e.to_string()));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if plan.files.is_empty() {
+        return Err(FlowError::NoInput { pattern: format!("{} (no flow files among them)", inputs.join(" ")) });
+    }
+    for (i, p) in plan.files.iter().enumerate() {
+        match p {
+            Prepared::Parquet(pp) => plan.units.extend((0..pp.row_groups.len()).map(|rg| Unit { file: i, row_group: rg })),
+            Prepared::Text(..) => plan.units.push(Unit { file: i, row_group: 0 }),
+        }
+    }
+    Ok(plan)
+}
+
+fn prepare_file(path: &std::path::Path, opts: &ReadOptions) -> Result<Prepared> {
+    let format = match opts.format {
+        Some(f) => f,
+        None => input::detect(path)?,
+    };
+    if format == Format::Parquet {
+        return Ok(Prepared::Parquet(parquet::plan(path, opts)?));
+    }
+    text::check_header(path, format, opts)?;
+    Ok(Prepared::Text(path.to_path_buf(), format))
+}
+
+struct Shared {
+    next: AtomicUsize,
+    abort: AtomicBool,
+    results: Mutex<Vec<(usize, UnitOutcome)>>,
+}
+
+struct UnitOutcome {
+    rows_read: u64,
+    bad: BadRows,
+    ts_unit: Option<TsUnit>,
+}
+
+/// Reads everything in `plan` with `opts.threads` workers, each feeding its own sink from `make_sink`.
+pub fn scan<S: FlowSink>(plan: &Plan, opts: &ReadOptions, make_sink: impl Fn() -> S + Sync) -> Result<(Vec<S>, IngestReport)> {
+    let threads = if opts.threads == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { opts.threads };
+    let threads = threads.min(plan.units.len()).max(1);
+    let shared = Shared { next: AtomicUsize::new(0), abort: AtomicBool::new(false), results: Mutex::new(Vec::new()) };
+    let sinks: Vec<Result<S>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(|| worker(plan, opts, &shared, make_sink()))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(FlowError::Internal("a reader thread panicked".into())))).collect()
+    });
+    let sinks = sinks.into_iter().collect::<Result<Vec<S>>>()?;
+    let results = shared.results.into_inner().map_err(|_| FlowError::Internal("poisoned results".into()))?;
+    Ok((sinks, report(plan, results)))
+}
+
+fn worker<S: FlowSink>(plan: &Plan, opts: &ReadOptions, shared: &Shared, mut sink: S) -> Result<S> {
+    loop {
+        let u = shared.next.fetch_add(1, Ordering::SeqCst);
+        if u >= plan.units.len() || shared.abort.load(Ordering::SeqCst) {
+            return Ok(sink);
+        }
+        match read_unit(plan, plan.units[u], u, opts, &mut sink) {
+            Ok(out) => shared.results.lock().map_err(|_| FlowError::Internal("poisoned results".into()))?.push((u, out)),
+            Err(e) => {
+                shared.abort.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        }
+    }
+}
+
+fn read_unit<S: FlowSink>(plan: &Plan, unit: Unit, idx: usize, opts: &ReadOptions, sink: &mut S) -> Result<UnitOutcome> {
+    let mut emit = |b: RecordBatch| sink.push(idx, b);
+    match &plan.files[unit.file] {
+        Prepared::Parquet(pp) => {
+            let o = parquet::read_group(pp, unit.row_group, opts, &mut emit)?;
+            Ok(UnitOutcome { rows_read: o.rows_read, bad: o.bad, ts_unit: o.ts_unit })
+        }
+        Prepared::Text(path, format) => {
+            let o = text::read(path, *format, opts, &mut emit)?;
+            Ok(UnitOutcome { rows_read: o.rows_read, bad: o.bad, ts_unit: o.ts_unit })
+        }
+    }
+}
+
+fn report(plan: &Plan, mut results: Vec<(usize, UnitOutcome)>) -> IngestReport {
+    results.sort_by_key(|(u, _)| *u);
+    let mut rep = IngestReport { ignored: plan.ignored.clone(), ..Default::default() };
+    for (i, p) in plan.files.iter().enumerate() {
+        let (path, format) = match p {
+            Prepared::Parquet(pp) => (pp.path.clone(), Format::Parquet),
+            Prepared::Text(path, f) => (path.clone(), *f),
+        };
+        let mut fr = FileReport { path, format, rows_read: 0, rows_skipped: 0, ts_unit: None };
+        for (_, o) in results.iter().filter(|(u, _)| plan.units[*u].file == i) {
+            fr.rows_read += o.rows_read;
+            fr.rows_skipped += o.bad.count;
+            fr.ts_unit = fr.ts_unit.or(o.ts_unit);
+            rep.bad_rows.merge(o.bad.clone());
+        }
+        rep.files.push(fr);
+    }
+    rep
+}
+
+/// A sink that keeps every batch with its unit number.
+#[derive(Default)]
+pub struct Collect(pub Vec<(usize, RecordBatch)>);
+
+impl FlowSink for Collect {
+    fn push(&mut self, unit: usize, batch: RecordBatch) -> Result<()> {
+        self.0.push((unit, batch));
+        Ok(())
+    }
+}
+
+/// Reads everything into memory, in input order.
+pub fn read_all(inputs: &[String], opts: &ReadOptions) -> Result<(Vec<RecordBatch>, IngestReport)> {
+    collect(&prepare(inputs, opts)?, opts)
+}
+
+/// Reads a prepared plan into memory, in input order.
+pub fn collect(plan: &Plan, opts: &ReadOptions) -> Result<(Vec<RecordBatch>, IngestReport)> {
+    let (sinks, report) = scan(plan, opts, Collect::default)?;
+    let mut all: Vec<(usize, RecordBatch)> = sinks.into_iter().flat_map(|s| s.0).collect();
+    all.sort_by_key(|(u, _)| *u);
+    Ok((all.into_iter().map(|(_, b)| b).collect(), report))
+}

@@ -1,0 +1,196 @@
+//! Parquet reader: the analysts' schema (`timestamp, src_ip, dst_ip, proto, port, up_bytes, down_bytes`),
+//! flowhound's canonical schema, or any schema through `--map`. Columns are converted a batch at a time;
+//! row groups are the unit of parallel work.
+
+use super::columns::{resolve, Resolved, Source, Target};
+use super::convert::{self, Rejects};
+use super::report::BadRows;
+use super::{Format, ReadOptions, TsUnit};
+use crate::error::{FlowError, Result};
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use datafusion::parquet::arrow::ProjectionMask;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Rows per batch read from Parquet.
+const BATCH: usize = 65_536;
+
+/// A Parquet file checked up front: its schema resolved and its row groups listed.
+#[derive(Debug, Clone)]
+pub struct ParquetPlan {
+    /// The file.
+    pub path: PathBuf,
+    resolved: Resolved,
+    names: Vec<String>,
+    /// Schema to read with: text columns requested as dictionaries, so that repeated IP strings are
+    /// parsed once per dictionary page instead of once per row.
+    read_schema: Option<SchemaRef>,
+    /// Per row group: (first row, compressed bytes).
+    pub row_groups: Vec<(u64, u64)>,
+    ts_unit: Option<TsUnit>,
+}
+
+fn corrupt(path: &Path, e: impl std::fmt::Display) -> FlowError {
+    FlowError::Corrupt { path: path.to_path_buf(), why: format!("not a readable Parquet file (truncated or damaged?): {e}") }
+}
+
+fn open(path: &Path) -> Result<File> {
+    File::open(path).map_err(|e| FlowError::io(path, e))
+}
+
+/// Opens the footer, resolves the columns and checks their types.
+pub fn plan(path: &Path, opts: &ReadOptions) -> Result<ParquetPlan> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(open(path)?).map_err(|e| corrupt(path, e))?;
+    let schema = builder.schema().clone();
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let resolved = resolve(path, &names, Format::Parquet, &opts.mapping)?;
+    for (t, src) in &resolved.0 {
+        if let Source::Col(i) = src {
+            convert::check_type(path, *t, schema.field(*i))?;
+        }
+    }
+    let meta = builder.metadata();
+    let mut first = 0u64;
+    let row_groups = meta
+        .row_groups()
+        .iter()
+        .map(|rg| {
+            let start = first;
+            first += rg.num_rows().max(0) as u64;
+            (start, rg.compressed_size().max(0) as u64)
+        })
+        .collect();
+    if first == 0 {
+        return Err(FlowError::Empty { path: path.to_path_buf() });
+    }
+    let read_schema = dictionary_schema(&schema, &resolved);
+    let ts_unit = ts_unit_from_stats(&builder, &resolved, opts.ts_unit);
+    Ok(ParquetPlan { path: path.to_path_buf(), resolved, names, read_schema, row_groups, ts_unit })
+}
+
+/// The epoch unit of an integer/float time column, detected once per file from the first row group's
+/// statistics (max value), so that every row group agrees.
+fn ts_unit_from_stats(b: &ParquetRecordBatchReaderBuilder<File>, r: &Resolved, forced: Option<TsUnit>) -> Option<TsUnit> {
+    use datafusion::parquet::file::statistics::Statistics;
+    if forced.is_some() {
+        return forced;
+    }
+    let Source::Col(i) = r.get(Target::Ts) else { return None };
+    let stats = b.metadata().row_groups().first()?.columns().get(*i)?.statistics()?;
+    let max = match stats {
+        Statistics::Int32(s) => *s.max_opt()? as f64,
+        Statistics::Int64(s) => *s.max_opt()? as f64,
+        Statistics::Double(s) => *s.max_opt()?,
+        Statistics::Float(s) => *s.max_opt()? as f64,
+        _ => return None,
+    };
+    Some(TsUnit::detect(max))
+}
+
+fn dictionary_schema(schema: &SchemaRef, r: &Resolved) -> Option<SchemaRef> {
+    let text_cols: Vec<usize> = [Target::SrcIp, Target::DstIp, Target::Proto]
+        .iter()
+        .filter_map(|t| match r.get(*t) {
+            Source::Col(i) if schema.field(*i).data_type() == &DataType::Utf8 => Some(*i),
+            _ => None,
+        })
+        .collect();
+    if text_cols.is_empty() {
+        return None;
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+            if text_cols.contains(&i) { f.as_ref().clone().with_data_type(dict) } else { f.as_ref().clone() }
+        })
+        .collect();
+    Some(Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
+}
+
+fn projected(plan: &ParquetPlan) -> Vec<usize> {
+    let mut cols: Vec<usize> = plan
+        .resolved
+        .0
+        .iter()
+        .flat_map(|(_, s)| match s {
+            Source::Col(i) => vec![*i],
+            Source::Diff(a, b) | Source::Sum(a, b) => vec![*a, *b],
+            Source::Absent => vec![],
+        })
+        .collect();
+    cols.sort_unstable();
+    cols.dedup();
+    cols
+}
+
+fn builder(plan: &ParquetPlan) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let path = &plan.path;
+    if let Some(s) = &plan.read_schema {
+        let opts = ArrowReaderOptions::new().with_schema(s.clone());
+        if let Ok(b) = ParquetRecordBatchReaderBuilder::try_new_with_options(open(path)?, opts) {
+            return Ok(b);
+        }
+    }
+    ParquetRecordBatchReaderBuilder::try_new(open(path)?).map_err(|e| corrupt(path, e))
+}
+
+/// Outcome of one row group.
+pub struct GroupOutcome {
+    /// Rows accepted.
+    pub rows_read: u64,
+    /// Bad rows.
+    pub bad: BadRows,
+    /// Epoch unit used.
+    pub ts_unit: Option<TsUnit>,
+}
+
+/// Reads row group `rg`, converting each batch to the canonical schema.
+pub fn read_group(plan: &ParquetPlan, rg: usize, opts: &ReadOptions, emit: &mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<GroupOutcome> {
+    let b = builder(plan)?;
+    let mask = ProjectionMask::roots(b.parquet_schema(), projected(plan));
+    let reader = b.with_row_groups(vec![rg]).with_projection(mask).with_batch_size(BATCH).build().map_err(|e| corrupt(&plan.path, e))?;
+    let (first_row, size) = plan.row_groups[rg];
+    let mut out = GroupOutcome { rows_read: 0, bad: BadRows::default(), ts_unit: plan.ts_unit };
+    let mut row = first_row;
+    for batch in reader {
+        let batch = batch.map_err(|e| corrupt(&plan.path, format!("row group {rg}: {e}")))?;
+        let n = batch.num_rows();
+        let canon = convert_batch(plan, &batch, row, opts, &mut out)?;
+        out.rows_read += canon.num_rows() as u64;
+        row += n as u64;
+        emit(canon)?;
+    }
+    opts.progress.fetch_add(size, Ordering::Relaxed);
+    Ok(out)
+}
+
+fn column(plan: &ParquetPlan, batch: &RecordBatch, idx: usize) -> Result<ArrayRef> {
+    let name = &plan.names[idx];
+    batch.column_by_name(name).cloned().ok_or_else(|| FlowError::Internal(format!("projected column {name} missing")))
+}
+
+fn convert_batch(plan: &ParquetPlan, batch: &RecordBatch, first_row: u64, opts: &ReadOptions, out: &mut GroupOutcome) -> Result<RecordBatch> {
+    let mut rej = Rejects::new(&plan.path, batch.num_rows(), first_row);
+    let mut cols: Vec<(Target, Vec<ArrayRef>, Vec<String>)> = Vec::new();
+    for (t, src) in &plan.resolved.0 {
+        let idx: Vec<usize> = match src {
+            Source::Col(i) => vec![*i],
+            Source::Diff(a, b) | Source::Sum(a, b) => vec![*a, *b],
+            Source::Absent => vec![],
+        };
+        let arrays = idx.iter().map(|i| column(plan, batch, *i)).collect::<Result<Vec<_>>>()?;
+        cols.push((*t, arrays, idx.iter().map(|i| plan.names[*i].clone()).collect()));
+    }
+    let canon = convert::to_canonical(&cols, &plan.resolved, out.ts_unit, &mut rej)?;
+    rej.finish(&mut out.bad, opts.strict)?;
+    Ok(canon)
+}
+

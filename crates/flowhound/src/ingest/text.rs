@@ -1,0 +1,270 @@
+//! Text readers: generic CSV, Argus binetflow (a CSV dialect), Zeek conn.log TSV and JSON lines.
+
+use super::columns::{resolve, Resolved};
+use super::fields::{RowParser, TextSink};
+use super::input::{gzip_error, open_text};
+use super::{Format, ReadOptions, TsUnit};
+use crate::error::{FlowError, Result};
+use datafusion::arrow::record_batch::RecordBatch;
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::path::Path;
+
+/// What reading one text file produced, besides its batches.
+pub struct TextOutcome {
+    /// Rows accepted.
+    pub rows_read: u64,
+    /// Bad rows.
+    pub bad: super::report::BadRows,
+    /// Epoch unit used.
+    pub ts_unit: Option<TsUnit>,
+}
+
+/// Reads the header of a text file and checks the column plan (schema problems are reported up front).
+pub fn check_header(path: &Path, format: Format, opts: &ReadOptions) -> Result<()> {
+    let reader = open_text(path, Default::default())?;
+    let names = match format {
+        Format::Csv | Format::Binetflow => csv_header(path, reader)?,
+        Format::ZeekTsv => zeek_header(path, reader)?.fields,
+        Format::ZeekJson => json_keys(path, reader)?,
+        Format::Parquet => return Ok(()),
+    };
+    resolve(path, &names, format, &opts.mapping).map(|_| ())
+}
+
+/// Reads a whole text file, sending batches to `emit`.
+pub fn read(path: &Path, format: Format, opts: &ReadOptions, emit: &mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<TextOutcome> {
+    let reader = open_text(path, opts.progress.clone())?;
+    let mut sink = TextSink::new(path, opts.strict, emit);
+    let unit = match format {
+        Format::Csv | Format::Binetflow => read_csv(path, format, reader, opts, &mut sink)?,
+        Format::ZeekTsv => read_zeek_tsv(path, reader, opts, &mut sink)?,
+        Format::ZeekJson => read_zeek_json(path, reader, opts, &mut sink)?,
+        Format::Parquet => None,
+    };
+    sink.flush()?;
+    if sink.rows_read == 0 && sink.bad.count == 0 {
+        return Err(FlowError::Empty { path: path.to_path_buf() });
+    }
+    Ok(TextOutcome { rows_read: sink.rows_read, bad: sink.bad, ts_unit: unit })
+}
+
+fn csv_reader(reader: Box<dyn BufRead + Send>) -> csv::Reader<Box<dyn BufRead + Send>> {
+    csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(reader)
+}
+
+fn csv_header(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<Vec<String>> {
+    let mut r = csv_reader(reader);
+    let h = r.headers().map_err(|e| csv_error(path, e))?;
+    Ok(h.iter().map(str::to_string).collect())
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> FlowError {
+    let line = e.position().map(|p| format!("line {}: ", p.line())).unwrap_or_default();
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => gzip_error(path, io),
+        kind => FlowError::Corrupt { path: path.to_path_buf(), why: format!("{line}unreadable CSV ({kind:?})") },
+    }
+}
+
+fn read_csv(path: &Path, format: Format, reader: Box<dyn BufRead + Send>, opts: &ReadOptions, sink: &mut TextSink) -> Result<Option<TsUnit>> {
+    let mut r = csv_reader(reader);
+    let headers: Vec<String> = r.headers().map_err(|e| csv_error(path, e))?.iter().map(str::to_string).collect();
+    let mut parser = RowParser::new(resolve(path, &headers, format, &opts.mapping)?, opts.ts_unit);
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match r.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = rec.position().map_or(0, |p| p.line());
+                let row = parser.parse(&|i| rec.get(i));
+                sink.accept(line, row, &headers)?;
+            }
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                let line = e.position().map_or(0, |p| p.line());
+                sink.malformed(line, "not valid UTF-8 text", "")?;
+            }
+            Err(e) => return Err(csv_error(path, e)),
+        }
+    }
+    Ok(parser.ts_unit())
+}
+
+/// The `#` directives of a Zeek TSV log.
+#[derive(Debug, Clone)]
+struct ZeekHeader {
+    separator: String,
+    fields: Vec<String>,
+    path_kind: Option<String>,
+}
+
+impl Default for ZeekHeader {
+    fn default() -> Self {
+        ZeekHeader { separator: "\t".into(), fields: Vec::new(), path_kind: None }
+    }
+}
+
+/// Decodes Zeek's `\x09` escapes in directive values.
+fn unescape(v: &str) -> String {
+    let mut out = String::new();
+    let mut rest = v;
+    while let Some(pos) = rest.find("\\x") {
+        out.push_str(&rest[..pos]);
+        let hex = rest.get(pos + 2..pos + 4).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(b) => {
+                out.push(b as char);
+                rest = &rest[pos + 4..];
+            }
+            None => {
+                out.push_str("\\x");
+                rest = &rest[pos + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Applies one `#` line to the header; returns true when it completed a `#fields` directive.
+fn apply_directive(h: &mut ZeekHeader, line: &str) -> bool {
+    let body = &line[1..];
+    let (key, value) = match body.split_once(h.separator.as_str()) {
+        Some(kv) => kv,
+        None => body.split_once(' ').unwrap_or((body, "")),
+    };
+    match key {
+        "separator" => h.separator = unescape(value.trim()),
+        "path" => h.path_kind = Some(value.trim().to_string()),
+        "fields" => {
+            h.fields = value.split(h.separator.as_str()).map(str::to_string).collect();
+            return true;
+        }
+        _ => {}
+    }
+    false
+}
+
+fn zeek_header(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<ZeekHeader> {
+    let mut h = ZeekHeader::default();
+    for line in reader.lines() {
+        let line = line.map_err(|e| gzip_error(path, e))?;
+        if !line.starts_with('#') {
+            break;
+        }
+        apply_directive(&mut h, &line);
+    }
+    check_zeek_path(path, &h)?;
+    if h.fields.is_empty() {
+        return Err(FlowError::Corrupt { path: path.to_path_buf(), why: "Zeek log without a #fields line".into() });
+    }
+    Ok(h)
+}
+
+fn check_zeek_path(path: &Path, h: &ZeekHeader) -> Result<()> {
+    match h.path_kind.as_deref() {
+        Some(kind) if kind != "conn" => Err(FlowError::UnknownFormat {
+            path: path.to_path_buf(),
+            why: format!("this is a Zeek '{kind}' log; flowhound reads conn.log"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn read_zeek_tsv(path: &Path, reader: Box<dyn BufRead + Send>, opts: &ReadOptions, sink: &mut TextSink) -> Result<Option<TsUnit>> {
+    let mut h = ZeekHeader::default();
+    let mut parser: Option<RowParser> = None;
+    let unit = opts.ts_unit.or(Some(TsUnit::S));
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| gzip_error(path, e))?;
+        let line_no = n as u64 + 1;
+        if line.starts_with('#') {
+            if apply_directive(&mut h, &line) {
+                check_zeek_path(path, &h)?;
+                parser = Some(RowParser::new(resolve(path, &h.fields, Format::ZeekTsv, &opts.mapping)?, unit));
+            }
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let Some(p) = parser.as_mut() else {
+            return Err(FlowError::Corrupt { path: path.to_path_buf(), why: format!("line {line_no}: data before the #fields header") });
+        };
+        let cells: Vec<&str> = line.split(h.separator.as_str()).collect();
+        let row = p.parse(&|i| cells.get(i).copied());
+        sink.accept(line_no, row, &h.fields)?;
+    }
+    Ok(unit)
+}
+
+fn json_keys(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<Vec<String>> {
+    let mut keys: Vec<String> = Vec::new();
+    for line in reader.lines().take(100) {
+        let line = line.map_err(|e| gzip_error(path, e))?;
+        if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(&line) {
+            keys.extend(m.keys().filter(|k| !keys.contains(k)).cloned().collect::<Vec<_>>());
+        }
+    }
+    // Zeek JSON omits unset fields: the byte counters may be absent from every sampled line.
+    for k in ["orig_bytes", "resp_bytes"] {
+        if !keys.iter().any(|x| x == k) {
+            keys.push(k.to_string());
+        }
+    }
+    Ok(keys)
+}
+
+fn json_cell(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+fn read_zeek_json(path: &Path, reader: Box<dyn BufRead + Send>, opts: &ReadOptions, sink: &mut TextSink) -> Result<Option<TsUnit>> {
+    let names = json_keys(path, open_text(path, Default::default())?)?;
+    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+    let plan: Resolved = resolve(path, &names, Format::ZeekJson, &opts.mapping)?;
+    let unit = opts.ts_unit.or(Some(TsUnit::S));
+    let mut parser = RowParser::new(plan, unit);
+    let mut cells: Vec<Option<String>> = vec![None; names.len()];
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| gzip_error(path, e))?;
+        let line_no = n as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(&line) else {
+            sink.malformed(line_no, "not a JSON object", &line)?;
+            continue;
+        };
+        cells.iter_mut().for_each(|c| *c = None);
+        for (k, v) in &obj {
+            if let Some(&i) = index.get(k.as_str()) {
+                cells[i] = json_cell(v);
+            }
+        }
+        let row = parser.parse(&|i| cells.get(i).and_then(|c| c.as_deref()));
+        sink.accept(line_no, row, &names)?;
+    }
+    Ok(unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeek_directives() {
+        let mut h = ZeekHeader::default();
+        assert!(!apply_directive(&mut h, "#separator \\x09"));
+        assert_eq!(h.separator, "\t");
+        assert!(!apply_directive(&mut h, "#path\tconn"));
+        assert!(apply_directive(&mut h, "#fields\tts\tuid\tid.orig_h"));
+        assert_eq!(h.fields, ["ts", "uid", "id.orig_h"]);
+        assert_eq!(h.path_kind.as_deref(), Some("conn"));
+        assert_eq!(unescape("a\\x2cb\\xzz"), "a,b\\xzz");
+    }
+}

@@ -1,0 +1,17 @@
+//! flowhound engine: canonical flows, readers, statistics, profiling and the query engine.
+//!
+//! Data flows one way: `ingest -> flows (canonical Arrow schema) -> baseline -> detectors -> findings ->
+//! enrichment -> report`. See `docs/architecture.md`.
+
+pub mod engine;
+pub mod error;
+pub mod ingest;
+pub mod ip;
+pub mod net;
+pub mod output;
+pub mod profile;
+pub mod schema;
+pub mod sql;
+pub mod stats;
+
+pub use error::{FlowError, Result};

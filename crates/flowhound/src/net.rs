@@ -1,0 +1,127 @@
+//! Networks: CIDR blocks over flowhound's integer addresses, and the "internal networks" set.
+
+use crate::ip;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A CIDR block (`192.168.105.0/24`, `fc00::/7`) over the 128-bit address space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cidr {
+    base: u128,
+    prefix: u8,
+    v4: bool,
+}
+
+impl Cidr {
+    /// Parses `ADDR/LEN` (or a bare address, as a /32 or /128).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (addr, len) = text.trim().split_once('/').unwrap_or((text.trim(), ""));
+        let base = ip::parse(addr).ok_or_else(|| format!("'{text}' is not a CIDR block: '{addr}' is not an IP address"))?;
+        let v4 = ip::as_v4(base).is_some();
+        let max = if v4 { 32 } else { 128 };
+        let len: u8 = if len.is_empty() { max } else { len.parse().map_err(|_| format!("'{text}': prefix length '{len}' is not a number"))? };
+        if len > max {
+            return Err(format!("'{text}': prefix length {len} is longer than {max}"));
+        }
+        let prefix = if v4 { len + 96 } else { len };
+        Ok(Cidr { base: base & mask(prefix), prefix, v4 })
+    }
+
+    /// True when `addr` (flowhound integer form) lies in the block.
+    pub fn contains(&self, addr: u128) -> bool {
+        addr & mask(self.prefix) == self.base
+    }
+}
+
+fn mask(prefix: u8) -> u128 {
+    if prefix == 0 { 0 } else { u128::MAX << (128 - prefix as u32) }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let len = if self.v4 { self.prefix - 96 } else { self.prefix };
+        write!(f, "{}/{}", ip::format(self.base), len)
+    }
+}
+
+impl Serialize for Cidr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Cidr::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The networks that count as "ours". Defaults to RFC 1918 plus RFC 4193 unique-local IPv6.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternalNets(Vec<Cidr>);
+
+/// The default internal networks, as text.
+pub const DEFAULT_INTERNAL: [&str; 4] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+
+impl Default for InternalNets {
+    fn default() -> Self {
+        InternalNets(DEFAULT_INTERNAL.iter().filter_map(|c| Cidr::parse(c).ok()).collect())
+    }
+}
+
+impl InternalNets {
+    /// The given blocks, or the defaults when `blocks` is empty.
+    pub fn new(blocks: Vec<Cidr>) -> Self {
+        if blocks.is_empty() { Self::default() } else { InternalNets(blocks) }
+    }
+
+    /// True when the address is inside one of the internal blocks.
+    pub fn contains(&self, addr: u128) -> bool {
+        self.0.iter().any(|c| c.contains(addr))
+    }
+
+    /// The blocks.
+    pub fn blocks(&self) -> &[Cidr] {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contains_table() {
+        let cases = [
+            ("192.168.105.0/24", "192.168.105.200", true),
+            ("192.168.105.0/24", "192.168.106.1", false),
+            ("10.0.0.0/8", "10.255.0.1", true),
+            ("0.0.0.0/0", "8.8.8.8", true),
+            ("0.0.0.0/0", "::1", false),
+            ("fc00::/7", "fd12::1", true),
+            ("fc00::/7", "fe80::1", false),
+            ("8.8.8.8", "8.8.8.8", true),
+        ];
+        for (cidr, addr, want) in cases {
+            let c = Cidr::parse(cidr).unwrap();
+            assert_eq!(c.contains(ip::parse(addr).unwrap()), want, "{cidr} {addr}");
+        }
+    }
+
+    #[test]
+    fn parse_errors_and_display() {
+        assert!(Cidr::parse("1.2.3.0/33").is_err());
+        assert!(Cidr::parse("nope/8").is_err());
+        assert_eq!(Cidr::parse("192.168.105.77/24").unwrap().to_string(), "192.168.105.0/24");
+        assert_eq!(Cidr::parse("fd00::1/8").unwrap().to_string(), "fd00::/8");
+    }
+
+    #[test]
+    fn default_internal() {
+        let nets = InternalNets::default();
+        assert!(nets.contains(ip::parse("172.20.1.1").unwrap()));
+        assert!(!nets.contains(ip::parse("172.32.1.1").unwrap()));
+        assert!(!nets.contains(ip::parse("8.8.8.8").unwrap()));
+    }
+}

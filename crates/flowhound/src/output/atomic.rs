@@ -1,0 +1,98 @@
+//! Atomic output files: data goes to a temporary file beside the target, renamed over it only when
+//! complete. A failed run never leaves a half-written report.
+
+use crate::error::{FlowError, Result};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A file being written; [`AtomicFile::commit`] publishes it, dropping it uncommitted removes it.
+pub struct AtomicFile {
+    target: PathBuf,
+    temp: PathBuf,
+    writer: Option<BufWriter<File>>,
+}
+
+fn out_err(path: &Path, e: impl std::fmt::Display) -> FlowError {
+    FlowError::Output { path: path.to_path_buf(), why: e.to_string() }
+}
+
+impl AtomicFile {
+    /// Starts writing `target` (its directory must exist).
+    pub fn create(target: &Path) -> Result<Self> {
+        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(out_err(target, format!("directory {} does not exist", dir.display())));
+        }
+        let name = target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
+        let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let file = File::create(&temp).map_err(|e| out_err(target, e))?;
+        Ok(AtomicFile { target: target.to_path_buf(), temp, writer: Some(BufWriter::new(file)) })
+    }
+
+    /// The writer.
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        self.writer.as_mut().expect("writer present until commit")
+    }
+
+    /// The final path.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Flushes, syncs and renames over the target.
+    pub fn commit(mut self) -> Result<()> {
+        let mut w = self.writer.take().expect("writer present until commit");
+        w.flush().map_err(|e| out_err(&self.target, e))?;
+        let file = w.into_inner().map_err(|e| out_err(&self.target, e.error()))?;
+        file.sync_all().map_err(|e| out_err(&self.target, e))?;
+        std::fs::rename(&self.temp, &self.target).map_err(|e| out_err(&self.target, e))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer().flush()
+    }
+}
+
+/// Writes a whole string atomically.
+pub fn write_string(target: &Path, text: &str) -> Result<()> {
+    let mut f = AtomicFile::create(target)?;
+    f.write_all(text.as_bytes()).map_err(|e| out_err(target, e))?;
+    f.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uncommitted_leaves_nothing_and_commit_publishes() {
+        let dir = std::env::temp_dir().join(format!("fh-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("out.txt");
+        {
+            let mut f = AtomicFile::create(&target).unwrap();
+            f.write_all(b"half").unwrap();
+        }
+        assert!(!target.exists());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "temp file removed");
+        write_string(&target, "whole").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "whole");
+        assert!(AtomicFile::create(&dir.join("missing/x")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,107 @@
+//! Descriptive statistics with pandas' semantics: `describe()` of a numeric column.
+
+use serde::{Deserialize, Serialize};
+
+/// pandas `describe()` of one column: count, sum, mean, sample std (ddof = 1), min, quartiles with
+/// linear interpolation, max. Empty input gives zero count and `None` elsewhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Describe {
+    /// Number of values.
+    pub count: u64,
+    /// Exact sum.
+    pub sum: u128,
+    /// Arithmetic mean.
+    pub mean: Option<f64>,
+    /// Sample standard deviation (n - 1 in the denominator); `None` below two values.
+    pub std: Option<f64>,
+    /// Smallest value.
+    pub min: Option<u64>,
+    /// 25th percentile.
+    pub p25: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 75th percentile.
+    pub p75: Option<f64>,
+    /// Largest value.
+    pub max: Option<u64>,
+}
+
+/// Quantile `q` of sorted values with linear interpolation between closest ranks (numpy's default
+/// "linear" method, which pandas uses): position `q * (n - 1)`.
+pub fn quantile_sorted(sorted: &[u64], q: f64) -> Option<f64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(n - 1);
+    let t = pos - lo as f64;
+    let (a, b) = (sorted[lo] as f64, sorted[hi] as f64);
+    // numpy's _lerp: a + (b - a) * t, computed from the upper end when t >= 0.5 for symmetry.
+    Some(if t >= 0.5 { b - (b - a) * (1.0 - t) } else { a + (b - a) * t })
+}
+
+/// Mean and sample std by two passes (the numerically stable form pandas uses).
+pub fn mean_std(values: &[u64]) -> (Option<f64>, Option<f64>) {
+    let n = values.len();
+    if n == 0 {
+        return (None, None);
+    }
+    let mean = values.iter().map(|v| *v as u128).sum::<u128>() as f64 / n as f64;
+    if n < 2 {
+        return (Some(mean), None);
+    }
+    let ss: f64 = values.iter().map(|v| (*v as f64 - mean).powi(2)).sum();
+    (Some(mean), Some((ss / (n - 1) as f64).sqrt()))
+}
+
+impl Describe {
+    /// Describes `values`, sorting them in place.
+    pub fn of(values: &mut [u64]) -> Describe {
+        let (mean, std) = mean_std(values);
+        values.sort_unstable();
+        Describe {
+            count: values.len() as u64,
+            sum: values.iter().map(|v| *v as u128).sum(),
+            mean,
+            std,
+            min: values.first().copied(),
+            p25: quantile_sorted(values, 0.25),
+            p50: quantile_sorted(values, 0.5),
+            p75: quantile_sorted(values, 0.75),
+            max: values.last().copied(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Expected values worked out by hand (and matching numpy.percentile / pandas.describe).
+    #[test]
+    fn quantile_table() {
+        let v = [1u64, 2, 3, 4];
+        let cases = [(0.0, 1.0), (0.25, 1.75), (0.5, 2.5), (0.75, 3.25), (1.0, 4.0)];
+        for (q, want) in cases {
+            assert_eq!(quantile_sorted(&v, q), Some(want), "q={q}");
+        }
+        assert_eq!(quantile_sorted(&[7], 0.3), Some(7.0));
+        assert_eq!(quantile_sorted(&[], 0.5), None);
+    }
+
+    #[test]
+    fn describe_small() {
+        let mut v = vec![4u64, 1, 3, 2];
+        let d = Describe::of(&mut v);
+        assert_eq!(d.count, 4);
+        assert_eq!(d.sum, 10);
+        assert_eq!(d.mean, Some(2.5));
+        // sample variance of 1..4 = 5/3
+        assert!((d.std.unwrap() - (5.0f64 / 3.0).sqrt()).abs() < 1e-15);
+        assert_eq!((d.min, d.max), (Some(1), Some(4)));
+        let one = Describe::of(&mut [9]);
+        assert_eq!((one.mean, one.std), (Some(9.0), None));
+    }
+}
