@@ -17,6 +17,8 @@ struct Range {
     start: u32,
     end: u32,
     asn: Option<u32>,
+    /// ISO code, two ASCII uppercase letters.
+    cc: [u8; 2],
 }
 
 /// The ranges of one country, with cumulative sizes for size-weighted picks.
@@ -85,16 +87,30 @@ pub const FALLBACK_RANGES: &[(&str, &str, u32)] = &[
 /// IPv4 ranges grouped by ISO country code.
 #[derive(Debug, Clone, Default)]
 pub struct AddressBook {
-    pools: BTreeMap<String, Pool>,
+    pools: BTreeMap<[u8; 2], Pool>,
     /// All ranges sorted by start, for reverse lookups.
-    sorted: Vec<(Range, usize)>,
-    names: Vec<String>,
+    sorted: Vec<Range>,
+}
+
+/// Two ASCII letters, uppercased; anything else is rejected.
+fn country_key(cc: &str) -> Option<[u8; 2]> {
+    match cc.trim().as_bytes() {
+        &[a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+            Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()])
+        }
+        _ => None,
+    }
+}
+
+fn key_str(cc: &[u8; 2]) -> &str {
+    std::str::from_utf8(cc).unwrap_or("??")
 }
 
 impl AddressBook {
-    /// Builds a book from `(start, end, country, asn)` ranges. Ranges without a
-    /// country, inverted, or overlapping private/reserved space (or the
-    /// organisation's 200.0.0.0/24) are skipped.
+    /// Builds a book from `(start, end, country, asn)` ranges (inclusive), such
+    /// as `flowhound_geo::ranges_v4()`. Ranges without a two-letter country,
+    /// inverted, or overlapping private/reserved space (or the organisation's
+    /// 200.0.0.0/24) are skipped.
     pub fn from_ranges<I, C>(ranges: I) -> Self
     where
         I: IntoIterator<Item = (u32, u32, Option<C>, Option<u32>)>,
@@ -102,27 +118,23 @@ impl AddressBook {
     {
         let mut book = AddressBook::default();
         for (start, end, cc, asn) in ranges {
-            let Some(cc) = cc else { continue };
-            let cc = cc.as_ref().trim().to_ascii_uppercase();
-            if cc.len() != 2 || end < start || is_reserved(start, end) {
+            let Some(cc) = cc.as_ref().and_then(|c| country_key(c.as_ref())) else {
+                continue;
+            };
+            if end < start || is_reserved(start, end) {
                 continue;
             }
-            book.insert(&cc, Range { start, end, asn });
+            let r = Range {
+                start,
+                end,
+                asn,
+                cc,
+            };
+            book.pools.entry(cc).or_default().push(r);
+            book.sorted.push(r);
         }
-        book.sorted.sort_by_key(|(r, _)| r.start);
+        book.sorted.sort_by_key(|r| r.start);
         book
-    }
-
-    fn insert(&mut self, cc: &str, r: Range) {
-        let idx = match self.names.iter().position(|n| n == cc) {
-            Some(i) => i,
-            None => {
-                self.names.push(cc.to_string());
-                self.names.len() - 1
-            }
-        };
-        self.pools.entry(cc.to_string()).or_default().push(r);
-        self.sorted.push((r, idx));
     }
 
     /// The built-in table [`FALLBACK_RANGES`] of well-known real allocations.
@@ -136,12 +148,12 @@ impl AddressBook {
 
     /// Country codes present, sorted.
     pub fn countries(&self) -> Vec<&str> {
-        self.pools.keys().map(String::as_str).collect()
+        self.pools.keys().map(key_str).collect()
     }
 
     /// Whether the book has at least one range for `cc`.
     pub fn has_country(&self, cc: &str) -> bool {
-        self.pools.contains_key(cc)
+        country_key(cc).is_some_and(|k| self.pools.contains_key(&k))
     }
 
     /// Number of ranges in the book.
@@ -157,7 +169,7 @@ impl AddressBook {
     /// A random host address of `cc` (weighted by range size, avoiding `.0` and
     /// `.255`), or `None` if the country is unknown.
     pub(crate) fn pick(&self, rng: &mut GenRng, cc: &str) -> Option<u32> {
-        let pool = self.pools.get(cc)?;
+        let pool = self.pools.get(&country_key(cc)?)?;
         let mut ip = pool.pick(rng)?;
         for _ in 0..8 {
             if !matches!(ip & 0xFF, 0 | 255) {
@@ -183,14 +195,14 @@ impl AddressBook {
 
     /// Country and ASN of the IPv4 address `ip`, if some range of the book contains it.
     pub fn lookup(&self, ip: u32) -> Option<(&str, Option<u32>)> {
-        let i = self.sorted.partition_point(|(r, _)| r.start <= ip);
-        // Ranges may nest; scan back a little for the innermost container.
+        let i = self.sorted.partition_point(|r| r.start <= ip);
+        // Ranges may nest; scan back a little for a container.
         self.sorted[..i]
             .iter()
             .rev()
             .take(64)
-            .find(|(r, _)| r.end >= ip)
-            .and_then(|(r, idx)| Some((self.names.get(*idx)?.as_str(), r.asn)))
+            .find(|r| r.end >= ip)
+            .map(|r| (key_str(&r.cc), r.asn))
     }
 }
 

@@ -136,6 +136,21 @@ type HostSet = BTreeSet<String>;
 
 /// Scores `findings` against `truth` (host level; see the module docs).
 pub fn evaluate(truth: &Truth, findings: &FindingsDoc) -> Evaluation {
+    evaluate_min_score(truth, findings, f64::NEG_INFINITY)
+}
+
+/// Like [`evaluate`], keeping only findings whose `score >= min_score`
+/// (`totals.findings` counts the kept ones).
+pub fn evaluate_min_score(truth: &Truth, findings: &FindingsDoc, min_score: f64) -> Evaluation {
+    let kept = FindingsDoc {
+        findings: findings
+            .findings
+            .iter()
+            .filter(|f| f.score >= min_score)
+            .cloned()
+            .collect(),
+    };
+    let findings = &kept;
     let truth_by_kind = truth_hosts(truth);
     let blamed_by_kind = blamed_hosts(findings);
     let all_truth: HostSet = truth_by_kind.values().flatten().cloned().collect();
@@ -198,6 +213,18 @@ fn blamed_hosts(findings: &FindingsDoc) -> BTreeMap<String, HostSet> {
     m
 }
 
+/// Orders hosts by address (IPv4 before IPv6), non-IP strings last.
+fn host_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let key = |h: &str| (h.parse::<std::net::IpAddr>().map_err(|_| ()), h.to_string());
+    key(a).cmp(&key(b))
+}
+
+fn sorted_hosts<'a>(hosts: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut v: Vec<String> = hosts.cloned().collect();
+    v.sort_by(|a, b| host_cmp(a, b));
+    v
+}
+
 fn ratio(num: usize, den: usize) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
 }
@@ -222,8 +249,8 @@ fn kind_score(kind: Scenario, t: &HostSet, b: &HostSet) -> KindScore {
         precision: p,
         recall: r,
         f1: f1(p, r),
-        missed: t.difference(b).cloned().collect(),
-        false_positives: b.difference(t).cloned().collect(),
+        missed: sorted_hosts(t.difference(b)),
+        false_positives: sorted_hosts(b.difference(t)),
     }
 }
 
@@ -240,16 +267,16 @@ fn false_positives(
             .find(|d| d.hosts.iter().any(|x| canonical_host(x) == h))
             .map(|d| d.kind)
     };
-    all_blamed
-        .difference(all_truth)
+    sorted_hosts(all_blamed.difference(all_truth))
+        .into_iter()
         .map(|h| FalsePositive {
-            host: h.clone(),
             kinds: blamed
                 .iter()
-                .filter(|(_, b)| b.contains(h))
+                .filter(|(_, b)| b.contains(&h))
                 .map(|(k, _)| k.clone())
                 .collect(),
-            decoy: decoy_of(h),
+            decoy: decoy_of(&h),
+            host: h,
         })
         .collect()
 }
@@ -261,9 +288,12 @@ fn missed(truth_by_kind: &BTreeMap<Scenario, HostSet>, all_blamed: &HostSet) -> 
             m.entry(h.clone()).or_default().push(*k);
         }
     }
-    m.into_iter()
+    let mut v: Vec<MissedHost> = m
+        .into_iter()
         .map(|(host, scenarios)| MissedHost { host, scenarios })
-        .collect()
+        .collect();
+    v.sort_by(|a, b| host_cmp(&a.host, &b.host));
+    v
 }
 
 fn pct(x: Option<f64>) -> String {

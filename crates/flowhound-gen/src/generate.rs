@@ -9,7 +9,7 @@ use crate::decoys;
 use crate::dist::{apportion, lognormal, stream_rng, GenRng};
 use crate::flow::{Flow, Label, HOUR_US, US};
 use crate::ip::dotted;
-use crate::model::{hour_weights, Network, Profile};
+use crate::model::{hour_weights, is_night, Network, Profile};
 use crate::plan::{Injected, Planner};
 use crate::scenarios::inject;
 use crate::truth::{NetworkTruth, Period, Periods, RowCounts, Truth, TRUTH_FORMAT};
@@ -24,7 +24,7 @@ use std::time::Duration;
 const BATCH_ROWS: usize = 65_536;
 
 /// What [`generate`] produced.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GenSummary {
     /// Files written (data, labels, truth), in the output directory.
     pub files: Vec<PathBuf>,
@@ -334,7 +334,9 @@ impl FileJob {
     /// Appends `n` ordinary flows of the hour starting at `t0` to `out`.
     fn background(&self, net: &Network, rng: &mut GenRng, t0: i64, n: u64, out: &mut Vec<Flow>) {
         let picker = match self.source {
-            Source::Clients { with_newcomer } => Some(net.client_picker(with_newcomer)),
+            Source::Clients { with_newcomer } => {
+                Some(net.client_picker(with_newcomer, is_night(t0)))
+            }
             Source::Servers => None,
         };
         for _ in 0..n {

@@ -22,6 +22,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod addrbook;
 mod config;
 mod decoys;
@@ -41,8 +43,8 @@ pub use addrbook::{AddressBook, FALLBACK_RANGES};
 pub use config::{DecoyKind, GenConfig, Scenario, TsFormat, DEFAULT_START};
 pub use error::GenError;
 pub use eval::{
-    evaluate, Evaluation, FalsePositive, Finding, FindingsDoc, KindScore, MissedHost, OtherKind,
-    Totals,
+    evaluate, evaluate_min_score, Evaluation, FalsePositive, Finding, FindingsDoc, KindScore,
+    MissedHost, OtherKind, Totals,
 };
 pub use generate::{generate, generate_with_book, GenSummary};
 pub use ip::{canonical_host, dotted, v4_to_u128};

@@ -60,6 +60,8 @@ pub(crate) struct Client {
     /// Indices into the site catalogue.
     pub favourites: Vec<usize>,
     pub uses_db: bool,
+    /// Left running outside office hours (the only clients active at night).
+    pub always_on: bool,
 }
 
 /// The whole simulated network.
@@ -131,10 +133,19 @@ impl Network {
     }
 
     /// Client-choice table; the newcomer is included only when `with_newcomer`.
-    pub(crate) fn client_picker(&self, with_newcomer: bool) -> Weighted {
+    /// At `night` only the always-on machines are active (all, if there are none).
+    pub(crate) fn client_picker(&self, with_newcomer: bool, night: bool) -> Weighted {
         let mut w = self.activity.clone();
         if !with_newcomer || self.newcomer.is_none() {
             w.truncate(self.clients.len());
+        }
+        let on = |i: usize| self.client(i).is_some_and(|c| c.always_on);
+        if night && (0..w.len()).any(on) {
+            for (i, x) in w.iter_mut().enumerate() {
+                if !on(i) {
+                    *x = 0.0;
+                }
+            }
         }
         Weighted::new(&w)
     }
@@ -161,8 +172,10 @@ impl Network {
             intranet_flow(rng, self.servers.web)
         } else if r < 0.94 {
             file_flow(rng, self.servers.file)
-        } else if r < 0.98 {
+        } else if r < 0.975 {
             mail_flow(rng, self.servers.mail)
+        } else if r < 0.98 {
+            self.ping(rng)
         } else if c.uses_db {
             db_flow(rng, self.servers.db)
         } else {
@@ -191,6 +204,20 @@ impl Network {
         let port = if rng.random_bool(0.88) { 443 } else { 80 };
         let (up, down) = web_sizes(rng);
         (dst, Proto::Tcp, port, up, down)
+    }
+
+    /// A ping of an internal server (1-4 echo requests of 64 bytes).
+    fn ping(&self, rng: &mut GenRng) -> FlowParts {
+        let s = self.servers;
+        let targets = [s.dns, s.web, s.file, s.mail];
+        let n = rng.random_range(1..=4) * 64;
+        (
+            targets[rng.random_range(0..targets.len())],
+            Proto::Icmp,
+            0,
+            n,
+            n,
+        )
     }
 
     /// One flow of an external client towards the public servers.
@@ -319,13 +346,15 @@ fn internal_servers(subnet: (u32, u8), clients: u32) -> Result<InternalServers, 
     })
 }
 
-/// The countries of `wanted` that the book knows, or an error if none.
+/// The countries of `wanted` (uppercased, deduplicated) that the book knows,
+/// or an error if none.
 pub(crate) fn usable(book: &AddressBook, wanted: &[String]) -> Result<Vec<String>, GenError> {
-    let v: Vec<String> = wanted
-        .iter()
-        .filter(|c| book.has_country(c))
-        .cloned()
-        .collect();
+    let mut v: Vec<String> = Vec::new();
+    for cc in wanted.iter().map(|c| c.trim().to_ascii_uppercase()) {
+        if book.has_country(&cc) && !v.contains(&cc) {
+            v.push(cc);
+        }
+    }
     if v.is_empty() {
         return Err(GenError::NoAddresses(format!("any of {wanted:?}")));
     }
@@ -367,6 +396,7 @@ fn make_client(ip: u32, sites: &Weighted, n_sites: usize, rng: &mut GenRng) -> C
         ip,
         favourites,
         uses_db: rng.random_bool(0.2),
+        always_on: rng.random_bool(0.12),
     }
 }
 
@@ -377,6 +407,12 @@ pub(crate) enum Profile {
     Office,
     /// Internet clients of the public servers: flatter cycle.
     Public,
+}
+
+/// Whether the hour containing `ts_us` is outside office life (20:00-06:59 UTC).
+pub(crate) fn is_night(ts_us: i64) -> bool {
+    let hour = ts_us.div_euclid(HOUR_US).rem_euclid(24);
+    !(7..20).contains(&hour)
 }
 
 /// Relative activity of the hour starting at `ts_us`.

@@ -11,7 +11,7 @@ use crate::model::{usable, Network};
 use crate::truth::ScenarioTruth;
 use crate::GenError;
 use rand::Rng;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Flows of one injected scenario and its truth record.
 #[derive(Debug, Clone)]
@@ -48,11 +48,10 @@ impl<'a> Planner<'a> {
         rng: &mut GenRng,
     ) -> Result<Self, GenError> {
         let usual = usable(book, &cfg.usual_countries)?;
-        let unusual: Vec<String> = cfg
-            .unusual_countries
-            .iter()
-            .filter(|c| book.has_country(c) && !usual.contains(c))
-            .cloned()
+        let unusual: Vec<String> = usable(book, &cfg.unusual_countries)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| !usual.contains(c))
             .collect();
         let unusual = choose_distinct(rng, &unusual, unusual.len());
         let ips: Vec<u32> = net.clients.iter().map(|c| c.ip).collect();
@@ -174,5 +173,11 @@ pub(crate) fn summarise(kind: Scenario, file: &str, flows: &[Flow]) -> ScenarioT
         up_bytes: flows.iter().map(|f| f.up.max(0) as u64).sum(),
         down_bytes: flows.iter().map(|f| f.down.max(0) as u64).sum(),
         note: String::new(),
+        params: BTreeMap::new(),
     }
+}
+
+/// A parameter map from `(name, value)` pairs.
+pub(crate) fn params(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }

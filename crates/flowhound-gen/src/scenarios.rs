@@ -6,7 +6,7 @@ use crate::config::Scenario;
 use crate::dist::{bytes, choose_distinct, jitter, lognormal, GenRng};
 use crate::flow::{Flow, Label, Proto, HOUR_US, US};
 use crate::model::web_sizes;
-use crate::plan::{strings, summarise, Injected, Planner};
+use crate::plan::{params, strings, summarise, Injected, Planner};
 use crate::GenError;
 use rand::Rng;
 
@@ -92,6 +92,7 @@ fn botnet(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
         "{k} clients, bursts every {} min on tcp/{port}",
         every / 60 / US
     );
+    truth.params = params(&[("burst_interval_s", (every / US) as f64)]);
     Ok(Injected { flows, truth })
 }
 
@@ -134,6 +135,7 @@ fn cnc_beacon(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
     truth.ports = vec![port];
     truth.countries = vec![cc];
     truth.note = format!("period {} s, jitter {:.1} %", period / US, jit * 100.0);
+    truth.params = params(&[("period_s", (period / US) as f64), ("jitter", jit)]);
     Ok(Injected { flows, truth })
 }
 
@@ -245,6 +247,7 @@ fn port_scan(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
     );
     truth.hosts = strings(&[scanner]);
     truth.peers = strings(&targets);
+    truth.params = params(&[("probes_per_s", rate), ("targets", targets.len() as f64)]);
     truth.ports = ports;
     Ok(Injected { flows, truth })
 }
@@ -364,6 +367,7 @@ fn server_abuse(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError>
     truth.peers = strings(&[target]);
     truth.ports = vec![port];
     truth.countries = countries;
+    truth.params = params(&[("by_volume", f64::from(u8::from(by_volume)))]);
     truth.note = if by_volume {
         "abnormal volume"
     } else {

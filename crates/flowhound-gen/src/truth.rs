@@ -92,6 +92,9 @@ pub struct ScenarioTruth {
     /// Human description with the drawn parameters.
     #[serde(default)]
     pub note: String,
+    /// Drawn numeric parameters, by name (see `docs/generator.md`).
+    #[serde(default)]
+    pub params: BTreeMap<String, f64>,
 }
 
 /// One decoy: benign traffic that looks suspicious.

@@ -54,9 +54,10 @@ fn props(row_group_size: usize) -> WriterProperties {
         .build()
 }
 
-/// A Parquet file being written to `<final>.tmp` and renamed on [`finish`](AtomicParquet::finish).
+/// A Parquet file being written to `<final>.tmp` and renamed on
+/// [`finish`](AtomicParquet::finish); dropped unfinished, the temporary file is removed.
 pub(crate) struct AtomicParquet {
-    writer: ArrowWriter<File>,
+    writer: Option<ArrowWriter<File>>,
     tmp: PathBuf,
     dest: PathBuf,
 }
@@ -72,26 +73,44 @@ impl AtomicParquet {
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
         let file = File::create(&tmp).map_err(|e| GenError::io(&tmp, e))?;
-        let writer = ArrowWriter::try_new(file, schema, Some(props(row_group_size)))?;
-        Ok(AtomicParquet {
-            writer,
+        let mut me = AtomicParquet {
+            writer: None,
             tmp,
             dest: dest.to_path_buf(),
-        })
+        };
+        me.writer = Some(ArrowWriter::try_new(
+            file,
+            schema,
+            Some(props(row_group_size)),
+        )?);
+        Ok(me)
     }
 
     /// Appends a batch.
     pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<(), GenError> {
-        self.writer.write(batch)?;
+        if let Some(w) = &mut self.writer {
+            w.write(batch)?;
+        }
         Ok(())
     }
 
     /// Closes, syncs and renames the file into place.
-    pub(crate) fn finish(self) -> Result<(), GenError> {
-        let file = self.writer.into_inner()?;
+    pub(crate) fn finish(mut self) -> Result<(), GenError> {
+        let Some(writer) = self.writer.take() else {
+            return Ok(());
+        };
+        let file = writer.into_inner()?;
         file.sync_all().map_err(|e| GenError::io(&self.tmp, e))?;
         drop(file);
         std::fs::rename(&self.tmp, &self.dest).map_err(|e| GenError::io(&self.dest, e))
+    }
+}
+
+impl Drop for AtomicParquet {
+    fn drop(&mut self) {
+        if self.writer.is_some() || self.tmp.exists() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
     }
 }
 

@@ -108,14 +108,14 @@ fn misses_and_false_positives_name_decoys() {
         fps,
         vec![
             (
-                "10.0.0.250",
-                vec!["botnet", "volume_outlier"],
-                Some(DecoyKind::NightlyBackup)
-            ),
-            (
                 "10.0.0.99",
                 vec!["volume_outlier"],
                 Some(DecoyKind::NewEmployee)
+            ),
+            (
+                "10.0.0.250",
+                vec!["botnet", "volume_outlier"],
+                Some(DecoyKind::NightlyBackup)
             ),
         ]
     );
@@ -137,6 +137,41 @@ fn text_and_json_renderings() {
 }
 
 #[test]
+fn min_score_drops_low_confidence_findings() {
+    let truth = Truth::from_json(TRUTH).expect("truth");
+    let findings = FindingsDoc::from_json(FINDINGS).expect("findings");
+    // score >= 0.6 keeps the botnet finding at 0.9, server_abuse 0.7 and port_scan 1.0:
+    // B = {.1,.2,.250,203.5,.3}, all 5 distinct; B ∩ S = {.1,.2,203.5,.3} -> P = 4/5, R = 4/6.
+    let e = flowhound_gen::evaluate_min_score(&truth, &findings, 0.6);
+    assert_eq!(
+        (
+            e.totals.findings,
+            e.totals.blamed_hosts,
+            e.totals.true_positives
+        ),
+        (3, 5, 4)
+    );
+    assert!(close(e.totals.precision, 0.8) && close(e.totals.recall, 4.0 / 6.0));
+    assert_eq!(
+        flowhound_gen::evaluate_min_score(&truth, &findings, 0.0),
+        eval()
+    );
+}
+
+#[test]
+fn host_lists_are_in_address_order() {
+    let truth = Truth::from_json(
+        r#"{"scenarios": [{"kind": "botnet", "hosts": ["10.0.0.100", "10.0.0.9", "host-x", "10.0.0.20"]}]}"#,
+    )
+    .expect("truth");
+    let e = evaluate(&truth, &FindingsDoc::default());
+    let want = vec!["10.0.0.9", "10.0.0.20", "10.0.0.100", "host-x"];
+    assert_eq!(e.per_kind[0].missed, want);
+    let missed: Vec<&str> = e.missed.iter().map(|m| m.host.as_str()).collect();
+    assert_eq!(missed, want);
+}
+
+#[test]
 fn empty_inputs_do_not_divide_by_zero() {
     let e = evaluate(&Truth::default(), &FindingsDoc::default());
     assert!(e.per_kind.is_empty() && e.totals.precision.is_none() && e.totals.recall.is_none());
@@ -145,4 +180,59 @@ fn empty_inputs_do_not_divide_by_zero() {
         FindingsDoc::from_json("{}").map(|d| d.findings.len()).ok(),
         Some(0)
     );
+}
+
+/// End to end: a perfect detector built from a generated truth scores 1.0,
+/// and blaming the decoys turns them into named false positives.
+#[test]
+fn perfect_findings_on_generated_data() {
+    use flowhound_gen::{generate, Finding, GenConfig};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = GenConfig {
+        flows_normal: 3000,
+        flows_test: 1500,
+        flows_servers: 500,
+        ..GenConfig::default()
+    };
+    let truth = generate(&cfg, dir.path(), &|_, _| {})
+        .expect("generate")
+        .truth;
+    let finding = |kind: &str, hosts: &[String]| Finding {
+        kind: kind.into(),
+        hosts: hosts.to_vec(),
+        score: 1.0,
+    };
+    let mut doc = FindingsDoc {
+        findings: truth
+            .scenarios
+            .iter()
+            .map(|s| finding(s.kind.name(), &s.hosts))
+            .collect(),
+    };
+    let perfect = evaluate(&truth, &doc);
+    assert_eq!(perfect.per_kind.len(), Scenario::ALL.len());
+    assert!(perfect
+        .per_kind
+        .iter()
+        .all(|k| close(k.precision, 1.0) && close(k.recall, 1.0)));
+    assert!(
+        close(perfect.totals.f1, 1.0)
+            && perfect.missed.is_empty()
+            && perfect.false_positives.is_empty()
+    );
+    doc.findings.extend(
+        truth
+            .decoys
+            .iter()
+            .map(|d| finding("volume_outlier", &d.hosts)),
+    );
+    let noisy = evaluate(&truth, &doc);
+    let decoy_hosts: usize = truth.decoys.iter().map(|d| d.hosts.len()).sum();
+    assert_eq!(noisy.false_positives.len(), decoy_hosts);
+    assert!(noisy.false_positives.iter().all(|f| f.decoy.is_some()));
+    let scenario_hosts = perfect.totals.scenario_hosts as f64;
+    assert!(close(
+        noisy.totals.precision,
+        scenario_hosts / (scenario_hosts + decoy_hosts as f64)
+    ));
 }

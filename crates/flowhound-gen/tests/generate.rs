@@ -272,6 +272,21 @@ fn normal_traffic_is_plausible() {
             .count()
     };
     assert!(hour(10) > 5 * hour(3));
+    // Nights (20:00-06:59 UTC): only the always-on minority of clients (and decoys).
+    let decoy_hosts: BTreeSet<&String> = t.decoys.iter().flat_map(|d| &d.hosts).collect();
+    let night_srcs: BTreeSet<&String> = normal
+        .iter()
+        .filter(|r| !(7..20).contains(&(r.ts.rem_euclid(86_400) / 3600)))
+        .map(|r| &r.src)
+        .filter(|s| !decoy_hosts.contains(s))
+        .collect();
+    let day_srcs: BTreeSet<&String> = normal.iter().map(|r| &r.src).collect();
+    assert!(
+        night_srcs.len() * 4 < t.network.clients.len(),
+        "{} night clients",
+        night_srcs.len()
+    );
+    assert!(day_srcs.len() * 10 > t.network.clients.len() * 9);
     let servers = rows(&dir.path().join("servers.parquet"));
     assert!(
         servers.iter().all(|r| r.dst.starts_with("200.0.0.")),
@@ -488,6 +503,15 @@ fn bad_configs_are_errors_not_panics() {
 }
 
 #[test]
+fn unwritable_output_is_an_io_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").expect("write");
+    let err = generate(&small(1), &file, &|_, _| {}).expect_err("must fail");
+    assert!(matches!(err, flowhound_gen::GenError::Io { .. }), "{err}");
+}
+
+#[test]
 fn progress_reaches_the_total() {
     let dir = tempfile::tempdir().expect("tempdir");
     let last = std::cell::Cell::new((0u64, 0u64));
@@ -510,4 +534,107 @@ fn progress_reaches_the_total() {
         .map(|x| x.flows)
         .sum();
     assert!(s.rows.test >= 2000 && s.rows.test >= injected);
+}
+
+#[test]
+fn truth_file_round_trips_to_the_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = GenConfig {
+        flows_normal: 4000,
+        flows_test: 2000,
+        flows_servers: 500,
+        labels: false,
+        ..small(9)
+    };
+    let s = generate(&cfg, dir.path(), &|_, _| {}).expect("generate");
+    assert_eq!(truth(dir.path()), s.truth);
+    let names: Vec<String> = s
+        .files
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "normal.parquet",
+            "test.parquet",
+            "servers.parquet",
+            "truth.json"
+        ]
+    );
+    assert!(s.files.iter().all(|p| p.exists()));
+    assert!(!dir.path().join("labels.parquet").exists());
+}
+
+fn scenario_rows<'a>(
+    rows: &'a [Row],
+    labels: &[(String, Option<String>)],
+    kind: Scenario,
+) -> Vec<&'a Row> {
+    rows.iter()
+        .zip(labels)
+        .filter(|(_, l)| l.0 == kind.name())
+        .map(|(r, _)| r)
+        .collect()
+}
+
+#[test]
+fn beacon_and_botnet_timing_follow_the_truth() {
+    let dir = gen(&small(21));
+    let t = truth(dir.path());
+    let test = rows(&dir.path().join("test.parquet"));
+    let labs = labels(&dir.path().join("labels.parquet"));
+    let cnc = t
+        .scenarios
+        .iter()
+        .find(|s| s.kind == Scenario::CncBeacon)
+        .expect("cnc");
+    let (period, jit) = (cnc.params["period_s"], cnc.params["jitter"]);
+    assert!((30.0..=600.0).contains(&period) && (0.0..0.06).contains(&jit));
+    let beacons = scenario_rows(&test, &labs, Scenario::CncBeacon);
+    for h in &cnc.hosts {
+        let mine: Vec<&&Row> = beacons.iter().filter(|r| &r.src == h).collect();
+        assert!(mine.len() >= 10, "beacon of {h} too short");
+        for w in mine.windows(2) {
+            let gap = (w[1].ts - w[0].ts) as f64; // whole seconds: allow 1 s of rounding
+            assert!(
+                gap >= period * (1.0 - jit) - 1.0 && gap <= period * (1.0 + jit) + 1.0,
+                "gap {gap}"
+            );
+        }
+        let ups: Vec<i64> = mine.iter().map(|r| r.up).collect();
+        let (lo, hi) = (
+            ups.iter().min().copied().unwrap_or(0),
+            ups.iter().max().copied().unwrap_or(0),
+        );
+        assert!(
+            hi as f64 <= lo as f64 * 1.05 + 2.0,
+            "beacon sizes vary too much: {lo}..{hi}"
+        );
+        assert!(mine.iter().all(|r| r.dst == cnc.peers[0]));
+    }
+    let bot = t
+        .scenarios
+        .iter()
+        .find(|s| s.kind == Scenario::Botnet)
+        .expect("botnet");
+    let interval = bot.params["burst_interval_s"];
+    let mut bursts: BTreeMap<i64, Vec<&Row>> = BTreeMap::new();
+    for r in scenario_rows(&test, &labs, Scenario::Botnet) {
+        bursts
+            .entry(((r.ts - bot.start) as f64 / interval).round() as i64)
+            .or_default()
+            .push(r);
+    }
+    assert!(bursts.len() >= 2);
+    let members: BTreeSet<&String> = bot.hosts.iter().collect();
+    for flows in bursts.values() {
+        let srcs: BTreeSet<&String> = flows.iter().map(|r| &r.src).collect();
+        assert_eq!(srcs, members, "every member talks in every burst");
+        let span = flows.iter().map(|r| r.ts).max().unwrap_or(0)
+            - flows.iter().map(|r| r.ts).min().unwrap_or(0);
+        assert!(span <= 6, "burst spread over {span} s");
+        assert_eq!(flows.len(), members.len() * (members.len() - 1));
+    }
 }

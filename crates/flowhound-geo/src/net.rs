@@ -192,6 +192,12 @@ impl Cidr {
     }
 }
 
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", u128_to_ip(self.first), self.prefix_len())
+    }
+}
+
 impl FromStr for Cidr {
     type Err = GeoError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

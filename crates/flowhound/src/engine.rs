@@ -3,6 +3,8 @@
 
 use datafusion::execution::context::SessionContext;
 use datafusion::prelude::SessionConfig;
+use flowhound_geo::GeoStack;
+use std::sync::Arc;
 
 /// Engine settings.
 #[derive(Debug, Clone)]
@@ -17,6 +19,15 @@ impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions { target_partitions: 0, batch_size: 65_536 }
     }
+}
+
+/// Builds a session with flowhound's functions registered, and the geo functions over `geo` when given.
+pub fn session_with_geo(opts: &EngineOptions, geo: Option<Arc<GeoStack>>) -> SessionContext {
+    let ctx = session(opts);
+    for f in geo.map(crate::geo_sql::functions).unwrap_or_default() {
+        ctx.register_udf(f);
+    }
+    ctx
 }
 
 /// Builds a session with flowhound's functions registered.

@@ -102,6 +102,9 @@ pub enum FlowError {
         /// Why it was rejected.
         why: String,
     },
+    /// A GeoIP/ASN database could not be used.
+    #[error(transparent)]
+    Geo(#[from] flowhound_geo::GeoError),
     /// Invalid settings (flags or config).
     #[error("{0}")]
     Config(String),
@@ -137,7 +140,8 @@ impl FlowError {
             | FlowError::UnknownFormat { .. }
             | FlowError::MissingColumn { .. }
             | FlowError::WrongType { .. }
-            | FlowError::Corrupt { .. } => 3,
+            | FlowError::Corrupt { .. }
+            | FlowError::Geo(_) => 3,
             FlowError::BadRow { .. } => 4,
             FlowError::Query { .. } => 5,
             FlowError::Output { .. } => 6,

@@ -6,17 +6,14 @@
 //! (the widest native integer Arrow and DataFusion group and join on quickly); addresses at or above
 //! `8000::` appear there as negative numbers, which is only the two's-complement carrier of the same bits.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 /// The integer of `::ffff:0.0.0.0`: IPv4 addresses live in `[V4_BASE, V4_BASE + 2^32)`.
 pub const V4_BASE: u128 = 0xffff_0000_0000;
 
-/// Converts an address to flowhound's integer form.
+/// Converts an address to flowhound's integer form (the convention `flowhound_geo` shares).
 pub fn to_u128(ip: IpAddr) -> u128 {
-    match ip {
-        IpAddr::V4(v4) => v4_to_u128(u32::from(v4)),
-        IpAddr::V6(v6) => u128::from(v6),
-    }
+    flowhound_geo::ip_to_u128(ip)
 }
 
 /// Converts an IPv4 address given as its 32-bit value.
@@ -26,15 +23,12 @@ pub fn v4_to_u128(v4: u32) -> u128 {
 
 /// The IPv4 value when `ip` is an IPv4(-mapped) address.
 pub fn as_v4(ip: u128) -> Option<u32> {
-    (ip >> 32 == 0xffff).then_some(ip as u32)
+    flowhound_geo::as_v4(ip)
 }
 
 /// Converts flowhound's integer form back to an address (IPv4-mapped values become IPv4).
 pub fn from_u128(ip: u128) -> IpAddr {
-    match as_v4(ip) {
-        Some(v4) => IpAddr::V4(Ipv4Addr::from(v4)),
-        None => IpAddr::V6(Ipv6Addr::from(ip)),
-    }
+    flowhound_geo::u128_to_ip(ip)
 }
 
 /// The Arrow/Decimal128 carrier of an address integer (same bits).

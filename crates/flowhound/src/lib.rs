@@ -3,8 +3,14 @@
 //! Data flows one way: `ingest -> flows (canonical Arrow schema) -> baseline -> detectors -> findings ->
 //! enrichment -> report`. See `docs/architecture.md`.
 
+pub mod baseline;
+pub mod config;
+pub mod detect;
 pub mod engine;
+pub mod enrich;
 pub mod error;
+pub mod findings;
+pub mod geo_sql;
 pub mod ingest;
 pub mod ip;
 pub mod net;

@@ -1,61 +1,6 @@
 //! Networks: CIDR blocks over flowhound's integer addresses, and the "internal networks" set.
 
-use crate::ip;
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// A CIDR block (`192.168.105.0/24`, `fc00::/7`) over the 128-bit address space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Cidr {
-    base: u128,
-    prefix: u8,
-    v4: bool,
-}
-
-impl Cidr {
-    /// Parses `ADDR/LEN` (or a bare address, as a /32 or /128).
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let (addr, len) = text.trim().split_once('/').unwrap_or((text.trim(), ""));
-        let base = ip::parse(addr).ok_or_else(|| format!("'{text}' is not a CIDR block: '{addr}' is not an IP address"))?;
-        let v4 = ip::as_v4(base).is_some();
-        let max = if v4 { 32 } else { 128 };
-        let len: u8 = if len.is_empty() { max } else { len.parse().map_err(|_| format!("'{text}': prefix length '{len}' is not a number"))? };
-        if len > max {
-            return Err(format!("'{text}': prefix length {len} is longer than {max}"));
-        }
-        let prefix = if v4 { len + 96 } else { len };
-        Ok(Cidr { base: base & mask(prefix), prefix, v4 })
-    }
-
-    /// True when `addr` (flowhound integer form) lies in the block.
-    pub fn contains(&self, addr: u128) -> bool {
-        addr & mask(self.prefix) == self.base
-    }
-}
-
-fn mask(prefix: u8) -> u128 {
-    if prefix == 0 { 0 } else { u128::MAX << (128 - prefix as u32) }
-}
-
-impl fmt::Display for Cidr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let len = if self.v4 { self.prefix - 96 } else { self.prefix };
-        write!(f, "{}/{}", ip::format(self.base), len)
-    }
-}
-
-impl Serialize for Cidr {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Cidr {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Cidr::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
+pub use flowhound_geo::Cidr;
 
 /// The networks that count as "ours". Defaults to RFC 1918 plus RFC 4193 unique-local IPv6.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +23,7 @@ impl InternalNets {
 
     /// True when the address is inside one of the internal blocks.
     pub fn contains(&self, addr: u128) -> bool {
-        self.0.iter().any(|c| c.contains(addr))
+        self.0.iter().any(|c| c.contains_u128(addr))
     }
 
     /// The blocks.
@@ -90,6 +35,8 @@ impl InternalNets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::ip;
 
     #[test]
     fn contains_table() {
@@ -105,7 +52,7 @@ mod tests {
         ];
         for (cidr, addr, want) in cases {
             let c = Cidr::parse(cidr).unwrap();
-            assert_eq!(c.contains(ip::parse(addr).unwrap()), want, "{cidr} {addr}");
+            assert_eq!(c.contains_u128(ip::parse(addr).unwrap()), want, "{cidr} {addr}");
         }
     }
 

@@ -40,6 +40,19 @@ pub fn register_flows(ctx: &SessionContext, batches: Vec<RecordBatch>) -> Result
     Ok(())
 }
 
+/// Registers canonical Parquet files (from `convert`/`enrich`) as table `flows` directly, so queries
+/// stream from disk and see extra columns such as `dst_country`. Returns false when any file is not
+/// canonical Parquet (the caller then reads through ingest).
+pub async fn register_canonical_parquet(ctx: &SessionContext, files: &[std::path::PathBuf]) -> Result<bool> {
+    if files.is_empty() || !files.iter().all(|f| crate::ingest::parquet::is_canonical(f)) {
+        return Ok(false);
+    }
+    let paths: Vec<String> = files.iter().map(|p| p.to_string_lossy().to_string()).collect();
+    let df = ctx.read_parquet(paths, datafusion::prelude::ParquetReadOptions::default()).await?;
+    ctx.register_table(TABLE, df.into_view())?;
+    Ok(true)
+}
+
 /// Runs a query and collects its result.
 pub async fn query(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>> {
     let df = ctx.sql(sql).await?;
@@ -71,7 +84,7 @@ pub fn translate_error(e: DataFusionError) -> FlowError {
     let (message, hint) = if e.contains("table") && e.contains("not found") {
         (strip(&e), format!("\nThe flows are in table '{TABLE}' (columns: {cols})."))
     } else if e.contains("No field named") || e.contains("Schema error") {
-        (strip(&e), format!("\nColumns of '{TABLE}': {cols}. IPs are integers: use ip_str(src_ip) to show them as text."))
+        (strip(&e), "\nIPs are integers: use ip_str(src_ip) to show them as text; docs/flows.md lists the columns.".to_string())
     } else if e.contains("SQL error") || e.contains("ParserError") {
         (strip(&e), "\nCheck the SQL syntax; quote the query in single quotes in the shell.".to_string())
     } else if e.contains("Invalid function") || e.contains("function") && e.contains("not found") {

@@ -1,6 +1,17 @@
 //! Subcommands. Each module holds its `Args` and `run`; this file holds the options they share.
 
+mod analyze;
+mod baseline;
+mod config;
 mod convert;
+mod detect;
+mod detectors;
+mod dns;
+mod enrich;
+mod evaluate;
+mod generate;
+mod geo;
+mod outliers;
 mod profile;
 mod sql;
 
@@ -38,8 +49,30 @@ enum Command {
     Profile(profile::ProfileArgs),
     /// Convert inputs to canonical Parquet, so a week of logs is parsed once.
     Convert(convert::ConvertArgs),
-    /// Run SQL over the flows (table `flows`).
+    /// Run SQL over the flows (table `flows`), with geo functions.
     Sql(sql::SqlArgs),
+    /// Learn a baseline model of normal traffic and save it as JSON.
+    Baseline(baseline::BaselineArgs),
+    /// Notebook parity: flag test flows beyond thresholds learned on normal (sigma, IQR, z-score).
+    Outliers(outliers::OutliersArgs),
+    /// Run the detectors on test flows against a saved baseline.
+    Detect(detect::DetectArgs),
+    /// One shot: learn a baseline from --normal (or the test itself) and detect in --test.
+    Analyze(analyze::AnalyzeArgs),
+    /// List the detectors with their descriptions and thresholds.
+    Detectors(detectors::DetectorsArgs),
+    /// Configuration: print an example config with every setting and its default.
+    Config(config::ConfigArgs),
+    /// GeoIP and ASN: look up addresses, show database info.
+    Geo(geo::GeoArgs),
+    /// Add country, ASN and organisation (and optionally names) of both ends to every flow.
+    Enrich(enrich::EnrichArgs),
+    /// DNS: forward and reverse lookups.
+    Dns(dns::DnsCmdArgs),
+    /// Generate a labeled corporate-network dataset with ground truth.
+    Generate(generate::GenerateArgs),
+    /// Score findings against a generated dataset's ground truth.
+    Evaluate(evaluate::EvaluateArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -48,6 +81,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Profile(a) => profile::run(a),
         Command::Convert(a) => convert::run(a),
         Command::Sql(a) => sql::run(a),
+        Command::Baseline(a) => baseline::run(a),
+        Command::Outliers(a) => outliers::run(a),
+        Command::Detect(a) => detect::run(a),
+        Command::Analyze(a) => analyze::run(a),
+        Command::Detectors(a) => detectors::run(a),
+        Command::Config(a) => config::run(a),
+        Command::Geo(a) => geo::run(a),
+        Command::Enrich(a) => enrich::run(a),
+        Command::Dns(a) => dns::run(a),
+        Command::Generate(a) => generate::run(a),
+        Command::Evaluate(a) => evaluate::run(a),
     }
 }
 
@@ -118,6 +162,76 @@ impl NetArgs {
     /// The internal networks.
     pub fn nets(&self) -> InternalNets {
         InternalNets::new(self.internal.clone())
+    }
+}
+
+/// Which GeoIP/ASN databases to use (shared by every subcommand that enriches).
+#[derive(Args, Debug, Clone, Default)]
+pub struct GeoDbArgs {
+    /// Country database: legacy GeoIP.dat or a .mmdb (repeatable; earlier files win).
+    #[arg(long = "geoip-db", value_name = "FILE")]
+    geoip_db: Vec<std::path::PathBuf>,
+    /// ASN database: legacy GeoIPASNum.dat or a GeoLite2-ASN .mmdb (repeatable).
+    #[arg(long = "asn-db", value_name = "FILE")]
+    asn_db: Vec<std::path::PathBuf>,
+    /// Do not fall back to the embedded database.
+    #[arg(long)]
+    no_embedded_geo: bool,
+}
+
+impl GeoDbArgs {
+    /// The layered database stack: user files first, then the embedded database.
+    pub fn stack(&self) -> Result<std::sync::Arc<flowhound_geo::GeoStack>> {
+        let stack = flowhound_geo::GeoStack::from_options(&self.geoip_db, &self.asn_db, !self.no_embedded_geo)
+            .map_err(flowhound::FlowError::from)?;
+        Ok(std::sync::Arc::new(stack))
+    }
+}
+
+/// DNS resolver settings (shared by `dns` and every subcommand that resolves names).
+#[derive(Args, Debug, Clone, Default)]
+pub struct DnsArgs {
+    /// Nameserver to ask, IP[:PORT] (repeatable); default: the system configuration.
+    #[arg(long = "nameserver", value_name = "IP[:PORT]", value_parser = flowhound_dns::parse_nameserver)]
+    nameservers: Vec<std::net::SocketAddr>,
+    /// Keep a DNS cache in this file between runs.
+    #[arg(long = "dns-cache", value_name = "FILE")]
+    dns_cache: Option<std::path::PathBuf>,
+    /// Per-query timeout in milliseconds.
+    #[arg(long = "dns-timeout-ms", default_value_t = 2000)]
+    dns_timeout_ms: u64,
+    /// Total DNS budget of the run in seconds.
+    #[arg(long = "dns-deadline-secs", default_value_t = 30)]
+    dns_deadline_secs: u64,
+    /// Queries in flight at once.
+    #[arg(long = "dns-concurrency", default_value_t = 64)]
+    dns_concurrency: usize,
+}
+
+impl DnsArgs {
+    /// The resolver configuration.
+    pub fn config(&self) -> flowhound_dns::DnsConfig {
+        flowhound_dns::DnsConfig {
+            nameservers: self.nameservers.clone(),
+            cache_path: self.dns_cache.clone(),
+            timeout: std::time::Duration::from_millis(self.dns_timeout_ms),
+            deadline: Some(std::time::Duration::from_secs(self.dns_deadline_secs)),
+            concurrency: self.dns_concurrency,
+            ..Default::default()
+        }
+    }
+
+    /// Reverse names (exact PTR data) of `ips`, `None` where there is none; prints DNS stats to stderr.
+    pub fn reverse_names(&self, ips: &[u128]) -> Result<Vec<Option<String>>> {
+        let rt = tokio::runtime::Runtime::new()?;
+        let resolver = flowhound_dns::Resolver::new(self.config()).map_err(|e| flowhound::FlowError::Config(e.to_string()))?;
+        let results = rt.block_on(resolver.reverse_many_u128(ips));
+        if let Err(e) = resolver.save_cache() {
+            eprintln!("warning: {e}");
+        }
+        let st = resolver.stats();
+        eprintln!("reverse DNS: {} resolved, {} failed ({} timed out), {} from cache", st.resolved, st.failed(), st.timed_out + st.deadline_exceeded, st.from_cache);
+        Ok(results.into_iter().map(|(_, o)| o.first_data().map(str::to_string)).collect())
     }
 }
 

@@ -1,6 +1,6 @@
 //! `flowhound sql "SELECT ..." FILES...`: SQL over the flows, registered as table `flows`.
 
-use super::InputArgs;
+use super::{GeoDbArgs, InputArgs};
 use anyhow::Result;
 use clap::Args;
 use flowhound::output::batches::{self, OutFormat};
@@ -12,12 +12,14 @@ use std::process::ExitCode;
 #[derive(Args, Debug)]
 #[command(after_help = "Table `flows` has the canonical columns (docs/flows.md): ts, src_ip, dst_ip, proto, src_port,
 dst_port, up_bytes, down_bytes, duration, packets, label. IPs are integers; ip_str(ip) shows them as text,
-and result columns named *ip are shown as text automatically.
+and result columns named *ip are shown as text automatically. Geo functions: geo_country(ip), asn_number(ip),
+asn_org(ip), is_private(ip), in_cidr(ip, '192.168.105.0/24').
 
 Examples:
   flowhound sql \"SELECT proto, count(*) AS flows FROM flows GROUP BY proto\" test.parquet
   flowhound sql \"SELECT src_ip, sum(up_bytes) AS up FROM flows GROUP BY src_ip ORDER BY up DESC LIMIT 5\" conn.log
-  flowhound sql \"SELECT * FROM flows WHERE dst_port = 1177\" capture.log -o cc.csv")]
+  flowhound sql \"SELECT * FROM flows WHERE dst_port = 1177\" capture.log -o cc.csv
+  flowhound sql \"SELECT geo_country(dst_ip) AS cc, sum(up_bytes) AS up FROM flows WHERE in_cidr(src_ip, '192.168.105.0/24') GROUP BY 1 ORDER BY up DESC\" test.parquet")]
 pub struct SqlArgs {
     /// The query.
     query: String,
@@ -27,6 +29,8 @@ pub struct SqlArgs {
     /// Write the result to a file (.csv, .json, .ndjson, .parquet) instead of printing it.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    db: GeoDbArgs,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -40,13 +44,19 @@ pub fn run(a: SqlArgs) -> Result<ExitCode> {
         })?),
         None => None,
     };
-    let (flows, report) = a.input.read_all(&a.inputs)?;
+    let geo = a.db.stack()?;
+    let files: Vec<PathBuf> = flowhound::ingest::input::expand(&a.inputs)?.into_iter().map(|f| f.path).collect();
     let rt = tokio::runtime::Runtime::new()?;
-    let batches = rt.block_on(async {
-        let ctx = flowhound::engine::session(&Default::default());
+    let ctx = flowhound::engine::session_with_geo(&Default::default(), Some(geo));
+    let direct = a.input.format.is_none() && rt.block_on(flowhound::sql::register_canonical_parquet(&ctx, &files))?;
+    let report = if direct {
+        flowhound::ingest::IngestReport::default()
+    } else {
+        let (flows, report) = a.input.read_all(&a.inputs)?;
         flowhound::sql::register_flows(&ctx, flows)?;
-        flowhound::sql::query(&ctx, &a.query).await
-    })?;
+        report
+    };
+    let batches = rt.block_on(flowhound::sql::query(&ctx, &a.query))?;
     let batches = batches.iter().map(flowhound::sql::humanize).collect::<flowhound::Result<Vec<_>>>()?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     match (&a.output, out_format) {

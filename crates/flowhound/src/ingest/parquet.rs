@@ -194,3 +194,12 @@ fn convert_batch(plan: &ParquetPlan, batch: &RecordBatch, first_row: u64, opts: 
     Ok(canon)
 }
 
+
+/// True when `path` is a Parquet file whose schema holds every canonical column with its canonical
+/// type (a file written by `convert` or `enrich`); such files can be queried directly, streaming.
+pub fn is_canonical(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else { return false };
+    let Ok(b) = ParquetRecordBatchReaderBuilder::try_new(file) else { return false };
+    let schema = b.schema();
+    crate::schema::flow_schema().fields().iter().all(|f| schema.field_with_name(f.name()).is_ok_and(|g| g.data_type() == f.data_type()))
+}

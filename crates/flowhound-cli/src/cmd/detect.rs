@@ -1,0 +1,198 @@
+//! `flowhound detect --baseline baseline.json TEST...`: run the detectors against a saved baseline.
+//! Also holds the pipeline `analyze` shares: run, rank, print the table and summary, write outputs.
+
+use super::{GeoDbArgs, InputArgs, NetArgs};
+use anyhow::Result;
+use clap::Args;
+use datafusion::arrow::record_batch::RecordBatch;
+use flowhound::baseline::Baseline;
+use flowhound::config::Config;
+use flowhound::detect::flows::Flows;
+use flowhound::detect::rows::{enriched_rows, text_column};
+use flowhound::detect::{self as engine, DetectCtx};
+use flowhound::findings::{export, format_ts, BaselineRef, Finding, FindingsDoc, InputSummary};
+use flowhound::ingest::IngestReport;
+use flowhound::output::batches::{write, OutFormat};
+use flowhound::output::table::Table;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Options shared by `detect` and `analyze`: config, detector choice and outputs.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Settings file (see `flowhound config example`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Detectors to run, comma-separated (default: `[analysis] detectors`, i.e. all).
+    #[arg(long, value_delimiter = ',')]
+    pub detectors: Vec<String>,
+    /// Write the findings document (JSON, docs/findings.md).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write one finding per line (NDJSON).
+    #[arg(long, value_name = "FILE")]
+    pub ndjson: Option<PathBuf>,
+    /// Write one finding per CSV row (formula-injection safe).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write the flows behind every finding, enriched, to Parquet.
+    #[arg(long, value_name = "FILE.parquet")]
+    pub flows_out: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// The settings: the file, or the defaults; `--detectors` overrides `[analysis] detectors`.
+    pub fn load_config(&self) -> Result<Config> {
+        let mut c = match &self.config {
+            Some(p) => Config::load(p)?,
+            None => Config::default(),
+        };
+        if !self.detectors.is_empty() {
+            Config::check_detector_list(&self.detectors)?;
+            c.analysis.detectors = self.detectors.clone();
+        }
+        Ok(c)
+    }
+}
+
+/// Arguments of `detect`.
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound detect --baseline baseline.json test.parquet --json findings.json\n  flowhound detect --baseline baseline.json --detectors mad,iqr conn.log --csv findings.csv")]
+pub struct DetectArgs {
+    /// The baseline learned by `flowhound baseline`.
+    #[arg(long, required = true)]
+    baseline: PathBuf,
+    /// Test inputs.
+    #[arg(required = true)]
+    inputs: Vec<String>,
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    net: NetArgs,
+    #[command(flatten)]
+    geo: GeoDbArgs,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// Runs `detect`.
+pub fn run(a: DetectArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let config = a.run.load_config()?;
+    let baseline = Baseline::load(&a.baseline)?;
+    let (batches, report) = a.input.read_all(&a.inputs)?;
+    let bref = BaselineRef { source: "file".into(), inputs: vec![a.baseline.display().to_string()], flows: baseline.source.flows };
+    let job = Job { run: &a.run, config: &config, inputs: &a.inputs, quiet: a.input.quiet, started };
+    job.execute(&batches, &report, &baseline, bref, &a.net, &a.geo)
+}
+
+/// One detection run: what `detect` and `analyze` share.
+pub struct Job<'a> {
+    /// Output options.
+    pub run: &'a RunArgs,
+    /// Settings.
+    pub config: &'a Config,
+    /// Test inputs as given.
+    pub inputs: &'a [String],
+    /// No progress or summary chatter.
+    pub quiet: bool,
+    /// Start of the run.
+    pub started: std::time::Instant,
+}
+
+impl Job<'_> {
+    /// Runs the detectors, prints the ranked table and the summary, writes the outputs.
+    pub fn execute(&self, batches: &[RecordBatch], report: &IngestReport, baseline: &Baseline, bref: BaselineRef, net: &NetArgs, geo: &GeoDbArgs) -> Result<ExitCode> {
+        let flows = Flows::from_batches(batches)?;
+        let stack = geo.stack()?;
+        let nets = net.nets();
+        let ctx = DetectCtx::new(batches, &flows, baseline, &stack, &nets, self.config);
+        let findings = engine::run(&ctx, &self.config.analysis.detectors)?;
+        let input = input_summary(self.inputs, report, &flows);
+        let doc = FindingsDoc::new(input, bref, self.config.analysis.detectors.clone(), findings);
+        print!("{}", render_table(&doc.findings, self.config.analysis.table_rows_count as usize));
+        self.write_outputs(&doc, batches, &stack)?;
+        super::summary(report, self.started, self.quiet);
+        eprint!("{}", summary_text(&doc));
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn write_outputs(&self, doc: &FindingsDoc, batches: &[RecordBatch], geo: &flowhound_geo::GeoStack) -> Result<()> {
+        if let Some(p) = &self.run.json {
+            export::write_json(p, doc)?;
+        }
+        if let Some(p) = &self.run.ndjson {
+            export::write_ndjson(p, &doc.findings)?;
+        }
+        if let Some(p) = &self.run.csv {
+            export::write_csv(p, &doc.findings)?;
+        }
+        if let Some(p) = &self.run.flows_out {
+            write_flows(p, &doc.findings, batches, geo)?;
+        }
+        Ok(())
+    }
+}
+
+fn input_summary(inputs: &[String], report: &IngestReport, flows: &Flows) -> InputSummary {
+    InputSummary {
+        files: inputs.to_vec(),
+        rows_read: report.files.iter().map(|f| f.rows_read).sum(),
+        rows_skipped: report.bad_rows.count,
+        first_seen: flows.ts.iter().min().map(|t| format_ts(*t)),
+        last_seen: flows.ts.iter().max().map(|t| format_ts(*t)),
+    }
+}
+
+/// Writes the flows behind the findings (each row once, with the ids of its findings).
+pub fn write_flows(path: &std::path::Path, findings: &[Finding], batches: &[RecordBatch], geo: &flowhound_geo::GeoStack) -> Result<()> {
+    let mut ids: std::collections::BTreeMap<u32, Vec<&str>> = Default::default();
+    for f in findings {
+        for r in &f.flow_rows {
+            ids.entry(*r).or_default().push(&f.id);
+        }
+    }
+    let rows: Vec<u32> = ids.keys().copied().collect();
+    let extra = vec![text_column("finding_ids", ids.values().map(|v| v.join(",")).collect())];
+    let batch = enriched_rows(batches, &rows, geo, extra)?;
+    write(path, OutFormat::Parquet, batch.schema(), &[batch])?;
+    Ok(())
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n.saturating_sub(1)).collect::<String>() + "…" }
+}
+
+/// The ranked findings table (at most `limit` rows).
+pub fn render_table(findings: &[Finding], limit: usize) -> String {
+    if findings.is_empty() {
+        return "no findings\n".into();
+    }
+    let mut t = Table::new(["id", "severity", "score", "kind", "detector", "hosts", "flows", "explanation"]);
+    for f in findings.iter().take(limit) {
+        t.row([
+            f.id.clone(), f.severity.as_str().into(), format!("{:.2}", f.score), f.kind.clone(), f.detector.clone(),
+            shorten(&f.hosts.join(" "), 40), f.flows.to_string(), shorten(&f.evidence.explanation, 140),
+        ]);
+    }
+    let more = findings.len().saturating_sub(limit);
+    let tail = if more > 0 { format!("... {more} more (see --json)\n") } else { String::new() };
+    t.render() + &tail
+}
+
+/// The end-of-run summary: baseline used, findings per severity, top hosts.
+pub fn summary_text(doc: &FindingsDoc) -> String {
+    let b = &doc.baseline;
+    let which = match b.source.as_str() {
+        "self" => "learned from the test input itself (robust: median/MAD)".to_string(),
+        "normal" => format!("learned from {} ({} flows)", b.inputs.join(", "), b.flows),
+        _ => format!("file {} ({} flows)", b.inputs.join(", "), b.flows),
+    };
+    let sev: Vec<String> = doc.per_severity.iter().rev().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
+    let mut out = format!("baseline: {which}\nfindings: {} ({})\n", doc.findings.len(), sev.join(", "));
+    let top: Vec<String> = doc.top_hosts.iter().take(5).map(|h| format!("{} ({:.2}, {})", h.host, h.score, h.kinds.join("+"))).collect();
+    if !top.is_empty() {
+        out += &format!("top hosts: {}\n", top.join(", "));
+    }
+    out
+}

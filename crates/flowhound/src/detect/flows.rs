@@ -1,0 +1,140 @@
+//! The test (or normal) flows as plain columns, extracted once from the canonical record batches, so
+//! that detectors and the baseline run tight loops over integers instead of Arrow arrays.
+
+use crate::error::{FlowError, Result};
+use crate::net::InternalNets;
+use crate::schema::{col, Proto};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{Decimal128Type, TimestampMicrosecondType, UInt16Type, UInt64Type};
+use datafusion::arrow::record_batch::RecordBatch;
+
+/// Flows as columns (row `i` of every vector is flow `i`, in input order).
+#[derive(Debug, Clone, Default)]
+pub struct Flows {
+    /// Start time, microseconds since the epoch (UTC).
+    pub ts: Vec<i64>,
+    /// Source address (integer form).
+    pub src: Vec<u128>,
+    /// Destination address.
+    pub dst: Vec<u128>,
+    /// Protocol class.
+    pub proto: Vec<Proto>,
+    /// Destination port.
+    pub dst_port: Vec<u16>,
+    /// Bytes sent by the source.
+    pub up: Vec<u64>,
+    /// Bytes sent by the destination.
+    pub down: Vec<u64>,
+}
+
+fn column<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a dyn Array> {
+    b.column_by_name(name)
+        .map(|c| c.as_ref())
+        .ok_or_else(|| FlowError::Internal(format!("flow batch without column '{name}'")))
+}
+
+fn typed<'a, T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
+    b: &'a RecordBatch,
+    name: &str,
+) -> Result<&'a datafusion::arrow::array::PrimitiveArray<T>> {
+    column(b, name)?
+        .as_primitive_opt::<T>()
+        .ok_or_else(|| FlowError::Internal(format!("flow column '{name}' has an unexpected type")))
+}
+
+impl Flows {
+    /// Extracts the columns of canonical flow batches.
+    pub fn from_batches(batches: &[RecordBatch]) -> Result<Flows> {
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        let mut f = Flows::with_capacity(rows);
+        for b in batches {
+            f.ts.extend(typed::<TimestampMicrosecondType>(b, col::TS)?.values().iter().copied());
+            f.src.extend(typed::<Decimal128Type>(b, col::SRC_IP)?.values().iter().map(|v| *v as u128));
+            f.dst.extend(typed::<Decimal128Type>(b, col::DST_IP)?.values().iter().map(|v| *v as u128));
+            f.dst_port.extend(typed::<UInt16Type>(b, col::DST_PORT)?.values().iter().copied());
+            f.up.extend(typed::<UInt64Type>(b, col::UP_BYTES)?.values().iter().copied());
+            f.down.extend(typed::<UInt64Type>(b, col::DOWN_BYTES)?.values().iter().copied());
+            let proto = column(b, col::PROTO)?
+                .as_string_opt::<i32>()
+                .ok_or_else(|| FlowError::Internal("flow column 'proto' is not Utf8".into()))?;
+            f.proto.extend(proto.iter().map(|p| p.map_or(Proto::Other, Proto::parse)));
+        }
+        Ok(f)
+    }
+
+    fn with_capacity(n: usize) -> Flows {
+        Flows {
+            ts: Vec::with_capacity(n),
+            src: Vec::with_capacity(n),
+            dst: Vec::with_capacity(n),
+            proto: Vec::with_capacity(n),
+            dst_port: Vec::with_capacity(n),
+            up: Vec::with_capacity(n),
+            down: Vec::with_capacity(n),
+        }
+    }
+
+    /// Number of flows.
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// True when there is no flow.
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    /// The internal host a flow belongs to, seen from that host (see [`HostView`]).
+    pub fn host_view(&self, i: usize, nets: &InternalNets) -> Option<HostView> {
+        host_view(self.src[i], self.dst[i], self.up[i], self.down[i], nets)
+    }
+}
+
+/// A flow seen from its internal end: which host, which peer, and what the host sent and received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostView {
+    /// The internal host.
+    pub host: u128,
+    /// The other end.
+    pub peer: u128,
+    /// Bytes the host sent.
+    pub sent: u64,
+    /// Bytes the host received.
+    pub received: u64,
+    /// True when the host is the flow's source (originator).
+    pub originator: bool,
+}
+
+/// Attributes a flow to its internal end: the source when it is internal (so internal-to-internal
+/// flows belong to the client), else the destination when it is internal, else none.
+pub fn host_view(src: u128, dst: u128, up: u64, down: u64, nets: &InternalNets) -> Option<HostView> {
+    if nets.contains(src) {
+        Some(HostView { host: src, peer: dst, sent: up, received: down, originator: true })
+    } else if nets.contains(dst) {
+        Some(HostView { host: dst, peer: src, sent: down, received: up, originator: false })
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ip::parse;
+
+    #[test]
+    fn host_view_table() {
+        let nets = InternalNets::default();
+        let (a, b, x) = (parse("10.0.0.1").unwrap(), parse("10.0.0.2").unwrap(), parse("8.8.8.8").unwrap());
+        let cases = [
+            (a, x, Some((a, x, 5, 7, true))),
+            (x, a, Some((a, x, 7, 5, false))),
+            (a, b, Some((a, b, 5, 7, true))),
+            (x, x, None),
+        ];
+        for (src, dst, want) in cases {
+            let got = host_view(src, dst, 5, 7, &nets).map(|v| (v.host, v.peer, v.sent, v.received, v.originator));
+            assert_eq!(got, want);
+        }
+    }
+}

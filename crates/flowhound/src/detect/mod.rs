@@ -1,0 +1,147 @@
+//! Detectors: one file per detector, each implementing [`Detector`], all listed in [`REGISTRY`].
+//!
+//! A detector has a name, a one-line description, a config table type (serde, `deny_unknown_fields`,
+//! defaults) with its documented [`Setting`]s (key with unit, doc, valid range), and `run`, which reads
+//! the [`DetectCtx`] (test flows as batches, as columns and as a DataFusion table; the baseline; the
+//! geo stack; the internal networks; the whole config) and returns raw findings. The registry drives
+//! `flowhound detectors`, `flowhound config example`, config validation and `--detectors`.
+//!
+//! Adding a detector: write `detect/NAME.rs` with a unit struct implementing [`Detector`], add it to
+//! [`REGISTRY`], document it in `docs/detectors.md`.
+
+pub mod flows;
+pub mod iqr;
+pub mod mad;
+pub mod notebook;
+pub mod rows;
+pub mod sigma;
+pub mod volume;
+pub mod zscore;
+
+use crate::baseline::Baseline;
+use crate::config::{Config, Setting};
+use crate::error::{FlowError, Result};
+use crate::findings::{finalize, Finding};
+use crate::net::InternalNets;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::context::SessionContext;
+use flowhound_geo::GeoStack;
+use flows::Flows;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::OnceLock;
+
+/// Everything a detector may read.
+pub struct DetectCtx<'a> {
+    /// The test flows as canonical record batches.
+    pub batches: &'a [RecordBatch],
+    /// The same flows as columns (row `i` = flow `i` of `batches`, concatenated).
+    pub flows: &'a Flows,
+    /// The baseline.
+    pub baseline: &'a Baseline,
+    /// Geo/ASN lookups.
+    pub geo: &'a GeoStack,
+    /// Internal networks.
+    pub nets: &'a InternalNets,
+    /// All settings.
+    pub config: &'a Config,
+    host_windows: OnceLock<volume::HostWindows>,
+}
+
+impl<'a> DetectCtx<'a> {
+    /// A context over the given parts.
+    pub fn new(batches: &'a [RecordBatch], flows: &'a Flows, baseline: &'a Baseline, geo: &'a GeoStack, nets: &'a InternalNets, config: &'a Config) -> Self {
+        DetectCtx { batches, flows, baseline, geo, nets, config, host_windows: OnceLock::new() }
+    }
+
+    /// Per (internal host, window) sums of the test flows, computed once and shared by detectors.
+    pub fn host_windows(&self) -> &volume::HostWindows {
+        self.host_windows.get_or_init(|| volume::HostWindows::of(self.flows, self.nets, self.baseline.window_secs))
+    }
+
+    /// A DataFusion session with the test flows registered as table `flows`, for SQL-minded detectors.
+    pub fn session(&self) -> Result<SessionContext> {
+        let ctx = crate::engine::session(&Default::default());
+        let table = datafusion::datasource::MemTable::try_new(crate::schema::flow_schema(), vec![self.batches.to_vec()])?;
+        ctx.register_table("flows", std::sync::Arc::new(table))?;
+        Ok(ctx)
+    }
+}
+
+/// A detector. Implement this; the registry uses it through [`DynDetector`].
+pub trait Detector: Sync {
+    /// Its config table `[detectors.NAME]` (serde with `deny_unknown_fields` and `default`).
+    type Config: Serialize + DeserializeOwned + Default;
+    /// The name (config table, `--detectors`, findings' `detector`).
+    fn name(&self) -> &'static str;
+    /// One line: what it finds.
+    fn description(&self) -> &'static str;
+    /// Its settings, documented, with valid ranges.
+    fn settings(&self) -> &'static [Setting];
+    /// Finds problems.
+    fn run(&self, cfg: &Self::Config, ctx: &DetectCtx) -> Result<Vec<Finding>>;
+}
+
+/// The object-safe face of a [`Detector`], for the registry.
+pub trait DynDetector: Sync {
+    /// See [`Detector::name`].
+    fn name(&self) -> &'static str;
+    /// See [`Detector::description`].
+    fn description(&self) -> &'static str;
+    /// See [`Detector::settings`].
+    fn settings(&self) -> &'static [Setting];
+    /// The default config table.
+    fn default_section(&self) -> toml::Value;
+    /// Checks that a table deserialises into the config type.
+    fn check(&self, section: &toml::Value) -> std::result::Result<(), String>;
+    /// Runs with a config table (missing keys take their defaults).
+    fn run_section(&self, section: &toml::Value, ctx: &DetectCtx) -> Result<Vec<Finding>>;
+}
+
+impl<D: Detector> DynDetector for D {
+    fn name(&self) -> &'static str {
+        Detector::name(self)
+    }
+    fn description(&self) -> &'static str {
+        Detector::description(self)
+    }
+    fn settings(&self) -> &'static [Setting] {
+        Detector::settings(self)
+    }
+    fn default_section(&self) -> toml::Value {
+        toml::Value::try_from(D::Config::default()).unwrap_or_else(|_| toml::Value::Table(Default::default()))
+    }
+    fn check(&self, section: &toml::Value) -> std::result::Result<(), String> {
+        section.clone().try_into::<D::Config>().map(|_| ()).map_err(|e| e.to_string())
+    }
+    fn run_section(&self, section: &toml::Value, ctx: &DetectCtx) -> Result<Vec<Finding>> {
+        let cfg: D::Config = section.clone().try_into().map_err(|e| FlowError::Config(format!("[detectors.{}]: {e}", self.name())))?;
+        self.run(&cfg, ctx)
+    }
+}
+
+/// Every detector, in display order.
+pub static REGISTRY: &[&dyn DynDetector] = &[&sigma::Sigma, &iqr::Iqr, &zscore::Zscore, &mad::Mad];
+
+/// The detector called `name`.
+pub fn find(name: &str) -> Option<&'static dyn DynDetector> {
+    REGISTRY.iter().copied().find(|d| d.name() == name)
+}
+
+/// Runs the named detectors (in registry order) and returns finalized findings (merged, enriched,
+/// sorted, numbered, linked), with peers capped at `analysis.max_peers_count`.
+pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
+    Config::check_detector_list(names)?;
+    let mut raw = Vec::new();
+    for d in REGISTRY.iter().filter(|d| names.iter().any(|n| n == d.name())) {
+        raw.extend(d.run_section(&ctx.config.detector_section(d.name()), ctx)?);
+    }
+    let mut out = finalize(raw, ctx.geo);
+    let cap = ctx.config.analysis.max_peers_count as usize;
+    for f in &mut out {
+        f.peers.truncate(cap);
+        let keep: Vec<String> = f.hosts.iter().chain(&f.peers).cloned().collect();
+        f.enrichment.retain(|k, _| keep.contains(k));
+    }
+    Ok(out)
+}

@@ -1,0 +1,102 @@
+//! `sigma`: volume above `mean + k * std` of normal (k = 3 by default), per host window against the
+//! host's own profile (else the population) and optionally per flow (the notebook's rule).
+
+use super::volume::{self, Reference, VolumeParams};
+use super::{DetectCtx, Detector};
+use crate::baseline::stats::{sigma_threshold, MetricStats};
+use crate::config::{Range, Setting};
+use crate::error::Result;
+use crate::findings::Finding;
+use serde::{Deserialize, Serialize};
+
+/// The detector.
+pub struct Sigma;
+
+/// `[detectors.sigma]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SigmaConfig {
+    /// Standard deviations above the mean.
+    pub k_std: f64,
+    /// Metrics checked.
+    pub metrics: Vec<String>,
+    /// Per host and window.
+    pub per_host: bool,
+    /// Per flow.
+    pub per_flow: bool,
+    /// Smallest window volume flagged.
+    pub min_window_bytes: u64,
+    /// Smallest flow volume flagged.
+    pub min_flow_bytes: u64,
+    /// Baseline windows needed for a host's own profile.
+    pub min_history_windows_count: u64,
+}
+
+impl Default for SigmaConfig {
+    fn default() -> Self {
+        SigmaConfig {
+            k_std: 3.0,
+            metrics: vec!["up_bytes".into(), "down_bytes".into()],
+            per_host: true,
+            per_flow: false,
+            min_window_bytes: 1_000_000,
+            min_flow_bytes: 1_000_000,
+            min_history_windows_count: 3,
+        }
+    }
+}
+
+static SETTINGS: [Setting; 7] = [
+    Setting { key: "k_std", doc: "standard deviations above the mean (robust: MADs above the median)", range: Range::Float(0.5, 100.0) },
+    volume::METRICS,
+    volume::PER_HOST,
+    volume::PER_FLOW,
+    volume::MIN_WINDOW_BYTES,
+    volume::MIN_FLOW_BYTES,
+    volume::MIN_HISTORY,
+];
+
+/// The sigma rule: `centre + k * scale` (mean/std, or median/robust scale), `None` below two values.
+pub fn threshold(s: &MetricStats, robust: bool, k: f64) -> Option<f64> {
+    (s.count >= 2).then(|| sigma_threshold(s.center(robust), s.scale(robust), k))
+}
+
+impl Detector for Sigma {
+    type Config = SigmaConfig;
+    fn name(&self) -> &'static str {
+        "sigma"
+    }
+    fn description(&self) -> &'static str {
+        "volume above mean + k std of normal, per host window (own profile, else population) and optionally per flow"
+    }
+    fn settings(&self) -> &'static [Setting] {
+        &SETTINGS
+    }
+    fn run(&self, c: &SigmaConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
+        let p = VolumeParams {
+            detector: "sigma",
+            metrics: volume::metrics(&c.metrics)?,
+            per_host: c.per_host,
+            per_flow: c.per_flow,
+            min_window_bytes: c.min_window_bytes,
+            min_flow_bytes: c.min_flow_bytes,
+            min_history_windows: c.min_history_windows_count,
+            reference: Reference::Baseline,
+            rule_text: format!("mean + {} std", c.k_std),
+        };
+        volume::run(ctx, &p, &|s, robust| threshold(s, robust, c.k_std))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_table() {
+        let s = MetricStats { count: 10, mean: 100.0, std: 10.0, median: 90.0, mad: 2.0, ..Default::default() };
+        assert_eq!(threshold(&s, false, 3.0), Some(130.0));
+        assert!((threshold(&s, true, 3.0).unwrap() - (90.0 + 3.0 * 2.0 * 1.4826)).abs() < 1e-9);
+        assert_eq!(threshold(&MetricStats { count: 1, ..s }, false, 3.0), None);
+    }
+}

@@ -1,0 +1,455 @@
+//! The shared engine of the volume detectors (`sigma`, `iqr`, `zscore`, `mad`): per internal host and
+//! window against the host's own profile (or the population), and per flow against the global
+//! statistics. Each detector only supplies its threshold rule (a pure function of [`MetricStats`]).
+
+use super::flows::{host_view, Flows};
+use super::DetectCtx;
+use crate::baseline::stats::MetricStats;
+use crate::baseline::{window_of, ByteStats};
+use crate::config::{Range, Setting};
+use crate::error::Result;
+use crate::findings::{format_ts, score_from_ratio, Evidence, Finding};
+use crate::ip;
+use crate::net::InternalNets;
+use crate::output::table::human_bytes;
+use ahash::AHashMap;
+use serde_json::json;
+
+/// Per (internal host, window) sums of flows, bytes sent and bytes received by the host.
+#[derive(Debug, Clone, Default)]
+pub struct HostWindows {
+    /// Window length, seconds.
+    pub window_secs: u64,
+    /// One cell per (host, window) with at least one flow, sorted by host then window.
+    pub cells: Vec<Cell>,
+}
+
+/// One (host, window) cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cell {
+    /// The internal host.
+    pub host: u128,
+    /// Window index (`ts / window_secs`).
+    pub window: i64,
+    /// Flows.
+    pub flows: u64,
+    /// Bytes the host sent.
+    pub up: u64,
+    /// Bytes the host received.
+    pub down: u64,
+}
+
+impl HostWindows {
+    /// Aggregates `flows` per internal host and window.
+    pub fn of(flows: &Flows, nets: &InternalNets, window_secs: u64) -> HostWindows {
+        let mut m: AHashMap<(u128, i64), Cell> = AHashMap::new();
+        for i in 0..flows.len() {
+            let Some(v) = flows.host_view(i, nets) else { continue };
+            let w = window_of(flows.ts[i], window_secs);
+            let c = m.entry((v.host, w)).or_insert(Cell { host: v.host, window: w, ..Default::default() });
+            c.flows += 1;
+            c.up += v.sent;
+            c.down += v.received;
+        }
+        let mut cells: Vec<Cell> = m.into_values().collect();
+        cells.sort_by_key(|c| (c.host, c.window));
+        HostWindows { window_secs, cells }
+    }
+}
+
+/// A volume metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Bytes sent (by the host per window; by the flow source per flow).
+    Up,
+    /// Bytes received (by the host per window; by the flow destination per flow).
+    Down,
+}
+
+impl Metric {
+    /// Parses `up_bytes` / `down_bytes`.
+    pub fn parse(s: &str) -> Option<Metric> {
+        match s {
+            "up_bytes" => Some(Metric::Up),
+            "down_bytes" => Some(Metric::Down),
+            _ => None,
+        }
+    }
+
+    /// The metric's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Up => "up_bytes",
+            Metric::Down => "down_bytes",
+        }
+    }
+
+    fn of_cell(self, c: &Cell) -> u64 {
+        match self {
+            Metric::Up => c.up,
+            Metric::Down => c.down,
+        }
+    }
+
+    fn stats(self, s: &ByteStats) -> &MetricStats {
+        match self {
+            Metric::Up => &s.up_bytes,
+            Metric::Down => &s.down_bytes,
+        }
+    }
+}
+
+/// What the thresholds are learned on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference {
+    /// The baseline (host profile, else population; global per flow).
+    Baseline,
+    /// The test data itself (scipy's `zscore` semantics).
+    TestSelf,
+}
+
+/// A threshold rule: the upper limit for values described by the stats (`robust` selects median/MAD
+/// centre and scale where the rule uses mean/std).
+pub type Rule<'a> = &'a dyn Fn(&MetricStats, bool) -> Option<f64>;
+
+/// Settings common to the volume detectors.
+#[derive(Debug, Clone)]
+pub struct VolumeParams {
+    /// Detector name.
+    pub detector: &'static str,
+    /// Metrics checked.
+    pub metrics: Vec<Metric>,
+    /// Check (host, window) volumes.
+    pub per_host: bool,
+    /// Check single flows.
+    pub per_flow: bool,
+    /// A window below this volume is never flagged.
+    pub min_window_bytes: u64,
+    /// A flow below this volume is never flagged.
+    pub min_flow_bytes: u64,
+    /// Active windows a host needs in the baseline before its own profile is used.
+    pub min_history_windows: u64,
+    /// Baseline or test-self thresholds.
+    pub reference: Reference,
+    /// Human description of the rule, e.g. `mean + 3 std`.
+    pub rule_text: String,
+}
+
+/// How far beyond its threshold a value is, relative to the centre: `(x - c) / (t - c)` when `t > c`,
+/// else `x / t` (1 at the threshold).
+pub fn excess_ratio(x: f64, center: f64, threshold: f64) -> f64 {
+    if threshold > center {
+        (x - center) / (threshold - center)
+    } else if threshold > 0.0 {
+        x / threshold
+    } else {
+        f64::INFINITY
+    }
+}
+
+/// One flagged (host, window) or flow.
+#[derive(Debug, Clone)]
+struct Hit {
+    value: f64,
+    threshold: f64,
+    center: f64,
+    p99: f64,
+    reference: &'static str,
+}
+
+/// Runs the per-host and per-flow checks of one detector.
+pub fn run(ctx: &DetectCtx, p: &VolumeParams, rule: Rule) -> Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    for m in &p.metrics {
+        if p.per_host {
+            out.extend(per_host(ctx, p, *m, rule));
+        }
+        if p.per_flow {
+            out.extend(per_flow(ctx, p, *m, rule));
+        }
+    }
+    Ok(out)
+}
+
+fn reference_stats<'b>(ctx: &'b DetectCtx, p: &VolumeParams, m: Metric, host: u128, test_ref: &'b MetricStats) -> (&'b MetricStats, &'static str) {
+    if p.reference == Reference::TestSelf {
+        return (test_ref, "test");
+    }
+    let own = ctx.baseline.host(host).filter(|h| !ctx.baseline.robust() && h.active_windows >= p.min_history_windows);
+    match own {
+        Some(h) => (m.stats(&h.per_window), "host"),
+        None => (m.stats(&ctx.baseline.host_windows), "population"),
+    }
+}
+
+fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Finding> {
+    let hw = ctx.host_windows();
+    let test_ref = MetricStats::of(&mut hw.cells.iter().map(|c| m.of_cell(c)).collect::<Vec<_>>());
+    let mut hits: AHashMap<(u128, i64), Hit> = AHashMap::new();
+    for c in &hw.cells {
+        let value = m.of_cell(c);
+        if value < p.min_window_bytes {
+            continue;
+        }
+        let (s, reference) = reference_stats(ctx, p, m, c.host, &test_ref);
+        let robust = ctx.baseline.robust() && reference != "test";
+        let Some(thr) = rule(s, robust) else { continue };
+        if value as f64 > thr {
+            hits.insert((c.host, c.window), Hit { value: value as f64, threshold: thr, center: s.center(robust), p99: s.p99, reference });
+        }
+    }
+    let key = |i: usize, v: &super::flows::HostView| Some((v.host, window_of(ctx.flows.ts[i], hw.window_secs)));
+    collect(ctx, p, m, "volume_outlier", hits, key)
+}
+
+fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Finding> {
+    let f = ctx.flows;
+    let values = if m == Metric::Up { &f.up } else { &f.down };
+    let (s, reference, robust) = match p.reference {
+        Reference::TestSelf => (MetricStats::of(&mut values.clone()), "test", false),
+        Reference::Baseline => (m.stats(&ctx.baseline.global).clone(), "global", ctx.baseline.robust()),
+    };
+    let Some(thr) = rule(&s, robust) else { return Vec::new() };
+    let mut hits: AHashMap<(u128, i64), Hit> = AHashMap::new();
+    for i in 0..f.len() {
+        let v = values[i];
+        if v < p.min_flow_bytes || v as f64 <= thr {
+            continue;
+        }
+        let host = f.host_view(i, ctx.nets).map_or(f.src[i], |h| h.host);
+        let h = Hit { value: v as f64, threshold: thr, center: s.center(robust), p99: s.p99, reference };
+        let e = hits.entry((host, i as i64)).or_insert(h);
+        e.value = e.value.max(v as f64);
+    }
+    // per-flow hits are keyed by row; regroup by host only
+    let mut by_host: AHashMap<(u128, i64), Hit> = AHashMap::new();
+    let mut rows: AHashMap<u128, Vec<usize>> = AHashMap::new();
+    for ((host, row), h) in hits {
+        rows.entry(host).or_default().push(row as usize);
+        let e = by_host.entry((host, 0)).or_insert(h.clone());
+        e.value = e.value.max(h.value);
+    }
+    let mut out = Vec::new();
+    for ((host, _), hit) in by_host {
+        let mut r = rows.remove(&host).unwrap_or_default();
+        r.sort_unstable();
+        out.push(flow_finding(ctx, p, m, host, &hit, &r));
+    }
+    out
+}
+
+/// Groups the flows of flagged (host, window) keys into one finding per host.
+fn collect(
+    ctx: &DetectCtx,
+    p: &VolumeParams,
+    m: Metric,
+    kind: &str,
+    hits: AHashMap<(u128, i64), Hit>,
+    key: impl Fn(usize, &super::flows::HostView) -> Option<(u128, i64)>,
+) -> Vec<Finding> {
+    let mut groups: AHashMap<u128, Group> = AHashMap::new();
+    for i in 0..ctx.flows.len() {
+        let Some(v) = ctx.flows.host_view(i, ctx.nets) else { continue };
+        let Some(k) = key(i, &v) else { continue };
+        let Some(hit) = hits.get(&k) else { continue };
+        let g = groups.entry(v.host).or_default();
+        g.add(i, &v, ctx.flows.ts[i], m, hit);
+    }
+    let mut out: Vec<Finding> = groups.into_iter().map(|(h, g)| g.finding(ctx, p, m, kind, h)).collect();
+    out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
+    out
+}
+
+#[derive(Default)]
+struct Group {
+    rows: Vec<u32>,
+    peers: AHashMap<u128, u64>,
+    total: u64,
+    first: i64,
+    last: i64,
+    best: Option<Hit>,
+}
+
+impl Group {
+    fn add(&mut self, i: usize, v: &super::flows::HostView, ts: i64, m: Metric, hit: &Hit) {
+        let bytes = if m == Metric::Up { v.sent } else { v.received };
+        if self.rows.is_empty() {
+            (self.first, self.last) = (ts, ts);
+        }
+        self.rows.push(i as u32);
+        *self.peers.entry(v.peer).or_default() += bytes;
+        self.total += bytes;
+        self.first = self.first.min(ts);
+        self.last = self.last.max(ts);
+        if self.best.as_ref().is_none_or(|b| excess_of(hit) > excess_of(b)) {
+            self.best = Some(hit.clone());
+        }
+    }
+
+    fn finding(self, ctx: &DetectCtx, p: &VolumeParams, m: Metric, kind: &str, host: u128) -> Finding {
+        let hit = self.best.unwrap_or(Hit { value: 0.0, threshold: 0.0, center: 0.0, p99: 0.0, reference: "" });
+        let mut peers: Vec<(u128, u64)> = self.peers.into_iter().collect();
+        peers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let window_text = window_text(ctx.baseline.window_secs);
+        let explanation = explain(ctx, m, self.total, &peers, self.first, self.last, &hit, &window_text);
+        let mut details = serde_json::Map::new();
+        details.insert("reference".into(), json!(hit.reference));
+        details.insert("rule".into(), json!(p.rule_text));
+        details.insert("total_bytes".into(), json!(self.total));
+        details.insert("reference_p99".into(), json!(hit.p99));
+        let evidence = Evidence {
+            metric: format!("{} per {} s window (host {})", m.name(), ctx.baseline.window_secs, if m == Metric::Up { "sent" } else { "received" }),
+            observed: hit.value,
+            baseline: Some(hit.center),
+            threshold: Some(hit.threshold),
+            explanation,
+            details,
+        };
+        finding(p, kind, host, &peers, self.first, self.last, self.rows, evidence, &hit)
+    }
+}
+
+fn excess_of(h: &Hit) -> f64 {
+    excess_ratio(h.value, h.center, h.threshold)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(p: &VolumeParams, kind: &str, host: u128, peers: &[(u128, u64)], first: i64, last: i64, rows: Vec<u32>, evidence: Evidence, hit: &Hit) -> Finding {
+    Finding {
+        kind: kind.into(),
+        detector: p.detector.into(),
+        score: score_from_ratio(excess_of(hit)),
+        hosts: vec![ip::format(host)],
+        peers: peers.iter().map(|(p, _)| ip::format(*p)).collect(),
+        first_seen: Some(format_ts(first)),
+        last_seen: Some(format_ts(last)),
+        flows: rows.len() as u64,
+        flow_rows: rows,
+        evidence,
+        ..Default::default()
+    }
+}
+
+fn flow_finding(ctx: &DetectCtx, p: &VolumeParams, m: Metric, host: u128, hit: &Hit, rows: &[usize]) -> Finding {
+    let f = ctx.flows;
+    let mut peers: AHashMap<u128, u64> = AHashMap::new();
+    let values = if m == Metric::Up { &f.up } else { &f.down };
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    for &i in rows {
+        let peer = if f.src[i] == host { f.dst[i] } else { f.src[i] };
+        *peers.entry(peer).or_default() += values[i];
+        first = first.min(f.ts[i]);
+        last = last.max(f.ts[i]);
+    }
+    let mut peers: Vec<(u128, u64)> = peers.into_iter().collect();
+    peers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let explanation = format!(
+        "{} flow(s) with {} above {} (largest {}; a normal flow carries {}, p99 {})",
+        rows.len(), m.name(), human_bytes(hit.threshold), human_bytes(hit.value), human_bytes(hit.center), human_bytes(hit.p99)
+    );
+    let mut details = serde_json::Map::new();
+    details.insert("reference".into(), json!(hit.reference));
+    details.insert("rule".into(), json!(p.rule_text));
+    let evidence = Evidence { metric: format!("{} per flow", m.name()), observed: hit.value, baseline: Some(hit.center), threshold: Some(hit.threshold), explanation, details };
+    finding(p, "flow_outlier", host, &peers, first, last, rows.iter().map(|r| *r as u32).collect(), evidence, hit)
+}
+
+/// `hourly`, `daily` or `per 600 s window`.
+pub fn window_text(secs: u64) -> String {
+    match secs {
+        3600 => "hourly".into(),
+        86_400 => "daily".into(),
+        s => format!("per-{s}-s-window"),
+    }
+}
+
+/// `45.1.2.3 (RU, AS12345 Example)`.
+pub fn describe_peer(ctx: &DetectCtx, peer: u128) -> String {
+    let g = ctx.geo.lookup_u128(peer);
+    let mut parts = Vec::new();
+    if let Some(c) = g.country {
+        parts.push(c.to_string());
+    }
+    match (g.asn, g.org.as_deref()) {
+        (Some(a), Some(o)) => parts.push(format!("AS{a} {o}")),
+        (Some(a), None) => parts.push(format!("AS{a}")),
+        (None, Some(o)) => parts.push(o.to_string()),
+        (None, None) => {}
+    }
+    let name = ip::format(peer);
+    if parts.is_empty() { name } else { format!("{name} ({})", parts.join(", ")) }
+}
+
+/// `between 01:00 and 04:00 UTC on 2026-03-04` (or with dates on both ends when they differ).
+pub fn span_text(first_us: i64, last_us: i64) -> String {
+    let f = format_ts(first_us);
+    let l = format_ts(last_us);
+    let (fd, ft) = (f.get(..10).unwrap_or(""), f.get(11..16).unwrap_or(""));
+    let (ld, lt) = (l.get(..10).unwrap_or(""), l.get(11..16).unwrap_or(""));
+    if fd == ld { format!("between {ft} and {lt} UTC on {fd}") } else { format!("between {fd} {ft} and {ld} {lt} UTC") }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn explain(ctx: &DetectCtx, m: Metric, total: u64, peers: &[(u128, u64)], first: i64, last: i64, hit: &Hit, window: &str) -> String {
+    let (verb, prep, noun) = if m == Metric::Up { ("uploaded", "to", "upload") } else { ("downloaded", "from", "download") };
+    let peer = peers.first().map_or_else(String::new, |(p, _)| describe_peer(ctx, *p));
+    let others = match peers.len() {
+        0 | 1 => String::new(),
+        2 => " and 1 other peer".into(),
+        n => format!(" and {} other peers", n - 1),
+    };
+    let whose = match hit.reference {
+        "host" => format!("its normal {window} {noun} is"),
+        "population" => format!("a host's normal {window} {noun} on this network is"),
+        _ => format!("the typical {window} {noun} per host in this capture is"),
+    };
+    format!(
+        "{verb} {} {prep} {peer}{others} {}; {whose} {} (p99 {}), limit {}",
+        human_bytes(total as f64), span_text(first, last), human_bytes(hit.center), human_bytes(hit.p99), human_bytes(hit.threshold)
+    )
+}
+
+/// The `metrics` setting.
+pub const METRICS: Setting = Setting { key: "metrics", doc: "metrics checked: up_bytes (sent), down_bytes (received)", range: Range::ListOf(&["up_bytes", "down_bytes"]) };
+/// The `per_host` setting.
+pub const PER_HOST: Setting = Setting { key: "per_host", doc: "check each internal host's volume per baseline window against its own profile (else the population)", range: Range::Bool };
+/// The `per_flow` setting.
+pub const PER_FLOW: Setting = Setting { key: "per_flow", doc: "also check single flows against the global per-flow statistics (the notebook's view)", range: Range::Bool };
+/// The `min_window_bytes` setting.
+pub const MIN_WINDOW_BYTES: Setting = Setting { key: "min_window_bytes", doc: "a host window below this volume is never flagged", range: Range::Int(0, 1_000_000_000_000_000) };
+/// The `min_flow_bytes` setting.
+pub const MIN_FLOW_BYTES: Setting = Setting { key: "min_flow_bytes", doc: "a flow below this volume is never flagged (per_flow)", range: Range::Int(0, 1_000_000_000_000_000) };
+/// The `min_history_windows_count` setting.
+pub const MIN_HISTORY: Setting = Setting { key: "min_history_windows_count", doc: "active baseline windows a host needs before its own profile is the reference", range: Range::Int(1, 1_000_000) };
+
+/// Parses the `metrics` list.
+pub fn metrics(names: &[String]) -> Result<Vec<Metric>> {
+    names.iter().map(|n| Metric::parse(n).ok_or_else(|| crate::error::FlowError::Config(format!("unknown metric '{n}': use up_bytes or down_bytes")))).collect()
+}
+
+/// Host-side (per window) view helper for tests: the metric of `up`/`down` of a flow seen from `host`.
+pub fn host_bytes(src: u128, dst: u128, up: u64, down: u64, nets: &InternalNets, m: Metric) -> Option<u64> {
+    host_view(src, dst, up, down, nets).map(|v| if m == Metric::Up { v.sent } else { v.received })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excess_table() {
+        let cases = [(16.0, 10.0, 13.0, 2.0), (13.0, 10.0, 13.0, 1.0), (20.0, 10.0, 10.0, 2.0), (5.0, 0.0, 0.0, f64::INFINITY)];
+        for (x, c, t, want) in cases {
+            assert_eq!(excess_ratio(x, c, t), want, "{x} {c} {t}");
+        }
+    }
+
+    #[test]
+    fn text_helpers() {
+        assert_eq!(window_text(3600), "hourly");
+        assert_eq!(window_text(600), "per-600-s-window");
+        let h = 3_600_000_000i64;
+        assert_eq!(span_text(h, 4 * h), "between 01:00 and 04:00 UTC on 1970-01-01");
+        assert_eq!(span_text(h, 30 * h), "between 1970-01-01 01:00 and 1970-01-02 06:00 UTC");
+    }
+}

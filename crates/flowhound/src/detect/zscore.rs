@@ -1,0 +1,114 @@
+//! `zscore`: volume whose z-score `(x - mean) / std` exceeds a limit (3 by default). Two modes:
+//! `baseline` (default, statistically sound: mean and std of the baseline, per host profile or the
+//! population) and `test-self` (the notebook's `scipy.stats.zscore` on the test data itself, ddof = 0
+//! semantics aside: the spread of the test's host windows or flows).
+
+use super::volume::{self, Reference, VolumeParams};
+use super::{DetectCtx, Detector};
+use crate::baseline::stats::{sigma_threshold, zscore, MetricStats};
+use crate::config::{Range, Setting};
+use crate::error::Result;
+use crate::findings::Finding;
+use serde::{Deserialize, Serialize};
+
+/// The detector.
+pub struct Zscore;
+
+/// `[detectors.zscore]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZscoreConfig {
+    /// |z| limit.
+    pub z_limit: f64,
+    /// `baseline` or `test-self`.
+    pub mode: String,
+    /// Metrics checked.
+    pub metrics: Vec<String>,
+    /// Per host and window.
+    pub per_host: bool,
+    /// Per flow.
+    pub per_flow: bool,
+    /// Smallest window volume flagged.
+    pub min_window_bytes: u64,
+    /// Smallest flow volume flagged.
+    pub min_flow_bytes: u64,
+    /// Baseline windows needed for a host's own profile.
+    pub min_history_windows_count: u64,
+}
+
+impl Default for ZscoreConfig {
+    fn default() -> Self {
+        ZscoreConfig {
+            z_limit: 3.0,
+            mode: "baseline".into(),
+            metrics: vec!["up_bytes".into(), "down_bytes".into()],
+            per_host: true,
+            per_flow: false,
+            min_window_bytes: 1_000_000,
+            min_flow_bytes: 1_000_000,
+            min_history_windows_count: 3,
+        }
+    }
+}
+
+static SETTINGS: [Setting; 8] = [
+    Setting { key: "z_limit", doc: "z-score limit (robust baseline: in robust sigmas)", range: Range::Float(0.5, 100.0) },
+    Setting { key: "mode", doc: "baseline: thresholds from the baseline; test-self: from the test data itself (notebook)", range: Range::Choice(&["baseline", "test-self"]) },
+    volume::METRICS,
+    volume::PER_HOST,
+    volume::PER_FLOW,
+    volume::MIN_WINDOW_BYTES,
+    volume::MIN_FLOW_BYTES,
+    volume::MIN_HISTORY,
+];
+
+/// The value whose z-score is `z`: `centre + z * scale`, `None` below two values.
+pub fn threshold(s: &MetricStats, robust: bool, z: f64) -> Option<f64> {
+    (s.count >= 2).then(|| sigma_threshold(s.center(robust), s.scale(robust), z))
+}
+
+/// The z-score of `x` against the stats.
+pub fn score_of(x: f64, s: &MetricStats, robust: bool) -> f64 {
+    zscore(x, s.center(robust), s.scale(robust))
+}
+
+impl Detector for Zscore {
+    type Config = ZscoreConfig;
+    fn name(&self) -> &'static str {
+        "zscore"
+    }
+    fn description(&self) -> &'static str {
+        "volume z-score above a limit, against the baseline (default) or the test itself (notebook), per host window and optionally per flow"
+    }
+    fn settings(&self) -> &'static [Setting] {
+        &SETTINGS
+    }
+    fn run(&self, c: &ZscoreConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
+        let p = VolumeParams {
+            detector: "zscore",
+            metrics: volume::metrics(&c.metrics)?,
+            per_host: c.per_host,
+            per_flow: c.per_flow,
+            min_window_bytes: c.min_window_bytes,
+            min_flow_bytes: c.min_flow_bytes,
+            min_history_windows: c.min_history_windows_count,
+            reference: if c.mode == "test-self" { Reference::TestSelf } else { Reference::Baseline },
+            rule_text: format!("|z| > {} ({})", c.z_limit, c.mode),
+        };
+        volume::run(ctx, &p, &|s, robust| threshold(s, robust, c.z_limit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_table() {
+        let s = MetricStats { count: 10, mean: 100.0, std: 10.0, median: 90.0, mad: 2.0, ..Default::default() };
+        assert_eq!(threshold(&s, false, 3.0), Some(130.0));
+        assert_eq!(score_of(130.0, &s, false), 3.0);
+        assert!((score_of(90.0 + 2.0 * 1.4826, &s, true) - 1.0).abs() < 1e-12);
+        assert_eq!(threshold(&MetricStats { count: 1, ..s }, false, 3.0), None);
+    }
+}

@@ -1,0 +1,353 @@
+//! The findings model: what detectors report, in a versioned JSON document (`docs/findings.md`).
+//!
+//! Detectors emit raw [`Finding`]s; [`finalize`] merges those of one host and kind, fills the geo
+//! enrichment of every address, sorts by score, numbers them and links the findings sharing a host
+//! (`related`). Scores live in [0, 1] and map to a severity through the one shared [`severity`].
+
+pub mod export;
+pub mod score;
+
+pub use score::{score_from_ratio, severity, Severity};
+
+use crate::detect::rows::GeoCache;
+use crate::ip;
+use flowhound_geo::GeoStack;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Version of the findings JSON schema.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Machine-readable evidence plus a one-line human explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Evidence {
+    /// What was measured, e.g. `up_bytes per 3600 s window`.
+    pub metric: String,
+    /// The observed value.
+    pub observed: f64,
+    /// The normal value (baseline centre), when there is one.
+    pub baseline: Option<f64>,
+    /// The limit that was crossed, when there is one.
+    pub threshold: Option<f64>,
+    /// One line for people.
+    pub explanation: String,
+    /// Detector-specific extra fields (periods, ports, reference used, ...).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What is known about one address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct IpInfo {
+    /// ISO country code.
+    pub country: Option<String>,
+    /// AS number.
+    pub asn: Option<u32>,
+    /// AS organisation.
+    pub org: Option<String>,
+    /// Reverse DNS name (filled by DNS enrichment, when enabled).
+    pub name: Option<String>,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Finding {
+    /// Stable within a document: `F1`, `F2`, ... in rank order.
+    pub id: String,
+    /// What kind of problem, e.g. `volume_outlier`.
+    pub kind: String,
+    /// The detector(s) that reported it (comma-separated when merged).
+    pub detector: String,
+    /// Strength in [0, 1].
+    pub score: f64,
+    /// Derived from the score by [`severity`].
+    pub severity: Severity,
+    /// Internal addresses blamed.
+    pub hosts: Vec<String>,
+    /// Remote addresses involved.
+    pub peers: Vec<String>,
+    /// First flow involved (RFC 3339, UTC).
+    pub first_seen: Option<String>,
+    /// Last flow involved (RFC 3339, UTC).
+    pub last_seen: Option<String>,
+    /// Number of flows involved.
+    pub flows: u64,
+    /// The main evidence.
+    pub evidence: Evidence,
+    /// Evidence of merged findings (other detectors or windows), strongest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_evidence: Vec<Evidence>,
+    /// Address -> country, AS, organisation, name, for every host and peer.
+    #[serde(default)]
+    pub enrichment: BTreeMap<String, IpInfo>,
+    /// Ids of other findings concerning one of the same hosts.
+    #[serde(default)]
+    pub related: Vec<String>,
+    /// Row numbers (over the test input) of the flows behind the finding; not serialised.
+    #[serde(skip)]
+    pub flow_rows: Vec<u32>,
+}
+
+/// Formats microseconds since the epoch as RFC 3339 UTC with microseconds (sorts as text).
+pub fn format_ts(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .unwrap_or_else(|| us.to_string())
+}
+
+/// The key findings are merged on: kind and the sorted host list.
+fn merge_key(f: &Finding) -> (String, Vec<String>) {
+    let mut hosts = f.hosts.clone();
+    hosts.sort();
+    (f.kind.clone(), hosts)
+}
+
+/// Merges findings of one host (set) and kind: the strongest keeps its evidence, the others' evidence
+/// goes to `other_evidence`; detectors, peers, time span and flows are united.
+pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut groups: BTreeMap<(String, Vec<String>), Vec<Finding>> = BTreeMap::new();
+    for f in findings {
+        groups.entry(merge_key(&f)).or_default().push(f);
+    }
+    groups.into_values().map(merge_group).collect()
+}
+
+fn merge_group(mut group: Vec<Finding>) -> Finding {
+    group.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut it = group.into_iter();
+    let Some(mut top) = it.next() else { return Finding::default() };
+    let mut detectors: BTreeSet<String> = top.detector.split(',').map(str::to_string).collect();
+    let mut rows: BTreeSet<u32> = top.flow_rows.iter().copied().collect();
+    for f in it {
+        detectors.extend(f.detector.split(',').map(str::to_string));
+        rows.extend(f.flow_rows.iter().copied());
+        for p in f.peers {
+            if !top.peers.contains(&p) {
+                top.peers.push(p);
+            }
+        }
+        top.first_seen = min_opt(top.first_seen.take(), f.first_seen);
+        top.last_seen = max_opt(top.last_seen.take(), f.last_seen);
+        top.flows = top.flows.max(f.flows);
+        top.other_evidence.push(f.evidence);
+        top.other_evidence.extend(f.other_evidence);
+    }
+    top.detector = detectors.into_iter().collect::<Vec<_>>().join(",");
+    top.flows = top.flows.max(rows.len() as u64);
+    top.flow_rows = rows.into_iter().collect();
+    top
+}
+
+fn min_opt(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_opt(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Merges, enriches, sorts by score (then kind and hosts), numbers `F1..` and links related findings.
+pub fn finalize(findings: Vec<Finding>, geo: &GeoStack) -> Vec<Finding> {
+    let mut out = merge(findings);
+    let mut cache = GeoCache::default();
+    for f in &mut out {
+        f.score = f.score.clamp(0.0, 1.0);
+        f.severity = severity(f.score);
+        enrich(f, geo, &mut cache);
+    }
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.kind.cmp(&b.kind)).then_with(|| a.hosts.cmp(&b.hosts)));
+    for (i, f) in out.iter_mut().enumerate() {
+        f.id = format!("F{}", i + 1);
+    }
+    link_related(&mut out);
+    out
+}
+
+fn enrich(f: &mut Finding, geo: &GeoStack, cache: &mut GeoCache) {
+    for addr in f.hosts.iter().chain(&f.peers) {
+        if f.enrichment.contains_key(addr) {
+            continue;
+        }
+        let Some(v) = ip::parse(addr) else { continue };
+        let g = cache.get(geo, v);
+        let info = IpInfo { country: g.country.map(|c| c.to_string()), asn: g.asn, org: g.org.as_deref().map(str::to_string), name: None };
+        f.enrichment.insert(addr.clone(), info);
+    }
+}
+
+fn link_related(findings: &mut [Finding]) {
+    let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in findings.iter() {
+        for h in &f.hosts {
+            by_host.entry(h.clone()).or_default().push(f.id.clone());
+        }
+    }
+    for f in findings.iter_mut() {
+        let mut rel: BTreeSet<String> = BTreeSet::new();
+        for h in &f.hosts {
+            rel.extend(by_host.get(h).into_iter().flatten().filter(|id| **id != f.id).cloned());
+        }
+        let mut rel: Vec<String> = rel.into_iter().collect();
+        rel.sort_by_key(|id| id.trim_start_matches('F').parse::<u64>().unwrap_or(u64::MAX));
+        f.related = rel;
+    }
+}
+
+/// A host's combined rank: `1 - prod(1 - score)` over its findings, with the finding count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostRank {
+    /// The internal address.
+    pub host: String,
+    /// Combined score in [0, 1].
+    pub score: f64,
+    /// Findings naming it.
+    pub findings: u64,
+    /// Their kinds, sorted.
+    pub kinds: Vec<String>,
+}
+
+/// Hosts ranked by combined score (noisy-or of their findings' scores), strongest first.
+pub fn host_ranking(findings: &[Finding]) -> Vec<HostRank> {
+    let mut acc: BTreeMap<&str, (f64, u64, BTreeSet<&str>)> = BTreeMap::new();
+    for f in findings {
+        for h in &f.hosts {
+            let e = acc.entry(h).or_insert((1.0, 0, BTreeSet::new()));
+            e.0 *= 1.0 - f.score.clamp(0.0, 1.0);
+            e.1 += 1;
+            e.2.insert(&f.kind);
+        }
+    }
+    let mut out: Vec<HostRank> = acc
+        .into_iter()
+        .map(|(h, (p, n, k))| HostRank { host: h.to_string(), score: 1.0 - p, findings: n, kinds: k.into_iter().map(str::to_string).collect() })
+        .collect();
+    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.host.cmp(&b.host)));
+    out
+}
+
+/// Findings per severity, in `low, medium, high, critical` order.
+pub fn per_severity(findings: &[Finding]) -> BTreeMap<Severity, u64> {
+    let mut m: BTreeMap<Severity, u64> = Severity::ALL.iter().map(|s| (*s, 0)).collect();
+    for f in findings {
+        *m.entry(f.severity).or_default() += 1;
+    }
+    m
+}
+
+/// Where the baseline came from, as stated in the document and the summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct BaselineRef {
+    /// `file` (a saved baseline), `normal` (learned from --normal) or `self` (learned robustly from the test input).
+    pub source: String,
+    /// The baseline file or the normal inputs.
+    pub inputs: Vec<String>,
+    /// Flows it was learned from.
+    pub flows: u64,
+}
+
+/// What was read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct InputSummary {
+    /// The test inputs.
+    pub files: Vec<String>,
+    /// Rows read.
+    pub rows_read: u64,
+    /// Rows skipped as bad.
+    pub rows_skipped: u64,
+    /// First flow (RFC 3339).
+    pub first_seen: Option<String>,
+    /// Last flow (RFC 3339).
+    pub last_seen: Option<String>,
+}
+
+/// The findings document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FindingsDoc {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `flowhound <version>`.
+    pub generator: String,
+    /// The test input.
+    pub input: InputSummary,
+    /// The baseline used.
+    pub baseline: BaselineRef,
+    /// Detectors that ran.
+    pub detectors: Vec<String>,
+    /// Findings per severity.
+    pub per_severity: BTreeMap<Severity, u64>,
+    /// Hosts by combined score.
+    pub top_hosts: Vec<HostRank>,
+    /// The findings, by decreasing score.
+    pub findings: Vec<Finding>,
+}
+
+impl FindingsDoc {
+    /// Builds the document around finalized findings.
+    pub fn new(input: InputSummary, baseline: BaselineRef, detectors: Vec<String>, findings: Vec<Finding>) -> Self {
+        FindingsDoc {
+            schema_version: SCHEMA_VERSION,
+            generator: format!("flowhound {}", env!("CARGO_PKG_VERSION")),
+            input,
+            baseline,
+            detectors,
+            per_severity: per_severity(&findings),
+            top_hosts: host_ranking(&findings),
+            findings,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(kind: &str, det: &str, host: &str, score: f64, peers: &[&str], first: &str, rows: &[u32]) -> Finding {
+        Finding {
+            kind: kind.into(),
+            detector: det.into(),
+            score,
+            hosts: vec![host.into()],
+            peers: peers.iter().map(|p| p.to_string()).collect(),
+            first_seen: Some(first.into()),
+            last_seen: Some(first.into()),
+            flows: rows.len() as u64,
+            flow_rows: rows.to_vec(),
+            evidence: Evidence { metric: det.into(), ..Default::default() },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn merges_one_host_and_kind() {
+        let a = f("volume_outlier", "sigma", "10.0.0.1", 0.5, &["8.8.8.8"], "2026-01-01T02:00:00Z", &[1, 2]);
+        let b = f("volume_outlier", "mad", "10.0.0.1", 0.9, &["1.1.1.1"], "2026-01-01T01:00:00Z", &[2, 3]);
+        let c = f("cnc_beacon", "cnc_beacon", "10.0.0.1", 0.7, &[], "2026-01-01T03:00:00Z", &[9]);
+        let out = finalize(vec![a, b, c], &GeoStack::new());
+        assert_eq!(out.len(), 2);
+        let m = &out[0];
+        assert_eq!((m.id.as_str(), m.detector.as_str(), m.score), ("F1", "mad,sigma", 0.9));
+        assert_eq!(m.evidence.metric, "mad");
+        assert_eq!(m.other_evidence.len(), 1);
+        assert_eq!(m.peers, ["1.1.1.1", "8.8.8.8"]);
+        assert_eq!(m.first_seen.as_deref(), Some("2026-01-01T01:00:00Z"));
+        assert_eq!(m.last_seen.as_deref(), Some("2026-01-01T02:00:00Z"));
+        assert_eq!((m.flows, m.flow_rows.clone()), (3, vec![1, 2, 3]));
+        assert_eq!(m.related, ["F2"]);
+        assert_eq!(out[1].related, ["F1"]);
+        assert!(m.enrichment.contains_key("8.8.8.8") && m.enrichment.contains_key("10.0.0.1"));
+        let ranks = host_ranking(&out);
+        assert!((ranks[0].score - (1.0 - 0.1 * 0.3)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ts_format_sorts_as_text() {
+        assert_eq!(format_ts(0), "1970-01-01T00:00:00.000000Z");
+        assert!(format_ts(1_000_000) < format_ts(10_000_000));
+    }
+}
