@@ -4,6 +4,7 @@ mod analyze;
 mod baseline;
 mod config;
 mod convert;
+mod demo;
 mod detect;
 mod detectors;
 mod dns;
@@ -13,6 +14,7 @@ mod generate;
 mod geo;
 mod outliers;
 mod profile;
+mod report;
 mod sql;
 
 use anyhow::Result;
@@ -45,6 +47,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Generate a sample network, analyse it, and write the findings and an HTML report (start here).
+    Demo(demo::DemoArgs),
     /// Describe flows: byte statistics (pandas describe()), top talkers, ports, protocols, hours, directions.
     Profile(profile::ProfileArgs),
     /// Convert inputs to canonical Parquet, so a week of logs is parsed once.
@@ -73,6 +77,8 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Score findings against a generated dataset's ground truth.
     Evaluate(evaluate::EvaluateArgs),
+    /// Render a findings JSON file as a self-contained HTML report.
+    Report(report::ReportArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -92,6 +98,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Dns(a) => dns::run(a),
         Command::Generate(a) => generate::run(a),
         Command::Evaluate(a) => evaluate::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Demo(a) => demo::run(a),
     }
 }
 

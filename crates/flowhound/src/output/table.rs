@@ -45,7 +45,7 @@ impl Table {
             let parts: Vec<String> = (0..n)
                 .map(|i| {
                     let c = cells.get(i).map_or("", |s| s.as_str());
-                    if align_numbers && numeric(c) { format!("{c:>w$}", w = width[i]) } else { format!("{c:<w$}", w = width[i]) }
+                    if align_numbers && i > 0 && numeric(c) { format!("{c:>w$}", w = width[i]) } else { format!("{c:<w$}", w = width[i]) }
                 })
                 .collect();
             parts.join("  ").trim_end().to_string()
