@@ -7,7 +7,7 @@ mod common;
 use common::{fixture, flowhound, Scratch};
 
 /// (fixture, exit code, parts the message must contain)
-const MALFORMED: [(&str, i32, &[&str]); 11] = [
+const MALFORMED: [(&str, i32, &[&str]); 12] = [
     ("malformed/truncated.parquet", 3, &["truncated.parquet", "not a readable Parquet file", "truncated or damaged"]),
     ("malformed/wrong_type.parquet", 3, &["wrong_type.parquet", "column 'src_ip'", "Float64", "expected IP addresses as text"]),
     ("malformed/missing_column.parquet", 3, &["missing_column.parquet", "missing column 'down_bytes'", "Columns found: timestamp, src_ip, dst_ip, proto, port, up_bytes", "--map down_bytes="]),
@@ -16,6 +16,7 @@ const MALFORMED: [(&str, i32, &[&str]); 11] = [
     ("malformed/header_only.csv", 3, &["header_only.csv", "the file is empty"]),
     ("malformed/empty.parquet", 3, &["empty.parquet", "the file is empty"]),
     ("malformed/not_flows.txt", 3, &["not_flows.txt", "not a flow file", "--format"]),
+    ("malformed/not_flows.csv", 3, &["not_flows.csv", "missing column 'ts'", "Columns found: name, colour, size", "--map ts="]),
     ("malformed/random.bin", 3, &["random.bin", "not a flow file", "binary"]),
     ("malformed/zeek_dns.log", 3, &["zeek_dns.log", "Zeek 'dns' log", "conn.log"]),
     ("malformed/truncated.log.gz", 3, &["truncated.log.gz", "truncated compressed data"]),

@@ -16,6 +16,7 @@ pub mod ip;
 pub mod net;
 pub mod output;
 pub mod profile;
+pub mod report;
 pub mod schema;
 pub mod sql;
 pub mod stats;

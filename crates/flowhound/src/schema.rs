@@ -103,12 +103,15 @@ impl Proto {
         if let Ok(n) = t.parse::<i64>() {
             return Proto::from_number(n);
         }
-        match t.to_ascii_lowercase().as_str() {
-            "tcp" => Proto::Tcp,
-            "udp" => Proto::Udp,
-            "icmp" | "icmp6" | "ipv6-icmp" | "icmpv6" => Proto::Icmp,
-            _ => Proto::Other,
-        }
+        const NAMES: [(&str, Proto); 6] = [
+            ("tcp", Proto::Tcp),
+            ("udp", Proto::Udp),
+            ("icmp", Proto::Icmp),
+            ("icmp6", Proto::Icmp),
+            ("ipv6-icmp", Proto::Icmp),
+            ("icmpv6", Proto::Icmp),
+        ];
+        NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(t)).map_or(Proto::Other, |(_, p)| *p)
     }
 
     /// Index into per-protocol arrays (`Proto::ALL` order).

@@ -42,6 +42,30 @@ pub fn quantile_sorted(sorted: &[u64], q: f64) -> Option<f64> {
     Some(if t >= 0.5 { b - (b - a) * (1.0 - t) } else { a + (b - a) * t })
 }
 
+/// Several quantiles (ascending `qs`) of unsorted values by selection, O(n) each instead of a sort; the
+/// same linear interpolation as [`quantile_sorted`]. Reorders `values`.
+pub fn quantiles_select(values: &mut [u64], qs: &[f64]) -> Vec<Option<f64>> {
+    let n = values.len();
+    if n == 0 {
+        return vec![None; qs.len()];
+    }
+    let mut done = 0usize;
+    qs.iter()
+        .map(|q| {
+            let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+            let lo = (pos.floor() as usize).max(done);
+            let rest = &mut values[done..];
+            let (_, a, right) = rest.select_nth_unstable(lo - done);
+            let a = *a as f64;
+            let b = right.iter().min().map_or(a, |m| *m as f64);
+            done = lo;
+            let t = pos - pos.floor();
+            let b = if lo + 1 < n { b } else { a };
+            Some(if t >= 0.5 { b - (b - a) * (1.0 - t) } else { a + (b - a) * t })
+        })
+        .collect()
+}
+
 /// Mean and sample std by two passes (the numerically stable form pandas uses).
 pub fn mean_std(values: &[u64]) -> (Option<f64>, Option<f64>) {
     let n = values.len();
@@ -57,20 +81,20 @@ pub fn mean_std(values: &[u64]) -> (Option<f64>, Option<f64>) {
 }
 
 impl Describe {
-    /// Describes `values`, sorting them in place.
+    /// Describes `values` (reordering them).
     pub fn of(values: &mut [u64]) -> Describe {
         let (mean, std) = mean_std(values);
-        values.sort_unstable();
+        let q = quantiles_select(values, &[0.25, 0.5, 0.75]);
         Describe {
             count: values.len() as u64,
             sum: values.iter().map(|v| *v as u128).sum(),
             mean,
             std,
-            min: values.first().copied(),
-            p25: quantile_sorted(values, 0.25),
-            p50: quantile_sorted(values, 0.5),
-            p75: quantile_sorted(values, 0.75),
-            max: values.last().copied(),
+            min: values.iter().min().copied(),
+            p25: q[0],
+            p50: q[1],
+            p75: q[2],
+            max: values.iter().max().copied(),
         }
     }
 }
@@ -89,6 +113,19 @@ mod tests {
         }
         assert_eq!(quantile_sorted(&[7], 0.3), Some(7.0));
         assert_eq!(quantile_sorted(&[], 0.5), None);
+    }
+
+    /// Selection must agree with the sort-based definition on awkward inputs.
+    #[test]
+    fn selection_matches_sorting() {
+        let inputs: [Vec<u64>; 5] = [vec![5], vec![2, 1], vec![3, 3, 3, 1], (0..101).rev().collect(), vec![9, 1, 8, 2, 7, 3, 6, 4, 5, 0, 100, 1000]];
+        let qs = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0];
+        for v in inputs {
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            let want: Vec<_> = qs.iter().map(|q| quantile_sorted(&sorted, *q)).collect();
+            assert_eq!(quantiles_select(&mut v.clone(), &qs), want, "{v:?}");
+        }
     }
 
     #[test]

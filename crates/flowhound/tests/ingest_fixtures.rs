@@ -196,7 +196,7 @@ fn negative_bytes_are_bad_rows() {
 #[test]
 fn malformed_files_fail_with_typed_errors() {
     type Check = fn(&FlowError) -> bool;
-    let cases: [(&str, Check, &[&str]); 10] = [
+    let cases: [(&str, Check, &[&str]); 11] = [
         ("truncated.parquet", |e| matches!(e, FlowError::Corrupt { .. }), &["truncated.parquet", "truncated or damaged"]),
         ("wrong_type.parquet", |e| matches!(e, FlowError::WrongType { .. }), &["wrong_type.parquet", "'src_ip'", "Float64", "IP addresses as text"]),
         ("missing_column.parquet", |e| matches!(e, FlowError::MissingColumn { .. }), &["missing_column.parquet", "'down_bytes'", "timestamp, src_ip", "--map down_bytes="]),
@@ -204,7 +204,8 @@ fn malformed_files_fail_with_typed_errors() {
         ("empty.csv", |e| matches!(e, FlowError::Empty { .. }), &["empty.csv", "empty"]),
         ("header_only.csv", |e| matches!(e, FlowError::Empty { .. }), &["header_only.csv", "empty"]),
         ("empty.parquet", |e| matches!(e, FlowError::Empty { .. }), &["empty.parquet", "empty"]),
-        ("not_flows.txt", |e| matches!(e, FlowError::UnknownFormat { .. }), &["not_flows.txt", "--format"]),
+        ("not_flows.txt", |e| matches!(e, FlowError::UnknownFormat { .. }), &["not_flows.txt", "first line is 'Nov 14", "--format"]),
+        ("not_flows.csv", |e| matches!(e, FlowError::MissingColumn { .. }), &["not_flows.csv", "missing column 'ts'", "Columns found: name, colour, size", "--map"]),
         ("random.bin", |e| matches!(e, FlowError::UnknownFormat { .. }), &["random.bin", "binary"]),
         ("zeek_dns.log", |e| matches!(e, FlowError::UnknownFormat { .. }), &["zeek_dns.log", "'dns' log", "conn.log"]),
     ];

@@ -1,14 +1,85 @@
-//! `flowhound report` (being written).
+//! `flowhound report FINDINGS.json -o report.html`: render a findings document (as written by
+//! `analyze --json` / `detect --json`) as one self-contained HTML file. With `--test` (and `--normal`)
+//! the flows are read again to add the traffic charts, the internal graph and per-host upload charts.
 
-use anyhow::Result;
+use super::{GeoDbArgs, InputArgs, NetArgs};
+use anyhow::{Context, Result};
 use clap::Args;
+use flowhound::baseline::learn;
+use flowhound::config::Config;
+use flowhound::detect::flows::Flows;
+use flowhound::findings::{FindingsDoc, SCHEMA_VERSION};
+use flowhound::report::{write_html, ReportData};
+use flowhound::FlowError;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `report`.
 #[derive(Args, Debug)]
-pub struct ReportArgs {}
+#[command(after_help = "Examples:\n  flowhound analyze --normal normal.parquet --test test.parquet --json findings.json\n  flowhound report findings.json -o report.html\n  flowhound report findings.json --normal normal.parquet --test test.parquet -o report.html   # with traffic charts")]
+pub struct ReportArgs {
+    /// The findings document (`--json` of analyze/detect).
+    findings: PathBuf,
+    /// The HTML file to write.
+    #[arg(short, long, default_value = "report.html")]
+    output: PathBuf,
+    /// Page title.
+    #[arg(long, default_value = "flowhound report")]
+    title: String,
+    /// Test flows: adds the traffic charts, the internal graph and per-host upload charts.
+    #[arg(long, num_args = 1..)]
+    test: Vec<String>,
+    /// Normal flows: adds the normal-vs-test comparison, the learned thresholds and new-edge marks.
+    #[arg(long, num_args = 1..)]
+    normal: Vec<String>,
+    #[command(flatten)]
+    net: NetArgs,
+    #[command(flatten)]
+    geo: GeoDbArgs,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// Reads and checks a findings document.
+pub fn load_findings(path: &Path) -> Result<FindingsDoc> {
+    let text = std::fs::read_to_string(path).map_err(|e| FlowError::io(path, e))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| FlowError::Config(format!("{}: not a findings document (invalid JSON: {e}); write one with `flowhound analyze ... --json FILE`", path.display())))?;
+    let version = v.get("schema_version").and_then(|x| x.as_u64());
+    if version != Some(u64::from(SCHEMA_VERSION)) {
+        return Err(FlowError::Config(format!(
+            "{}: findings schema_version is {version:?}, this flowhound reads {SCHEMA_VERSION}; re-run `flowhound analyze ... --json FILE`",
+            path.display()
+        ))
+        .into());
+    }
+    let doc = serde_json::from_value(v).map_err(|e| FlowError::Config(format!("{}: not a valid findings document: {e}", path.display())))?;
+    Ok(doc)
+}
 
 /// Runs `report`.
-pub fn run(_a: ReportArgs) -> Result<ExitCode> {
-    anyhow::bail!("flowhound report is not available yet")
+pub fn run(a: ReportArgs) -> Result<ExitCode> {
+    let doc = load_findings(&a.findings)?;
+    let mut data = if a.test.is_empty() { ReportData::from_doc(doc) } else { with_flows(&a, doc)? };
+    data.title = a.title.clone();
+    data.settings.push(("findings file".into(), a.findings.display().to_string()));
+    write_html(&a.output, &data)?;
+    eprintln!("report: {} ({} findings)", a.output.display(), data.doc.findings.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn with_flows(a: &ReportArgs, doc: FindingsDoc) -> Result<ReportData> {
+    let (tb, _) = a.input.read_all(&a.test)?;
+    let test = Flows::from_batches(&tb)?;
+    let stack = a.geo.stack()?;
+    let nets = a.net.nets();
+    let (normal, baseline) = if a.normal.is_empty() {
+        (None, None)
+    } else {
+        let (nb, _) = a.input.read_all(&a.normal)?;
+        let nf = Flows::from_batches(&nb)?;
+        let b = learn(&nf, &nets, &stack, &Config::default().baseline, a.normal.clone(), false).context("learning the baseline for the report")?;
+        (Some(nf), Some(b))
+    };
+    Ok(ReportData::build(doc, &test, normal.as_ref(), baseline.as_ref(), &nets, &stack))
 }

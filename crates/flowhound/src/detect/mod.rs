@@ -9,12 +9,22 @@
 //! Adding a detector: write `detect/NAME.rs` with a unit struct implementing [`Detector`], add it to
 //! [`REGISTRY`], document it in `docs/detectors.md`.
 
+pub mod beacon_math;
+pub mod behaviour;
+pub mod botnet;
+pub mod cnc_beacon;
+pub mod dns_anomaly;
+pub mod exfiltration;
 pub mod flows;
 pub mod iqr;
 pub mod mad;
 pub mod notebook;
+pub mod off_hours;
+pub mod port_scan;
 pub mod rows;
+pub mod server_abuse;
 pub mod sigma;
+pub mod unusual_country;
 pub mod volume;
 pub mod zscore;
 
@@ -121,7 +131,20 @@ impl<D: Detector> DynDetector for D {
 }
 
 /// Every detector, in display order.
-pub static REGISTRY: &[&dyn DynDetector] = &[&sigma::Sigma, &iqr::Iqr, &zscore::Zscore, &mad::Mad];
+pub static REGISTRY: &[&dyn DynDetector] = &[
+    &sigma::Sigma,
+    &iqr::Iqr,
+    &zscore::Zscore,
+    &mad::Mad,
+    &exfiltration::Exfiltration,
+    &unusual_country::UnusualCountry,
+    &dns_anomaly::DnsAnomaly,
+    &server_abuse::ServerAbuse,
+    &off_hours::OffHours,
+    &botnet::Botnet,
+    &cnc_beacon::CncBeacon,
+    &port_scan::PortScan,
+];
 
 /// The detector called `name`.
 pub fn find(name: &str) -> Option<&'static dyn DynDetector> {

@@ -150,7 +150,7 @@ fn detect_text(path: &Path, head: &[u8]) -> Result<Format> {
         return Err(unknown("binary content"));
     }
     let text = String::from_utf8_lossy(head);
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim_start();
     if first.starts_with("#separator") || first.starts_with("#fields") {
         return Ok(Format::ZeekTsv);
     }
@@ -160,7 +160,7 @@ fn detect_text(path: &Path, head: &[u8]) -> Result<Format> {
     if first.contains("SrcAddr") && first.contains("TotBytes") && first.contains("StartTime") {
         return Ok(Format::Binetflow);
     }
-    if first.contains(',') {
+    if first.contains(',') || first.contains('\t') {
         return Ok(Format::Csv);
     }
     let shown: String = first.chars().take(60).collect();
@@ -174,11 +174,14 @@ mod tests {
     #[test]
     fn detect_text_table() {
         let p = Path::new("x");
-        let cases: [(&str, Option<Format>); 6] = [
+        let cases: [(&str, Option<Format>); 9] = [
             ("#separator \\x09\n#fields\tts\n", Some(Format::ZeekTsv)),
             ("{\"ts\":1.0,\"id.orig_h\":\"1.2.3.4\"}\n", Some(Format::ZeekJson)),
             ("StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes\n", Some(Format::Binetflow)),
             ("timestamp,src_ip,dst_ip\n", Some(Format::Csv)),
+            ("\t#separator \\x09\n#fields\tts\n", Some(Format::ZeekTsv)),
+            ("StartTime\tDur\tSrcAddr\tTotBytes\n", Some(Format::Binetflow)),
+            ("ts\tsrc_ip\tdst_ip\n", Some(Format::Csv)),
             ("hello world\n", None),
             ("{\"a\":1}\n", None),
         ];

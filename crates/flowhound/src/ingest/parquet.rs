@@ -74,13 +74,16 @@ pub fn plan(path: &Path, opts: &ReadOptions) -> Result<ParquetPlan> {
 }
 
 /// The epoch unit of an integer/float time column, detected once per file from the first row group's
-/// statistics (max value), so that every row group agrees.
+/// statistics (max value), so that every row group agrees. None for Arrow timestamps (typed units).
 fn ts_unit_from_stats(b: &ParquetRecordBatchReaderBuilder<File>, r: &Resolved, forced: Option<TsUnit>) -> Option<TsUnit> {
     use datafusion::parquet::file::statistics::Statistics;
+    let Source::Col(i) = r.get(Target::Ts) else { return None };
+    if matches!(b.schema().field(*i).data_type(), DataType::Timestamp(..)) {
+        return None;
+    }
     if forced.is_some() {
         return forced;
     }
-    let Source::Col(i) = r.get(Target::Ts) else { return None };
     let stats = b.metadata().row_groups().first()?.columns().get(*i)?.statistics()?;
     let max = match stats {
         Statistics::Int32(s) => *s.max_opt()? as f64,

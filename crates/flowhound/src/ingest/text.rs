@@ -49,8 +49,17 @@ pub fn read(path: &Path, format: Format, opts: &ReadOptions, emit: &mut dyn FnMu
     Ok(TextOutcome { rows_read: sink.rows_read, bad: sink.bad, ts_unit: unit })
 }
 
-fn csv_reader(reader: Box<dyn BufRead + Send>) -> csv::Reader<Box<dyn BufRead + Send>> {
-    csv::ReaderBuilder::new().has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(reader)
+/// The field delimiter, sniffed from the first line: tab when it has tabs and no commas (Argus `ra`
+/// output such as CTU's test5-mixed.binetflow), else comma.
+fn sniff_delimiter(reader: &mut dyn BufRead) -> u8 {
+    let buf = reader.fill_buf().unwrap_or_default();
+    let line = buf.split(|b| *b == b'\n').next().unwrap_or_default();
+    if line.contains(&b'\t') && !line.contains(&b',') { b'\t' } else { b',' }
+}
+
+fn csv_reader(mut reader: Box<dyn BufRead + Send>) -> csv::Reader<Box<dyn BufRead + Send>> {
+    let delimiter = sniff_delimiter(&mut reader);
+    csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(reader)
 }
 
 fn csv_header(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<Vec<String>> {
@@ -126,6 +135,12 @@ fn unescape(v: &str) -> String {
     out
 }
 
+/// The `#` directive of a line, tolerating leading blanks (some real logs start with "\t#separator").
+fn directive(line: &str) -> Option<&str> {
+    let t = line.trim_start_matches([' ', '\t']);
+    t.starts_with('#').then_some(t)
+}
+
 /// Applies one `#` line to the header; returns true when it completed a `#fields` directive.
 fn apply_directive(h: &mut ZeekHeader, line: &str) -> bool {
     let body = &line[1..];
@@ -149,10 +164,8 @@ fn zeek_header(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<ZeekHeade
     let mut h = ZeekHeader::default();
     for line in reader.lines() {
         let line = line.map_err(|e| gzip_error(path, e))?;
-        if !line.starts_with('#') {
-            break;
-        }
-        apply_directive(&mut h, &line);
+        let Some(d) = directive(&line) else { break };
+        apply_directive(&mut h, d);
     }
     check_zeek_path(path, &h)?;
     if h.fields.is_empty() {
@@ -178,8 +191,8 @@ fn read_zeek_tsv(path: &Path, reader: Box<dyn BufRead + Send>, opts: &ReadOption
     for (n, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| gzip_error(path, e))?;
         let line_no = n as u64 + 1;
-        if line.starts_with('#') {
-            if apply_directive(&mut h, &line) {
+        if let Some(d) = directive(&line) {
+            if apply_directive(&mut h, d) {
                 check_zeek_path(path, &h)?;
                 parser = Some(RowParser::new(resolve(path, &h.fields, Format::ZeekTsv, &opts.mapping)?, unit));
             }
@@ -266,5 +279,15 @@ mod tests {
         assert_eq!(h.fields, ["ts", "uid", "id.orig_h"]);
         assert_eq!(h.path_kind.as_deref(), Some("conn"));
         assert_eq!(unescape("a\\x2cb\\xzz"), "a,b\\xzz");
+        assert_eq!(directive("\t#separator \\x09"), Some("#separator \\x09"));
+        assert_eq!(directive("1.0\tC1"), None);
+    }
+
+    #[test]
+    fn delimiter_sniffing() {
+        let cases: [(&str, u8); 4] = [("a,b,c\n1,2,3\n", b','), ("a\tb\tc\n", b'\t'), ("a\tb,c\n", b','), ("", b',')];
+        for (text, want) in cases {
+            assert_eq!(sniff_delimiter(&mut text.as_bytes()), want, "{text:?}");
+        }
     }
 }

@@ -92,7 +92,7 @@ mod tests {
         t.row(["10.0.0.1", "5"]);
         t.row(["evil\x1b[31m", "12345"]);
         let r = t.render();
-        assert_eq!(r, "host          flows\n------------  -----\n10.0.0.1          5\nevil?[31m     12345\n");
+        assert_eq!(r, "host       flows\n---------  -----\n10.0.0.1       5\nevil?[31m  12345\n");
     }
 
     #[test]

@@ -118,8 +118,9 @@ pub fn read_err(inputs: &[String], opts: &ReadOptions) -> flowhound::FlowError {
     }
 }
 
-/// Non-empty, non-`#` lines of a (plain text) file: the data lines of a Zeek log.
+/// Non-empty, non-`#` lines of a (plain text) file: the data lines of a Zeek log (a directive may be
+/// preceded by blanks in some real logs).
 pub fn zeek_data_lines(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect()
+    text.lines().filter(|l| !l.is_empty() && !l.trim_start().starts_with('#')).map(str::to_string).collect()
 }

@@ -1,0 +1,156 @@
+//! Shared plumbing of the behavioural detectors (`exfiltration`, `unusual_country`, `dns_anomaly`,
+//! `server_abuse`, `off_hours`): a per-subject accumulator of the flows behind a finding, peer
+//! descriptions with country and AS, and small pure helpers.
+
+use super::DetectCtx;
+use crate::findings::{format_ts, Evidence, Finding};
+use crate::ip;
+use crate::output::table::human_bytes;
+use ahash::AHashMap;
+use flowhound_geo::GeoStack;
+
+/// The flows behind one finding: rows, time span, and per-peer flows and bytes.
+#[derive(Debug, Clone, Default)]
+pub struct Span {
+    /// Row numbers over the test input.
+    pub rows: Vec<u32>,
+    /// First flow start (microseconds).
+    pub first: i64,
+    /// Last flow start (microseconds).
+    pub last: i64,
+    /// Peer -> (flows, bytes).
+    pub peers: AHashMap<u128, (u64, u64)>,
+    /// Bytes counted.
+    pub bytes: u64,
+}
+
+impl Span {
+    /// Adds row `i` at `ts` with `peer` and `bytes`.
+    pub fn add(&mut self, i: usize, ts: i64, peer: u128, bytes: u64) {
+        if self.rows.is_empty() {
+            (self.first, self.last) = (ts, ts);
+        }
+        self.rows.push(i as u32);
+        self.first = self.first.min(ts);
+        self.last = self.last.max(ts);
+        let e = self.peers.entry(peer).or_default();
+        e.0 += 1;
+        e.1 += bytes;
+        self.bytes += bytes;
+    }
+
+    /// Peers by decreasing bytes (then flows, then address).
+    pub fn ranked_peers(&self) -> Vec<(u128, u64, u64)> {
+        let mut v: Vec<(u128, u64, u64)> = self.peers.iter().map(|(p, (f, b))| (*p, *f, *b)).collect();
+        v.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+        v
+    }
+
+    /// The finding built from this span (rows sorted, peers ranked by bytes).
+    pub fn finding(mut self, kind: &str, detector: &str, score: f64, hosts: Vec<String>, evidence: Evidence) -> Finding {
+        self.rows.sort_unstable();
+        let peers = self.ranked_peers().into_iter().map(|(p, _, _)| ip::format(p)).collect();
+        Finding {
+            kind: kind.into(),
+            detector: detector.into(),
+            score: score.clamp(0.0, 1.0),
+            hosts,
+            peers,
+            first_seen: (!self.rows.is_empty()).then(|| format_ts(self.first)),
+            last_seen: (!self.rows.is_empty()).then(|| format_ts(self.last)),
+            flows: self.rows.len() as u64,
+            flow_rows: self.rows,
+            evidence,
+            ..Default::default()
+        }
+    }
+}
+
+/// `ADDR (CC, AS123 Org)` for an address, with what the geo stack knows.
+pub fn describe_peer(geo: &GeoStack, peer: u128) -> String {
+    let cc = geo.country_u128(peer).map_or_else(|| "??".to_string(), |c| c.to_string());
+    let asn = match (geo.asn_u128(peer), geo.org_u128(peer)) {
+        (Some(a), Some(o)) => format!(", AS{a} {o}"),
+        (Some(a), None) => format!(", AS{a}"),
+        _ => String::new(),
+    };
+    format!("{} ({cc}{asn})", ip::format(peer))
+}
+
+/// The top `n` peers of a span as `ADDR (CC, ASn Org): BYTES in F flows`, joined by `; `.
+pub fn peers_text(ctx: &DetectCtx, span: &Span, n: usize) -> String {
+    let ranked = span.ranked_peers();
+    let mut parts: Vec<String> =
+        ranked.iter().take(n).map(|(p, f, b)| format!("{}: {} in {f} flows", describe_peer(ctx.geo, *p), human_bytes(*b as f64))).collect();
+    if ranked.len() > n {
+        parts.push(format!("+{} more", ranked.len() - n));
+    }
+    parts.join("; ")
+}
+
+/// `HH:MM` UTC of a timestamp (microseconds), with the date when `with_date`.
+pub fn clock(ts_us: i64, with_date: bool) -> String {
+    let fmt = if with_date { "%Y-%m-%d %H:%M" } else { "%H:%M" };
+    chrono::DateTime::from_timestamp_micros(ts_us).map_or_else(|| ts_us.to_string(), |t| t.format(fmt).to_string())
+}
+
+/// True for DNS: udp or tcp to port 53.
+pub fn is_dns(proto: crate::schema::Proto, dst_port: u16) -> bool {
+    use crate::schema::Proto;
+    dst_port == 53 && matches!(proto, Proto::Udp | Proto::Tcp)
+}
+
+/// Parses CIDR settings, naming the key in errors.
+pub fn parse_cidrs(key: &str, items: &[String]) -> crate::error::Result<Vec<flowhound_geo::Cidr>> {
+    items
+        .iter()
+        .map(|c| {
+            flowhound_geo::Cidr::parse(c)
+                .map_err(|e| crate::error::FlowError::Config(format!("{key}: '{c}' is not a CIDR block ({e}); write e.g. 200.0.0.0/24")))
+        })
+        .collect()
+}
+
+/// Logistic squashing of a non-negative strength into [0, 1): `x / (x + half)` (0.5 at `half`).
+pub fn saturate(x: f64, half: f64) -> f64 {
+    if x.is_nan() || x <= 0.0 || half.is_nan() || half <= 0.0 {
+        return 0.0;
+    }
+    if x.is_infinite() {
+        return 1.0;
+    }
+    x / (x + half)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saturate_table() {
+        let cases = [(0.0, 1.0, 0.0), (1.0, 1.0, 0.5), (3.0, 1.0, 0.75), (f64::NAN, 1.0, 0.0), (-2.0, 1.0, 0.0), (f64::INFINITY, 1.0, 1.0), (1.0, 0.0, 0.0)];
+        for (x, h, want) in cases {
+            assert!((saturate(x, h) - want).abs() < 1e-12, "{x} {h}");
+        }
+    }
+
+    #[test]
+    fn span_ranks_peers_and_keeps_time() {
+        let mut s = Span::default();
+        s.add(5, 30, 2, 10);
+        s.add(1, 10, 1, 100);
+        s.add(7, 20, 2, 10);
+        assert_eq!((s.first, s.last, s.bytes), (10, 30, 120));
+        assert_eq!(s.ranked_peers(), vec![(1, 1, 100), (2, 2, 20)]);
+        let f = s.finding("k", "d", 2.0, vec![], Evidence::default());
+        assert_eq!((f.flow_rows, f.score, f.flows), (vec![1, 5, 7], 1.0, 3));
+    }
+
+    #[test]
+    fn dns_and_clock() {
+        use crate::schema::Proto;
+        assert!(is_dns(Proto::Udp, 53) && is_dns(Proto::Tcp, 53) && !is_dns(Proto::Icmp, 53) && !is_dns(Proto::Udp, 5353));
+        assert_eq!(clock(3_600_000_000 + 120_000_000, false), "01:02");
+        assert_eq!(clock(0, true), "1970-01-01 00:00");
+    }
+}

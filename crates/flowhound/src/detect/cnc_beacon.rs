@@ -1,0 +1,399 @@
+//! `cnc_beacon`: periodic connections between an internal and an external host (either direction),
+//! scored per (internal host, external host) pair with RITA v5's formula improved
+//! ([`beacon_math`](super::beacon_math)), then boosted when the destination is rare among internal
+//! hosts or new against the baseline. The accumulation is one grouped pass over integer addresses.
+
+use super::beacon_math::{self as bm, SubScores};
+use super::{DetectCtx, Detector};
+use crate::config::{Range, Setting};
+use crate::error::{FlowError, Result};
+use crate::findings::{format_ts, Evidence, Finding};
+use crate::ip;
+use crate::output::table::human_bytes;
+use ahash::{AHashMap, AHashSet};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The detector.
+pub struct CncBeacon;
+
+/// `[detectors.cnc_beacon]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CncBeaconConfig {
+    /// Connections a pair needs before it is scored.
+    pub min_connections_count: u64,
+    /// Shortest active span (first to last connection) scored.
+    pub min_duration_secs: f64,
+    /// Connections closer than this to the previous one are one event (a burst).
+    pub burst_merge_secs: f64,
+    /// Bowley skew is 0 when `Q3 - Q1` is below this fraction of the median.
+    pub skew_min_spread_ratio: f64,
+    /// Events per histogram bin (bins over the pair's own span).
+    pub hist_events_per_bin_count: u64,
+    /// Most histogram bins.
+    pub hist_max_bins_count: u64,
+    /// Non-empty bins needed for RITA's bimodal fit.
+    pub hist_bimodal_min_bins_count: u64,
+    /// Active span that earns a full duration score.
+    pub dur_ideal_secs: f64,
+    /// Weight of the timestamp score.
+    pub ts_weight_ratio: f64,
+    /// Weight of the data size score.
+    pub ds_weight_ratio: f64,
+    /// Weight of the histogram score.
+    pub hist_weight_ratio: f64,
+    /// Weight of the duration score.
+    pub dur_weight_ratio: f64,
+    /// Score lost by a destination every internal host talks to.
+    pub prevalence_weight_ratio: f64,
+    /// Score lost by a destination already in the baseline.
+    pub novelty_weight_ratio: f64,
+    /// Smallest timestamp regularity score kept (timing must be periodic whatever the rest).
+    pub min_ts_score_ratio: f64,
+    /// Smallest RITA-style (unboosted) score kept.
+    pub min_beacon_score_ratio: f64,
+    /// Smallest final score reported.
+    pub min_score_ratio: f64,
+}
+
+impl Default for CncBeaconConfig {
+    fn default() -> Self {
+        CncBeaconConfig {
+            min_connections_count: 10,
+            min_duration_secs: 300.0,
+            burst_merge_secs: 1.0,
+            skew_min_spread_ratio: 0.1,
+            hist_events_per_bin_count: 4,
+            hist_max_bins_count: 24,
+            hist_bimodal_min_bins_count: 11,
+            dur_ideal_secs: 21_600.0,
+            ts_weight_ratio: 0.25,
+            ds_weight_ratio: 0.25,
+            hist_weight_ratio: 0.25,
+            dur_weight_ratio: 0.25,
+            prevalence_weight_ratio: 0.3,
+            novelty_weight_ratio: 0.25,
+            min_ts_score_ratio: 0.6,
+            min_beacon_score_ratio: 0.7,
+            min_score_ratio: 0.5,
+        }
+    }
+}
+
+const UNIT: Range = Range::Float(0.0, 1.0);
+
+static SETTINGS: [Setting; 17] = [
+    Setting { key: "min_connections_count", doc: "connections a pair needs before it is scored", range: Range::Int(4, 1_000_000) },
+    Setting { key: "min_duration_secs", doc: "shortest active span (first to last connection) scored", range: Range::Float(0.0, 31_536_000.0) },
+    Setting { key: "burst_merge_secs", doc: "connections closer than this to the previous one form one event", range: Range::Float(0.0, 3600.0) },
+    Setting { key: "skew_min_spread_ratio", doc: "Bowley skew counts as 0 when Q3-Q1 is below this fraction of the median", range: Range::Float(0.0, 10.0) },
+    Setting { key: "hist_events_per_bin_count", doc: "events per histogram bin over the pair's own span", range: Range::Int(1, 10_000) },
+    Setting { key: "hist_max_bins_count", doc: "most histogram bins", range: Range::Int(2, 10_000) },
+    Setting { key: "hist_bimodal_min_bins_count", doc: "non-empty bins needed for RITA's bimodal fit", range: Range::Int(2, 10_000) },
+    Setting { key: "dur_ideal_secs", doc: "active span that earns a full duration score", range: Range::Float(1.0, 31_536_000.0) },
+    Setting { key: "ts_weight_ratio", doc: "weight of the timestamp regularity score (the four weights sum to 1)", range: UNIT },
+    Setting { key: "ds_weight_ratio", doc: "weight of the size regularity score", range: UNIT },
+    Setting { key: "hist_weight_ratio", doc: "weight of the histogram consistency score", range: UNIT },
+    Setting { key: "dur_weight_ratio", doc: "weight of the duration/coverage score", range: UNIT },
+    Setting { key: "prevalence_weight_ratio", doc: "score lost by a destination every internal host talks to", range: UNIT },
+    Setting { key: "novelty_weight_ratio", doc: "score lost by a destination already in the baseline", range: UNIT },
+    Setting { key: "min_ts_score_ratio", doc: "smallest timestamp regularity score kept (timing must be periodic)", range: UNIT },
+    Setting { key: "min_beacon_score_ratio", doc: "smallest RITA-style (unboosted) beacon score kept", range: UNIT },
+    Setting { key: "min_score_ratio", doc: "smallest final (boosted) score reported", range: UNIT },
+];
+
+/// The markdown section of `docs/detectors.md`.
+pub const DOC: &str = r#"## cnc_beacon
+
+**Looks at** every (internal host, external host) pair, in either direction, with at least
+`min_connections_count` connections spanning at least `min_duration_secs`.
+
+**Formula** (RITA v5, improved). Connection start times keep their microseconds; connections closer
+than `burst_merge_secs` to the previous one are merged into one event. Then:
+
+- `ts` = ((1 - |Bowley skew of the gaps|) + (median - MAD) / median) / 2. Bowley skew is
+  `(Q1 + Q3 - 2 Q2) / (Q3 - Q1)` with linearly interpolated quartiles, taken as 0 when the median equals a
+  quartile or when `Q3 - Q1 < skew_min_spread_ratio * median` (RITA: an absolute 10 s, useless for
+  sub-second periods).
+- `ds` = the same on bytes per connection (up + down). All-equal sizes score 1 even at 0 bytes (RITA gives
+  zero-byte SYN beacons 0).
+- `hist` = max(1 - coefficient of variation of the connection histogram, RITA's bimodal fit), with the
+  histogram over the pair's **own** active span (one bin per `hist_events_per_bin_count` events, at most
+  `hist_max_bins_count`), so that a beacon active 3 hours of a 4-day capture is judged on those hours.
+- `dur` = max(span / capture span, span / `dur_ideal_secs`).
+- `raw` = weighted mean with `ts_weight_ratio`, `ds_weight_ratio`, `hist_weight_ratio`,
+  `dur_weight_ratio` (0.25 each, they must sum to 1). Pairs below `min_beacon_score_ratio`, or whose
+  `ts` is below `min_ts_score_ratio` (timing must be periodic, whatever the sizes), are dropped.
+- `score` = raw * (1 - `prevalence_weight_ratio` * (1 - rarity) - `novelty_weight_ratio` * (1 - novelty)),
+  rarity = 1 - (internal hosts talking to the destination - 1) / (active internal hosts - 1), novelty =
+  1 for a destination absent from the baseline, 0 for a known one, 0.5 with a self-learned baseline.
+  Findings below `min_score_ratio` are dropped.
+
+**Explanation**: period (median gap), jitter (MAD of the gaps), connections, duration, port, sizes,
+rarity and novelty; all sub-scores are in `evidence.details`.
+
+**Blind spots**: beacons with heavy random jitter (> ~50 %), very slow beacons with fewer than
+`min_connections_count` connections in the capture, beacons spread over many destination addresses
+(fast flux, CDNs), C&C over an internal relay (a proxy hides the external address).
+
+**Tuning**: raise `min_score_ratio` to see only the strongest; lower `min_connections_count` for short
+captures; raise `novelty_weight_ratio` when the baseline is long and trusted (known periodic software
+updates then fade).
+"#;
+
+impl Detector for CncBeacon {
+    type Config = CncBeaconConfig;
+    fn name(&self) -> &'static str {
+        "cnc_beacon"
+    }
+    fn description(&self) -> &'static str {
+        "periodic internal<->external pairs (RITA v5-style skew/MAD/histogram/duration), boosted when rare or new"
+    }
+    fn settings(&self) -> &'static [Setting] {
+        &SETTINGS
+    }
+    fn run(&self, c: &CncBeaconConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
+        weights(c)?;
+        let acc = accumulate(ctx, c.min_connections_count);
+        let mut out = Vec::new();
+        for ((host, peer), pair) in &acc.pairs {
+            let Some(s) = beacon_stats(c, &pair.ts, &pair.bytes, acc.span_secs()).filter(|s| s.raw >= c.min_beacon_score_ratio && s.sub.ts >= c.min_ts_score_ratio) else { continue };
+            let rare = bm::rarity(acc.dest_hosts.get(peer).map_or(1, |h| h.len() as u64), acc.internal_hosts.len() as u64);
+            let novelty = novelty(ctx, *peer);
+            let score = bm::boosted(s.raw, rare, novelty, c.prevalence_weight_ratio, c.novelty_weight_ratio);
+            if score >= c.min_score_ratio {
+                out.push(finding(ctx, c, *host, *peer, pair, &s, (rare, novelty, score), &acc));
+            }
+        }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.hosts.cmp(&b.hosts)));
+        Ok(out)
+    }
+}
+
+fn weights(c: &CncBeaconConfig) -> Result<[f64; 4]> {
+    let w = [c.ts_weight_ratio, c.ds_weight_ratio, c.hist_weight_ratio, c.dur_weight_ratio];
+    let sum: f64 = w.iter().sum();
+    if (sum - 1.0).abs() > 1e-6 || w.iter().any(|x| !(0.0..=1.0).contains(x)) {
+        return Err(FlowError::Config(format!(
+            "[detectors.cnc_beacon]: ts/ds/hist/dur_weight_ratio must each be in 0..=1 and sum to 1 (they sum to {sum})"
+        )));
+    }
+    Ok(w)
+}
+
+fn novelty(ctx: &DetectCtx, peer: u128) -> f64 {
+    if ctx.baseline.robust() {
+        0.5
+    } else if ctx.baseline.external.destinations.contains_key(&ip::format(peer)) {
+        0.0
+    } else {
+        1.0
+    }
+}
+
+/// The flows of one pair.
+#[derive(Default)]
+struct Pair {
+    ts: Vec<i64>,
+    bytes: Vec<f64>,
+    rows: Vec<u32>,
+    ports: AHashMap<(u8, u16), u64>,
+}
+
+#[derive(Default)]
+struct Acc {
+    pairs: AHashMap<(u128, u128), Pair>,
+    dest_hosts: AHashMap<u128, AHashSet<u128>>,
+    internal_hosts: AHashSet<u128>,
+    first: i64,
+    last: i64,
+}
+
+impl Acc {
+    fn span_secs(&self) -> f64 {
+        (self.last - self.first).max(0) as f64 / 1e6
+    }
+}
+
+/// Two passes: count per pair (and prevalence), then gather the pairs with enough connections.
+fn accumulate(ctx: &DetectCtx, min_count: u64) -> Acc {
+    let f = ctx.flows;
+    let mut acc = Acc { first: f.ts.iter().copied().min().unwrap_or(0), last: f.ts.iter().copied().max().unwrap_or(0), ..Default::default() };
+    let mut counts: AHashMap<(u128, u128), u64> = AHashMap::new();
+    for i in 0..f.len() {
+        let Some(v) = f.host_view(i, ctx.nets) else { continue };
+        acc.internal_hosts.insert(v.host);
+        if ctx.nets.contains(v.peer) {
+            continue;
+        }
+        *counts.entry((v.host, v.peer)).or_default() += 1;
+        acc.dest_hosts.entry(v.peer).or_default().insert(v.host);
+    }
+    counts.retain(|_, n| *n >= min_count);
+    for i in 0..f.len() {
+        let Some(v) = f.host_view(i, ctx.nets) else { continue };
+        if !counts.contains_key(&(v.host, v.peer)) {
+            continue;
+        }
+        let p = acc.pairs.entry((v.host, v.peer)).or_default();
+        p.ts.push(f.ts[i]);
+        p.bytes.push(f.up[i].saturating_add(f.down[i]) as f64);
+        p.rows.push(i as u32);
+        *p.ports.entry((f.proto[i].index() as u8, f.dst_port[i])).or_default() += 1;
+    }
+    acc
+}
+
+/// The beacon statistics of one pair's connections.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BeaconStats {
+    /// The four sub-scores.
+    pub sub: SubScores,
+    /// Their weighted mean (RITA-style score, before rarity/novelty).
+    pub raw: f64,
+    /// Median gap between events, seconds.
+    pub period_secs: f64,
+    /// MAD of the gaps, seconds.
+    pub jitter_secs: f64,
+    /// Events after burst merging.
+    pub events: usize,
+    /// First to last connection, seconds.
+    pub span_secs: f64,
+    /// Median bytes (up + down) per connection.
+    pub size_median: f64,
+    /// MAD of the bytes per connection.
+    pub size_mad: f64,
+}
+
+/// Scores one pair's connections (start times in µs, bytes per connection) in a capture spanning
+/// `dataset_span` seconds; `None` when its span is below `min_duration_secs` or it has fewer than 4
+/// events. The weights are checked by the caller ([`CncBeacon`] rejects sums other than 1).
+pub fn beacon_stats(c: &CncBeaconConfig, ts: &[i64], bytes: &[f64], dataset_span: f64) -> Option<BeaconStats> {
+    let mut ts = ts.to_vec();
+    ts.sort_unstable();
+    let span_secs = (*ts.last()? - *ts.first()?) as f64 / 1e6;
+    if span_secs < c.min_duration_secs {
+        return None;
+    }
+    let events = bm::merge_bursts(&ts, (c.burst_merge_secs * 1e6) as i64);
+    if events.len() < 4 {
+        return None;
+    }
+    let gaps = bm::sorted_gaps_secs(&events);
+    let mut sizes = bytes.to_vec();
+    sizes.sort_unstable_by(f64::total_cmp);
+    let bins = bm::bins_for(events.len(), c.hist_events_per_bin_count as usize, c.hist_max_bins_count as usize);
+    let hist = bm::histogram(&events, bins);
+    let sub = SubScores {
+        ts: bm::regularity_score(&gaps, c.skew_min_spread_ratio, 1.0),
+        ds: bm::regularity_score(&sizes, c.skew_min_spread_ratio, 0.0),
+        hist: bm::cv_score(&hist).max(bm::bimodal_score(&hist, 0.05, 1, c.hist_bimodal_min_bins_count as usize)),
+        dur: bm::duration_score(span_secs, dataset_span, c.dur_ideal_secs),
+    };
+    let w = [c.ts_weight_ratio, c.ds_weight_ratio, c.hist_weight_ratio, c.dur_weight_ratio];
+    Some(BeaconStats {
+        raw: bm::weighted(&sub, w),
+        sub,
+        period_secs: bm::quantile(&gaps, 0.5).unwrap_or(0.0),
+        jitter_secs: bm::mad(&gaps),
+        events: events.len(),
+        span_secs,
+        size_median: bm::quantile(&sizes, 0.5).unwrap_or(0.0),
+        size_mad: bm::mad(&sizes),
+    })
+}
+
+fn top_port(p: &Pair) -> String {
+    let best = p.ports.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)));
+    best.map_or_else(String::new, |((proto, port), _)| {
+        format!("{port}/{}", crate::schema::Proto::ALL.get(*proto as usize).map_or("other", |x| x.as_str()))
+    })
+}
+
+/// `45 min`, `3.2 h`, `12 s`.
+pub fn duration_text(secs: f64) -> String {
+    if secs >= 5400.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else if secs >= 90.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(ctx: &DetectCtx, c: &CncBeaconConfig, host: u128, peer: u128, p: &Pair, s: &BeaconStats, (rare, novelty, score): (f64, f64, f64), acc: &Acc) -> Finding {
+    let port = top_port(p);
+    let dest_hosts = acc.dest_hosts.get(&peer).map_or(1, |h| h.len());
+    let novelty_text = match novelty {
+        x if x >= 1.0 => "new since the baseline",
+        x if x <= 0.0 => "known in the baseline",
+        _ => "baseline learned from this capture",
+    };
+    let explanation = format!(
+        "{} beacons to {}:{port}: {} connections every {:.1} s (jitter ±{:.1} s) for {}; {} ±{} per connection; destination talked to by {dest_hosts} of {} internal hosts, {novelty_text}",
+        ip::format(host), super::volume::describe_peer(ctx, peer), p.ts.len(), s.period_secs, s.jitter_secs, duration_text(s.span_secs),
+        human_bytes(s.size_median), human_bytes(s.size_mad), acc.internal_hosts.len()
+    );
+    let details = json!({
+        "port": port, "period_secs": s.period_secs, "jitter_secs": s.jitter_secs, "connections": p.ts.len(), "events": s.events,
+        "duration_secs": s.span_secs, "bytes_median": s.size_median, "bytes_mad": s.size_mad,
+        "ts_score": s.sub.ts, "ds_score": s.sub.ds, "hist_score": s.sub.hist, "dur_score": s.sub.dur, "raw_score": s.raw,
+        "rarity": rare, "novelty": novelty, "destination_hosts": dest_hosts, "internal_hosts": acc.internal_hosts.len(),
+    });
+    let (first, last) = (p.ts.iter().min().copied().unwrap_or(0), p.ts.iter().max().copied().unwrap_or(0));
+    let mut rows = p.rows.clone();
+    rows.sort_unstable();
+    Finding {
+        kind: "cnc_beacon".into(),
+        detector: "cnc_beacon".into(),
+        score,
+        hosts: vec![ip::format(host)],
+        peers: vec![ip::format(peer)],
+        first_seen: Some(format_ts(first)),
+        last_seen: Some(format_ts(last)),
+        flows: rows.len() as u64,
+        flow_rows: rows,
+        evidence: Evidence {
+            metric: "beacon score (RITA v5 style, boosted by rarity and novelty)".into(),
+            observed: score,
+            baseline: Some(s.raw),
+            threshold: Some(c.min_score_ratio),
+            explanation,
+            details: details.as_object().cloned().unwrap_or_default(),
+        },
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_must_sum_to_one() {
+        assert!(weights(&CncBeaconConfig::default()).is_ok());
+        let bad = CncBeaconConfig { ts_weight_ratio: 0.5, ..Default::default() };
+        assert!(weights(&bad).unwrap_err().to_string().contains("sum to 1"));
+    }
+
+    #[test]
+    fn duration_text_table() {
+        assert_eq!(duration_text(12.0), "12.0 s");
+        assert_eq!(duration_text(2700.0), "45 min");
+        assert_eq!(duration_text(3.0 * 3600.0), "3.0 h");
+    }
+
+    #[test]
+    fn regular_pair_scores_high_and_random_low() {
+        let c = CncBeaconConfig::default();
+        let regular = Pair { ts: (0..100).map(|i| i * 60_000_000 + (i % 3) * 100_000).collect(), bytes: vec![300.0; 100], ..Default::default() };
+        let s = beacon_stats(&c, &regular.ts, &regular.bytes, 6000.0).unwrap();
+        assert!(s.raw > 0.9 && (s.period_secs - 60.0).abs() < 0.2, "{}", s.raw);
+        // gaps 1, 2, 4, 8, ... seconds (geometric): irregular
+        let ts: Vec<i64> = (0..20).map(|i| (1i64 << i) * 1_000_000).collect();
+        let irregular = Pair { bytes: (0..20).map(|i| (i * 997 % 50_000) as f64).collect(), ts, ..Default::default() };
+        assert!(beacon_stats(&c, &irregular.ts, &irregular.bytes, 6000.0).unwrap().raw < c.min_beacon_score_ratio);
+    }
+}

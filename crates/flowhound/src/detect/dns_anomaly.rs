@@ -1,0 +1,314 @@
+//! `dns_anomaly`: DNS (udp/tcp 53) to resolvers the baseline did not learn, and per-host DNS
+//! volume/size outliers, the shape of tunnelling (kind `dns_tunnel`).
+
+use super::behaviour::{describe_peer, is_dns, saturate, Span};
+use super::{DetectCtx, Detector};
+use crate::baseline::{window_of, Baseline};
+use crate::config::{Range, Setting};
+use crate::error::Result;
+use crate::findings::{score_from_ratio, Evidence, Finding};
+use crate::ip;
+use crate::stats::quantile_sorted;
+use ahash::{AHashMap, AHashSet};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The detector.
+pub struct DnsAnomaly;
+
+/// `[detectors.dns_anomaly]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsAnomalyConfig {
+    /// An external resolver used by at least this many baseline hosts is known.
+    pub known_resolver_min_hosts_count: u64,
+    /// DNS flows a host needs before the tunnelling rules apply.
+    pub min_tunnel_flows_count: u64,
+    /// Mean upload size, as a multiple of the population's typical query size, that looks like tunnelling.
+    pub k_query_size: f64,
+    /// DNS flows per active window, as a multiple of the host's own baseline rate, that looks like tunnelling.
+    pub k_rate: f64,
+    /// Baseline DNS flows per window assumed for hosts without a profile.
+    pub default_rate_per_window_count: f64,
+    /// Flows to unknown resolvers before a host is reported for them alone.
+    pub min_unknown_resolver_flows_count: u64,
+}
+
+impl Default for DnsAnomalyConfig {
+    fn default() -> Self {
+        DnsAnomalyConfig {
+            known_resolver_min_hosts_count: 3,
+            min_tunnel_flows_count: 50,
+            k_query_size: 1.8,
+            k_rate: 8.0,
+            default_rate_per_window_count: 5.0,
+            min_unknown_resolver_flows_count: 3,
+        }
+    }
+}
+
+static SETTINGS: [Setting; 6] = [
+    Setting { key: "known_resolver_min_hosts_count", doc: "an external resolver used by this many baseline hosts is known", range: Range::Int(1, 1_000_000) },
+    Setting { key: "min_tunnel_flows_count", doc: "DNS flows a host needs before the tunnelling rules apply", range: Range::Int(1, 1_000_000_000) },
+    Setting { key: "k_query_size", doc: "mean upload size as a multiple of the typical query size that looks like tunnelling", range: Range::Float(1.0, 100.0) },
+    Setting { key: "k_rate", doc: "DNS flows per active window as a multiple of the host's baseline rate that looks like tunnelling", range: Range::Float(1.0, 10_000.0) },
+    Setting { key: "default_rate_per_window_count", doc: "baseline DNS flows per window assumed for hosts without a profile", range: Range::Float(0.01, 1_000_000.0) },
+    Setting { key: "min_unknown_resolver_flows_count", doc: "flows to unknown resolvers before a host is reported for them alone", range: Range::Int(1, 1_000_000_000) },
+];
+
+/// DNS statistics of one host over the test.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DnsStats {
+    /// DNS flows it originated.
+    pub flows: u64,
+    /// Mean upload (query) size, bytes.
+    pub mean_up: f64,
+    /// Coefficient of variation of the upload size (std / mean, population std).
+    pub cv_up: f64,
+    /// Windows of the test in which the host had any flow.
+    pub active_windows: u64,
+    /// Flows to resolvers the baseline does not know.
+    pub unknown_flows: u64,
+}
+
+/// Mean and coefficient of variation (population std / mean) of sizes; zeros when empty.
+pub fn mean_cv(sizes: &[u64]) -> (f64, f64) {
+    if sizes.is_empty() {
+        return (0.0, 0.0);
+    }
+    let n = sizes.len() as f64;
+    let mean = sizes.iter().map(|x| *x as f64).sum::<f64>() / n;
+    let var = sizes.iter().map(|x| (*x as f64 - mean).powi(2)).sum::<f64>() / n;
+    (mean, if mean > 0.0 { var.sqrt() / mean } else { 0.0 })
+}
+
+/// The tunnelling ratios of a host: `(size_ratio, rate_ratio)` with `size_ratio = mean_up / typical`
+/// and `rate_ratio = (flows / active_windows) / baseline_rate`.
+pub fn tunnel_ratios(s: &DnsStats, typical_query: f64, baseline_rate: f64) -> (f64, f64) {
+    let size = if typical_query > 0.0 { s.mean_up / typical_query } else { 0.0 };
+    let rate = s.flows as f64 / s.active_windows.max(1) as f64 / baseline_rate.max(1e-9);
+    (size, rate)
+}
+
+/// The tunnelling score: `score_from_ratio(max(size/k_size, rate/k_rate)) + 0.15 [unknown resolver]
+/// + 0.1 min(cv / 0.3, 1)`, clamped; `None` when neither ratio crosses its multiple.
+pub fn tunnel_score(size_ratio: f64, rate_ratio: f64, k_size: f64, k_rate: f64, unknown: bool, cv: f64) -> Option<f64> {
+    let r = (size_ratio / k_size).max(rate_ratio / k_rate);
+    (r > 1.0).then(|| (score_from_ratio(r) + if unknown { 0.15 } else { 0.0 } + 0.1 * (cv / 0.3).clamp(0.0, 1.0)).clamp(0.0, 1.0))
+}
+
+/// The score of DNS to unknown resolvers alone: `0.25 + 0.2 * n / (n + 20)`.
+pub fn unknown_resolver_score(flows: u64) -> f64 {
+    0.25 + 0.2 * saturate(flows as f64, 20.0)
+}
+
+#[derive(Default)]
+struct HostAcc {
+    span: Span,
+    sizes: Vec<u64>,
+    unknown: AHashSet<u128>,
+    unknown_flows: u64,
+}
+
+impl Detector for DnsAnomaly {
+    type Config = DnsAnomalyConfig;
+    fn name(&self) -> &'static str {
+        "dns_anomaly"
+    }
+    fn description(&self) -> &'static str {
+        "DNS to resolvers the baseline did not learn, and DNS volume/size outliers per host (tunnelling)"
+    }
+    fn settings(&self) -> &'static [Setting] {
+        &SETTINGS
+    }
+    fn run(&self, cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
+        let (accs, windows) = accumulate(cfg, ctx);
+        let typical = typical_query(&accs);
+        let mut out = Vec::new();
+        for (h, a) in accs {
+            let active = windows.get(&h).map_or(1, |w| w.len() as u64);
+            out.extend(judge(cfg, ctx, h, a, active, typical));
+        }
+        out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
+        Ok(out)
+    }
+}
+
+/// True when `peer` is a resolver the baseline knows (internal DNS server or popular external one).
+fn known_resolver(cfg: &DnsAnomalyConfig, b: &Baseline, peer: &str) -> bool {
+    b.servers.iter().any(|s| s.ip == peer && s.port.is_none_or(|p| p == 53))
+        || b.external.destinations.get(peer).is_some_and(|p| p.hosts >= cfg.known_resolver_min_hosts_count)
+}
+
+type Windows = AHashMap<u128, AHashSet<i64>>;
+
+fn accumulate(cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> (AHashMap<u128, HostAcc>, Windows) {
+    let f = ctx.flows;
+    let mut known: AHashMap<u128, bool> = AHashMap::new();
+    let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
+    let mut windows: Windows = AHashMap::new();
+    for i in 0..f.len() {
+        let Some(v) = f.host_view(i, ctx.nets) else { continue };
+        windows.entry(v.host).or_default().insert(window_of(f.ts[i], ctx.baseline.window_secs));
+        if !v.originator || !is_dns(f.proto[i], f.dst_port[i]) {
+            continue;
+        }
+        let k = *known.entry(v.peer).or_insert_with(|| known_resolver(cfg, ctx.baseline, &ip::format(v.peer)));
+        let a = accs.entry(v.host).or_default();
+        a.span.add(i, f.ts[i], v.peer, v.sent);
+        a.sizes.push(v.sent);
+        if !k && !ctx.baseline.is_server(&ip::format(v.host), 53) {
+            a.unknown.insert(v.peer);
+            a.unknown_flows += 1;
+        }
+    }
+    (accs, windows)
+}
+
+/// The typical query size: the median over hosts of their median DNS upload size.
+fn typical_query(accs: &AHashMap<u128, HostAcc>) -> f64 {
+    let mut medians: Vec<f64> = accs
+        .values()
+        .filter(|a| !a.sizes.is_empty())
+        .filter_map(|a| {
+            let mut s = a.sizes.clone();
+            s.sort_unstable();
+            quantile_sorted(&s, 0.5)
+        })
+        .collect();
+    median_f64(&mut medians)
+}
+
+/// The median (linear interpolation) of values; 0 when empty.
+pub fn median_f64(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+fn baseline_rate(cfg: &DnsAnomalyConfig, b: &Baseline, host: u128) -> f64 {
+    let Some(p) = b.host(host).filter(|p| p.active_windows > 0 && !b.robust()) else { return cfg.default_rate_per_window_count };
+    let dns: u64 = p.usual_dst_ports.iter().filter(|k| k.key == "udp/53" || k.key == "tcp/53").map(|k| k.flows).sum();
+    (dns as f64 / p.active_windows as f64).max(0.1)
+}
+
+fn judge(cfg: &DnsAnomalyConfig, ctx: &DetectCtx, host: u128, a: HostAcc, active: u64, typical: f64) -> Option<Finding> {
+    let (mean_up, cv_up) = mean_cv(&a.sizes);
+    let s = DnsStats { flows: a.sizes.len() as u64, mean_up, cv_up, active_windows: active, unknown_flows: a.unknown_flows };
+    let rate = baseline_rate(cfg, ctx.baseline, host);
+    let (size_r, rate_r) = tunnel_ratios(&s, typical, rate);
+    let unknown = s.unknown_flows > 0;
+    let tunnel = (s.flows >= cfg.min_tunnel_flows_count).then(|| tunnel_score(size_r, rate_r, cfg.k_query_size, cfg.k_rate, unknown, cv_up)).flatten();
+    let (kind, score) = match tunnel {
+        Some(sc) => ("dns_tunnel", sc),
+        None if s.unknown_flows >= cfg.min_unknown_resolver_flows_count => ("dns_unknown_resolver", unknown_resolver_score(s.unknown_flows)),
+        None => return None,
+    };
+    let mut resolvers: Vec<u128> = a.unknown.iter().copied().collect();
+    resolvers.sort_unstable();
+    let named: Vec<String> = resolvers.iter().take(3).map(|r| describe_peer(ctx.geo, *r)).collect();
+    let explanation = format!(
+        "{} DNS flows, mean query {:.0} B (typical {:.0} B, cv {:.2}), {:.1} per active window (baseline {:.1}); {} to resolvers the baseline does not know{}",
+        s.flows,
+        mean_up,
+        typical,
+        cv_up,
+        s.flows as f64 / active.max(1) as f64,
+        rate,
+        s.unknown_flows,
+        if named.is_empty() { String::new() } else { format!(": {}", named.join(", ")) },
+    );
+    let mut details = serde_json::Map::new();
+    details.insert("size_ratio".into(), json!(size_r));
+    details.insert("rate_ratio".into(), json!(rate_r));
+    details.insert("cv_up".into(), json!(cv_up));
+    details.insert("unknown_resolver_flows".into(), json!(s.unknown_flows));
+    details.insert("unknown_resolvers".into(), json!(resolvers.iter().map(|r| ip::format(*r)).collect::<Vec<_>>()));
+    let evidence = Evidence {
+        metric: "DNS flows and mean query size per host".into(),
+        observed: mean_up,
+        baseline: Some(typical),
+        threshold: Some(typical * cfg.k_query_size),
+        explanation,
+        details,
+    };
+    Some(a.span.finding(kind, "dns_anomaly", score, vec![ip::format(host)], evidence))
+}
+
+/// Documentation for `docs/detectors.md`.
+pub const DOC: &str = r#"## `dns_anomaly`
+
+**Looks at** the DNS flows (udp or tcp to port 53) each internal host originates.
+
+**Unknown resolvers.** A resolver is known when the baseline discovered it as an internal server on
+port 53, or when at least `known_resolver_min_hosts_count` baseline hosts used it. A host that is itself
+a known internal resolver (forwarding upstream) is exempt. A host with at least
+`min_unknown_resolver_flows_count` flows to unknown resolvers and no tunnelling shape gets a
+`dns_unknown_resolver` finding scored `0.25 + 0.2 * n / (n + 20)` (low on its own).
+
+**Tunnelling (`dns_tunnel`).** With `typical` the median over hosts of their median query (upload)
+size in the test, `size = mean_up / typical`; with the host's baseline DNS rate (flows to `udp/53`
+and `tcp/53` in its profile per active window, `default_rate_per_window_count` without a profile),
+`rate = (flows / active windows) / baseline_rate`. Hosts with at least `min_tunnel_flows_count` DNS
+flows and `r = max(size / k_query_size, rate / k_rate) > 1` are flagged with
+`score = score_from_ratio(r) + 0.15 [unknown resolver] + 0.1 min(cv / 0.3, 1)`, `cv` being the
+coefficient of variation of the query sizes (tunnels vary their payload).
+
+**Blind spots.** Tunnels through the internal resolver that keep query sizes and rates normal (slow,
+small-label exfiltration); DNS over HTTPS is invisible (port 443). The typical size is learned on the
+test input itself, so a network where most hosts tunnel would hide them.
+
+**Tuning.** Lower `k_query_size` (e.g. 1.5) for sensitive sites; raise `k_rate` on networks with
+bursty resolvers; list corporate external resolvers by lowering `known_resolver_min_hosts_count`.
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_cv_table() {
+        let cases: [(&[u64], f64, f64); 3] = [(&[], 0.0, 0.0), (&[10, 10], 10.0, 0.0), (&[2, 4, 4, 4, 5, 5, 7, 9], 5.0, 0.4)];
+        for (xs, m, cv) in cases {
+            let (gm, gcv) = mean_cv(xs);
+            assert!((gm - m).abs() < 1e-12 && (gcv - cv).abs() < 1e-12, "{xs:?}: {gm} {gcv}");
+        }
+    }
+
+    #[test]
+    fn ratios_table() {
+        let s = DnsStats { flows: 100, mean_up: 180.0, cv_up: 0.3, active_windows: 4, unknown_flows: 100 };
+        assert_eq!(tunnel_ratios(&s, 60.0, 2.5), (3.0, 10.0));
+        assert_eq!(tunnel_ratios(&s, 0.0, 2.5).0, 0.0);
+    }
+
+    #[test]
+    fn score_table() {
+        // r = max(3/1.5, 10/5) = 2 -> score_from_ratio(2) = 0.1 + 0.9 * (1 - 1/1.5) = 0.4
+        let cases = [
+            (3.0, 10.0, true, 0.3, Some(0.4 + 0.15 + 0.1)),
+            (3.0, 10.0, false, 0.0, Some(0.4)),
+            (1.0, 1.0, true, 1.0, None),
+            (1.5, 5.0, true, 1.0, None),
+        ];
+        for (sr, rr, unk, cv, want) in cases {
+            let got = tunnel_score(sr, rr, 1.5, 5.0, unk, cv);
+            assert_eq!(got.is_some(), want.is_some(), "{sr} {rr}");
+            if let (Some(g), Some(w)) = (got, want) {
+                assert!((g - w).abs() < 1e-12, "{g} {w}");
+            }
+        }
+        assert!((unknown_resolver_score(20) - 0.35).abs() < 1e-12);
+    }
+
+    #[test]
+    fn median_table() {
+        let cases: [(&[f64], f64); 4] = [(&[], 0.0), (&[3.0], 3.0), (&[4.0, 1.0], 2.5), (&[5.0, 1.0, 3.0], 3.0)];
+        for (xs, want) in cases {
+            assert_eq!(median_f64(&mut xs.to_vec()), want, "{xs:?}");
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! `exfiltration`: internal hosts uploading far more than usual to external destinations, weighted
+//! by how new the destinations are, the night hours and the up/down ratio.
+
+use super::behaviour::{clock, peers_text, Span};
+use super::{DetectCtx, Detector};
+use crate::baseline::{hour_of, window_of, Baseline};
+use crate::config::{Range, Setting};
+use crate::error::Result;
+use crate::findings::{score_from_ratio, Evidence, Finding};
+use crate::ip;
+use crate::output::table::human_bytes;
+use ahash::AHashMap;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The detector.
+pub struct Exfiltration;
+
+/// `[detectors.exfiltration]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExfiltrationConfig {
+    /// Smallest weighted external upload of one window that can be flagged.
+    pub min_window_upload_bytes: u64,
+    /// Multiple of the host's own p99 window upload a window must exceed.
+    pub k_own_p99: f64,
+    /// Multiple of the population p99 window upload (hosts without enough history).
+    pub k_population_p99: f64,
+    /// Active baseline windows a host needs before its own profile is used.
+    pub min_history_windows_count: u64,
+    /// Upload to never-seen destinations over the whole test that is flagged on its own.
+    pub min_total_new_upload_bytes: u64,
+    /// Destinations contacted by at most this many hosts in the baseline are rare.
+    pub rare_destination_max_hosts_count: u64,
+    /// Weight of bytes sent to a rare destination (new: 1).
+    pub rare_destination_weight: f64,
+    /// Weight of bytes sent to a well-known destination.
+    pub known_destination_weight: f64,
+    /// First night hour (UTC, inclusive).
+    pub night_start_hour: u64,
+    /// End of the night (UTC, exclusive).
+    pub night_end_hour: u64,
+    /// Upload/download ratio that counts as one-way.
+    pub min_up_down_ratio: f64,
+}
+
+impl Default for ExfiltrationConfig {
+    fn default() -> Self {
+        ExfiltrationConfig {
+            min_window_upload_bytes: 20_000_000,
+            k_own_p99: 3.0,
+            k_population_p99: 10.0,
+            min_history_windows_count: 6,
+            min_total_new_upload_bytes: 100_000_000,
+            rare_destination_max_hosts_count: 1,
+            rare_destination_weight: 0.6,
+            known_destination_weight: 0.2,
+            night_start_hour: 0,
+            night_end_hour: 6,
+            min_up_down_ratio: 5.0,
+        }
+    }
+}
+
+static SETTINGS: [Setting; 11] = [
+    Setting { key: "min_window_upload_bytes", doc: "smallest weighted external upload of one window that can be flagged", range: Range::Int(1_000, 1_000_000_000_000_000) },
+    Setting { key: "k_own_p99", doc: "a window must upload more than k x the host's own p99 window upload", range: Range::Float(1.0, 1000.0) },
+    Setting { key: "k_population_p99", doc: "hosts without history: k x the population p99 window upload", range: Range::Float(1.0, 1000.0) },
+    Setting { key: "min_history_windows_count", doc: "baseline windows a host needs before its own profile is used", range: Range::Int(1, 1_000_000) },
+    Setting { key: "min_total_new_upload_bytes", doc: "upload to never-seen destinations over the whole test flagged on its own", range: Range::Int(1_000, 1_000_000_000_000_000) },
+    Setting { key: "rare_destination_max_hosts_count", doc: "destinations seen by at most this many baseline hosts are rare", range: Range::Int(0, 1_000_000) },
+    Setting { key: "rare_destination_weight", doc: "weight of bytes to rare destinations (new ones weigh 1)", range: Range::Float(0.0, 1.0) },
+    Setting { key: "known_destination_weight", doc: "weight of bytes to well-known destinations", range: Range::Float(0.0, 1.0) },
+    Setting { key: "night_start_hour", doc: "first night hour, UTC", range: Range::Int(0, 23) },
+    Setting { key: "night_end_hour", doc: "end of the night (exclusive), UTC", range: Range::Int(0, 24) },
+    Setting { key: "min_up_down_ratio", doc: "upload/download ratio counted as one-way traffic", range: Range::Float(1.0, 1_000_000.0) },
+];
+
+/// Novelty of a destination against the baseline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Novelty {
+    /// Never seen in the baseline.
+    New,
+    /// Seen by few hosts.
+    Rare,
+    /// Seen by more hosts.
+    Known,
+}
+
+/// The novelty of a destination seen by `hosts` baseline hosts (`None`: absent).
+pub fn novelty(hosts: Option<u64>, rare_max_hosts: u64) -> Novelty {
+    match hosts {
+        None | Some(0) => Novelty::New,
+        Some(h) if h <= rare_max_hosts => Novelty::Rare,
+        Some(_) => Novelty::Known,
+    }
+}
+
+/// True when `hour` is in the night `[start, end)`, wrapping over midnight when `start > end`.
+pub fn is_night(hour: usize, start: u64, end: u64) -> bool {
+    let h = hour as u64;
+    if start <= end {
+        (start..end).contains(&h)
+    } else {
+        h >= start || h < end
+    }
+}
+
+/// The window threshold: `max(min_bytes, k * p99)` of the reference (own profile or population).
+pub fn window_threshold(p99: f64, k: f64, min_bytes: u64) -> f64 {
+    (k * p99.max(0.0)).max(min_bytes as f64)
+}
+
+/// The score: `score_from_ratio(ratio) + 0.1 new_share + 0.1 night_share + 0.1 [up/down >= min]`,
+/// clamped to [0, 1]. `ratio` is the strongest excess (observed / threshold).
+pub fn score(ratio: f64, new_share: f64, night_share: f64, one_way: bool) -> f64 {
+    let s = score_from_ratio(ratio) + 0.1 * new_share.clamp(0.0, 1.0) + 0.1 * night_share.clamp(0.0, 1.0) + if one_way { 0.1 } else { 0.0 };
+    s.clamp(0.0, 1.0)
+}
+
+/// Upload/download ratio, `up / max(down, 1)`.
+pub fn up_down_ratio(up: u64, down: u64) -> f64 {
+    up as f64 / down.max(1) as f64
+}
+
+#[derive(Default)]
+struct HostAcc {
+    windows: AHashMap<i64, f64>,
+    span: Span,
+    down: u64,
+    new_bytes: f64,
+    night_bytes: u64,
+}
+
+impl Detector for Exfiltration {
+    type Config = ExfiltrationConfig;
+    fn name(&self) -> &'static str {
+        "exfiltration"
+    }
+    fn description(&self) -> &'static str {
+        "internal hosts uploading far beyond their own and the population's normal to new or rare external destinations"
+    }
+    fn settings(&self) -> &'static [Setting] {
+        &SETTINGS
+    }
+    fn run(&self, cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
+        let accs = accumulate(cfg, ctx);
+        let mut out: Vec<Finding> = accs.into_iter().filter_map(|(h, a)| judge(cfg, ctx, h, a)).collect();
+        out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
+        Ok(out)
+    }
+}
+
+fn weight(cfg: &ExfiltrationConfig, n: Novelty) -> f64 {
+    match n {
+        Novelty::New => 1.0,
+        Novelty::Rare => cfg.rare_destination_weight,
+        Novelty::Known => cfg.known_destination_weight,
+    }
+}
+
+fn accumulate(cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> AHashMap<u128, HostAcc> {
+    let f = ctx.flows;
+    let mut novelty_cache: AHashMap<u128, Novelty> = AHashMap::new();
+    let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
+    for i in 0..f.len() {
+        let Some(v) = f.host_view(i, ctx.nets) else { continue };
+        if ctx.nets.contains(v.peer) || v.sent == 0 {
+            continue;
+        }
+        let n = *novelty_cache.entry(v.peer).or_insert_with(|| {
+            novelty(ctx.baseline.external.destinations.get(&ip::format(v.peer)).map(|p| p.hosts), cfg.rare_destination_max_hosts_count)
+        });
+        let w = weight(cfg, n);
+        let a = accs.entry(v.host).or_default();
+        *a.windows.entry(window_of(f.ts[i], ctx.baseline.window_secs)).or_default() += w * v.sent as f64;
+        a.span.add(i, f.ts[i], v.peer, v.sent);
+        a.down += v.received;
+        if is_night(hour_of(f.ts[i]), cfg.night_start_hour, cfg.night_end_hour) {
+            a.night_bytes += v.sent;
+        }
+        if n == Novelty::New {
+            a.new_bytes += v.sent as f64;
+        }
+    }
+    accs
+}
+
+/// The reference p99, its multiplier and its name for a host.
+fn reference(cfg: &ExfiltrationConfig, b: &Baseline, host: u128) -> (f64, f64, &'static str) {
+    match b.host(host).filter(|p| !b.robust() && p.active_windows >= cfg.min_history_windows_count) {
+        Some(p) => (p.per_window.up_bytes.p99, cfg.k_own_p99, "host"),
+        None => (b.host_windows.up_bytes.p99, cfg.k_population_p99, "population"),
+    }
+}
+
+fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, a: HostAcc) -> Option<Finding> {
+    let (p99, k, reference) = reference(cfg, ctx.baseline, host);
+    let thr = window_threshold(p99, k, cfg.min_window_upload_bytes);
+    let (peak_w, peak) = a.windows.iter().max_by(|x, y| x.1.total_cmp(y.1).then(y.0.cmp(x.0))).map(|(w, v)| (*w, *v))?;
+    let window_ratio = peak / thr;
+    let total_ratio = a.new_bytes / cfg.min_total_new_upload_bytes.max(1) as f64;
+    if window_ratio <= 1.0 && total_ratio <= 1.0 {
+        return None;
+    }
+    let up = a.span.bytes;
+    let new_share = a.new_bytes / up.max(1) as f64;
+    let night_share = a.night_bytes as f64 / up.max(1) as f64;
+    let ud = up_down_ratio(up, a.down);
+    let s = score(window_ratio.max(total_ratio), new_share, night_share, ud >= cfg.min_up_down_ratio);
+    let hot = a.windows.values().filter(|v| **v > thr).count();
+    let explanation = format!(
+        "uploaded {} to external destinations between {} and {} ({:.0} % at night, {:.0} % to never-seen destinations, up/down {:.0}): {}; \
+         peak {} in one {} s window vs its normal p99 {} ({reference})",
+        human_bytes(up as f64),
+        clock(a.span.first, true),
+        clock(a.span.last, true),
+        night_share * 100.0,
+        new_share * 100.0,
+        ud,
+        peers_text(ctx, &a.span, 3),
+        human_bytes(peak),
+        ctx.baseline.window_secs,
+        human_bytes(p99),
+    );
+    let mut details = serde_json::Map::new();
+    details.insert("reference".into(), json!(reference));
+    details.insert("total_upload_bytes".into(), json!(up));
+    details.insert("total_download_bytes".into(), json!(a.down));
+    details.insert("new_destination_upload_bytes".into(), json!(a.new_bytes));
+    details.insert("new_destination_share".into(), json!(new_share));
+    details.insert("night_share".into(), json!(night_share));
+    details.insert("up_down_ratio".into(), json!(ud));
+    details.insert("windows_over_threshold".into(), json!(hot));
+    details.insert("peak_window_start".into(), json!(crate::findings::format_ts(peak_w * ctx.baseline.window_secs as i64 * 1_000_000)));
+    let evidence = Evidence {
+        metric: format!("weighted external upload per {} s window", ctx.baseline.window_secs),
+        observed: peak,
+        baseline: Some(p99),
+        threshold: Some(thr),
+        explanation,
+        details,
+    };
+    Some(a.span.finding("exfiltration", "exfiltration", s, vec![ip::format(host)], evidence))
+}
+
+/// Documentation for `docs/detectors.md`.
+pub const DOC: &str = r#"## `exfiltration`
+
+**Looks at** every flow between an internal host and an external address, from the internal host's
+side: the bytes it *sent*. Each byte is weighted by the novelty of the destination in the baseline
+(`external.destinations`): never seen = 1, seen by at most `rare_destination_max_hosts_count` hosts =
+`rare_destination_weight`, otherwise `known_destination_weight`.
+
+**Formula.** Per host and baseline window (`baseline.window_secs`), `W = sum(weight * sent)`.
+The reference is the host's own p99 window upload when it has `min_history_windows_count` baseline
+windows, else the population p99 (all host windows of the baseline):
+`T = max(min_window_upload_bytes, k * p99)` with `k = k_own_p99` or `k_population_p99`.
+A host is flagged when `max(W) > T` or when its upload to never-seen destinations over the whole
+test exceeds `min_total_new_upload_bytes`. With `r` the larger of the two excess ratios:
+`score = score_from_ratio(r) + 0.1 * new_share (bytes to never-seen destinations) + 0.1 * night_share + 0.1 * [up/down >= min_up_down_ratio]`.
+
+**Evidence:** total upload and download, the time span, the top destinations with country and AS,
+the peak window against the reference p99, the night and new-destination shares.
+
+**Thresholds:** `min_window_upload_bytes` (20 MB), `k_own_p99` (3), `k_population_p99` (10),
+`min_total_new_upload_bytes` (100 MB), night hours `night_start_hour`..`night_end_hour` (00-06 UTC).
+
+**Blind spots.** Slow exfiltration below the window and total floors; uploads to a destination that
+many hosts already use (cloud storage shared with normal traffic) weigh only `known_destination_weight`.
+A host whose big upload is already in its baseline (a backup server) is not flagged: that is by design.
+
+**Tuning.** Lower `min_total_new_upload_bytes` to catch smaller leaks; raise `known_destination_weight`
+when attackers may use popular cloud services; move the night hours to the site's time zone (UTC).
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn novelty_table() {
+        let cases = [(None, 1, Novelty::New), (Some(0), 1, Novelty::New), (Some(1), 1, Novelty::Rare), (Some(2), 1, Novelty::Known), (Some(1), 0, Novelty::Known)];
+        for (h, max, want) in cases {
+            assert_eq!(novelty(h, max), want, "{h:?} {max}");
+        }
+    }
+
+    #[test]
+    fn night_table() {
+        let cases = [(0, 0, 6, true), (5, 0, 6, true), (6, 0, 6, false), (23, 22, 5, true), (3, 22, 5, true), (12, 22, 5, false), (0, 0, 0, false)];
+        for (h, s, e, want) in cases {
+            assert_eq!(is_night(h, s, e), want, "{h} {s} {e}");
+        }
+    }
+
+    #[test]
+    fn threshold_and_ratio_table() {
+        assert_eq!(window_threshold(1e6, 3.0, 20_000_000), 2e7);
+        assert_eq!(window_threshold(1e8, 3.0, 20_000_000), 3e8);
+        assert_eq!(window_threshold(f64::NAN, 3.0, 5), 5.0);
+        assert_eq!(up_down_ratio(100, 0), 100.0);
+        assert_eq!(up_down_ratio(100, 50), 2.0);
+    }
+
+    #[test]
+    fn score_table() {
+        // score_from_ratio(4) = 0.55 (see findings::score)
+        let cases = [(4.0, 0.0, 0.0, false, 0.55), (4.0, 1.0, 1.0, true, 0.85), (4.0, 0.5, 0.0, false, 0.6), (1.0, 1.0, 1.0, true, 0.4), (1e9, 1.0, 1.0, true, 1.0)];
+        for (r, n, night, ow, want) in cases {
+            assert!((score(r, n, night, ow) - want).abs() < 1e-9, "{r} {n} {night} {ow}: {}", score(r, n, night, ow));
+        }
+    }
+}
