@@ -53,7 +53,7 @@ def merge(ts):
 
 
 def hist_score(events):
-    bins = int(min(max(len(events) // PER_BIN, 2), MAX_BINS))
+    bins = int(min(max(len(events) // PER_BIN, 4), MAX_BINS))
     first, last = events[0], events[-1]
     span = max(last - first, 1)
     h = np.zeros(bins, dtype=np.int64)

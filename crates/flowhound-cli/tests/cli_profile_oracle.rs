@@ -46,7 +46,10 @@ fn time_span_matches() {
     let (got, want) = (profile(&[]), expected());
     let (g, w) = (&got["time_span"], &want["time_span"]);
     assert_eq!((&g["first"], &g["last"]), (&w["first"], &w["last"]));
-    assert!(close(g["seconds"].as_f64().unwrap(), w["seconds"].as_f64().unwrap()));
+    assert!(close(
+        g["seconds"].as_f64().unwrap(),
+        w["seconds"].as_f64().unwrap()
+    ));
 }
 
 #[test]
@@ -69,9 +72,15 @@ fn internal_flag_changes_the_split() {
     let got = profile(&["--internal", "198.51.100.0/24"]);
     let dirs = got["direction"].as_array().unwrap();
     let flows = expected()["flows"].as_u64().unwrap();
-    let ext = dirs.iter().find(|d| d["key"] == "external->external").unwrap();
+    let ext = dirs
+        .iter()
+        .find(|d| d["key"] == "external->external")
+        .unwrap();
     assert_eq!(ext["flows"].as_u64(), Some(flows));
-    assert_eq!(got["internal_networks"], serde_json::json!(["198.51.100.0/24"]));
+    assert_eq!(
+        got["internal_networks"],
+        serde_json::json!(["198.51.100.0/24"])
+    );
 }
 
 #[test]
@@ -79,12 +88,20 @@ fn table_output_shows_the_describe_numbers() {
     let run = flowhound(&["profile", "-q", &fixture("profile/flows.parquet")]);
     run.expect(0, "profile tables");
     let want = expected();
-    assert!(run.stdout.contains(&format!("flows: {}", want["flows"])), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("flows: {}", want["flows"])),
+        "{}",
+        run.stdout
+    );
     for col in ["up_bytes", "down_bytes"] {
         let w = &want["stats"][col];
         for k in ["mean", "p50"] {
             let text = format!("{:.2}", w[k].as_f64().unwrap());
-            assert!(run.stdout.contains(&text), "{col}.{k} {text} not in:\n{}", run.stdout);
+            assert!(
+                run.stdout.contains(&text),
+                "{col}.{k} {text} not in:\n{}",
+                run.stdout
+            );
         }
         assert!(run.stdout.contains(&w["max"].to_string()), "{col}.max");
     }

@@ -7,11 +7,17 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn testdata() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata"
+    ));
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("skipped: {} is absent (real third-party data lives outside the repo)", dir.display());
+        println!(
+            "skipped: {} is absent (real third-party data lives outside the repo)",
+            dir.display()
+        );
         None
     }
 }
@@ -22,10 +28,21 @@ fn analyze(file: &PathBuf, name: &str) -> Value {
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(format!("{name}.json"));
     let o = Command::new(env!("CARGO_BIN_EXE_flowhound"))
-        .args(["analyze", "--test", file.to_str().unwrap(), "--json", out.to_str().unwrap(), "-q"])
+        .args([
+            "analyze",
+            "--test",
+            file.to_str().unwrap(),
+            "--json",
+            out.to_str().unwrap(),
+            "-q",
+        ])
         .output()
         .expect("binary runs");
-    assert!(o.status.success() || o.status.code() == Some(1), "analyze failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success() || o.status.code() == Some(1),
+        "analyze failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     doc
@@ -34,10 +51,15 @@ fn analyze(file: &PathBuf, name: &str) -> Value {
 #[test]
 fn njrat_beacon_is_in_the_top_three() {
     let Some(root) = testdata() else { return };
-    let doc = analyze(&root.join("zeek/strato-001-njrat-cc/conn.log.labeled"), "njrat");
+    let doc = analyze(
+        &root.join("zeek/strato-001-njrat-cc/conn.log.labeled"),
+        "njrat",
+    );
     assert_eq!(doc["baseline"]["source"], "self");
     let top: Vec<&Value> = doc["findings"].as_array().unwrap().iter().take(3).collect();
-    let hit = top.iter().find(|f| f["kind"] == "cnc_beacon" && f["hosts"][0] == "192.168.1.115");
+    let hit = top
+        .iter()
+        .find(|f| f["kind"] == "cnc_beacon" && f["hosts"][0] == "192.168.1.115");
     let f = hit.unwrap_or_else(|| panic!("no cnc_beacon in the top three: {top:#?}"));
     assert_eq!(f["peers"][0], "41.108.179.197");
     assert_eq!(f["evidence"]["details"]["port"], "1177/tcp");
@@ -46,7 +68,18 @@ fn njrat_beacon_is_in_the_top_three() {
 #[test]
 fn nmap_scanner_is_a_port_scan() {
     let Some(root) = testdata() else { return };
-    let doc = analyze(&root.join("zeek/strato-002-nmap-portscans/conn.log"), "nmap");
-    let scans: Vec<&Value> = doc["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "port_scan").collect();
-    assert!(scans.iter().any(|f| f["hosts"][0] == "172.16.1.11"), "{scans:#?}");
+    let doc = analyze(
+        &root.join("zeek/strato-002-nmap-portscans/conn.log"),
+        "nmap",
+    );
+    let scans: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "port_scan")
+        .collect();
+    assert!(
+        scans.iter().any(|f| f["hosts"][0] == "172.16.1.11"),
+        "{scans:#?}"
+    );
 }

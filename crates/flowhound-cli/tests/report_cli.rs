@@ -4,7 +4,10 @@
 use std::process::Command;
 
 fn flowhound(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_flowhound")).args(args).output().expect("flowhound runs")
+    Command::new(env!("CARGO_BIN_EXE_flowhound"))
+        .args(args)
+        .output()
+        .expect("flowhound runs")
 }
 
 fn doc() -> serde_json::Value {
@@ -31,12 +34,24 @@ fn renders_a_findings_file() {
     let json = dir.join("findings.json");
     std::fs::write(&json, doc().to_string()).expect("write");
     let html = dir.join("r.html");
-    let out = flowhound(&["report", json.to_str().unwrap_or(""), "-o", html.to_str().unwrap_or("")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = flowhound(&[
+        "report",
+        json.to_str().unwrap_or(""),
+        "-o",
+        html.to_str().unwrap_or(""),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&html).expect("report written");
     assert!(!text.contains("<img src=x") && !text.contains("</script><script>alert"));
     assert!(text.contains("\\u003cimg src=x onerror=alert(1)\\u003e"));
-    assert!(text.contains("\"type\":\"intervals\""), "chart from the evidence details");
+    assert!(
+        text.contains("\"type\":\"intervals\""),
+        "chart from the evidence details"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -46,12 +61,27 @@ fn bad_findings_file_is_a_clear_error() {
     std::fs::create_dir_all(&dir).expect("dir");
     let bad = dir.join("bad.json");
     std::fs::write(&bad, "{\"schema_version\": 99}").expect("write");
-    let out = flowhound(&["report", bad.to_str().unwrap_or(""), "-o", dir.join("r.html").to_str().unwrap_or("")]);
+    let out = flowhound(&[
+        "report",
+        bad.to_str().unwrap_or(""),
+        "-o",
+        dir.join("r.html").to_str().unwrap_or(""),
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("bad.json") && err.contains("schema_version") && err.contains("flowhound analyze"), "{err}");
+    assert!(
+        err.contains("bad.json")
+            && err.contains("schema_version")
+            && err.contains("flowhound analyze"),
+        "{err}"
+    );
     std::fs::write(&bad, "not json").expect("write");
-    let out = flowhound(&["report", bad.to_str().unwrap_or(""), "-o", dir.join("r.html").to_str().unwrap_or("")]);
+    let out = flowhound(&[
+        "report",
+        bad.to_str().unwrap_or(""),
+        "-o",
+        dir.join("r.html").to_str().unwrap_or(""),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!dir.join("r.html").exists(), "no report on error");
     let _ = std::fs::remove_dir_all(&dir);

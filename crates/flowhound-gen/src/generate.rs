@@ -67,7 +67,7 @@ pub fn generate(
     out_dir: &Path,
     progress: &dyn Fn(u64, u64),
 ) -> Result<GenSummary, GenError> {
-    generate_with_book(cfg, &crate::default_address_book(), out_dir, progress)
+    generate_with_book(cfg, crate::default_address_book(), out_dir, progress)
 }
 
 /// Like [`generate`], drawing external addresses from `book`.

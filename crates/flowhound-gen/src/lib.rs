@@ -53,8 +53,19 @@ pub use truth::{
 };
 pub use writer::{flow_schema, label_schema, ts_type};
 
-/// The address book used by [`generate`]: the built-in table of well-known
-/// real allocations ([`AddressBook::fallback`]).
-pub fn default_address_book() -> AddressBook {
-    AddressBook::fallback()
+/// The address book used by [`generate`]: the real IPv4 ranges embedded in
+/// `flowhound-geo` (so enrichment names the same country and AS), or, when that
+/// database is not compiled in (its `embedded` feature off), the built-in
+/// table of well-known allocations ([`AddressBook::fallback`]). Built once per
+/// process.
+pub fn default_address_book() -> &'static AddressBook {
+    static BOOK: std::sync::OnceLock<AddressBook> = std::sync::OnceLock::new();
+    BOOK.get_or_init(|| {
+        let book = AddressBook::from_ranges(flowhound_geo::ranges_v4());
+        if book.is_empty() {
+            AddressBook::fallback()
+        } else {
+            book
+        }
+    })
 }

@@ -25,7 +25,13 @@ const OWNERS: [(&str, &str); 7] = [
 ];
 
 /// The behavioural detectors of this test's first half.
-const BEHAVIOURAL: [&str; 5] = ["exfiltration", "unusual_country", "dns_anomaly", "server_abuse", "off_hours"];
+const BEHAVIOURAL: [&str; 5] = [
+    "exfiltration",
+    "unusual_country",
+    "dns_anomaly",
+    "server_abuse",
+    "off_hours",
+];
 
 /// Runs `names` (every registered detector when empty) on the five seeds; returns the failed checks.
 /// Recall is asserted for the scenario kinds whose owning detector ran.
@@ -35,22 +41,65 @@ fn check(names: &[&str]) -> Vec<String> {
         let t0 = std::time::Instant::now();
         let d = dataset(seed, FLOWS_NORMAL);
         let findings = d.run(names);
-        let ran = |det: &str| if names.is_empty() { flowhound::detect::find(det).is_some() } else { names.contains(&det) };
-        let asserted: Vec<&str> = OWNERS.iter().filter(|(_, det)| ran(det)).map(|(k, _)| *k).collect();
-        let eval = flowhound_gen::evaluate(&d.truth, &eval_doc(&findings));
-        eprintln!("seed {seed}: {} findings in {:.1} s\n{}", findings.len(), t0.elapsed().as_secs_f64(), eval.render_text());
-        for k in eval.per_kind.iter().filter(|k| asserted.contains(&k.kind.name())) {
-            if k.recall != Some(1.0) {
-                failures.push(format!("seed {seed}: {} recall {:?}, missed {:?}", k.kind.name(), k.recall, k.missed));
+        let ran = |det: &str| {
+            if names.is_empty() {
+                flowhound::detect::find(det).is_some()
+            } else {
+                names.contains(&det)
             }
+        };
+        let asserted: Vec<&str> = OWNERS
+            .iter()
+            .filter(|(_, det)| ran(det))
+            .map(|(k, _)| *k)
+            .collect();
+        let eval = flowhound_gen::evaluate(&d.truth, &eval_doc(&findings));
+        eprintln!(
+            "seed {seed}: {} findings in {:.1} s\n{}",
+            findings.len(),
+            t0.elapsed().as_secs_f64(),
+            eval.render_text()
+        );
+        for k in eval
+            .per_kind
+            .iter()
+            .filter(|k| asserted.contains(&k.kind.name()))
+        {
+            if k.recall != Some(1.0) {
+                failures.push(format!(
+                    "seed {seed}: {} recall {:?}, missed {:?}",
+                    k.kind.name(),
+                    k.recall,
+                    k.missed
+                ));
+            }
+        }
+        let scenario_hosts = d.all_scenario_hosts();
+        for f in findings
+            .iter()
+            .filter(|f| !f.hosts.iter().all(|h| scenario_hosts.contains(h)))
+        {
+            eprintln!(
+                "  not a scenario host: {} {:?} {:.2}: {}",
+                f.kind, f.hosts, f.score, f.evidence.explanation
+            );
         }
         let precision = eval.totals.precision.unwrap_or(0.0);
         if precision < 0.9 {
-            failures.push(format!("seed {seed}: precision {precision:.3}, false positives {:?}", eval.false_positives));
+            failures.push(format!(
+                "seed {seed}: precision {precision:.3}, false positives {:?}",
+                eval.false_positives
+            ));
         }
         let decoys = d.decoy_hosts();
-        for f in findings.iter().filter(|f| f.severity >= Severity::High && f.hosts.iter().any(|h| decoys.contains(h))) {
-            failures.push(format!("seed {seed}: decoy {:?} in a {:?} {} finding ({})", f.hosts, f.severity, f.kind, f.evidence.explanation));
+        for f in findings
+            .iter()
+            .filter(|f| f.severity >= Severity::High && f.hosts.iter().any(|h| decoys.contains(h)))
+        {
+            failures.push(format!(
+                "seed {seed}: decoy {:?} in a {:?} {} finding ({})",
+                f.hosts, f.severity, f.kind, f.evidence.explanation
+            ));
         }
     }
     failures

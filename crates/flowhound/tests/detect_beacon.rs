@@ -13,7 +13,10 @@ use flowhound_geo::GeoStack;
 use serde_json::Value;
 use std::path::PathBuf;
 
-const ORACLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/oracle/beacon_expected.json");
+const ORACLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/oracle/beacon_expected.json"
+);
 
 fn expected() -> Value {
     serde_json::from_str(&std::fs::read_to_string(ORACLE).unwrap()).unwrap()
@@ -25,11 +28,17 @@ fn close(a: f64, b: &Value) -> bool {
 }
 
 fn testdata() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata"
+    ));
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("skipped: {} is absent (real third-party data lives outside the repo)", dir.display());
+        println!(
+            "skipped: {} is absent (real third-party data lives outside the repo)",
+            dir.display()
+        );
         None
     }
 }
@@ -37,24 +46,57 @@ fn testdata() -> Option<PathBuf> {
 /// The same synthetic series as the oracle script.
 fn synthetic() -> Vec<(&'static str, Vec<i64>, Vec<f64>, f64)> {
     let s = 1_000_000i64;
-    let alternating: Vec<i64> = (0..50).map(|i: i64| (0..i).map(|k| if k % 2 == 0 { 9 * s } else { 14 * s }).sum()).collect();
+    let alternating: Vec<i64> = (0..50)
+        .map(|i: i64| {
+            (0..i)
+                .map(|k| if k % 2 == 0 { 9 * s } else { 14 * s })
+                .sum()
+        })
+        .collect();
     vec![
-        ("every_60s_small_jitter", (0..100).map(|i| i * 60 * s + (i % 3) * 100_000).collect(), vec![300.0; 100], 6000.0),
+        (
+            "every_60s_small_jitter",
+            (0..100).map(|i| i * 60 * s + (i % 3) * 100_000).collect(),
+            vec![300.0; 100],
+            6000.0,
+        ),
         ("alternating_9_14", alternating, vec![0.0; 50], 5000.0),
-        ("bursty_sizes", (0..40).map(|i| i * 30 * s).collect(), (0..40).map(|i| (100 * (1 + i % 7) * (1 + i % 7)) as f64).collect(), 1200.0),
+        (
+            "bursty_sizes",
+            (0..40).map(|i| i * 30 * s).collect(),
+            (0..40)
+                .map(|i| (100 * (1 + i % 7) * (1 + i % 7)) as f64)
+                .collect(),
+            1200.0,
+        ),
     ]
 }
 
 #[test]
 fn sub_scores_match_the_numpy_oracle() {
     let exp = expected();
-    let c = CncBeaconConfig { min_duration_secs: 0.0, ..Default::default() };
+    let c = CncBeaconConfig {
+        min_duration_secs: 0.0,
+        ..Default::default()
+    };
     for (name, ts, bytes, span) in synthetic() {
         let s = beacon_stats(&c, &ts, &bytes, span).unwrap();
         let e = &exp[name];
-        let got = [("ts", s.sub.ts), ("ds", s.sub.ds), ("hist", s.sub.hist), ("dur", s.sub.dur), ("raw", s.raw), ("period_secs", s.period_secs), ("jitter_secs", s.jitter_secs)];
+        let got = [
+            ("ts", s.sub.ts),
+            ("ds", s.sub.ds),
+            ("hist", s.sub.hist),
+            ("dur", s.sub.dur),
+            ("raw", s.raw),
+            ("period_secs", s.period_secs),
+            ("jitter_secs", s.jitter_secs),
+        ];
         for (k, v) in got {
-            assert!(close(v, &e[k]), "{name}.{k}: flowhound {v}, oracle {}", e[k]);
+            assert!(
+                close(v, &e[k]),
+                "{name}.{k}: flowhound {v}, oracle {}",
+                e[k]
+            );
         }
         assert_eq!(s.events as u64, e["events"].as_u64().unwrap(), "{name}");
     }
@@ -64,16 +106,29 @@ fn sub_scores_match_the_numpy_oracle() {
 fn njrat_cc_is_a_top_three_beacon() {
     let Some(root) = testdata() else { return };
     let path = root.join("zeek/strato-001-njrat-cc/conn.log.labeled");
-    let batches = read_all(&[path.display().to_string()], &ReadOptions::default()).unwrap().0;
+    let batches = read_all(&[path.display().to_string()], &ReadOptions::default())
+        .unwrap()
+        .0;
     let flows = Flows::from_batches(&batches).unwrap();
-    let (nets, geo, config) = (InternalNets::default(), GeoStack::from_options(&[], &[], true).unwrap(), Config::default());
+    let (nets, geo, config) = (
+        InternalNets::default(),
+        GeoStack::from_options(&[], &[], true).unwrap(),
+        Config::default(),
+    );
     let baseline = learn(&flows, &nets, &geo, &config.baseline, vec![], true).unwrap();
     let ctx = DetectCtx::new(&batches, &flows, &baseline, &geo, &nets, &config);
     let findings = run(&ctx, &config.analysis.detectors).unwrap();
     for f in findings.iter().take(5) {
-        println!("{} {} {:.3} {:?} {}", f.id, f.kind, f.score, f.hosts, f.evidence.explanation);
+        println!(
+            "{} {} {:.3} {:?} {}",
+            f.id, f.kind, f.score, f.hosts, f.evidence.explanation
+        );
     }
-    let pos = findings.iter().position(|f| f.kind == "cnc_beacon" && f.hosts == ["192.168.1.115"] && f.peers.first().map(String::as_str) == Some("41.108.179.197"));
+    let pos = findings.iter().position(|f| {
+        f.kind == "cnc_beacon"
+            && f.hosts == ["192.168.1.115"]
+            && f.peers.first().map(String::as_str) == Some("41.108.179.197")
+    });
     let pos = pos.expect("a cnc_beacon finding for 192.168.1.115 -> 41.108.179.197");
     assert!(pos < 3, "rank {}", pos + 1);
     let f = &findings[pos];
@@ -83,9 +138,23 @@ fn njrat_cc_is_a_top_three_beacon() {
     let e = &expected()["njrat"];
     for k in ["ts", "ds", "hist", "dur"] {
         let key = format!("{k}_score");
-        assert!(close(d[key.as_str()].as_f64().unwrap(), &e[k]), "{k}: {} vs oracle {}", d[key.as_str()], e[k]);
+        assert!(
+            close(d[key.as_str()].as_f64().unwrap(), &e[k]),
+            "{k}: {} vs oracle {}",
+            d[key.as_str()],
+            e[k]
+        );
     }
-    assert!(close(d["period_secs"].as_f64().unwrap(), &e["period_secs"]) && close(d["jitter_secs"].as_f64().unwrap(), &e["jitter_secs"]));
+    assert!(
+        close(d["period_secs"].as_f64().unwrap(), &e["period_secs"])
+            && close(d["jitter_secs"].as_f64().unwrap(), &e["jitter_secs"])
+    );
     let x = &f.evidence.explanation;
-    assert!(x.contains("every 11.5 s") && x.contains("jitter ±2.5 s") && x.contains("237 connections") && x.contains("41.108.179.197:1177/tcp"), "{x}");
+    assert!(
+        x.contains("every 11.5 s")
+            && x.contains("jitter ±2.5 s")
+            && x.contains("237 connections")
+            && x.contains("41.108.179.197:1177/tcp"),
+        "{x}"
+    );
 }

@@ -10,22 +10,56 @@ use flowhound::config::Config;
 fn finds_the_abusive_external_clients() {
     let d = dataset(14, 40_000);
     let findings = d.run(&["server_abuse"]);
-    let s = d.truth.scenarios.iter().find(|s| s.kind.name() == "server_abuse").expect("scenario");
+    let s = d
+        .truth
+        .scenarios
+        .iter()
+        .find(|s| s.kind.name() == "server_abuse")
+        .expect("scenario");
     for h in &s.hosts {
-        let f = findings.iter().find(|f| f.hosts == [h.clone()]).unwrap_or_else(|| panic!("{h} missed ({}): {findings:#?}", s.note));
+        let f = findings
+            .iter()
+            .find(|f| f.hosts == [h.clone()])
+            .unwrap_or_else(|| panic!("{h} missed ({}): {findings:#?}", s.note));
         assert_eq!(f.peers[0], s.peers[0], "the abused server");
         assert!(f.evidence.explanation.contains(&s.peers[0]));
     }
-    let fps: Vec<_> = findings.iter().filter(|f| !s.hosts.contains(&f.hosts[0])).map(|f| &f.evidence.explanation).collect();
+    let fps: Vec<_> = findings
+        .iter()
+        .filter(|f| !s.hosts.contains(&f.hosts[0]))
+        .map(|f| &f.evidence.explanation)
+        .collect();
     assert!(fps.is_empty(), "{fps:#?}");
+    // Without public_ranges (the default) the detector is off.
+    let config = Config::default();
+    let ctx =
+        flowhound::detect::DetectCtx::new(&d.test, &d.flows, &d.baseline, &d.geo, &d.nets, &config);
+    assert!(flowhound::detect::run(&ctx, &["server_abuse".to_string()])
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
 fn off_without_ranges_and_bad_ranges_are_config_errors() {
-    let e = Config::from_toml("[detectors.server_abuse]\npublic_ranges = \"200.0.0.0/24\"\n", "c.toml").unwrap_err().to_string();
-    assert!(e.contains("detectors.server_abuse.public_ranges") && e.contains("list of strings"), "{e}");
-    let e = Config::from_toml("[detectors.server_abuse]\npublic_range = []\n", "c.toml").unwrap_err().to_string();
+    let e = Config::from_toml(
+        "[detectors.server_abuse]\npublic_ranges = \"200.0.0.0/24\"\n",
+        "c.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("detectors.server_abuse.public_ranges") && e.contains("list of strings"),
+        "{e}"
+    );
+    let e = Config::from_toml("[detectors.server_abuse]\npublic_range = []\n", "c.toml")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("did you mean 'public_ranges'"), "{e}");
-    let e = Config::from_toml("[detectors.server_abuse]\nk_flows_mad = 0.1\n", "c.toml").unwrap_err().to_string();
-    assert!(e.contains("k_flows_mad = 0.1") && e.contains("1 ..= 1000"), "{e}");
+    let e = Config::from_toml("[detectors.server_abuse]\nk_flows_mad = 0.1\n", "c.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("k_flows_mad = 0.1") && e.contains("1 ..= 1000"),
+        "{e}"
+    );
 }

@@ -9,12 +9,24 @@ use flowhound::ingest::{ColumnMap, Format, ReadOptions, TsUnit};
 use flowhound::FlowError;
 
 fn opts() -> ReadOptions {
-    ReadOptions { threads: 2, ..Default::default() }
+    ReadOptions {
+        threads: 2,
+        ..Default::default()
+    }
 }
 
 fn mapped_opts() -> ReadOptions {
-    let map = ["timestamp=when", "src_ip=source", "dst_ip=target", "up_bytes=sent", "down_bytes=received"];
-    ReadOptions { mapping: ColumnMap::parse(&map).unwrap(), ..opts() }
+    let map = [
+        "timestamp=when",
+        "src_ip=source",
+        "dst_ip=target",
+        "up_bytes=sent",
+        "down_bytes=received",
+    ];
+    ReadOptions {
+        mapping: ColumnMap::parse(&map).unwrap(),
+        ..opts()
+    }
 }
 
 fn assert_rows(file: &str, name: &str, got: &[Row]) {
@@ -23,14 +35,29 @@ fn assert_rows(file: &str, name: &str, got: &[Row]) {
     for (i, (g, (w, src, dst))) in got.iter().zip(&want).enumerate() {
         let ctx = format!("{file} row {}", i + 1);
         assert_eq!(g.ts_us, w.ts_us, "{ctx}: ts");
-        assert_eq!((g.src_ip, g.dst_ip), (w.src_ip, w.dst_ip), "{ctx}: ip integers");
+        assert_eq!(
+            (g.src_ip, g.dst_ip),
+            (w.src_ip, w.dst_ip),
+            "{ctx}: ip integers"
+        );
         assert_eq!(flowhound::ip::format(g.src_ip), *src, "{ctx}: src text");
         assert_eq!(flowhound::ip::format(g.dst_ip), *dst, "{ctx}: dst text");
         assert_eq!(g.proto, w.proto, "{ctx}: proto");
-        assert_eq!((g.src_port, g.dst_port), (w.src_port, w.dst_port), "{ctx}: ports");
-        assert_eq!((g.up_bytes, g.down_bytes), (w.up_bytes, w.down_bytes), "{ctx}: bytes");
+        assert_eq!(
+            (g.src_port, g.dst_port),
+            (w.src_port, w.dst_port),
+            "{ctx}: ports"
+        );
+        assert_eq!(
+            (g.up_bytes, g.down_bytes),
+            (w.up_bytes, w.down_bytes),
+            "{ctx}: bytes"
+        );
         match (g.duration, w.duration) {
-            (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{ctx}: duration {a} vs {b}"),
+            (Some(a), Some(b)) => assert!(
+                (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                "{ctx}: duration {a} vs {b}"
+            ),
             (a, b) => assert_eq!(a, b, "{ctx}: duration"),
         }
         assert_eq!(g.packets, w.packets, "{ctx}: packets");
@@ -42,7 +69,11 @@ fn check(file: &str, name: &str, o: &ReadOptions) -> flowhound::ingest::IngestRe
     let (batches, report) = read(&[fixture(file)], o);
     assert_rows(file, name, &rows(&batches));
     assert_eq!(report.rows_skipped(), 0, "{file}: no bad rows");
-    assert_eq!(batches[0].schema(), flowhound::schema::flow_schema(), "{file}: canonical schema");
+    assert_eq!(
+        batches[0].schema(),
+        flowhound::schema::flow_schema(),
+        "{file}: canonical schema"
+    );
     report
 }
 
@@ -50,8 +81,16 @@ fn check(file: &str, name: &str, o: &ReadOptions) -> flowhound::ingest::IngestRe
 fn analysts_parquet_every_timestamp_unit() {
     let cases = [
         ("formats/analysts_s.parquet", "analysts_s", Some(TsUnit::S)),
-        ("formats/analysts_ms.parquet", "analysts_ms", Some(TsUnit::Ms)),
-        ("formats/analysts_float.parquet", "analysts_float", Some(TsUnit::S)),
+        (
+            "formats/analysts_ms.parquet",
+            "analysts_ms",
+            Some(TsUnit::Ms),
+        ),
+        (
+            "formats/analysts_float.parquet",
+            "analysts_float",
+            Some(TsUnit::S),
+        ),
         ("formats/analysts_arrow.parquet", "analysts_arrow", None),
     ];
     for (file, name, unit) in cases {
@@ -64,10 +103,16 @@ fn analysts_parquet_every_timestamp_unit() {
 #[test]
 fn ts_unit_override_wins_over_detection() {
     // The int-seconds file read as milliseconds: every timestamp is 1000 times smaller.
-    let o = ReadOptions { ts_unit: Some(TsUnit::Ms), ..opts() };
+    let o = ReadOptions {
+        ts_unit: Some(TsUnit::Ms),
+        ..opts()
+    };
     let (batches, report) = read(&[fixture("formats/analysts_s.parquet")], &o);
     assert_eq!(report.files[0].ts_unit, Some(TsUnit::Ms));
-    let want: Vec<i64> = expected("analysts_s").iter().map(|(r, ..)| r.ts_us / 1000).collect();
+    let want: Vec<i64> = expected("analysts_s")
+        .iter()
+        .map(|(r, ..)| r.ts_us / 1000)
+        .collect();
     let got: Vec<i64> = rows(&batches).iter().map(|r| r.ts_us).collect();
     assert_eq!(got, want);
 }
@@ -83,7 +128,12 @@ fn csv_without_map_names_the_missing_column_and_the_fix() {
     let msg = e.to_string();
     assert!(matches!(e, FlowError::MissingColumn { .. }), "{msg}");
     assert_eq!(e.exit_code(), 3);
-    for part in ["mapped.csv", "missing column 'ts'", "when, source, sport, target", "--map ts="] {
+    for part in [
+        "mapped.csv",
+        "missing column 'ts'",
+        "when, source, sport, target",
+        "--map ts=",
+    ] {
         assert!(msg.contains(part), "'{part}' not in: {msg}");
     }
 }
@@ -98,7 +148,10 @@ fn zeek_tsv_plain_and_gzip() {
 
 #[test]
 fn zeek_detailedlabel_through_map() {
-    let o = ReadOptions { mapping: ColumnMap::parse(&["label=detailedlabel"]).unwrap(), ..opts() };
+    let o = ReadOptions {
+        mapping: ColumnMap::parse(&["label=detailedlabel"]).unwrap(),
+        ..opts()
+    };
     check("formats/conn.log", "conn_detailedlabel", &o);
 }
 
@@ -116,18 +169,31 @@ fn binetflow_down_is_total_minus_source_and_label_kept() {
 
 #[test]
 fn zeek_unknown_extra_field_and_node_name_read_fine() {
-    check("malformed/zeek_extra_field.log", "zeek_extra_field", &opts());
+    check(
+        "malformed/zeek_extra_field.log",
+        "zeek_extra_field",
+        &opts(),
+    );
 }
 
 #[test]
 fn format_override() {
     // A Zeek log forced as Zeek reads the same; a CSV forced as Parquet is a clear corrupt-file error.
-    let o = ReadOptions { format: Some(Format::ZeekTsv), ..opts() };
+    let o = ReadOptions {
+        format: Some(Format::ZeekTsv),
+        ..opts()
+    };
     check("formats/conn.log", "conn", &o);
-    let o = ReadOptions { format: Some(Format::Parquet), ..opts() };
+    let o = ReadOptions {
+        format: Some(Format::Parquet),
+        ..opts()
+    };
     let e = read_err(&[fixture("formats/mapped.csv")], &o);
     assert!(matches!(e, FlowError::Corrupt { .. }), "{e}");
-    assert!(e.to_string().contains("mapped.csv") && e.to_string().contains("Parquet"), "{e}");
+    assert!(
+        e.to_string().contains("mapped.csv") && e.to_string().contains("Parquet"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -142,14 +208,33 @@ fn several_files_directories_and_globs_keep_input_order() {
     assert_eq!(&got[want.len()..], &want[..]);
     let glob = fixture("formats/conn.log*");
     let (batches, report) = read(&[glob], &opts());
-    assert_eq!((report.files.len(), rows(&batches).len()), (2, 2 * want.len()));
+    assert_eq!(
+        (report.files.len(), rows(&batches).len()),
+        (2, 2 * want.len())
+    );
     // The whole formats/ directory: every fixture there is a flow file (the mapped CSV needs --map, so
     // a directory expansion passes it over and says so).
     let (batches, report) = read(&[fixture("formats")], &opts());
     let n_files = report.files.len();
-    assert_eq!(n_files, 8, "{:?}", report.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>());
+    assert_eq!(
+        n_files,
+        8,
+        "{:?}",
+        report
+            .files
+            .iter()
+            .map(|f| f.path.clone())
+            .collect::<Vec<_>>()
+    );
     assert_eq!(rows(&batches).len(), 8 * want.len());
-    assert!(report.ignored.iter().any(|(p, why)| p.ends_with("mapped.csv") && why.contains("--map")), "{:?}", report.ignored);
+    assert!(
+        report
+            .ignored
+            .iter()
+            .any(|(p, why)| p.ends_with("mapped.csv") && why.contains("--map")),
+        "{:?}",
+        report.ignored
+    );
 }
 
 #[test]
@@ -158,37 +243,89 @@ fn bad_ip_rows_are_skipped_counted_and_located() {
     assert_eq!((rows(&batches).len(), report.rows_skipped()), (10, 2));
     let s = &report.bad_rows.samples;
     assert_eq!(s.len(), 2);
-    assert_eq!((s[0].location.clone(), s[0].column.as_str(), s[0].value.as_str()), (Location::Line(4), "src_ip", "192.168.1.999"));
-    assert_eq!((s[1].location.clone(), s[1].column.as_str(), s[1].value.as_str()), (Location::Line(10), "src_ip", "not-an-ip"));
+    assert_eq!(
+        (
+            s[0].location.clone(),
+            s[0].column.as_str(),
+            s[0].value.as_str()
+        ),
+        (Location::Line(4), "src_ip", "192.168.1.999")
+    );
+    assert_eq!(
+        (
+            s[1].location.clone(),
+            s[1].column.as_str(),
+            s[1].value.as_str()
+        ),
+        (Location::Line(10), "src_ip", "not-an-ip")
+    );
     let summary = report.summary_lines().join("\n");
-    assert!(summary.contains("skipped 2 bad row(s)") && summary.contains("line 4") && summary.contains("--strict"), "{summary}");
+    assert!(
+        summary.contains("skipped 2 bad row(s)")
+            && summary.contains("line 4")
+            && summary.contains("--strict"),
+        "{summary}"
+    );
 
     let (batches, report) = read(&[fixture("malformed/bad_ip.parquet")], &opts());
     assert_eq!((rows(&batches).len(), report.rows_skipped()), (11, 1));
     let b = &report.bad_rows.samples[0];
-    assert_eq!((b.location.clone(), b.column.as_str(), b.value.as_str()), (Location::Row(5), "dst_ip", "10.0.0.300"));
+    assert_eq!(
+        (b.location.clone(), b.column.as_str(), b.value.as_str()),
+        (Location::Row(5), "dst_ip", "10.0.0.300")
+    );
 }
 
 #[test]
 fn strict_makes_the_first_bad_row_fatal() {
-    let o = ReadOptions { strict: true, ..opts() };
+    let o = ReadOptions {
+        strict: true,
+        ..opts()
+    };
     let e = read_err(&[fixture("malformed/bad_ip.csv")], &o);
     assert_eq!(e.exit_code(), 4);
     let msg = e.to_string();
-    for part in ["bad_ip.csv", "line 4", "src_ip", "192.168.1.999", "not an IP address", "--strict"] {
+    for part in [
+        "bad_ip.csv",
+        "line 4",
+        "src_ip",
+        "192.168.1.999",
+        "not an IP address",
+        "--strict",
+    ] {
         assert!(msg.contains(part), "'{part}' not in: {msg}");
     }
     let e = read_err(&[fixture("malformed/negative_bytes.parquet")], &o);
-    assert!(matches!(&e, FlowError::BadRow { location: Location::Row(8), .. }), "{e}");
+    assert!(
+        matches!(
+            &e,
+            FlowError::BadRow {
+                location: Location::Row(8),
+                ..
+            }
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn negative_bytes_are_bad_rows() {
-    for (file, loc, n) in [("malformed/negative_bytes.csv", Location::Line(7), 11), ("malformed/negative_bytes.parquet", Location::Row(8), 11)] {
+    for (file, loc, n) in [
+        ("malformed/negative_bytes.csv", Location::Line(7), 11),
+        ("malformed/negative_bytes.parquet", Location::Row(8), 11),
+    ] {
         let (batches, report) = read(&[fixture(file)], &opts());
-        assert_eq!((rows(&batches).len(), report.rows_skipped()), (n, 1), "{file}");
+        assert_eq!(
+            (rows(&batches).len(), report.rows_skipped()),
+            (n, 1),
+            "{file}"
+        );
         let b = &report.bad_rows.samples[0];
-        assert_eq!((b.location.clone(), b.column.as_str()), (loc, "up_bytes"), "{file}");
+        assert_eq!(
+            (b.location.clone(), b.column.as_str()),
+            (loc, "up_bytes"),
+            "{file}"
+        );
         assert!(b.why.contains("negative"), "{file}: {}", b.why);
     }
 }
@@ -197,17 +334,76 @@ fn negative_bytes_are_bad_rows() {
 fn malformed_files_fail_with_typed_errors() {
     type Check = fn(&FlowError) -> bool;
     let cases: [(&str, Check, &[&str]); 11] = [
-        ("truncated.parquet", |e| matches!(e, FlowError::Corrupt { .. }), &["truncated.parquet", "truncated or damaged"]),
-        ("wrong_type.parquet", |e| matches!(e, FlowError::WrongType { .. }), &["wrong_type.parquet", "'src_ip'", "Float64", "IP addresses as text"]),
-        ("missing_column.parquet", |e| matches!(e, FlowError::MissingColumn { .. }), &["missing_column.parquet", "'down_bytes'", "timestamp, src_ip", "--map down_bytes="]),
-        ("missing_column.csv", |e| matches!(e, FlowError::MissingColumn { .. }), &["missing_column.csv", "'down_bytes'", "--map down_bytes="]),
-        ("empty.csv", |e| matches!(e, FlowError::Empty { .. }), &["empty.csv", "empty"]),
-        ("header_only.csv", |e| matches!(e, FlowError::Empty { .. }), &["header_only.csv", "empty"]),
-        ("empty.parquet", |e| matches!(e, FlowError::Empty { .. }), &["empty.parquet", "empty"]),
-        ("not_flows.txt", |e| matches!(e, FlowError::UnknownFormat { .. }), &["not_flows.txt", "first line is 'Nov 14", "--format"]),
-        ("not_flows.csv", |e| matches!(e, FlowError::MissingColumn { .. }), &["not_flows.csv", "missing column 'ts'", "Columns found: name, colour, size", "--map"]),
-        ("random.bin", |e| matches!(e, FlowError::UnknownFormat { .. }), &["random.bin", "binary"]),
-        ("zeek_dns.log", |e| matches!(e, FlowError::UnknownFormat { .. }), &["zeek_dns.log", "'dns' log", "conn.log"]),
+        (
+            "truncated.parquet",
+            |e| matches!(e, FlowError::Corrupt { .. }),
+            &["truncated.parquet", "truncated or damaged"],
+        ),
+        (
+            "wrong_type.parquet",
+            |e| matches!(e, FlowError::WrongType { .. }),
+            &[
+                "wrong_type.parquet",
+                "'src_ip'",
+                "Float64",
+                "IP addresses as text",
+            ],
+        ),
+        (
+            "missing_column.parquet",
+            |e| matches!(e, FlowError::MissingColumn { .. }),
+            &[
+                "missing_column.parquet",
+                "'down_bytes'",
+                "timestamp, src_ip",
+                "--map down_bytes=",
+            ],
+        ),
+        (
+            "missing_column.csv",
+            |e| matches!(e, FlowError::MissingColumn { .. }),
+            &["missing_column.csv", "'down_bytes'", "--map down_bytes="],
+        ),
+        (
+            "empty.csv",
+            |e| matches!(e, FlowError::Empty { .. }),
+            &["empty.csv", "empty"],
+        ),
+        (
+            "header_only.csv",
+            |e| matches!(e, FlowError::Empty { .. }),
+            &["header_only.csv", "empty"],
+        ),
+        (
+            "empty.parquet",
+            |e| matches!(e, FlowError::Empty { .. }),
+            &["empty.parquet", "empty"],
+        ),
+        (
+            "not_flows.txt",
+            |e| matches!(e, FlowError::UnknownFormat { .. }),
+            &["not_flows.txt", "first line is 'Nov 14", "--format"],
+        ),
+        (
+            "not_flows.csv",
+            |e| matches!(e, FlowError::MissingColumn { .. }),
+            &[
+                "not_flows.csv",
+                "missing column 'ts'",
+                "Columns found: name, colour, size",
+                "--map",
+            ],
+        ),
+        (
+            "random.bin",
+            |e| matches!(e, FlowError::UnknownFormat { .. }),
+            &["random.bin", "binary"],
+        ),
+        (
+            "zeek_dns.log",
+            |e| matches!(e, FlowError::UnknownFormat { .. }),
+            &["zeek_dns.log", "'dns' log", "conn.log"],
+        ),
     ];
     for (file, is, parts) in cases {
         let e = read_err(&[fixture(&format!("malformed/{file}"))], &opts());
@@ -226,22 +422,112 @@ fn truncated_gzip_is_a_clear_error() {
     let e = read_err(&[fixture("malformed/truncated.log.gz")], &opts());
     let msg = e.to_string();
     assert!(matches!(e, FlowError::Corrupt { .. }), "{msg}");
-    assert!(msg.contains("truncated.log.gz") && msg.contains("truncated"), "{msg}");
+    assert!(
+        msg.contains("truncated.log.gz") && msg.contains("truncated"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn missing_inputs_are_named() {
     let e = read_err(&[fixture("formats/nope.parquet")], &opts());
-    assert!(matches!(e, FlowError::NoInput { .. }) && e.to_string().contains("nope.parquet"), "{e}");
+    assert!(
+        matches!(e, FlowError::NoInput { .. }) && e.to_string().contains("nope.parquet"),
+        "{e}"
+    );
     let e = read_err(&[fixture("formats/*.nothing")], &opts());
-    assert!(matches!(e, FlowError::NoInput { .. }) && e.to_string().contains("*.nothing"), "{e}");
+    assert!(
+        matches!(e, FlowError::NoInput { .. }) && e.to_string().contains("*.nothing"),
+        "{e}"
+    );
 }
 
 #[test]
 fn single_and_many_threads_agree() {
     let file = fixture("profile/flows.parquet");
-    let one = rows(&read(&[file.clone()], &ReadOptions { threads: 1, ..Default::default() }).0);
-    let four = rows(&read(&[file], &ReadOptions { threads: 4, ..Default::default() }).0);
+    let one = rows(
+        &read(
+            std::slice::from_ref(&file),
+            &ReadOptions {
+                threads: 1,
+                ..Default::default()
+            },
+        )
+        .0,
+    );
+    let four = rows(
+        &read(
+            &[file],
+            &ReadOptions {
+                threads: 4,
+                ..Default::default()
+            },
+        )
+        .0,
+    );
     assert_eq!(one.len(), 5000);
     assert_eq!(one, four);
+}
+
+/// A bad line: (line number, column named, a word of the reason).
+type BadLine = (u64, &'static str, &'static str);
+
+/// (fixture, rows kept, its bad lines)
+const BAD_ROWS: [(&str, usize, &[BadLine]); 3] = [
+    (
+        "malformed/zeek_bad_rows.log",
+        2,
+        &[
+            (10, "(line)", "fewer fields"),
+            (11, "id.resp_p", "port"),
+            (12, "ts", "timestamp"),
+            (13, "orig_bytes", "negative"),
+            (14, "id.orig_h", "IP address"),
+        ],
+    ),
+    (
+        "malformed/zeek_bad_lines.json",
+        2,
+        &[
+            (2, "(line)", "JSON"),
+            (3, "id.resp_h", "IP address"),
+            (4, "id.resp_p", "port"),
+        ],
+    ),
+    (
+        "malformed/binetflow_bad_rows.binetflow",
+        2,
+        &[
+            (3, "TotBytes", "total bytes smaller"),
+            (4, "SrcAddr", "IP address"),
+        ],
+    ),
+];
+
+#[test]
+fn every_kind_of_bad_row_is_skipped_and_located() {
+    for (file, kept, bad) in BAD_ROWS {
+        let (batches, report) = read(&[fixture(file)], &opts());
+        assert_eq!(rows(&batches).len(), kept, "{file}: rows kept");
+        assert_eq!(
+            report.rows_skipped(),
+            bad.len() as u64,
+            "{file}: {:?}",
+            report.bad_rows.samples
+        );
+        for (b, (line, col, why)) in report.bad_rows.samples.iter().zip(bad) {
+            assert_eq!(b.location, Location::Line(*line), "{file}: {b:?}");
+            assert_eq!(b.column, *col, "{file}: {b:?}");
+            assert!(b.why.contains(why), "{file}: '{why}' not in {b:?}");
+        }
+        let o = ReadOptions {
+            strict: true,
+            ..opts()
+        };
+        let e = read_err(&[fixture(file)], &o);
+        assert!(
+            matches!(&e, FlowError::BadRow { location: Location::Line(n), .. } if *n == bad[0].0),
+            "{file}: {e}"
+        );
+    }
 }

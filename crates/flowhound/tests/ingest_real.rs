@@ -13,7 +13,10 @@ use std::net::IpAddr;
 use std::path::Path;
 
 fn opts() -> ReadOptions {
-    ReadOptions { threads: 2, ..Default::default() }
+    ReadOptions {
+        threads: 2,
+        ..Default::default()
+    }
 }
 
 fn s(p: &Path) -> String {
@@ -52,7 +55,12 @@ fn unset_count(v: &str) -> Option<u64> {
 /// The canonical rows of a Zeek TSV conn log, computed from its raw lines.
 fn zeek_tsv_expected(path: &Path, label_field: &str) -> Vec<Row> {
     let text = std::fs::read_to_string(path).unwrap();
-    let fields: Vec<&str> = text.lines().find_map(|l| l.strip_prefix("#fields\t")).expect("#fields").split('\t').collect();
+    let fields: Vec<&str> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("#fields\t"))
+        .expect("#fields")
+        .split('\t')
+        .collect();
     let col = |n: &str| fields.iter().position(|f| *f == n);
     zeek_data_lines(path)
         .iter()
@@ -69,12 +77,23 @@ fn zeek_tsv_expected(path: &Path, label_field: &str) -> Vec<Row> {
                 dst_port: get("id.resp_p").parse().unwrap(),
                 up_bytes: unset_count(get("orig_bytes")).unwrap_or(0),
                 down_bytes: unset_count(get("resp_bytes")).unwrap_or(0),
-                duration: Some(get("duration")).filter(|d| *d != "-").map(|d| d.parse().unwrap()),
+                duration: Some(get("duration"))
+                    .filter(|d| *d != "-")
+                    .map(|d| d.parse().unwrap()),
                 packets: match (pk("orig_pkts"), pk("resp_pkts")) {
                     (Some(a), Some(b)) => Some(a + b),
                     (a, b) => a.or(b),
                 },
-                label: col(label_field).map(|i| cells[i]).filter(|l| *l != "-").map(|l| if l == "(empty)" { String::new() } else { l.to_string() }),
+                label: col(label_field)
+                    .map(|i| cells[i])
+                    .filter(|l| *l != "-")
+                    .map(|l| {
+                        if l == "(empty)" {
+                            String::new()
+                        } else {
+                            l.to_string()
+                        }
+                    }),
             }
         })
         .collect()
@@ -89,7 +108,9 @@ fn assert_same(file: &str, got: &[Row], want: &[Row]) {
 
 #[test]
 fn njrat_zeek_tsv_every_row_and_cc_labels() {
-    let Some(td) = testdata("njrat_zeek_tsv_every_row_and_cc_labels") else { return };
+    let Some(td) = testdata("njrat_zeek_tsv_every_row_and_cc_labels") else {
+        return;
+    };
     let path = td.join("zeek/strato-001-njrat-cc/conn.log.labeled");
     let (batches, report) = read(&[s(&path)], &opts());
     let got = rows(&batches);
@@ -99,35 +120,67 @@ fn njrat_zeek_tsv_every_row_and_cc_labels() {
     assert_eq!(report.files[0].format, Format::ZeekTsv);
     // The C&C flows: 192.168.1.115 -> 41.108.179.197:1177/tcp. `label` holds Malicious/Benign/Background,
     // `detailedlabel` the attack class (CC).
-    let (src, dst) = (ip_int("192.168.1.115").unwrap(), ip_int("41.108.179.197").unwrap());
-    let is_cc = |r: &Row| r.src_ip == src && r.dst_ip == dst && r.dst_port == 1177 && r.proto == "tcp";
-    let raw_cc = zeek_data_lines(&path).iter().filter(|l| l.contains("\t192.168.1.115\t") && l.contains("\t41.108.179.197\t1177\t")).count();
+    let (src, dst) = (
+        ip_int("192.168.1.115").unwrap(),
+        ip_int("41.108.179.197").unwrap(),
+    );
+    let is_cc =
+        |r: &Row| r.src_ip == src && r.dst_ip == dst && r.dst_port == 1177 && r.proto == "tcp";
+    let raw_cc = zeek_data_lines(&path)
+        .iter()
+        .filter(|l| l.contains("\t192.168.1.115\t") && l.contains("\t41.108.179.197\t1177\t"))
+        .count();
     let cc: Vec<&Row> = got.iter().filter(|r| is_cc(r)).collect();
     assert!(raw_cc > 0);
     assert_eq!(cc.len(), raw_cc);
     assert!(cc.iter().all(|r| r.label.as_deref() == Some("Malicious")));
-    let malicious = got.iter().filter(|r| r.label.as_deref() == Some("Malicious")).count();
+    let malicious = got
+        .iter()
+        .filter(|r| r.label.as_deref() == Some("Malicious"))
+        .count();
     assert_eq!(malicious, 244, "README: 244 Malicious");
-    let o = ReadOptions { mapping: ColumnMap::parse(&["label=detailedlabel"]).unwrap(), ..opts() };
+    let o = ReadOptions {
+        mapping: ColumnMap::parse(&["label=detailedlabel"]).unwrap(),
+        ..opts()
+    };
     let detailed = rows(&read(&[s(&path)], &o).0);
-    assert_same("njrat detailedlabel", &detailed, &zeek_tsv_expected(&path, "detailedlabel"));
-    assert!(detailed.iter().filter(|r| is_cc(r)).all(|r| r.label.as_deref() == Some("CC")));
+    assert_same(
+        "njrat detailedlabel",
+        &detailed,
+        &zeek_tsv_expected(&path, "detailedlabel"),
+    );
+    assert!(detailed
+        .iter()
+        .filter(|r| is_cc(r))
+        .all(|r| r.label.as_deref() == Some("CC")));
 }
 
 #[test]
 fn ctu_normal_40_labels_per_flow() {
-    let Some(td) = testdata("ctu_normal_40_labels_per_flow") else { return };
+    let Some(td) = testdata("ctu_normal_40_labels_per_flow") else {
+        return;
+    };
     let path = td.join("zeek/strato-008-ctu-normal-40/conn.log.labeled");
     let got = rows(&read(&[s(&path)], &opts()).0);
     assert_same("ctu-normal-40", &got, &zeek_tsv_expected(&path, "label"));
     let mut counts: HashMap<String, usize> = HashMap::new();
-    got.iter().for_each(|r| *counts.entry(r.label.clone().unwrap_or_default()).or_default() += 1);
-    assert_eq!((counts["Malicious"], counts["Benign"], counts["Background"]), (4201, 1402, 60), "README ground truth");
+    got.iter().for_each(|r| {
+        *counts
+            .entry(r.label.clone().unwrap_or_default())
+            .or_default() += 1
+    });
+    assert_eq!(
+        (counts["Malicious"], counts["Benign"], counts["Background"]),
+        (4201, 1402, 60),
+        "README ground truth"
+    );
 }
 
 #[test]
 fn other_real_zeek_tsv_logs() {
-    let Some(td) = testdata("other_real_zeek_tsv_logs") else { return };
+    let Some(td) = testdata("other_real_zeek_tsv_logs") else {
+        return;
+    };
     let files = [
         "zeek/zat/conn.log",
         "zeek/zat/conn_date_issue.log",
@@ -138,7 +191,12 @@ fn other_real_zeek_tsv_logs() {
     for f in files {
         let path = td.join(f);
         let (batches, report) = read(&[s(&path)], &opts());
-        assert_eq!(report.rows_skipped(), 0, "{f}: {:?}", report.bad_rows.samples);
+        assert_eq!(
+            report.rows_skipped(),
+            0,
+            "{f}: {:?}",
+            report.bad_rows.samples
+        );
         assert_same(f, &rows(&batches), &zeek_tsv_expected(&path, "label"));
     }
 }
@@ -146,11 +204,17 @@ fn other_real_zeek_tsv_logs() {
 #[test]
 fn zeek_tsv_with_a_leading_blank_before_the_header() {
     // slips-test10-mixed/conn.log starts with "\t#separator \x09": the directive is still honoured.
-    let Some(td) = testdata("zeek_tsv_with_a_leading_blank_before_the_header") else { return };
+    let Some(td) = testdata("zeek_tsv_with_a_leading_blank_before_the_header") else {
+        return;
+    };
     let path = td.join("zeek/slips-test10-mixed/conn.log");
     let (batches, report) = read(&[s(&path)], &opts());
     assert_eq!(report.files[0].format, Format::ZeekTsv);
-    assert_same("slips-test10-mixed", &rows(&batches), &zeek_tsv_expected(&path, "label"));
+    assert_same(
+        "slips-test10-mixed",
+        &rows(&batches),
+        &zeek_tsv_expected(&path, "label"),
+    );
 }
 
 /// Canonical rows of a Zeek JSON-lines conn log, from serde_json and the raw `ts` text.
@@ -160,7 +224,13 @@ fn zeek_json_expected(path: &Path) -> Vec<Row> {
         .filter(|l| !l.trim().is_empty())
         .map(|line| {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            let ts_text = line.split("\"ts\":").nth(1).unwrap().split([',', '}']).next().unwrap();
+            let ts_text = line
+                .split("\"ts\":")
+                .nth(1)
+                .unwrap()
+                .split([',', '}'])
+                .next()
+                .unwrap();
             let str_of = |k: &str| v[k].as_str().unwrap().to_string();
             let num = |k: &str| v.get(k).and_then(|x| x.as_u64());
             Row {
@@ -185,7 +255,9 @@ fn zeek_json_expected(path: &Path) -> Vec<Row> {
 
 #[test]
 fn nmap_zeek_json_4504_flows() {
-    let Some(td) = testdata("nmap_zeek_json_4504_flows") else { return };
+    let Some(td) = testdata("nmap_zeek_json_4504_flows") else {
+        return;
+    };
     let path = td.join("zeek/strato-002-nmap-portscans/conn.log");
     let (batches, report) = read(&[s(&path)], &opts());
     assert_eq!(report.files[0].format, Format::ZeekJson);
@@ -194,28 +266,74 @@ fn nmap_zeek_json_4504_flows() {
     assert_same("nmap conn.log", &got, &zeek_json_expected(&path));
     let scanner = ip_int("172.16.1.11").unwrap();
     let from_scanner = got.iter().filter(|r| r.src_ip == scanner).count();
-    assert!(from_scanner * 10 > got.len() * 9, "the scanner originates most flows ({from_scanner})");
+    assert!(
+        from_scanner * 10 > got.len() * 9,
+        "the scanner originates most flows ({from_scanner})"
+    );
 }
 
 #[test]
 fn other_real_zeek_json_logs() {
-    let Some(td) = testdata("other_real_zeek_json_logs") else { return };
-    for f in ["zeek/zat/json/conn.log", "zeek/parsezeeklogs/rdp_sharprdp/json/conn.log", "zeek/slips-test9-mixed/conn.log", "zeek/slips-port-scans/vertical-conn.log"] {
+    let Some(td) = testdata("other_real_zeek_json_logs") else {
+        return;
+    };
+    for f in [
+        "zeek/zat/json/conn.log",
+        "zeek/parsezeeklogs/rdp_sharprdp/json/conn.log",
+        "zeek/slips-test9-mixed/conn.log",
+        "zeek/slips-port-scans/vertical-conn.log",
+    ] {
         let path = td.join(f);
         let (batches, report) = read(&[s(&path)], &opts());
-        assert_eq!(report.rows_skipped(), 0, "{f}: {:?}", report.bad_rows.samples);
+        assert_eq!(
+            report.rows_skipped(),
+            0,
+            "{f}: {:?}",
+            report.bad_rows.samples
+        );
         assert_same(f, &rows(&batches), &zeek_json_expected(&path));
     }
 }
 
 #[test]
 fn zeek_tsv_and_json_of_the_same_capture_agree() {
-    let Some(td) = testdata("zeek_tsv_and_json_of_the_same_capture_agree") else { return };
-    let tsv = rows(&read(&[s(&td.join("zeek/parsezeeklogs/rdp_sharprdp/tsv/conn.log"))], &opts()).0);
-    let json = rows(&read(&[s(&td.join("zeek/parsezeeklogs/rdp_sharprdp/json/conn.log"))], &opts()).0);
+    let Some(td) = testdata("zeek_tsv_and_json_of_the_same_capture_agree") else {
+        return;
+    };
+    let tsv = rows(
+        &read(
+            &[s(&td.join("zeek/parsezeeklogs/rdp_sharprdp/tsv/conn.log"))],
+            &opts(),
+        )
+        .0,
+    );
+    let json = rows(
+        &read(
+            &[s(&td.join("zeek/parsezeeklogs/rdp_sharprdp/json/conn.log"))],
+            &opts(),
+        )
+        .0,
+    );
     assert_eq!(tsv.len(), json.len());
     for (a, b) in tsv.iter().zip(&json) {
-        assert_eq!((a.ts_us, a.src_ip, a.dst_ip, a.dst_port, a.up_bytes, a.down_bytes), (b.ts_us, b.src_ip, b.dst_ip, b.dst_port, b.up_bytes, b.down_bytes));
+        assert_eq!(
+            (
+                a.ts_us,
+                a.src_ip,
+                a.dst_ip,
+                a.dst_port,
+                a.up_bytes,
+                a.down_bytes
+            ),
+            (
+                b.ts_us,
+                b.src_ip,
+                b.dst_ip,
+                b.dst_port,
+                b.up_bytes,
+                b.down_bytes
+            )
+        );
     }
 }
 
@@ -227,7 +345,12 @@ fn binetflow_expected(path: &Path) -> (Vec<Row>, Vec<u64>) {
     let head = lines.next().unwrap();
     let sep = if head.contains('\t') { '\t' } else { ',' };
     let names: Vec<&str> = head.split(sep).collect();
-    let col = |n: &str| names.iter().position(|h| *h == n).unwrap_or_else(|| panic!("{n}"));
+    let col = |n: &str| {
+        names
+            .iter()
+            .position(|h| *h == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
     let (mut out, mut bad) = (Vec::new(), Vec::new());
     for (n, line) in lines.enumerate() {
         let c: Vec<&str> = line.split(sep).map(str::trim).collect();
@@ -235,9 +358,22 @@ fn binetflow_expected(path: &Path) -> (Vec<Row>, Vec<u64>) {
             bad.push(n as u64 + 2);
             continue;
         };
-        let dt = chrono::NaiveDateTime::parse_from_str(c[col("StartTime")], "%Y/%m/%d %H:%M:%S%.f").unwrap();
-        let (tot, srcb): (u64, u64) = (c[col("TotBytes")].parse().unwrap(), c[col("SrcBytes")].parse().unwrap());
-        let port = |v: &str| if v.is_empty() { None } else { Some(v.strip_prefix("0x").map_or_else(|| v.parse().unwrap(), |h| u16::from_str_radix(h, 16).unwrap())) };
+        let dt = chrono::NaiveDateTime::parse_from_str(c[col("StartTime")], "%Y/%m/%d %H:%M:%S%.f")
+            .unwrap();
+        let (tot, srcb): (u64, u64) = (
+            c[col("TotBytes")].parse().unwrap(),
+            c[col("SrcBytes")].parse().unwrap(),
+        );
+        let port = |v: &str| {
+            if v.is_empty() {
+                None
+            } else {
+                Some(v.strip_prefix("0x").map_or_else(
+                    || v.parse().unwrap(),
+                    |h| u16::from_str_radix(h, 16).unwrap(),
+                ))
+            }
+        };
         out.push(Row {
             ts_us: dt.and_utc().timestamp_micros(),
             src_ip: src,
@@ -249,7 +385,10 @@ fn binetflow_expected(path: &Path) -> (Vec<Row>, Vec<u64>) {
             down_bytes: tot - srcb,
             duration: Some(c[col("Dur")].parse().unwrap()),
             packets: Some(c[col("TotPkts")].parse().unwrap()),
-            label: names.iter().position(|h| *h == "Label").map(|i| c.get(i).copied().unwrap_or("").to_string()),
+            label: names
+                .iter()
+                .position(|h| *h == "Label")
+                .map(|i| c.get(i).copied().unwrap_or("").to_string()),
         });
     }
     (out, bad)
@@ -257,43 +396,87 @@ fn binetflow_expected(path: &Path) -> (Vec<Row>, Vec<u64>) {
 
 #[test]
 fn binetflow_files() {
-    let Some(td) = testdata("binetflow_files") else { return };
-    for f in ["test2-malicious", "test3-mixed", "test4-malicious", "test5-mixed", "test11-portscan"] {
+    let Some(td) = testdata("binetflow_files") else {
+        return;
+    };
+    for f in [
+        "test2-malicious",
+        "test3-mixed",
+        "test4-malicious",
+        "test5-mixed",
+        "test11-portscan",
+    ] {
         let path = td.join(format!("binetflow/{f}.binetflow"));
         let (batches, report) = read(&[s(&path)], &opts());
         assert_eq!(report.files[0].format, Format::Binetflow, "{f}");
         let (want, bad) = binetflow_expected(&path);
         assert_same(f, &rows(&batches), &want);
         assert_eq!(report.rows_skipped(), bad.len() as u64, "{f}: bad rows");
-        let lines: Vec<u64> = report.bad_rows.samples.iter().map(|b| match b.location {
-            flowhound::error::Location::Line(n) | flowhound::error::Location::Row(n) => n,
-        }).collect();
-        assert_eq!(lines, bad.iter().copied().take(lines.len()).collect::<Vec<_>>(), "{f}: bad row line numbers");
+        let lines: Vec<u64> = report
+            .bad_rows
+            .samples
+            .iter()
+            .map(|b| match b.location {
+                flowhound::error::Location::Line(n) | flowhound::error::Location::Row(n) => n,
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            bad.iter().copied().take(lines.len()).collect::<Vec<_>>(),
+            "{f}: bad row line numbers"
+        );
     }
 }
 
 #[test]
 fn binetflow_labels_kept() {
-    let Some(td) = testdata("binetflow_labels_kept") else { return };
+    let Some(td) = testdata("binetflow_labels_kept") else {
+        return;
+    };
     let path = td.join("binetflow/test5-mixed.binetflow");
     let got = rows(&read(&[s(&path)], &opts()).0);
-    let malware = got.iter().filter(|r| r.label.as_deref().is_some_and(|l| l.starts_with("flow=Malware"))).count();
-    let raw = std::fs::read_to_string(&path).unwrap().lines().filter(|l| l.contains("flow=Malware")).count();
+    let malware = got
+        .iter()
+        .filter(|r| {
+            r.label
+                .as_deref()
+                .is_some_and(|l| l.starts_with("flow=Malware"))
+        })
+        .count();
+    let raw = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("flow=Malware"))
+        .count();
     assert!(raw > 0);
     assert_eq!(malware, raw);
 }
 
 #[test]
 fn directories_and_globs() {
-    let Some(td) = testdata("directories_and_globs") else { return };
+    let Some(td) = testdata("directories_and_globs") else {
+        return;
+    };
     // zat/ holds conn.log, conn_date_issue.log, dns.log, LICENSE.zat: the non-conn files are passed over.
     let (batches, report) = read(&[s(&td.join("zeek/zat"))], &opts());
-    let names: Vec<String> = report.files.iter().map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = report
+        .files
+        .iter()
+        .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(names, ["conn.log", "conn_date_issue.log"]);
-    let want = zeek_data_lines(&td.join("zeek/zat/conn.log")).len() + zeek_data_lines(&td.join("zeek/zat/conn_date_issue.log")).len();
+    let want = zeek_data_lines(&td.join("zeek/zat/conn.log")).len()
+        + zeek_data_lines(&td.join("zeek/zat/conn_date_issue.log")).len();
     assert_eq!(rows(&batches).len(), want);
     assert_eq!(report.ignored.len(), 2, "{:?}", report.ignored);
-    assert!(report.ignored.iter().any(|(p, why)| p.ends_with("dns.log") && why.contains("'dns'")), "{:?}", report.ignored);
+    assert!(
+        report
+            .ignored
+            .iter()
+            .any(|(p, why)| p.ends_with("dns.log") && why.contains("'dns'")),
+        "{:?}",
+        report.ignored
+    );
     // A glob over several capture folders.
     let pattern = s(&td.join("zeek/strato-00*/conn.log*"));
     let (batches, report) = read(&[pattern], &opts());
@@ -304,12 +487,17 @@ fn directories_and_globs() {
 #[test]
 fn gzip_reads_like_the_plain_file() {
     use std::io::Write;
-    let Some(td) = testdata("gzip_reads_like_the_plain_file") else { return };
+    let Some(td) = testdata("gzip_reads_like_the_plain_file") else {
+        return;
+    };
     let plain = td.join("zeek/strato-001-njrat-cc/conn.log.labeled");
     let dir = std::env::temp_dir().join(format!("fh-gz-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let gz = dir.join("conn.00:00:00-01:00:00.log.gz");
-    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
     enc.write_all(&std::fs::read(&plain).unwrap()).unwrap();
     enc.finish().unwrap();
     let a = rows(&read(&[s(&plain)], &opts()).0);

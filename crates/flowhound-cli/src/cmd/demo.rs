@@ -23,7 +23,9 @@ use std::time::Instant;
 
 /// Arguments of `demo`.
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  flowhound demo                      # writes ./flowhound-demo/report.html\n  flowhound demo --out /tmp/demo --seed 7 --flows-normal 200000 --flows-test 100000")]
+#[command(
+    after_help = "Examples:\n  flowhound demo                      # writes ./flowhound-demo/report.html\n  flowhound demo --out /tmp/demo --seed 7 --flows-normal 200000 --flows-test 100000"
+)]
 pub struct DemoArgs {
     /// Directory for the data, the findings and the report.
     #[arg(long, default_value = "flowhound-demo")]
@@ -59,7 +61,8 @@ struct Analysis {
 /// Runs `demo`.
 pub fn run(a: DemoArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
     let data_dir = a.out.join("data");
     let summary = generate(&a, &data_dir)?;
     let mut an = analyse(&data_dir, &a)?;
@@ -96,48 +99,75 @@ fn generate(a: &DemoArgs, dir: &Path) -> Result<GenSummary> {
     if !a.quiet {
         eprintln!("generating a sample network: {} clients, {} normal + {} test flows, every scenario and decoy -> {}", cfg.clients, cfg.flows_normal, cfg.flows_test, dir.display());
     }
-    let quiet = a.quiet;
+    let (quiet, last) = (a.quiet, std::cell::Cell::new(u64::MAX));
     let progress = move |done: u64, total: u64| {
-        if !quiet {
+        if !quiet && last.replace(done) != done {
             eprint!("\r  {done}/{total} flows");
         }
     };
-    let s = flowhound_gen::generate(&cfg, dir, &progress).map_err(|e| anyhow::anyhow!("generating the demo data: {e}"))?;
+    let s = flowhound_gen::generate(&cfg, dir, &progress)
+        .map_err(|e| anyhow::anyhow!("generating the demo data: {e}"))?;
     if !quiet {
         eprintln!();
     }
     Ok(s)
 }
 
-fn read(path: &Path) -> Result<(Vec<RecordBatch>, u64, u64)> {
-    let (b, rep) = ingest::read_all(&[path.display().to_string()], &ReadOptions::default())?;
+fn read(paths: &[PathBuf]) -> Result<(Vec<RecordBatch>, u64, u64)> {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let (b, rep) = ingest::read_all(&names, &ReadOptions::default())?;
     let read = rep.files.iter().map(|f| f.rows_read).sum();
     Ok((b, read, rep.bad_rows.count))
 }
 
-/// Learns the baseline on normal.parquet and runs every detector on test.parquet.
+/// The generator's public servers (documented in docs/generator.md): the server-abuse detector watches them.
+const PUBLIC_RANGE: &str = "200.0.0.0/24";
+
+/// Learns the baseline on normal.parquet and runs every detector on test.parquet + servers.parquet.
 fn analyse(dir: &Path, a: &DemoArgs) -> Result<Analysis> {
-    let (normal_p, test_p) = (dir.join("normal.parquet"), dir.join("test.parquet"));
-    let (nb, _, _) = read(&normal_p)?;
+    let normal_p = dir.join("normal.parquet");
+    let test_p = [dir.join("test.parquet"), dir.join("servers.parquet")];
+    let (nb, _, _) = read(std::slice::from_ref(&normal_p))?;
     let (tb, rows_read, rows_skipped) = read(&test_p)?;
     let (nflows, tflows) = (Flows::from_batches(&nb)?, Flows::from_batches(&tb)?);
     let geo = GeoStack::from_options(&[], &[], true).map_err(flowhound::FlowError::from)?;
     let nets = InternalNets::new(Vec::new());
-    let config = Config::default();
+    let config = Config::from_toml(
+        &format!("[detectors.server_abuse]\npublic_ranges = [\"{PUBLIC_RANGE}\"]\n"),
+        "demo settings",
+    )?;
     let normal_name = normal_p.display().to_string();
-    let baseline = learn(&nflows, &nets, &geo, &config.baseline, vec![normal_name.clone()], false)?;
+    let baseline = learn(
+        &nflows,
+        &nets,
+        &geo,
+        &config.baseline,
+        vec![normal_name.clone()],
+        false,
+    )?;
     let ctx = DetectCtx::new(&tb, &tflows, &baseline, &geo, &nets, &config);
     let findings = engine::run(&ctx, &config.analysis.detectors)?;
     let input = InputSummary {
-        files: vec![test_p.display().to_string()],
+        files: test_p.iter().map(|p| p.display().to_string()).collect(),
         rows_read,
         rows_skipped,
         first_seen: tflows.ts.iter().min().map(|t| format_ts(*t)),
         last_seen: tflows.ts.iter().max().map(|t| format_ts(*t)),
     };
-    let bref = BaselineRef { source: "normal".into(), inputs: vec![normal_name], flows: nflows.len() as u64 };
+    let bref = BaselineRef {
+        source: "normal".into(),
+        inputs: vec![normal_name],
+        flows: nflows.len() as u64,
+    };
     let doc = FindingsDoc::new(input, bref, config.analysis.detectors.clone(), findings);
-    let mut report = ReportData::build(doc.clone(), &tflows, Some(&nflows), Some(&baseline), &nets, &geo);
+    let mut report = ReportData::build(
+        doc.clone(),
+        &tflows,
+        Some(&nflows),
+        Some(&baseline),
+        &nets,
+        &geo,
+    );
     report.title = "flowhound demo report".into();
     report.settings = settings(a, &baseline);
     Ok(Analysis { doc, report })
@@ -148,7 +178,7 @@ fn settings(a: &DemoArgs, b: &Baseline) -> Vec<(String, String)> {
         ("data".into(), format!("generated by flowhound demo (seed {}, {} clients)", a.seed, a.clients)),
         ("internal networks".into(), b.internal_networks.join(", ")),
         ("baseline window".into(), format!("{} s", b.window_secs)),
-        ("config".into(), "embedded defaults (see `flowhound config example`)".into()),
+        ("config".into(), format!("embedded defaults (see `flowhound config example`), server_abuse public_ranges = {PUBLIC_RANGE}")),
         ("GeoIP".into(), "embedded database".into()),
         ("DNS".into(), if a.dns { "reverse names of peers".into() } else { "off (--dns to resolve)".into() }),
     ]
@@ -156,12 +186,21 @@ fn settings(a: &DemoArgs, b: &Baseline) -> Vec<(String, String)> {
 
 /// Fills the reverse names of every host and peer into the enrichment of the findings.
 fn add_names(dns: &DnsArgs, an: &mut Analysis) -> Result<()> {
-    let mut ips: Vec<u128> = an.doc.findings.iter().flat_map(|f| f.enrichment.keys()).filter_map(|k| flowhound::ip::parse(k)).collect();
+    let mut ips: Vec<u128> = an
+        .doc
+        .findings
+        .iter()
+        .flat_map(|f| f.enrichment.keys())
+        .filter_map(|k| flowhound::ip::parse(k))
+        .collect();
     ips.sort_unstable();
     ips.dedup();
     let names = dns.reverse_names(&ips)?;
-    let by_ip: std::collections::HashMap<String, String> =
-        ips.iter().zip(names).filter_map(|(ip, n)| n.map(|n| (flowhound::ip::format(*ip), n))).collect();
+    let by_ip: std::collections::HashMap<String, String> = ips
+        .iter()
+        .zip(names)
+        .filter_map(|(ip, n)| n.map(|n| (flowhound::ip::format(*ip), n)))
+        .collect();
     for doc in [&mut an.doc, &mut an.report.doc] {
         for f in &mut doc.findings {
             for (k, info) in f.enrichment.iter_mut() {
@@ -191,7 +230,7 @@ Next, on your own data:\n  \
 flowhound profile conn.log                                   # what the traffic looks like\n  \
 flowhound analyze --normal normal.parquet --test today.parquet --json findings.json --csv findings.csv\n  \
 flowhound report findings.json --normal normal.parquet --test today.parquet -o report.html\n  \
-flowhound evaluate {data}/truth.json findings.json           # score findings against a generated truth\n",
+flowhound evaluate --truth {data}/truth.json {json}   # score findings against a generated truth\n",
         html = html.display(),
         json = json.display(),
         data = data.display(),

@@ -16,7 +16,9 @@ use std::process::ExitCode;
 
 /// Arguments of `report`.
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  flowhound analyze --normal normal.parquet --test test.parquet --json findings.json\n  flowhound report findings.json -o report.html\n  flowhound report findings.json --normal normal.parquet --test test.parquet -o report.html   # with traffic charts")]
+#[command(
+    after_help = "Examples:\n  flowhound analyze --normal normal.parquet --test test.parquet --json findings.json\n  flowhound report findings.json -o report.html\n  flowhound report findings.json --normal normal.parquet --test test.parquet -o report.html   # with traffic charts"
+)]
 pub struct ReportArgs {
     /// The findings document (`--json` of analyze/detect).
     findings: PathBuf,
@@ -53,18 +55,32 @@ pub fn load_findings(path: &Path) -> Result<FindingsDoc> {
         ))
         .into());
     }
-    let doc = serde_json::from_value(v).map_err(|e| FlowError::Config(format!("{}: not a valid findings document: {e}", path.display())))?;
+    let doc = serde_json::from_value(v).map_err(|e| {
+        FlowError::Config(format!(
+            "{}: not a valid findings document: {e}",
+            path.display()
+        ))
+    })?;
     Ok(doc)
 }
 
 /// Runs `report`.
 pub fn run(a: ReportArgs) -> Result<ExitCode> {
     let doc = load_findings(&a.findings)?;
-    let mut data = if a.test.is_empty() { ReportData::from_doc(doc) } else { with_flows(&a, doc)? };
+    let mut data = if a.test.is_empty() {
+        ReportData::from_doc(doc)
+    } else {
+        with_flows(&a, doc)?
+    };
     data.title = a.title.clone();
-    data.settings.push(("findings file".into(), a.findings.display().to_string()));
+    data.settings
+        .push(("findings file".into(), a.findings.display().to_string()));
     write_html(&a.output, &data)?;
-    eprintln!("report: {} ({} findings)", a.output.display(), data.doc.findings.len());
+    eprintln!(
+        "report: {} ({} findings)",
+        a.output.display(),
+        data.doc.findings.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -78,8 +94,23 @@ fn with_flows(a: &ReportArgs, doc: FindingsDoc) -> Result<ReportData> {
     } else {
         let (nb, _) = a.input.read_all(&a.normal)?;
         let nf = Flows::from_batches(&nb)?;
-        let b = learn(&nf, &nets, &stack, &Config::default().baseline, a.normal.clone(), false).context("learning the baseline for the report")?;
+        let b = learn(
+            &nf,
+            &nets,
+            &stack,
+            &Config::default().baseline,
+            a.normal.clone(),
+            false,
+        )
+        .context("learning the baseline for the report")?;
         (Some(nf), Some(b))
     };
-    Ok(ReportData::build(doc, &test, normal.as_ref(), baseline.as_ref(), &nets, &stack))
+    Ok(ReportData::build(
+        doc,
+        &test,
+        normal.as_ref(),
+        baseline.as_ref(),
+        &nets,
+        &stack,
+    ))
 }

@@ -15,15 +15,30 @@ pub struct Run {
 impl Run {
     /// Asserts the exit code and that the binary did not panic or leak a raw engine message.
     pub fn expect(&self, code: i32, what: &str) -> &Self {
-        assert_eq!(self.code, code, "{what}: exit code\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "{what}: exit code\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self.no_panic(what)
     }
 
     /// No panic, no raw DataFusion / Arrow / Parquet error text.
     pub fn no_panic(&self, what: &str) -> &Self {
         assert_ne!(self.code, 101, "{what}: panicked: {}", self.stderr);
-        for raw in ["panicked", "RUST_BACKTRACE", "DataFusionError", "ArrowError", "ParquetError", "internal error"] {
-            assert!(!self.stderr.contains(raw), "{what}: '{raw}' in stderr: {}", self.stderr);
+        for raw in [
+            "panicked",
+            "RUST_BACKTRACE",
+            "DataFusionError",
+            "ArrowError",
+            "ParquetError",
+            "internal error",
+        ] {
+            assert!(
+                !self.stderr.contains(raw),
+                "{what}: '{raw}' in stderr: {}",
+                self.stderr
+            );
         }
         self
     }
@@ -31,7 +46,11 @@ impl Run {
     /// Asserts that stderr contains every part.
     pub fn stderr_has(&self, parts: &[&str], what: &str) -> &Self {
         for p in parts {
-            assert!(self.stderr.contains(p), "{what}: '{p}' not in stderr: {}", self.stderr);
+            assert!(
+                self.stderr.contains(p),
+                "{what}: '{p}' not in stderr: {}",
+                self.stderr
+            );
         }
         self
     }
@@ -59,7 +78,11 @@ pub fn root() -> PathBuf {
 
 /// A committed fixture (tests/fixtures/...), as a string argument.
 pub fn fixture(rel: &str) -> String {
-    root().join("tests/fixtures").join(rel).to_string_lossy().into_owned()
+    root()
+        .join("tests/fixtures")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// A fresh scratch directory, removed when dropped.
@@ -79,7 +102,10 @@ impl Scratch {
 
     /// Names of the files in the directory (temp files included), sorted.
     pub fn files(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.0).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     }

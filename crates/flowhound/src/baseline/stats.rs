@@ -26,6 +26,8 @@ pub struct MetricStats {
     pub median: f64,
     /// 75th percentile.
     pub q3: f64,
+    /// 90th percentile.
+    pub p90: f64,
     /// 99th percentile.
     pub p99: f64,
     /// Largest value.
@@ -94,8 +96,9 @@ impl MetricStats {
         if values.is_empty() {
             return MetricStats::default();
         }
-        let (mean, std) = mean_std(values);
+        // sorted first: the sums then do not depend on the input order (hash-map order, threads)
         values.sort_unstable();
+        let (mean, std) = mean_std(values);
         let q = |p: f64| quantile_sorted(values, p).unwrap_or(0.0);
         let (q1, median, q3) = (q(0.25), q(0.5), q(0.75));
         let (iqr_lower, iqr_upper) = iqr_fences(q1, q3, 1.5);
@@ -107,6 +110,7 @@ impl MetricStats {
             q1,
             median,
             q3,
+            p90: q(0.9),
             p99: q(0.99),
             max: values[values.len() - 1] as f64,
             iqr_lower,
@@ -118,6 +122,12 @@ impl MetricStats {
     /// The centre used by mean-based rules: the mean, or the median when `robust`.
     pub fn center(&self, robust: bool) -> f64 {
         if robust { self.median } else { self.mean }
+    }
+
+    /// The high quantile guarding against heavy tails: p99, or p90 when `robust` (a self-learned
+    /// baseline whose top percent may be the attack itself).
+    pub fn tail(&self, robust: bool) -> f64 {
+        if robust { self.p90 } else { self.p99 }
     }
 
     /// The spread used by mean-based rules: the sample std, or the robust scale when `robust`.

@@ -18,7 +18,9 @@ pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
 
 /// Median absolute deviation about the median (unscaled) of sorted values: `median(|x - median(x)|)`.
 pub fn mad(sorted: &[f64]) -> f64 {
-    let Some(med) = quantile(sorted, 0.5) else { return 0.0 };
+    let Some(med) = quantile(sorted, 0.5) else {
+        return 0.0;
+    };
     let mut dev: Vec<f64> = sorted.iter().map(|v| (v - med).abs()).collect();
     dev.sort_unstable_by(f64::total_cmp);
     quantile(&dev, 0.5).unwrap_or(0.0)
@@ -30,7 +32,11 @@ pub fn mad(sorted: &[f64]) -> f64 {
 /// `Q3 - Q1` is below `min_spread_ratio * Q2` (RITA uses an absolute 10 s / 10 bytes; a relative
 /// floor also works for sub-second periods).
 pub fn bowley_skew(sorted: &[f64], min_spread_ratio: f64) -> f64 {
-    let (Some(q1), Some(q2), Some(q3)) = (quantile(sorted, 0.25), quantile(sorted, 0.5), quantile(sorted, 0.75)) else {
+    let (Some(q1), Some(q2), Some(q3)) = (
+        quantile(sorted, 0.25),
+        quantile(sorted, 0.5),
+        quantile(sorted, 0.75),
+    ) else {
         return 0.0;
     };
     let den = q3 - q1;
@@ -73,7 +79,10 @@ pub fn merge_bursts(sorted_ts: &[i64], merge_us: i64) -> Vec<i64> {
 
 /// Gaps between consecutive event starts, in seconds (sub-second precision), sorted.
 pub fn sorted_gaps_secs(events: &[i64]) -> Vec<f64> {
-    let mut g: Vec<f64> = events.windows(2).map(|w| (w[1] - w[0]) as f64 / 1e6).collect();
+    let mut g: Vec<f64> = events
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as f64 / 1e6)
+        .collect();
     g.sort_unstable_by(f64::total_cmp);
     g
 }
@@ -82,7 +91,9 @@ pub fn sorted_gaps_secs(events: &[i64]) -> Vec<f64> {
 pub fn histogram(sorted_ts: &[i64], bins: usize) -> Vec<u64> {
     let bins = bins.max(1);
     let mut h = vec![0u64; bins];
-    let (Some(&first), Some(&last)) = (sorted_ts.first(), sorted_ts.last()) else { return h };
+    let (Some(&first), Some(&last)) = (sorted_ts.first(), sorted_ts.last()) else {
+        return h;
+    };
     let span = (last - first).max(1) as f64;
     for &t in sorted_ts {
         let i = (((t - first) as f64 / span) * bins as f64) as usize;
@@ -118,20 +129,30 @@ pub fn bimodal_score(hist: &[u64], sensitivity: f64, outliers: usize, min_bars: 
     }
     let mut top: Vec<u64> = counts.into_values().collect();
     top.sort_unstable_by(|a, b| b.cmp(a));
-    let fit = top.iter().take(2).sum::<u64>() as f64 / (bars.len().saturating_sub(outliers)).max(1) as f64;
+    let fit = top.iter().take(2).sum::<u64>() as f64
+        / (bars.len().saturating_sub(outliers)).max(1) as f64;
     fit.min(1.0)
 }
 
-/// Bins used for a pair's histogram: one per `per_bin` events, within `[2, max_bins]`.
+/// Bins used for a pair's histogram: one per `per_bin` events, within `[4, max_bins]` (fewer bins
+/// would make any series look flat).
 pub fn bins_for(events: usize, per_bin: usize, max_bins: usize) -> usize {
-    (events / per_bin.max(1)).clamp(2, max_bins.max(2))
+    (events / per_bin.max(1)).clamp(4, max_bins.max(4))
 }
 
 /// Duration score `max(coverage, active / ideal)`, each capped at 1: `coverage` is the pair's span
 /// over the dataset's span (RITA), `active / ideal` rewards a long-running pair in a long capture.
 pub fn duration_score(pair_span_secs: f64, dataset_span_secs: f64, ideal_secs: f64) -> f64 {
-    let coverage = if dataset_span_secs > 0.0 { pair_span_secs / dataset_span_secs } else { 0.0 };
-    let absolute = if ideal_secs > 0.0 { pair_span_secs / ideal_secs } else { 0.0 };
+    let coverage = if dataset_span_secs > 0.0 {
+        pair_span_secs / dataset_span_secs
+    } else {
+        0.0
+    };
+    let absolute = if ideal_secs > 0.0 {
+        pair_span_secs / ideal_secs
+    } else {
+        0.0
+    };
     coverage.max(absolute).clamp(0.0, 1.0)
 }
 
@@ -179,7 +200,13 @@ mod tests {
     #[test]
     fn quantile_table() {
         let v = [1.0, 2.0, 3.0, 4.0];
-        let cases = [(0.0, 1.0), (0.25, 1.75), (0.5, 2.5), (0.75, 3.25), (1.0, 4.0)];
+        let cases = [
+            (0.0, 1.0),
+            (0.25, 1.75),
+            (0.5, 2.5),
+            (0.75, 3.25),
+            (1.0, 4.0),
+        ];
         for (p, want) in cases {
             assert_eq!(quantile(&v, p), Some(want), "{p}");
         }
@@ -211,15 +238,25 @@ mod tests {
             (&[1.0, 100.0, 1000.0], 0.0, 0.01),
         ];
         for (v, d, want) in cases {
-            assert!((mad_score(v, d) - want).abs() < 1e-12, "{v:?}: {}", mad_score(v, d));
+            assert!(
+                (mad_score(v, d) - want).abs() < 1e-12,
+                "{v:?}: {}",
+                mad_score(v, d)
+            );
         }
     }
 
     #[test]
     fn bursts_and_gaps() {
         let s = 1_000_000;
-        assert_eq!(merge_bursts(&[0, 10, 20, s, s + 5, 3 * s], s / 2), vec![0, s, 3 * s]);
-        assert_eq!(sorted_gaps_secs(&[0, 3 * s, s + s / 2 + 3 * s]), vec![1.5, 3.0]);
+        assert_eq!(
+            merge_bursts(&[0, 10, 20, s, s + 5, 3 * s], s / 2),
+            vec![0, s, 3 * s]
+        );
+        assert_eq!(
+            sorted_gaps_secs(&[0, 3 * s, s + s / 2 + 3 * s]),
+            vec![1.5, 3.0]
+        );
     }
 
     #[test]
@@ -233,14 +270,20 @@ mod tests {
         assert_eq!(bimodal_score(&h, 0.05, 1, 11), 1.0);
         assert_eq!(bimodal_score(&h[..5], 0.05, 1, 11), 0.0);
         assert_eq!(bins_for(237, 4, 24), 24);
-        assert_eq!(bins_for(3, 4, 24), 2);
+        assert_eq!(bins_for(3, 4, 24), 4);
+        assert_eq!(bins_for(40, 4, 24), 10);
     }
 
     #[test]
     fn combination_table() {
         assert_eq!(duration_score(3600.0, 7200.0, 21600.0), 0.5);
         assert_eq!(duration_score(21600.0, 1e9, 21600.0), 1.0);
-        let s = SubScores { ts: 1.0, ds: 0.5, hist: 0.0, dur: 0.5 };
+        let s = SubScores {
+            ts: 1.0,
+            ds: 0.5,
+            hist: 0.0,
+            dur: 0.5,
+        };
         assert_eq!(weighted(&s, [0.25; 4]), 0.5);
         assert_eq!(rarity(1, 200), 1.0);
         assert_eq!(rarity(200, 200), 0.0);

@@ -41,15 +41,27 @@ impl Span {
 
     /// Peers by decreasing bytes (then flows, then address).
     pub fn ranked_peers(&self) -> Vec<(u128, u64, u64)> {
-        let mut v: Vec<(u128, u64, u64)> = self.peers.iter().map(|(p, (f, b))| (*p, *f, *b)).collect();
+        let mut v: Vec<(u128, u64, u64)> =
+            self.peers.iter().map(|(p, (f, b))| (*p, *f, *b)).collect();
         v.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
         v
     }
 
     /// The finding built from this span (rows sorted, peers ranked by bytes).
-    pub fn finding(mut self, kind: &str, detector: &str, score: f64, hosts: Vec<String>, evidence: Evidence) -> Finding {
+    pub fn finding(
+        mut self,
+        kind: &str,
+        detector: &str,
+        score: f64,
+        hosts: Vec<String>,
+        evidence: Evidence,
+    ) -> Finding {
         self.rows.sort_unstable();
-        let peers = self.ranked_peers().into_iter().map(|(p, _, _)| ip::format(p)).collect();
+        let peers = self
+            .ranked_peers()
+            .into_iter()
+            .map(|(p, _, _)| ip::format(p))
+            .collect();
         Finding {
             kind: kind.into(),
             detector: detector.into(),
@@ -68,7 +80,9 @@ impl Span {
 
 /// `ADDR (CC, AS123 Org)` for an address, with what the geo stack knows.
 pub fn describe_peer(geo: &GeoStack, peer: u128) -> String {
-    let cc = geo.country_u128(peer).map_or_else(|| "??".to_string(), |c| c.to_string());
+    let cc = geo
+        .country_u128(peer)
+        .map_or_else(|| "??".to_string(), |c| c.to_string());
     let asn = match (geo.asn_u128(peer), geo.org_u128(peer)) {
         (Some(a), Some(o)) => format!(", AS{a} {o}"),
         (Some(a), None) => format!(", AS{a}"),
@@ -80,8 +94,17 @@ pub fn describe_peer(geo: &GeoStack, peer: u128) -> String {
 /// The top `n` peers of a span as `ADDR (CC, ASn Org): BYTES in F flows`, joined by `; `.
 pub fn peers_text(ctx: &DetectCtx, span: &Span, n: usize) -> String {
     let ranked = span.ranked_peers();
-    let mut parts: Vec<String> =
-        ranked.iter().take(n).map(|(p, f, b)| format!("{}: {} in {f} flows", describe_peer(ctx.geo, *p), human_bytes(*b as f64))).collect();
+    let mut parts: Vec<String> = ranked
+        .iter()
+        .take(n)
+        .map(|(p, f, b)| {
+            format!(
+                "{}: {} in {f} flows",
+                describe_peer(ctx.geo, *p),
+                human_bytes(*b as f64)
+            )
+        })
+        .collect();
     if ranked.len() > n {
         parts.push(format!("+{} more", ranked.len() - n));
     }
@@ -91,7 +114,8 @@ pub fn peers_text(ctx: &DetectCtx, span: &Span, n: usize) -> String {
 /// `HH:MM` UTC of a timestamp (microseconds), with the date when `with_date`.
 pub fn clock(ts_us: i64, with_date: bool) -> String {
     let fmt = if with_date { "%Y-%m-%d %H:%M" } else { "%H:%M" };
-    chrono::DateTime::from_timestamp_micros(ts_us).map_or_else(|| ts_us.to_string(), |t| t.format(fmt).to_string())
+    chrono::DateTime::from_timestamp_micros(ts_us)
+        .map_or_else(|| ts_us.to_string(), |t| t.format(fmt).to_string())
 }
 
 /// True for DNS: udp or tcp to port 53.
@@ -105,8 +129,11 @@ pub fn parse_cidrs(key: &str, items: &[String]) -> crate::error::Result<Vec<flow
     items
         .iter()
         .map(|c| {
-            flowhound_geo::Cidr::parse(c)
-                .map_err(|e| crate::error::FlowError::Config(format!("{key}: '{c}' is not a CIDR block ({e}); write e.g. 200.0.0.0/24")))
+            flowhound_geo::Cidr::parse(c).map_err(|e| {
+                crate::error::FlowError::Config(format!(
+                    "{key}: '{c}' is not a CIDR block ({e}); write e.g. 200.0.0.0/24"
+                ))
+            })
         })
         .collect()
 }
@@ -128,7 +155,15 @@ mod tests {
 
     #[test]
     fn saturate_table() {
-        let cases = [(0.0, 1.0, 0.0), (1.0, 1.0, 0.5), (3.0, 1.0, 0.75), (f64::NAN, 1.0, 0.0), (-2.0, 1.0, 0.0), (f64::INFINITY, 1.0, 1.0), (1.0, 0.0, 0.0)];
+        let cases = [
+            (0.0, 1.0, 0.0),
+            (1.0, 1.0, 0.5),
+            (3.0, 1.0, 0.75),
+            (f64::NAN, 1.0, 0.0),
+            (-2.0, 1.0, 0.0),
+            (f64::INFINITY, 1.0, 1.0),
+            (1.0, 0.0, 0.0),
+        ];
         for (x, h, want) in cases {
             assert!((saturate(x, h) - want).abs() < 1e-12, "{x} {h}");
         }
@@ -149,7 +184,12 @@ mod tests {
     #[test]
     fn dns_and_clock() {
         use crate::schema::Proto;
-        assert!(is_dns(Proto::Udp, 53) && is_dns(Proto::Tcp, 53) && !is_dns(Proto::Icmp, 53) && !is_dns(Proto::Udp, 5353));
+        assert!(
+            is_dns(Proto::Udp, 53)
+                && is_dns(Proto::Tcp, 53)
+                && !is_dns(Proto::Icmp, 53)
+                && !is_dns(Proto::Udp, 5353)
+        );
         assert_eq!(clock(3_600_000_000 + 120_000_000, false), "01:02");
         assert_eq!(clock(0, true), "1970-01-01 00:00");
     }

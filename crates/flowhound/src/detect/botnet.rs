@@ -35,16 +35,42 @@ pub struct BotnetConfig {
 
 impl Default for BotnetConfig {
     fn default() -> Self {
-        BotnetConfig { min_members_count: 3, min_originators_count: 2, max_edge_ports_count: 5, sync_bin_secs: 60, min_score_ratio: 0.4 }
+        BotnetConfig {
+            min_members_count: 3,
+            min_originators_count: 2,
+            max_edge_ports_count: 5,
+            sync_bin_secs: 60,
+            min_score_ratio: 0.4,
+        }
     }
 }
 
 static SETTINGS: [Setting; 5] = [
-    Setting { key: "min_members_count", doc: "internal hosts a coordinated set needs", range: Range::Int(2, 1_000_000) },
-    Setting { key: "min_originators_count", doc: "members that must originate flows inside the set", range: Range::Int(1, 1_000_000) },
-    Setting { key: "max_edge_ports_count", doc: "a pair using more distinct ports than this is probing, not coordinating", range: Range::Int(1, 65_536) },
-    Setting { key: "sync_bin_secs", doc: "time bin in which members count as acting together", range: Range::Int(1, 86_400) },
-    Setting { key: "min_score_ratio", doc: "smallest score reported", range: Range::Float(0.0, 1.0) },
+    Setting {
+        key: "min_members_count",
+        doc: "internal hosts a coordinated set needs",
+        range: Range::Int(2, 1_000_000),
+    },
+    Setting {
+        key: "min_originators_count",
+        doc: "members that must originate flows inside the set",
+        range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "max_edge_ports_count",
+        doc: "a pair using more distinct ports than this is probing, not coordinating",
+        range: Range::Int(1, 65_536),
+    },
+    Setting {
+        key: "sync_bin_secs",
+        doc: "time bin in which members count as acting together",
+        range: Range::Int(1, 86_400),
+    },
+    Setting {
+        key: "min_score_ratio",
+        doc: "smallest score reported",
+        range: Range::Float(0.0, 1.0),
+    },
 ];
 
 /// The markdown section of `docs/detectors.md`.
@@ -102,7 +128,11 @@ impl Detector for Botnet {
                 out.push(f);
             }
         }
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.hosts.cmp(&b.hosts)));
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.hosts.cmp(&b.hosts))
+        });
         Ok(out)
     }
 }
@@ -124,7 +154,12 @@ struct Exclusions {
 
 impl Exclusions {
     fn new(ctx: &DetectCtx) -> Result<Exclusions> {
-        let mut x = Exclusions { hosts: AHashSet::new(), services: AHashSet::new(), known_pairs: AHashSet::new(), usual_ports: AHashSet::new() };
+        let mut x = Exclusions {
+            hosts: AHashSet::new(),
+            services: AHashSet::new(),
+            known_pairs: AHashSet::new(),
+            usual_ports: AHashSet::new(),
+        };
         for s in &ctx.baseline.servers {
             let Some(a) = ip::parse(&s.ip) else { continue };
             match s.port {
@@ -156,7 +191,11 @@ impl Exclusions {
 }
 
 fn unordered(a: u128, b: u128) -> (u128, u128) {
-    if a <= b { (a, b) } else { (b, a) }
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
 }
 
 /// True for an IPv4 address ending in `.255` or `.0` (subnet broadcast / network address).
@@ -175,14 +214,24 @@ type Edges = BTreeMap<(u128, u128), EdgeData>;
 
 fn edges(ctx: &DetectCtx, c: &BotnetConfig, x: &Exclusions) -> Edges {
     let f = ctx.flows;
-    let internal = |i: usize| ctx.nets.contains(f.src[i]) && ctx.nets.contains(f.dst[i]) && f.src[i] != f.dst[i];
-    let rows: Vec<usize> = (0..f.len()).filter(|i| internal(*i) && !broadcast_like(f.dst[*i])).collect();
+    let internal = |i: usize| {
+        ctx.nets.contains(f.src[i]) && ctx.nets.contains(f.dst[i]) && f.src[i] != f.dst[i]
+    };
+    let rows: Vec<usize> = (0..f.len())
+        .filter(|i| internal(*i) && !broadcast_like(f.dst[*i]))
+        .collect();
     // a server port stays in when the server itself opens flows on it (peer-to-peer)
-    let p2p: AHashSet<(u128, u16)> = rows.iter().map(|i| (f.src[*i], f.dst_port[*i])).filter(|k| x.services.contains(k)).collect();
+    let p2p: AHashSet<(u128, u16)> = rows
+        .iter()
+        .map(|i| (f.src[*i], f.dst_port[*i]))
+        .filter(|k| x.services.contains(k))
+        .collect();
     let mut out = Edges::new();
     for i in rows {
         let (s, d, port) = (f.src[i], f.dst[i], f.dst_port[i]);
-        let server = x.hosts.contains(&s) || x.hosts.contains(&d) || (x.services.contains(&(d, port)) && !p2p.contains(&(d, port)));
+        let server = x.hosts.contains(&s)
+            || x.hosts.contains(&d)
+            || (x.services.contains(&(d, port)) && !p2p.contains(&(d, port)));
         if server || x.known_pairs.contains(&unordered(s, d)) {
             continue;
         }
@@ -215,7 +264,12 @@ impl Dsu {
 
 /// Connected components of an undirected graph given as edges over node ids; each component sorted.
 pub fn components(edges: &[(u128, u128)]) -> Vec<Vec<u128>> {
-    let nodes: Vec<u128> = edges.iter().flat_map(|(a, b)| [*a, *b]).collect::<BTreeSet<_>>().into_iter().collect();
+    let nodes: Vec<u128> = edges
+        .iter()
+        .flat_map(|(a, b)| [*a, *b])
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let idx = |n: u128| nodes.binary_search(&n).unwrap_or(0);
     let mut dsu = Dsu((0..nodes.len()).collect());
     for (a, b) in edges {
@@ -265,8 +319,15 @@ fn coordinated_sets(edges: &Edges, c: &BotnetConfig) -> Vec<CoordSet> {
     for (port, es) in &by_port {
         for comp in components(es) {
             let members: BTreeSet<u128> = comp.into_iter().collect();
-            let originators = es.iter().filter(|(s, _)| members.contains(s)).map(|(s, _)| *s).collect::<BTreeSet<_>>().len();
-            if members.len() as u64 >= c.min_members_count && originators as u64 >= c.min_originators_count {
+            let originators = es
+                .iter()
+                .filter(|(s, _)| members.contains(s))
+                .map(|(s, _)| *s)
+                .collect::<BTreeSet<_>>()
+                .len();
+            if members.len() as u64 >= c.min_members_count
+                && originators as u64 >= c.min_originators_count
+            {
                 cands.push((members, *port));
             }
         }
@@ -275,7 +336,11 @@ fn coordinated_sets(edges: &Edges, c: &BotnetConfig) -> Vec<CoordSet> {
     merged
         .into_iter()
         .map(|members| {
-            let ports = cands.iter().filter(|(m, _)| m.is_subset(&members)).map(|(_, p)| *p).collect();
+            let ports = cands
+                .iter()
+                .filter(|(m, _)| m.is_subset(&members))
+                .map(|(_, p)| *p)
+                .collect();
             CoordSet { members, ports }
         })
         .collect()
@@ -287,20 +352,39 @@ pub fn sync_score(bins: &BTreeMap<i64, BTreeSet<u128>>, members: usize) -> f64 {
     if members < 2 || bins.is_empty() {
         return 0.0;
     }
-    let sum: f64 = bins.values().map(|a| (a.len().saturating_sub(1)) as f64 / (members - 1) as f64).sum();
+    let sum: f64 = bins
+        .values()
+        .map(|a| (a.len().saturating_sub(1)) as f64 / (members - 1) as f64)
+        .sum();
     (sum / bins.len() as f64).clamp(0.0, 1.0)
 }
 
 /// `0.3 + 0.2 (1 - 1 / (members - 1)) + 0.25 sync + 0.15 unusual + 0.1 new`, in [0, 1].
 pub fn set_score(members: usize, sync: f64, unusual: bool, new: bool) -> f64 {
-    let size = if members >= 2 { 1.0 - 1.0 / (members - 1) as f64 } else { 0.0 };
-    (0.3 + 0.2 * size + 0.25 * sync.clamp(0.0, 1.0) + 0.15 * f64::from(u8::from(unusual)) + 0.1 * f64::from(u8::from(new))).clamp(0.0, 1.0)
+    let size = if members >= 2 {
+        1.0 - 1.0 / (members - 1) as f64
+    } else {
+        0.0
+    };
+    (0.3 + 0.2 * size
+        + 0.25 * sync.clamp(0.0, 1.0)
+        + 0.15 * f64::from(u8::from(unusual))
+        + 0.1 * f64::from(u8::from(new)))
+    .clamp(0.0, 1.0)
 }
 
 /// Bursts: runs of consecutive active bins. Returns (burst count, median seconds between burst starts).
 pub fn bursts(bins: &[i64], bin_secs: u64) -> (usize, Option<f64>) {
-    let starts: Vec<i64> = bins.iter().enumerate().filter(|(i, b)| *i == 0 || bins[i - 1] + 1 != **b).map(|(_, b)| *b).collect();
-    let mut gaps: Vec<f64> = starts.windows(2).map(|w| ((w[1] - w[0]) as u64 * bin_secs) as f64).collect();
+    let starts: Vec<i64> = bins
+        .iter()
+        .enumerate()
+        .filter(|(i, b)| *i == 0 || bins[i - 1] + 1 != **b)
+        .map(|(_, b)| *b)
+        .collect();
+    let mut gaps: Vec<f64> = starts
+        .windows(2)
+        .map(|w| ((w[1] - w[0]) as u64 * bin_secs) as f64)
+        .collect();
     gaps.sort_unstable_by(f64::total_cmp);
     (starts.len(), super::beacon_math::quantile(&gaps, 0.5))
 }
@@ -314,17 +398,28 @@ struct SetFlows {
 
 fn set_flows(ctx: &DetectCtx, c: &BotnetConfig, edges: &Edges, set: &CoordSet) -> SetFlows {
     let f = ctx.flows;
-    let mut out = SetFlows { rows: Vec::new(), edges: Vec::new(), bins: BTreeMap::new() };
+    let mut out = SetFlows {
+        rows: Vec::new(),
+        edges: Vec::new(),
+        bins: BTreeMap::new(),
+    };
     for ((s, d), e) in edges {
-        if !(set.members.contains(s) && set.members.contains(d)) || e.ports.is_disjoint(&set.ports) {
+        if !(set.members.contains(s) && set.members.contains(d)) || e.ports.is_disjoint(&set.ports)
+        {
             continue;
         }
         out.edges.push((*s, *d));
         for &r in &e.rows {
             let i = r as usize;
-            if set.ports.contains(&(f.proto[i].index() as u8, f.dst_port[i])) {
+            if set
+                .ports
+                .contains(&(f.proto[i].index() as u8, f.dst_port[i]))
+            {
                 out.rows.push(r);
-                let b = out.bins.entry(f.ts[i].div_euclid(c.sync_bin_secs.max(1) as i64 * 1_000_000)).or_default();
+                let b = out
+                    .bins
+                    .entry(f.ts[i].div_euclid(c.sync_bin_secs.max(1) as i64 * 1_000_000))
+                    .or_default();
                 b.extend([*s, *d]);
             }
         }
@@ -334,10 +429,22 @@ fn set_flows(ctx: &DetectCtx, c: &BotnetConfig, edges: &Edges, set: &CoordSet) -
 }
 
 fn port_text(p: &PortKey) -> String {
-    format!("{}/{}", crate::schema::Proto::ALL.get(p.0 as usize).map_or("other", |x| x.as_str()), p.1)
+    format!(
+        "{}/{}",
+        crate::schema::Proto::ALL
+            .get(p.0 as usize)
+            .map_or("other", |x| x.as_str()),
+        p.1
+    )
 }
 
-fn set_finding(ctx: &DetectCtx, c: &BotnetConfig, x: &Exclusions, edges: &Edges, set: &CoordSet) -> Finding {
+fn set_finding(
+    ctx: &DetectCtx,
+    c: &BotnetConfig,
+    x: &Exclusions,
+    edges: &Edges,
+    set: &CoordSet,
+) -> Finding {
     let sf = set_flows(ctx, c, edges, set);
     let n = set.members.len();
     let sync = sync_score(&sf.bins, n);
@@ -347,16 +454,26 @@ fn set_finding(ctx: &DetectCtx, c: &BotnetConfig, x: &Exclusions, edges: &Edges,
     let active: Vec<i64> = sf.bins.keys().copied().collect();
     let (count, period) = bursts(&active, c.sync_bin_secs);
     let ts: Vec<i64> = sf.rows.iter().map(|r| ctx.flows.ts[*r as usize]).collect();
-    let (first, last) = (ts.iter().min().copied().unwrap_or(0), ts.iter().max().copied().unwrap_or(0));
+    let (first, last) = (
+        ts.iter().min().copied().unwrap_or(0),
+        ts.iter().max().copied().unwrap_or(0),
+    );
     let ports: Vec<String> = set.ports.iter().map(port_text).collect();
     let originators: BTreeSet<u128> = sf.edges.iter().map(|(s, _)| *s).collect();
-    let period_text = period.map_or(String::new(), |p| format!(" every ~{}", super::cnc_beacon::duration_text(p)));
+    let period_text = period.map_or(String::new(), |p| {
+        format!(" every ~{}", super::cnc_beacon::duration_text(p))
+    });
     let explanation = format!(
         "{n} internal hosts talk to each other on {} ({} {}pairs, {} flows) {}, in {count} bursts{period_text} (sync {:.2}: members active in the same {} s bins){}",
         ports.join(", "), sf.edges.len(), if new { "new " } else { "" }, sf.rows.len(), super::volume::span_text(first, last), sync, c.sync_bin_secs,
         if unusual { "; unusual port" } else { "" }
     );
-    let edge_text: Vec<String> = sf.edges.iter().take(100).map(|(s, d)| format!("{}->{}", ip::format(*s), ip::format(*d))).collect();
+    let edge_text: Vec<String> = sf
+        .edges
+        .iter()
+        .take(100)
+        .map(|(s, d)| format!("{}->{}", ip::format(*s), ip::format(*d)))
+        .collect();
     let details = json!({
         "members": set.members.iter().map(|m| ip::format(*m)).collect::<Vec<_>>(), "ports": ports, "edges_count": sf.edges.len(),
         "edges": edge_text, "originators": originators.len(), "sync": sync, "sync_bin_secs": c.sync_bin_secs, "bursts": count,
@@ -390,7 +507,8 @@ mod tests {
 
     #[test]
     fn components_table() {
-        let cases: [(&[(u128, u128)], Vec<Vec<u128>>); 3] = [
+        type Case<'a> = (&'a [(u128, u128)], Vec<Vec<u128>>);
+        let cases: [Case; 3] = [
             (&[(1, 2), (2, 3), (5, 6)], vec![vec![1, 2, 3], vec![5, 6]]),
             (&[(3, 1), (1, 3)], vec![vec![1, 3]]),
             (&[], vec![]),
@@ -403,15 +521,34 @@ mod tests {
     #[test]
     fn merge_table() {
         let s = |v: &[u128]| v.iter().copied().collect::<BTreeSet<u128>>();
-        let got = merge_overlapping(vec![s(&[1, 2, 3]), s(&[2, 3, 4]), s(&[4, 9, 10]), s(&[20, 21, 22])], 2);
-        assert_eq!(got, vec![s(&[1, 2, 3, 4]), s(&[4, 9, 10]), s(&[20, 21, 22])]);
+        let got = merge_overlapping(
+            vec![
+                s(&[1, 2, 3]),
+                s(&[2, 3, 4]),
+                s(&[4, 9, 10]),
+                s(&[20, 21, 22]),
+            ],
+            2,
+        );
+        assert_eq!(
+            got,
+            vec![s(&[1, 2, 3, 4]), s(&[4, 9, 10]), s(&[20, 21, 22])]
+        );
     }
 
     #[test]
     fn sync_score_table() {
-        let bins = |v: &[&[u128]]| v.iter().enumerate().map(|(i, m)| (i as i64, m.iter().copied().collect())).collect::<BTreeMap<i64, BTreeSet<u128>>>();
+        let bins = |v: &[&[u128]]| {
+            v.iter()
+                .enumerate()
+                .map(|(i, m)| (i as i64, m.iter().copied().collect()))
+                .collect::<BTreeMap<i64, BTreeSet<u128>>>()
+        };
         assert_eq!(sync_score(&bins(&[&[1, 2, 3], &[1, 2, 3]]), 3), 1.0);
-        assert_eq!(sync_score(&bins(&[&[1, 2], &[2, 3], &[1, 2, 3]]), 3), (0.5 + 0.5 + 1.0) / 3.0);
+        assert_eq!(
+            sync_score(&bins(&[&[1, 2], &[2, 3], &[1, 2, 3]]), 3),
+            (0.5 + 0.5 + 1.0) / 3.0
+        );
         assert_eq!(sync_score(&bins(&[]), 3), 0.0);
     }
 
@@ -421,6 +558,9 @@ mod tests {
         assert!((set_score(5, 0.0, false, false) - (0.3 + 0.15)).abs() < 1e-12);
         assert_eq!(bursts(&[10, 11, 40, 70, 71, 72], 60), (3, Some(1800.0)));
         assert_eq!(bursts(&[5], 60), (1, None));
-        assert!(broadcast_like(ip::parse("192.168.1.255").unwrap()) && !broadcast_like(ip::parse("192.168.1.25").unwrap()));
+        assert!(
+            broadcast_like(ip::parse("192.168.1.255").unwrap())
+                && !broadcast_like(ip::parse("192.168.1.25").unwrap())
+        );
     }
 }

@@ -74,9 +74,9 @@ impl Default for CncBeaconConfig {
             dur_weight_ratio: 0.25,
             prevalence_weight_ratio: 0.3,
             novelty_weight_ratio: 0.25,
-            min_ts_score_ratio: 0.6,
+            min_ts_score_ratio: 0.75,
             min_beacon_score_ratio: 0.7,
-            min_score_ratio: 0.5,
+            min_score_ratio: 0.6,
         }
     }
 }
@@ -84,23 +84,91 @@ impl Default for CncBeaconConfig {
 const UNIT: Range = Range::Float(0.0, 1.0);
 
 static SETTINGS: [Setting; 17] = [
-    Setting { key: "min_connections_count", doc: "connections a pair needs before it is scored", range: Range::Int(4, 1_000_000) },
-    Setting { key: "min_duration_secs", doc: "shortest active span (first to last connection) scored", range: Range::Float(0.0, 31_536_000.0) },
-    Setting { key: "burst_merge_secs", doc: "connections closer than this to the previous one form one event", range: Range::Float(0.0, 3600.0) },
-    Setting { key: "skew_min_spread_ratio", doc: "Bowley skew counts as 0 when Q3-Q1 is below this fraction of the median", range: Range::Float(0.0, 10.0) },
-    Setting { key: "hist_events_per_bin_count", doc: "events per histogram bin over the pair's own span", range: Range::Int(1, 10_000) },
-    Setting { key: "hist_max_bins_count", doc: "most histogram bins", range: Range::Int(2, 10_000) },
-    Setting { key: "hist_bimodal_min_bins_count", doc: "non-empty bins needed for RITA's bimodal fit", range: Range::Int(2, 10_000) },
-    Setting { key: "dur_ideal_secs", doc: "active span that earns a full duration score", range: Range::Float(1.0, 31_536_000.0) },
-    Setting { key: "ts_weight_ratio", doc: "weight of the timestamp regularity score (the four weights sum to 1)", range: UNIT },
-    Setting { key: "ds_weight_ratio", doc: "weight of the size regularity score", range: UNIT },
-    Setting { key: "hist_weight_ratio", doc: "weight of the histogram consistency score", range: UNIT },
-    Setting { key: "dur_weight_ratio", doc: "weight of the duration/coverage score", range: UNIT },
-    Setting { key: "prevalence_weight_ratio", doc: "score lost by a destination every internal host talks to", range: UNIT },
-    Setting { key: "novelty_weight_ratio", doc: "score lost by a destination already in the baseline", range: UNIT },
-    Setting { key: "min_ts_score_ratio", doc: "smallest timestamp regularity score kept (timing must be periodic)", range: UNIT },
-    Setting { key: "min_beacon_score_ratio", doc: "smallest RITA-style (unboosted) beacon score kept", range: UNIT },
-    Setting { key: "min_score_ratio", doc: "smallest final (boosted) score reported", range: UNIT },
+    Setting {
+        key: "min_connections_count",
+        doc: "connections a pair needs before it is scored",
+        range: Range::Int(4, 1_000_000),
+    },
+    Setting {
+        key: "min_duration_secs",
+        doc: "shortest active span (first to last connection) scored",
+        range: Range::Float(0.0, 31_536_000.0),
+    },
+    Setting {
+        key: "burst_merge_secs",
+        doc: "connections closer than this to the previous one form one event",
+        range: Range::Float(0.0, 3600.0),
+    },
+    Setting {
+        key: "skew_min_spread_ratio",
+        doc: "Bowley skew counts as 0 when Q3-Q1 is below this fraction of the median",
+        range: Range::Float(0.0, 10.0),
+    },
+    Setting {
+        key: "hist_events_per_bin_count",
+        doc: "events per histogram bin over the pair's own span",
+        range: Range::Int(1, 10_000),
+    },
+    Setting {
+        key: "hist_max_bins_count",
+        doc: "most histogram bins (at least 4 are used)",
+        range: Range::Int(4, 10_000),
+    },
+    Setting {
+        key: "hist_bimodal_min_bins_count",
+        doc: "non-empty bins needed for RITA's bimodal fit",
+        range: Range::Int(2, 10_000),
+    },
+    Setting {
+        key: "dur_ideal_secs",
+        doc: "active span that earns a full duration score",
+        range: Range::Float(1.0, 31_536_000.0),
+    },
+    Setting {
+        key: "ts_weight_ratio",
+        doc: "weight of the timestamp regularity score (the four weights sum to 1)",
+        range: UNIT,
+    },
+    Setting {
+        key: "ds_weight_ratio",
+        doc: "weight of the size regularity score",
+        range: UNIT,
+    },
+    Setting {
+        key: "hist_weight_ratio",
+        doc: "weight of the histogram consistency score",
+        range: UNIT,
+    },
+    Setting {
+        key: "dur_weight_ratio",
+        doc: "weight of the duration/coverage score",
+        range: UNIT,
+    },
+    Setting {
+        key: "prevalence_weight_ratio",
+        doc: "score lost by a destination every internal host talks to",
+        range: UNIT,
+    },
+    Setting {
+        key: "novelty_weight_ratio",
+        doc: "score lost by a destination already in the baseline",
+        range: UNIT,
+    },
+    Setting {
+        key: "min_ts_score_ratio",
+        doc: "smallest timestamp regularity score kept (timing must be periodic)",
+        range: UNIT,
+    },
+    Setting {
+        key: "min_beacon_score_ratio",
+        doc: "smallest RITA-style (unboosted) beacon score kept",
+        range: UNIT,
+    },
+    Setting {
+        key: "min_score_ratio",
+        doc: "smallest final (boosted) score reported",
+        range: UNIT,
+    },
 ];
 
 /// The markdown section of `docs/detectors.md`.
@@ -119,8 +187,8 @@ than `burst_merge_secs` to the previous one are merged into one event. Then:
 - `ds` = the same on bytes per connection (up + down). All-equal sizes score 1 even at 0 bytes (RITA gives
   zero-byte SYN beacons 0).
 - `hist` = max(1 - coefficient of variation of the connection histogram, RITA's bimodal fit), with the
-  histogram over the pair's **own** active span (one bin per `hist_events_per_bin_count` events, at most
-  `hist_max_bins_count`), so that a beacon active 3 hours of a 4-day capture is judged on those hours.
+  histogram over the pair's **own** active span (one bin per `hist_events_per_bin_count` events, at least
+  4 and at most `hist_max_bins_count`), so that a beacon active 3 hours of a 4-day capture is judged on those hours.
 - `dur` = max(span / capture span, span / `dur_ideal_secs`).
 - `raw` = weighted mean with `ts_weight_ratio`, `ds_weight_ratio`, `hist_weight_ratio`,
   `dur_weight_ratio` (0.25 each, they must sum to 1). Pairs below `min_beacon_score_ratio`, or whose
@@ -158,21 +226,52 @@ impl Detector for CncBeacon {
         let acc = accumulate(ctx, c.min_connections_count);
         let mut out = Vec::new();
         for ((host, peer), pair) in &acc.pairs {
-            let Some(s) = beacon_stats(c, &pair.ts, &pair.bytes, acc.span_secs()).filter(|s| s.raw >= c.min_beacon_score_ratio && s.sub.ts >= c.min_ts_score_ratio) else { continue };
-            let rare = bm::rarity(acc.dest_hosts.get(peer).map_or(1, |h| h.len() as u64), acc.internal_hosts.len() as u64);
+            let Some(s) = beacon_stats(c, &pair.ts, &pair.bytes, acc.span_secs())
+                .filter(|s| s.raw >= c.min_beacon_score_ratio && s.sub.ts >= c.min_ts_score_ratio)
+            else {
+                continue;
+            };
+            let rare = bm::rarity(
+                acc.dest_hosts.get(peer).map_or(1, |h| h.len() as u64),
+                acc.internal_hosts.len() as u64,
+            );
             let novelty = novelty(ctx, *peer);
-            let score = bm::boosted(s.raw, rare, novelty, c.prevalence_weight_ratio, c.novelty_weight_ratio);
+            let score = bm::boosted(
+                s.raw,
+                rare,
+                novelty,
+                c.prevalence_weight_ratio,
+                c.novelty_weight_ratio,
+            );
             if score >= c.min_score_ratio {
-                out.push(finding(ctx, c, *host, *peer, pair, &s, (rare, novelty, score), &acc));
+                out.push(finding(
+                    ctx,
+                    c,
+                    *host,
+                    *peer,
+                    pair,
+                    &s,
+                    (rare, novelty, score),
+                    &acc,
+                ));
             }
         }
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.hosts.cmp(&b.hosts)));
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.hosts.cmp(&b.hosts))
+        });
         Ok(out)
     }
 }
 
 fn weights(c: &CncBeaconConfig) -> Result<[f64; 4]> {
-    let w = [c.ts_weight_ratio, c.ds_weight_ratio, c.hist_weight_ratio, c.dur_weight_ratio];
+    let w = [
+        c.ts_weight_ratio,
+        c.ds_weight_ratio,
+        c.hist_weight_ratio,
+        c.dur_weight_ratio,
+    ];
     let sum: f64 = w.iter().sum();
     if (sum - 1.0).abs() > 1e-6 || w.iter().any(|x| !(0.0..=1.0).contains(x)) {
         return Err(FlowError::Config(format!(
@@ -185,7 +284,12 @@ fn weights(c: &CncBeaconConfig) -> Result<[f64; 4]> {
 fn novelty(ctx: &DetectCtx, peer: u128) -> f64 {
     if ctx.baseline.robust() {
         0.5
-    } else if ctx.baseline.external.destinations.contains_key(&ip::format(peer)) {
+    } else if ctx
+        .baseline
+        .external
+        .destinations
+        .contains_key(&ip::format(peer))
+    {
         0.0
     } else {
         1.0
@@ -219,10 +323,16 @@ impl Acc {
 /// Two passes: count per pair (and prevalence), then gather the pairs with enough connections.
 fn accumulate(ctx: &DetectCtx, min_count: u64) -> Acc {
     let f = ctx.flows;
-    let mut acc = Acc { first: f.ts.iter().copied().min().unwrap_or(0), last: f.ts.iter().copied().max().unwrap_or(0), ..Default::default() };
+    let mut acc = Acc {
+        first: f.ts.iter().copied().min().unwrap_or(0),
+        last: f.ts.iter().copied().max().unwrap_or(0),
+        ..Default::default()
+    };
     let mut counts: AHashMap<(u128, u128), u64> = AHashMap::new();
     for i in 0..f.len() {
-        let Some(v) = f.host_view(i, ctx.nets) else { continue };
+        let Some(v) = f.host_view(i, ctx.nets) else {
+            continue;
+        };
         acc.internal_hosts.insert(v.host);
         if ctx.nets.contains(v.peer) {
             continue;
@@ -232,7 +342,9 @@ fn accumulate(ctx: &DetectCtx, min_count: u64) -> Acc {
     }
     counts.retain(|_, n| *n >= min_count);
     for i in 0..f.len() {
-        let Some(v) = f.host_view(i, ctx.nets) else { continue };
+        let Some(v) = f.host_view(i, ctx.nets) else {
+            continue;
+        };
         if !counts.contains_key(&(v.host, v.peer)) {
             continue;
         }
@@ -240,7 +352,9 @@ fn accumulate(ctx: &DetectCtx, min_count: u64) -> Acc {
         p.ts.push(f.ts[i]);
         p.bytes.push(f.up[i].saturating_add(f.down[i]) as f64);
         p.rows.push(i as u32);
-        *p.ports.entry((f.proto[i].index() as u8, f.dst_port[i])).or_default() += 1;
+        *p.ports
+            .entry((f.proto[i].index() as u8, f.dst_port[i]))
+            .or_default() += 1;
     }
     acc
 }
@@ -269,7 +383,12 @@ pub struct BeaconStats {
 /// Scores one pair's connections (start times in µs, bytes per connection) in a capture spanning
 /// `dataset_span` seconds; `None` when its span is below `min_duration_secs` or it has fewer than 4
 /// events. The weights are checked by the caller ([`CncBeacon`] rejects sums other than 1).
-pub fn beacon_stats(c: &CncBeaconConfig, ts: &[i64], bytes: &[f64], dataset_span: f64) -> Option<BeaconStats> {
+pub fn beacon_stats(
+    c: &CncBeaconConfig,
+    ts: &[i64],
+    bytes: &[f64],
+    dataset_span: f64,
+) -> Option<BeaconStats> {
     let mut ts = ts.to_vec();
     ts.sort_unstable();
     let span_secs = (*ts.last()? - *ts.first()?) as f64 / 1e6;
@@ -283,15 +402,29 @@ pub fn beacon_stats(c: &CncBeaconConfig, ts: &[i64], bytes: &[f64], dataset_span
     let gaps = bm::sorted_gaps_secs(&events);
     let mut sizes = bytes.to_vec();
     sizes.sort_unstable_by(f64::total_cmp);
-    let bins = bm::bins_for(events.len(), c.hist_events_per_bin_count as usize, c.hist_max_bins_count as usize);
+    let bins = bm::bins_for(
+        events.len(),
+        c.hist_events_per_bin_count as usize,
+        c.hist_max_bins_count as usize,
+    );
     let hist = bm::histogram(&events, bins);
     let sub = SubScores {
         ts: bm::regularity_score(&gaps, c.skew_min_spread_ratio, 1.0),
         ds: bm::regularity_score(&sizes, c.skew_min_spread_ratio, 0.0),
-        hist: bm::cv_score(&hist).max(bm::bimodal_score(&hist, 0.05, 1, c.hist_bimodal_min_bins_count as usize)),
+        hist: bm::cv_score(&hist).max(bm::bimodal_score(
+            &hist,
+            0.05,
+            1,
+            c.hist_bimodal_min_bins_count as usize,
+        )),
         dur: bm::duration_score(span_secs, dataset_span, c.dur_ideal_secs),
     };
-    let w = [c.ts_weight_ratio, c.ds_weight_ratio, c.hist_weight_ratio, c.dur_weight_ratio];
+    let w = [
+        c.ts_weight_ratio,
+        c.ds_weight_ratio,
+        c.hist_weight_ratio,
+        c.dur_weight_ratio,
+    ];
     Some(BeaconStats {
         raw: bm::weighted(&sub, w),
         sub,
@@ -304,10 +437,25 @@ pub fn beacon_stats(c: &CncBeaconConfig, ts: &[i64], bytes: &[f64], dataset_span
     })
 }
 
+/// ` (DZ, AS36947 Telecom Algeria)` or nothing.
+fn geo_suffix(ctx: &DetectCtx, peer: u128) -> String {
+    let name = ip::format(peer);
+    let full = super::volume::describe_peer(ctx, peer);
+    full.strip_prefix(&name).unwrap_or("").to_string()
+}
+
 fn top_port(p: &Pair) -> String {
-    let best = p.ports.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)));
+    let best = p
+        .ports
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)));
     best.map_or_else(String::new, |((proto, port), _)| {
-        format!("{port}/{}", crate::schema::Proto::ALL.get(*proto as usize).map_or("other", |x| x.as_str()))
+        format!(
+            "{port}/{}",
+            crate::schema::Proto::ALL
+                .get(*proto as usize)
+                .map_or("other", |x| x.as_str())
+        )
     })
 }
 
@@ -323,7 +471,16 @@ pub fn duration_text(secs: f64) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn finding(ctx: &DetectCtx, c: &CncBeaconConfig, host: u128, peer: u128, p: &Pair, s: &BeaconStats, (rare, novelty, score): (f64, f64, f64), acc: &Acc) -> Finding {
+fn finding(
+    ctx: &DetectCtx,
+    c: &CncBeaconConfig,
+    host: u128,
+    peer: u128,
+    p: &Pair,
+    s: &BeaconStats,
+    (rare, novelty, score): (f64, f64, f64),
+    acc: &Acc,
+) -> Finding {
     let port = top_port(p);
     let dest_hosts = acc.dest_hosts.get(&peer).map_or(1, |h| h.len());
     let novelty_text = match novelty {
@@ -332,8 +489,8 @@ fn finding(ctx: &DetectCtx, c: &CncBeaconConfig, host: u128, peer: u128, p: &Pai
         _ => "baseline learned from this capture",
     };
     let explanation = format!(
-        "{} beacons to {}:{port}: {} connections every {:.1} s (jitter ±{:.1} s) for {}; {} ±{} per connection; destination talked to by {dest_hosts} of {} internal hosts, {novelty_text}",
-        ip::format(host), super::volume::describe_peer(ctx, peer), p.ts.len(), s.period_secs, s.jitter_secs, duration_text(s.span_secs),
+        "{} beacons to {}:{port}{}: {} connections every {:.1} s (jitter ±{:.1} s) for {}; {} ±{} per connection; destination talked to by {dest_hosts} of {} internal hosts, {novelty_text}",
+        ip::format(host), ip::format(peer), geo_suffix(ctx, peer), p.ts.len(), s.period_secs, s.jitter_secs, duration_text(s.span_secs),
         human_bytes(s.size_median), human_bytes(s.size_mad), acc.internal_hosts.len()
     );
     let details = json!({
@@ -342,7 +499,10 @@ fn finding(ctx: &DetectCtx, c: &CncBeaconConfig, host: u128, peer: u128, p: &Pai
         "ts_score": s.sub.ts, "ds_score": s.sub.ds, "hist_score": s.sub.hist, "dur_score": s.sub.dur, "raw_score": s.raw,
         "rarity": rare, "novelty": novelty, "destination_hosts": dest_hosts, "internal_hosts": acc.internal_hosts.len(),
     });
-    let (first, last) = (p.ts.iter().min().copied().unwrap_or(0), p.ts.iter().max().copied().unwrap_or(0));
+    let (first, last) = (
+        p.ts.iter().min().copied().unwrap_or(0),
+        p.ts.iter().max().copied().unwrap_or(0),
+    );
     let mut rows = p.rows.clone();
     rows.sort_unstable();
     Finding {
@@ -374,7 +534,10 @@ mod tests {
     #[test]
     fn weights_must_sum_to_one() {
         assert!(weights(&CncBeaconConfig::default()).is_ok());
-        let bad = CncBeaconConfig { ts_weight_ratio: 0.5, ..Default::default() };
+        let bad = CncBeaconConfig {
+            ts_weight_ratio: 0.5,
+            ..Default::default()
+        };
         assert!(weights(&bad).unwrap_err().to_string().contains("sum to 1"));
     }
 
@@ -388,12 +551,31 @@ mod tests {
     #[test]
     fn regular_pair_scores_high_and_random_low() {
         let c = CncBeaconConfig::default();
-        let regular = Pair { ts: (0..100).map(|i| i * 60_000_000 + (i % 3) * 100_000).collect(), bytes: vec![300.0; 100], ..Default::default() };
+        let regular = Pair {
+            ts: (0..100)
+                .map(|i| i * 60_000_000 + (i % 3) * 100_000)
+                .collect(),
+            bytes: vec![300.0; 100],
+            ..Default::default()
+        };
         let s = beacon_stats(&c, &regular.ts, &regular.bytes, 6000.0).unwrap();
-        assert!(s.raw > 0.9 && (s.period_secs - 60.0).abs() < 0.2, "{}", s.raw);
+        assert!(
+            s.raw > 0.9 && (s.period_secs - 60.0).abs() < 0.2,
+            "{}",
+            s.raw
+        );
         // gaps 1, 2, 4, 8, ... seconds (geometric): irregular
         let ts: Vec<i64> = (0..20).map(|i| (1i64 << i) * 1_000_000).collect();
-        let irregular = Pair { bytes: (0..20).map(|i| (i * 997 % 50_000) as f64).collect(), ts, ..Default::default() };
-        assert!(beacon_stats(&c, &irregular.ts, &irregular.bytes, 6000.0).unwrap().raw < c.min_beacon_score_ratio);
+        let irregular = Pair {
+            bytes: (0..20).map(|i| (i * 997 % 50_000) as f64).collect(),
+            ts,
+            ..Default::default()
+        };
+        assert!(
+            beacon_stats(&c, &irregular.ts, &irregular.bytes, 6000.0)
+                .unwrap()
+                .raw
+                < c.min_beacon_score_ratio
+        );
     }
 }

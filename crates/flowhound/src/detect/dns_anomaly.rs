@@ -78,23 +78,41 @@ pub fn mean_cv(sizes: &[u64]) -> (f64, f64) {
     }
     let n = sizes.len() as f64;
     let mean = sizes.iter().map(|x| *x as f64).sum::<f64>() / n;
-    let var = sizes.iter().map(|x| (*x as f64 - mean).powi(2)).sum::<f64>() / n;
+    let var = sizes
+        .iter()
+        .map(|x| (*x as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n;
     (mean, if mean > 0.0 { var.sqrt() / mean } else { 0.0 })
 }
 
 /// The tunnelling ratios of a host: `(size_ratio, rate_ratio)` with `size_ratio = mean_up / typical`
 /// and `rate_ratio = (flows / active_windows) / baseline_rate`.
 pub fn tunnel_ratios(s: &DnsStats, typical_query: f64, baseline_rate: f64) -> (f64, f64) {
-    let size = if typical_query > 0.0 { s.mean_up / typical_query } else { 0.0 };
+    let size = if typical_query > 0.0 {
+        s.mean_up / typical_query
+    } else {
+        0.0
+    };
     let rate = s.flows as f64 / s.active_windows.max(1) as f64 / baseline_rate.max(1e-9);
     (size, rate)
 }
 
 /// The tunnelling score: `score_from_ratio(max(size/k_size, rate/k_rate)) + 0.15 [unknown resolver]
 /// + 0.1 min(cv / 0.3, 1)`, clamped; `None` when neither ratio crosses its multiple.
-pub fn tunnel_score(size_ratio: f64, rate_ratio: f64, k_size: f64, k_rate: f64, unknown: bool, cv: f64) -> Option<f64> {
+pub fn tunnel_score(
+    size_ratio: f64,
+    rate_ratio: f64,
+    k_size: f64,
+    k_rate: f64,
+    unknown: bool,
+    cv: f64,
+) -> Option<f64> {
     let r = (size_ratio / k_size).max(rate_ratio / k_rate);
-    (r > 1.0).then(|| (score_from_ratio(r) + if unknown { 0.15 } else { 0.0 } + 0.1 * (cv / 0.3).clamp(0.0, 1.0)).clamp(0.0, 1.0))
+    (r > 1.0).then(|| {
+        (score_from_ratio(r) + if unknown { 0.15 } else { 0.0 } + 0.1 * (cv / 0.3).clamp(0.0, 1.0))
+            .clamp(0.0, 1.0)
+    })
 }
 
 /// The score of DNS to unknown resolvers alone: `0.25 + 0.2 * n / (n + 20)`.
@@ -136,8 +154,13 @@ impl Detector for DnsAnomaly {
 
 /// True when `peer` is a resolver the baseline knows (internal DNS server or popular external one).
 fn known_resolver(cfg: &DnsAnomalyConfig, b: &Baseline, peer: &str) -> bool {
-    b.servers.iter().any(|s| s.ip == peer && s.port.is_none_or(|p| p == 53))
-        || b.external.destinations.get(peer).is_some_and(|p| p.hosts >= cfg.known_resolver_min_hosts_count)
+    b.servers
+        .iter()
+        .any(|s| s.ip == peer && s.port.is_none_or(|p| p == 53))
+        || b.external
+            .destinations
+            .get(peer)
+            .is_some_and(|p| p.hosts >= cfg.known_resolver_min_hosts_count)
 }
 
 type Windows = AHashMap<u128, AHashSet<i64>>;
@@ -148,12 +171,19 @@ fn accumulate(cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> (AHashMap<u128, HostAc
     let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
     let mut windows: Windows = AHashMap::new();
     for i in 0..f.len() {
-        let Some(v) = f.host_view(i, ctx.nets) else { continue };
-        windows.entry(v.host).or_default().insert(window_of(f.ts[i], ctx.baseline.window_secs));
+        let Some(v) = f.host_view(i, ctx.nets) else {
+            continue;
+        };
+        windows
+            .entry(v.host)
+            .or_default()
+            .insert(window_of(f.ts[i], ctx.baseline.window_secs));
         if !v.originator || !is_dns(f.proto[i], f.dst_port[i]) {
             continue;
         }
-        let k = *known.entry(v.peer).or_insert_with(|| known_resolver(cfg, ctx.baseline, &ip::format(v.peer)));
+        let k = *known
+            .entry(v.peer)
+            .or_insert_with(|| known_resolver(cfg, ctx.baseline, &ip::format(v.peer)));
         let a = accs.entry(v.host).or_default();
         a.span.add(i, f.ts[i], v.peer, v.sent);
         a.sizes.push(v.sent);
@@ -190,26 +220,55 @@ pub fn median_f64(v: &mut [f64]) -> f64 {
 }
 
 fn baseline_rate(cfg: &DnsAnomalyConfig, b: &Baseline, host: u128) -> f64 {
-    let Some(p) = b.host(host).filter(|p| p.active_windows > 0 && !b.robust()) else { return cfg.default_rate_per_window_count };
-    let dns: u64 = p.usual_dst_ports.iter().filter(|k| k.key == "udp/53" || k.key == "tcp/53").map(|k| k.flows).sum();
+    let Some(p) = b.host(host).filter(|p| p.active_windows > 0 && !b.robust()) else {
+        return cfg.default_rate_per_window_count;
+    };
+    let dns: u64 = p
+        .usual_dst_ports
+        .iter()
+        .filter(|k| k.key == "udp/53" || k.key == "tcp/53")
+        .map(|k| k.flows)
+        .sum();
     (dns as f64 / p.active_windows as f64).max(0.1)
 }
 
-fn judge(cfg: &DnsAnomalyConfig, ctx: &DetectCtx, host: u128, a: HostAcc, active: u64, typical: f64) -> Option<Finding> {
+fn judge(
+    cfg: &DnsAnomalyConfig,
+    ctx: &DetectCtx,
+    host: u128,
+    a: HostAcc,
+    active: u64,
+    typical: f64,
+) -> Option<Finding> {
     let (mean_up, cv_up) = mean_cv(&a.sizes);
-    let s = DnsStats { flows: a.sizes.len() as u64, mean_up, cv_up, active_windows: active, unknown_flows: a.unknown_flows };
+    let s = DnsStats {
+        flows: a.sizes.len() as u64,
+        mean_up,
+        cv_up,
+        active_windows: active,
+        unknown_flows: a.unknown_flows,
+    };
     let rate = baseline_rate(cfg, ctx.baseline, host);
     let (size_r, rate_r) = tunnel_ratios(&s, typical, rate);
     let unknown = s.unknown_flows > 0;
-    let tunnel = (s.flows >= cfg.min_tunnel_flows_count).then(|| tunnel_score(size_r, rate_r, cfg.k_query_size, cfg.k_rate, unknown, cv_up)).flatten();
+    let tunnel = (s.flows >= cfg.min_tunnel_flows_count)
+        .then(|| tunnel_score(size_r, rate_r, cfg.k_query_size, cfg.k_rate, unknown, cv_up))
+        .flatten();
     let (kind, score) = match tunnel {
         Some(sc) => ("dns_tunnel", sc),
-        None if s.unknown_flows >= cfg.min_unknown_resolver_flows_count => ("dns_unknown_resolver", unknown_resolver_score(s.unknown_flows)),
+        None if s.unknown_flows >= cfg.min_unknown_resolver_flows_count => (
+            "dns_unknown_resolver",
+            unknown_resolver_score(s.unknown_flows),
+        ),
         None => return None,
     };
     let mut resolvers: Vec<u128> = a.unknown.iter().copied().collect();
     resolvers.sort_unstable();
-    let named: Vec<String> = resolvers.iter().take(3).map(|r| describe_peer(ctx.geo, *r)).collect();
+    let named: Vec<String> = resolvers
+        .iter()
+        .take(3)
+        .map(|r| describe_peer(ctx.geo, *r))
+        .collect();
     let explanation = format!(
         "{} DNS flows, mean query {:.0} B (typical {:.0} B, cv {:.2}), {:.1} per active window (baseline {:.1}); {} to resolvers the baseline does not know{}",
         s.flows,
@@ -226,7 +285,10 @@ fn judge(cfg: &DnsAnomalyConfig, ctx: &DetectCtx, host: u128, a: HostAcc, active
     details.insert("rate_ratio".into(), json!(rate_r));
     details.insert("cv_up".into(), json!(cv_up));
     details.insert("unknown_resolver_flows".into(), json!(s.unknown_flows));
-    details.insert("unknown_resolvers".into(), json!(resolvers.iter().map(|r| ip::format(*r)).collect::<Vec<_>>()));
+    details.insert(
+        "unknown_resolvers".into(),
+        json!(resolvers.iter().map(|r| ip::format(*r)).collect::<Vec<_>>()),
+    );
     let evidence = Evidence {
         metric: "DNS flows and mean query size per host".into(),
         observed: mean_up,
@@ -235,7 +297,10 @@ fn judge(cfg: &DnsAnomalyConfig, ctx: &DetectCtx, host: u128, a: HostAcc, active
         explanation,
         details,
     };
-    Some(a.span.finding(kind, "dns_anomaly", score, vec![ip::format(host)], evidence))
+    Some(
+        a.span
+            .finding(kind, "dns_anomaly", score, vec![ip::format(host)], evidence),
+    )
 }
 
 /// Documentation for `docs/detectors.md`.
@@ -271,16 +336,29 @@ mod tests {
 
     #[test]
     fn mean_cv_table() {
-        let cases: [(&[u64], f64, f64); 3] = [(&[], 0.0, 0.0), (&[10, 10], 10.0, 0.0), (&[2, 4, 4, 4, 5, 5, 7, 9], 5.0, 0.4)];
+        let cases: [(&[u64], f64, f64); 3] = [
+            (&[], 0.0, 0.0),
+            (&[10, 10], 10.0, 0.0),
+            (&[2, 4, 4, 4, 5, 5, 7, 9], 5.0, 0.4),
+        ];
         for (xs, m, cv) in cases {
             let (gm, gcv) = mean_cv(xs);
-            assert!((gm - m).abs() < 1e-12 && (gcv - cv).abs() < 1e-12, "{xs:?}: {gm} {gcv}");
+            assert!(
+                (gm - m).abs() < 1e-12 && (gcv - cv).abs() < 1e-12,
+                "{xs:?}: {gm} {gcv}"
+            );
         }
     }
 
     #[test]
     fn ratios_table() {
-        let s = DnsStats { flows: 100, mean_up: 180.0, cv_up: 0.3, active_windows: 4, unknown_flows: 100 };
+        let s = DnsStats {
+            flows: 100,
+            mean_up: 180.0,
+            cv_up: 0.3,
+            active_windows: 4,
+            unknown_flows: 100,
+        };
         assert_eq!(tunnel_ratios(&s, 60.0, 2.5), (3.0, 10.0));
         assert_eq!(tunnel_ratios(&s, 0.0, 2.5).0, 0.0);
     }
@@ -306,7 +384,12 @@ mod tests {
 
     #[test]
     fn median_table() {
-        let cases: [(&[f64], f64); 4] = [(&[], 0.0), (&[3.0], 3.0), (&[4.0, 1.0], 2.5), (&[5.0, 1.0, 3.0], 3.0)];
+        let cases: [(&[f64], f64); 4] = [
+            (&[], 0.0),
+            (&[3.0], 3.0),
+            (&[4.0, 1.0], 2.5),
+            (&[5.0, 1.0, 3.0], 3.0),
+        ];
         for (xs, want) in cases {
             assert_eq!(median_f64(&mut xs.to_vec()), want, "{xs:?}");
         }

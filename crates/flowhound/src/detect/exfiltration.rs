@@ -63,17 +63,61 @@ impl Default for ExfiltrationConfig {
 }
 
 static SETTINGS: [Setting; 11] = [
-    Setting { key: "min_window_upload_bytes", doc: "smallest weighted external upload of one window that can be flagged", range: Range::Int(1_000, 1_000_000_000_000_000) },
-    Setting { key: "k_own_p99", doc: "a window must upload more than k x the host's own p99 window upload", range: Range::Float(1.0, 1000.0) },
-    Setting { key: "k_population_p99", doc: "hosts without history: k x the population p99 window upload", range: Range::Float(1.0, 1000.0) },
-    Setting { key: "min_history_windows_count", doc: "baseline windows a host needs before its own profile is used", range: Range::Int(1, 1_000_000) },
-    Setting { key: "min_total_new_upload_bytes", doc: "upload to never-seen destinations over the whole test flagged on its own", range: Range::Int(1_000, 1_000_000_000_000_000) },
-    Setting { key: "rare_destination_max_hosts_count", doc: "destinations seen by at most this many baseline hosts are rare", range: Range::Int(0, 1_000_000) },
-    Setting { key: "rare_destination_weight", doc: "weight of bytes to rare destinations (new ones weigh 1)", range: Range::Float(0.0, 1.0) },
-    Setting { key: "known_destination_weight", doc: "weight of bytes to well-known destinations", range: Range::Float(0.0, 1.0) },
-    Setting { key: "night_start_hour", doc: "first night hour, UTC", range: Range::Int(0, 23) },
-    Setting { key: "night_end_hour", doc: "end of the night (exclusive), UTC", range: Range::Int(0, 24) },
-    Setting { key: "min_up_down_ratio", doc: "upload/download ratio counted as one-way traffic", range: Range::Float(1.0, 1_000_000.0) },
+    Setting {
+        key: "min_window_upload_bytes",
+        doc: "smallest weighted external upload of one window that can be flagged",
+        range: Range::Int(1_000, 1_000_000_000_000_000),
+    },
+    Setting {
+        key: "k_own_p99",
+        doc: "a window must upload more than k x the host's own p99 window upload",
+        range: Range::Float(1.0, 1000.0),
+    },
+    Setting {
+        key: "k_population_p99",
+        doc: "hosts without history: k x the population p99 window upload",
+        range: Range::Float(1.0, 1000.0),
+    },
+    Setting {
+        key: "min_history_windows_count",
+        doc: "baseline windows a host needs before its own profile is used",
+        range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "min_total_new_upload_bytes",
+        doc: "upload to never-seen destinations over the whole test flagged on its own",
+        range: Range::Int(1_000, 1_000_000_000_000_000),
+    },
+    Setting {
+        key: "rare_destination_max_hosts_count",
+        doc: "destinations seen by at most this many baseline hosts are rare",
+        range: Range::Int(0, 1_000_000),
+    },
+    Setting {
+        key: "rare_destination_weight",
+        doc: "weight of bytes to rare destinations (new ones weigh 1)",
+        range: Range::Float(0.0, 1.0),
+    },
+    Setting {
+        key: "known_destination_weight",
+        doc: "weight of bytes to well-known destinations",
+        range: Range::Float(0.0, 1.0),
+    },
+    Setting {
+        key: "night_start_hour",
+        doc: "first night hour, UTC",
+        range: Range::Int(0, 23),
+    },
+    Setting {
+        key: "night_end_hour",
+        doc: "end of the night (exclusive), UTC",
+        range: Range::Int(0, 24),
+    },
+    Setting {
+        key: "min_up_down_ratio",
+        doc: "upload/download ratio counted as one-way traffic",
+        range: Range::Float(1.0, 1_000_000.0),
+    },
 ];
 
 /// Novelty of a destination against the baseline.
@@ -114,7 +158,10 @@ pub fn window_threshold(p99: f64, k: f64, min_bytes: u64) -> f64 {
 /// The score: `score_from_ratio(ratio) + 0.1 new_share + 0.1 night_share + 0.1 [up/down >= min]`,
 /// clamped to [0, 1]. `ratio` is the strongest excess (observed / threshold).
 pub fn score(ratio: f64, new_share: f64, night_share: f64, one_way: bool) -> f64 {
-    let s = score_from_ratio(ratio) + 0.1 * new_share.clamp(0.0, 1.0) + 0.1 * night_share.clamp(0.0, 1.0) + if one_way { 0.1 } else { 0.0 };
+    let s = score_from_ratio(ratio)
+        + 0.1 * new_share.clamp(0.0, 1.0)
+        + 0.1 * night_share.clamp(0.0, 1.0)
+        + if one_way { 0.1 } else { 0.0 };
     s.clamp(0.0, 1.0)
 }
 
@@ -145,7 +192,10 @@ impl Detector for Exfiltration {
     }
     fn run(&self, cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let accs = accumulate(cfg, ctx);
-        let mut out: Vec<Finding> = accs.into_iter().filter_map(|(h, a)| judge(cfg, ctx, h, a)).collect();
+        let mut out: Vec<Finding> = accs
+            .into_iter()
+            .filter_map(|(h, a)| judge(cfg, ctx, h, a))
+            .collect();
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
     }
@@ -164,16 +214,27 @@ fn accumulate(cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> AHashMap<u128, HostA
     let mut novelty_cache: AHashMap<u128, Novelty> = AHashMap::new();
     let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
     for i in 0..f.len() {
-        let Some(v) = f.host_view(i, ctx.nets) else { continue };
+        let Some(v) = f.host_view(i, ctx.nets) else {
+            continue;
+        };
         if ctx.nets.contains(v.peer) || v.sent == 0 {
             continue;
         }
         let n = *novelty_cache.entry(v.peer).or_insert_with(|| {
-            novelty(ctx.baseline.external.destinations.get(&ip::format(v.peer)).map(|p| p.hosts), cfg.rare_destination_max_hosts_count)
+            novelty(
+                ctx.baseline
+                    .external
+                    .destinations
+                    .get(&ip::format(v.peer))
+                    .map(|p| p.hosts),
+                cfg.rare_destination_max_hosts_count,
+            )
         });
         let w = weight(cfg, n);
         let a = accs.entry(v.host).or_default();
-        *a.windows.entry(window_of(f.ts[i], ctx.baseline.window_secs)).or_default() += w * v.sent as f64;
+        *a.windows
+            .entry(window_of(f.ts[i], ctx.baseline.window_secs))
+            .or_default() += w * v.sent as f64;
         a.span.add(i, f.ts[i], v.peer, v.sent);
         a.down += v.received;
         if is_night(hour_of(f.ts[i]), cfg.night_start_hour, cfg.night_end_hour) {
@@ -188,16 +249,27 @@ fn accumulate(cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> AHashMap<u128, HostA
 
 /// The reference p99, its multiplier and its name for a host.
 fn reference(cfg: &ExfiltrationConfig, b: &Baseline, host: u128) -> (f64, f64, &'static str) {
-    match b.host(host).filter(|p| !b.robust() && p.active_windows >= cfg.min_history_windows_count) {
+    match b
+        .host(host)
+        .filter(|p| !b.robust() && p.active_windows >= cfg.min_history_windows_count)
+    {
         Some(p) => (p.per_window.up_bytes.p99, cfg.k_own_p99, "host"),
-        None => (b.host_windows.up_bytes.p99, cfg.k_population_p99, "population"),
+        None => (
+            b.host_windows.up_bytes.p99,
+            cfg.k_population_p99,
+            "population",
+        ),
     }
 }
 
 fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, a: HostAcc) -> Option<Finding> {
     let (p99, k, reference) = reference(cfg, ctx.baseline, host);
     let thr = window_threshold(p99, k, cfg.min_window_upload_bytes);
-    let (peak_w, peak) = a.windows.iter().max_by(|x, y| x.1.total_cmp(y.1).then(y.0.cmp(x.0))).map(|(w, v)| (*w, *v))?;
+    let (peak_w, peak) = a
+        .windows
+        .iter()
+        .max_by(|x, y| x.1.total_cmp(y.1).then(y.0.cmp(x.0)))
+        .map(|(w, v)| (*w, *v))?;
     let window_ratio = peak / thr;
     let total_ratio = a.new_bytes / cfg.min_total_new_upload_bytes.max(1) as f64;
     if window_ratio <= 1.0 && total_ratio <= 1.0 {
@@ -207,7 +279,12 @@ fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, a: HostAcc) -> O
     let new_share = a.new_bytes / up.max(1) as f64;
     let night_share = a.night_bytes as f64 / up.max(1) as f64;
     let ud = up_down_ratio(up, a.down);
-    let s = score(window_ratio.max(total_ratio), new_share, night_share, ud >= cfg.min_up_down_ratio);
+    let s = score(
+        window_ratio.max(total_ratio),
+        new_share,
+        night_share,
+        ud >= cfg.min_up_down_ratio,
+    );
     let hot = a.windows.values().filter(|v| **v > thr).count();
     let explanation = format!(
         "uploaded {} to external destinations between {} and {} ({:.0} % at night, {:.0} % to never-seen destinations, up/down {:.0}): {}; \
@@ -232,16 +309,30 @@ fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, a: HostAcc) -> O
     details.insert("night_share".into(), json!(night_share));
     details.insert("up_down_ratio".into(), json!(ud));
     details.insert("windows_over_threshold".into(), json!(hot));
-    details.insert("peak_window_start".into(), json!(crate::findings::format_ts(peak_w * ctx.baseline.window_secs as i64 * 1_000_000)));
+    details.insert(
+        "peak_window_start".into(),
+        json!(crate::findings::format_ts(
+            peak_w * ctx.baseline.window_secs as i64 * 1_000_000
+        )),
+    );
     let evidence = Evidence {
-        metric: format!("weighted external upload per {} s window", ctx.baseline.window_secs),
+        metric: format!(
+            "weighted external upload per {} s window",
+            ctx.baseline.window_secs
+        ),
         observed: peak,
         baseline: Some(p99),
         threshold: Some(thr),
         explanation,
         details,
     };
-    Some(a.span.finding("exfiltration", "exfiltration", s, vec![ip::format(host)], evidence))
+    Some(a.span.finding(
+        "exfiltration",
+        "exfiltration",
+        s,
+        vec![ip::format(host)],
+        evidence,
+    ))
 }
 
 /// Documentation for `docs/detectors.md`.
@@ -280,7 +371,13 @@ mod tests {
 
     #[test]
     fn novelty_table() {
-        let cases = [(None, 1, Novelty::New), (Some(0), 1, Novelty::New), (Some(1), 1, Novelty::Rare), (Some(2), 1, Novelty::Known), (Some(1), 0, Novelty::Known)];
+        let cases = [
+            (None, 1, Novelty::New),
+            (Some(0), 1, Novelty::New),
+            (Some(1), 1, Novelty::Rare),
+            (Some(2), 1, Novelty::Known),
+            (Some(1), 0, Novelty::Known),
+        ];
         for (h, max, want) in cases {
             assert_eq!(novelty(h, max), want, "{h:?} {max}");
         }
@@ -288,7 +385,15 @@ mod tests {
 
     #[test]
     fn night_table() {
-        let cases = [(0, 0, 6, true), (5, 0, 6, true), (6, 0, 6, false), (23, 22, 5, true), (3, 22, 5, true), (12, 22, 5, false), (0, 0, 0, false)];
+        let cases = [
+            (0, 0, 6, true),
+            (5, 0, 6, true),
+            (6, 0, 6, false),
+            (23, 22, 5, true),
+            (3, 22, 5, true),
+            (12, 22, 5, false),
+            (0, 0, 0, false),
+        ];
         for (h, s, e, want) in cases {
             assert_eq!(is_night(h, s, e), want, "{h} {s} {e}");
         }
@@ -306,9 +411,19 @@ mod tests {
     #[test]
     fn score_table() {
         // score_from_ratio(4) = 0.55 (see findings::score)
-        let cases = [(4.0, 0.0, 0.0, false, 0.55), (4.0, 1.0, 1.0, true, 0.85), (4.0, 0.5, 0.0, false, 0.6), (1.0, 1.0, 1.0, true, 0.4), (1e9, 1.0, 1.0, true, 1.0)];
+        let cases = [
+            (4.0, 0.0, 0.0, false, 0.55),
+            (4.0, 1.0, 1.0, true, 0.85),
+            (4.0, 0.5, 0.0, false, 0.6),
+            (1.0, 1.0, 1.0, true, 0.4),
+            (1e9, 1.0, 1.0, true, 1.0),
+        ];
         for (r, n, night, ow, want) in cases {
-            assert!((score(r, n, night, ow) - want).abs() < 1e-9, "{r} {n} {night} {ow}: {}", score(r, n, night, ow));
+            assert!(
+                (score(r, n, night, ow) - want).abs() < 1e-9,
+                "{r} {n} {night} {ow}: {}",
+                score(r, n, night, ow)
+            );
         }
     }
 }

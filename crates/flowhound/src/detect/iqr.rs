@@ -30,6 +30,8 @@ pub struct IqrConfig {
     pub min_flow_bytes: u64,
     /// Baseline windows needed for a host's own profile.
     pub min_history_windows_count: u64,
+    /// Multiple of the reference p99 a value must also exceed.
+    pub min_p99_ratio: f64,
 }
 
 impl Default for IqrConfig {
@@ -42,11 +44,12 @@ impl Default for IqrConfig {
             min_window_bytes: 1_000_000,
             min_flow_bytes: 1_000_000,
             min_history_windows_count: 3,
+            min_p99_ratio: 3.0,
         }
     }
 }
 
-static SETTINGS: [Setting; 7] = [
+static SETTINGS: [Setting; 8] = [
     Setting { key: "iqr_factor", doc: "IQR multiplier of the upper fence Q3 + f * (Q3 - Q1)", range: Range::Float(0.0, 100.0) },
     volume::METRICS,
     volume::PER_HOST,
@@ -54,6 +57,7 @@ static SETTINGS: [Setting; 7] = [
     volume::MIN_WINDOW_BYTES,
     volume::MIN_FLOW_BYTES,
     volume::MIN_HISTORY,
+    volume::MIN_P99_RATIO,
 ];
 
 /// The upper fence `Q3 + f * (Q3 - Q1)` (quartiles are robust already), `None` without values.
@@ -81,6 +85,7 @@ impl Detector for Iqr {
             min_window_bytes: c.min_window_bytes,
             min_flow_bytes: c.min_flow_bytes,
             min_history_windows: c.min_history_windows_count,
+            min_p99_ratio: c.min_p99_ratio,
             reference: Reference::Baseline,
             rule_text: format!("Q3 + {} IQR", c.iqr_factor),
         };

@@ -31,6 +31,8 @@ pub struct MadConfig {
     pub min_flow_bytes: u64,
     /// Baseline windows needed for a host's own profile.
     pub min_history_windows_count: u64,
+    /// Multiple of the reference p99 a value must also exceed.
+    pub min_p99_ratio: f64,
 }
 
 impl Default for MadConfig {
@@ -43,11 +45,12 @@ impl Default for MadConfig {
             min_window_bytes: 1_000_000,
             min_flow_bytes: 1_000_000,
             min_history_windows_count: 3,
+            min_p99_ratio: 3.0,
         }
     }
 }
 
-static SETTINGS: [Setting; 7] = [
+static SETTINGS: [Setting; 8] = [
     Setting { key: "z_limit", doc: "robust z-score limit, in units of 1.4826 * MAD", range: Range::Float(0.5, 100.0) },
     volume::METRICS,
     volume::PER_HOST,
@@ -55,6 +58,7 @@ static SETTINGS: [Setting; 7] = [
     volume::MIN_WINDOW_BYTES,
     volume::MIN_FLOW_BYTES,
     volume::MIN_HISTORY,
+    volume::MIN_P99_RATIO,
 ];
 
 /// `median + z * robust_scale` (1.4826 MAD, falling back to IQR / 1.349 then std when the MAD is 0),
@@ -83,6 +87,7 @@ impl Detector for Mad {
             min_window_bytes: c.min_window_bytes,
             min_flow_bytes: c.min_flow_bytes,
             min_history_windows: c.min_history_windows_count,
+            min_p99_ratio: c.min_p99_ratio,
             reference: Reference::Baseline,
             rule_text: format!("median + {} * 1.4826 MAD", c.z_limit),
         };

@@ -82,7 +82,8 @@ pub fn ln_factorial(n: u64) -> f64 {
         return (2..=n).map(|k| (k as f64).ln()).sum();
     }
     let x = n as f64;
-    x * x.ln() - x + 0.5 * (2.0 * std::f64::consts::PI * x).ln() + 1.0 / (12.0 * x) - 1.0 / (360.0 * x.powi(3))
+    x * x.ln() - x + 0.5 * (2.0 * std::f64::consts::PI * x).ln() + 1.0 / (12.0 * x)
+        - 1.0 / (360.0 * x.powi(3))
 }
 
 /// The Poisson upper tail `P(X >= k)` for mean `lambda` (scipy's `poisson.sf(k - 1, lambda)`).
@@ -126,8 +127,20 @@ fn network(cfg: &OffHoursConfig, b: &Baseline) -> Network {
     }
     let idle = idle_hours(&counts, cfg.idle_fraction_of_peak);
     let total: u64 = counts.iter().sum();
-    let idle_n: u64 = counts.iter().zip(idle).filter(|(_, i)| *i).map(|(c, _)| c).sum();
-    Network { idle, share: if total > 0 { idle_n as f64 / total as f64 } else { 0.0 } }
+    let idle_n: u64 = counts
+        .iter()
+        .zip(idle)
+        .filter(|(_, i)| *i)
+        .map(|(c, _)| c)
+        .sum();
+    Network {
+        idle,
+        share: if total > 0 {
+            idle_n as f64 / total as f64
+        } else {
+            0.0
+        },
+    }
 }
 
 #[derive(Default)]
@@ -155,28 +168,49 @@ impl Detector for OffHours {
         let f = ctx.flows;
         let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
         for i in 0..f.len() {
-            let Some(v) = f.host_view(i, ctx.nets) else { continue };
+            let Some(v) = f.host_view(i, ctx.nets) else {
+                continue;
+            };
             let a = accs.entry(v.host).or_default();
             a.total += 1;
             if net.idle[hour_of(f.ts[i])] {
                 a.span.add(i, f.ts[i], v.peer, v.sent + v.received);
             }
         }
-        let mut out: Vec<Finding> = accs.into_iter().filter_map(|(h, a)| judge(cfg, ctx, &net, h, a)).collect();
+        let mut out: Vec<Finding> = accs
+            .into_iter()
+            .filter_map(|(h, a)| judge(cfg, ctx, &net, h, a))
+            .collect();
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
     }
 }
 
-fn judge(cfg: &OffHoursConfig, ctx: &DetectCtx, net: &Network, host: u128, a: HostAcc) -> Option<Finding> {
+fn judge(
+    cfg: &OffHoursConfig,
+    ctx: &DetectCtx,
+    net: &Network,
+    host: u128,
+    a: HostAcc,
+) -> Option<Finding> {
     let observed = a.span.rows.len() as u64;
     if observed < cfg.min_off_hours_flows_count {
         return None;
     }
-    let (own_idle, own_total) = ctx.baseline.host(host).filter(|_| !ctx.baseline.robust()).map_or((0, 0), |p| {
-        let idle: u64 = p.active_hours.iter().zip(net.idle).filter(|(_, i)| *i).map(|(c, _)| c).sum();
-        (idle, p.active_hours.iter().sum())
-    });
+    let (own_idle, own_total) = ctx
+        .baseline
+        .host(host)
+        .filter(|_| !ctx.baseline.robust())
+        .map_or((0, 0), |p| {
+            let idle: u64 = p
+                .active_hours
+                .iter()
+                .zip(net.idle)
+                .filter(|(_, i)| *i)
+                .map(|(c, _)| c)
+                .sum();
+            (idle, p.active_hours.iter().sum())
+        });
     let p = expected_share(own_idle, own_total, net.share, cfg.prior_flows_count);
     let expected = p * a.total as f64;
     let ratio = observed as f64 / expected.max(1e-9);
@@ -184,7 +218,10 @@ fn judge(cfg: &OffHoursConfig, ctx: &DetectCtx, net: &Network, host: u128, a: Ho
     if ratio < cfg.min_excess_ratio || pv > cfg.max_p_value {
         return None;
     }
-    let hours: Vec<String> = (0..24).filter(|h| net.idle[*h]).map(|h| format!("{h:02}")).collect();
+    let hours: Vec<String> = (0..24)
+        .filter(|h| net.idle[*h])
+        .map(|h| format!("{h:02}"))
+        .collect();
     let explanation = format!(
         "{observed} of its {} flows fell in hours the network is normally idle ({} UTC); expected {expected:.1} from its own profile ({:.1} % idle-hour share), {ratio:.1}x, Poisson p = {pv:.1e}",
         a.total,
@@ -192,11 +229,17 @@ fn judge(cfg: &OffHoursConfig, ctx: &DetectCtx, net: &Network, host: u128, a: Ho
         p * 100.0
     );
     let mut details = serde_json::Map::new();
-    details.insert("idle_hours_utc".into(), json!((0..24).filter(|h| net.idle[*h]).collect::<Vec<_>>()));
+    details.insert(
+        "idle_hours_utc".into(),
+        json!((0..24).filter(|h| net.idle[*h]).collect::<Vec<_>>()),
+    );
     details.insert("expected_share".into(), json!(p));
     details.insert("network_idle_share".into(), json!(net.share));
     details.insert("p_value".into(), json!(pv));
-    details.insert("note".into(), json!("low on its own; weighs in the host's combined rank with its related findings"));
+    details.insert(
+        "note".into(),
+        json!("low on its own; weighs in the host's combined rank with its related findings"),
+    );
     let evidence = Evidence {
         metric: "flows in network-idle hours".into(),
         observed: observed as f64,
@@ -205,7 +248,13 @@ fn judge(cfg: &OffHoursConfig, ctx: &DetectCtx, net: &Network, host: u128, a: Ho
         explanation,
         details,
     };
-    Some(a.span.finding("off_hours", "off_hours", score(ratio, cfg.max_score), vec![ip::format(host)], evidence))
+    Some(a.span.finding(
+        "off_hours",
+        "off_hours",
+        score(ratio, cfg.max_score),
+        vec![ip::format(host)],
+        evidence,
+    ))
 }
 
 /// Documentation for `docs/detectors.md`.
@@ -249,9 +298,17 @@ mod tests {
 
     #[test]
     fn expected_share_table() {
-        let cases = [(0, 0, 0.05, 50.0, 0.05), (10, 100, 0.05, 0.0, 0.1), (10, 50, 0.1, 50.0, 0.15), (0, 0, 0.2, 0.0, 0.2)];
+        let cases = [
+            (0, 0, 0.05, 50.0, 0.05),
+            (10, 100, 0.05, 0.0, 0.1),
+            (10, 50, 0.1, 50.0, 0.15),
+            (0, 0, 0.2, 0.0, 0.2),
+        ];
         for (oi, ot, ns, pr, want) in cases {
-            assert!((expected_share(oi, ot, ns, pr) - want).abs() < 1e-12, "{oi} {ot}");
+            assert!(
+                (expected_share(oi, ot, ns, pr) - want).abs() < 1e-12,
+                "{oi} {ot}"
+            );
         }
     }
 

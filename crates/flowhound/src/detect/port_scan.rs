@@ -51,13 +51,41 @@ impl Default for PortScanConfig {
 }
 
 static SETTINGS: [Setting; 7] = [
-    Setting { key: "window_secs", doc: "window over which a source's probes are counted", range: Range::Int(1, 86_400) },
-    Setting { key: "vertical_min_ports_count", doc: "weighted distinct ports on one host that make a vertical scan", range: Range::Float(2.0, 65_536.0) },
-    Setting { key: "horizontal_min_hosts_count", doc: "weighted distinct hosts on one port that make a horizontal scan", range: Range::Float(2.0, 1e9) },
-    Setting { key: "tiny_flow_bytes", doc: "a flow with at most this many bytes (up + down) is a tiny probe", range: Range::Int(0, 1_000_000) },
-    Setting { key: "answered_tiny_weight_ratio", doc: "weight of a tiny flow that got an answer (a failed flow weighs 1)", range: Range::Float(0.0, 1.0) },
-    Setting { key: "established_weight_ratio", doc: "weight of an ordinary flow carrying data", range: Range::Float(0.0, 1.0) },
-    Setting { key: "external_sources", doc: "also report external sources scanning internal hosts", range: Range::Bool },
+    Setting {
+        key: "window_secs",
+        doc: "window over which a source's probes are counted",
+        range: Range::Int(1, 86_400),
+    },
+    Setting {
+        key: "vertical_min_ports_count",
+        doc: "weighted distinct ports on one host that make a vertical scan",
+        range: Range::Float(2.0, 65_536.0),
+    },
+    Setting {
+        key: "horizontal_min_hosts_count",
+        doc: "weighted distinct hosts on one port that make a horizontal scan",
+        range: Range::Float(2.0, 1e9),
+    },
+    Setting {
+        key: "tiny_flow_bytes",
+        doc: "a flow with at most this many bytes (up + down) is a tiny probe",
+        range: Range::Int(0, 1_000_000),
+    },
+    Setting {
+        key: "answered_tiny_weight_ratio",
+        doc: "weight of a tiny flow that got an answer (a failed flow weighs 1)",
+        range: Range::Float(0.0, 1.0),
+    },
+    Setting {
+        key: "established_weight_ratio",
+        doc: "weight of an ordinary flow carrying data",
+        range: Range::Float(0.0, 1.0),
+    },
+    Setting {
+        key: "external_sources",
+        doc: "also report external sources scanning internal hosts",
+        range: Range::Bool,
+    },
 ];
 
 /// The markdown section of `docs/detectors.md`.
@@ -105,12 +133,27 @@ impl Detector for PortScan {
         let mut by_src: AHashMap<u128, Vec<WindowScan>> = AHashMap::new();
         for ((src, w), probes) in windows {
             let shape = shape(&probes.probes);
-            if shape.v_max >= c.vertical_min_ports_count || shape.h_max >= c.horizontal_min_hosts_count {
-                by_src.entry(src).or_default().push(WindowScan { window: w, shape, rows: probes.rows, first: probes.first, last: probes.last });
+            if shape.v_max >= c.vertical_min_ports_count
+                || shape.h_max >= c.horizontal_min_hosts_count
+            {
+                by_src.entry(src).or_default().push(WindowScan {
+                    window: w,
+                    shape,
+                    rows: probes.rows,
+                    first: probes.first,
+                    last: probes.last,
+                });
             }
         }
-        let mut out: Vec<Finding> = by_src.into_iter().map(|(src, scans)| finding(ctx, c, src, scans)).collect();
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.hosts.cmp(&b.hosts)));
+        let mut out: Vec<Finding> = by_src
+            .into_iter()
+            .map(|(src, scans)| finding(ctx, c, src, scans))
+            .collect();
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.hosts.cmp(&b.hosts))
+        });
         Ok(out)
     }
 }
@@ -167,13 +210,23 @@ pub fn shape(probes: &[Probe]) -> Shape {
         s.ports.insert(port);
         failed += usize::from(w >= 1.0);
     }
-    if let Some((d, v)) = per_dst.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0))) {
+    if let Some((d, v)) = per_dst
+        .into_iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+    {
         (s.v_dst, s.v_max) = (d, v);
     }
-    if let Some((p, h)) = per_port.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0))) {
+    if let Some((p, h)) = per_port
+        .into_iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+    {
         (s.h_port, s.h_max) = (p, h);
     }
-    s.failed_ratio = if best.is_empty() { 0.0 } else { failed as f64 / best.len() as f64 };
+    s.failed_ratio = if best.is_empty() {
+        0.0
+    } else {
+        failed as f64 / best.len() as f64
+    };
     s
 }
 
@@ -190,7 +243,13 @@ pub fn classify(v: f64, h: f64, v_min: f64, h_min: f64) -> &'static str {
 /// `0.3 + 0.5 (1 - 1 / (1 + log2 r)) + 0.2 f` for a ratio `r >= 1` to the threshold and a failed
 /// share `f`; in [0, 1].
 pub fn scan_score(ratio: f64, failed_ratio: f64) -> f64 {
-    let l = if ratio.is_finite() && ratio > 1.0 { ratio.log2() } else if ratio > 1.0 { 1e9 } else { 0.0 };
+    let l = if ratio.is_finite() && ratio > 1.0 {
+        ratio.log2()
+    } else if ratio > 1.0 {
+        1e9
+    } else {
+        0.0
+    };
     (0.3 + 0.5 * (1.0 - 1.0 / (1.0 + l)) + 0.2 * failed_ratio.clamp(0.0, 1.0)).clamp(0.0, 1.0)
 }
 
@@ -213,14 +272,20 @@ struct WindowScan {
 /// Probes per (source, window); sources with too few flows in a window are dropped first.
 fn gather(ctx: &DetectCtx, c: &PortScanConfig) -> AHashMap<(u128, i64), WindowProbes> {
     let f = ctx.flows;
-    let min_flows = c.vertical_min_ports_count.min(c.horizontal_min_hosts_count).floor().max(1.0) as u64;
+    let min_flows = c
+        .vertical_min_ports_count
+        .min(c.horizontal_min_hosts_count)
+        .floor()
+        .max(1.0) as u64;
     let keep = |i: usize| {
         let (s, d) = (f.src[i], f.dst[i]);
         ctx.nets.contains(s) || (c.external_sources && ctx.nets.contains(d))
     };
     let mut counts: AHashMap<(u128, i64), u64> = AHashMap::new();
     for i in (0..f.len()).filter(|i| keep(*i)) {
-        *counts.entry((f.src[i], window_of(f.ts[i], c.window_secs))).or_default() += 1;
+        *counts
+            .entry((f.src[i], window_of(f.ts[i], c.window_secs)))
+            .or_default() += 1;
     }
     counts.retain(|_, n| *n >= min_flows);
     let mut out: AHashMap<(u128, i64), WindowProbes> = AHashMap::new();
@@ -229,9 +294,20 @@ fn gather(ctx: &DetectCtx, c: &PortScanConfig) -> AHashMap<(u128, i64), WindowPr
         if !counts.contains_key(&key) {
             continue;
         }
-        let w = probe_weight(f.up[i], f.down[i], c.tiny_flow_bytes, c.answered_tiny_weight_ratio, c.established_weight_ratio);
-        let e = out.entry(key).or_insert_with(|| WindowProbes { first: f.ts[i], last: f.ts[i], ..Default::default() });
-        e.probes.push((f.dst[i], f.proto[i].index() as u8, f.dst_port[i], w));
+        let w = probe_weight(
+            f.up[i],
+            f.down[i],
+            c.tiny_flow_bytes,
+            c.answered_tiny_weight_ratio,
+            c.established_weight_ratio,
+        );
+        let e = out.entry(key).or_insert_with(|| WindowProbes {
+            first: f.ts[i],
+            last: f.ts[i],
+            ..Default::default()
+        });
+        e.probes
+            .push((f.dst[i], f.proto[i].index() as u8, f.dst_port[i], w));
         e.rows.push(i as u32);
         e.first = e.first.min(f.ts[i]);
         e.last = e.last.max(f.ts[i]);
@@ -245,7 +321,11 @@ fn ratio_of(s: &Shape, c: &PortScanConfig) -> f64 {
 
 fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<WindowScan>) -> Finding {
     scans.sort_by_key(|s| s.window);
-    let best = scans.iter().max_by(|a, b| ratio_of(&a.shape, c).total_cmp(&ratio_of(&b.shape, c))).map(|s| s.shape.clone()).unwrap_or_default();
+    let best = scans
+        .iter()
+        .max_by(|a, b| ratio_of(&a.shape, c).total_cmp(&ratio_of(&b.shape, c)))
+        .map(|s| s.shape.clone())
+        .unwrap_or_default();
     let (mut targets, mut ports, mut rows) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
     let (mut v, mut h) = (0.0f64, 0.0f64);
     for s in &scans {
@@ -255,14 +335,28 @@ fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<Window
         (v, h) = (v.max(s.shape.v_max), h.max(s.shape.h_max));
     }
     rows.sort_unstable();
-    let kind = classify(v, h, c.vertical_min_ports_count, c.horizontal_min_hosts_count);
+    let kind = classify(
+        v,
+        h,
+        c.vertical_min_ports_count,
+        c.horizontal_min_hosts_count,
+    );
     let first = scans.iter().map(|s| s.first).min().unwrap_or(0);
     let last = scans.iter().map(|s| s.last).max().unwrap_or(0);
     let ratio = ratio_of(&best, c);
     let score = scan_score(ratio, best.failed_ratio);
-    let (pmin, pmax) = (ports.first().copied().unwrap_or(0), ports.last().copied().unwrap_or(0));
-    let top: Vec<String> = targets.iter().take(ctx.config.analysis.max_peers_count as usize).map(|t| ip::format(*t)).collect();
-    let proto = crate::schema::Proto::ALL.get(best.h_port.0 as usize).map_or("other", |p| p.as_str());
+    let (pmin, pmax) = (
+        ports.first().copied().unwrap_or(0),
+        ports.last().copied().unwrap_or(0),
+    );
+    let top: Vec<String> = targets
+        .iter()
+        .take(ctx.config.analysis.max_peers_count as usize)
+        .map(|t| ip::format(*t))
+        .collect();
+    let proto = crate::schema::Proto::ALL
+        .get(best.h_port.0 as usize)
+        .map_or("other", |p| p.as_str());
     let explanation = format!(
         "{} {kind} port scan: {} ports (range {pmin}-{pmax}) on {} hosts {}; at most {:.0} ports on {} and {:.0} hosts on {}/{} in one {} s window, {:.0} % of probes unanswered",
         ip::format(src), ports.len(), targets.len(), super::volume::span_text(first, last), v, ip::format(best.v_dst), h,
@@ -285,7 +379,10 @@ fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<Window
         flows: rows.len() as u64,
         flow_rows: rows,
         evidence: Evidence {
-            metric: format!("weighted distinct ports per host / hosts per port per {} s window", c.window_secs),
+            metric: format!(
+                "weighted distinct ports per host / hosts per port per {} s window",
+                c.window_secs
+            ),
             observed: ratio,
             baseline: None,
             threshold: Some(1.0),
@@ -302,7 +399,13 @@ mod tests {
 
     #[test]
     fn weight_table() {
-        let cases = [((0, 0), 1.0), ((60, 0), 1.0), ((40, 40), 0.25), ((64, 64), 0.25), ((800, 600), 0.1)];
+        let cases = [
+            ((0, 0), 1.0),
+            ((60, 0), 1.0),
+            ((40, 40), 0.25),
+            ((64, 64), 0.25),
+            ((800, 600), 0.1),
+        ];
         for ((up, down), want) in cases {
             assert_eq!(probe_weight(up, down, 128, 0.25, 0.1), want, "{up} {down}");
         }
@@ -310,16 +413,17 @@ mod tests {
 
     #[test]
     fn shape_counts_vertical_and_horizontal() {
-        // host 1: ports 1..=20 failed (+ a duplicate of port 1 answered); port 80 on hosts 2..=5 established
+        // host 1: ports 1..=20 failed (+ a duplicate of port 1 answered); port 80 on hosts 2..=5: two
+        // failed, two established -> 2.2 weighted hosts, more than any port of host 1 (1.0)
         let mut p: Vec<Probe> = (1..=20).map(|port| (1, 0, port, 1.0)).collect();
         p.push((1, 0, 1, 0.1));
-        p.extend((2..=5).map(|d| (d, 0, 80, 0.1)));
+        p.extend((2..=5).map(|d| (d, 0, 80, if d < 4 { 1.0 } else { 0.1 })));
         let s = shape(&p);
         assert_eq!((s.v_max, s.v_dst), (20.0, 1));
         assert_eq!(s.h_port, (0, 80));
-        assert!((s.h_max - 0.4).abs() < 1e-12);
+        assert!((s.h_max - 2.2).abs() < 1e-12);
         assert_eq!((s.targets.len(), s.ports.len()), (5, 21));
-        assert!((s.failed_ratio - 20.0 / 24.0).abs() < 1e-12);
+        assert!((s.failed_ratio - 22.0 / 24.0).abs() < 1e-12);
     }
 
     #[test]
@@ -327,9 +431,18 @@ mod tests {
         assert_eq!(classify(20.0, 1.0, 15.0, 10.0), "vertical");
         assert_eq!(classify(1.0, 12.0, 15.0, 10.0), "horizontal");
         assert_eq!(classify(20.0, 12.0, 15.0, 10.0), "vertical+horizontal");
-        let cases = [(1.0, 0.0, 0.3), (2.0, 0.0, 0.55), (4.0, 1.0, 0.3 + 0.5 * (2.0 / 3.0) + 0.2), (0.5, 0.5, 0.4)];
+        let cases = [
+            (1.0, 0.0, 0.3),
+            (2.0, 0.0, 0.55),
+            (4.0, 1.0, 0.3 + 0.5 * (2.0 / 3.0) + 0.2),
+            (0.5, 0.5, 0.4),
+        ];
         for (r, f, want) in cases {
-            assert!((scan_score(r, f) - want).abs() < 1e-12, "{r} {f}: {}", scan_score(r, f));
+            assert!(
+                (scan_score(r, f) - want).abs() < 1e-12,
+                "{r} {f}: {}",
+                scan_score(r, f)
+            );
         }
         assert!((scan_score(f64::INFINITY, 1.0) - 1.0).abs() < 1e-6);
     }

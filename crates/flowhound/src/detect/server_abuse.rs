@@ -48,12 +48,36 @@ impl Default for ServerAbuseConfig {
 }
 
 static SETTINGS: [Setting; 6] = [
-    Setting { key: "public_ranges", doc: "public server ranges (CIDR) whose incoming flows are checked; empty = detector off", range: Range::Strings },
-    Setting { key: "k_flows_mad", doc: "robust deviations above the median of flows per client and window", range: Range::Float(1.0, 1000.0) },
-    Setting { key: "min_window_flows_count", doc: "flows per client, server and window never flagged below this", range: Range::Int(1, 1_000_000_000) },
-    Setting { key: "k_log_bytes_mad", doc: "robust deviations above the median of log bytes per client and window", range: Range::Float(1.0, 100.0) },
-    Setting { key: "min_window_bytes", doc: "bytes per client, server and window never flagged below this", range: Range::Int(1, 1_000_000_000_000_000) },
-    Setting { key: "min_volume_flows_count", doc: "flows a window needs before its volume can be flagged", range: Range::Int(1, 1_000_000) },
+    Setting {
+        key: "public_ranges",
+        doc: "public server ranges (CIDR) whose incoming flows are checked; empty = detector off",
+        range: Range::Strings,
+    },
+    Setting {
+        key: "k_flows_mad",
+        doc: "robust deviations above the median of flows per client and window",
+        range: Range::Float(1.0, 1000.0),
+    },
+    Setting {
+        key: "min_window_flows_count",
+        doc: "flows per client, server and window never flagged below this",
+        range: Range::Int(1, 1_000_000_000),
+    },
+    Setting {
+        key: "k_log_bytes_mad",
+        doc: "robust deviations above the median of log bytes per client and window",
+        range: Range::Float(1.0, 100.0),
+    },
+    Setting {
+        key: "min_window_bytes",
+        doc: "bytes per client, server and window never flagged below this",
+        range: Range::Int(1, 1_000_000_000_000_000),
+    },
+    Setting {
+        key: "min_volume_flows_count",
+        doc: "flows a window needs before its volume can be flagged",
+        range: Range::Int(1, 1_000_000),
+    },
 ];
 
 /// Median and robust scale (`1.4826 * MAD`) of values; `(0, 0)` when empty.
@@ -72,7 +96,9 @@ fn median(v: &mut [f64]) -> f64 {
 /// `ln(1 + bytes)`.
 pub fn thresholds(flows: (f64, f64), log_bytes: (f64, f64), cfg: &ServerAbuseConfig) -> (f64, f64) {
     let tf = (flows.0 + cfg.k_flows_mad * flows.1.max(1.0)).max(cfg.min_window_flows_count as f64);
-    let tb = (log_bytes.0 + cfg.k_log_bytes_mad * log_bytes.1.max(0.5)).exp().max(cfg.min_window_bytes as f64);
+    let tb = (log_bytes.0 + cfg.k_log_bytes_mad * log_bytes.1.max(0.5))
+        .exp()
+        .max(cfg.min_window_bytes as f64);
     (tf, tb)
 }
 
@@ -120,12 +146,19 @@ impl Detector for ServerAbuse {
             return Ok(Vec::new());
         }
         let f = ctx.flows;
-        let rows: Vec<usize> = (0..f.len()).filter(|i| ranges.iter().any(|c| c.contains_u128(f.dst[*i])) && !ctx.nets.contains(f.src[*i])).collect();
+        let rows: Vec<usize> = (0..f.len())
+            .filter(|i| {
+                ranges.iter().any(|c| c.contains_u128(f.dst[*i])) && !ctx.nets.contains(f.src[*i])
+            })
+            .collect();
         let cells = cells(ctx, &rows);
         let refs = server_refs(cfg, &cells);
         let hot = hot_cells(cfg, &cells, &refs);
         let clients = collect(ctx, &rows, &hot);
-        let mut out: Vec<Finding> = clients.into_iter().map(|(c, a)| finding(ctx, c, a)).collect();
+        let mut out: Vec<Finding> = clients
+            .into_iter()
+            .map(|(c, a)| finding(ctx, c, a))
+            .collect();
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
     }
@@ -137,14 +170,23 @@ fn cells(ctx: &DetectCtx, rows: &[usize]) -> AHashMap<CellKey, Cell> {
     let f = ctx.flows;
     let mut m: AHashMap<CellKey, Cell> = AHashMap::new();
     for &i in rows {
-        let c = m.entry((f.src[i], f.dst[i], window_of(f.ts[i], ctx.baseline.window_secs))).or_default();
+        let c = m
+            .entry((
+                f.src[i],
+                f.dst[i],
+                window_of(f.ts[i], ctx.baseline.window_secs),
+            ))
+            .or_default();
         c.flows += 1;
         c.bytes += f.up[i] + f.down[i];
     }
     m
 }
 
-fn server_refs(cfg: &ServerAbuseConfig, cells: &AHashMap<CellKey, Cell>) -> AHashMap<u128, ServerRef> {
+fn server_refs(
+    cfg: &ServerAbuseConfig,
+    cells: &AHashMap<CellKey, Cell>,
+) -> AHashMap<u128, ServerRef> {
     let mut per: AHashMap<u128, (Vec<f64>, Vec<f64>)> = AHashMap::new();
     for ((_, server, _), c) in cells {
         let e = per.entry(*server).or_default();
@@ -155,13 +197,25 @@ fn server_refs(cfg: &ServerAbuseConfig, cells: &AHashMap<CellKey, Cell>) -> AHas
         .map(|(s, (fl, lb))| {
             let (mf, ml) = (median_scale(&fl), median_scale(&lb));
             let (thr_flows, thr_bytes) = thresholds(mf, ml, cfg);
-            (s, ServerRef { thr_flows, thr_bytes, typical_flows: mf.0, typical_bytes: ml.0.exp() })
+            (
+                s,
+                ServerRef {
+                    thr_flows,
+                    thr_bytes,
+                    typical_flows: mf.0,
+                    typical_bytes: ml.0.exp(),
+                },
+            )
         })
         .collect()
 }
 
 /// Flagged cells with their score and a reason.
-fn hot_cells(cfg: &ServerAbuseConfig, cells: &AHashMap<CellKey, Cell>, refs: &AHashMap<u128, ServerRef>) -> AHashMap<CellKey, (f64, String)> {
+fn hot_cells(
+    cfg: &ServerAbuseConfig,
+    cells: &AHashMap<CellKey, Cell>,
+    refs: &AHashMap<u128, ServerRef>,
+) -> AHashMap<CellKey, (f64, String)> {
     let mut hot = AHashMap::new();
     for (k, c) in cells {
         let Some(r) = refs.get(&k.1) else { continue };
@@ -170,24 +224,51 @@ fn hot_cells(cfg: &ServerAbuseConfig, cells: &AHashMap<CellKey, Cell>, refs: &AH
         if !by_rate && !by_volume {
             continue;
         }
-        let s_rate = if by_rate { score(c.flows as f64, r.thr_flows, r.typical_flows) } else { 0.0 };
-        let s_vol = if by_volume { score(c.bytes as f64, r.thr_bytes, r.typical_bytes) } else { 0.0 };
-        let why = if s_rate >= s_vol {
-            format!("{} flows in one window (server's typical client {:.0}, threshold {:.0})", c.flows, r.typical_flows, r.thr_flows)
+        let s_rate = if by_rate {
+            score(c.flows as f64, r.thr_flows, r.typical_flows)
         } else {
-            format!("{} in {} flows in one window (typical client {}, threshold {})", human_bytes(c.bytes as f64), c.flows, human_bytes(r.typical_bytes), human_bytes(r.thr_bytes))
+            0.0
+        };
+        let s_vol = if by_volume {
+            score(c.bytes as f64, r.thr_bytes, r.typical_bytes)
+        } else {
+            0.0
+        };
+        let why = if s_rate >= s_vol {
+            format!(
+                "{} flows in one window (server's typical client {:.0}, threshold {:.0})",
+                c.flows, r.typical_flows, r.thr_flows
+            )
+        } else {
+            format!(
+                "{} in {} flows in one window (typical client {}, threshold {})",
+                human_bytes(c.bytes as f64),
+                c.flows,
+                human_bytes(r.typical_bytes),
+                human_bytes(r.thr_bytes)
+            )
         };
         hot.insert(*k, (s_rate.max(s_vol), why));
     }
     hot
 }
 
-fn collect(ctx: &DetectCtx, rows: &[usize], hot: &AHashMap<CellKey, (f64, String)>) -> AHashMap<u128, Client> {
+fn collect(
+    ctx: &DetectCtx,
+    rows: &[usize],
+    hot: &AHashMap<CellKey, (f64, String)>,
+) -> AHashMap<u128, Client> {
     let f = ctx.flows;
     let mut clients: AHashMap<u128, Client> = AHashMap::new();
     for &i in rows {
-        let k = (f.src[i], f.dst[i], window_of(f.ts[i], ctx.baseline.window_secs));
-        let Some((s, why)) = hot.get(&k) else { continue };
+        let k = (
+            f.src[i],
+            f.dst[i],
+            window_of(f.ts[i], ctx.baseline.window_secs),
+        );
+        let Some((s, why)) = hot.get(&k) else {
+            continue;
+        };
         let c = clients.entry(f.src[i]).or_default();
         c.span.add(i, f.ts[i], f.dst[i], f.up[i] + f.down[i]);
         if *s > c.best {
@@ -216,11 +297,17 @@ fn finding(ctx: &DetectCtx, client: u128, c: Client) -> Finding {
         c.why
     );
     let mut details = serde_json::Map::new();
-    details.insert("reference".into(), json!("test input (robust per-server statistics)"));
+    details.insert(
+        "reference".into(),
+        json!("test input (robust per-server statistics)"),
+    );
     details.insert("abnormal_windows".into(), json!(c.hot_windows));
     details.insert("bytes".into(), json!(c.span.bytes));
     let evidence = Evidence {
-        metric: format!("flows and bytes per client, server and {} s window", ctx.baseline.window_secs),
+        metric: format!(
+            "flows and bytes per client, server and {} s window",
+            ctx.baseline.window_secs
+        ),
         observed: c.span.rows.len() as f64,
         baseline: None,
         threshold: None,
@@ -228,7 +315,13 @@ fn finding(ctx: &DetectCtx, client: u128, c: Client) -> Finding {
         details,
     };
     let score = c.best;
-    c.span.finding("server_abuse", "server_abuse", score, vec![ip::format(client)], evidence)
+    c.span.finding(
+        "server_abuse",
+        "server_abuse",
+        score,
+        vec![ip::format(client)],
+        evidence,
+    )
 }
 
 /// Documentation for `docs/detectors.md`.
@@ -261,10 +354,17 @@ mod tests {
 
     #[test]
     fn median_scale_table() {
-        let cases: [(&[f64], f64, f64); 3] = [(&[], 0.0, 0.0), (&[1.0, 1.0, 1.0, 50.0], 1.0, 0.0), (&[1.0, 2.0, 3.0, 4.0, 5.0], 3.0, 1.4826)];
+        let cases: [(&[f64], f64, f64); 3] = [
+            (&[], 0.0, 0.0),
+            (&[1.0, 1.0, 1.0, 50.0], 1.0, 0.0),
+            (&[1.0, 2.0, 3.0, 4.0, 5.0], 3.0, 1.4826),
+        ];
         for (xs, m, s) in cases {
             let (gm, gs) = median_scale(xs);
-            assert!((gm - m).abs() < 1e-12 && (gs - s).abs() < 1e-12, "{xs:?}: {gm} {gs}");
+            assert!(
+                (gm - m).abs() < 1e-12 && (gs - s).abs() < 1e-12,
+                "{xs:?}: {gm} {gs}"
+            );
         }
     }
 

@@ -30,6 +30,8 @@ pub struct SigmaConfig {
     pub min_flow_bytes: u64,
     /// Baseline windows needed for a host's own profile.
     pub min_history_windows_count: u64,
+    /// Multiple of the reference p99 a value must also exceed.
+    pub min_p99_ratio: f64,
 }
 
 impl Default for SigmaConfig {
@@ -42,11 +44,12 @@ impl Default for SigmaConfig {
             min_window_bytes: 1_000_000,
             min_flow_bytes: 1_000_000,
             min_history_windows_count: 3,
+            min_p99_ratio: 3.0,
         }
     }
 }
 
-static SETTINGS: [Setting; 7] = [
+static SETTINGS: [Setting; 8] = [
     Setting { key: "k_std", doc: "standard deviations above the mean (robust: MADs above the median)", range: Range::Float(0.5, 100.0) },
     volume::METRICS,
     volume::PER_HOST,
@@ -54,6 +57,7 @@ static SETTINGS: [Setting; 7] = [
     volume::MIN_WINDOW_BYTES,
     volume::MIN_FLOW_BYTES,
     volume::MIN_HISTORY,
+    volume::MIN_P99_RATIO,
 ];
 
 /// The sigma rule: `centre + k * scale` (mean/std, or median/robust scale), `None` below two values.
@@ -81,6 +85,7 @@ impl Detector for Sigma {
             min_window_bytes: c.min_window_bytes,
             min_flow_bytes: c.min_flow_bytes,
             min_history_windows: c.min_history_windows_count,
+            min_p99_ratio: c.min_p99_ratio,
             reference: Reference::Baseline,
             rule_text: format!("mean + {} std", c.k_std),
         };

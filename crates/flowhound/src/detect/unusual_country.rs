@@ -27,8 +27,10 @@ pub struct UnusualCountryConfig {
     pub asn_min_hosts_count: u64,
     /// Flows a host needs to a country in its own profile for the country to be usual for it.
     pub own_min_flows_count: u64,
-    /// Flows to unusual places a host needs before it is reported.
+    /// Flows to unusual countries a host needs before it is reported.
     pub min_flows_count: u64,
+    /// Flows to unusual AS numbers in usual countries a host needs before it is reported for them alone.
+    pub asn_min_flows_count: u64,
     /// Weight of an AS-only novelty (the country itself is usual).
     pub asn_weight: f64,
     /// Weight of a rare (seen, but by few hosts) country; an absent one weighs 1.
@@ -44,6 +46,7 @@ impl Default for UnusualCountryConfig {
             asn_min_hosts_count: 1,
             own_min_flows_count: 3,
             min_flows_count: 2,
+            asn_min_flows_count: 10,
             asn_weight: 0.4,
             rare_weight: 0.7,
             half_score_flows_count: 5,
@@ -51,19 +54,59 @@ impl Default for UnusualCountryConfig {
     }
 }
 
-static SETTINGS: [Setting; 7] = [
-    Setting { key: "country_min_hosts_count", doc: "a country contacted by fewer baseline hosts is rare", range: Range::Int(1, 1_000_000) },
-    Setting { key: "asn_min_hosts_count", doc: "an AS contacted by fewer baseline hosts is rare (checked in usual countries)", range: Range::Int(0, 1_000_000) },
-    Setting { key: "own_min_flows_count", doc: "baseline flows of the host itself that make a country/AS usual for it", range: Range::Int(1, 1_000_000_000) },
-    Setting { key: "min_flows_count", doc: "flows to unusual places before a host is reported", range: Range::Int(1, 1_000_000_000) },
-    Setting { key: "asn_weight", doc: "weight of an AS-only novelty", range: Range::Float(0.0, 1.0) },
-    Setting { key: "rare_weight", doc: "weight of a rare (not absent) country", range: Range::Float(0.0, 1.0) },
-    Setting { key: "half_score_flows_count", doc: "flows at which the flow factor of the score is one half", range: Range::Int(1, 1_000_000) },
+static SETTINGS: [Setting; 8] = [
+    Setting {
+        key: "country_min_hosts_count",
+        doc: "a country contacted by fewer baseline hosts is rare",
+        range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "asn_min_hosts_count",
+        doc: "an AS contacted by fewer baseline hosts is rare (checked in usual countries)",
+        range: Range::Int(0, 1_000_000),
+    },
+    Setting {
+        key: "own_min_flows_count",
+        doc: "baseline flows of the host itself that make a country/AS usual for it",
+        range: Range::Int(1, 1_000_000_000),
+    },
+    Setting {
+        key: "min_flows_count",
+        doc: "flows to unusual countries before a host is reported",
+        range: Range::Int(1, 1_000_000_000),
+    },
+    Setting {
+        key: "asn_min_flows_count",
+        doc:
+            "flows to unusual AS numbers (usual countries) before a host is reported for them alone",
+        range: Range::Int(1, 1_000_000_000),
+    },
+    Setting {
+        key: "asn_weight",
+        doc: "weight of an AS-only novelty",
+        range: Range::Float(0.0, 1.0),
+    },
+    Setting {
+        key: "rare_weight",
+        doc: "weight of a rare (not absent) country",
+        range: Range::Float(0.0, 1.0),
+    },
+    Setting {
+        key: "half_score_flows_count",
+        doc: "flows at which the flow factor of the score is one half",
+        range: Range::Int(1, 1_000_000),
+    },
 ];
 
 /// How unusual a place is for a host: 1 absent from the baseline, `rare_weight` rare, 0 usual.
 /// `prevalence` is the baseline's (hosts that contacted it), `own_flows` the host's own baseline flows.
-pub fn rarity(prevalence: Option<&Prevalence>, own_flows: u64, min_hosts: u64, own_min_flows: u64, rare_weight: f64) -> f64 {
+pub fn rarity(
+    prevalence: Option<&Prevalence>,
+    own_flows: u64,
+    min_hosts: u64,
+    own_min_flows: u64,
+    rare_weight: f64,
+) -> f64 {
     if own_flows >= own_min_flows {
         return 0.0;
     }
@@ -76,8 +119,16 @@ pub fn rarity(prevalence: Option<&Prevalence>, own_flows: u64, min_hosts: u64, o
 
 /// The score: `0.2 + 0.5 * w * flows / (flows + half) + 0.1 [two or more places]`, clamped.
 pub fn score(weight: f64, flows: u64, half: u64, places: usize) -> f64 {
-    let s = 0.2 + 0.5 * weight.clamp(0.0, 1.0) * saturate(flows as f64, half as f64) + if places >= 2 { 0.1 } else { 0.0 };
+    let s = 0.2
+        + 0.5 * weight.clamp(0.0, 1.0) * saturate(flows as f64, half as f64)
+        + if places >= 2 { 0.1 } else { 0.0 };
     s.clamp(0.0, 1.0)
+}
+
+/// True when a host has at least `min_flows_count` flows to unusual countries or at least
+/// `asn_min_flows_count` flows to unusual AS numbers of usual countries.
+pub fn reportable(country_flows: u64, asn_flows: u64, cfg: &UnusualCountryConfig) -> bool {
+    country_flows >= cfg.min_flows_count || asn_flows >= cfg.asn_min_flows_count
 }
 
 fn own_flows(profile: Option<&HostProfile>, key: &str, asn: bool) -> u64 {
@@ -90,6 +141,7 @@ fn own_flows(profile: Option<&HostProfile>, key: &str, asn: bool) -> u64 {
 #[derive(Default)]
 struct Place {
     weight: f64,
+    asn_only: bool,
     flows: u64,
     bytes: u64,
 }
@@ -113,24 +165,51 @@ impl Detector for UnusualCountry {
     }
     fn run(&self, cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let accs = accumulate(cfg, ctx);
-        let mut out: Vec<Finding> = accs.into_iter().filter_map(|(h, a)| judge(cfg, ctx, h, a)).collect();
+        let mut out: Vec<Finding> = accs
+            .into_iter()
+            .filter_map(|(h, a)| judge(cfg, ctx, h, a))
+            .collect();
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
     }
 }
 
 /// The unusual place (label, weight) of a flow from `host` to `peer`, if any.
-fn place_of(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128, peer: u128) -> Option<(String, f64)> {
+fn place_of(
+    cfg: &UnusualCountryConfig,
+    ctx: &DetectCtx,
+    host: u128,
+    peer: u128,
+) -> Option<(String, f64)> {
     let ext = &ctx.baseline.external;
-    let profile = ctx.baseline.host(host);
-    let cc = ctx.geo.country_u128(peer).map_or_else(|| "??".to_string(), |c| c.to_string());
-    let w = rarity(ext.countries.get(&cc), own_flows(profile, &cc, false), cfg.country_min_hosts_count, cfg.own_min_flows_count, cfg.rare_weight);
+    // A self-learned baseline contains the test itself: only prevalence counts then.
+    let profile = ctx.baseline.host(host).filter(|_| !ctx.baseline.robust());
+    let cc = ctx
+        .geo
+        .country_u128(peer)
+        .map_or_else(|| "??".to_string(), |c| c.to_string());
+    let w = rarity(
+        ext.countries.get(&cc),
+        own_flows(profile, &cc, false),
+        cfg.country_min_hosts_count,
+        cfg.own_min_flows_count,
+        cfg.rare_weight,
+    );
     if w > 0.0 {
         return Some((cc, w));
     }
     let asn = ctx.geo.asn_u128(peer)?.to_string();
-    let w = rarity(ext.asns.get(&asn), own_flows(profile, &asn, true), cfg.asn_min_hosts_count, cfg.own_min_flows_count, cfg.rare_weight);
-    let org = ctx.geo.org_u128(peer).map_or_else(String::new, |o| format!(" {o}"));
+    let w = rarity(
+        ext.asns.get(&asn),
+        own_flows(profile, &asn, true),
+        cfg.asn_min_hosts_count,
+        cfg.own_min_flows_count,
+        cfg.rare_weight,
+    );
+    let org = ctx
+        .geo
+        .org_u128(peer)
+        .map_or_else(String::new, |o| format!(" {o}"));
     (w > 0.0).then(|| (format!("{cc}/AS{asn}{org}"), w * cfg.asn_weight))
 }
 
@@ -139,17 +218,25 @@ fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, Hos
     let mut cache: AHashMap<(u128, u128), Option<(String, f64)>> = AHashMap::new();
     let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
     for i in 0..f.len() {
-        let Some(v) = f.host_view(i, ctx.nets) else { continue };
+        let Some(v) = f.host_view(i, ctx.nets) else {
+            continue;
+        };
         if ctx.nets.contains(v.peer) {
             continue;
         }
-        let place = cache.entry((v.host, v.peer)).or_insert_with(|| place_of(cfg, ctx, v.host, v.peer));
-        let Some((label, w)) = place.clone() else { continue };
+        let place = cache
+            .entry((v.host, v.peer))
+            .or_insert_with(|| place_of(cfg, ctx, v.host, v.peer));
+        let Some((label, w)) = place.clone() else {
+            continue;
+        };
         let a = accs.entry(v.host).or_default();
         let bytes = v.sent + v.received;
         a.span.add(i, f.ts[i], v.peer, bytes);
+        let asn_only = label.contains("/AS");
         let p = a.places.entry(label).or_default();
         p.weight = w;
+        p.asn_only = asn_only;
         p.flows += 1;
         p.bytes += bytes;
     }
@@ -158,23 +245,44 @@ fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, Hos
 
 fn judge(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128, a: HostAcc) -> Option<Finding> {
     let flows = a.span.rows.len() as u64;
-    if flows < cfg.min_flows_count {
+    let asn_flows: u64 = a
+        .places
+        .values()
+        .filter(|p| p.asn_only)
+        .map(|p| p.flows)
+        .sum();
+    if !reportable(flows - asn_flows, asn_flows, cfg) {
         return None;
     }
     let w = a.places.values().map(|p| p.weight).fold(0.0, f64::max);
     let s = score(w, flows, cfg.half_score_flows_count, a.places.len());
     let mut places: Vec<(&String, &Place)> = a.places.iter().collect();
-    places.sort_by(|x, y| y.1.weight.total_cmp(&x.1.weight).then(y.1.flows.cmp(&x.1.flows)).then(x.0.cmp(y.0)));
-    let listed: Vec<String> = places.iter().map(|(k, p)| format!("{k}: {} flows, {}", p.flows, human_bytes(p.bytes as f64))).collect();
-    let top_peer = a.span.ranked_peers().first().map(|p| describe_peer(ctx.geo, p.0)).unwrap_or_default();
+    places.sort_by(|x, y| {
+        y.1.weight
+            .total_cmp(&x.1.weight)
+            .then(y.1.flows.cmp(&x.1.flows))
+            .then(x.0.cmp(y.0))
+    });
+    let listed: Vec<String> = places
+        .iter()
+        .map(|(k, p)| format!("{k}: {} flows, {}", p.flows, human_bytes(p.bytes as f64)))
+        .collect();
+    let top_peer = a
+        .span
+        .ranked_peers()
+        .first()
+        .map(|p| describe_peer(ctx.geo, p.0))
+        .unwrap_or_default();
     let explanation = format!(
         "{} flows to places absent or rare in the baseline ({}); busiest peer {top_peer}",
         flows,
         listed.join("; ")
     );
     let mut details = serde_json::Map::new();
-    let table: Vec<serde_json::Value> =
-        places.iter().map(|(k, p)| json!({"place": k, "flows": p.flows, "bytes": p.bytes, "rarity": p.weight})).collect();
+    let table: Vec<serde_json::Value> = places
+        .iter()
+        .map(|(k, p)| json!({"place": k, "flows": p.flows, "bytes": p.bytes, "rarity": p.weight}))
+        .collect();
     details.insert("places".into(), json!(table));
     let evidence = Evidence {
         metric: "flows to countries/ASNs absent or rare in the baseline".into(),
@@ -184,7 +292,13 @@ fn judge(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128, a: HostAcc) ->
         explanation,
         details,
     };
-    Some(a.span.finding("unusual_country", "unusual_country", s, vec![ip::format(host)], evidence))
+    Some(a.span.finding(
+        "unusual_country",
+        "unusual_country",
+        s,
+        vec![ip::format(host)],
+        evidence,
+    ))
 }
 
 /// Documentation for `docs/detectors.md`.
@@ -199,8 +313,9 @@ baseline flows to it. Otherwise its rarity is 1 when no baseline host contacted 
 fewer than `country_min_hosts_count` did (so a country one host saw once in normal is still rare), else
 0. In a usual country the AS is checked the same way (`asn_min_hosts_count`), weighted by `asn_weight`.
 Per host, with `w` the largest rarity, `n` the flows to unusual places and `h = half_score_flows_count`:
-`score = 0.2 + 0.5 * w * n / (n + h) + 0.1 [two or more unusual places]`. Hosts with fewer than
-`min_flows_count` such flows are not reported.
+`score = 0.2 + 0.5 * w * n / (n + h) + 0.1 [two or more unusual places]`. A host is reported when it
+has at least `min_flows_count` flows to unusual countries, or at least `asn_min_flows_count` flows to
+unusual AS numbers of usual countries (AS novelty alone is weak: big networks see new ASes daily).
 
 **Evidence:** one finding per host listing each country (or `CC/ASn Org`) with flows and bytes, and
 the busiest peer.
@@ -217,7 +332,11 @@ mod tests {
     use super::*;
 
     fn prev(hosts: u64) -> Prevalence {
-        Prevalence { hosts, flows: hosts, org: None }
+        Prevalence {
+            hosts,
+            flows: hosts,
+            org: None,
+        }
     }
 
     #[test]
@@ -236,11 +355,36 @@ mod tests {
     }
 
     #[test]
+    fn reportable_table() {
+        let cfg = UnusualCountryConfig::default();
+        let cases = [
+            (2, 0, true),
+            (1, 0, false),
+            (1, 9, false),
+            (0, 10, true),
+            (0, 0, false),
+        ];
+        for (c, a, want) in cases {
+            assert_eq!(reportable(c, a, &cfg), want, "{c} {a}");
+        }
+    }
+
+    #[test]
     fn score_table() {
         // 0.2 + 0.5 * w * n / (n + 5) + 0.1 [places >= 2]
-        let cases = [(1.0, 5, 1, 0.45), (1.0, 15, 2, 0.2 + 0.375 + 0.1), (0.4, 5, 1, 0.3), (0.0, 100, 1, 0.2), (1.0, 0, 1, 0.2)];
+        let cases = [
+            (1.0, 5, 1, 0.45),
+            (1.0, 15, 2, 0.2 + 0.375 + 0.1),
+            (0.4, 5, 1, 0.3),
+            (0.0, 100, 1, 0.2),
+            (1.0, 0, 1, 0.2),
+        ];
         for (w, n, places, want) in cases {
-            assert!((score(w, n, 5, places) - want).abs() < 1e-12, "{w} {n}: {}", score(w, n, 5, places));
+            assert!(
+                (score(w, n, 5, places) - want).abs() < 1e-12,
+                "{w} {n}: {}",
+                score(w, n, 5, places)
+            );
         }
     }
 }

@@ -129,6 +129,8 @@ pub struct VolumeParams {
     pub min_flow_bytes: u64,
     /// Active windows a host needs in the baseline before its own profile is used.
     pub min_history_windows: u64,
+    /// A value must also exceed this multiple of the reference's p99 (0 disables the guard).
+    pub min_p99_ratio: f64,
     /// Baseline or test-self thresholds.
     pub reference: Reference,
     /// Human description of the rule, e.g. `mean + 3 std`.
@@ -193,7 +195,7 @@ fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
         }
         let (s, reference) = reference_stats(ctx, p, m, c.host, &test_ref);
         let robust = ctx.baseline.robust() && reference != "test";
-        let Some(thr) = rule(s, robust) else { continue };
+        let Some(thr) = rule(s, robust).map(|t| t.max(p.min_p99_ratio * s.tail(robust))) else { continue };
         if value as f64 > thr {
             hits.insert((c.host, c.window), Hit { value: value as f64, threshold: thr, center: s.center(robust), p99: s.p99, reference });
         }
@@ -209,7 +211,7 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
         Reference::TestSelf => (MetricStats::of(&mut values.clone()), "test", false),
         Reference::Baseline => (m.stats(&ctx.baseline.global).clone(), "global", ctx.baseline.robust()),
     };
-    let Some(thr) = rule(&s, robust) else { return Vec::new() };
+    let Some(thr) = rule(&s, robust).map(|t| t.max(p.min_p99_ratio * s.tail(robust))) else { return Vec::new() };
     let mut hits: AHashMap<(u128, i64), Hit> = AHashMap::new();
     for i in 0..f.len() {
         let v = values[i];
@@ -419,6 +421,8 @@ pub const PER_FLOW: Setting = Setting { key: "per_flow", doc: "also check single
 pub const MIN_WINDOW_BYTES: Setting = Setting { key: "min_window_bytes", doc: "a host window below this volume is never flagged", range: Range::Int(0, 1_000_000_000_000_000) };
 /// The `min_flow_bytes` setting.
 pub const MIN_FLOW_BYTES: Setting = Setting { key: "min_flow_bytes", doc: "a flow below this volume is never flagged (per_flow)", range: Range::Int(0, 1_000_000_000_000_000) };
+/// The `min_p99_ratio` setting.
+pub const MIN_P99_RATIO: Setting = Setting { key: "min_p99_ratio", doc: "a value must also exceed this multiple of the reference's p99 (p90 on a self-learned baseline), so heavy tails alone do not alert (0 disables)", range: Range::Float(0.0, 1000.0) };
 /// The `min_history_windows_count` setting.
 pub const MIN_HISTORY: Setting = Setting { key: "min_history_windows_count", doc: "active baseline windows a host needs before its own profile is the reference", range: Range::Int(1, 1_000_000) };
 

@@ -34,6 +34,8 @@ pub struct ZscoreConfig {
     pub min_flow_bytes: u64,
     /// Baseline windows needed for a host's own profile.
     pub min_history_windows_count: u64,
+    /// Multiple of the reference p99 a value must also exceed.
+    pub min_p99_ratio: f64,
 }
 
 impl Default for ZscoreConfig {
@@ -47,11 +49,12 @@ impl Default for ZscoreConfig {
             min_window_bytes: 1_000_000,
             min_flow_bytes: 1_000_000,
             min_history_windows_count: 3,
+            min_p99_ratio: 3.0,
         }
     }
 }
 
-static SETTINGS: [Setting; 8] = [
+static SETTINGS: [Setting; 9] = [
     Setting { key: "z_limit", doc: "z-score limit (robust baseline: in robust sigmas)", range: Range::Float(0.5, 100.0) },
     Setting { key: "mode", doc: "baseline: thresholds from the baseline; test-self: from the test data itself (notebook)", range: Range::Choice(&["baseline", "test-self"]) },
     volume::METRICS,
@@ -60,6 +63,7 @@ static SETTINGS: [Setting; 8] = [
     volume::MIN_WINDOW_BYTES,
     volume::MIN_FLOW_BYTES,
     volume::MIN_HISTORY,
+    volume::MIN_P99_RATIO,
 ];
 
 /// The value whose z-score is `z`: `centre + z * scale`, `None` below two values.
@@ -92,6 +96,7 @@ impl Detector for Zscore {
             min_window_bytes: c.min_window_bytes,
             min_flow_bytes: c.min_flow_bytes,
             min_history_windows: c.min_history_windows_count,
+            min_p99_ratio: c.min_p99_ratio,
             reference: if c.mode == "test-self" { Reference::TestSelf } else { Reference::Baseline },
             rule_text: format!("|z| > {} ({})", c.z_limit, c.mode),
         };

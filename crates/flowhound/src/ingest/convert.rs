@@ -235,7 +235,7 @@ fn floats(a: &ArrayRef) -> Result<Vec<Option<f64>>> {
 /// The source arrays (and their names) feeding each target, in resolved order.
 pub type Columns = [(Target, Vec<ArrayRef>, Vec<String>)];
 
-fn find<'a>(cols: &'a Columns, t: Target) -> Option<(&'a [ArrayRef], &'a [String])> {
+fn find(cols: &Columns, t: Target) -> Option<(&[ArrayRef], &[String])> {
     cols.iter().find(|(x, a, _)| *x == t && !a.is_empty()).map(|(_, a, n)| (a.as_slice(), n.as_slice()))
 }
 

@@ -205,6 +205,10 @@ fn read_zeek_tsv(path: &Path, reader: Box<dyn BufRead + Send>, opts: &ReadOption
             return Err(FlowError::Corrupt { path: path.to_path_buf(), why: format!("line {line_no}: data before the #fields header") });
         };
         let cells: Vec<&str> = line.split(h.separator.as_str()).collect();
+        if cells.len() < h.fields.len() {
+            sink.malformed(line_no, "fewer fields than the #fields header (truncated line?)", &line)?;
+            continue;
+        }
         let row = p.parse(&|i| cells.get(i).copied());
         sink.accept(line_no, row, &h.fields)?;
     }

@@ -61,23 +61,45 @@ pub fn log_histogram(values: &[u64]) -> Vec<Bin> {
     for v in values {
         *counts.entry(log_bin(*v)).or_default() += 1;
     }
-    let (Some(first), Some(last)) = (counts.keys().next().copied(), counts.keys().next_back().copied()) else {
+    let (Some(first), Some(last)) = (
+        counts.keys().next().copied(),
+        counts.keys().next_back().copied(),
+    ) else {
         return Vec::new();
     };
-    (first..=last).map(|k| Bin { lo: log_edge(k), hi: log_edge(k + 1), count: counts.get(&k).copied().unwrap_or(0) }).collect()
+    (first..=last)
+        .map(|k| Bin {
+            lo: log_edge(k),
+            hi: log_edge(k + 1),
+            count: counts.get(&k).copied().unwrap_or(0),
+        })
+        .collect()
 }
 
 /// Histogram over `n` equal bins from min to max, the last bin closed (numpy's `histogram`).
 /// Non-finite values are ignored.
 pub fn linear_histogram(values: &[f64], n: usize) -> Vec<Bin> {
     let vals: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    let (Some(lo), Some(hi)) = (vals.iter().copied().reduce(f64::min), vals.iter().copied().reduce(f64::max)) else {
+    let (Some(lo), Some(hi)) = (
+        vals.iter().copied().reduce(f64::min),
+        vals.iter().copied().reduce(f64::max),
+    ) else {
         return Vec::new();
     };
     let n = n.max(1);
-    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) };
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 0.5, hi + 0.5)
+    };
     let width = (hi - lo) / n as f64;
-    let mut bins: Vec<Bin> = (0..n).map(|i| Bin { lo: lo + width * i as f64, hi: lo + width * (i + 1) as f64, count: 0 }).collect();
+    let mut bins: Vec<Bin> = (0..n)
+        .map(|i| Bin {
+            lo: lo + width * i as f64,
+            hi: lo + width * (i + 1) as f64,
+            count: 0,
+        })
+        .collect();
     let norm = n as f64 / (hi - lo);
     for v in vals {
         let mut i = (((v - lo) * norm).floor().max(0.0) as usize).min(n - 1);
@@ -113,10 +135,25 @@ pub fn median(values: &[f64]) -> f64 {
 }
 
 /// The `n` largest entries by bytes (then flows, then key), as [`Count`]s.
-pub fn top_counts<K: Ord>(map: &HashMap<K, (u64, u64)>, n: usize, label: impl Fn(&K) -> String) -> Vec<Count> {
+pub fn top_counts<K: Ord>(
+    map: &HashMap<K, (u64, u64)>,
+    n: usize,
+    label: impl Fn(&K) -> String,
+) -> Vec<Count> {
     let mut rows: Vec<(&K, &(u64, u64))> = map.iter().collect();
-    rows.sort_by(|a, b| (b.1 .1, b.1 .0).cmp(&(a.1 .1, a.1 .0)).then_with(|| a.0.cmp(b.0)));
-    rows.into_iter().take(n).map(|(k, (f, b))| Count { key: label(k), flows: *f, bytes: *b }).collect()
+    rows.sort_by(|a, b| {
+        (b.1 .1, b.1 .0)
+            .cmp(&(a.1 .1, a.1 .0))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    rows.into_iter()
+        .take(n)
+        .map(|(k, (f, b))| Count {
+            key: label(k),
+            flows: *f,
+            bytes: *b,
+        })
+        .collect()
 }
 
 /// Merges consecutive points so that at most `max` remain (sums of `factor` windows).
@@ -182,7 +219,14 @@ struct TrafficAcc {
 }
 
 impl TrafficAcc {
-    fn add_flow(&mut self, f: &Flows, i: usize, nets: &InternalNets, geo: &GeoStack, cache: &mut GeoCache) {
+    fn add_flow(
+        &mut self,
+        f: &Flows,
+        i: usize,
+        nets: &InternalNets,
+        geo: &GeoStack,
+        cache: &mut GeoCache,
+    ) {
         let bytes = f.up[i].saturating_add(f.down[i]);
         let h = f.ts[i].div_euclid(3_600_000_000).rem_euclid(24) as usize;
         self.hours_f[h] += 1;
@@ -190,12 +234,23 @@ impl TrafficAcc {
         add(&mut self.talkers, f.src[i], bytes);
         add(&mut self.ports, (f.proto[i], f.dst_port[i]), bytes);
         add(&mut self.protos, f.proto[i], bytes);
-        let ext = [f.dst[i], f.src[i]].into_iter().find(|a| !nets.contains(*a));
+        let ext = [f.dst[i], f.src[i]]
+            .into_iter()
+            .find(|a| !nets.contains(*a));
         if let Some(a) = ext {
             let g = cache.get(geo, a);
-            add(&mut self.countries, g.country.map_or_else(|| "??".to_string(), |c| c.to_string()), bytes);
+            add(
+                &mut self.countries,
+                g.country
+                    .map_or_else(|| "??".to_string(), |c| c.to_string()),
+                bytes,
+            );
             if let Some(asn) = g.asn {
-                add(&mut self.asns, (asn, g.org.as_deref().unwrap_or("").to_string()), bytes);
+                add(
+                    &mut self.asns,
+                    (asn, g.org.as_deref().unwrap_or("").to_string()),
+                    bytes,
+                );
             }
         }
     }
@@ -211,17 +266,29 @@ impl Traffic {
         }
         Traffic {
             flows: flows.len() as u64,
-            first_seen: flows.ts.iter().min().map(|t| crate::findings::format_ts(*t)),
-            last_seen: flows.ts.iter().max().map(|t| crate::findings::format_ts(*t)),
+            first_seen: flows
+                .ts
+                .iter()
+                .min()
+                .map(|t| crate::findings::format_ts(*t)),
+            last_seen: flows
+                .ts
+                .iter()
+                .max()
+                .map(|t| crate::findings::format_ts(*t)),
             up_hist: log_histogram(&flows.up),
             down_hist: log_histogram(&flows.down),
             by_hour_flows: acc.hours_f.to_vec(),
             by_hour_bytes: acc.hours_b.to_vec(),
             top_talkers: top_counts(&acc.talkers, TOP_COUNT, |a| ip::format(*a)),
-            ports: top_counts(&acc.ports, TOP_COUNT, |(p, n)| format!("{}/{n}", p.as_str())),
+            ports: top_counts(&acc.ports, TOP_COUNT, |(p, n)| {
+                format!("{}/{n}", p.as_str())
+            }),
             protocols: top_counts(&acc.protos, 8, |p| p.as_str().to_string()),
             countries: top_counts(&acc.countries, TOP_COUNT, String::clone),
-            asns: top_counts(&acc.asns, TOP_COUNT, |(n, o)| format!("AS{n} {o}").trim_end().to_string()),
+            asns: top_counts(&acc.asns, TOP_COUNT, |(n, o)| {
+                format!("AS{n} {o}").trim_end().to_string()
+            }),
         }
     }
 }
@@ -229,7 +296,10 @@ impl Traffic {
 /// The per-flow thresholds learned in the baseline, for both byte metrics.
 pub fn thresholds(b: &Baseline) -> Vec<Threshold> {
     let mut out = Vec::new();
-    for (metric, s) in [("up_bytes", &b.global.up_bytes), ("down_bytes", &b.global.down_bytes)] {
+    for (metric, s) in [
+        ("up_bytes", &b.global.up_bytes),
+        ("down_bytes", &b.global.down_bytes),
+    ] {
         out.extend(metric_thresholds(metric, s, b.robust()));
     }
     out
@@ -239,30 +309,59 @@ fn metric_thresholds(metric: &str, s: &MetricStats, robust: bool) -> Vec<Thresho
     if s.count == 0 {
         return Vec::new();
     }
-    let t = |rule: &str, v: f64| Threshold { metric: metric.into(), rule: rule.into(), value_bytes: v };
-    let centre = if robust { t("median + 3 MAD (scaled)", s.median + 3.0 * robust_scale(s)) } else { t("mean + 3 std", sigma_threshold(s.mean, s.std, 3.0)) };
+    let t = |rule: &str, v: f64| Threshold {
+        metric: metric.into(),
+        rule: rule.into(),
+        value_bytes: v,
+    };
+    let centre = if robust {
+        t("median + 3 MAD (scaled)", s.median + 3.0 * robust_scale(s))
+    } else {
+        t("mean + 3 std", sigma_threshold(s.mean, s.std, 3.0))
+    };
     vec![centre, t("Q3 + 1.5 IQR", s.iqr_upper), t("p99", s.p99)]
 }
 
 /// Internal-to-internal edges of the test flows; `new` when the pair is not in the baseline graph.
 /// Keeps every new edge and the busiest known ones, at most [`MAX_EDGES_COUNT`].
-pub fn internal_graph(flows: &Flows, nets: &InternalNets, baseline: Option<&Baseline>) -> Vec<GraphEdge> {
+pub fn internal_graph(
+    flows: &Flows,
+    nets: &InternalNets,
+    baseline: Option<&Baseline>,
+) -> Vec<GraphEdge> {
     let mut pairs: HashMap<(u128, u128), u64> = HashMap::new();
     for i in 0..flows.len() {
         if nets.contains(flows.src[i]) && nets.contains(flows.dst[i]) {
             *pairs.entry((flows.src[i], flows.dst[i])).or_default() += 1;
         }
     }
-    let known: BTreeSet<(String, String)> = baseline.map(|b| b.internal_graph.iter().map(|e| (e.src.clone(), e.dst.clone())).collect()).unwrap_or_default();
+    let known: BTreeSet<(String, String)> = baseline
+        .map(|b| {
+            b.internal_graph
+                .iter()
+                .map(|e| (e.src.clone(), e.dst.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut edges: Vec<GraphEdge> = pairs
         .into_iter()
         .map(|((s, d), n)| {
             let (src, dst) = (ip::format(s), ip::format(d));
             let new = baseline.is_some() && !known.contains(&(src.clone(), dst.clone()));
-            GraphEdge { src, dst, flows: n, new }
+            GraphEdge {
+                src,
+                dst,
+                flows: n,
+                new,
+            }
         })
         .collect();
-    edges.sort_by(|a, b| b.new.cmp(&a.new).then(b.flows.cmp(&a.flows)).then_with(|| (&a.src, &a.dst).cmp(&(&b.src, &b.dst))));
+    edges.sort_by(|a, b| {
+        b.new
+            .cmp(&a.new)
+            .then(b.flows.cmp(&a.flows))
+            .then_with(|| (&a.src, &a.dst).cmp(&(&b.src, &b.dst)))
+    });
     edges.truncate(MAX_EDGES_COUNT);
     edges
 }
@@ -281,7 +380,12 @@ pub fn finding_chart(f: &Finding, inp: &ChartInputs) -> Option<FindingChart> {
     if let Some(c) = chart_from_details(f) {
         return Some(c);
     }
-    let rows: Vec<usize> = f.flow_rows.iter().map(|r| *r as usize).filter(|r| *r < inp.flows.len()).collect();
+    let rows: Vec<usize> = f
+        .flow_rows
+        .iter()
+        .map(|r| *r as usize)
+        .filter(|r| *r < inp.flows.len())
+        .collect();
     if f.kind.contains("beacon") {
         let ts: Vec<i64> = rows.iter().map(|r| inp.flows.ts[*r]).collect();
         return intervals_chart(&inter_arrivals_secs(&ts));
@@ -293,25 +397,41 @@ pub fn finding_chart(f: &Finding, inp: &ChartInputs) -> Option<FindingChart> {
 }
 
 fn intervals_chart(gaps: &[f64]) -> Option<FindingChart> {
-    (!gaps.is_empty()).then(|| FindingChart::Intervals { bins: linear_histogram(gaps, INTERVAL_BINS_COUNT), median_secs: median(gaps) })
+    (!gaps.is_empty()).then(|| FindingChart::Intervals {
+        bins: linear_histogram(gaps, INTERVAL_BINS_COUNT),
+        median_secs: median(gaps),
+    })
 }
 
 fn chart_from_details(f: &Finding) -> Option<FindingChart> {
-    let gaps: Vec<f64> = f.evidence.details.get("inter_arrival_secs")?.as_array()?.iter().filter_map(|v| v.as_f64()).collect();
+    let gaps: Vec<f64> = f
+        .evidence
+        .details
+        .get("inter_arrival_secs")?
+        .as_array()?
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
     intervals_chart(&gaps)
 }
 
 /// Charts the detectors left in the evidence `details` (used when flows are not at hand).
 pub fn charts_from_details(findings: &[Finding]) -> BTreeMap<String, FindingChart> {
-    findings.iter().filter_map(|f| chart_from_details(f).map(|c| (f.id.clone(), c))).collect()
+    findings
+        .iter()
+        .filter_map(|f| chart_from_details(f).map(|c| (f.id.clone(), c)))
+        .collect()
 }
 
 fn members_chart(f: &Finding, flows: &Flows, rows: &[usize]) -> FindingChart {
     let mut pairs: BTreeMap<(String, String), u64> = BTreeMap::new();
     for r in rows {
-        *pairs.entry((ip::format(flows.src[*r]), ip::format(flows.dst[*r]))).or_default() += 1;
+        *pairs
+            .entry((ip::format(flows.src[*r]), ip::format(flows.dst[*r])))
+            .or_default() += 1;
     }
-    let mut edges: Vec<(String, String, u64)> = pairs.into_iter().map(|((a, b), n)| (a, b, n)).collect();
+    let mut edges: Vec<(String, String, u64)> =
+        pairs.into_iter().map(|((a, b), n)| (a, b, n)).collect();
     edges.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
     edges.truncate(MAX_EDGES_COUNT);
     let mut nodes: Vec<String> = f.hosts.clone();
@@ -333,8 +453,16 @@ fn upload_chart(f: &Finding, inp: &ChartInputs) -> Option<FindingChart> {
     let mut sums: BTreeMap<i64, u64> = BTreeMap::new();
     let fl = inp.flows;
     for i in 0..fl.len() {
-        let sent = if fl.src[i] == host { fl.up[i] } else if fl.dst[i] == host { fl.down[i] } else { continue };
-        *sums.entry(fl.ts[i].div_euclid(step) * (window as i64)).or_default() += sent;
+        let sent = if fl.src[i] == host {
+            fl.up[i]
+        } else if fl.dst[i] == host {
+            fl.down[i]
+        } else {
+            continue;
+        };
+        *sums
+            .entry(fl.ts[i].div_euclid(step) * (window as i64))
+            .or_default() += sent;
     }
     let points: Vec<(i64, u64)> = sums.into_iter().collect();
     if points.is_empty() {
@@ -342,23 +470,54 @@ fn upload_chart(f: &Finding, inp: &ChartInputs) -> Option<FindingChart> {
     }
     let (points, window_secs) = coarsen(&points, window, MAX_POINTS_COUNT);
     let factor = (window_secs / window) as f64;
-    let baseline_bytes = inp.baseline.and_then(|b| host_centre(b, host)).map(|c| c * factor);
-    let per_window = f.evidence.metric.contains("window") && f.evidence.metric.starts_with("up_bytes");
-    let threshold_bytes = if per_window && factor == 1.0 { f.evidence.threshold } else { None };
-    Some(FindingChart::Upload { host: host_text.clone(), window_secs, points, baseline_bytes, threshold_bytes })
+    let baseline_bytes = inp
+        .baseline
+        .and_then(|b| host_centre(b, host))
+        .map(|c| c * factor);
+    let per_window =
+        f.evidence.metric.contains("window") && f.evidence.metric.starts_with("up_bytes");
+    let threshold_bytes = if per_window && factor == 1.0 {
+        f.evidence.threshold
+    } else {
+        None
+    };
+    Some(FindingChart::Upload {
+        host: host_text.clone(),
+        window_secs,
+        points,
+        baseline_bytes,
+        threshold_bytes,
+    })
 }
 
 fn host_centre(b: &Baseline, host: u128) -> Option<f64> {
-    let s = b.host(host).map(|p| &p.per_window.up_bytes).unwrap_or(&b.host_windows.up_bytes);
+    let s = b
+        .host(host)
+        .map(|p| &p.per_window.up_bytes)
+        .unwrap_or(&b.host_windows.up_bytes);
     (s.count > 0).then(|| s.center(b.robust()))
 }
 
 impl ReportData {
     /// A full report: the document plus traffic of the flows at hand, thresholds and graph of the
     /// baseline, flow-based charts per finding (the findings must still carry their `flow_rows`).
-    pub fn build(doc: FindingsDoc, test: &Flows, normal: Option<&Flows>, baseline: Option<&Baseline>, nets: &InternalNets, geo: &GeoStack) -> Self {
-        let inputs = ChartInputs { flows: test, baseline };
-        let charts = doc.findings.iter().filter_map(|f| finding_chart(f, &inputs).map(|c| (f.id.clone(), c))).collect();
+    pub fn build(
+        doc: FindingsDoc,
+        test: &Flows,
+        normal: Option<&Flows>,
+        baseline: Option<&Baseline>,
+        nets: &InternalNets,
+        geo: &GeoStack,
+    ) -> Self {
+        let inputs = ChartInputs {
+            flows: test,
+            baseline,
+        };
+        let charts = doc
+            .findings
+            .iter()
+            .filter_map(|f| finding_chart(f, &inputs).map(|c| (f.id.clone(), c)))
+            .collect();
         ReportData {
             title: "flowhound report".into(),
             settings: Vec::new(),
@@ -380,10 +539,24 @@ mod tests {
     #[test]
     fn log_bins_table() {
         // edges: bin 0 = [0,1), bin 1 = [1, 10^0.25 = 1.778), bin 5 = [10, 17.78), bin 9 = [100, 177.8)
-        let cases = [(0u64, 0u32), (1, 1), (2, 2), (9, 4), (10, 5), (17, 5), (18, 6), (99, 8), (100, 9), (1_000_000, 25)];
+        let cases = [
+            (0u64, 0u32),
+            (1, 1),
+            (2, 2),
+            (9, 4),
+            (10, 5),
+            (17, 5),
+            (18, 6),
+            (99, 8),
+            (100, 9),
+            (1_000_000, 25),
+        ];
         for (x, want) in cases {
             assert_eq!(log_bin(x), want, "{x}");
-            assert!(log_edge(want) <= x as f64 && (x as f64) < log_edge(want + 1), "{x}");
+            assert!(
+                log_edge(want) <= x as f64 && (x as f64) < log_edge(want + 1),
+                "{x}"
+            );
         }
         assert_eq!(log_bin(u64::MAX), log_bin(u64::MAX - 1));
     }
@@ -408,7 +581,10 @@ mod tests {
 
     #[test]
     fn intervals_and_median() {
-        assert_eq!(inter_arrivals_secs(&[3_000_000, 1_000_000, 2_000_000]), [1.0, 1.0]);
+        assert_eq!(
+            inter_arrivals_secs(&[3_000_000, 1_000_000, 2_000_000]),
+            [1.0, 1.0]
+        );
         assert!(inter_arrivals_secs(&[1]).is_empty());
         assert_eq!(median(&[3.0, 1.0, 2.0, 10.0]), 2.5);
     }
@@ -424,8 +600,13 @@ mod tests {
 
     #[test]
     fn top_counts_order() {
-        let m: HashMap<&str, (u64, u64)> = [("b", (1, 10)), ("a", (2, 10)), ("c", (9, 5))].into_iter().collect();
-        let keys: Vec<String> = top_counts(&m, 2, |k| k.to_string()).into_iter().map(|c| c.key).collect();
+        let m: HashMap<&str, (u64, u64)> = [("b", (1, 10)), ("a", (2, 10)), ("c", (9, 5))]
+            .into_iter()
+            .collect();
+        let keys: Vec<String> = top_counts(&m, 2, |k| k.to_string())
+            .into_iter()
+            .map(|c| c.key)
+            .collect();
         assert_eq!(keys, ["a", "b"]);
     }
 }

@@ -6,7 +6,8 @@ const CSS: &str = include_str!("report.css");
 const JS: &str = include_str!("report.js");
 
 /// No network at all: only inline scripts and styles, images from `data:` URIs.
-pub const CSP: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+pub const CSP: &str =
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
 
 /// Escapes text for HTML element content and double-quoted attributes (`& < > " '`).
 pub fn escape_html(text: &str) -> String {
@@ -51,11 +52,18 @@ pub const SECTIONS: [(&str, &str); 5] = [
 ];
 
 fn skeleton_sections() -> String {
-    SECTIONS.iter().map(|(id, h)| format!("<section id=\"{id}\"><h2>{h}</h2></section>\n")).collect()
+    SECTIONS
+        .iter()
+        .map(|(id, h)| format!("<section id=\"{id}\"><h2>{h}</h2></section>\n"))
+        .collect()
 }
 
 fn nav() -> String {
-    SECTIONS.iter().map(|(id, h)| format!("<a href=\"#{id}\">{h}</a>")).collect::<Vec<_>>().join("")
+    SECTIONS
+        .iter()
+        .map(|(id, h)| format!("<a href=\"#{id}\">{h}</a>"))
+        .collect::<Vec<_>>()
+        .join("")
 }
 
 /// The whole page. Data values never enter the markup except through [`escape_html`] (title, header)
@@ -97,7 +105,10 @@ mod tests {
     fn escape_table() {
         let cases = [
             ("a<b>&\"'", "a&lt;b&gt;&amp;&quot;&#39;"),
-            ("<img src=x onerror=alert(1)>", "&lt;img src=x onerror=alert(1)&gt;"),
+            (
+                "<img src=x onerror=alert(1)>",
+                "&lt;img src=x onerror=alert(1)&gt;",
+            ),
             ("plain", "plain"),
             ("", ""),
         ];
@@ -108,7 +119,8 @@ mod tests {
 
     #[test]
     fn embedded_json_cannot_close_the_script() {
-        let v = serde_json::json!({"name": "</script><script>alert(1)</script>", "sep": "\u{2028}"});
+        let v =
+            serde_json::json!({"name": "</script><script>alert(1)</script>", "sep": "\u{2028}"});
         let out = embed_json(&serde_json::to_string(&v).unwrap_or_default());
         assert!(!out.contains('<') && !out.contains('>') && !out.contains('\u{2028}'));
         let back: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();

@@ -127,7 +127,12 @@ impl ReportData {
     /// taken from the evidence `details` where the detectors put them (`docs/report.md`).
     pub fn from_doc(doc: FindingsDoc) -> Self {
         let charts = build::charts_from_details(&doc.findings);
-        ReportData { title: "flowhound report".into(), doc, charts, ..Default::default() }
+        ReportData {
+            title: "flowhound report".into(),
+            doc,
+            charts,
+            ..Default::default()
+        }
     }
 }
 

@@ -84,7 +84,7 @@
     txt(g, (f.x0 + f.x1) / 2, H - 2, valueLabel, 'middle');
     rows.forEach(function (r, i) {
       var y = m[0] + i * rowH;
-      var label = r.label.length > 28 ? r.label.slice(0, 27) + '\u2026' : r.label;
+      var label = r.label.length > 26 ? r.label.slice(0, 25) + '\u2026' : r.label;
       txt(f.svg, f.x0 - 4, y + 13, label, 'end');
       var b = s('rect', { 'class': 'bar', x: f.x0, y: y + 2, width: Math.max(1, xs(r.value) - f.x0), height: rowH - 4 }, f.svg);
       tip(b, r.label + ': ' + r.title);
@@ -106,7 +106,7 @@
     var hi = Math.max.apply(null, all.map(function (b) { return lx(b.hi); }));
     thresholds.forEach(function (t) { if (t.value_bytes > 0) hi = Math.max(hi, lx(t.value_bytes) + 0.1); });
     var ymax = Math.log10(1 + Math.max.apply(null, all.map(function (b) { return b.count; })));
-    var f = frame(box, 560, 260, [12, 12, 36, 56]);
+    var f = frame(box, 560, 260, [12, 30, 36, 56]);
     var xs = function (v) { return f.x0 + (f.x1 - f.x0) * (lx(v) - lo) / (hi - lo || 1); };
     var ys = function (c) { return f.y0 - (f.y0 - f.y1) * Math.log10(1 + c) / (ymax || 1); };
     var yt = []; for (var p = 0; Math.pow(10, p) <= Math.pow(10, ymax); p++) yt.push(Math.pow(10, p));
@@ -137,7 +137,7 @@
     if (!pts.length) { note(box, 'no data'); return; }
     var xmin = Math.min.apply(null, pts.map(function (p) { return p[0]; })), xmax = Math.max.apply(null, pts.map(function (p) { return p[0]; }));
     var ymax = Math.max.apply(null, pts.map(function (p) { return p[1]; }).concat((opt.hlines || []).map(function (h) { return h.y; }))) || 1;
-    var f = frame(box, opt.width || 560, opt.height || 240, [12, 12, 36, 64]);
+    var f = frame(box, opt.width || 560, opt.height || 240, [12, 30, 36, 64]);
     var xs = function (v) { return f.x0 + (f.x1 - f.x0) * (v - xmin) / ((xmax - xmin) || 1); };
     var ys = function (v) { return f.y0 - (f.y0 - f.y1) * v / ymax; };
     var g = axes(f, opt.xlabel, opt.ylabel, niceTicks(ymax, 4), ys, opt.yfmt);
@@ -155,7 +155,7 @@
 
   function linearHist(box, bins, xlabel, median) {
     if (!bins.length) { note(box, 'no data'); return; }
-    var f = frame(box, 460, 200, [12, 12, 36, 56]);
+    var f = frame(box, 460, 200, [12, 30, 36, 56]);
     var lo = bins[0].lo, hi = bins[bins.length - 1].hi;
     var ymax = Math.max.apply(null, bins.map(function (b) { return b.count; })) || 1;
     var xs = function (v) { return f.x0 + (f.x1 - f.x0) * (v - lo) / ((hi - lo) || 1); };
@@ -172,7 +172,8 @@
   function graphChart(box, nodes, edges, hosts, size) {
     if (!edges.length) { note(box, 'no edges'); return; }
     var W = size || 560, H = W, cx = W / 2, cy = H / 2, R = W / 2 - 90;
-    var svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img' }, box);
+    var svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'class': 'graph' }, box);
+    svg.style.maxWidth = W + 'px';
     var pos = {};
     nodes.forEach(function (n, i) { var a = 2 * Math.PI * i / nodes.length; pos[n] = [cx + R * Math.cos(a), cy + R * Math.sin(a), a]; });
     var wmax = Math.max.apply(null, edges.map(function (e) { return e.w; })) || 1;
@@ -236,9 +237,11 @@
     if (key === 'explanation') return (f.evidence || {}).explanation || '';
     var v = f[key]; return v === null || v === undefined ? '' : v;
   }
-  function peerText(f) {
-    return (f.peers || []).map(function (p) { var e = (f.enrichment || {})[p] || {}; return p + (e.country ? ' (' + e.country + ')' : ''); }).join(', ');
+  function peerList(f) {
+    return (f.peers || []).map(function (p) { var e = (f.enrichment || {})[p] || {}; return p + (e.country ? ' (' + e.country + ')' : ''); });
   }
+  function peerText(f) { return peerList(f).join(', '); }
+  function short(list, n) { return list.slice(0, n).join(', ') + (list.length > n ? ' +' + (list.length - n) + ' more' : ''); }
   function evidenceTable(ev) {
     var rows = [['metric', ev.metric], ['observed', fmtNum(ev.observed)], ['baseline', ev.baseline === null || ev.baseline === undefined ? '-' : fmtNum(ev.baseline)],
       ['threshold', ev.threshold === null || ev.threshold === undefined ? '-' : fmtNum(ev.threshold)], ['explanation', ev.explanation]];
@@ -297,7 +300,7 @@
     var sv = el('td'); sv.appendChild(el('span', 'sev sev-' + f.severity, f.severity)); tr.appendChild(sv);
     tr.appendChild(el('td', 'num', Number(f.score).toFixed(2)));
     tr.appendChild(el('td', null, f.kind)); tr.appendChild(el('td', null, f.detector));
-    tr.appendChild(el('td', 'mono', (f.hosts || []).join(', '))); tr.appendChild(el('td', 'mono', peerText(f)));
+    tr.appendChild(el('td', 'mono', short(f.hosts || [], 4))); tr.appendChild(el('td', 'mono', short(peerList(f), 3)));
     tr.appendChild(el('td', 'num', fmtNum(f.flows))); tr.appendChild(el('td', null, f.first_seen || ''));
     tr.appendChild(el('td', null, (f.evidence || {}).explanation || ''));
     return tr;
@@ -324,7 +327,7 @@
       var needle = q.value.toLowerCase(), min = sel.value ? SEVRANK[sel.value] : -1, shown = 0;
       tbody.textContent = '';
       pairs.forEach(function (p) {
-        var ok = (SEVRANK[p.f.severity] || 0) >= min && (!needle || p.row.textContent.toLowerCase().indexOf(needle) >= 0 || peerText(p.f).toLowerCase().indexOf(needle) >= 0);
+        var ok = (SEVRANK[p.f.severity] || 0) >= min && (!needle || p.row.textContent.toLowerCase().indexOf(needle) >= 0 || (peerText(p.f) + ' ' + (p.f.hosts || []).join(' ')).toLowerCase().indexOf(needle) >= 0);
         p.row.classList.toggle('hidden', !ok); if (!ok) p.detail.classList.add('hidden'); else shown++;
         tbody.appendChild(p.row); tbody.appendChild(p.detail);
       });

@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Decimal128Type, Float64Type, TimestampMicrosecondType, UInt16Type, UInt64Type};
+use datafusion::arrow::datatypes::{
+    Decimal128Type, Float64Type, TimestampMicrosecondType, UInt16Type, UInt64Type,
+};
 use flowhound::ingest::{self, IngestReport, ReadOptions};
 use std::path::{Path, PathBuf};
 
@@ -19,11 +21,17 @@ pub fn fixture(rel: &str) -> String {
 
 /// The shared real third-party data, or None (after printing a "skipped" line) when absent.
 pub fn testdata(test: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata"
+    ));
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("skipped: {test}: {} is absent (real third-party data lives outside the repo)", dir.display());
+        println!(
+            "skipped: {test}: {} is absent (real third-party data lives outside the repo)",
+            dir.display()
+        );
         None
     }
 }
@@ -48,14 +56,40 @@ pub struct Row {
 pub fn rows(batches: &[RecordBatch]) -> Vec<Row> {
     let mut out = Vec::new();
     for b in batches {
-        let c = |n: &str| b.column_by_name(n).unwrap_or_else(|| panic!("canonical column {n} missing")).clone();
+        let c = |n: &str| {
+            b.column_by_name(n)
+                .unwrap_or_else(|| panic!("canonical column {n} missing"))
+                .clone()
+        };
         let (ts, src, dst, proto) = (c("ts"), c("src_ip"), c("dst_ip"), c("proto"));
-        let (sp, dp, up, down, dur, pk, lab) = (c("src_port"), c("dst_port"), c("up_bytes"), c("down_bytes"), c("duration"), c("packets"), c("label"));
+        let (sp, dp, up, down, dur, pk, lab) = (
+            c("src_port"),
+            c("dst_port"),
+            c("up_bytes"),
+            c("down_bytes"),
+            c("duration"),
+            c("packets"),
+            c("label"),
+        );
         let ts = ts.as_primitive::<TimestampMicrosecondType>();
-        let (src, dst) = (src.as_primitive::<Decimal128Type>(), dst.as_primitive::<Decimal128Type>());
-        let (sp, dp) = (sp.as_primitive::<UInt16Type>(), dp.as_primitive::<UInt16Type>());
-        let (up, down, pk) = (up.as_primitive::<UInt64Type>(), down.as_primitive::<UInt64Type>(), pk.as_primitive::<UInt64Type>());
-        let (dur, proto, lab) = (dur.as_primitive::<Float64Type>(), proto.as_string::<i32>(), lab.as_string::<i32>());
+        let (src, dst) = (
+            src.as_primitive::<Decimal128Type>(),
+            dst.as_primitive::<Decimal128Type>(),
+        );
+        let (sp, dp) = (
+            sp.as_primitive::<UInt16Type>(),
+            dp.as_primitive::<UInt16Type>(),
+        );
+        let (up, down, pk) = (
+            up.as_primitive::<UInt64Type>(),
+            down.as_primitive::<UInt64Type>(),
+            pk.as_primitive::<UInt64Type>(),
+        );
+        let (dur, proto, lab) = (
+            dur.as_primitive::<Float64Type>(),
+            proto.as_string::<i32>(),
+            lab.as_string::<i32>(),
+        );
         for i in 0..b.num_rows() {
             out.push(Row {
                 ts_us: ts.value(i),
@@ -78,14 +112,21 @@ pub fn rows(batches: &[RecordBatch]) -> Vec<Row> {
 /// The expected rows of a fixture, from tests/fixtures/formats/expected/NAME.csv (the Python oracle),
 /// with the expected textual IPs alongside. An empty cell is null, `<empty>` an empty string.
 pub fn expected(name: &str) -> Vec<(Row, String, String)> {
-    let path = fixtures().join("formats/expected").join(format!("{name}.csv"));
+    let path = fixtures()
+        .join("formats/expected")
+        .join(format!("{name}.csv"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
     lines
         .map(|l| {
             let cells: Vec<&str> = l.split(',').collect();
-            let get = |n: &str| cells[header.iter().position(|h| *h == n).unwrap_or_else(|| panic!("no {n}"))];
+            let get = |n: &str| {
+                cells[header
+                    .iter()
+                    .position(|h| *h == n)
+                    .unwrap_or_else(|| panic!("no {n}"))]
+            };
             let opt = |n: &str| Some(get(n)).filter(|v| !v.is_empty());
             let row = Row {
                 ts_us: get("ts_us").parse().unwrap(),
@@ -98,7 +139,13 @@ pub fn expected(name: &str) -> Vec<(Row, String, String)> {
                 down_bytes: get("down_bytes").parse().unwrap(),
                 duration: opt("duration").map(|v| v.parse().unwrap()),
                 packets: opt("packets").map(|v| v.parse().unwrap()),
-                label: opt("label").map(|v| if v == "<empty>" { String::new() } else { v.to_string() }),
+                label: opt("label").map(|v| {
+                    if v == "<empty>" {
+                        String::new()
+                    } else {
+                        v.to_string()
+                    }
+                }),
             };
             (row, get("src_ip").to_string(), get("dst_ip").to_string())
         })
@@ -113,7 +160,11 @@ pub fn read(inputs: &[String], opts: &ReadOptions) -> (Vec<RecordBatch>, IngestR
 /// The error message of reading inputs that must fail.
 pub fn read_err(inputs: &[String], opts: &ReadOptions) -> flowhound::FlowError {
     match ingest::read_all(inputs, opts) {
-        Ok((b, r)) => panic!("{inputs:?} should fail but read {} rows in {} batches", r.rows_read(), b.len()),
+        Ok((b, r)) => panic!(
+            "{inputs:?} should fail but read {} rows in {} batches",
+            r.rows_read(),
+            b.len()
+        ),
         Err(e) => e,
     }
 }
@@ -122,5 +173,8 @@ pub fn read_err(inputs: &[String], opts: &ReadOptions) -> flowhound::FlowError {
 /// preceded by blanks in some real logs).
 pub fn zeek_data_lines(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines().filter(|l| !l.is_empty() && !l.trim_start().starts_with('#')).map(str::to_string).collect()
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.trim_start().starts_with('#'))
+        .map(str::to_string)
+        .collect()
 }

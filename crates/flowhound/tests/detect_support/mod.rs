@@ -41,13 +41,21 @@ fn dir(seed: u64) -> PathBuf {
 }
 
 fn read(path: PathBuf) -> Vec<RecordBatch> {
-    read_all(&[path.display().to_string()], &ReadOptions::default()).unwrap().0
+    read_all(&[path.display().to_string()], &ReadOptions::default())
+        .unwrap()
+        .0
 }
 
 /// Generates seed `seed` (default scenarios, decoys on) at a small size and learns the baseline.
 pub fn dataset(seed: u64, flows_normal: u64) -> Dataset {
     let out = dir(seed);
-    let cfg = GenConfig { seed, flows_normal, flows_test: flows_normal / 2, flows_servers: flows_normal / 4, ..GenConfig::default() };
+    let cfg = GenConfig {
+        seed,
+        flows_normal,
+        flows_test: flows_normal / 2,
+        flows_servers: flows_normal / 4,
+        ..GenConfig::default()
+    };
     let summary = flowhound_gen::generate(&cfg, &out, &|_, _| {}).unwrap();
     let normal = read(out.join("normal.parquet"));
     let mut test = read(out.join("test.parquet"));
@@ -57,39 +65,85 @@ pub fn dataset(seed: u64, flows_normal: u64) -> Dataset {
     let geo = GeoStack::from_options(&[], &[], true).unwrap();
     let config = Config::from_toml(CONFIG, "test config").unwrap();
     let nf = Flows::from_batches(&normal).unwrap();
-    let baseline = learn(&nf, &nets, &geo, &config.baseline, vec!["normal.parquet".into()], false).unwrap();
+    let baseline = learn(
+        &nf,
+        &nets,
+        &geo,
+        &config.baseline,
+        vec!["normal.parquet".into()],
+        false,
+    )
+    .unwrap();
     let flows = Flows::from_batches(&test).unwrap();
-    Dataset { truth: summary.truth, baseline, test, flows, nets, geo, config }
+    Dataset {
+        truth: summary.truth,
+        baseline,
+        test,
+        flows,
+        nets,
+        geo,
+        config,
+    }
 }
 
 impl Dataset {
     /// Runs the named detectors (all registered when empty) and returns the finalized findings.
     pub fn run(&self, names: &[&str]) -> Vec<Finding> {
-        let names: Vec<String> =
-            if names.is_empty() { self.config.analysis.detectors.clone() } else { names.iter().map(|s| s.to_string()).collect() };
-        let ctx = DetectCtx::new(&self.test, &self.flows, &self.baseline, &self.geo, &self.nets, &self.config);
+        let names: Vec<String> = if names.is_empty() {
+            self.config.analysis.detectors.clone()
+        } else {
+            names.iter().map(|s| s.to_string()).collect()
+        };
+        let ctx = DetectCtx::new(
+            &self.test,
+            &self.flows,
+            &self.baseline,
+            &self.geo,
+            &self.nets,
+            &self.config,
+        );
         run(&ctx, &names).unwrap()
     }
 
     /// Hosts of the scenarios of `kind`.
     pub fn scenario_hosts(&self, kind: &str) -> Vec<String> {
-        self.truth.scenarios.iter().filter(|s| s.kind.name() == kind).flat_map(|s| s.hosts.clone()).collect()
+        self.truth
+            .scenarios
+            .iter()
+            .filter(|s| s.kind.name() == kind)
+            .flat_map(|s| s.hosts.clone())
+            .collect()
     }
 
     /// Hosts of every decoy.
     pub fn decoy_hosts(&self) -> Vec<String> {
-        self.truth.decoys.iter().flat_map(|d| d.hosts.clone()).collect()
+        self.truth
+            .decoys
+            .iter()
+            .flat_map(|d| d.hosts.clone())
+            .collect()
     }
 
     /// Hosts of every scenario.
     pub fn all_scenario_hosts(&self) -> Vec<String> {
-        self.truth.scenarios.iter().flat_map(|s| s.hosts.clone()).collect()
+        self.truth
+            .scenarios
+            .iter()
+            .flat_map(|s| s.hosts.clone())
+            .collect()
     }
 }
 
 /// The findings as the evaluator's document.
 pub fn eval_doc(findings: &[Finding]) -> flowhound_gen::FindingsDoc {
     flowhound_gen::FindingsDoc {
-        findings: findings.iter().map(|f| flowhound_gen::Finding { kind: f.kind.clone(), hosts: f.hosts.clone(), score: f.score }).collect(),
+        findings: findings
+            .iter()
+            .map(|f| flowhound_gen::Finding {
+                kind: f.kind.clone(),
+                hosts: f.hosts.clone(),
+                score: f.score,
+            })
+            .collect(),
     }
 }
