@@ -13,12 +13,18 @@ fn fixture(name: &str) -> String {
 }
 
 fn flowhound(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flowhound")).args(args).output().expect("binary runs")
+    Command::new(env!("CARGO_BIN_EXE_flowhound"))
+        .args(args)
+        .output()
+        .expect("binary runs")
 }
 
 fn ok(args: &[&str]) -> (String, String) {
     let o = flowhound(args);
-    let (out, err) = (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string());
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    );
     assert!(o.status.success(), "{args:?} failed: {err}");
     (out, err)
 }
@@ -30,7 +36,10 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn oracle() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/oracle/notebook_expected.json")).unwrap()).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/oracle/notebook_expected.json")).unwrap(),
+    )
+    .unwrap()
 }
 
 fn close(a: &Value, b: &Value) -> bool {
@@ -42,16 +51,37 @@ fn close(a: &Value, b: &Value) -> bool {
 fn outliers_json_matches_the_oracle_and_writes_enriched_rows() {
     let rows = tmp("rows.parquet");
     let (n, t) = (fixture("normal.parquet"), fixture("test.parquet"));
-    let (out, _) = ok(&["outliers", "--normal", &n, "--test", &t, "--method", "sigma,iqr,zscore-test", "--json", "-q", "-o", rows.to_str().unwrap()]);
+    let (out, _) = ok(&[
+        "outliers",
+        "--normal",
+        &n,
+        "--test",
+        &t,
+        "--method",
+        "sigma,iqr,zscore-test",
+        "--json",
+        "-q",
+        "-o",
+        rows.to_str().unwrap(),
+    ]);
     let got: Value = serde_json::from_str(&out).unwrap();
     let want = &oracle()["all"];
     for m in ["up_bytes", "down_bytes"] {
         assert_eq!(got[m]["combined_rows"], want[m]["combined_rows"], "{m}");
         assert_eq!(got[m]["sigma"]["rows"], want[m]["sigma"]["rows"]);
         assert_eq!(got[m]["iqr"]["rows"], want[m]["iqr"]["rows"]);
-        assert_eq!(got[m]["zscore_test"]["rows"], want[m]["zscore_test"]["rows"]);
-        assert!(close(&got[m]["sigma"]["threshold"], &want[m]["sigma"]["threshold"]));
-        assert!(close(&got[m]["iqr"]["lower"], &want[m]["iqr"]["lower"]) && close(&got[m]["iqr"]["upper"], &want[m]["iqr"]["upper"]));
+        assert_eq!(
+            got[m]["zscore_test"]["rows"],
+            want[m]["zscore_test"]["rows"]
+        );
+        assert!(close(
+            &got[m]["sigma"]["threshold"],
+            &want[m]["sigma"]["threshold"]
+        ));
+        assert!(
+            close(&got[m]["iqr"]["lower"], &want[m]["iqr"]["lower"])
+                && close(&got[m]["iqr"]["upper"], &want[m]["iqr"]["upper"])
+        );
     }
     // the flagged rows file reads back with the canonical reader and has every flagged row
     let (profile, _) = ok(&["profile", "--json", "-q", rows.to_str().unwrap()]);
@@ -64,24 +94,59 @@ fn baseline_then_detect_and_analyze_outputs() {
     let (n, t) = (fixture("normal.parquet"), fixture("test.parquet"));
     let b = tmp("baseline.json");
     ok(&["baseline", &n, "-o", b.to_str().unwrap(), "-q"]);
-    let (json, nd, csv, flows) = (tmp("f.json"), tmp("f.ndjson"), tmp("f.csv"), tmp("f.parquet"));
+    let (json, nd, csv, flows) = (
+        tmp("f.json"),
+        tmp("f.ndjson"),
+        tmp("f.csv"),
+        tmp("f.parquet"),
+    );
     let (table, summary) = ok(&[
-        "detect", "--baseline", b.to_str().unwrap(), &t, "-q", "--json", json.to_str().unwrap(), "--ndjson", nd.to_str().unwrap(),
-        "--csv", csv.to_str().unwrap(), "--flows-out", flows.to_str().unwrap(),
+        "detect",
+        "--baseline",
+        b.to_str().unwrap(),
+        &t,
+        "-q",
+        "--json",
+        json.to_str().unwrap(),
+        "--ndjson",
+        nd.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--flows-out",
+        flows.to_str().unwrap(),
     ]);
-    assert!(table.contains("192.168.105.66") && table.starts_with("id "), "{table}");
-    assert!(summary.contains("baseline: file") && summary.contains("top hosts: "), "{summary}");
+    assert!(
+        table.contains("192.168.105.66") && table.starts_with("id "),
+        "{table}"
+    );
+    assert!(
+        summary.contains("baseline: file") && summary.contains("top hosts: "),
+        "{summary}"
+    );
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(doc["schema_version"], 1);
     let findings = doc["findings"].as_array().unwrap();
-    let exfil: Vec<&Value> = findings.iter().filter(|f| f["hosts"][0] == "192.168.105.66").collect();
+    let exfil: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["hosts"][0] == "192.168.105.66")
+        .collect();
     assert_eq!(exfil.len(), 1);
     assert_eq!(exfil[0]["severity"], "critical");
     assert_eq!(exfil[0]["peers"][0], "45.142.212.61");
-    assert!(doc["top_hosts"].as_array().unwrap().iter().any(|h| h["host"] == "192.168.105.66"));
-    let scores: Vec<f64> = findings.iter().map(|f| f["score"].as_f64().unwrap()).collect();
+    assert!(doc["top_hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["host"] == "192.168.105.66"));
+    let scores: Vec<f64> = findings
+        .iter()
+        .map(|f| f["score"].as_f64().unwrap())
+        .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "sorted by score");
-    assert_eq!(std::fs::read_to_string(&nd).unwrap().lines().count(), findings.len());
+    assert_eq!(
+        std::fs::read_to_string(&nd).unwrap().lines().count(),
+        findings.len()
+    );
     let csv_text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(csv_text.lines().count(), findings.len() + 1);
     assert!(csv_text.starts_with("id,kind,detector,severity,score"));
@@ -92,7 +157,16 @@ fn baseline_then_detect_and_analyze_outputs() {
 
     // analyze gives the same findings in one go
     let json2 = tmp("f2.json");
-    ok(&["analyze", "--normal", &n, "--test", &t, "-q", "--json", json2.to_str().unwrap()]);
+    ok(&[
+        "analyze",
+        "--normal",
+        &n,
+        "--test",
+        &t,
+        "-q",
+        "--json",
+        json2.to_str().unwrap(),
+    ]);
     let doc2: Value = serde_json::from_str(&std::fs::read_to_string(&json2).unwrap()).unwrap();
     assert_eq!(doc2["findings"], doc["findings"]);
     assert_eq!(doc2["baseline"]["source"], "normal");
@@ -102,7 +176,10 @@ fn baseline_then_detect_and_analyze_outputs() {
 fn analyze_without_normal_learns_from_the_test() {
     let t = fixture("test.parquet");
     let (table, summary) = ok(&["analyze", "--test", &t, "-q", "--detectors", "mad"]);
-    assert!(summary.contains("learned from the test input itself"), "{summary}");
+    assert!(
+        summary.contains("learned from the test input itself"),
+        "{summary}"
+    );
     assert!(table.contains("192.168.105.66"), "{table}");
 }
 
@@ -113,12 +190,18 @@ fn config_errors_and_example() {
     let o = flowhound(&["detectors", "--config", bad.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("detectors.sigma.k_sdt") && err.contains("did you mean 'k_std'"), "{err}");
+    assert!(
+        err.contains("detectors.sigma.k_sdt") && err.contains("did you mean 'k_std'"),
+        "{err}"
+    );
     std::fs::write(&bad, "[detectors.mad]\nz_limit = 1000\n").unwrap();
     let o = flowhound(&["config", "check", bad.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("detectors.mad.z_limit = 1000") && err.contains("0.5 ..= 100"), "{err}");
+    assert!(
+        err.contains("detectors.mad.z_limit = 1000") && err.contains("0.5 ..= 100"),
+        "{err}"
+    );
     let (example, _) = ok(&["config", "example"]);
     let good = tmp("good.toml");
     std::fs::write(&good, &example).unwrap();
@@ -127,7 +210,13 @@ fn config_errors_and_example() {
     for d in ["sigma", "iqr", "zscore", "mad"] {
         assert!(list.contains(&format!("{d} (enabled)")), "{list}");
     }
-    let o = flowhound(&["analyze", "--test", &fixture("test.parquet"), "--detectors", "sigmaa"]);
+    let o = flowhound(&[
+        "analyze",
+        "--test",
+        &fixture("test.parquet"),
+        "--detectors",
+        "sigmaa",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean 'sigma'"));
 }

@@ -16,7 +16,8 @@ fn load(name: &str) -> Flows {
 }
 
 fn expected() -> Value {
-    let text = std::fs::read_to_string(format!("{ROOT}/oracle/notebook_expected.json")).expect("oracle output committed");
+    let text = std::fs::read_to_string(format!("{ROOT}/oracle/notebook_expected.json"))
+        .expect("oracle output committed");
     serde_json::from_str(&text).expect("oracle JSON")
 }
 
@@ -25,21 +26,53 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 fn assert_metric(got: &MetricReport, want: &Value, what: &str) {
-    assert_eq!(got.combined_rows, want["combined_rows"].as_u64().unwrap(), "{what} combined_rows");
+    assert_eq!(
+        got.combined_rows,
+        want["combined_rows"].as_u64().unwrap(),
+        "{what} combined_rows"
+    );
     if let Some(s) = &got.sigma {
-        assert_eq!(s.rows, want["sigma"]["rows"].as_u64().unwrap(), "{what} sigma rows");
-        assert!(close(s.threshold.unwrap(), want["sigma"]["threshold"].as_f64().unwrap()), "{what} sigma threshold");
+        assert_eq!(
+            s.rows,
+            want["sigma"]["rows"].as_u64().unwrap(),
+            "{what} sigma rows"
+        );
+        assert!(
+            close(
+                s.threshold.unwrap(),
+                want["sigma"]["threshold"].as_f64().unwrap()
+            ),
+            "{what} sigma threshold"
+        );
     }
     if let Some(s) = &got.iqr {
-        assert_eq!(s.rows, want["iqr"]["rows"].as_u64().unwrap(), "{what} iqr rows");
-        assert!(close(s.lower.unwrap(), want["iqr"]["lower"].as_f64().unwrap()), "{what} iqr lower");
-        assert!(close(s.upper.unwrap(), want["iqr"]["upper"].as_f64().unwrap()), "{what} iqr upper");
+        assert_eq!(
+            s.rows,
+            want["iqr"]["rows"].as_u64().unwrap(),
+            "{what} iqr rows"
+        );
+        assert!(
+            close(s.lower.unwrap(), want["iqr"]["lower"].as_f64().unwrap()),
+            "{what} iqr lower"
+        );
+        assert!(
+            close(s.upper.unwrap(), want["iqr"]["upper"].as_f64().unwrap()),
+            "{what} iqr upper"
+        );
     }
     if let Some(z) = &got.zscore_test {
-        assert_eq!(z.rows, want["zscore_test"]["rows"].as_u64().unwrap(), "{what} zscore rows");
+        assert_eq!(
+            z.rows,
+            want["zscore_test"]["rows"].as_u64().unwrap(),
+            "{what} zscore rows"
+        );
     }
     // every requested method is present, none other
-    for (k, present) in [("sigma", got.sigma.is_some()), ("iqr", got.iqr.is_some()), ("zscore_test", got.zscore_test.is_some())] {
+    for (k, present) in [
+        ("sigma", got.sigma.is_some()),
+        ("iqr", got.iqr.is_some()),
+        ("zscore_test", got.zscore_test.is_some()),
+    ] {
         assert_eq!(want.get(k).is_some(), present, "{what}: method {k}");
     }
 }
@@ -48,8 +81,14 @@ fn assert_metric(got: &MetricReport, want: &Value, what: &str) {
 fn counts_and_thresholds_equal_pandas_scipy() {
     let (normal, test) = (load("normal.parquet"), load("test.parquet"));
     let exp = expected();
-    assert_eq!(normal.len() as u64, exp["fixtures"]["normal_rows"].as_u64().unwrap());
-    assert_eq!(test.len() as u64, exp["fixtures"]["test_rows"].as_u64().unwrap());
+    assert_eq!(
+        normal.len() as u64,
+        exp["fixtures"]["normal_rows"].as_u64().unwrap()
+    );
+    assert_eq!(
+        test.len() as u64,
+        exp["fixtures"]["test_rows"].as_u64().unwrap()
+    );
     let sets: [(&str, &[Method]); 3] = [
         ("sigma_iqr", &[Method::Sigma, Method::Iqr]),
         ("all", &[Method::Sigma, Method::Iqr, Method::ZscoreTest]),
@@ -60,8 +99,16 @@ fn counts_and_thresholds_equal_pandas_scipy() {
         let (down, fd) = evaluate(&normal.down, &test.down, methods, NotebookParams::default());
         assert_metric(&up, &exp[name]["up_bytes"], &format!("{name} up"));
         assert_metric(&down, &exp[name]["down_bytes"], &format!("{name} down"));
-        let any = fu.iter().zip(&fd).filter(|(a, b)| **a != 0 || **b != 0).count() as u64;
-        assert_eq!(any, exp[name]["rows_any_metric"].as_u64().unwrap(), "{name} rows flagged on any metric");
+        let any = fu
+            .iter()
+            .zip(&fd)
+            .filter(|(a, b)| **a != 0 || **b != 0)
+            .count() as u64;
+        assert_eq!(
+            any,
+            exp[name]["rows_any_metric"].as_u64().unwrap(),
+            "{name} rows flagged on any metric"
+        );
     }
 }
 
@@ -72,8 +119,19 @@ fn global_statistics_equal_pandas() {
     for (name, values) in [("up_bytes", &normal.up), ("down_bytes", &normal.down)] {
         let s = MetricStats::of(&mut values.clone());
         let w = &exp["normal_stats"][name];
-        for (k, got) in [("mean", s.mean), ("std", s.std), ("q1", s.q1), ("median", s.median), ("q3", s.q3), ("mad", s.mad)] {
-            assert!(close(got, w[k].as_f64().unwrap()), "{name} {k}: {got} vs {}", w[k]);
+        for (k, got) in [
+            ("mean", s.mean),
+            ("std", s.std),
+            ("q1", s.q1),
+            ("median", s.median),
+            ("q3", s.q3),
+            ("mad", s.mad),
+        ] {
+            assert!(
+                close(got, w[k].as_f64().unwrap()),
+                "{name} {k}: {got} vs {}",
+                w[k]
+            );
         }
     }
 }

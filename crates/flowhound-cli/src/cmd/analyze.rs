@@ -12,7 +12,9 @@ use std::process::ExitCode;
 
 /// Arguments of `analyze`.
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  flowhound analyze --normal normal.parquet --test test.parquet --json findings.json\n  flowhound analyze --test conn.log.labeled              # baseline learned from the capture itself\n  flowhound analyze --normal n.parquet --test t.parquet --detectors mad --csv out.csv --flows-out flows.parquet")]
+#[command(
+    after_help = "Examples:\n  flowhound analyze --normal normal.parquet --test test.parquet --json findings.json\n  flowhound analyze --test conn.log.labeled              # baseline learned from the capture itself\n  flowhound analyze --normal n.parquet --test t.parquet --detectors mad --csv out.csv --flows-out flows.parquet"
+)]
 pub struct AnalyzeArgs {
     /// Normal inputs to learn the baseline from (default: the test input itself, robustly).
     #[arg(long, num_args = 1..)]
@@ -43,14 +45,48 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
     let nets = a.net.nets();
     let (baseline, bref) = if a.normal.is_empty() {
         let flows = Flows::from_batches(&batches)?;
-        let b = learn(&flows, &nets, &stack, &config.baseline, a.test.clone(), true)?;
-        (b, BaselineRef { source: "self".into(), inputs: a.test.clone(), flows: flows.len() as u64 })
+        let b = learn(
+            &flows,
+            &nets,
+            &stack,
+            &config.baseline,
+            a.test.clone(),
+            true,
+        )?;
+        (
+            b,
+            BaselineRef {
+                source: "self".into(),
+                inputs: a.test.clone(),
+                flows: flows.len() as u64,
+            },
+        )
     } else {
         let (nb, _) = a.input.read_all(&a.normal)?;
         let flows = Flows::from_batches(&nb)?;
-        let b = learn(&flows, &nets, &stack, &config.baseline, a.normal.clone(), false)?;
-        (b, BaselineRef { source: "normal".into(), inputs: a.normal.clone(), flows: flows.len() as u64 })
+        let b = learn(
+            &flows,
+            &nets,
+            &stack,
+            &config.baseline,
+            a.normal.clone(),
+            false,
+        )?;
+        (
+            b,
+            BaselineRef {
+                source: "normal".into(),
+                inputs: a.normal.clone(),
+                flows: flows.len() as u64,
+            },
+        )
     };
-    let job = Job { run: &a.run, config: &config, inputs: &a.test, quiet: a.input.quiet, started };
+    let job = Job {
+        run: &a.run,
+        config: &config,
+        inputs: &a.test,
+        quiet: a.input.quiet,
+        started,
+    };
     job.execute(&batches, &report, &baseline, bref, &a.net, &a.geo)
 }

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 /// Arguments of `baseline`.
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound baseline week/ --internal 192.168.105.0/24 --exclude 192.168.105.5:445 -o baseline.json")]
+#[command(
+    after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound baseline week/ --internal 192.168.105.0/24 --exclude 192.168.105.5:445 -o baseline.json"
+)]
 pub struct BaselineArgs {
     /// Normal inputs.
     #[arg(required = true)]
@@ -44,7 +46,14 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
     let (batches, report) = a.input.read_all(&a.inputs)?;
     let flows = Flows::from_batches(&batches)?;
     let geo = a.geo.stack()?;
-    let b = learn(&flows, &a.net.nets(), &geo, &config.baseline, a.inputs.clone(), false)?;
+    let b = learn(
+        &flows,
+        &a.net.nets(),
+        &geo,
+        &config.baseline,
+        a.inputs.clone(),
+        false,
+    )?;
     b.save(&a.output)?;
     super::summary(&report, started, a.input.quiet);
     if !a.input.quiet {

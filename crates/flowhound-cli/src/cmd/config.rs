@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 /// Arguments of `config`.
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  flowhound config example > flowhound.toml\n  flowhound config check flowhound.toml")]
+#[command(
+    after_help = "Examples:\n  flowhound config example > flowhound.toml\n  flowhound config check flowhound.toml"
+)]
 pub struct ConfigArgs {
     #[command(subcommand)]
     action: Action,

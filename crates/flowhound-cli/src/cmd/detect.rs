@@ -57,7 +57,9 @@ impl RunArgs {
 
 /// Arguments of `detect`.
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound detect --baseline baseline.json test.parquet --json findings.json\n  flowhound detect --baseline baseline.json --detectors mad,iqr conn.log --csv findings.csv")]
+#[command(
+    after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound detect --baseline baseline.json test.parquet --json findings.json\n  flowhound detect --baseline baseline.json --detectors mad,iqr conn.log --csv findings.csv"
+)]
 pub struct DetectArgs {
     /// The baseline learned by `flowhound baseline`.
     #[arg(long, required = true)]
@@ -81,8 +83,18 @@ pub fn run(a: DetectArgs) -> Result<ExitCode> {
     let config = a.run.load_config()?;
     let baseline = Baseline::load(&a.baseline)?;
     let (batches, report) = a.input.read_all(&a.inputs)?;
-    let bref = BaselineRef { source: "file".into(), inputs: vec![a.baseline.display().to_string()], flows: baseline.source.flows };
-    let job = Job { run: &a.run, config: &config, inputs: &a.inputs, quiet: a.input.quiet, started };
+    let bref = BaselineRef {
+        source: "file".into(),
+        inputs: vec![a.baseline.display().to_string()],
+        flows: baseline.source.flows,
+    };
+    let job = Job {
+        run: &a.run,
+        config: &config,
+        inputs: &a.inputs,
+        quiet: a.input.quiet,
+        started,
+    };
     job.execute(&batches, &report, &baseline, bref, &a.net, &a.geo)
 }
 
@@ -102,22 +114,46 @@ pub struct Job<'a> {
 
 impl Job<'_> {
     /// Runs the detectors, prints the ranked table and the summary, writes the outputs.
-    pub fn execute(&self, batches: &[RecordBatch], report: &IngestReport, baseline: &Baseline, bref: BaselineRef, net: &NetArgs, geo: &GeoDbArgs) -> Result<ExitCode> {
+    pub fn execute(
+        &self,
+        batches: &[RecordBatch],
+        report: &IngestReport,
+        baseline: &Baseline,
+        bref: BaselineRef,
+        net: &NetArgs,
+        geo: &GeoDbArgs,
+    ) -> Result<ExitCode> {
         let flows = Flows::from_batches(batches)?;
         let stack = geo.stack()?;
         let nets = net.nets();
         let ctx = DetectCtx::new(batches, &flows, baseline, &stack, &nets, self.config);
         let findings = engine::run(&ctx, &self.config.analysis.detectors)?;
         let input = input_summary(self.inputs, report, &flows);
-        let doc = FindingsDoc::new(input, bref, self.config.analysis.detectors.clone(), findings);
-        print!("{}", render_table(&doc.findings, self.config.analysis.table_rows_count as usize));
+        let doc = FindingsDoc::new(
+            input,
+            bref,
+            self.config.analysis.detectors.clone(),
+            findings,
+        );
+        print!(
+            "{}",
+            render_table(
+                &doc.findings,
+                self.config.analysis.table_rows_count as usize
+            )
+        );
         self.write_outputs(&doc, batches, &stack)?;
         super::summary(report, self.started, self.quiet);
         eprint!("{}", summary_text(&doc));
         Ok(ExitCode::SUCCESS)
     }
 
-    fn write_outputs(&self, doc: &FindingsDoc, batches: &[RecordBatch], geo: &flowhound_geo::GeoStack) -> Result<()> {
+    fn write_outputs(
+        &self,
+        doc: &FindingsDoc,
+        batches: &[RecordBatch],
+        geo: &flowhound_geo::GeoStack,
+    ) -> Result<()> {
         if let Some(p) = &self.run.json {
             export::write_json(p, doc)?;
         }
@@ -145,7 +181,12 @@ fn input_summary(inputs: &[String], report: &IngestReport, flows: &Flows) -> Inp
 }
 
 /// Writes the flows behind the findings (each row once, with the ids of its findings).
-pub fn write_flows(path: &std::path::Path, findings: &[Finding], batches: &[RecordBatch], geo: &flowhound_geo::GeoStack) -> Result<()> {
+pub fn write_flows(
+    path: &std::path::Path,
+    findings: &[Finding],
+    batches: &[RecordBatch],
+    geo: &flowhound_geo::GeoStack,
+) -> Result<()> {
     let mut ids: std::collections::BTreeMap<u32, Vec<&str>> = Default::default();
     for f in findings {
         for r in &f.flow_rows {
@@ -153,14 +194,21 @@ pub fn write_flows(path: &std::path::Path, findings: &[Finding], batches: &[Reco
         }
     }
     let rows: Vec<u32> = ids.keys().copied().collect();
-    let extra = vec![text_column("finding_ids", ids.values().map(|v| v.join(",")).collect())];
+    let extra = vec![text_column(
+        "finding_ids",
+        ids.values().map(|v| v.join(",")).collect(),
+    )];
     let batch = enriched_rows(batches, &rows, geo, extra)?;
     write(path, OutFormat::Parquet, batch.schema(), &[batch])?;
     Ok(())
 }
 
 fn shorten(s: &str, n: usize) -> String {
-    if s.chars().count() <= n { s.to_string() } else { s.chars().take(n.saturating_sub(1)).collect::<String>() + "…" }
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n.saturating_sub(1)).collect::<String>() + "…"
+    }
 }
 
 /// The ranked findings table (at most `limit` rows).
@@ -168,15 +216,34 @@ pub fn render_table(findings: &[Finding], limit: usize) -> String {
     if findings.is_empty() {
         return "no findings\n".into();
     }
-    let mut t = Table::new(["id", "severity", "score", "kind", "detector", "hosts", "flows", "explanation"]);
+    let mut t = Table::new([
+        "id",
+        "severity",
+        "score",
+        "kind",
+        "detector",
+        "hosts",
+        "flows",
+        "explanation",
+    ]);
     for f in findings.iter().take(limit) {
         t.row([
-            f.id.clone(), f.severity.as_str().into(), format!("{:.2}", f.score), f.kind.clone(), f.detector.clone(),
-            shorten(&f.hosts.join(" "), 40), f.flows.to_string(), shorten(&f.evidence.explanation, 140),
+            f.id.clone(),
+            f.severity.as_str().into(),
+            format!("{:.2}", f.score),
+            f.kind.clone(),
+            f.detector.clone(),
+            shorten(&f.hosts.join(" "), 40),
+            f.flows.to_string(),
+            shorten(&f.evidence.explanation, 140),
         ]);
     }
     let more = findings.len().saturating_sub(limit);
-    let tail = if more > 0 { format!("... {more} more (see --json)\n") } else { String::new() };
+    let tail = if more > 0 {
+        format!("... {more} more (see --json)\n")
+    } else {
+        String::new()
+    };
     t.render() + &tail
 }
 
@@ -188,9 +255,23 @@ pub fn summary_text(doc: &FindingsDoc) -> String {
         "normal" => format!("learned from {} ({} flows)", b.inputs.join(", "), b.flows),
         _ => format!("file {} ({} flows)", b.inputs.join(", "), b.flows),
     };
-    let sev: Vec<String> = doc.per_severity.iter().rev().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
-    let mut out = format!("baseline: {which}\nfindings: {} ({})\n", doc.findings.len(), sev.join(", "));
-    let top: Vec<String> = doc.top_hosts.iter().take(5).map(|h| format!("{} ({:.2}, {})", h.host, h.score, h.kinds.join("+"))).collect();
+    let sev: Vec<String> = doc
+        .per_severity
+        .iter()
+        .rev()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    let mut out = format!(
+        "baseline: {which}\nfindings: {} ({})\n",
+        doc.findings.len(),
+        sev.join(", ")
+    );
+    let top: Vec<String> = doc
+        .top_hosts
+        .iter()
+        .take(5)
+        .map(|h| format!("{} ({:.2}, {})", h.host, h.score, h.kinds.join("+")))
+        .collect();
     if !top.is_empty() {
         out += &format!("top hosts: {}\n", top.join(", "));
     }

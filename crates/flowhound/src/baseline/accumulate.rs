@@ -1,7 +1,10 @@
 //! One pass of grouped accumulators over address integers, then the summaries of the baseline.
 
 use super::stats::MetricStats;
-use super::{Baseline, ByteStats, Edge, External, HostProfile, KeyCount, Prevalence, Server, Source, SCHEMA_VERSION};
+use super::{
+    Baseline, ByteStats, Edge, External, HostProfile, KeyCount, Prevalence, Server, Source,
+    SCHEMA_VERSION,
+};
 use crate::config::BaselineConfig;
 use crate::detect::flows::{host_view, Flows};
 use crate::error::{FlowError, Result};
@@ -57,9 +60,18 @@ pub fn hour_of(ts_us: i64) -> usize {
 }
 
 /// Learns a baseline from `flows`. `files` and `self_learned` are recorded in its `source`.
-pub fn learn(flows: &Flows, nets: &InternalNets, geo: &GeoStack, cfg: &BaselineConfig, files: Vec<String>, self_learned: bool) -> Result<Baseline> {
+pub fn learn(
+    flows: &Flows,
+    nets: &InternalNets,
+    geo: &GeoStack,
+    cfg: &BaselineConfig,
+    files: Vec<String>,
+    self_learned: bool,
+) -> Result<Baseline> {
     if cfg.window_secs == 0 {
-        return Err(FlowError::Config("baseline.window_secs must be at least 1".into()));
+        return Err(FlowError::Config(
+            "baseline.window_secs must be at least 1".into(),
+        ));
     }
     let mut acc = Acc::default();
     for i in 0..flows.len() {
@@ -75,10 +87,17 @@ pub fn learn(flows: &Flows, nets: &InternalNets, geo: &GeoStack, cfg: &BaselineC
     };
     let mut pop: [Vec<u64>; 3] = Default::default();
     for (h, a) in &acc.hosts {
-        b.hosts.insert(ip::format(*h), profile(a, cfg.usual_ports_count as usize, &mut pop));
+        b.hosts.insert(
+            ip::format(*h),
+            profile(a, cfg.usual_ports_count as usize, &mut pop),
+        );
     }
     let [mut f, mut s, mut r] = pop;
-    b.host_windows = ByteStats { flows: MetricStats::of(&mut f), up_bytes: MetricStats::of(&mut s), down_bytes: MetricStats::of(&mut r) };
+    b.host_windows = ByteStats {
+        flows: MetricStats::of(&mut f),
+        up_bytes: MetricStats::of(&mut s),
+        down_bytes: MetricStats::of(&mut r),
+    };
     b.servers = servers(&acc, cfg)?;
     b.internal_graph = graph(&acc);
     b.external = external(&acc);
@@ -88,26 +107,57 @@ pub fn learn(flows: &Flows, nets: &InternalNets, geo: &GeoStack, cfg: &BaselineC
 fn source(flows: &Flows, files: Vec<String>, self_learned: bool) -> Source {
     let first = flows.ts.iter().min().copied();
     let last = flows.ts.iter().max().copied();
-    Source { files, flows: flows.len() as u64, first_seen: first.map(format_ts), last_seen: last.map(format_ts), self_learned }
+    Source {
+        files,
+        flows: flows.len() as u64,
+        first_seen: first.map(format_ts),
+        last_seen: last.map(format_ts),
+        self_learned,
+    }
 }
 
 fn global_stats(flows: &Flows) -> ByteStats {
-    ByteStats { up_bytes: MetricStats::of(&mut flows.up.clone()), down_bytes: MetricStats::of(&mut flows.down.clone()), flows: MetricStats::default() }
+    ByteStats {
+        up_bytes: MetricStats::of(&mut flows.up.clone()),
+        down_bytes: MetricStats::of(&mut flows.down.clone()),
+        flows: MetricStats::default(),
+    }
 }
 
-fn geo_of<'a>(cache: &'a mut AHashMap<u128, (Option<String>, Option<u32>)>, geo: &GeoStack, ip: u128) -> &'a (Option<String>, Option<u32>) {
-    cache.entry(ip).or_insert_with(|| (geo.country_u128(ip).map(|c| c.to_string()), geo.asn_u128(ip)))
+fn geo_of<'a>(
+    cache: &'a mut AHashMap<u128, (Option<String>, Option<u32>)>,
+    geo: &GeoStack,
+    ip: u128,
+) -> &'a (Option<String>, Option<u32>) {
+    cache.entry(ip).or_insert_with(|| {
+        (
+            geo.country_u128(ip).map(|c| c.to_string()),
+            geo.asn_u128(ip),
+        )
+    })
 }
 
-fn add_flow(acc: &mut Acc, f: &Flows, i: usize, nets: &InternalNets, geo: &GeoStack, window_secs: u64) {
-    let Some(v) = host_view(f.src[i], f.dst[i], f.up[i], f.down[i], nets) else { return };
+fn add_flow(
+    acc: &mut Acc,
+    f: &Flows,
+    i: usize,
+    nets: &InternalNets,
+    geo: &GeoStack,
+    window_secs: u64,
+) {
+    let Some(v) = host_view(f.src[i], f.dst[i], f.up[i], f.down[i], nets) else {
+        return;
+    };
     let proto = f.proto[i].index() as u8;
     let peer_internal = nets.contains(v.peer);
     let h = acc.hosts.entry(v.host).or_default();
     h.flows += 1;
     h.sent += v.sent;
     h.received += v.received;
-    let w = h.windows.entry(window_of(f.ts[i], window_secs)).or_default();
+    let w = h
+        .windows
+        .entry(window_of(f.ts[i], window_secs))
+        .or_default();
     w[0] += 1;
     w[1] += v.sent;
     w[2] += v.received;
@@ -123,7 +173,10 @@ fn add_flow(acc: &mut Acc, f: &Flows, i: usize, nets: &InternalNets, geo: &GeoSt
             e.0.insert(f.dst_port[i]);
         }
         e.1 += 1;
-        let s = acc.services.entry((f.dst[i], proto, f.dst_port[i])).or_default();
+        let s = acc
+            .services
+            .entry((f.dst[i], proto, f.dst_port[i]))
+            .or_default();
         s.0.insert(f.src[i]);
         s.1 += 1;
         return;
@@ -145,7 +198,13 @@ fn bump(p: &mut PrevAcc, host: u128) {
 }
 
 fn top<K: ToString>(counts: impl IntoIterator<Item = (K, u64)>, n: usize) -> Vec<KeyCount> {
-    let mut v: Vec<KeyCount> = counts.into_iter().map(|(k, c)| KeyCount { key: k.to_string(), flows: c }).collect();
+    let mut v: Vec<KeyCount> = counts
+        .into_iter()
+        .map(|(k, c)| KeyCount {
+            key: k.to_string(),
+            flows: c,
+        })
+        .collect();
     v.sort_by(|a, b| b.flows.cmp(&a.flows).then_with(|| a.key.cmp(&b.key)));
     v.truncate(n);
     v
@@ -160,7 +219,11 @@ fn profile(a: &HostAcc, ports_n: usize, pop: &mut [Vec<u64>; 3]) -> HostProfile 
         }
     }
     let [mut f, mut s, mut r] = cols;
-    let proto_name = |p: u8| crate::schema::Proto::ALL.get(p as usize).map_or("other", |x| x.as_str());
+    let proto_name = |p: u8| {
+        crate::schema::Proto::ALL
+            .get(p as usize)
+            .map_or("other", |x| x.as_str())
+    };
     let mut peers: Vec<u128> = a.internal_peers.iter().copied().collect();
     peers.sort_unstable();
     HostProfile {
@@ -168,9 +231,18 @@ fn profile(a: &HostAcc, ports_n: usize, pop: &mut [Vec<u64>; 3]) -> HostProfile 
         up_bytes: a.sent,
         down_bytes: a.received,
         active_windows: a.windows.len() as u64,
-        per_window: ByteStats { flows: MetricStats::of(&mut f), up_bytes: MetricStats::of(&mut s), down_bytes: MetricStats::of(&mut r) },
+        per_window: ByteStats {
+            flows: MetricStats::of(&mut f),
+            up_bytes: MetricStats::of(&mut s),
+            down_bytes: MetricStats::of(&mut r),
+        },
         distinct_destinations: a.peers.len() as u64,
-        usual_dst_ports: top(a.ports.iter().map(|((p, port), c)| (format!("{}/{port}", proto_name(*p)), *c)), ports_n),
+        usual_dst_ports: top(
+            a.ports
+                .iter()
+                .map(|((p, port), c)| (format!("{}/{port}", proto_name(*p)), *c)),
+            ports_n,
+        ),
         countries: top(a.countries.iter().map(|(k, c)| (k.clone(), *c)), usize::MAX),
         asns: top(a.asns.iter().map(|(k, c)| (*k, *c)), usize::MAX),
         active_hours: a.hours.to_vec(),
@@ -180,23 +252,36 @@ fn profile(a: &HostAcc, ports_n: usize, pop: &mut [Vec<u64>; 3]) -> HostProfile 
 
 /// Parses a `--exclude` / `baseline.exclude` entry: `IP` or `IP:PORT` (`[v6]:PORT` for IPv6).
 pub fn parse_exclude(text: &str) -> Result<(u128, Option<u16>)> {
-    let bad = || FlowError::Config(format!("exclude '{text}': expected IP or IP:PORT, e.g. 192.168.105.5 or 192.168.105.5:445"));
+    let bad = || {
+        FlowError::Config(format!(
+            "exclude '{text}': expected IP or IP:PORT, e.g. 192.168.105.5 or 192.168.105.5:445"
+        ))
+    };
     if let Some(v) = ip::parse(text) {
         return Ok((v, None));
     }
     let (addr, port) = text.trim().rsplit_once(':').ok_or_else(bad)?;
     let addr = addr.trim_start_matches('[').trim_end_matches(']');
-    Ok((ip::parse(addr).ok_or_else(bad)?, Some(port.parse().map_err(|_| bad())?)))
+    Ok((
+        ip::parse(addr).ok_or_else(bad)?,
+        Some(port.parse().map_err(|_| bad())?),
+    ))
 }
 
 fn servers(acc: &Acc, cfg: &BaselineConfig) -> Result<Vec<Server>> {
     let mut out: Vec<Server> = acc
         .services
         .iter()
-        .filter(|((_, _, port), (clients, _))| *port as u64 <= cfg.server_max_port && clients.len() as u64 >= cfg.server_min_clients_count)
+        .filter(|((_, _, port), (clients, _))| {
+            *port as u64 <= cfg.server_max_port
+                && clients.len() as u64 >= cfg.server_min_clients_count
+        })
         .map(|((ipv, proto, port), (clients, flows))| Server {
             ip: ip::format(*ipv),
-            proto: crate::schema::Proto::ALL.get(*proto as usize).map_or("other", |p| p.as_str()).to_string(),
+            proto: crate::schema::Proto::ALL
+                .get(*proto as usize)
+                .map_or("other", |p| p.as_str())
+                .to_string(),
             port: Some(*port),
             clients: clients.len() as u64,
             flows: *flows,
@@ -206,11 +291,25 @@ fn servers(acc: &Acc, cfg: &BaselineConfig) -> Result<Vec<Server>> {
     for e in &cfg.exclude {
         let (ipv, port) = parse_exclude(e)?;
         let name = ip::format(ipv);
-        if !out.iter().any(|s| s.ip == name && (port.is_none() || s.port == port)) {
-            out.push(Server { ip: name, proto: "any".into(), port, clients: 0, flows: 0, source: "configured".into() });
+        if !out
+            .iter()
+            .any(|s| s.ip == name && (port.is_none() || s.port == port))
+        {
+            out.push(Server {
+                ip: name,
+                proto: "any".into(),
+                port,
+                clients: 0,
+                flows: 0,
+                source: "configured".into(),
+            });
         }
     }
-    out.sort_by(|a, b| a.ip.cmp(&b.ip).then_with(|| a.port.cmp(&b.port)).then_with(|| a.proto.cmp(&b.proto)));
+    out.sort_by(|a, b| {
+        a.ip.cmp(&b.ip)
+            .then_with(|| a.port.cmp(&b.port))
+            .then_with(|| a.proto.cmp(&b.proto))
+    });
     Ok(out)
 }
 
@@ -218,21 +317,57 @@ fn graph(acc: &Acc) -> Vec<Edge> {
     let mut out: Vec<((u128, u128), Edge)> = acc
         .edges
         .iter()
-        .map(|((s, d), (ports, flows))| ((*s, *d), Edge { src: ip::format(*s), dst: ip::format(*d), ports: ports.iter().copied().collect(), flows: *flows }))
+        .map(|((s, d), (ports, flows))| {
+            (
+                (*s, *d),
+                Edge {
+                    src: ip::format(*s),
+                    dst: ip::format(*d),
+                    ports: ports.iter().copied().collect(),
+                    flows: *flows,
+                },
+            )
+        })
         .collect();
     out.sort_by_key(|(k, _)| *k);
     out.into_iter().map(|(_, e)| e).collect()
 }
 
 fn prevalence<K: Ord>(m: impl Iterator<Item = (K, u64, u64)>) -> BTreeMap<K, Prevalence> {
-    m.map(|(k, hosts, flows)| (k, Prevalence { hosts, flows, org: None })).collect()
+    m.map(|(k, hosts, flows)| {
+        (
+            k,
+            Prevalence {
+                hosts,
+                flows,
+                org: None,
+            },
+        )
+    })
+    .collect()
 }
 
 fn external(acc: &Acc) -> External {
-    let destinations = prevalence(acc.dests.iter().map(|(k, p)| (ip::format(*k), p.hosts.len() as u64, p.flows)));
-    let countries = prevalence(acc.countries.iter().map(|(k, p)| (k.clone(), p.hosts.len() as u64, p.flows)));
-    let asns = prevalence(acc.asns.iter().map(|(k, p)| (k.to_string(), p.hosts.len() as u64, p.flows)));
-    External { destinations, countries, asns }
+    let destinations = prevalence(
+        acc.dests
+            .iter()
+            .map(|(k, p)| (ip::format(*k), p.hosts.len() as u64, p.flows)),
+    );
+    let countries = prevalence(
+        acc.countries
+            .iter()
+            .map(|(k, p)| (k.clone(), p.hosts.len() as u64, p.flows)),
+    );
+    let asns = prevalence(
+        acc.asns
+            .iter()
+            .map(|(k, p)| (k.to_string(), p.hosts.len() as u64, p.flows)),
+    );
+    External {
+        destinations,
+        countries,
+        asns,
+    }
 }
 
 #[cfg(test)]
@@ -241,7 +376,13 @@ mod tests {
 
     #[test]
     fn windows_and_hours() {
-        let cases = [(0, 3600, 0, 0), (3_599_999_999, 3600, 0, 0), (3_600_000_000, 3600, 1, 1), (-1, 3600, -1, 23), (86_400_000_000 + 7_200_000_000, 600, 156, 2)];
+        let cases = [
+            (0, 3600, 0, 0),
+            (3_599_999_999, 3600, 0, 0),
+            (3_600_000_000, 3600, 1, 1),
+            (-1, 3600, -1, 23),
+            (86_400_000_000 + 7_200_000_000, 600, 156, 2),
+        ];
         for (ts, w, want_w, want_h) in cases {
             assert_eq!((window_of(ts, w), hour_of(ts)), (want_w, want_h), "{ts}");
         }
@@ -252,7 +393,10 @@ mod tests {
         let v4 = ip::parse("192.168.1.5").unwrap();
         assert_eq!(parse_exclude("192.168.1.5").unwrap(), (v4, None));
         assert_eq!(parse_exclude("192.168.1.5:445").unwrap(), (v4, Some(445)));
-        assert_eq!(parse_exclude("[fd00::1]:53").unwrap(), (ip::parse("fd00::1").unwrap(), Some(53)));
+        assert_eq!(
+            parse_exclude("[fd00::1]:53").unwrap(),
+            (ip::parse("fd00::1").unwrap(), Some(53))
+        );
         assert!(parse_exclude("nope:1").is_err());
         assert!(parse_exclude("1.2.3.4:99999").is_err());
     }

@@ -187,15 +187,20 @@ impl Baseline {
 
     /// Parses JSON, checking the schema version; `origin` names the file in errors.
     pub fn from_json(text: &str, origin: &str) -> Result<Baseline> {
-        let v: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| FlowError::Config(format!("{origin}: not a flowhound baseline (invalid JSON: {e})")))?;
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            FlowError::Config(format!(
+                "{origin}: not a flowhound baseline (invalid JSON: {e})"
+            ))
+        })?;
         let version = v.get("schema_version").and_then(|x| x.as_u64());
         if version != Some(SCHEMA_VERSION as u64) {
             return Err(FlowError::Config(format!(
                 "{origin}: baseline schema_version is {version:?}, this flowhound reads {SCHEMA_VERSION}; re-create it with `flowhound baseline`"
             )));
         }
-        serde_json::from_value(v).map_err(|e| FlowError::Config(format!("{origin}: not a valid flowhound baseline: {e}")))
+        serde_json::from_value(v).map_err(|e| {
+            FlowError::Config(format!("{origin}: not a valid flowhound baseline: {e}"))
+        })
     }
 
     /// Writes the baseline atomically.
@@ -211,6 +216,8 @@ impl Baseline {
 
     /// True when `ip:port` (any port when the entry has none) is a known internal server.
     pub fn is_server(&self, ip: &str, port: u16) -> bool {
-        self.servers.iter().any(|s| s.ip == ip && s.port.is_none_or(|p| p == port))
+        self.servers
+            .iter()
+            .any(|s| s.ip == ip && s.port.is_none_or(|p| p == port))
     }
 }

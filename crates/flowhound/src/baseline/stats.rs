@@ -121,18 +121,30 @@ impl MetricStats {
 
     /// The centre used by mean-based rules: the mean, or the median when `robust`.
     pub fn center(&self, robust: bool) -> f64 {
-        if robust { self.median } else { self.mean }
+        if robust {
+            self.median
+        } else {
+            self.mean
+        }
     }
 
     /// The high quantile guarding against heavy tails: p99, or p90 when `robust` (a self-learned
     /// baseline whose top percent may be the attack itself).
     pub fn tail(&self, robust: bool) -> f64 {
-        if robust { self.p90 } else { self.p99 }
+        if robust {
+            self.p90
+        } else {
+            self.p99
+        }
     }
 
     /// The spread used by mean-based rules: the sample std, or the robust scale when `robust`.
     pub fn scale(&self, robust: bool) -> f64 {
-        if robust { robust_scale(self) } else { self.std }
+        if robust {
+            robust_scale(self)
+        } else {
+            self.std
+        }
     }
 }
 
@@ -152,7 +164,11 @@ mod tests {
         for (vals, mean, q1, med, q3, mad) in cases {
             let s = MetricStats::of(&mut vals.to_vec());
             assert!((s.mean - mean).abs() < 1e-12, "{vals:?}");
-            assert_eq!((s.q1, s.median, s.q3, s.mad), (q1, med, q3, mad), "{vals:?}");
+            assert_eq!(
+                (s.q1, s.median, s.q3, s.mad),
+                (q1, med, q3, mad),
+                "{vals:?}"
+            );
         }
         assert_eq!(MetricStats::of(&mut []), MetricStats::default());
     }
@@ -161,7 +177,12 @@ mod tests {
     fn rules_table() {
         assert_eq!(iqr_fences(2.0, 6.0, 1.5), (-4.0, 12.0));
         assert_eq!(sigma_threshold(10.0, 2.0, 3.0), 16.0);
-        let z = [(5.0, 3.0, 1.0, 2.0), (3.0, 3.0, 0.0, 0.0), (4.0, 3.0, 0.0, f64::INFINITY), (2.0, 3.0, 0.0, f64::NEG_INFINITY)];
+        let z = [
+            (5.0, 3.0, 1.0, 2.0),
+            (3.0, 3.0, 0.0, 0.0),
+            (4.0, 3.0, 0.0, f64::INFINITY),
+            (2.0, 3.0, 0.0, f64::NEG_INFINITY),
+        ];
         for (x, c, s, want) in z {
             assert_eq!(zscore(x, c, s), want, "{x} {c} {s}");
         }
@@ -169,11 +190,21 @@ mod tests {
 
     #[test]
     fn robust_scale_falls_back() {
-        let s = MetricStats { mad: 2.0, ..Default::default() };
+        let s = MetricStats {
+            mad: 2.0,
+            ..Default::default()
+        };
         assert_eq!(robust_scale(&s), 2.0 * MAD_TO_SIGMA);
-        let s = MetricStats { q1: 1.0, q3: 2.349, ..Default::default() };
+        let s = MetricStats {
+            q1: 1.0,
+            q3: 2.349,
+            ..Default::default()
+        };
         assert!((robust_scale(&s) - 1.0).abs() < 1e-12);
-        let s = MetricStats { std: 7.0, ..Default::default() };
+        let s = MetricStats {
+            std: 7.0,
+            ..Default::default()
+        };
         assert_eq!(robust_scale(&s), 7.0);
     }
 }

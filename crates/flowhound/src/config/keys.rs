@@ -22,13 +22,25 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// The closest candidate within a distance of max(2, len/3), if any.
 pub fn suggest<'a>(key: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (key.chars().count() / 3).max(2);
-    candidates.into_iter().map(|c| (edit_distance(key, c), c)).filter(|(d, _)| *d <= limit).min_by_key(|(d, _)| *d).map(|(_, c)| c)
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(key, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 fn unknown(path: &str, key: &str, known: &[&str]) -> String {
-    let full = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    let full = if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    };
     match suggest(key, known.iter().copied()) {
-        Some(s) => format!("unknown key '{full}'; did you mean '{s}'? Known keys: {}", known.join(", ")),
+        Some(s) => format!(
+            "unknown key '{full}'; did you mean '{s}'? Known keys: {}",
+            known.join(", ")
+        ),
         None => format!("unknown key '{full}'. Known keys: {}", known.join(", ")),
     }
 }
@@ -59,11 +71,20 @@ pub fn check_top(table: &toml::value::Table) -> Result<(), String> {
 }
 
 /// Checks every key of a section against its settings: known, right type, within range.
-pub fn check_section(path: &str, section: &toml::Value, settings: &[Setting]) -> Result<(), String> {
-    let Some(t) = section.as_table() else { return Err(format!("'{path}' must be a table")) };
+pub fn check_section(
+    path: &str,
+    section: &toml::Value,
+    settings: &[Setting],
+) -> Result<(), String> {
+    let Some(t) = section.as_table() else {
+        return Err(format!("'{path}' must be a table"));
+    };
     let known: Vec<&str> = settings.iter().map(|s| s.key).collect();
     for (k, v) in t {
-        let s = settings.iter().find(|s| s.key == k).ok_or_else(|| unknown(path, k, &known))?;
+        let s = settings
+            .iter()
+            .find(|s| s.key == k)
+            .ok_or_else(|| unknown(path, k, &known))?;
         check_value(v, s.range).map_err(|why| format!("{path}.{k} = {v} {why}"))?;
     }
     Ok(())
@@ -71,7 +92,13 @@ pub fn check_section(path: &str, section: &toml::Value, settings: &[Setting]) ->
 
 /// Checks one value against its range; the error completes "KEY = VALUE ...".
 pub fn check_value(v: &toml::Value, range: Range) -> Result<(), String> {
-    let out = |ok: bool| if ok { Ok(()) } else { Err(format!("is out of range: must be {range}")) };
+    let out = |ok: bool| {
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("is out of range: must be {range}"))
+        }
+    };
     match (range, v) {
         (Range::Float(a, b), toml::Value::Float(x)) => out(*x >= a && *x <= b),
         (Range::Float(a, b), toml::Value::Integer(x)) => out(*x as f64 >= a && *x as f64 <= b),
@@ -84,16 +111,24 @@ pub fn check_value(v: &toml::Value, range: Range) -> Result<(), String> {
         (Range::Choice(_), _) => Err(format!("is not a string: must be {range}")),
         (Range::ListOf(c), toml::Value::Array(a)) => check_list(a, c),
         (Range::Strings, toml::Value::Array(a)) if a.iter().all(|x| x.is_str()) => Ok(()),
-        (Range::ListOf(_) | Range::Strings, _) => Err(format!("is not a list of strings: must be {range}")),
+        (Range::ListOf(_) | Range::Strings, _) => {
+            Err(format!("is not a list of strings: must be {range}"))
+        }
     }
 }
 
 fn check_list(a: &[toml::Value], allowed: &[&str]) -> Result<(), String> {
     for x in a {
-        let Some(s) = x.as_str() else { return Err("must be a list of strings".into()) };
+        let Some(s) = x.as_str() else {
+            return Err("must be a list of strings".into());
+        };
         if !allowed.contains(&s) {
-            let hint = suggest(s, allowed.iter().copied()).map_or(String::new(), |c| format!("; did you mean '{c}'?"));
-            return Err(format!("names unknown '{s}'{hint} (known: {})", allowed.join(", ")));
+            let hint = suggest(s, allowed.iter().copied())
+                .map_or(String::new(), |c| format!("; did you mean '{c}'?"));
+            return Err(format!(
+                "names unknown '{s}'{hint} (known: {})",
+                allowed.join(", ")
+            ));
         }
     }
     Ok(())
@@ -105,7 +140,13 @@ mod tests {
 
     #[test]
     fn edit_distance_table() {
-        let cases = [("", "", 0), ("abc", "abc", 0), ("window_sec", "window_secs", 1), ("kitten", "sitting", 3), ("", "ab", 2)];
+        let cases = [
+            ("", "", 0),
+            ("abc", "abc", 0),
+            ("window_sec", "window_secs", 1),
+            ("kitten", "sitting", 3),
+            ("", "ab", 2),
+        ];
         for (a, b, want) in cases {
             assert_eq!(edit_distance(a, b), want, "{a} {b}");
         }

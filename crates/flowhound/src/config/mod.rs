@@ -69,7 +69,11 @@ pub struct AnalysisConfig {
 
 impl Default for AnalysisConfig {
     fn default() -> Self {
-        AnalysisConfig { detectors: REGISTRY.iter().map(|d| d.name().to_string()).collect(), max_peers_count: 10, table_rows_count: 25 }
+        AnalysisConfig {
+            detectors: REGISTRY.iter().map(|d| d.name().to_string()).collect(),
+            max_peers_count: 10,
+            table_rows_count: 25,
+        }
     }
 }
 
@@ -91,16 +95,34 @@ pub struct BaselineConfig {
 
 impl Default for BaselineConfig {
     fn default() -> Self {
-        BaselineConfig { window_secs: 3600, server_min_clients_count: 3, server_max_port: 49151, usual_ports_count: 10, exclude: Vec::new() }
+        BaselineConfig {
+            window_secs: 3600,
+            server_min_clients_count: 3,
+            server_max_port: 49151,
+            usual_ports_count: 10,
+            exclude: Vec::new(),
+        }
     }
 }
 
 /// The `[analysis]` settings.
 pub fn analysis_settings() -> Vec<Setting> {
     vec![
-        Setting { key: "detectors", doc: "detectors to run (see `flowhound detectors`)", range: Range::ListOf(detector_names()) },
-        Setting { key: "max_peers_count", doc: "remote addresses listed per finding", range: Range::Int(1, 10_000) },
-        Setting { key: "table_rows_count", doc: "findings shown in the terminal table", range: Range::Int(1, 100_000) },
+        Setting {
+            key: "detectors",
+            doc: "detectors to run (see `flowhound detectors`)",
+            range: Range::ListOf(detector_names()),
+        },
+        Setting {
+            key: "max_peers_count",
+            doc: "remote addresses listed per finding",
+            range: Range::Int(1, 10_000),
+        },
+        Setting {
+            key: "table_rows_count",
+            doc: "findings shown in the terminal table",
+            range: Range::Int(1, 100_000),
+        },
     ]
 }
 
@@ -111,11 +133,31 @@ fn detector_names() -> &'static [&'static str] {
 
 /// The `[baseline]` settings.
 pub const BASELINE_SETTINGS: [Setting; 5] = [
-    Setting { key: "window_secs", doc: "window of per-host volume profiles and per-host detection", range: Range::Int(60, 86_400) },
-    Setting { key: "server_min_clients_count", doc: "distinct internal clients that make an internal host:port a server", range: Range::Int(1, 1_000_000) },
-    Setting { key: "server_max_port", doc: "highest port counted as a service port", range: Range::Int(1, 65_535) },
-    Setting { key: "usual_ports_count", doc: "usual destination ports kept per host", range: Range::Int(1, 1000) },
-    Setting { key: "exclude", doc: "extra internal servers, `IP` or `IP:PORT`, added to the discovered inventory", range: Range::Strings },
+    Setting {
+        key: "window_secs",
+        doc: "window of per-host volume profiles and per-host detection",
+        range: Range::Int(60, 86_400),
+    },
+    Setting {
+        key: "server_min_clients_count",
+        doc: "distinct internal clients that make an internal host:port a server",
+        range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "server_max_port",
+        doc: "highest port counted as a service port",
+        range: Range::Int(1, 65_535),
+    },
+    Setting {
+        key: "usual_ports_count",
+        doc: "usual destination ports kept per host",
+        range: Range::Int(1, 1000),
+    },
+    Setting {
+        key: "exclude",
+        doc: "extra internal servers, `IP` or `IP:PORT`, added to the discovered inventory",
+        range: Range::Strings,
+    },
 ];
 
 /// Every setting.
@@ -142,63 +184,116 @@ impl Config {
 
     /// Parses and validates TOML text; `origin` names it in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Config> {
-        let value: toml::Value = toml::from_str(text).map_err(|e| cfg_err(origin, format!("not valid TOML: {e}")))?;
+        let value: toml::Value =
+            toml::from_str(text).map_err(|e| cfg_err(origin, format!("not valid TOML: {e}")))?;
         let table = value.as_table().cloned().unwrap_or_default();
         keys::check_top(&table).map_err(|m| cfg_err(origin, m))?;
-        let section = |name: &str| table.get(name).cloned().unwrap_or_else(|| toml::Value::Table(Default::default()));
-        keys::check_section("analysis", &section("analysis"), &analysis_settings()).map_err(|m| cfg_err(origin, m))?;
-        keys::check_section("baseline", &section("baseline"), &BASELINE_SETTINGS).map_err(|m| cfg_err(origin, m))?;
-        let analysis: AnalysisConfig = section("analysis").try_into().map_err(|e| cfg_err(origin, format!("[analysis]: {e}")))?;
-        let baseline: BaselineConfig = section("baseline").try_into().map_err(|e| cfg_err(origin, format!("[baseline]: {e}")))?;
+        let section = |name: &str| {
+            table
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| toml::Value::Table(Default::default()))
+        };
+        keys::check_section("analysis", &section("analysis"), &analysis_settings())
+            .map_err(|m| cfg_err(origin, m))?;
+        keys::check_section("baseline", &section("baseline"), &BASELINE_SETTINGS)
+            .map_err(|m| cfg_err(origin, m))?;
+        let analysis: AnalysisConfig = section("analysis")
+            .try_into()
+            .map_err(|e| cfg_err(origin, format!("[analysis]: {e}")))?;
+        let baseline: BaselineConfig = section("baseline")
+            .try_into()
+            .map_err(|e| cfg_err(origin, format!("[baseline]: {e}")))?;
         let mut detectors = BTreeMap::new();
         if let Some(t) = table.get("detectors").and_then(|v| v.as_table()) {
             for (name, v) in t {
-                let d = crate::detect::find(name).ok_or_else(|| cfg_err(origin, format!("unknown detector [detectors.{name}]")))?;
+                let d = crate::detect::find(name).ok_or_else(|| {
+                    cfg_err(origin, format!("unknown detector [detectors.{name}]"))
+                })?;
                 let key = format!("detectors.{name}");
                 keys::check_section(&key, v, d.settings()).map_err(|m| cfg_err(origin, m))?;
-                d.check(v).map_err(|m| cfg_err(origin, format!("[{key}]: {m}")))?;
+                d.check(v)
+                    .map_err(|m| cfg_err(origin, format!("[{key}]: {m}")))?;
                 detectors.insert(name.clone(), v.clone());
             }
         }
-        Ok(Config { analysis, baseline, detectors })
+        Ok(Config {
+            analysis,
+            baseline,
+            detectors,
+        })
     }
 
     /// The table of detector `name` as given (an empty table when absent).
     pub fn detector_section(&self, name: &str) -> toml::Value {
-        self.detectors.get(name).cloned().unwrap_or_else(|| toml::Value::Table(Default::default()))
+        self.detectors
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| toml::Value::Table(Default::default()))
     }
 
     /// Checks a detector list (`--detectors` or `[analysis] detectors`) against the registry.
     pub fn check_detector_list(names: &[String]) -> Result<()> {
         for n in names {
             if crate::detect::find(n).is_none() {
-                let hint = keys::suggest(n, detector_names().iter().copied()).map_or(String::new(), |s| format!("; did you mean '{s}'?"));
-                return Err(FlowError::Config(format!("unknown detector '{n}'{hint} (see `flowhound detectors`)")));
+                let hint = keys::suggest(n, detector_names().iter().copied())
+                    .map_or(String::new(), |s| format!("; did you mean '{s}'?"));
+                return Err(FlowError::Config(format!(
+                    "unknown detector '{n}'{hint} (see `flowhound detectors`)"
+                )));
             }
         }
         Ok(())
     }
 }
 
-fn section_example(out: &mut String, title: &str, about: &str, defaults: &toml::Value, settings: &[Setting]) {
+fn section_example(
+    out: &mut String,
+    title: &str,
+    about: &str,
+    defaults: &toml::Value,
+    settings: &[Setting],
+) {
     out.push_str(&format!("\n# {about}\n[{title}]\n"));
     for s in settings {
-        let v = defaults.get(s.key).map_or_else(String::new, |v| v.to_string());
+        let v = defaults
+            .get(s.key)
+            .map_or_else(String::new, |v| v.to_string());
         out.push_str(&format!("# {} ({})\n{} = {}\n", s.doc, s.range, s.key, v));
     }
 }
 
 /// A commented TOML file of every setting with its default (`flowhound config example`).
 pub fn example_toml() -> String {
-    let mut out = String::from("# flowhound configuration: every setting with its default. Use with --config FILE.\n");
+    let mut out = String::from(
+        "# flowhound configuration: every setting with its default. Use with --config FILE.\n",
+    );
     out.push_str("# Units are in the key names (_secs, _bytes, _count). See docs/config.md.\n");
     let a = toml::Value::try_from(AnalysisConfig::default()).unwrap_or(toml::Value::Boolean(false));
-    section_example(&mut out, "analysis", "Which detectors run and how results are shown.", &a, &analysis_settings());
+    section_example(
+        &mut out,
+        "analysis",
+        "Which detectors run and how results are shown.",
+        &a,
+        &analysis_settings(),
+    );
     let b = toml::Value::try_from(BaselineConfig::default()).unwrap_or(toml::Value::Boolean(false));
-    section_example(&mut out, "baseline", "How the baseline of normal traffic is learned.", &b, &BASELINE_SETTINGS);
+    section_example(
+        &mut out,
+        "baseline",
+        "How the baseline of normal traffic is learned.",
+        &b,
+        &BASELINE_SETTINGS,
+    );
     for d in REGISTRY {
         let title = format!("detectors.{}", d.name());
-        section_example(&mut out, &title, d.description(), &d.default_section(), d.settings());
+        section_example(
+            &mut out,
+            &title,
+            d.description(),
+            &d.default_section(),
+            d.settings(),
+        );
     }
     out
 }
@@ -219,17 +314,40 @@ mod tests {
     #[test]
     fn errors_name_key_value_and_fix() {
         let cases = [
-            ("[baseline]\nwindow_sec = 60\n", "'baseline.window_sec'", "did you mean 'window_secs'"),
+            (
+                "[baseline]\nwindow_sec = 60\n",
+                "'baseline.window_sec'",
+                "did you mean 'window_secs'",
+            ),
             ("[analysis]\ndetectors = [\"sigmaa\"]\n", "sigmaa", "sigma"),
-            ("[baseline]\nwindow_secs = 5\n", "baseline.window_secs = 5", "60 ..= 86400"),
-            ("[detectors.sigma]\nk_std = -1.0\n", "detectors.sigma.k_std = -1", "..="),
-            ("[detectors.sigmaa]\n", "'detectors.sigmaa'", "did you mean 'sigma'"),
+            (
+                "[baseline]\nwindow_secs = 5\n",
+                "baseline.window_secs = 5",
+                "60 ..= 86400",
+            ),
+            (
+                "[detectors.sigma]\nk_std = -1.0\n",
+                "detectors.sigma.k_std = -1",
+                "..=",
+            ),
+            (
+                "[detectors.sigmaa]\n",
+                "'detectors.sigmaa'",
+                "did you mean 'sigma'",
+            ),
             ("[analysys]\n", "'analysys'", "did you mean 'analysis'"),
-            ("[baseline]\nwindow_secs = \"x\"\n", "baseline.window_secs", "integer"),
+            (
+                "[baseline]\nwindow_secs = \"x\"\n",
+                "baseline.window_secs",
+                "integer",
+            ),
         ];
         for (text, want1, want2) in cases {
             let e = Config::from_toml(text, "my.toml").unwrap_err().to_string();
-            assert!(e.starts_with("my.toml: ") && e.contains(want1) && e.contains(want2), "{text}: {e}");
+            assert!(
+                e.starts_with("my.toml: ") && e.contains(want1) && e.contains(want2),
+                "{text}: {e}"
+            );
         }
     }
 }

@@ -5,7 +5,9 @@ use crate::error::{FlowError, Result};
 use crate::net::InternalNets;
 use crate::schema::{col, Proto};
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{Decimal128Type, TimestampMicrosecondType, UInt16Type, UInt64Type};
+use datafusion::arrow::datatypes::{
+    Decimal128Type, TimestampMicrosecondType, UInt16Type, UInt64Type,
+};
 use datafusion::arrow::record_batch::RecordBatch;
 
 /// Flows as columns (row `i` of every vector is flow `i`, in input order).
@@ -48,16 +50,47 @@ impl Flows {
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         let mut f = Flows::with_capacity(rows);
         for b in batches {
-            f.ts.extend(typed::<TimestampMicrosecondType>(b, col::TS)?.values().iter().copied());
-            f.src.extend(typed::<Decimal128Type>(b, col::SRC_IP)?.values().iter().map(|v| *v as u128));
-            f.dst.extend(typed::<Decimal128Type>(b, col::DST_IP)?.values().iter().map(|v| *v as u128));
-            f.dst_port.extend(typed::<UInt16Type>(b, col::DST_PORT)?.values().iter().copied());
-            f.up.extend(typed::<UInt64Type>(b, col::UP_BYTES)?.values().iter().copied());
-            f.down.extend(typed::<UInt64Type>(b, col::DOWN_BYTES)?.values().iter().copied());
+            f.ts.extend(
+                typed::<TimestampMicrosecondType>(b, col::TS)?
+                    .values()
+                    .iter()
+                    .copied(),
+            );
+            f.src.extend(
+                typed::<Decimal128Type>(b, col::SRC_IP)?
+                    .values()
+                    .iter()
+                    .map(|v| *v as u128),
+            );
+            f.dst.extend(
+                typed::<Decimal128Type>(b, col::DST_IP)?
+                    .values()
+                    .iter()
+                    .map(|v| *v as u128),
+            );
+            f.dst_port.extend(
+                typed::<UInt16Type>(b, col::DST_PORT)?
+                    .values()
+                    .iter()
+                    .copied(),
+            );
+            f.up.extend(
+                typed::<UInt64Type>(b, col::UP_BYTES)?
+                    .values()
+                    .iter()
+                    .copied(),
+            );
+            f.down.extend(
+                typed::<UInt64Type>(b, col::DOWN_BYTES)?
+                    .values()
+                    .iter()
+                    .copied(),
+            );
             let proto = column(b, col::PROTO)?
                 .as_string_opt::<i32>()
                 .ok_or_else(|| FlowError::Internal("flow column 'proto' is not Utf8".into()))?;
-            f.proto.extend(proto.iter().map(|p| p.map_or(Proto::Other, Proto::parse)));
+            f.proto
+                .extend(proto.iter().map(|p| p.map_or(Proto::Other, Proto::parse)));
         }
         Ok(f)
     }
@@ -107,11 +140,29 @@ pub struct HostView {
 
 /// Attributes a flow to its internal end: the source when it is internal (so internal-to-internal
 /// flows belong to the client), else the destination when it is internal, else none.
-pub fn host_view(src: u128, dst: u128, up: u64, down: u64, nets: &InternalNets) -> Option<HostView> {
+pub fn host_view(
+    src: u128,
+    dst: u128,
+    up: u64,
+    down: u64,
+    nets: &InternalNets,
+) -> Option<HostView> {
     if nets.contains(src) {
-        Some(HostView { host: src, peer: dst, sent: up, received: down, originator: true })
+        Some(HostView {
+            host: src,
+            peer: dst,
+            sent: up,
+            received: down,
+            originator: true,
+        })
     } else if nets.contains(dst) {
-        Some(HostView { host: dst, peer: src, sent: down, received: up, originator: false })
+        Some(HostView {
+            host: dst,
+            peer: src,
+            sent: down,
+            received: up,
+            originator: false,
+        })
     } else {
         None
     }
@@ -125,7 +176,11 @@ mod tests {
     #[test]
     fn host_view_table() {
         let nets = InternalNets::default();
-        let (a, b, x) = (parse("10.0.0.1").unwrap(), parse("10.0.0.2").unwrap(), parse("8.8.8.8").unwrap());
+        let (a, b, x) = (
+            parse("10.0.0.1").unwrap(),
+            parse("10.0.0.2").unwrap(),
+            parse("8.8.8.8").unwrap(),
+        );
         let cases = [
             (a, x, Some((a, x, 5, 7, true))),
             (x, a, Some((a, x, 7, 5, false))),
@@ -133,7 +188,8 @@ mod tests {
             (x, x, None),
         ];
         for (src, dst, want) in cases {
-            let got = host_view(src, dst, 5, 7, &nets).map(|v| (v.host, v.peer, v.sent, v.received, v.originator));
+            let got = host_view(src, dst, 5, 7, &nets)
+                .map(|v| (v.host, v.peer, v.sent, v.received, v.originator));
             assert_eq!(got, want);
         }
     }

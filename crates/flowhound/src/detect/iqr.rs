@@ -50,7 +50,11 @@ impl Default for IqrConfig {
 }
 
 static SETTINGS: [Setting; 8] = [
-    Setting { key: "iqr_factor", doc: "IQR multiplier of the upper fence Q3 + f * (Q3 - Q1)", range: Range::Float(0.0, 100.0) },
+    Setting {
+        key: "iqr_factor",
+        doc: "IQR multiplier of the upper fence Q3 + f * (Q3 - Q1)",
+        range: Range::Float(0.0, 100.0),
+    },
     volume::METRICS,
     volume::PER_HOST,
     volume::PER_FLOW,
@@ -99,7 +103,12 @@ mod tests {
 
     #[test]
     fn threshold_table() {
-        let s = MetricStats { count: 8, q1: 2.75, q3: 6.25, ..Default::default() };
+        let s = MetricStats {
+            count: 8,
+            q1: 2.75,
+            q3: 6.25,
+            ..Default::default()
+        };
         assert_eq!(threshold(&s, false, 1.5), Some(11.5));
         assert_eq!(threshold(&s, true, 3.0), Some(16.75));
         assert_eq!(threshold(&MetricStats::default(), false, 1.5), None);

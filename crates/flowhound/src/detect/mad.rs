@@ -51,7 +51,11 @@ impl Default for MadConfig {
 }
 
 static SETTINGS: [Setting; 8] = [
-    Setting { key: "z_limit", doc: "robust z-score limit, in units of 1.4826 * MAD", range: Range::Float(0.5, 100.0) },
+    Setting {
+        key: "z_limit",
+        doc: "robust z-score limit, in units of 1.4826 * MAD",
+        range: Range::Float(0.5, 100.0),
+    },
     volume::METRICS,
     volume::PER_HOST,
     volume::PER_FLOW,
@@ -101,9 +105,21 @@ mod tests {
 
     #[test]
     fn threshold_table() {
-        let s = MetricStats { count: 10, mean: 100.0, std: 10.0, median: 90.0, mad: 2.0, q1: 80.0, q3: 93.49, ..Default::default() };
+        let s = MetricStats {
+            count: 10,
+            mean: 100.0,
+            std: 10.0,
+            median: 90.0,
+            mad: 2.0,
+            q1: 80.0,
+            q3: 93.49,
+            ..Default::default()
+        };
         assert!((threshold(&s, false, 3.5).unwrap() - (90.0 + 3.5 * 2.0 * 1.4826)).abs() < 1e-9);
-        let no_mad = MetricStats { mad: 0.0, ..s.clone() };
+        let no_mad = MetricStats {
+            mad: 0.0,
+            ..s.clone()
+        };
         assert!((threshold(&no_mad, false, 1.0).unwrap() - 100.0).abs() < 1e-9);
         assert_eq!(threshold(&MetricStats::default(), false, 3.5), None);
     }

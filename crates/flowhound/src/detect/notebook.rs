@@ -33,7 +33,9 @@ impl Method {
             "sigma" => Ok(Method::Sigma),
             "iqr" => Ok(Method::Iqr),
             "zscore-test" | "zscore_test" | "zscore" => Ok(Method::ZscoreTest),
-            other => Err(FlowError::Config(format!("--method '{other}': use sigma, iqr or zscore-test (comma-separated)"))),
+            other => Err(FlowError::Config(format!(
+                "--method '{other}': use sigma, iqr or zscore-test (comma-separated)"
+            ))),
         }
     }
 }
@@ -51,7 +53,11 @@ pub struct NotebookParams {
 
 impl Default for NotebookParams {
     fn default() -> Self {
-        NotebookParams { k_std: 3.0, iqr_factor: 1.5, z_limit: 3.0 }
+        NotebookParams {
+            k_std: 3.0,
+            iqr_factor: 1.5,
+            z_limit: 3.0,
+        }
     }
 }
 
@@ -111,7 +117,12 @@ pub struct NotebookReport {
 pub type Flags = u8;
 
 /// Evaluates the requested methods on one metric; returns the report and per-row flags.
-pub fn evaluate(normal: &[u64], test: &[u64], methods: &[Method], p: NotebookParams) -> (MetricReport, Vec<Flags>) {
+pub fn evaluate(
+    normal: &[u64],
+    test: &[u64],
+    methods: &[Method],
+    p: NotebookParams,
+) -> (MetricReport, Vec<Flags>) {
     let mut flags = vec![0u8; test.len()];
     let mut rep = MetricReport::default();
     let (mean, std) = mean_std(normal);
@@ -120,13 +131,22 @@ pub fn evaluate(normal: &[u64], test: &[u64], methods: &[Method], p: NotebookPar
     if methods.contains(&Method::Sigma) {
         let thr = mean.zip(std).map(|(m, s)| sigma_threshold(m, s, p.k_std));
         let rows = mark(&mut flags, 1, test, |x| thr.is_some_and(|t| x > t));
-        rep.sigma = Some(SigmaOut { threshold: thr, rows });
+        rep.sigma = Some(SigmaOut {
+            threshold: thr,
+            rows,
+        });
     }
     if methods.contains(&Method::Iqr) {
         let q = quantile_sorted(&sorted, 0.25).zip(quantile_sorted(&sorted, 0.75));
         let fences = q.map(|(q1, q3)| iqr_fences(q1, q3, p.iqr_factor));
-        let rows = mark(&mut flags, 2, test, |x| fences.is_some_and(|(lo, hi)| x < lo || x > hi));
-        rep.iqr = Some(IqrOut { lower: fences.map(|f| f.0), upper: fences.map(|f| f.1), rows });
+        let rows = mark(&mut flags, 2, test, |x| {
+            fences.is_some_and(|(lo, hi)| x < lo || x > hi)
+        });
+        rep.iqr = Some(IqrOut {
+            lower: fences.map(|f| f.0),
+            upper: fences.map(|f| f.1),
+            rows,
+        });
     }
     if methods.contains(&Method::ZscoreTest) {
         let (tm, ts) = mean_std_population(test);
@@ -176,7 +196,10 @@ mod tests {
         assert_eq!(rep.sigma.unwrap().rows, 3);
         // fences -2.5, 11.5: 12, 20, 100
         let iqr = rep.iqr.unwrap();
-        assert_eq!((iqr.lower, iqr.upper, iqr.rows), (Some(-2.5), Some(11.5), 3));
+        assert_eq!(
+            (iqr.lower, iqr.upper, iqr.rows),
+            (Some(-2.5), Some(11.5), 3)
+        );
         // test mean 27.4, population std 37.0...: no |z| > 3 with 5 values (max |z| is (n-1)/sqrt(n) = 1.79)
         assert_eq!(rep.zscore_test.unwrap().rows, 0);
         assert_eq!(rep.combined_rows, 3);
@@ -185,9 +208,25 @@ mod tests {
 
     #[test]
     fn degenerate_inputs() {
-        let (rep, _) = evaluate(&[7], &[1, 100], &[Method::Sigma, Method::ZscoreTest], NotebookParams::default());
-        assert_eq!(rep.sigma.unwrap(), SigmaOut { threshold: None, rows: 0 });
-        let (rep, _) = evaluate(&[], &[5, 5, 5], &[Method::Iqr, Method::ZscoreTest], NotebookParams::default());
+        let (rep, _) = evaluate(
+            &[7],
+            &[1, 100],
+            &[Method::Sigma, Method::ZscoreTest],
+            NotebookParams::default(),
+        );
+        assert_eq!(
+            rep.sigma.unwrap(),
+            SigmaOut {
+                threshold: None,
+                rows: 0
+            }
+        );
+        let (rep, _) = evaluate(
+            &[],
+            &[5, 5, 5],
+            &[Method::Iqr, Method::ZscoreTest],
+            NotebookParams::default(),
+        );
         assert_eq!(rep.iqr.unwrap().rows, 0);
         assert_eq!(rep.zscore_test.unwrap().rows, 0);
         assert!(Method::parse("bogus").is_err());

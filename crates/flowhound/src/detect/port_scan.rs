@@ -129,21 +129,32 @@ impl Detector for PortScan {
         &SETTINGS
     }
     fn run(&self, c: &PortScanConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let windows = gather(ctx, c);
-        let mut by_src: AHashMap<u128, Vec<WindowScan>> = AHashMap::new();
-        for ((src, w), probes) in windows {
+        let mut flagged: AHashMap<(u128, i64), WindowScan> = AHashMap::new();
+        for (key, probes) in gather(ctx, c) {
             let shape = shape(&probes.probes);
             if shape.v_max >= c.vertical_min_ports_count
                 || shape.h_max >= c.horizontal_min_hosts_count
             {
-                by_src.entry(src).or_default().push(WindowScan {
-                    window: w,
+                let scan = WindowScan {
+                    window: key.1,
                     shape,
-                    rows: probes.rows,
+                    rows: Vec::new(),
                     first: probes.first,
                     last: probes.last,
-                });
+                };
+                flagged.insert(key, scan);
             }
+        }
+        // the rows of flagged windows only (keeping every row of every window costs memory)
+        let f = ctx.flows;
+        for i in (0..f.len()).filter(|i| keep(ctx, c, *i)) {
+            if let Some(s) = flagged.get_mut(&(f.src[i], window_of(f.ts[i], c.window_secs))) {
+                s.rows.push(i as u32);
+            }
+        }
+        let mut by_src: AHashMap<u128, Vec<WindowScan>> = AHashMap::new();
+        for ((src, _), scan) in flagged {
+            by_src.entry(src).or_default().push(scan);
         }
         let mut out: Vec<Finding> = by_src
             .into_iter()
@@ -256,7 +267,6 @@ pub fn scan_score(ratio: f64, failed_ratio: f64) -> f64 {
 #[derive(Default)]
 struct WindowProbes {
     probes: Vec<Probe>,
-    rows: Vec<u32>,
     first: i64,
     last: i64,
 }
@@ -277,19 +287,15 @@ fn gather(ctx: &DetectCtx, c: &PortScanConfig) -> AHashMap<(u128, i64), WindowPr
         .min(c.horizontal_min_hosts_count)
         .floor()
         .max(1.0) as u64;
-    let keep = |i: usize| {
-        let (s, d) = (f.src[i], f.dst[i]);
-        ctx.nets.contains(s) || (c.external_sources && ctx.nets.contains(d))
-    };
     let mut counts: AHashMap<(u128, i64), u64> = AHashMap::new();
-    for i in (0..f.len()).filter(|i| keep(*i)) {
+    for i in (0..f.len()).filter(|i| keep(ctx, c, *i)) {
         *counts
             .entry((f.src[i], window_of(f.ts[i], c.window_secs)))
             .or_default() += 1;
     }
     counts.retain(|_, n| *n >= min_flows);
     let mut out: AHashMap<(u128, i64), WindowProbes> = AHashMap::new();
-    for i in (0..f.len()).filter(|i| keep(*i)) {
+    for i in (0..f.len()).filter(|i| keep(ctx, c, *i)) {
         let key = (f.src[i], window_of(f.ts[i], c.window_secs));
         if !counts.contains_key(&key) {
             continue;
@@ -308,11 +314,16 @@ fn gather(ctx: &DetectCtx, c: &PortScanConfig) -> AHashMap<(u128, i64), WindowPr
         });
         e.probes
             .push((f.dst[i], f.proto[i].index() as u8, f.dst_port[i], w));
-        e.rows.push(i as u32);
         e.first = e.first.min(f.ts[i]);
         e.last = e.last.max(f.ts[i]);
     }
     out
+}
+
+/// A flow counts when its source is internal, or (with `external_sources`) its destination is.
+fn keep(ctx: &DetectCtx, c: &PortScanConfig, i: usize) -> bool {
+    let f = ctx.flows;
+    ctx.nets.contains(f.src[i]) || (c.external_sources && ctx.nets.contains(f.dst[i]))
 }
 
 fn ratio_of(s: &Shape, c: &PortScanConfig) -> f64 {

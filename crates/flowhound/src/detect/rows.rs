@@ -27,7 +27,12 @@ impl GeoCache {
 
 /// Takes `rows` (global row numbers over `batches`, in order) and enriches them: `src_ip`/`dst_ip` as
 /// text, plus `dst_country`, `dst_asn`, `dst_org`, then the `extra` columns (one value per row).
-pub fn enriched_rows(batches: &[RecordBatch], rows: &[u32], geo: &GeoStack, extra: Vec<(Field, ArrayRef)>) -> Result<RecordBatch> {
+pub fn enriched_rows(
+    batches: &[RecordBatch],
+    rows: &[u32],
+    geo: &GeoStack,
+    extra: Vec<(Field, ArrayRef)>,
+) -> Result<RecordBatch> {
     let all = concat_batches(&flow_schema(), batches)?;
     let picked = take_record_batch(&all, &UInt32Array::from(rows.to_vec()))?;
     let mut fields: Vec<Field> = Vec::new();
@@ -35,8 +40,15 @@ pub fn enriched_rows(batches: &[RecordBatch], rows: &[u32], geo: &GeoStack, extr
     let mut dst_ips: Vec<u128> = Vec::new();
     for (f, c) in picked.schema().fields().iter().zip(picked.columns()) {
         if f.name() == col::SRC_IP || f.name() == col::DST_IP {
-            let ips: Vec<u128> = c.as_primitive::<Decimal128Type>().values().iter().map(|v| *v as u128).collect();
-            cols.push(Arc::new(StringArray::from_iter_values(ips.iter().map(|v| ip::format(*v)))));
+            let ips: Vec<u128> = c
+                .as_primitive::<Decimal128Type>()
+                .values()
+                .iter()
+                .map(|v| *v as u128)
+                .collect();
+            cols.push(Arc::new(StringArray::from_iter_values(
+                ips.iter().map(|v| ip::format(*v)),
+            )));
             fields.push(Field::new(f.name(), DataType::Utf8, false));
             if f.name() == col::DST_IP {
                 dst_ips = ips;
@@ -73,7 +85,11 @@ fn geo_columns(ips: &[u128], geo: &GeoStack) -> (ArrayRef, ArrayRef, ArrayRef) {
     }
     let country: StringArray = country.into_iter().collect();
     let org: StringArray = org.into_iter().collect();
-    (Arc::new(country), Arc::new(UInt32Array::from(asn)), Arc::new(org))
+    (
+        Arc::new(country),
+        Arc::new(UInt32Array::from(asn)),
+        Arc::new(org),
+    )
 }
 
 /// Number of rows of a batch list.

@@ -50,7 +50,11 @@ impl Default for SigmaConfig {
 }
 
 static SETTINGS: [Setting; 8] = [
-    Setting { key: "k_std", doc: "standard deviations above the mean (robust: MADs above the median)", range: Range::Float(0.5, 100.0) },
+    Setting {
+        key: "k_std",
+        doc: "standard deviations above the mean (robust: MADs above the median)",
+        range: Range::Float(0.5, 100.0),
+    },
     volume::METRICS,
     volume::PER_HOST,
     volume::PER_FLOW,
@@ -99,7 +103,14 @@ mod tests {
 
     #[test]
     fn threshold_table() {
-        let s = MetricStats { count: 10, mean: 100.0, std: 10.0, median: 90.0, mad: 2.0, ..Default::default() };
+        let s = MetricStats {
+            count: 10,
+            mean: 100.0,
+            std: 10.0,
+            median: 90.0,
+            mad: 2.0,
+            ..Default::default()
+        };
         assert_eq!(threshold(&s, false, 3.0), Some(130.0));
         assert!((threshold(&s, true, 3.0).unwrap() - (90.0 + 3.0 * 2.0 * 1.4826)).abs() < 1e-9);
         assert_eq!(threshold(&MetricStats { count: 1, ..s }, false, 3.0), None);

@@ -44,9 +44,15 @@ impl HostWindows {
     pub fn of(flows: &Flows, nets: &InternalNets, window_secs: u64) -> HostWindows {
         let mut m: AHashMap<(u128, i64), Cell> = AHashMap::new();
         for i in 0..flows.len() {
-            let Some(v) = flows.host_view(i, nets) else { continue };
+            let Some(v) = flows.host_view(i, nets) else {
+                continue;
+            };
             let w = window_of(flows.ts[i], window_secs);
-            let c = m.entry((v.host, w)).or_insert(Cell { host: v.host, window: w, ..Default::default() });
+            let c = m.entry((v.host, w)).or_insert(Cell {
+                host: v.host,
+                window: w,
+                ..Default::default()
+            });
             c.flows += 1;
             c.up += v.sent;
             c.down += v.received;
@@ -173,11 +179,20 @@ pub fn run(ctx: &DetectCtx, p: &VolumeParams, rule: Rule) -> Result<Vec<Finding>
     Ok(out)
 }
 
-fn reference_stats<'b>(ctx: &'b DetectCtx, p: &VolumeParams, m: Metric, host: u128, test_ref: &'b MetricStats) -> (&'b MetricStats, &'static str) {
+fn reference_stats<'b>(
+    ctx: &'b DetectCtx,
+    p: &VolumeParams,
+    m: Metric,
+    host: u128,
+    test_ref: &'b MetricStats,
+) -> (&'b MetricStats, &'static str) {
     if p.reference == Reference::TestSelf {
         return (test_ref, "test");
     }
-    let own = ctx.baseline.host(host).filter(|h| !ctx.baseline.robust() && h.active_windows >= p.min_history_windows);
+    let own = ctx
+        .baseline
+        .host(host)
+        .filter(|h| !ctx.baseline.robust() && h.active_windows >= p.min_history_windows);
     match own {
         Some(h) => (m.stats(&h.per_window), "host"),
         None => (m.stats(&ctx.baseline.host_windows), "population"),
@@ -195,12 +210,25 @@ fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
         }
         let (s, reference) = reference_stats(ctx, p, m, c.host, &test_ref);
         let robust = ctx.baseline.robust() && reference != "test";
-        let Some(thr) = rule(s, robust).map(|t| t.max(p.min_p99_ratio * s.tail(robust))) else { continue };
+        let Some(thr) = rule(s, robust).map(|t| t.max(p.min_p99_ratio * s.tail(robust))) else {
+            continue;
+        };
         if value as f64 > thr {
-            hits.insert((c.host, c.window), Hit { value: value as f64, threshold: thr, center: s.center(robust), p99: s.p99, reference });
+            hits.insert(
+                (c.host, c.window),
+                Hit {
+                    value: value as f64,
+                    threshold: thr,
+                    center: s.center(robust),
+                    p99: s.p99,
+                    reference,
+                },
+            );
         }
     }
-    let key = |i: usize, v: &super::flows::HostView| Some((v.host, window_of(ctx.flows.ts[i], hw.window_secs)));
+    let key = |i: usize, v: &super::flows::HostView| {
+        Some((v.host, window_of(ctx.flows.ts[i], hw.window_secs)))
+    };
     collect(ctx, p, m, "volume_outlier", hits, key)
 }
 
@@ -209,9 +237,15 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
     let values = if m == Metric::Up { &f.up } else { &f.down };
     let (s, reference, robust) = match p.reference {
         Reference::TestSelf => (MetricStats::of(&mut values.clone()), "test", false),
-        Reference::Baseline => (m.stats(&ctx.baseline.global).clone(), "global", ctx.baseline.robust()),
+        Reference::Baseline => (
+            m.stats(&ctx.baseline.global).clone(),
+            "global",
+            ctx.baseline.robust(),
+        ),
     };
-    let Some(thr) = rule(&s, robust).map(|t| t.max(p.min_p99_ratio * s.tail(robust))) else { return Vec::new() };
+    let Some(thr) = rule(&s, robust).map(|t| t.max(p.min_p99_ratio * s.tail(robust))) else {
+        return Vec::new();
+    };
     let mut hits: AHashMap<(u128, i64), Hit> = AHashMap::new();
     for i in 0..f.len() {
         let v = values[i];
@@ -219,7 +253,13 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
             continue;
         }
         let host = f.host_view(i, ctx.nets).map_or(f.src[i], |h| h.host);
-        let h = Hit { value: v as f64, threshold: thr, center: s.center(robust), p99: s.p99, reference };
+        let h = Hit {
+            value: v as f64,
+            threshold: thr,
+            center: s.center(robust),
+            p99: s.p99,
+            reference,
+        };
         let e = hits.entry((host, i as i64)).or_insert(h);
         e.value = e.value.max(v as f64);
     }
@@ -251,13 +291,18 @@ fn collect(
 ) -> Vec<Finding> {
     let mut groups: AHashMap<u128, Group> = AHashMap::new();
     for i in 0..ctx.flows.len() {
-        let Some(v) = ctx.flows.host_view(i, ctx.nets) else { continue };
+        let Some(v) = ctx.flows.host_view(i, ctx.nets) else {
+            continue;
+        };
         let Some(k) = key(i, &v) else { continue };
         let Some(hit) = hits.get(&k) else { continue };
         let g = groups.entry(v.host).or_default();
         g.add(i, &v, ctx.flows.ts[i], m, hit);
     }
-    let mut out: Vec<Finding> = groups.into_iter().map(|(h, g)| g.finding(ctx, p, m, kind, h)).collect();
+    let mut out: Vec<Finding> = groups
+        .into_iter()
+        .map(|(h, g)| g.finding(ctx, p, m, kind, h))
+        .collect();
     out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
     out
 }
@@ -283,31 +328,64 @@ impl Group {
         self.total += bytes;
         self.first = self.first.min(ts);
         self.last = self.last.max(ts);
-        if self.best.as_ref().is_none_or(|b| excess_of(hit) > excess_of(b)) {
+        if self
+            .best
+            .as_ref()
+            .is_none_or(|b| excess_of(hit) > excess_of(b))
+        {
             self.best = Some(hit.clone());
         }
     }
 
-    fn finding(self, ctx: &DetectCtx, p: &VolumeParams, m: Metric, kind: &str, host: u128) -> Finding {
-        let hit = self.best.unwrap_or(Hit { value: 0.0, threshold: 0.0, center: 0.0, p99: 0.0, reference: "" });
+    fn finding(
+        self,
+        ctx: &DetectCtx,
+        p: &VolumeParams,
+        m: Metric,
+        kind: &str,
+        host: u128,
+    ) -> Finding {
+        let hit = self.best.unwrap_or(Hit {
+            value: 0.0,
+            threshold: 0.0,
+            center: 0.0,
+            p99: 0.0,
+            reference: "",
+        });
         let mut peers: Vec<(u128, u64)> = self.peers.into_iter().collect();
         peers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let window_text = window_text(ctx.baseline.window_secs);
-        let explanation = explain(ctx, m, self.total, &peers, self.first, self.last, &hit, &window_text);
+        let explanation = explain(
+            ctx,
+            m,
+            self.total,
+            &peers,
+            self.first,
+            self.last,
+            &hit,
+            &window_text,
+        );
         let mut details = serde_json::Map::new();
         details.insert("reference".into(), json!(hit.reference));
         details.insert("rule".into(), json!(p.rule_text));
         details.insert("total_bytes".into(), json!(self.total));
         details.insert("reference_p99".into(), json!(hit.p99));
         let evidence = Evidence {
-            metric: format!("{} per {} s window (host {})", m.name(), ctx.baseline.window_secs, if m == Metric::Up { "sent" } else { "received" }),
+            metric: format!(
+                "{} per {} s window (host {})",
+                m.name(),
+                ctx.baseline.window_secs,
+                if m == Metric::Up { "sent" } else { "received" }
+            ),
             observed: hit.value,
             baseline: Some(hit.center),
             threshold: Some(hit.threshold),
             explanation,
             details,
         };
-        finding(p, kind, host, &peers, self.first, self.last, self.rows, evidence, &hit)
+        finding(
+            p, kind, host, &peers, self.first, self.last, self.rows, evidence, &hit,
+        )
     }
 }
 
@@ -316,7 +394,17 @@ fn excess_of(h: &Hit) -> f64 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn finding(p: &VolumeParams, kind: &str, host: u128, peers: &[(u128, u64)], first: i64, last: i64, rows: Vec<u32>, evidence: Evidence, hit: &Hit) -> Finding {
+fn finding(
+    p: &VolumeParams,
+    kind: &str,
+    host: u128,
+    peers: &[(u128, u64)],
+    first: i64,
+    last: i64,
+    rows: Vec<u32>,
+    evidence: Evidence,
+    hit: &Hit,
+) -> Finding {
     Finding {
         kind: kind.into(),
         detector: p.detector.into(),
@@ -332,7 +420,14 @@ fn finding(p: &VolumeParams, kind: &str, host: u128, peers: &[(u128, u64)], firs
     }
 }
 
-fn flow_finding(ctx: &DetectCtx, p: &VolumeParams, m: Metric, host: u128, hit: &Hit, rows: &[usize]) -> Finding {
+fn flow_finding(
+    ctx: &DetectCtx,
+    p: &VolumeParams,
+    m: Metric,
+    host: u128,
+    hit: &Hit,
+    rows: &[usize],
+) -> Finding {
     let f = ctx.flows;
     let mut peers: AHashMap<u128, u64> = AHashMap::new();
     let values = if m == Metric::Up { &f.up } else { &f.down };
@@ -347,13 +442,35 @@ fn flow_finding(ctx: &DetectCtx, p: &VolumeParams, m: Metric, host: u128, hit: &
     peers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let explanation = format!(
         "{} flow(s) with {} above {} (largest {}; a normal flow carries {}, p99 {})",
-        rows.len(), m.name(), human_bytes(hit.threshold), human_bytes(hit.value), human_bytes(hit.center), human_bytes(hit.p99)
+        rows.len(),
+        m.name(),
+        human_bytes(hit.threshold),
+        human_bytes(hit.value),
+        human_bytes(hit.center),
+        human_bytes(hit.p99)
     );
     let mut details = serde_json::Map::new();
     details.insert("reference".into(), json!(hit.reference));
     details.insert("rule".into(), json!(p.rule_text));
-    let evidence = Evidence { metric: format!("{} per flow", m.name()), observed: hit.value, baseline: Some(hit.center), threshold: Some(hit.threshold), explanation, details };
-    finding(p, "flow_outlier", host, &peers, first, last, rows.iter().map(|r| *r as u32).collect(), evidence, hit)
+    let evidence = Evidence {
+        metric: format!("{} per flow", m.name()),
+        observed: hit.value,
+        baseline: Some(hit.center),
+        threshold: Some(hit.threshold),
+        explanation,
+        details,
+    };
+    finding(
+        p,
+        "flow_outlier",
+        host,
+        &peers,
+        first,
+        last,
+        rows.iter().map(|r| *r as u32).collect(),
+        evidence,
+        hit,
+    )
 }
 
 /// `hourly`, `daily` or `per 600 s window`.
@@ -379,7 +496,11 @@ pub fn describe_peer(ctx: &DetectCtx, peer: u128) -> String {
         (None, None) => {}
     }
     let name = ip::format(peer);
-    if parts.is_empty() { name } else { format!("{name} ({})", parts.join(", ")) }
+    if parts.is_empty() {
+        name
+    } else {
+        format!("{name} ({})", parts.join(", "))
+    }
 }
 
 /// `between 01:00 and 04:00 UTC on 2026-03-04` (or with dates on both ends when they differ).
@@ -388,13 +509,34 @@ pub fn span_text(first_us: i64, last_us: i64) -> String {
     let l = format_ts(last_us);
     let (fd, ft) = (f.get(..10).unwrap_or(""), f.get(11..16).unwrap_or(""));
     let (ld, lt) = (l.get(..10).unwrap_or(""), l.get(11..16).unwrap_or(""));
-    if fd == ld { format!("between {ft} and {lt} UTC on {fd}") } else { format!("between {fd} {ft} and {ld} {lt} UTC") }
+    if f == l {
+        format!("at {ft} UTC on {fd}")
+    } else if fd == ld {
+        format!("between {ft} and {lt} UTC on {fd}")
+    } else {
+        format!("between {fd} {ft} and {ld} {lt} UTC")
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn explain(ctx: &DetectCtx, m: Metric, total: u64, peers: &[(u128, u64)], first: i64, last: i64, hit: &Hit, window: &str) -> String {
-    let (verb, prep, noun) = if m == Metric::Up { ("uploaded", "to", "upload") } else { ("downloaded", "from", "download") };
-    let peer = peers.first().map_or_else(String::new, |(p, _)| describe_peer(ctx, *p));
+fn explain(
+    ctx: &DetectCtx,
+    m: Metric,
+    total: u64,
+    peers: &[(u128, u64)],
+    first: i64,
+    last: i64,
+    hit: &Hit,
+    window: &str,
+) -> String {
+    let (verb, prep, noun) = if m == Metric::Up {
+        ("uploaded", "to", "upload")
+    } else {
+        ("downloaded", "from", "download")
+    };
+    let peer = peers
+        .first()
+        .map_or_else(String::new, |(p, _)| describe_peer(ctx, *p));
     let others = match peers.len() {
         0 | 1 => String::new(),
         2 => " and 1 other peer".into(),
@@ -407,32 +549,72 @@ fn explain(ctx: &DetectCtx, m: Metric, total: u64, peers: &[(u128, u64)], first:
     };
     format!(
         "{verb} {} {prep} {peer}{others} {}; {whose} {} (p99 {}), limit {}",
-        human_bytes(total as f64), span_text(first, last), human_bytes(hit.center), human_bytes(hit.p99), human_bytes(hit.threshold)
+        human_bytes(total as f64),
+        span_text(first, last),
+        human_bytes(hit.center),
+        human_bytes(hit.p99),
+        human_bytes(hit.threshold)
     )
 }
 
 /// The `metrics` setting.
-pub const METRICS: Setting = Setting { key: "metrics", doc: "metrics checked: up_bytes (sent), down_bytes (received)", range: Range::ListOf(&["up_bytes", "down_bytes"]) };
+pub const METRICS: Setting = Setting {
+    key: "metrics",
+    doc: "metrics checked: up_bytes (sent), down_bytes (received)",
+    range: Range::ListOf(&["up_bytes", "down_bytes"]),
+};
 /// The `per_host` setting.
 pub const PER_HOST: Setting = Setting { key: "per_host", doc: "check each internal host's volume per baseline window against its own profile (else the population)", range: Range::Bool };
 /// The `per_flow` setting.
-pub const PER_FLOW: Setting = Setting { key: "per_flow", doc: "also check single flows against the global per-flow statistics (the notebook's view)", range: Range::Bool };
+pub const PER_FLOW: Setting = Setting {
+    key: "per_flow",
+    doc: "also check single flows against the global per-flow statistics (the notebook's view)",
+    range: Range::Bool,
+};
 /// The `min_window_bytes` setting.
-pub const MIN_WINDOW_BYTES: Setting = Setting { key: "min_window_bytes", doc: "a host window below this volume is never flagged", range: Range::Int(0, 1_000_000_000_000_000) };
+pub const MIN_WINDOW_BYTES: Setting = Setting {
+    key: "min_window_bytes",
+    doc: "a host window below this volume is never flagged",
+    range: Range::Int(0, 1_000_000_000_000_000),
+};
 /// The `min_flow_bytes` setting.
-pub const MIN_FLOW_BYTES: Setting = Setting { key: "min_flow_bytes", doc: "a flow below this volume is never flagged (per_flow)", range: Range::Int(0, 1_000_000_000_000_000) };
+pub const MIN_FLOW_BYTES: Setting = Setting {
+    key: "min_flow_bytes",
+    doc: "a flow below this volume is never flagged (per_flow)",
+    range: Range::Int(0, 1_000_000_000_000_000),
+};
 /// The `min_p99_ratio` setting.
 pub const MIN_P99_RATIO: Setting = Setting { key: "min_p99_ratio", doc: "a value must also exceed this multiple of the reference's p99 (p90 on a self-learned baseline), so heavy tails alone do not alert (0 disables)", range: Range::Float(0.0, 1000.0) };
 /// The `min_history_windows_count` setting.
-pub const MIN_HISTORY: Setting = Setting { key: "min_history_windows_count", doc: "active baseline windows a host needs before its own profile is the reference", range: Range::Int(1, 1_000_000) };
+pub const MIN_HISTORY: Setting = Setting {
+    key: "min_history_windows_count",
+    doc: "active baseline windows a host needs before its own profile is the reference",
+    range: Range::Int(1, 1_000_000),
+};
 
 /// Parses the `metrics` list.
 pub fn metrics(names: &[String]) -> Result<Vec<Metric>> {
-    names.iter().map(|n| Metric::parse(n).ok_or_else(|| crate::error::FlowError::Config(format!("unknown metric '{n}': use up_bytes or down_bytes")))).collect()
+    names
+        .iter()
+        .map(|n| {
+            Metric::parse(n).ok_or_else(|| {
+                crate::error::FlowError::Config(format!(
+                    "unknown metric '{n}': use up_bytes or down_bytes"
+                ))
+            })
+        })
+        .collect()
 }
 
 /// Host-side (per window) view helper for tests: the metric of `up`/`down` of a flow seen from `host`.
-pub fn host_bytes(src: u128, dst: u128, up: u64, down: u64, nets: &InternalNets, m: Metric) -> Option<u64> {
+pub fn host_bytes(
+    src: u128,
+    dst: u128,
+    up: u64,
+    down: u64,
+    nets: &InternalNets,
+    m: Metric,
+) -> Option<u64> {
     host_view(src, dst, up, down, nets).map(|v| if m == Metric::Up { v.sent } else { v.received })
 }
 
@@ -442,7 +624,12 @@ mod tests {
 
     #[test]
     fn excess_table() {
-        let cases = [(16.0, 10.0, 13.0, 2.0), (13.0, 10.0, 13.0, 1.0), (20.0, 10.0, 10.0, 2.0), (5.0, 0.0, 0.0, f64::INFINITY)];
+        let cases = [
+            (16.0, 10.0, 13.0, 2.0),
+            (13.0, 10.0, 13.0, 1.0),
+            (20.0, 10.0, 10.0, 2.0),
+            (5.0, 0.0, 0.0, f64::INFINITY),
+        ];
         for (x, c, t, want) in cases {
             assert_eq!(excess_ratio(x, c, t), want, "{x} {c} {t}");
         }
@@ -453,7 +640,14 @@ mod tests {
         assert_eq!(window_text(3600), "hourly");
         assert_eq!(window_text(600), "per-600-s-window");
         let h = 3_600_000_000i64;
-        assert_eq!(span_text(h, 4 * h), "between 01:00 and 04:00 UTC on 1970-01-01");
-        assert_eq!(span_text(h, 30 * h), "between 1970-01-01 01:00 and 1970-01-02 06:00 UTC");
+        assert_eq!(
+            span_text(h, 4 * h),
+            "between 01:00 and 04:00 UTC on 1970-01-01"
+        );
+        assert_eq!(
+            span_text(h, 30 * h),
+            "between 1970-01-01 01:00 and 1970-01-02 06:00 UTC"
+        );
+        assert_eq!(span_text(h, h), "at 01:00 UTC on 1970-01-01");
     }
 }

@@ -97,7 +97,11 @@ impl Detector for Zscore {
             min_flow_bytes: c.min_flow_bytes,
             min_history_windows: c.min_history_windows_count,
             min_p99_ratio: c.min_p99_ratio,
-            reference: if c.mode == "test-self" { Reference::TestSelf } else { Reference::Baseline },
+            reference: if c.mode == "test-self" {
+                Reference::TestSelf
+            } else {
+                Reference::Baseline
+            },
             rule_text: format!("|z| > {} ({})", c.z_limit, c.mode),
         };
         volume::run(ctx, &p, &|s, robust| threshold(s, robust, c.z_limit))
@@ -110,7 +114,14 @@ mod tests {
 
     #[test]
     fn threshold_table() {
-        let s = MetricStats { count: 10, mean: 100.0, std: 10.0, median: 90.0, mad: 2.0, ..Default::default() };
+        let s = MetricStats {
+            count: 10,
+            mean: 100.0,
+            std: 10.0,
+            median: 90.0,
+            mad: 2.0,
+            ..Default::default()
+        };
         assert_eq!(threshold(&s, false, 3.0), Some(130.0));
         assert_eq!(score_of(130.0, &s, false), 3.0);
         assert!((score_of(90.0 + 2.0 * 1.4826, &s, true) - 1.0).abs() < 1e-12);

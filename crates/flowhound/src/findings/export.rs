@@ -8,7 +8,10 @@ use crate::output::AtomicFile;
 use std::path::Path;
 
 fn out_err(path: &Path, e: impl std::fmt::Display) -> FlowError {
-    FlowError::Output { path: path.to_path_buf(), why: e.to_string() }
+    FlowError::Output {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    }
 }
 
 /// Writes the whole document as pretty JSON.
@@ -29,13 +32,30 @@ pub fn write_ndjson(path: &Path, findings: &[Finding]) -> Result<()> {
 
 /// Neutralises a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) by prefixing `'`.
 pub fn neutralise(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() }
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
 }
 
 /// CSV column titles.
 pub const CSV_HEADER: [&str; 15] = [
-    "id", "kind", "detector", "severity", "score", "hosts", "peers", "first_seen", "last_seen", "flows", "metric",
-    "observed", "baseline", "threshold", "explanation",
+    "id",
+    "kind",
+    "detector",
+    "severity",
+    "score",
+    "hosts",
+    "peers",
+    "first_seen",
+    "last_seen",
+    "flows",
+    "metric",
+    "observed",
+    "baseline",
+    "threshold",
+    "explanation",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -46,9 +66,21 @@ fn opt(v: Option<f64>) -> String {
 pub fn csv_cells(f: &Finding) -> [String; 15] {
     let e = &f.evidence;
     [
-        f.id.clone(), f.kind.clone(), f.detector.clone(), f.severity.as_str().into(), format!("{:.4}", f.score),
-        f.hosts.join(" "), f.peers.join(" "), f.first_seen.clone().unwrap_or_default(), f.last_seen.clone().unwrap_or_default(),
-        f.flows.to_string(), e.metric.clone(), e.observed.to_string(), opt(e.baseline), opt(e.threshold), e.explanation.clone(),
+        f.id.clone(),
+        f.kind.clone(),
+        f.detector.clone(),
+        f.severity.as_str().into(),
+        format!("{:.4}", f.score),
+        f.hosts.join(" "),
+        f.peers.join(" "),
+        f.first_seen.clone().unwrap_or_default(),
+        f.last_seen.clone().unwrap_or_default(),
+        f.flows.to_string(),
+        e.metric.clone(),
+        e.observed.to_string(),
+        opt(e.baseline),
+        opt(e.threshold),
+        e.explanation.clone(),
     ]
 }
 
@@ -59,7 +91,8 @@ pub fn write_csv(path: &Path, findings: &[Finding]) -> Result<()> {
         let mut w = csv::Writer::from_writer(&mut file);
         w.write_record(CSV_HEADER).map_err(|e| out_err(path, e))?;
         for f in findings {
-            w.write_record(csv_cells(f).iter().map(|c| neutralise(c))).map_err(|e| out_err(path, e))?;
+            w.write_record(csv_cells(f).iter().map(|c| neutralise(c)))
+                .map_err(|e| out_err(path, e))?;
         }
         w.flush().map_err(|e| out_err(path, e))?;
     }
@@ -72,7 +105,15 @@ mod tests {
 
     #[test]
     fn neutralise_table() {
-        let cases = [("=1+1", "'=1+1"), ("+x", "'+x"), ("-2", "'-2"), ("@SUM", "'@SUM"), ("\tx", "'\tx"), ("ok", "ok"), ("", "")];
+        let cases = [
+            ("=1+1", "'=1+1"),
+            ("+x", "'+x"),
+            ("-2", "'-2"),
+            ("@SUM", "'@SUM"),
+            ("\tx", "'\tx"),
+            ("ok", "ok"),
+            ("", ""),
+        ];
         for (cell, want) in cases {
             assert_eq!(neutralise(cell), want);
         }

@@ -115,7 +115,9 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
 fn merge_group(mut group: Vec<Finding>) -> Finding {
     group.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut it = group.into_iter();
-    let Some(mut top) = it.next() else { return Finding::default() };
+    let Some(mut top) = it.next() else {
+        return Finding::default();
+    };
     let mut detectors: BTreeSet<String> = top.detector.split(',').map(str::to_string).collect();
     let mut rows: BTreeSet<u32> = top.flow_rows.iter().copied().collect();
     for f in it {
@@ -161,7 +163,12 @@ pub fn finalize(findings: Vec<Finding>, geo: &GeoStack) -> Vec<Finding> {
         f.severity = severity(f.score);
         enrich(f, geo, &mut cache);
     }
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.kind.cmp(&b.kind)).then_with(|| a.hosts.cmp(&b.hosts)));
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.kind.cmp(&b.kind))
+            .then_with(|| a.hosts.cmp(&b.hosts))
+    });
     for (i, f) in out.iter_mut().enumerate() {
         f.id = format!("F{}", i + 1);
     }
@@ -176,7 +183,12 @@ fn enrich(f: &mut Finding, geo: &GeoStack, cache: &mut GeoCache) {
         }
         let Some(v) = ip::parse(addr) else { continue };
         let g = cache.get(geo, v);
-        let info = IpInfo { country: g.country.map(|c| c.to_string()), asn: g.asn, org: g.org.as_deref().map(str::to_string), name: None };
+        let info = IpInfo {
+            country: g.country.map(|c| c.to_string()),
+            asn: g.asn,
+            org: g.org.as_deref().map(str::to_string),
+            name: None,
+        };
         f.enrichment.insert(addr.clone(), info);
     }
 }
@@ -191,10 +203,21 @@ fn link_related(findings: &mut [Finding]) {
     for f in findings.iter_mut() {
         let mut rel: BTreeSet<String> = BTreeSet::new();
         for h in &f.hosts {
-            rel.extend(by_host.get(h).into_iter().flatten().filter(|id| **id != f.id).cloned());
+            rel.extend(
+                by_host
+                    .get(h)
+                    .into_iter()
+                    .flatten()
+                    .filter(|id| **id != f.id)
+                    .cloned(),
+            );
         }
         let mut rel: Vec<String> = rel.into_iter().collect();
-        rel.sort_by_key(|id| id.trim_start_matches('F').parse::<u64>().unwrap_or(u64::MAX));
+        rel.sort_by_key(|id| {
+            id.trim_start_matches('F')
+                .parse::<u64>()
+                .unwrap_or(u64::MAX)
+        });
         f.related = rel;
     }
 }
@@ -225,9 +248,18 @@ pub fn host_ranking(findings: &[Finding]) -> Vec<HostRank> {
     }
     let mut out: Vec<HostRank> = acc
         .into_iter()
-        .map(|(h, (p, n, k))| HostRank { host: h.to_string(), score: 1.0 - p, findings: n, kinds: k.into_iter().map(str::to_string).collect() })
+        .map(|(h, (p, n, k))| HostRank {
+            host: h.to_string(),
+            score: 1.0 - p,
+            findings: n,
+            kinds: k.into_iter().map(str::to_string).collect(),
+        })
         .collect();
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.host.cmp(&b.host)));
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.host.cmp(&b.host))
+    });
     out
 }
 
@@ -289,7 +321,12 @@ pub struct FindingsDoc {
 
 impl FindingsDoc {
     /// Builds the document around finalized findings.
-    pub fn new(input: InputSummary, baseline: BaselineRef, detectors: Vec<String>, findings: Vec<Finding>) -> Self {
+    pub fn new(
+        input: InputSummary,
+        baseline: BaselineRef,
+        detectors: Vec<String>,
+        findings: Vec<Finding>,
+    ) -> Self {
         FindingsDoc {
             schema_version: SCHEMA_VERSION,
             generator: format!("flowhound {}", env!("CARGO_PKG_VERSION")),
@@ -307,7 +344,15 @@ impl FindingsDoc {
 mod tests {
     use super::*;
 
-    fn f(kind: &str, det: &str, host: &str, score: f64, peers: &[&str], first: &str, rows: &[u32]) -> Finding {
+    fn f(
+        kind: &str,
+        det: &str,
+        host: &str,
+        score: f64,
+        peers: &[&str],
+        first: &str,
+        rows: &[u32],
+    ) -> Finding {
         Finding {
             kind: kind.into(),
             detector: det.into(),
@@ -318,20 +363,50 @@ mod tests {
             last_seen: Some(first.into()),
             flows: rows.len() as u64,
             flow_rows: rows.to_vec(),
-            evidence: Evidence { metric: det.into(), ..Default::default() },
+            evidence: Evidence {
+                metric: det.into(),
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
 
     #[test]
     fn merges_one_host_and_kind() {
-        let a = f("volume_outlier", "sigma", "10.0.0.1", 0.5, &["8.8.8.8"], "2026-01-01T02:00:00Z", &[1, 2]);
-        let b = f("volume_outlier", "mad", "10.0.0.1", 0.9, &["1.1.1.1"], "2026-01-01T01:00:00Z", &[2, 3]);
-        let c = f("cnc_beacon", "cnc_beacon", "10.0.0.1", 0.7, &[], "2026-01-01T03:00:00Z", &[9]);
+        let a = f(
+            "volume_outlier",
+            "sigma",
+            "10.0.0.1",
+            0.5,
+            &["8.8.8.8"],
+            "2026-01-01T02:00:00Z",
+            &[1, 2],
+        );
+        let b = f(
+            "volume_outlier",
+            "mad",
+            "10.0.0.1",
+            0.9,
+            &["1.1.1.1"],
+            "2026-01-01T01:00:00Z",
+            &[2, 3],
+        );
+        let c = f(
+            "cnc_beacon",
+            "cnc_beacon",
+            "10.0.0.1",
+            0.7,
+            &[],
+            "2026-01-01T03:00:00Z",
+            &[9],
+        );
         let out = finalize(vec![a, b, c], &GeoStack::new());
         assert_eq!(out.len(), 2);
         let m = &out[0];
-        assert_eq!((m.id.as_str(), m.detector.as_str(), m.score), ("F1", "mad,sigma", 0.9));
+        assert_eq!(
+            (m.id.as_str(), m.detector.as_str(), m.score),
+            ("F1", "mad,sigma", 0.9)
+        );
         assert_eq!(m.evidence.metric, "mad");
         assert_eq!(m.other_evidence.len(), 1);
         assert_eq!(m.peers, ["1.1.1.1", "8.8.8.8"]);

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// score < 0.4
@@ -20,7 +22,12 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, mildest first.
-    pub const ALL: [Severity; 4] = [Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub const ALL: [Severity; 4] = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
 
     /// The lower-case name.
     pub fn as_str(self) -> &'static str {
@@ -63,8 +70,16 @@ mod tests {
 
     #[test]
     fn severity_table() {
-        let cases = [(0.0, Severity::Low), (0.39, Severity::Low), (0.4, Severity::Medium), (0.649, Severity::Medium),
-            (0.65, Severity::High), (0.8, Severity::Critical), (1.0, Severity::Critical), (f64::NAN, Severity::Low)];
+        let cases = [
+            (0.0, Severity::Low),
+            (0.39, Severity::Low),
+            (0.4, Severity::Medium),
+            (0.649, Severity::Medium),
+            (0.65, Severity::High),
+            (0.8, Severity::Critical),
+            (1.0, Severity::Critical),
+            (f64::NAN, Severity::Low),
+        ];
         for (s, want) in cases {
             assert_eq!(severity(s), want, "{s}");
         }
@@ -73,9 +88,21 @@ mod tests {
     #[test]
     fn ratio_table() {
         // 1 + log2(r)/2: r=4 -> 2 -> 0.1 + 0.45; r=16 -> 3 -> 0.1 + 0.6; r=256 -> 5 -> 0.1 + 0.72
-        let cases = [(0.5, 0.1), (1.0, 0.1), (4.0, 0.55), (16.0, 0.7), (256.0, 0.82), (f64::INFINITY, 1.0), (f64::NAN, 0.1)];
+        let cases = [
+            (0.5, 0.1),
+            (1.0, 0.1),
+            (4.0, 0.55),
+            (16.0, 0.7),
+            (256.0, 0.82),
+            (f64::INFINITY, 1.0),
+            (f64::NAN, 0.1),
+        ];
         for (r, want) in cases {
-            assert!((score_from_ratio(r) - want).abs() < 1e-12, "{r}: {}", score_from_ratio(r));
+            assert!(
+                (score_from_ratio(r) - want).abs() < 1e-12,
+                "{r}: {}",
+                score_from_ratio(r)
+            );
         }
     }
 }

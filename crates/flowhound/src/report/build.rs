@@ -32,7 +32,7 @@ pub fn log_edge(k: u32) -> f64 {
         return 0.0;
     }
     let e = k - 1;
-    if e % BINS_PER_DECADE == 0 {
+    if e.is_multiple_of(BINS_PER_DECADE) {
         10f64.powi((e / BINS_PER_DECADE) as i32)
     } else {
         10f64.powf(e as f64 / BINS_PER_DECADE as f64)
