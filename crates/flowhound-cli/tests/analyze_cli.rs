@@ -12,9 +12,14 @@ fn fixture(name: &str) -> String {
     format!("{ROOT}/fixtures/outliers/{name}")
 }
 
+/// Runs the binary; `analyze`/`detect` get `--no-rdns` so tests never query the system resolver.
 fn flowhound(args: &[&str]) -> Output {
+    let mut all = args.to_vec();
+    if matches!(args.first(), Some(&"analyze") | Some(&"detect")) {
+        all.push("--no-rdns");
+    }
     Command::new(env!("CARGO_BIN_EXE_flowhound"))
-        .args(args)
+        .args(&all)
         .output()
         .expect("binary runs")
 }

@@ -24,7 +24,7 @@ fn testdata() -> Option<PathBuf> {
 
 /// `flowhound analyze --test FILE --json OUT -q` and the parsed document.
 fn analyze(file: &PathBuf, name: &str) -> Value {
-    let dir = std::env::temp_dir().join(format!("fh-det6-cli-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("fh-det6-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(format!("{name}.json"));
     let o = Command::new(env!("CARGO_BIN_EXE_flowhound"))

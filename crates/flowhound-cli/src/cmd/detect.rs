@@ -38,6 +38,12 @@ pub struct RunArgs {
     /// Write the flows behind every finding, enriched, to Parquet.
     #[arg(long, value_name = "FILE.parquet")]
     pub flows_out: Option<PathBuf>,
+    /// Do not look up reverse DNS (PTR) names of the addresses in findings (on by default, bounded by
+    /// --dns-deadline-secs).
+    #[arg(long)]
+    pub no_rdns: bool,
+    #[command(flatten)]
+    pub dns: super::DnsArgs,
 }
 
 impl RunArgs {
@@ -129,12 +135,15 @@ impl Job<'_> {
         let ctx = DetectCtx::new(batches, &flows, baseline, &stack, &nets, self.config);
         let findings = engine::run(&ctx, &self.config.analysis.detectors)?;
         let input = input_summary(self.inputs, report, &flows);
-        let doc = FindingsDoc::new(
+        let mut doc = FindingsDoc::new(
             input,
             bref,
             self.config.analysis.detectors.clone(),
             findings,
         );
+        if !self.run.no_rdns {
+            add_names(&mut doc.findings, &self.run.dns)?;
+        }
         print!(
             "{}",
             render_table(
@@ -168,6 +177,31 @@ impl Job<'_> {
         }
         Ok(())
     }
+}
+
+/// Adds the PTR name of every address named in the findings (each distinct address resolved once).
+fn add_names(findings: &mut [Finding], dns: &super::DnsArgs) -> Result<()> {
+    let mut ips: Vec<String> = findings.iter().flat_map(|f| f.enrichment.keys().cloned()).collect();
+    ips.sort();
+    ips.dedup();
+    let parsed: Vec<(String, u128)> = ips
+        .into_iter()
+        .filter_map(|s| s.parse::<std::net::IpAddr>().ok().map(|ip| (s, flowhound::ip::to_u128(ip))))
+        .collect();
+    if parsed.is_empty() {
+        return Ok(());
+    }
+    let addrs: Vec<u128> = parsed.iter().map(|(_, a)| *a).collect();
+    let names = dns.reverse_names(&addrs)?;
+    let by_ip: std::collections::HashMap<&str, &Option<String>> = parsed.iter().map(|(s, _)| s.as_str()).zip(names.iter()).collect();
+    for f in findings.iter_mut() {
+        for (ip, info) in f.enrichment.iter_mut() {
+            if let Some(Some(name)) = by_ip.get(ip.as_str()) {
+                info.name = Some(name.clone());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn input_summary(inputs: &[String], report: &IngestReport, flows: &Flows) -> InputSummary {

@@ -247,8 +247,7 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
         return Vec::new();
     };
     let mut hits: AHashMap<(u128, i64), Hit> = AHashMap::new();
-    for i in 0..f.len() {
-        let v = values[i];
+    for (i, &v) in values.iter().enumerate() {
         if v < p.min_flow_bytes || v as f64 <= thr {
             continue;
         }
