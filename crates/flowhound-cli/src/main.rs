@@ -22,7 +22,9 @@ fn report(e: anyhow::Error) -> ExitCode {
     if is_broken_pipe(&e) {
         return ExitCode::SUCCESS;
     }
-    let code = e.downcast_ref::<flowhound::FlowError>().map_or(1, |f| f.exit_code());
+    let code = e
+        .downcast_ref::<flowhound::FlowError>()
+        .map_or(1, |f| f.exit_code());
     eprintln!("flowhound: error: {e}");
     for cause in e.chain().skip(1) {
         eprintln!("  caused by: {cause}");
@@ -31,5 +33,8 @@ fn report(e: anyhow::Error) -> ExitCode {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

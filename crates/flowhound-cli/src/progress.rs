@@ -16,11 +16,17 @@ pub struct Progress {
 impl Progress {
     /// Starts polling `counter` against `total` bytes.
     pub fn start(label: &str, counter: Arc<AtomicU64>, total: u64, quiet: bool) -> Progress {
-        let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+        let target = if quiet {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
         let bar = ProgressBar::with_draw_target(Some(total.max(1)), target);
-        let style = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style = ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
         bar.set_style(style);
         bar.set_message(label.to_string());
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -31,7 +37,11 @@ impl Progress {
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
-        Progress { bar, stop, handle: Some(handle) }
+        Progress {
+            bar,
+            stop,
+            handle: Some(handle),
+        }
     }
 
     /// Stops and clears the bar.

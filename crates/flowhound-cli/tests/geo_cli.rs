@@ -7,16 +7,26 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn flowhound(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flowhound")).args(args).output().expect("run flowhound")
+    Command::new(env!("CARGO_BIN_EXE_flowhound"))
+        .args(args)
+        .output()
+        .expect("run flowhound")
 }
 
 fn stdout_json(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
 fn shared_geoip() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/geoip"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata/geoip"
+    ));
     if dir.join("GeoIP.dat").exists() {
         Some(dir)
     } else {
@@ -33,25 +43,64 @@ fn scratch(name: &str) -> PathBuf {
 
 #[test]
 fn embedded_lookup_known_answers() {
-    let out = flowhound(&["geo", "lookup", "--json", "8.8.8.8", "193.136.73.21", "192.168.105.7", "2001:4860:4860::8888"]);
+    let out = flowhound(&[
+        "geo",
+        "lookup",
+        "--json",
+        "8.8.8.8",
+        "193.136.73.21",
+        "192.168.105.7",
+        "2001:4860:4860::8888",
+    ]);
     let rows = stdout_json(&out);
     let row = |i: usize, k: &str| rows[i][k].clone();
-    assert_eq!((row(0, "ip"), row(0, "country"), row(0, "asn")), (Value::from("8.8.8.8"), Value::from("US"), Value::from(15169)));
-    assert_eq!((row(1, "country"), row(1, "asn")), (Value::from("PT"), Value::from(1930)));
+    assert_eq!(
+        (row(0, "ip"), row(0, "country"), row(0, "asn")),
+        (
+            Value::from("8.8.8.8"),
+            Value::from("US"),
+            Value::from(15169)
+        )
+    );
+    assert_eq!(
+        (row(1, "country"), row(1, "asn")),
+        (Value::from("PT"), Value::from(1930))
+    );
     assert_eq!(row(1, "country_name"), Value::from("Portugal"));
-    assert!(row(2, "country").is_null() && row(2, "asn").is_null() && row(2, "org").is_null(), "private address has no geo");
-    assert_eq!((row(3, "country"), row(3, "asn")), (Value::from("US"), Value::from(15169)), "IPv6 lookup");
+    assert!(
+        row(2, "country").is_null() && row(2, "asn").is_null() && row(2, "org").is_null(),
+        "private address has no geo"
+    );
+    assert_eq!(
+        (row(3, "country"), row(3, "asn")),
+        (Value::from("US"), Value::from(15169)),
+        "IPv6 lookup"
+    );
 }
 
 #[test]
 fn legacy_files_match_geoiplookup_check_values() {
     let Some(dir) = shared_geoip() else { return };
     let (c, a) = (dir.join("GeoIP.dat"), dir.join("GeoIPASNum.dat"));
-    let out = flowhound(&["geo", "lookup", "--json", "--no-embedded-geo", "--geoip-db", c.to_str().unwrap(), "--asn-db", a.to_str().unwrap(), "193.136.73.21", "8.8.8.8"]);
+    let out = flowhound(&[
+        "geo",
+        "lookup",
+        "--json",
+        "--no-embedded-geo",
+        "--geoip-db",
+        c.to_str().unwrap(),
+        "--asn-db",
+        a.to_str().unwrap(),
+        "193.136.73.21",
+        "8.8.8.8",
+    ]);
     let rows = stdout_json(&out);
     assert_eq!(rows[0]["country"], "PT");
     assert_eq!(rows[0]["asn"], 1930);
-    assert_eq!(rows[0]["org"], "Fundacao para a Ciencia e a Tecnologia, I.P.");
+    assert_eq!(
+        rows[0]["org"],
+        "Fundacao para a Ciencia e a Tecnologia, I.P."
+    );
     assert_eq!(rows[1]["asn"], 15169);
     assert_eq!(rows[1]["org"], "Google Inc.");
 }
@@ -59,10 +108,19 @@ fn legacy_files_match_geoiplookup_check_values() {
 #[test]
 fn country_file_as_asn_database_is_a_clear_error() {
     let Some(dir) = shared_geoip() else { return };
-    let out = flowhound(&["geo", "lookup", "--asn-db", dir.join("GeoIP.dat").to_str().unwrap(), "1.1.1.1"]);
+    let out = flowhound(&[
+        "geo",
+        "lookup",
+        "--asn-db",
+        dir.join("GeoIP.dat").to_str().unwrap(),
+        "1.1.1.1",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("GeoIP.dat") && err.contains("ASN database") && err.contains("was expected"), "{err}");
+    assert!(
+        err.contains("GeoIP.dat") && err.contains("ASN database") && err.contains("was expected"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -70,8 +128,14 @@ fn geo_info_names_sources_date_and_attribution() {
     let out = flowhound(&["geo", "info"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("embedded") && text.contains("built 20"), "{text}");
-    assert!(text.contains("ip-location-db") && text.contains("CC BY 4.0"), "{text}");
+    assert!(
+        text.contains("embedded") && text.contains("built 20"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ip-location-db") && text.contains("CC BY 4.0"),
+        "{text}"
+    );
 }
 
 fn fixture_csv(dir: &std::path::Path) -> PathBuf {
@@ -91,17 +155,37 @@ fn sql_geo_functions() {
     let out_json = dir.join("out.json");
     let q = "SELECT ip_str(dst_ip) AS d, geo_country(dst_ip) AS cc, asn_number(dst_ip) AS asn, asn_org(dst_ip) AS org, \
              is_private(dst_ip) AS private, in_cidr(src_ip, '192.168.105.0/24') AS ours FROM flows ORDER BY ts";
-    let out = flowhound(&["sql", q, csv.to_str().unwrap(), "-o", out_json.to_str().unwrap(), "--quiet"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = flowhound(&[
+        "sql",
+        q,
+        csv.to_str().unwrap(),
+        "-o",
+        out_json.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Value = serde_json::from_str(&std::fs::read_to_string(&out_json).unwrap()).unwrap();
     assert_eq!(rows[0]["d"], "8.8.8.8");
-    assert_eq!((rows[0]["cc"].clone(), rows[0]["asn"].clone()), (Value::from("US"), Value::from(15169)));
+    assert_eq!(
+        (rows[0]["cc"].clone(), rows[0]["asn"].clone()),
+        (Value::from("US"), Value::from(15169))
+    );
     assert_eq!(rows[1]["cc"], "PT");
     assert_eq!(rows[1]["asn"], 1930);
     assert_eq!(rows[2]["private"], true);
     assert_eq!(rows[0]["private"], false);
-    assert_eq!((rows[0]["ours"].clone(), rows[2]["ours"].clone()), (Value::from(true), Value::from(false)));
-    assert!(rows[2].get("cc").is_none_or(Value::is_null), "private address has no country");
+    assert_eq!(
+        (rows[0]["ours"].clone(), rows[2]["ours"].clone()),
+        (Value::from(true), Value::from(false))
+    );
+    assert!(
+        rows[2].get("cc").is_none_or(Value::is_null),
+        "private address has no country"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -110,18 +194,44 @@ fn enrich_adds_both_ends() {
     let dir = scratch("enrich");
     let csv = fixture_csv(&dir);
     let out_pq = dir.join("enriched.parquet");
-    let out = flowhound(&["enrich", csv.to_str().unwrap(), "-o", out_pq.to_str().unwrap(), "--quiet"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = flowhound(&[
+        "enrich",
+        csv.to_str().unwrap(),
+        "-o",
+        out_pq.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("looked up 4 distinct addresses"), "distinct lookups: {err}");
+    assert!(
+        err.contains("looked up 4 distinct addresses"),
+        "distinct lookups: {err}"
+    );
     let out_json = dir.join("check.json");
     let q = "SELECT src_country, src_asn, dst_country, dst_asn, dst_org FROM flows ORDER BY ts";
-    let out = flowhound(&["sql", q, out_pq.to_str().unwrap(), "-o", out_json.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = flowhound(&[
+        "sql",
+        q,
+        out_pq.to_str().unwrap(),
+        "-o",
+        out_json.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Value = serde_json::from_str(&std::fs::read_to_string(&out_json).unwrap()).unwrap();
     assert_eq!(rows[0]["dst_country"], "US");
     assert_eq!(rows[0]["dst_asn"], 15169);
-    assert_eq!(rows[1]["dst_org"], "Fundacao para a Ciencia e a Tecnologia, I.P.");
+    assert_eq!(
+        rows[1]["dst_org"],
+        "Fundacao para a Ciencia e a Tecnologia, I.P."
+    );
     assert!(rows[0].get("src_country").is_none_or(Value::is_null));
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -17,7 +17,10 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { target_partitions: 0, batch_size: 65_536 }
+        EngineOptions {
+            target_partitions: 0,
+            batch_size: 65_536,
+        }
     }
 }
 
@@ -32,7 +35,9 @@ pub fn session_with_geo(opts: &EngineOptions, geo: Option<Arc<GeoStack>>) -> Ses
 
 /// Builds a session with flowhound's functions registered.
 pub fn session(opts: &EngineOptions) -> SessionContext {
-    let mut cfg = SessionConfig::new().with_batch_size(opts.batch_size).with_information_schema(true);
+    let mut cfg = SessionConfig::new()
+        .with_batch_size(opts.batch_size)
+        .with_information_schema(true);
     if opts.target_partitions > 0 {
         cfg = cfg.with_target_partitions(opts.target_partitions);
     }

@@ -43,7 +43,10 @@ impl FactTable {
         for b in batches {
             for name in [col::SRC_IP, col::DST_IP] {
                 if let Some(c) = b.column_by_name(name) {
-                    c.as_primitive::<Decimal128Type>().values().iter().for_each(|v| t.intern(*v));
+                    c.as_primitive::<Decimal128Type>()
+                        .values()
+                        .iter()
+                        .for_each(|v| t.intern(*v));
                 }
             }
         }
@@ -64,36 +67,78 @@ impl FactTable {
 
     /// The index of each value of an IP column.
     pub fn keys(&self, column: &ArrayRef) -> UInt32Array {
-        column.as_primitive::<Decimal128Type>().values().iter().map(|v| self.index.get(v).copied()).collect()
+        column
+            .as_primitive::<Decimal128Type>()
+            .values()
+            .iter()
+            .map(|v| self.index.get(v).copied())
+            .collect()
     }
 }
 
 /// Facts of one address from the stack.
 pub fn facts_of(geo: &GeoStack, addr: u128) -> IpFacts {
     let g = geo.lookup_u128(addr);
-    IpFacts { country: g.country.map(|c| c.to_string()), asn: g.asn, org: g.org.map(|o| o.to_string()) }
+    IpFacts {
+        country: g.country.map(|c| c.to_string()),
+        asn: g.asn,
+        org: g.org.map(|o| o.to_string()),
+    }
 }
 
 fn dict(keys: &UInt32Array, values: &ArrayRef) -> Result<ArrayRef> {
-    Ok(Arc::new(DictionaryArray::<UInt32Type>::try_new(keys.clone(), values.clone())?))
+    Ok(Arc::new(DictionaryArray::<UInt32Type>::try_new(
+        keys.clone(),
+        values.clone(),
+    )?))
 }
 
 /// Adds `{prefix}_country`, `{prefix}_asn`, `{prefix}_org` (and `{prefix}_name` when `names` is given)
 /// for the `src` and `dst` ends of every batch.
-pub fn enrich(batches: &[RecordBatch], table: &FactTable, names: Option<&[Option<String>]>) -> Result<Vec<RecordBatch>> {
-    let countries: ArrayRef = Arc::new(table.facts.iter().map(|f| f.country.as_deref()).collect::<StringArray>());
-    let orgs: ArrayRef = Arc::new(table.facts.iter().map(|f| f.org.as_deref()).collect::<StringArray>());
+pub fn enrich(
+    batches: &[RecordBatch],
+    table: &FactTable,
+    names: Option<&[Option<String>]>,
+) -> Result<Vec<RecordBatch>> {
+    let countries: ArrayRef = Arc::new(
+        table
+            .facts
+            .iter()
+            .map(|f| f.country.as_deref())
+            .collect::<StringArray>(),
+    );
+    let orgs: ArrayRef = Arc::new(
+        table
+            .facts
+            .iter()
+            .map(|f| f.org.as_deref())
+            .collect::<StringArray>(),
+    );
     let asns: ArrayRef = Arc::new(table.facts.iter().map(|f| f.asn).collect::<UInt32Array>());
-    let names: Option<ArrayRef> = names.map(|n| Arc::new(n.iter().map(|s| s.as_deref()).collect::<StringArray>()) as ArrayRef);
+    let names: Option<ArrayRef> = names
+        .map(|n| Arc::new(n.iter().map(|s| s.as_deref()).collect::<StringArray>()) as ArrayRef);
     batches
         .iter()
         .map(|b| {
-            let mut fields: Vec<Field> = b.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+            let mut fields: Vec<Field> = b
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect();
             let mut cols: Vec<ArrayRef> = b.columns().to_vec();
             for (end, name) in [("src", col::SRC_IP), ("dst", col::DST_IP)] {
-                let keys = table.keys(b.column_by_name(name).ok_or_else(|| crate::FlowError::Internal(format!("no {name}")))?);
-                let dict_type = DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8));
-                fields.push(Field::new(format!("{end}_country"), dict_type.clone(), true));
+                let keys = table.keys(
+                    b.column_by_name(name)
+                        .ok_or_else(|| crate::FlowError::Internal(format!("no {name}")))?,
+                );
+                let dict_type =
+                    DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8));
+                fields.push(Field::new(
+                    format!("{end}_country"),
+                    dict_type.clone(),
+                    true,
+                ));
                 cols.push(dict(&keys, &countries)?);
                 fields.push(Field::new(format!("{end}_asn"), DataType::UInt32, true));
                 cols.push(take(asns.as_ref(), &keys, None)?);
@@ -109,7 +154,6 @@ pub fn enrich(batches: &[RecordBatch], table: &FactTable, names: Option<&[Option
         .collect()
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,17 +166,28 @@ mod tests {
         let a = ip::parse("8.8.8.8").unwrap();
         let p = ip::parse("192.168.105.7").unwrap();
         for (s, d) in [(p, a), (p, a), (a, p)] {
-            b.push(&FlowRow { src: s, dst: d, ..Default::default() });
+            b.push(&FlowRow {
+                src: s,
+                dst: d,
+                ..Default::default()
+            });
         }
         let batches = vec![b.finish()];
         let mut t = FactTable::collect(&batches);
         assert_eq!(t.ips.len(), 2, "two distinct addresses");
         t.lookup(&GeoStack::from_options(&[], &[], true).unwrap());
         let out = enrich(&batches, &t, None).unwrap();
-        let dst_asn = out[0].column_by_name("dst_asn").unwrap().as_primitive::<UInt32Type>();
+        let dst_asn = out[0]
+            .column_by_name("dst_asn")
+            .unwrap()
+            .as_primitive::<UInt32Type>();
         assert_eq!(dst_asn.value(0), 15169);
         assert!(dst_asn.is_null(2), "private address has no ASN");
-        let src_country = datafusion::arrow::compute::cast(out[0].column_by_name("src_country").unwrap(), &DataType::Utf8).unwrap();
+        let src_country = datafusion::arrow::compute::cast(
+            out[0].column_by_name("src_country").unwrap(),
+            &DataType::Utf8,
+        )
+        .unwrap();
         assert_eq!(src_country.as_string::<i32>().value(2), "US");
     }
 }

@@ -151,7 +151,10 @@ impl FlowError {
 
     /// Shorthand for an I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        FlowError::Io { path: path.into(), source }
+        FlowError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

@@ -25,8 +25,19 @@ fn first_array(args: &[ColumnarValue]) -> Result<Vec<ArrayRef>> {
     ColumnarValue::values_to_arrays(args)
 }
 
-fn udf(name: &str, inputs: Vec<DataType>, out: DataType, f: impl Fn(&[ArrayRef]) -> Result<ArrayRef> + Send + Sync + 'static) -> ScalarUDF {
-    create_udf(name, inputs, out, Volatility::Immutable, Arc::new(move |args: &[ColumnarValue]| Ok(ColumnarValue::Array(f(&first_array(args)?)?))))
+fn udf(
+    name: &str,
+    inputs: Vec<DataType>,
+    out: DataType,
+    f: impl Fn(&[ArrayRef]) -> Result<ArrayRef> + Send + Sync + 'static,
+) -> ScalarUDF {
+    create_udf(
+        name,
+        inputs,
+        out,
+        Volatility::Immutable,
+        Arc::new(move |args: &[ColumnarValue]| Ok(ColumnarValue::Array(f(&first_array(args)?)?))),
+    )
 }
 
 /// The geo functions over `geo`.
@@ -34,18 +45,42 @@ pub fn functions(geo: Arc<GeoStack>) -> Vec<ScalarUDF> {
     let (g1, g2, g3) = (geo.clone(), geo.clone(), geo);
     vec![
         udf("geo_country", vec![IP_TYPE], DataType::Utf8, move |a| {
-            Ok(Arc::new(per_distinct(&a[0], |x| g1.country_u128(x).map(|c| c.to_string())).into_iter().map(Option::flatten).collect::<StringArray>()))
+            Ok(Arc::new(
+                per_distinct(&a[0], |x| g1.country_u128(x).map(|c| c.to_string()))
+                    .into_iter()
+                    .map(Option::flatten)
+                    .collect::<StringArray>(),
+            ))
         }),
         udf("asn_number", vec![IP_TYPE], DataType::UInt32, move |a| {
-            Ok(Arc::new(per_distinct(&a[0], |x| g2.asn_u128(x)).into_iter().map(Option::flatten).collect::<UInt32Array>()))
+            Ok(Arc::new(
+                per_distinct(&a[0], |x| g2.asn_u128(x))
+                    .into_iter()
+                    .map(Option::flatten)
+                    .collect::<UInt32Array>(),
+            ))
         }),
         udf("asn_org", vec![IP_TYPE], DataType::Utf8, move |a| {
-            Ok(Arc::new(per_distinct(&a[0], |x| g3.org_u128(x).map(|o| o.to_string())).into_iter().map(Option::flatten).collect::<StringArray>()))
+            Ok(Arc::new(
+                per_distinct(&a[0], |x| g3.org_u128(x).map(|o| o.to_string()))
+                    .into_iter()
+                    .map(Option::flatten)
+                    .collect::<StringArray>(),
+            ))
         }),
         udf("is_private", vec![IP_TYPE], DataType::Boolean, |a| {
-            Ok(Arc::new(per_distinct(&a[0], flowhound_geo::is_private_u128).into_iter().collect::<BooleanArray>()))
+            Ok(Arc::new(
+                per_distinct(&a[0], flowhound_geo::is_private_u128)
+                    .into_iter()
+                    .collect::<BooleanArray>(),
+            ))
         }),
-        udf("in_cidr", vec![IP_TYPE, DataType::Utf8], DataType::Boolean, in_cidr),
+        udf(
+            "in_cidr",
+            vec![IP_TYPE, DataType::Utf8],
+            DataType::Boolean,
+            in_cidr,
+        ),
     ]
 }
 
@@ -60,10 +95,14 @@ fn in_cidr(a: &[ArrayRef]) -> Result<ArrayRef> {
             continue;
         };
         if last.as_ref().is_none_or(|(t, _)| t != c) {
-            let parsed = Cidr::parse(c).map_err(|e| DataFusionError::Plan(format!("in_cidr: {e}")))?;
+            let parsed =
+                Cidr::parse(c).map_err(|e| DataFusionError::Plan(format!("in_cidr: {e}")))?;
             last = Some((c.to_string(), parsed));
         }
-        out.push(last.as_ref().map(|(_, cidr)| cidr.contains_u128(ip::from_i128(v))));
+        out.push(
+            last.as_ref()
+                .map(|(_, cidr)| cidr.contains_u128(ip::from_i128(v))),
+        );
     }
     Ok(Arc::new(out.into_iter().collect::<BooleanArray>()))
 }

@@ -60,7 +60,16 @@ mod tests {
 
     #[test]
     fn round_trips_both_families() {
-        let cases = ["0.0.0.0", "192.168.105.7", "255.255.255.255", "::", "::1", "2001:db8::1", "fe80::1", "ffff::"];
+        let cases = [
+            "0.0.0.0",
+            "192.168.105.7",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "2001:db8::1",
+            "fe80::1",
+            "ffff::",
+        ];
         for case in cases {
             let v = parse(case).expect(case);
             assert_eq!(format(v), case);

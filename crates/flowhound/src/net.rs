@@ -7,18 +7,28 @@ pub use flowhound_geo::Cidr;
 pub struct InternalNets(Vec<Cidr>);
 
 /// The default internal networks, as text.
-pub const DEFAULT_INTERNAL: [&str; 4] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+pub const DEFAULT_INTERNAL: [&str; 4] =
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
 
 impl Default for InternalNets {
     fn default() -> Self {
-        InternalNets(DEFAULT_INTERNAL.iter().filter_map(|c| Cidr::parse(c).ok()).collect())
+        InternalNets(
+            DEFAULT_INTERNAL
+                .iter()
+                .filter_map(|c| Cidr::parse(c).ok())
+                .collect(),
+        )
     }
 }
 
 impl InternalNets {
     /// The given blocks, or the defaults when `blocks` is empty.
     pub fn new(blocks: Vec<Cidr>) -> Self {
-        if blocks.is_empty() { Self::default() } else { InternalNets(blocks) }
+        if blocks.is_empty() {
+            Self::default()
+        } else {
+            InternalNets(blocks)
+        }
     }
 
     /// True when the address is inside one of the internal blocks.
@@ -52,7 +62,11 @@ mod tests {
         ];
         for (cidr, addr, want) in cases {
             let c = Cidr::parse(cidr).unwrap();
-            assert_eq!(c.contains_u128(ip::parse(addr).unwrap()), want, "{cidr} {addr}");
+            assert_eq!(
+                c.contains_u128(ip::parse(addr).unwrap()),
+                want,
+                "{cidr} {addr}"
+            );
         }
     }
 
@@ -60,7 +74,10 @@ mod tests {
     fn parse_errors_and_display() {
         assert!(Cidr::parse("1.2.3.0/33").is_err());
         assert!(Cidr::parse("nope/8").is_err());
-        assert_eq!(Cidr::parse("192.168.105.77/24").unwrap().to_string(), "192.168.105.0/24");
+        assert_eq!(
+            Cidr::parse("192.168.105.77/24").unwrap().to_string(),
+            "192.168.105.0/24"
+        );
         assert_eq!(Cidr::parse("fd00::1/8").unwrap().to_string(), "fd00::/8");
     }
 

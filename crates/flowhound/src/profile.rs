@@ -10,7 +10,9 @@ use crate::schema::Proto;
 use crate::stats::Describe;
 use ahash::AHashMap;
 use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Decimal128Type, TimestampMicrosecondType, UInt16Type, UInt64Type};
+use datafusion::arrow::datatypes::{
+    Decimal128Type, TimestampMicrosecondType, UInt16Type, UInt64Type,
+};
 use serde::Serialize;
 
 /// flows, up bytes, down bytes.
@@ -36,7 +38,12 @@ impl Tally {
 }
 
 /// Direction classes of the internal/external split.
-const DIRECTIONS: [&str; 4] = ["internal->internal", "internal->external", "external->internal", "external->external"];
+const DIRECTIONS: [&str; 4] = [
+    "internal->internal",
+    "internal->external",
+    "external->internal",
+    "external->external",
+];
 
 /// Accumulates one worker's share of the profile.
 #[derive(Clone)]
@@ -87,7 +94,10 @@ impl ProfileSink {
     }
 
     fn add_batch(&mut self, b: &RecordBatch) {
-        let ts = b.column(0).as_primitive::<TimestampMicrosecondType>().values();
+        let ts = b
+            .column(0)
+            .as_primitive::<TimestampMicrosecondType>()
+            .values();
         let src = b.column(1).as_primitive::<Decimal128Type>().values();
         let dst = b.column(2).as_primitive::<Decimal128Type>().values();
         let proto = b.column(3).as_string::<i32>();
@@ -126,7 +136,10 @@ impl ProfileSink {
     }
 }
 
-fn merge_map<K: std::hash::Hash + Eq + Copy>(into: &mut AHashMap<K, Tally>, from: &AHashMap<K, Tally>) {
+fn merge_map<K: std::hash::Hash + Eq + Copy>(
+    into: &mut AHashMap<K, Tally>,
+    from: &AHashMap<K, Tally>,
+) {
     for (k, v) in from {
         into.entry(*k).or_default().merge(v);
     }
@@ -239,54 +252,123 @@ pub struct Profile {
 }
 
 fn rfc3339(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us).map_or_else(|| us.to_string(), |d| d.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+    chrono::DateTime::from_timestamp_micros(us).map_or_else(
+        || us.to_string(),
+        |d| d.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+    )
 }
 
 fn top_hosts(m: &AHashMap<i128, Tally>, n: usize) -> TopHosts {
-    let mut rows: Vec<(i128, u64, u64)> = m.iter().map(|(k, t)| (*k, t.flows, t.up.saturating_add(t.down))).collect();
+    let mut rows: Vec<(i128, u64, u64)> = m
+        .iter()
+        .map(|(k, t)| (*k, t.flows, t.up.saturating_add(t.down)))
+        .collect();
     let pick = |rows: &mut Vec<(i128, u64, u64)>, by_flows: bool| -> Vec<HostRow> {
         rows.sort_by(|a, b| {
             let key = |r: &(i128, u64, u64)| if by_flows { (r.1, r.2) } else { (r.2, r.1) };
-            key(b).cmp(&key(a)).then(ip::from_i128(a.0).cmp(&ip::from_i128(b.0)))
+            key(b)
+                .cmp(&key(a))
+                .then(ip::from_i128(a.0).cmp(&ip::from_i128(b.0)))
         });
-        rows.iter().take(n).map(|r| HostRow { ip: ip::format(ip::from_i128(r.0)), flows: r.1, bytes: r.2 }).collect()
+        rows.iter()
+            .take(n)
+            .map(|r| HostRow {
+                ip: ip::format(ip::from_i128(r.0)),
+                flows: r.1,
+                bytes: r.2,
+            })
+            .collect()
     };
-    TopHosts { by_flows: pick(&mut rows, true), by_bytes: pick(&mut rows, false) }
+    TopHosts {
+        by_flows: pick(&mut rows, true),
+        by_bytes: pick(&mut rows, false),
+    }
 }
 
 fn class_row(key: String, t: &Tally) -> ClassRow {
-    ClassRow { key, flows: t.flows, up_bytes: t.up, down_bytes: t.down }
+    ClassRow {
+        key,
+        flows: t.flows,
+        up_bytes: t.up,
+        down_bytes: t.down,
+    }
 }
 
 impl ProfileSink {
     /// Turns the merged accumulator into the profile, keeping `top` rows per ranking.
     pub fn finish(mut self, top: usize, input: IngestReport) -> Profile {
         let flows = self.up.len() as u64;
-        let mut ports: Vec<PortRow> = self.ports.iter().map(|((p, port), t)| PortRow { proto: p.as_str(), port: *port, flows: t.flows, bytes: t.up.saturating_add(t.down) }).collect();
-        ports.sort_by(|a, b| b.flows.cmp(&a.flows).then(b.bytes.cmp(&a.bytes)).then((a.proto, a.port).cmp(&(b.proto, b.port))));
+        let mut ports: Vec<PortRow> = self
+            .ports
+            .iter()
+            .map(|((p, port), t)| PortRow {
+                proto: p.as_str(),
+                port: *port,
+                flows: t.flows,
+                bytes: t.up.saturating_add(t.down),
+            })
+            .collect();
+        ports.sort_by(|a, b| {
+            b.flows
+                .cmp(&a.flows)
+                .then(b.bytes.cmp(&a.bytes))
+                .then((a.proto, a.port).cmp(&(b.proto, b.port)))
+        });
         ports.truncate(top);
         Profile {
             flows,
             skipped_rows: input.rows_skipped(),
-            time_span: (flows > 0).then(|| Span { first: rfc3339(self.ts_min), last: rfc3339(self.ts_max), seconds: (self.ts_max - self.ts_min) as f64 / 1e6 }),
-            stats: ByteStats { up_bytes: Describe::of(&mut self.up), down_bytes: Describe::of(&mut self.down) },
+            time_span: (flows > 0).then(|| Span {
+                first: rfc3339(self.ts_min),
+                last: rfc3339(self.ts_max),
+                seconds: (self.ts_max - self.ts_min) as f64 / 1e6,
+            }),
+            stats: ByteStats {
+                up_bytes: Describe::of(&mut self.up),
+                down_bytes: Describe::of(&mut self.down),
+            },
             top_src: top_hosts(&self.src, top),
             top_dst: top_hosts(&self.dst, top),
             top_dst_ports: ports,
-            protocols: Proto::ALL.iter().map(|p| class_row(p.as_str().to_string(), &self.protos[p.index()])).filter(|r| r.flows > 0).collect(),
-            by_hour: self.hours.iter().enumerate().map(|(h, t)| class_row(format!("{h:02}"), t)).collect(),
-            direction: DIRECTIONS.iter().zip(&self.dirs).map(|(d, t)| class_row(d.to_string(), t)).collect(),
-            internal_networks: self.internal.blocks().iter().map(|c| c.to_string()).collect(),
+            protocols: Proto::ALL
+                .iter()
+                .map(|p| class_row(p.as_str().to_string(), &self.protos[p.index()]))
+                .filter(|r| r.flows > 0)
+                .collect(),
+            by_hour: self
+                .hours
+                .iter()
+                .enumerate()
+                .map(|(h, t)| class_row(format!("{h:02}"), t))
+                .collect(),
+            direction: DIRECTIONS
+                .iter()
+                .zip(&self.dirs)
+                .map(|(d, t)| class_row(d.to_string(), t))
+                .collect(),
+            internal_networks: self
+                .internal
+                .blocks()
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
             input,
         }
     }
 }
 
 /// Profiles the planned inputs.
-pub fn run(plan: &crate::ingest::Plan, opts: &crate::ingest::ReadOptions, internal: InternalNets, top: usize) -> Result<Profile> {
+pub fn run(
+    plan: &crate::ingest::Plan,
+    opts: &crate::ingest::ReadOptions,
+    internal: InternalNets,
+    top: usize,
+) -> Result<Profile> {
     let (sinks, report) = crate::ingest::scan(plan, opts, || ProfileSink::new(internal.clone()))?;
     let mut it = sinks.into_iter();
-    let mut acc = it.next().unwrap_or_else(|| ProfileSink::new(internal.clone()));
+    let mut acc = it
+        .next()
+        .unwrap_or_else(|| ProfileSink::new(internal.clone()));
     it.for_each(|s| acc.merge(s));
     Ok(acc.finish(top, report))
 }

@@ -111,7 +111,10 @@ impl Proto {
             ("ipv6-icmp", Proto::Icmp),
             ("icmpv6", Proto::Icmp),
         ];
-        NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(t)).map_or(Proto::Other, |(_, p)| *p)
+        NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(t))
+            .map_or(Proto::Other, |(_, p)| *p)
     }
 
     /// Index into per-protocol arrays (`Proto::ALL` order).
@@ -126,8 +129,18 @@ mod tests {
 
     #[test]
     fn proto_table() {
-        let cases = [("tcp", Proto::Tcp), ("TCP", Proto::Tcp), ("6", Proto::Tcp), ("17", Proto::Udp), ("udp", Proto::Udp),
-            ("icmp", Proto::Icmp), ("ipv6-icmp", Proto::Icmp), ("58", Proto::Icmp), ("gre", Proto::Other), ("", Proto::Other)];
+        let cases = [
+            ("tcp", Proto::Tcp),
+            ("TCP", Proto::Tcp),
+            ("6", Proto::Tcp),
+            ("17", Proto::Udp),
+            ("udp", Proto::Udp),
+            ("icmp", Proto::Icmp),
+            ("ipv6-icmp", Proto::Icmp),
+            ("58", Proto::Icmp),
+            ("gre", Proto::Other),
+            ("", Proto::Other),
+        ];
         for (text, want) in cases {
             assert_eq!(Proto::parse(text), want, "{text}");
         }
@@ -135,7 +148,26 @@ mod tests {
 
     #[test]
     fn schema_has_the_documented_columns() {
-        let names: Vec<_> = flow_schema().fields().iter().map(|f| f.name().clone()).collect();
-        assert_eq!(names, ["ts", "src_ip", "dst_ip", "proto", "src_port", "dst_port", "up_bytes", "down_bytes", "duration", "packets", "label"]);
+        let names: Vec<_> = flow_schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ts",
+                "src_ip",
+                "dst_ip",
+                "proto",
+                "src_port",
+                "dst_port",
+                "up_bytes",
+                "down_bytes",
+                "duration",
+                "packets",
+                "label"
+            ]
+        );
     }
 }

@@ -39,7 +39,11 @@ pub fn quantile_sorted(sorted: &[u64], q: f64) -> Option<f64> {
     let t = pos - lo as f64;
     let (a, b) = (sorted[lo] as f64, sorted[hi] as f64);
     // numpy's _lerp: a + (b - a) * t, computed from the upper end when t >= 0.5 for symmetry.
-    Some(if t >= 0.5 { b - (b - a) * (1.0 - t) } else { a + (b - a) * t })
+    Some(if t >= 0.5 {
+        b - (b - a) * (1.0 - t)
+    } else {
+        a + (b - a) * t
+    })
 }
 
 /// Several quantiles (ascending `qs`) of unsorted values by selection, O(n) each instead of a sort; the
@@ -61,7 +65,11 @@ pub fn quantiles_select(values: &mut [u64], qs: &[f64]) -> Vec<Option<f64>> {
             done = lo;
             let t = pos - pos.floor();
             let b = if lo + 1 < n { b } else { a };
-            Some(if t >= 0.5 { b - (b - a) * (1.0 - t) } else { a + (b - a) * t })
+            Some(if t >= 0.5 {
+                b - (b - a) * (1.0 - t)
+            } else {
+                a + (b - a) * t
+            })
         })
         .collect()
 }
@@ -107,7 +115,13 @@ mod tests {
     #[test]
     fn quantile_table() {
         let v = [1u64, 2, 3, 4];
-        let cases = [(0.0, 1.0), (0.25, 1.75), (0.5, 2.5), (0.75, 3.25), (1.0, 4.0)];
+        let cases = [
+            (0.0, 1.0),
+            (0.25, 1.75),
+            (0.5, 2.5),
+            (0.75, 3.25),
+            (1.0, 4.0),
+        ];
         for (q, want) in cases {
             assert_eq!(quantile_sorted(&v, q), Some(want), "q={q}");
         }
@@ -118,7 +132,13 @@ mod tests {
     /// Selection must agree with the sort-based definition on awkward inputs.
     #[test]
     fn selection_matches_sorting() {
-        let inputs: [Vec<u64>; 5] = [vec![5], vec![2, 1], vec![3, 3, 3, 1], (0..101).rev().collect(), vec![9, 1, 8, 2, 7, 3, 6, 4, 5, 0, 100, 1000]];
+        let inputs: [Vec<u64>; 5] = [
+            vec![5],
+            vec![2, 1],
+            vec![3, 3, 3, 1],
+            (0..101).rev().collect(),
+            vec![9, 1, 8, 2, 7, 3, 6, 4, 5, 0, 100, 1000],
+        ];
         let qs = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0];
         for v in inputs {
             let mut sorted = v.clone();

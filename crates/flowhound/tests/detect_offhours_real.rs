@@ -51,6 +51,7 @@ fn analyze(path: &str) -> Vec<Finding> {
 }
 
 #[test]
+#[ignore = "written at the end of the session and not yet run (build lock contention); run with --ignored"]
 fn real_captures_single_capture_mode() {
     if !std::path::Path::new(DATA).exists() {
         eprintln!("skipped: {DATA} is absent (real third-party captures)");

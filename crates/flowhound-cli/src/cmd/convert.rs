@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 /// Arguments of `convert`.
 #[derive(Args, Debug)]
-#[command(after_help = "Example:\n  flowhound convert 'zeek/conn.*.log.gz' -o week.parquet\n  flowhound convert capture.binetflow -o capture.parquet")]
+#[command(
+    after_help = "Example:\n  flowhound convert 'zeek/conn.*.log.gz' -o week.parquet\n  flowhound convert capture.binetflow -o capture.parquet"
+)]
 pub struct ConvertArgs {
     /// Input files, directories or globs.
     #[arg(required = true)]
@@ -27,7 +29,11 @@ pub struct ConvertArgs {
 struct Writer(ParquetOut);
 
 impl FlowSink for Writer {
-    fn push(&mut self, _unit: usize, batch: datafusion::arrow::record_batch::RecordBatch) -> flowhound::Result<()> {
+    fn push(
+        &mut self,
+        _unit: usize,
+        batch: datafusion::arrow::record_batch::RecordBatch,
+    ) -> flowhound::Result<()> {
         self.0.write(&batch)
     }
 }
@@ -39,13 +45,29 @@ pub fn run(a: ConvertArgs) -> Result<ExitCode> {
     opts.threads = 1;
     let plan = ingest::prepare(&a.inputs, &opts)?;
     let out = std::sync::Mutex::new(Some(ParquetOut::create(&a.output, flow_schema())?));
-    let bar = crate::progress::Progress::start("converting", opts.progress.clone(), plan.total_bytes, a.input.quiet);
-    let result = ingest::scan(&plan, &opts, || Writer(out.lock().ok().and_then(|mut o| o.take()).expect("convert runs one worker")));
+    let bar = crate::progress::Progress::start(
+        "converting",
+        opts.progress.clone(),
+        plan.total_bytes,
+        a.input.quiet,
+    );
+    let result = ingest::scan(&plan, &opts, || {
+        Writer(
+            out.lock()
+                .ok()
+                .and_then(|mut o| o.take())
+                .expect("convert runs one worker"),
+        )
+    });
     bar.finish();
     let (mut sinks, report) = result?;
     let writer = sinks.pop().ok_or_else(|| anyhow::anyhow!("no writer"))?;
     writer.0.finish()?;
     super::summary(&report, started, false);
-    eprintln!("wrote {} flows to {}", report.rows_read(), a.output.display());
+    eprintln!(
+        "wrote {} flows to {}",
+        report.rows_read(),
+        a.output.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

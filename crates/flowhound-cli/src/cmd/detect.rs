@@ -38,6 +38,9 @@ pub struct RunArgs {
     /// Write the flows behind every finding, enriched, to Parquet.
     #[arg(long, value_name = "FILE.parquet")]
     pub flows_out: Option<PathBuf>,
+    /// Write a self-contained HTML report (charts, sortable findings, internal graph).
+    #[arg(long, value_name = "FILE.html")]
+    pub html: Option<PathBuf>,
     /// Do not look up reverse DNS (PTR) names of the addresses in findings (on by default, bounded by
     /// --dns-deadline-secs).
     #[arg(long)]
@@ -152,6 +155,18 @@ impl Job<'_> {
             )
         );
         self.write_outputs(&doc, batches, &stack)?;
+        if let Some(p) = &self.run.html {
+            let data = flowhound::report::ReportData::build(
+                doc.clone(),
+                &flows,
+                None,
+                Some(baseline),
+                &nets,
+                &stack,
+            );
+            flowhound::report::write_html(p, &data)?;
+            eprintln!("report: {}", p.display());
+        }
         super::summary(report, self.started, self.quiet);
         eprint!("{}", summary_text(&doc));
         Ok(ExitCode::SUCCESS)
@@ -181,19 +196,30 @@ impl Job<'_> {
 
 /// Adds the PTR name of every address named in the findings (each distinct address resolved once).
 fn add_names(findings: &mut [Finding], dns: &super::DnsArgs) -> Result<()> {
-    let mut ips: Vec<String> = findings.iter().flat_map(|f| f.enrichment.keys().cloned()).collect();
+    let mut ips: Vec<String> = findings
+        .iter()
+        .flat_map(|f| f.enrichment.keys().cloned())
+        .collect();
     ips.sort();
     ips.dedup();
     let parsed: Vec<(String, u128)> = ips
         .into_iter()
-        .filter_map(|s| s.parse::<std::net::IpAddr>().ok().map(|ip| (s, flowhound::ip::to_u128(ip))))
+        .filter_map(|s| {
+            s.parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| (s, flowhound::ip::to_u128(ip)))
+        })
         .collect();
     if parsed.is_empty() {
         return Ok(());
     }
     let addrs: Vec<u128> = parsed.iter().map(|(_, a)| *a).collect();
     let names = dns.reverse_names(&addrs)?;
-    let by_ip: std::collections::HashMap<&str, &Option<String>> = parsed.iter().map(|(s, _)| s.as_str()).zip(names.iter()).collect();
+    let by_ip: std::collections::HashMap<&str, &Option<String>> = parsed
+        .iter()
+        .map(|(s, _)| s.as_str())
+        .zip(names.iter())
+        .collect();
     for f in findings.iter_mut() {
         for (ip, info) in f.enrichment.iter_mut() {
             if let Some(Some(name)) = by_ip.get(ip.as_str()) {

@@ -17,7 +17,9 @@ pub struct DnsCmdArgs {
 #[derive(Subcommand, Debug)]
 enum DnsCommand {
     /// Forward lookups.
-    #[command(after_help = "Examples:\n  flowhound dns resolve www.ua.pt\n  flowhound dns resolve --type MX ua.pt --json\n  flowhound dns resolve --nameserver 127.0.0.1:5353 www.example.test")]
+    #[command(
+        after_help = "Examples:\n  flowhound dns resolve www.ua.pt\n  flowhound dns resolve --type MX ua.pt --json\n  flowhound dns resolve --nameserver 127.0.0.1:5353 www.example.test"
+    )]
     Resolve {
         /// Names to resolve.
         #[arg(required = true)]
@@ -32,7 +34,9 @@ enum DnsCommand {
         dns: DnsArgs,
     },
     /// Reverse (PTR) lookups.
-    #[command(after_help = "Examples:\n  flowhound dns reverse 193.136.172.20\n  flowhound dns reverse --json 8.8.8.8 2001:4860:4860::8888")]
+    #[command(
+        after_help = "Examples:\n  flowhound dns reverse 193.136.172.20\n  flowhound dns reverse --json 8.8.8.8 2001:4860:4860::8888"
+    )]
     Reverse {
         /// Addresses.
         #[arg(required = true)]
@@ -55,7 +59,14 @@ fn print(report: RunReport, json: bool) -> Result<ExitCode> {
         print!("{}", flowhound_dns::render_table(&report.rows));
     }
     let s = report.stats;
-    eprintln!("{} answered, {} failed ({} timed out), {} from cache, {} queries sent", s.resolved, s.failed(), s.timed_out + s.deadline_exceeded, s.from_cache, s.queries_sent);
+    eprintln!(
+        "{} answered, {} failed ({} timed out), {} from cache, {} queries sent",
+        s.resolved,
+        s.failed(),
+        s.timed_out + s.deadline_exceeded,
+        s.from_cache,
+        s.queries_sent
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -64,16 +75,29 @@ pub fn run(a: DnsCmdArgs) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     let cfg_err = |e: flowhound_dns::DnsError| flowhound::FlowError::Config(e.to_string());
     match a.command {
-        DnsCommand::Resolve { names, rtype, json, dns } => {
-            let report = rt.block_on(flowhound_dns::run_resolve(&dns.config(), &names, rtype)).map_err(cfg_err)?;
+        DnsCommand::Resolve {
+            names,
+            rtype,
+            json,
+            dns,
+        } => {
+            let report = rt
+                .block_on(flowhound_dns::run_resolve(&dns.config(), &names, rtype))
+                .map_err(cfg_err)?;
             print(report, json)
         }
         DnsCommand::Reverse { ips, json, dns } => {
             let ips = ips
                 .iter()
-                .map(|s| s.trim().parse::<IpAddr>().map_err(|_| flowhound::FlowError::Config(format!("'{s}' is not an IP address"))))
+                .map(|s| {
+                    s.trim().parse::<IpAddr>().map_err(|_| {
+                        flowhound::FlowError::Config(format!("'{s}' is not an IP address"))
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
-            let report = rt.block_on(flowhound_dns::run_reverse(&dns.config(), &ips)).map_err(cfg_err)?;
+            let report = rt
+                .block_on(flowhound_dns::run_reverse(&dns.config(), &ips))
+                .map_err(cfg_err)?;
             print(report, json)
         }
     }

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 /// Arguments of `evaluate`.
 #[derive(Args, Debug)]
-#[command(after_help = "Example:\n  flowhound evaluate --truth data/truth.json findings.json\n  flowhound evaluate --truth data/truth.json findings.json --json")]
+#[command(
+    after_help = "Example:\n  flowhound evaluate --truth data/truth.json findings.json\n  flowhound evaluate --truth data/truth.json findings.json --json"
+)]
 pub struct EvaluateArgs {
     /// Ground truth written by `flowhound generate`.
     #[arg(long)]
@@ -25,13 +27,21 @@ fn read(path: &Path) -> Result<String> {
 }
 
 fn bad(path: &Path, what: &str, e: serde_json::Error) -> flowhound::FlowError {
-    flowhound::FlowError::Corrupt { path: path.to_path_buf(), why: format!("not a {what} file: {e} (line {}, column {})", e.line(), e.column()) }
+    flowhound::FlowError::Corrupt {
+        path: path.to_path_buf(),
+        why: format!(
+            "not a {what} file: {e} (line {}, column {})",
+            e.line(),
+            e.column()
+        ),
+    }
 }
 
 /// Runs `evaluate`.
 pub fn run(a: EvaluateArgs) -> Result<ExitCode> {
     let truth = Truth::from_json(&read(&a.truth)?).map_err(|e| bad(&a.truth, "truth.json", e))?;
-    let findings = FindingsDoc::from_json(&read(&a.findings)?).map_err(|e| bad(&a.findings, "findings JSON", e))?;
+    let findings = FindingsDoc::from_json(&read(&a.findings)?)
+        .map_err(|e| bad(&a.findings, "findings JSON", e))?;
     let eval = evaluate(&truth, &findings);
     if a.json {
         println!("{}", eval.to_json());

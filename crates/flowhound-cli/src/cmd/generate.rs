@@ -8,12 +8,14 @@ use std::process::ExitCode;
 
 /// Arguments of `generate`.
 #[derive(Args, Debug)]
-#[command(after_help = "Writes DIR/normal.parquet, DIR/test.parquet, DIR/servers.parquet (analysts' schema) and DIR/truth.json.
+#[command(
+    after_help = "Writes DIR/normal.parquet, DIR/test.parquet, DIR/servers.parquet (analysts' schema) and DIR/truth.json.
 
 Examples:
   flowhound generate --out data
   flowhound generate --out data --seed 7 --flows-normal 1000000 --flows-test 500000 --labels
-  flowhound generate --out data --scenarios cnc_beacon,exfiltration --no-decoys --ts-format millis")]
+  flowhound generate --out data --scenarios cnc_beacon,exfiltration --no-decoys --ts-format millis"
+)]
 pub struct GenerateArgs {
     /// Output directory (created if missing).
     #[arg(long)]
@@ -55,7 +57,8 @@ pub struct GenerateArgs {
 }
 
 fn from_name<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(s.trim().to_string())).map_err(|_| format!("unknown {what} '{s}'"))
+    serde_json::from_value(serde_json::Value::String(s.trim().to_string()))
+        .map_err(|_| format!("unknown {what} '{s}'"))
 }
 
 fn parse_scenario(s: &str) -> Result<Scenario, String> {
@@ -63,7 +66,10 @@ fn parse_scenario(s: &str) -> Result<Scenario, String> {
 }
 
 fn parse_ts_format(s: &str) -> Result<TsFormat, String> {
-    from_name(s, "timestamp format (use seconds, millis, float_seconds or arrow_timestamp)")
+    from_name(
+        s,
+        "timestamp format (use seconds, millis, float_seconds or arrow_timestamp)",
+    )
 }
 
 /// Runs `generate`.
@@ -84,7 +90,10 @@ pub fn run(a: GenerateArgs) -> Result<ExitCode> {
     if !a.scenarios.is_empty() {
         cfg.scenarios = a.scenarios.clone();
     }
-    std::fs::create_dir_all(&a.out).map_err(|e| flowhound::FlowError::Output { path: a.out.clone(), why: e.to_string() })?;
+    std::fs::create_dir_all(&a.out).map_err(|e| flowhound::FlowError::Output {
+        path: a.out.clone(),
+        why: e.to_string(),
+    })?;
     let bar = indicatif::ProgressBar::new(1);
     if a.quiet {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -93,15 +102,29 @@ pub fn run(a: GenerateArgs) -> Result<ExitCode> {
         bar.set_length(total.max(1));
         bar.set_position(done);
     };
-    let summary = flowhound_gen::generate(&cfg, &a.out, &progress).map_err(|e| flowhound::FlowError::Config(e.to_string()))?;
+    let summary = flowhound_gen::generate(&cfg, &a.out, &progress)
+        .map_err(|e| flowhound::FlowError::Config(e.to_string()))?;
     bar.finish_and_clear();
     let t = &summary.truth;
-    eprintln!("wrote {} in {:.1} s (seed {})", a.out.display(), started.elapsed().as_secs_f64(), a.seed);
+    eprintln!(
+        "wrote {} in {:.1} s (seed {})",
+        a.out.display(),
+        started.elapsed().as_secs_f64(),
+        a.seed
+    );
     for s in &t.scenarios {
-        eprintln!("  scenario {:<16} hosts: {}", s.kind.name(), s.hosts.join(", "));
+        eprintln!(
+            "  scenario {:<16} hosts: {}",
+            s.kind.name(),
+            s.hosts.join(", ")
+        );
     }
     for d in &t.decoys {
-        eprintln!("  decoy    {:<16} hosts: {}", d.kind.name(), d.hosts.join(", "));
+        eprintln!(
+            "  decoy    {:<16} hosts: {}",
+            d.kind.name(),
+            d.hosts.join(", ")
+        );
     }
     eprintln!("next: flowhound analyze --normal {0}/normal.parquet --test {0}/test.parquet --json findings.json", a.out.display());
     Ok(ExitCode::SUCCESS)

@@ -19,7 +19,9 @@ pub struct GeoArgs {
 #[derive(Subcommand, Debug)]
 enum GeoCommand {
     /// Country, ASN and organisation of each address.
-    #[command(after_help = "Examples:\n  flowhound geo lookup 8.8.8.8 193.136.73.21\n  flowhound geo lookup --json 2001:4860:4860::8888\n  flowhound geo lookup --geoip-db GeoIP.dat --asn-db GeoIPASNum.dat 193.136.73.21")]
+    #[command(
+        after_help = "Examples:\n  flowhound geo lookup 8.8.8.8 193.136.73.21\n  flowhound geo lookup --json 2001:4860:4860::8888\n  flowhound geo lookup --geoip-db GeoIP.dat --asn-db GeoIPASNum.dat 193.136.73.21"
+    )]
     Lookup {
         /// Addresses (IPv4 or IPv6).
         #[arg(required = true)]
@@ -49,12 +51,22 @@ struct Row {
 
 fn lookup(stack: &GeoStack, ip: IpAddr) -> Row {
     let g = stack.lookup(ip);
-    Row { ip: ip.to_string(), country: g.country.map(|c| c.to_string()), country_name: g.country_name.map(str::to_string), asn: g.asn, org: g.org.map(|o| o.to_string()) }
+    Row {
+        ip: ip.to_string(),
+        country: g.country.map(|c| c.to_string()),
+        country_name: g.country_name.map(str::to_string),
+        asn: g.asn,
+        org: g.org.map(|o| o.to_string()),
+    }
 }
 
 fn parse_ips(ips: &[String]) -> Result<Vec<IpAddr>> {
     ips.iter()
-        .map(|s| s.trim().parse::<IpAddr>().map_err(|_| flowhound::FlowError::Config(format!("'{s}' is not an IP address")).into()))
+        .map(|s| {
+            s.trim().parse::<IpAddr>().map_err(|_| {
+                flowhound::FlowError::Config(format!("'{s}' is not an IP address")).into()
+            })
+        })
         .collect()
 }
 
@@ -90,7 +102,13 @@ fn table(rows: &[Row]) -> Table {
     let mut t = Table::new(["ip", "country", "name", "asn", "organisation"]);
     let dash = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
     for r in rows {
-        t.row([r.ip.clone(), dash(&r.country), dash(&r.country_name), r.asn.map_or("-".into(), |a| format!("AS{a}")), dash(&r.org)]);
+        t.row([
+            r.ip.clone(),
+            dash(&r.country),
+            dash(&r.country_name),
+            r.asn.map_or("-".into(), |a| format!("AS{a}")),
+            dash(&r.org),
+        ]);
     }
     t
 }

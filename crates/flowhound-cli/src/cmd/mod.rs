@@ -127,7 +127,12 @@ pub struct InputArgs {
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
-    Format::parse(s).ok_or_else(|| format!("unknown format '{s}'; use one of {}", Format::NAMES.join(", ")))
+    Format::parse(s).ok_or_else(|| {
+        format!(
+            "unknown format '{s}'; use one of {}",
+            Format::NAMES.join(", ")
+        )
+    })
 }
 
 fn parse_unit(s: &str) -> Result<TsUnit, String> {
@@ -151,7 +156,12 @@ impl InputArgs {
     pub fn read_all(&self, inputs: &[String]) -> Result<(Vec<RecordBatch>, IngestReport)> {
         let opts = self.options()?;
         let plan = ingest::prepare(inputs, &opts)?;
-        let bar = crate::progress::Progress::start("reading", opts.progress.clone(), plan.total_bytes, self.quiet);
+        let bar = crate::progress::Progress::start(
+            "reading",
+            opts.progress.clone(),
+            plan.total_bytes,
+            self.quiet,
+        );
         let out = ingest::collect(&plan, &opts);
         bar.finish();
         Ok(out?)
@@ -190,8 +200,12 @@ pub struct GeoDbArgs {
 impl GeoDbArgs {
     /// The layered database stack: user files first, then the embedded database.
     pub fn stack(&self) -> Result<std::sync::Arc<flowhound_geo::GeoStack>> {
-        let stack = flowhound_geo::GeoStack::from_options(&self.geoip_db, &self.asn_db, !self.no_embedded_geo)
-            .map_err(flowhound::FlowError::from)?;
+        let stack = flowhound_geo::GeoStack::from_options(
+            &self.geoip_db,
+            &self.asn_db,
+            !self.no_embedded_geo,
+        )
+        .map_err(flowhound::FlowError::from)?;
         Ok(std::sync::Arc::new(stack))
     }
 }
@@ -232,14 +246,24 @@ impl DnsArgs {
     /// Reverse names (exact PTR data) of `ips`, `None` where there is none; prints DNS stats to stderr.
     pub fn reverse_names(&self, ips: &[u128]) -> Result<Vec<Option<String>>> {
         let rt = tokio::runtime::Runtime::new()?;
-        let resolver = flowhound_dns::Resolver::new(self.config()).map_err(|e| flowhound::FlowError::Config(e.to_string()))?;
+        let resolver = flowhound_dns::Resolver::new(self.config())
+            .map_err(|e| flowhound::FlowError::Config(e.to_string()))?;
         let results = rt.block_on(resolver.reverse_many_u128(ips));
         if let Err(e) = resolver.save_cache() {
             eprintln!("warning: {e}");
         }
         let st = resolver.stats();
-        eprintln!("reverse DNS: {} resolved, {} failed ({} timed out), {} from cache", st.resolved, st.failed(), st.timed_out + st.deadline_exceeded, st.from_cache);
-        Ok(results.into_iter().map(|(_, o)| o.first_data().map(str::to_string)).collect())
+        eprintln!(
+            "reverse DNS: {} resolved, {} failed ({} timed out), {} from cache",
+            st.resolved,
+            st.failed(),
+            st.timed_out + st.deadline_exceeded,
+            st.from_cache
+        );
+        Ok(results
+            .into_iter()
+            .map(|(_, o)| o.first_data().map(str::to_string))
+            .collect())
     }
 }
 

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 /// Arguments of `sql`.
 #[derive(Args, Debug)]
-#[command(after_help = "Table `flows` has the canonical columns (docs/flows.md): ts, src_ip, dst_ip, proto, src_port,
+#[command(
+    after_help = "Table `flows` has the canonical columns (docs/flows.md): ts, src_ip, dst_ip, proto, src_port,
 dst_port, up_bytes, down_bytes, duration, packets, label. IPs are integers; ip_str(ip) shows them as text,
 and result columns named *ip are shown as text automatically. Geo functions: geo_country(ip), asn_number(ip),
 asn_org(ip), is_private(ip), in_cidr(ip, '192.168.105.0/24').
@@ -19,7 +20,8 @@ Examples:
   flowhound sql \"SELECT proto, count(*) AS flows FROM flows GROUP BY proto\" test.parquet
   flowhound sql \"SELECT src_ip, sum(up_bytes) AS up FROM flows GROUP BY src_ip ORDER BY up DESC LIMIT 5\" conn.log
   flowhound sql \"SELECT * FROM flows WHERE dst_port = 1177\" capture.log -o cc.csv
-  flowhound sql \"SELECT geo_country(dst_ip) AS cc, sum(up_bytes) AS up FROM flows WHERE in_cidr(src_ip, '192.168.105.0/24') GROUP BY 1 ORDER BY up DESC\" test.parquet")]
+  flowhound sql \"SELECT geo_country(dst_ip) AS cc, sum(up_bytes) AS up FROM flows WHERE in_cidr(src_ip, '192.168.105.0/24') GROUP BY 1 ORDER BY up DESC\" test.parquet"
+)]
 pub struct SqlArgs {
     /// The query.
     query: String,
@@ -40,15 +42,22 @@ pub fn run(a: SqlArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let out_format = match &a.output {
         Some(p) => Some(OutFormat::from_path(p).ok_or_else(|| {
-            flowhound::FlowError::Config(format!("{}: unknown output extension; use .csv, .json, .ndjson or .parquet", p.display()))
+            flowhound::FlowError::Config(format!(
+                "{}: unknown output extension; use .csv, .json, .ndjson or .parquet",
+                p.display()
+            ))
         })?),
         None => None,
     };
     let geo = a.db.stack()?;
-    let files: Vec<PathBuf> = flowhound::ingest::input::expand(&a.inputs)?.into_iter().map(|f| f.path).collect();
+    let files: Vec<PathBuf> = flowhound::ingest::input::expand(&a.inputs)?
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     let rt = tokio::runtime::Runtime::new()?;
     let ctx = flowhound::engine::session_with_geo(&Default::default(), Some(geo));
-    let direct = a.input.format.is_none() && rt.block_on(flowhound::sql::register_canonical_parquet(&ctx, &files))?;
+    let direct = a.input.format.is_none()
+        && rt.block_on(flowhound::sql::register_canonical_parquet(&ctx, &files))?;
     let report = if direct {
         flowhound::ingest::IngestReport::default()
     } else {
@@ -57,11 +66,16 @@ pub fn run(a: SqlArgs) -> Result<ExitCode> {
         report
     };
     let batches = rt.block_on(flowhound::sql::query(&ctx, &a.query))?;
-    let batches = batches.iter().map(flowhound::sql::humanize).collect::<flowhound::Result<Vec<_>>>()?;
+    let batches = batches
+        .iter()
+        .map(flowhound::sql::humanize)
+        .collect::<flowhound::Result<Vec<_>>>()?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     match (&a.output, out_format) {
         (Some(path), Some(fmt)) => {
-            let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty()));
+            let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| {
+                std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty())
+            });
             batches::write(path, fmt, schema, &batches)?;
             eprintln!("wrote {rows} row(s) to {}", path.display());
         }

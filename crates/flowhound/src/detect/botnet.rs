@@ -107,6 +107,9 @@ software (backup agents, deployment tools) shows up; raise `min_members_count` o
 "#;
 
 impl Detector for Botnet {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = BotnetConfig;
     fn name(&self) -> &'static str {
         "botnet"

@@ -211,6 +211,9 @@ updates then fade).
 "#;
 
 impl Detector for CncBeacon {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = CncBeaconConfig;
     fn name(&self) -> &'static str {
         "cnc_beacon"

@@ -129,6 +129,9 @@ struct HostAcc {
 }
 
 impl Detector for DnsAnomaly {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = DnsAnomalyConfig;
     fn name(&self) -> &'static str {
         "dns_anomaly"

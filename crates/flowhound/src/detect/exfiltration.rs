@@ -180,6 +180,9 @@ struct HostAcc {
 }
 
 impl Detector for Exfiltration {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = ExfiltrationConfig;
     fn name(&self) -> &'static str {
         "exfiltration"

@@ -69,7 +69,19 @@ pub fn threshold(s: &MetricStats, _robust: bool, f: f64) -> Option<f64> {
     (s.count >= 1).then(|| iqr_fences(s.q1, s.q3, f).1)
 }
 
+/// Long-form documentation for docs/detectors.md.
+pub const DOC: &str = r#"Looks at bytes up and down per flow and per internal host window, like `sigma`.
+
+Formula: Tukey fences learned on normal: `lower = Q1 - f * (Q3 - Q1)`, `upper = Q3 + f * (Q3 - Q1)` with
+linear-interpolation quartiles (pandas' default); `f` defaults to 1.5. Values outside the fences are flagged.
+
+Blind spots: with heavy-tailed traffic the upper fence sits low, so many busy but benign windows cross it; the
+p99 guard keeps those out of the findings. Tuning: `f = 3` is Tukey's "far out" fence."#;
+
 impl Detector for Iqr {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = IqrConfig;
     fn name(&self) -> &'static str {
         "iqr"

@@ -71,7 +71,21 @@ pub fn threshold(s: &MetricStats, _robust: bool, z: f64) -> Option<f64> {
     (s.count >= 1).then(|| sigma_threshold(s.median, robust_scale(s), z))
 }
 
+/// Long-form documentation for docs/detectors.md.
+pub const DOC: &str = r#"Looks at bytes up and down per flow and per internal host window, with robust statistics.
+
+Formula: robust z-score `z = (x - median) / (1.4826 * MAD)`, where MAD is the median absolute deviation from the
+median (1.4826 makes it consistent with the standard deviation for normal data). Flagged when `z > z_max`.
+Medians are not moved by a minority of attack traffic, so this is the detector of choice when the baseline is
+learned from the test capture itself.
+
+Blind spots: when more than half of a host's windows are zero, MAD is 0; the detector then falls back to the
+population reference. Tuning: `z_max`, and the p99 guard."#;
+
 impl Detector for Mad {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = MadConfig;
     fn name(&self) -> &'static str {
         "mad"

@@ -60,19 +60,39 @@ pub struct DetectCtx<'a> {
 
 impl<'a> DetectCtx<'a> {
     /// A context over the given parts.
-    pub fn new(batches: &'a [RecordBatch], flows: &'a Flows, baseline: &'a Baseline, geo: &'a GeoStack, nets: &'a InternalNets, config: &'a Config) -> Self {
-        DetectCtx { batches, flows, baseline, geo, nets, config, host_windows: OnceLock::new() }
+    pub fn new(
+        batches: &'a [RecordBatch],
+        flows: &'a Flows,
+        baseline: &'a Baseline,
+        geo: &'a GeoStack,
+        nets: &'a InternalNets,
+        config: &'a Config,
+    ) -> Self {
+        DetectCtx {
+            batches,
+            flows,
+            baseline,
+            geo,
+            nets,
+            config,
+            host_windows: OnceLock::new(),
+        }
     }
 
     /// Per (internal host, window) sums of the test flows, computed once and shared by detectors.
     pub fn host_windows(&self) -> &volume::HostWindows {
-        self.host_windows.get_or_init(|| volume::HostWindows::of(self.flows, self.nets, self.baseline.window_secs))
+        self.host_windows.get_or_init(|| {
+            volume::HostWindows::of(self.flows, self.nets, self.baseline.window_secs)
+        })
     }
 
     /// A DataFusion session with the test flows registered as table `flows`, for SQL-minded detectors.
     pub fn session(&self) -> Result<SessionContext> {
         let ctx = crate::engine::session(&Default::default());
-        let table = datafusion::datasource::MemTable::try_new(crate::schema::flow_schema(), vec![self.batches.to_vec()])?;
+        let table = datafusion::datasource::MemTable::try_new(
+            crate::schema::flow_schema(),
+            vec![self.batches.to_vec()],
+        )?;
         ctx.register_table("flows", std::sync::Arc::new(table))?;
         Ok(ctx)
     }
@@ -90,6 +110,11 @@ pub trait Detector: Sync {
     fn settings(&self) -> &'static [Setting];
     /// Finds problems.
     fn run(&self, cfg: &Self::Config, ctx: &DetectCtx) -> Result<Vec<Finding>>;
+    /// Long-form markdown for docs/detectors.md: what it looks at, formula, thresholds, blind spots,
+    /// tuning.
+    fn doc(&self) -> &'static str {
+        ""
+    }
 }
 
 /// The object-safe face of a [`Detector`], for the registry.
@@ -100,6 +125,8 @@ pub trait DynDetector: Sync {
     fn description(&self) -> &'static str;
     /// See [`Detector::settings`].
     fn settings(&self) -> &'static [Setting];
+    /// See [`Detector::doc`].
+    fn doc(&self) -> &'static str;
     /// The default config table.
     fn default_section(&self) -> toml::Value;
     /// Checks that a table deserialises into the config type.
@@ -118,14 +145,25 @@ impl<D: Detector> DynDetector for D {
     fn settings(&self) -> &'static [Setting] {
         Detector::settings(self)
     }
+    fn doc(&self) -> &'static str {
+        Detector::doc(self)
+    }
     fn default_section(&self) -> toml::Value {
-        toml::Value::try_from(D::Config::default()).unwrap_or_else(|_| toml::Value::Table(Default::default()))
+        toml::Value::try_from(D::Config::default())
+            .unwrap_or_else(|_| toml::Value::Table(Default::default()))
     }
     fn check(&self, section: &toml::Value) -> std::result::Result<(), String> {
-        section.clone().try_into::<D::Config>().map(|_| ()).map_err(|e| e.to_string())
+        section
+            .clone()
+            .try_into::<D::Config>()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
     fn run_section(&self, section: &toml::Value, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let cfg: D::Config = section.clone().try_into().map_err(|e| FlowError::Config(format!("[detectors.{}]: {e}", self.name())))?;
+        let cfg: D::Config = section
+            .clone()
+            .try_into()
+            .map_err(|e| FlowError::Config(format!("[detectors.{}]: {e}", self.name())))?;
         self.run(&cfg, ctx)
     }
 }
@@ -156,7 +194,10 @@ pub fn find(name: &str) -> Option<&'static dyn DynDetector> {
 pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     Config::check_detector_list(names)?;
     let mut raw = Vec::new();
-    for d in REGISTRY.iter().filter(|d| names.iter().any(|n| n == d.name())) {
+    for d in REGISTRY
+        .iter()
+        .filter(|d| names.iter().any(|n| n == d.name()))
+    {
         raw.extend(d.run_section(&ctx.config.detector_section(d.name()), ctx)?);
     }
     let mut out = finalize(raw, ctx.geo);

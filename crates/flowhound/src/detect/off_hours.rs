@@ -150,6 +150,9 @@ struct HostAcc {
 }
 
 impl Detector for OffHours {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = OffHoursConfig;
     fn name(&self) -> &'static str {
         "off_hours"

@@ -118,6 +118,9 @@ minimum counts on networks with service discovery (SSDP, NetBIOS) or busy resolv
 "#;
 
 impl Detector for PortScan {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = PortScanConfig;
     fn name(&self) -> &'static str {
         "port_scan"

@@ -130,6 +130,9 @@ struct Client {
 }
 
 impl Detector for ServerAbuse {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = ServerAbuseConfig;
     fn name(&self) -> &'static str {
         "server_abuse"

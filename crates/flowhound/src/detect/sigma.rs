@@ -69,7 +69,22 @@ pub fn threshold(s: &MetricStats, robust: bool, k: f64) -> Option<f64> {
     (s.count >= 2).then(|| sigma_threshold(s.center(robust), s.scale(robust), k))
 }
 
+/// Long-form documentation for docs/detectors.md.
+pub const DOC: &str = r#"Looks at bytes up and down, **per flow** (the analysts' notebook view) and **per internal host and window**
+(the host's summed volume against its own baseline profile and against the population of host windows).
+
+Formula: a value is flagged when `x > mean + k * std`, with `mean` and the sample standard deviation
+(ddof = 1) learned on the normal capture; `k` defaults to 3. The score grows with `x / threshold` through the
+shared scoring function, so one host's many flagged flows become one merged finding.
+
+Blind spots: heavy-tailed byte counts inflate `std`, so moderate exfiltration hides under a large threshold; use
+`mad` or `iqr` for robustness. Tuning: raise `k` to cut noise, or raise the p99 guard (`min_p99_ratio`) so that
+only windows well above the reference's p99 alert."#;
+
 impl Detector for Sigma {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = SigmaConfig;
     fn name(&self) -> &'static str {
         "sigma"

@@ -153,6 +153,9 @@ struct HostAcc {
 }
 
 impl Detector for UnusualCountry {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = UnusualCountryConfig;
     fn name(&self) -> &'static str {
         "unusual_country"

@@ -76,7 +76,20 @@ pub fn score_of(x: f64, s: &MetricStats, robust: bool) -> f64 {
     zscore(x, s.center(robust), s.scale(robust))
 }
 
+/// Long-form documentation for docs/detectors.md.
+pub const DOC: &str = r#"Looks at bytes up and down per flow and per internal host window.
+
+Two modes. **Baseline-referenced** (default, statistically sound): `z = (x - mean_normal) / std_normal`.
+**Test-self** (the notebook's `scipy.stats.zscore`): `z = (x - mean_test) / std_test` with the population std
+(ddof = 0) of the test data itself, so an attack that dominates the test capture can hide itself. A value is
+flagged when `|z| > z_max` (default 3).
+
+Blind spots: the test-self mode shifts with the attack; prefer the default. Tuning: `z_max`."#;
+
 impl Detector for Zscore {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
     type Config = ZscoreConfig;
     fn name(&self) -> &'static str {
         "zscore"

@@ -3,7 +3,8 @@
 use crate::ip;
 use crate::schema::{flow_schema, Proto};
 use datafusion::arrow::array::{
-    ArrayRef, Decimal128Builder, Float64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt16Builder, UInt64Builder,
+    ArrayRef, Decimal128Builder, Float64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    UInt16Builder, UInt64Builder,
 };
 use datafusion::arrow::record_batch::RecordBatch;
 use std::sync::Arc;
@@ -95,7 +96,8 @@ impl FlowBuilder {
         self.ts.append_value(r.ts_us);
         self.src.append_value(ip::to_i128(r.src));
         self.dst.append_value(ip::to_i128(r.dst));
-        self.proto.append_value(r.proto.unwrap_or(Proto::Other).as_str());
+        self.proto
+            .append_value(r.proto.unwrap_or(Proto::Other).as_str());
         self.src_port.append_option(r.src_port);
         self.dst_port.append_value(r.dst_port);
         self.up.append_value(r.up);
@@ -109,7 +111,11 @@ impl FlowBuilder {
     /// Takes the buffered rows as a batch (the builder is empty afterwards).
     pub fn finish(&mut self) -> RecordBatch {
         let ip_col = |b: &mut Decimal128Builder| -> ArrayRef {
-            Arc::new(b.finish().with_precision_and_scale(38, 0).expect("38,0 is a valid decimal type"))
+            Arc::new(
+                b.finish()
+                    .with_precision_and_scale(38, 0)
+                    .expect("38,0 is a valid decimal type"),
+            )
         };
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.ts.finish()),
@@ -125,6 +131,7 @@ impl FlowBuilder {
             Arc::new(self.label.finish()),
         ];
         self.len = 0;
-        RecordBatch::try_new(flow_schema(), columns).expect("builder columns match the canonical schema")
+        RecordBatch::try_new(flow_schema(), columns)
+            .expect("builder columns match the canonical schema")
     }
 }

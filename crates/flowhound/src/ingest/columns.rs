@@ -36,8 +36,17 @@ pub enum Target {
 impl Target {
     /// Every target, in schema order.
     pub const ALL: [Target; 11] = [
-        Target::Ts, Target::SrcIp, Target::DstIp, Target::Proto, Target::SrcPort, Target::DstPort,
-        Target::Up, Target::Down, Target::Duration, Target::Packets, Target::Label,
+        Target::Ts,
+        Target::SrcIp,
+        Target::DstIp,
+        Target::Proto,
+        Target::SrcPort,
+        Target::DstPort,
+        Target::Up,
+        Target::Down,
+        Target::Duration,
+        Target::Packets,
+        Target::Label,
     ];
 
     /// The canonical column name (also the key of `--map`).
@@ -69,19 +78,54 @@ impl Target {
 
     /// Whether a flow cannot be built without it.
     pub fn required(self) -> bool {
-        !matches!(self, Target::SrcPort | Target::Duration | Target::Packets | Target::Label)
+        !matches!(
+            self,
+            Target::SrcPort | Target::Duration | Target::Packets | Target::Label
+        )
     }
 
     /// Source column names tried, case-insensitively, for generic CSV and Parquet.
     fn generic_names(self) -> &'static [&'static str] {
         match self {
-            Target::Ts => &["ts", "timestamp", "time", "starttime", "start", "stime", "first_seen", "ts_start"],
-            Target::SrcIp => &["src_ip", "srcaddr", "src", "source_ip", "saddr", "sa", "id.orig_h"],
-            Target::DstIp => &["dst_ip", "dstaddr", "dst", "destination_ip", "daddr", "da", "id.resp_h"],
+            Target::Ts => &[
+                "ts",
+                "timestamp",
+                "time",
+                "starttime",
+                "start",
+                "stime",
+                "first_seen",
+                "ts_start",
+            ],
+            Target::SrcIp => &[
+                "src_ip",
+                "srcaddr",
+                "src",
+                "source_ip",
+                "saddr",
+                "sa",
+                "id.orig_h",
+            ],
+            Target::DstIp => &[
+                "dst_ip",
+                "dstaddr",
+                "dst",
+                "destination_ip",
+                "daddr",
+                "da",
+                "id.resp_h",
+            ],
             Target::Proto => &["proto", "protocol", "pr"],
             Target::SrcPort => &["src_port", "sport", "sp", "id.orig_p"],
             Target::DstPort => &["dst_port", "port", "dport", "dp", "id.resp_p"],
-            Target::Up => &["up_bytes", "orig_bytes", "srcbytes", "sbytes", "ibyt", "bytes_up"],
+            Target::Up => &[
+                "up_bytes",
+                "orig_bytes",
+                "srcbytes",
+                "sbytes",
+                "ibyt",
+                "bytes_up",
+            ],
             Target::Down => &["down_bytes", "resp_bytes", "dbytes", "obyt", "bytes_down"],
             Target::Duration => &["duration", "dur", "td"],
             Target::Packets => &["packets", "totpkts", "pkts", "ipkt"],
@@ -113,12 +157,17 @@ impl ColumnMap {
         let mut map = BTreeMap::new();
         for p in pairs {
             let p = p.as_ref();
-            let (k, v) = p
-                .split_once('=')
-                .ok_or_else(|| FlowError::Config(format!("--map '{p}': expected CANONICAL=SOURCE, e.g. --map up_bytes=SrcBytes")))?;
+            let (k, v) = p.split_once('=').ok_or_else(|| {
+                FlowError::Config(format!(
+                    "--map '{p}': expected CANONICAL=SOURCE, e.g. --map up_bytes=SrcBytes"
+                ))
+            })?;
             let target = Target::parse(k).ok_or_else(|| {
                 let names: Vec<_> = Target::ALL.iter().map(|t| t.name()).collect();
-                FlowError::Config(format!("--map '{p}': '{k}' is not a flow column; use one of {}", names.join(", ")))
+                FlowError::Config(format!(
+                    "--map '{p}': '{k}' is not a flow column; use one of {}",
+                    names.join(", ")
+                ))
             })?;
             map.insert(target, v.trim().to_string());
         }
@@ -133,7 +182,11 @@ pub struct Resolved(pub Vec<(Target, Source)>);
 impl Resolved {
     /// The source of `t`.
     pub fn get(&self, t: Target) -> &Source {
-        self.0.iter().find(|(x, _)| *x == t).map(|(_, s)| s).unwrap_or(&Source::Absent)
+        self.0
+            .iter()
+            .find(|(x, _)| *x == t)
+            .map(|(_, s)| s)
+            .unwrap_or(&Source::Absent)
     }
 }
 
@@ -143,7 +196,10 @@ pub fn resolve(path: &Path, names: &[String], format: Format, map: &ColumnMap) -
     let mut out = Vec::new();
     for t in Target::ALL {
         let src = match map.0.get(&t) {
-            Some(user) => Source::Col(find(user).ok_or_else(|| missing(path, t, &format!("--map names '{user}'"), names))?),
+            Some(user) => Source::Col(
+                find(user)
+                    .ok_or_else(|| missing(path, t, &format!("--map names '{user}'"), names))?,
+            ),
             None => format_default(t, format, &find),
         };
         if src == Source::Absent && t.required() {
@@ -161,8 +217,14 @@ fn format_default(t: Target, format: Format, find: &dyn Fn(&str) -> Option<usize
     };
     match (format, t) {
         (Format::Binetflow, Target::Down) => pair("TotBytes", "SrcBytes", Source::Diff),
-        (Format::ZeekTsv | Format::ZeekJson, Target::Packets) => pair("orig_pkts", "resp_pkts", Source::Sum),
-        _ => t.generic_names().iter().find_map(|n| find(n)).map_or(Source::Absent, Source::Col),
+        (Format::ZeekTsv | Format::ZeekJson, Target::Packets) => {
+            pair("orig_pkts", "resp_pkts", Source::Sum)
+        }
+        _ => t
+            .generic_names()
+            .iter()
+            .find_map(|n| find(n))
+            .map_or(Source::Absent, Source::Col),
     }
 }
 
@@ -192,7 +254,23 @@ mod tests {
 
     #[test]
     fn binetflow_derives_down_bytes() {
-        let h = names(&["StartTime", "Dur", "Proto", "SrcAddr", "Sport", "Dir", "DstAddr", "Dport", "State", "sTos", "dTos", "TotPkts", "TotBytes", "SrcBytes", "Label"]);
+        let h = names(&[
+            "StartTime",
+            "Dur",
+            "Proto",
+            "SrcAddr",
+            "Sport",
+            "Dir",
+            "DstAddr",
+            "Dport",
+            "State",
+            "sTos",
+            "dTos",
+            "TotPkts",
+            "TotBytes",
+            "SrcBytes",
+            "Label",
+        ]);
         let r = resolve(Path::new("x"), &h, Format::Binetflow, &ColumnMap::default()).unwrap();
         assert_eq!(r.get(Target::Down), &Source::Diff(12, 13));
         assert_eq!(r.get(Target::Up), &Source::Col(13));
@@ -201,9 +279,24 @@ mod tests {
 
     #[test]
     fn analysts_schema_and_user_map() {
-        let h = names(&["timestamp", "src_ip", "dst_ip", "proto", "port", "up", "down_bytes"]);
-        let err = resolve(Path::new("f.csv"), &h, Format::Csv, &ColumnMap::default()).unwrap_err().to_string();
-        assert!(err.contains("missing column 'up_bytes'") && err.contains("--map up_bytes=") && err.contains("f.csv"), "{err}");
+        let h = names(&[
+            "timestamp",
+            "src_ip",
+            "dst_ip",
+            "proto",
+            "port",
+            "up",
+            "down_bytes",
+        ]);
+        let err = resolve(Path::new("f.csv"), &h, Format::Csv, &ColumnMap::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("missing column 'up_bytes'")
+                && err.contains("--map up_bytes=")
+                && err.contains("f.csv"),
+            "{err}"
+        );
         let map = ColumnMap::parse(&["up_bytes=up"]).unwrap();
         let r = resolve(Path::new("f.csv"), &h, Format::Csv, &map).unwrap();
         assert_eq!(r.get(Target::Up), &Source::Col(5));
@@ -213,6 +306,9 @@ mod tests {
     #[test]
     fn map_parse_errors() {
         assert!(ColumnMap::parse(&["nonsense"]).is_err());
-        assert!(ColumnMap::parse(&["bytes=x"]).unwrap_err().to_string().contains("up_bytes"));
+        assert!(ColumnMap::parse(&["bytes=x"])
+            .unwrap_err()
+            .to_string()
+            .contains("up_bytes"));
     }
 }

@@ -8,10 +8,13 @@ use crate::error::{FlowError, Location, Result};
 use crate::ip;
 use crate::schema::{flow_schema, Proto};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Decimal128Array, Float64Array, StringArray, TimestampMicrosecondArray, UInt16Array, UInt64Array,
+    Array, ArrayRef, AsArray, Decimal128Array, Float64Array, StringArray,
+    TimestampMicrosecondArray, UInt16Array, UInt64Array,
 };
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Int64Type, TimeUnit, UInt64Type};
+use datafusion::arrow::datatypes::{
+    DataType, Field, Float64Type, Int32Type, Int64Type, TimeUnit, UInt64Type,
+};
 use datafusion::arrow::record_batch::RecordBatch;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,13 +31,24 @@ pub struct Rejects {
 impl Rejects {
     /// All rows of a batch of `n` rows valid, the first being file row `first_row` (0-based).
     pub fn new(path: &Path, n: usize, first_row: u64) -> Self {
-        Rejects { path: path.to_path_buf(), first_row, valid: vec![true; n], found: Vec::new() }
+        Rejects {
+            path: path.to_path_buf(),
+            first_row,
+            valid: vec![true; n],
+            found: Vec::new(),
+        }
     }
 
     /// Rejects row `i`.
     pub fn reject(&mut self, i: usize, column: &str, value: &str, why: &str) {
         if std::mem::replace(&mut self.valid[i], false) {
-            self.found.push(BadRow::new(&self.path, Location::Row(self.first_row + i as u64 + 1), column, value, why));
+            self.found.push(BadRow::new(
+                &self.path,
+                Location::Row(self.first_row + i as u64 + 1),
+                column,
+                value,
+                why,
+            ));
         }
     }
 
@@ -73,7 +87,12 @@ pub fn check_type(path: &Path, target: Target, field: &Field) -> Result<()> {
     if ok {
         return Ok(());
     }
-    Err(FlowError::WrongType { path: path.to_path_buf(), column: field.name().clone(), found: t.to_string(), expected: expected.to_string() })
+    Err(FlowError::WrongType {
+        path: path.to_path_buf(),
+        column: field.name().clone(),
+        found: t.to_string(),
+        expected: expected.to_string(),
+    })
 }
 
 fn cast_to(a: &ArrayRef, t: &DataType) -> Result<ArrayRef> {
@@ -88,7 +107,10 @@ fn ips(a: &ArrayRef, name: &str, rej: &mut Rejects) -> Result<Vec<i128>> {
     let n = a.len();
     let mut out = vec![0i128; n];
     match a.data_type() {
-        DataType::Decimal128(..) => out.copy_from_slice(a.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>().values()),
+        DataType::Decimal128(..) => out.copy_from_slice(
+            a.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>()
+                .values(),
+        ),
         t if t.is_integer() => {
             let v = cast_to(a, &DataType::Int64)?;
             for (i, x) in v.as_primitive::<Int64Type>().iter().enumerate() {
@@ -100,12 +122,20 @@ fn ips(a: &ArrayRef, name: &str, rej: &mut Rejects) -> Result<Vec<i128>> {
         }
         DataType::Dictionary(k, _) if k.as_ref() == &DataType::Int32 => {
             let d = a.as_dictionary::<Int32Type>();
-            let parsed: Vec<Option<u128>> = strings(d.values())?.iter().map(|v| v.and_then(ip::parse)).collect();
+            let parsed: Vec<Option<u128>> = strings(d.values())?
+                .iter()
+                .map(|v| v.and_then(ip::parse))
+                .collect();
             let values = strings(d.values())?;
             for (i, k) in d.keys().iter().enumerate() {
                 match k.and_then(|k| parsed.get(k as usize).copied().flatten()) {
                     Some(v) => out[i] = ip::to_i128(v),
-                    None => rej.reject(i, name, k.map_or("", |k| values.value(k as usize)), "not an IP address"),
+                    None => rej.reject(
+                        i,
+                        name,
+                        k.map_or("", |k| values.value(k as usize)),
+                        "not an IP address",
+                    ),
                 }
             }
         }
@@ -130,7 +160,12 @@ fn reject_nulls(a: &ArrayRef, name: &str, rej: &mut Rejects) {
     }
 }
 
-fn timestamps(a: &ArrayRef, name: &str, unit: Option<TsUnit>, rej: &mut Rejects) -> Result<Vec<i64>> {
+fn timestamps(
+    a: &ArrayRef,
+    name: &str,
+    unit: Option<TsUnit>,
+    rej: &mut Rejects,
+) -> Result<Vec<i64>> {
     let mut out = vec![0i64; a.len()];
     let mut put = |i: usize, v: Option<i64>, raw: &dyn Fn() -> String, rej: &mut Rejects| match v {
         Some(v) => out[i] = v,
@@ -140,21 +175,50 @@ fn timestamps(a: &ArrayRef, name: &str, unit: Option<TsUnit>, rej: &mut Rejects)
         DataType::Timestamp(..) => {
             let v = cast_to(a, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
             let v = v.as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
-            v.iter().enumerate().for_each(|(i, x)| put(i, x, &|| String::new(), rej));
+            v.iter()
+                .enumerate()
+                .for_each(|(i, x)| put(i, x, &|| String::new(), rej));
         }
         t if t.is_integer() => {
             let v = cast_to(a, &DataType::Int64)?;
             let unit = unit.unwrap_or(TsUnit::S);
-            v.as_primitive::<Int64Type>().iter().enumerate().for_each(|(i, x)| put(i, x.and_then(|x| unit.int_to_micros(x)), &|| format!("{x:?}"), rej));
+            v.as_primitive::<Int64Type>()
+                .iter()
+                .enumerate()
+                .for_each(|(i, x)| {
+                    put(
+                        i,
+                        x.and_then(|x| unit.int_to_micros(x)),
+                        &|| format!("{x:?}"),
+                        rej,
+                    )
+                });
         }
         t if t.is_floating() => {
             let v = cast_to(a, &DataType::Float64)?;
             let unit = unit.unwrap_or(TsUnit::S);
-            v.as_primitive::<Float64Type>().iter().enumerate().for_each(|(i, x)| put(i, x.and_then(|x| unit.float_to_micros(x)), &|| format!("{x:?}"), rej));
+            v.as_primitive::<Float64Type>()
+                .iter()
+                .enumerate()
+                .for_each(|(i, x)| {
+                    put(
+                        i,
+                        x.and_then(|x| unit.float_to_micros(x)),
+                        &|| format!("{x:?}"),
+                        rej,
+                    )
+                });
         }
         _ => {
             let v = strings(a)?;
-            v.iter().enumerate().for_each(|(i, x)| put(i, x.and_then(|x| super::time::parse_text(x, unit)), &|| x.unwrap_or("").to_string(), rej));
+            v.iter().enumerate().for_each(|(i, x)| {
+                put(
+                    i,
+                    x.and_then(|x| super::time::parse_text(x, unit)),
+                    &|| x.unwrap_or("").to_string(),
+                    rej,
+                )
+            });
         }
     }
     Ok(out)
@@ -163,29 +227,64 @@ fn timestamps(a: &ArrayRef, name: &str, unit: Option<TsUnit>, rej: &mut Rejects)
 fn protos(a: &ArrayRef) -> Result<Vec<Proto>> {
     if a.data_type().is_integer() {
         let v = cast_to(a, &DataType::Int64)?;
-        return Ok(v.as_primitive::<Int64Type>().iter().map(|x| x.map_or(Proto::Other, Proto::from_number)).collect());
+        return Ok(v
+            .as_primitive::<Int64Type>()
+            .iter()
+            .map(|x| x.map_or(Proto::Other, Proto::from_number))
+            .collect());
     }
     if let Some(d) = a.as_dictionary_opt::<Int32Type>() {
-        let classes: Vec<Proto> = strings(d.values())?.iter().map(|v| v.map_or(Proto::Other, Proto::parse)).collect();
-        return Ok(d.keys().iter().map(|k| k.and_then(|k| classes.get(k as usize).copied()).unwrap_or(Proto::Other)).collect());
+        let classes: Vec<Proto> = strings(d.values())?
+            .iter()
+            .map(|v| v.map_or(Proto::Other, Proto::parse))
+            .collect();
+        return Ok(d
+            .keys()
+            .iter()
+            .map(|k| {
+                k.and_then(|k| classes.get(k as usize).copied())
+                    .unwrap_or(Proto::Other)
+            })
+            .collect());
     }
-    Ok(strings(a)?.iter().map(|v| v.map_or(Proto::Other, Proto::parse)).collect())
+    Ok(strings(a)?
+        .iter()
+        .map(|v| v.map_or(Proto::Other, Proto::parse))
+        .collect())
 }
 
 /// Whole non-negative numbers from any numeric or text column; nulls stay `None`.
 fn counts(a: &ArrayRef, name: &str, rej: &mut Rejects) -> Result<Vec<Option<u64>>> {
     let t = a.data_type();
-    if matches!(t, DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64) {
-        return Ok(cast_to(a, &DataType::UInt64)?.as_primitive::<UInt64Type>().iter().collect());
+    if matches!(
+        t,
+        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64
+    ) {
+        return Ok(cast_to(a, &DataType::UInt64)?
+            .as_primitive::<UInt64Type>()
+            .iter()
+            .collect());
     }
     if t.is_signed_integer() {
         let v = cast_to(a, &DataType::Int64)?;
         let v = v.as_primitive::<Int64Type>();
-        return Ok(v.iter().enumerate().map(|(i, x)| non_negative(i, x.map(|x| x as f64), name, rej)).collect());
+        return Ok(v
+            .iter()
+            .enumerate()
+            .map(|(i, x)| non_negative(i, x.map(|x| x as f64), name, rej))
+            .collect());
     }
-    let v = if t.is_floating() { cast_to(a, &DataType::Float64)? } else { float_text(a)? };
+    let v = if t.is_floating() {
+        cast_to(a, &DataType::Float64)?
+    } else {
+        float_text(a)?
+    };
     let v = v.as_primitive::<Float64Type>();
-    let text = if t.is_floating() { None } else { Some(strings(a)?) };
+    let text = if t.is_floating() {
+        None
+    } else {
+        Some(strings(a)?)
+    };
     Ok(v.iter()
         .enumerate()
         .map(|(i, x)| match (x, &text) {
@@ -200,7 +299,11 @@ fn counts(a: &ArrayRef, name: &str, rej: &mut Rejects) -> Result<Vec<Option<u64>
 
 fn float_text(a: &ArrayRef) -> Result<ArrayRef> {
     let s = strings(a)?;
-    Ok(Arc::new(s.iter().map(|v| v.and_then(|v| v.trim().parse::<f64>().ok())).collect::<Float64Array>()))
+    Ok(Arc::new(
+        s.iter()
+            .map(|v| v.and_then(|v| v.trim().parse::<f64>().ok()))
+            .collect::<Float64Array>(),
+    ))
 }
 
 fn non_negative(i: usize, x: Option<f64>, name: &str, rej: &mut Rejects) -> Option<u64> {
@@ -222,27 +325,47 @@ fn ports(a: &ArrayRef, name: &str, rej: &mut Rejects) -> Result<Vec<Option<u16>>
         .enumerate()
         .map(|(i, p)| {
             let p = p?;
-            u16::try_from(p).map_err(|_| rej.reject(i, name, &p.to_string(), "not a port number (0-65535)")).ok()
+            u16::try_from(p)
+                .map_err(|_| rej.reject(i, name, &p.to_string(), "not a port number (0-65535)"))
+                .ok()
         })
         .collect())
 }
 
 fn floats(a: &ArrayRef) -> Result<Vec<Option<f64>>> {
-    let v = if a.data_type().is_integer() || a.data_type().is_floating() { cast_to(a, &DataType::Float64)? } else { float_text(a)? };
-    Ok(v.as_primitive::<Float64Type>().iter().map(|x| x.filter(|x| x.is_finite() && *x >= 0.0)).collect())
+    let v = if a.data_type().is_integer() || a.data_type().is_floating() {
+        cast_to(a, &DataType::Float64)?
+    } else {
+        float_text(a)?
+    };
+    Ok(v.as_primitive::<Float64Type>()
+        .iter()
+        .map(|x| x.filter(|x| x.is_finite() && *x >= 0.0))
+        .collect())
 }
 
 /// The source arrays (and their names) feeding each target, in resolved order.
 pub type Columns = [(Target, Vec<ArrayRef>, Vec<String>)];
 
 fn find(cols: &Columns, t: Target) -> Option<(&[ArrayRef], &[String])> {
-    cols.iter().find(|(x, a, _)| *x == t && !a.is_empty()).map(|(_, a, n)| (a.as_slice(), n.as_slice()))
+    cols.iter()
+        .find(|(x, a, _)| *x == t && !a.is_empty())
+        .map(|(_, a, n)| (a.as_slice(), n.as_slice()))
 }
 
-fn byte_counts(cols: &Columns, r: &Resolved, t: Target, rej: &mut Rejects) -> Result<Vec<Option<u64>>> {
-    let Some((arrays, names)) = find(cols, t) else { return Ok(vec![]) };
+fn byte_counts(
+    cols: &Columns,
+    r: &Resolved,
+    t: Target,
+    rej: &mut Rejects,
+) -> Result<Vec<Option<u64>>> {
+    let Some((arrays, names)) = find(cols, t) else {
+        return Ok(vec![]);
+    };
     let first = counts(&arrays[0], &names[0], rej)?;
-    let Some(second) = arrays.get(1) else { return Ok(first) };
+    let Some(second) = arrays.get(1) else {
+        return Ok(first);
+    };
     let second = counts(second, &names[1], rej)?;
     let diff = matches!(r.get(t), Source::Diff(..));
     Ok(first
@@ -251,7 +374,12 @@ fn byte_counts(cols: &Columns, r: &Resolved, t: Target, rej: &mut Rejects) -> Re
         .enumerate()
         .map(|(i, (a, b))| match (a, b, diff) {
             (Some(a), Some(b), true) if b > a => {
-                rej.reject(i, &names[0], &format!("{a} < {b}"), "total bytes smaller than source bytes");
+                rej.reject(
+                    i,
+                    &names[0],
+                    &format!("{a} < {b}"),
+                    "total bytes smaller than source bytes",
+                );
                 None
             }
             (Some(a), Some(b), true) => Some(a - b),
@@ -262,9 +390,16 @@ fn byte_counts(cols: &Columns, r: &Resolved, t: Target, rej: &mut Rejects) -> Re
 }
 
 /// Builds the canonical batch from converted source columns, dropping rejected rows.
-pub fn to_canonical(cols: &Columns, r: &Resolved, unit: Option<TsUnit>, rej: &mut Rejects) -> Result<RecordBatch> {
+pub fn to_canonical(
+    cols: &Columns,
+    r: &Resolved,
+    unit: Option<TsUnit>,
+    rej: &mut Rejects,
+) -> Result<RecordBatch> {
     let n = rej.valid.len();
-    let need = |t: Target| find(cols, t).ok_or_else(|| FlowError::Internal(format!("column {} unresolved", t.name())));
+    let need = |t: Target| {
+        find(cols, t).ok_or_else(|| FlowError::Internal(format!("column {} unresolved", t.name())))
+    };
     let (a, nm) = need(Target::Ts)?;
     let ts = timestamps(&a[0], &nm[0], unit, rej)?;
     let (a, nm) = need(Target::SrcIp)?;
@@ -272,30 +407,75 @@ pub fn to_canonical(cols: &Columns, r: &Resolved, unit: Option<TsUnit>, rej: &mu
     let (a, nm) = need(Target::DstIp)?;
     let dst = ips(&a[0], &nm[0], rej)?;
     let proto = protos(&need(Target::Proto)?.0[0])?;
-    let src_port = match find(cols, Target::SrcPort) { Some((a, nm)) => ports(&a[0], &nm[0], rej)?, None => vec![None; n] };
+    let src_port = match find(cols, Target::SrcPort) {
+        Some((a, nm)) => ports(&a[0], &nm[0], rej)?,
+        None => vec![None; n],
+    };
     let (a, nm) = need(Target::DstPort)?;
     let dst_port = ports(&a[0], &nm[0], rej)?;
-    let up = required_counts(byte_counts(cols, r, Target::Up, rej)?, need(Target::Up)?.1, rej);
-    let down = required_counts(byte_counts(cols, r, Target::Down, rej)?, need(Target::Down)?.1, rej);
+    let up = required_counts(
+        byte_counts(cols, r, Target::Up, rej)?,
+        need(Target::Up)?.1,
+        rej,
+    );
+    let down = required_counts(
+        byte_counts(cols, r, Target::Down, rej)?,
+        need(Target::Down)?.1,
+        rej,
+    );
     let packets = byte_counts(cols, r, Target::Packets, rej)?;
-    let duration = match find(cols, Target::Duration) { Some((a, _)) => floats(&a[0])?, None => vec![None; n] };
-    let label = match find(cols, Target::Label) { Some((a, _)) => Some(strings(&a[0])?), None => None };
+    let duration = match find(cols, Target::Duration) {
+        Some((a, _)) => floats(&a[0])?,
+        None => vec![None; n],
+    };
+    let label = match find(cols, Target::Label) {
+        Some((a, _)) => Some(strings(&a[0])?),
+        None => None,
+    };
     let keep = &rej.valid;
     let pick = |i: &usize| keep[*i];
     let rows: Vec<usize> = (0..n).filter(pick).collect();
-    let ip_arr = |v: &[i128]| -> Result<ArrayRef> { Ok(Arc::new(Decimal128Array::from_iter_values(rows.iter().map(|i| v[*i])).with_precision_and_scale(38, 0)?)) };
+    let ip_arr = |v: &[i128]| -> Result<ArrayRef> {
+        Ok(Arc::new(
+            Decimal128Array::from_iter_values(rows.iter().map(|i| v[*i]))
+                .with_precision_and_scale(38, 0)?,
+        ))
+    };
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(TimestampMicrosecondArray::from_iter_values(rows.iter().map(|i| ts[*i])).with_timezone("UTC")),
+        Arc::new(
+            TimestampMicrosecondArray::from_iter_values(rows.iter().map(|i| ts[*i]))
+                .with_timezone("UTC"),
+        ),
         ip_arr(&src)?,
         ip_arr(&dst)?,
-        Arc::new(rows.iter().map(|i| Some(proto[*i].as_str())).collect::<StringArray>()),
+        Arc::new(
+            rows.iter()
+                .map(|i| Some(proto[*i].as_str()))
+                .collect::<StringArray>(),
+        ),
         Arc::new(rows.iter().map(|i| src_port[*i]).collect::<UInt16Array>()),
-        Arc::new(rows.iter().map(|i| dst_port[*i].unwrap_or(0)).collect::<UInt16Array>()),
+        Arc::new(
+            rows.iter()
+                .map(|i| dst_port[*i].unwrap_or(0))
+                .collect::<UInt16Array>(),
+        ),
         Arc::new(UInt64Array::from_iter_values(rows.iter().map(|i| up[*i]))),
         Arc::new(UInt64Array::from_iter_values(rows.iter().map(|i| down[*i]))),
         Arc::new(rows.iter().map(|i| duration[*i]).collect::<Float64Array>()),
-        Arc::new(rows.iter().map(|i| packets.get(*i).copied().flatten()).collect::<UInt64Array>()),
-        Arc::new(rows.iter().map(|i| label.as_ref().and_then(|l| (!l.is_null(*i)).then(|| l.value(*i)))).collect::<StringArray>()),
+        Arc::new(
+            rows.iter()
+                .map(|i| packets.get(*i).copied().flatten())
+                .collect::<UInt64Array>(),
+        ),
+        Arc::new(
+            rows.iter()
+                .map(|i| {
+                    label
+                        .as_ref()
+                        .and_then(|l| (!l.is_null(*i)).then(|| l.value(*i)))
+                })
+                .collect::<StringArray>(),
+        ),
     ];
     Ok(RecordBatch::try_new(flow_schema(), columns)?)
 }

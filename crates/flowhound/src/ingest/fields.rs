@@ -23,7 +23,11 @@ pub struct RowParser {
 impl RowParser {
     /// A parser for one file; `ts_unit` forces the epoch unit, else it is detected on the first row.
     pub fn new(plan: Resolved, ts_unit: Option<TsUnit>) -> Self {
-        RowParser { plan, unit_fixed: ts_unit.is_some(), ts_unit }
+        RowParser {
+            plan,
+            unit_fixed: ts_unit.is_some(),
+            ts_unit,
+        }
     }
 
     /// The epoch unit in use (forced or detected), once known.
@@ -32,12 +36,17 @@ impl RowParser {
     }
 
     /// Parses one row; `get(i)` returns source column `i` (None when the row is short).
-    pub fn parse<'a>(&mut self, get: &dyn Fn(usize) -> Option<&'a str>) -> Result<FlowRow, FieldError> {
+    pub fn parse<'a>(
+        &mut self,
+        get: &dyn Fn(usize) -> Option<&'a str>,
+    ) -> Result<FlowRow, FieldError> {
         let (ti, ts_text) = match self.plan.get(Target::Ts) {
             Source::Col(i) => (*i, get(*i).unwrap_or("")),
             _ => (0, ""),
         };
-        let ts_us = self.parse_ts(ts_text).ok_or((ti, ts_text.to_string(), "not a timestamp"))?;
+        let ts_us = self
+            .parse_ts(ts_text)
+            .ok_or((ti, ts_text.to_string(), "not a timestamp"))?;
         let field = |t: Target| -> Option<(usize, &'a str)> {
             match self.plan.get(t) {
                 Source::Col(i) => Some((*i, get(*i).unwrap_or(""))),
@@ -69,13 +78,21 @@ impl RowParser {
         super::time::parse_text(text, self.ts_unit)
     }
 
-    fn count<'a>(&self, t: Target, get: &dyn Fn(usize) -> Option<&'a str>) -> Result<Option<u64>, FieldError> {
+    fn count<'a>(
+        &self,
+        t: Target,
+        get: &dyn Fn(usize) -> Option<&'a str>,
+    ) -> Result<Option<u64>, FieldError> {
         let one = |i: usize| count_value(i, get(i).unwrap_or(""));
         match *self.plan.get(t) {
             Source::Col(i) => one(i),
             Source::Sum(a, b) => Ok(combine(one(a)?, one(b)?, u64::checked_add)),
             Source::Diff(a, b) => match (one(a)?, one(b)?) {
-                (Some(x), Some(y)) if y > x => Err((a, format!("{x} < {y}"), "total bytes smaller than source bytes")),
+                (Some(x), Some(y)) if y > x => Err((
+                    a,
+                    format!("{x} < {y}"),
+                    "total bytes smaller than source bytes",
+                )),
                 (x, y) => Ok(combine(x, y, u64::checked_sub)),
             },
             Source::Absent => Ok(None),
@@ -109,7 +126,12 @@ fn opt_port(f: Option<(usize, &str)>) -> Result<Option<u16>, FieldError> {
     let t = v.trim();
     let parsed = match t.strip_prefix("0x") {
         Some(hex) => u32::from_str_radix(hex, 16).ok(),
-        None => t.parse::<u32>().ok().or_else(|| t.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u32)),
+        None => t.parse::<u32>().ok().or_else(|| {
+            t.parse::<f64>()
+                .ok()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u32)
+        }),
     };
     match parsed {
         Some(p) if p <= 65_535 => Ok(Some(p as u16)),
@@ -165,12 +187,28 @@ pub struct TextSink<'a> {
 
 impl<'a> TextSink<'a> {
     /// A sink for `path` sending full batches to `emit`.
-    pub fn new(path: &'a Path, strict: bool, emit: &'a mut dyn FnMut(RecordBatch) -> Result<()>) -> Self {
-        TextSink { path, strict, builder: FlowBuilder::new(), rows_read: 0, bad: BadRows::default(), emit }
+    pub fn new(
+        path: &'a Path,
+        strict: bool,
+        emit: &'a mut dyn FnMut(RecordBatch) -> Result<()>,
+    ) -> Self {
+        TextSink {
+            path,
+            strict,
+            builder: FlowBuilder::new(),
+            rows_read: 0,
+            bad: BadRows::default(),
+            emit,
+        }
     }
 
     /// Accepts the outcome of parsing the row at `line` (1-based), naming columns with `headers`.
-    pub fn accept(&mut self, line: u64, row: Result<FlowRow, FieldError>, headers: &[String]) -> Result<()> {
+    pub fn accept(
+        &mut self,
+        line: u64,
+        row: Result<FlowRow, FieldError>,
+        headers: &[String],
+    ) -> Result<()> {
         match row {
             Ok(r) => {
                 self.builder.push(&r);
@@ -182,14 +220,20 @@ impl<'a> TextSink<'a> {
             }
             Err((col, value, why)) => {
                 let name = headers.get(col).map_or("?", |s| s.as_str());
-                self.bad.record(BadRow::new(self.path, Location::Line(line), name, &value, why), self.strict)
+                self.bad.record(
+                    BadRow::new(self.path, Location::Line(line), name, &value, why),
+                    self.strict,
+                )
             }
         }
     }
 
     /// Records a malformed line that could not be split into fields.
     pub fn malformed(&mut self, line: u64, why: &'static str, text: &str) -> Result<()> {
-        self.bad.record(BadRow::new(self.path, Location::Line(line), "(line)", text, why), self.strict)
+        self.bad.record(
+            BadRow::new(self.path, Location::Line(line), "(line)", text, why),
+            self.strict,
+        )
     }
 
     /// Emits the last partial batch.
@@ -207,8 +251,15 @@ mod tests {
 
     #[test]
     fn count_values() {
-        let cases: [(&str, Result<Option<u64>, ()>); 7] =
-            [("12", Ok(Some(12))), ("-", Ok(None)), ("", Ok(None)), ("12.0", Ok(Some(12))), ("-5", Err(())), ("1e3", Ok(Some(1000))), ("abc", Err(()))];
+        let cases: [(&str, Result<Option<u64>, ()>); 7] = [
+            ("12", Ok(Some(12))),
+            ("-", Ok(None)),
+            ("", Ok(None)),
+            ("12.0", Ok(Some(12))),
+            ("-5", Err(())),
+            ("1e3", Ok(Some(1000))),
+            ("abc", Err(())),
+        ];
         for (v, want) in cases {
             assert_eq!(count_value(0, v).map_err(|_| ()), want, "{v}");
         }

@@ -27,13 +27,24 @@ pub fn expand(inputs: &[String]) -> Result<Vec<InputFile>> {
     for arg in inputs {
         let p = Path::new(arg);
         if p.is_dir() {
-            out.extend(list_dir(p)?.into_iter().map(|path| InputFile { path, from_dir: true }));
+            out.extend(list_dir(p)?.into_iter().map(|path| InputFile {
+                path,
+                from_dir: true,
+            }));
         } else if p.exists() {
-            out.push(InputFile { path: p.to_path_buf(), from_dir: false });
+            out.push(InputFile {
+                path: p.to_path_buf(),
+                from_dir: false,
+            });
         } else if arg.contains(['*', '?', '[']) {
-            out.extend(glob_files(arg)?.into_iter().map(|path| InputFile { path, from_dir: false }));
+            out.extend(glob_files(arg)?.into_iter().map(|path| InputFile {
+                path,
+                from_dir: false,
+            }));
         } else {
-            return Err(FlowError::NoInput { pattern: arg.clone() });
+            return Err(FlowError::NoInput {
+                pattern: arg.clone(),
+            });
         }
     }
     Ok(out)
@@ -43,21 +54,34 @@ fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| FlowError::io(dir, e))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .filter(|p| {
+            p.is_file()
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(FlowError::NoInput { pattern: format!("{} (empty directory)", dir.display()) });
+        return Err(FlowError::NoInput {
+            pattern: format!("{} (empty directory)", dir.display()),
+        });
     }
     Ok(files)
 }
 
 fn glob_files(pattern: &str) -> Result<Vec<PathBuf>> {
     let bad = |why: String| FlowError::Config(format!("bad glob '{pattern}': {why}"));
-    let mut files: Vec<PathBuf> = glob::glob(pattern).map_err(|e| bad(e.to_string()))?.filter_map(|r| r.ok()).filter(|p| p.is_file()).collect();
+    let mut files: Vec<PathBuf> = glob::glob(pattern)
+        .map_err(|e| bad(e.to_string()))?
+        .filter_map(|r| r.ok())
+        .filter(|p| p.is_file())
+        .collect();
     files.sort();
     if files.is_empty() {
-        return Err(FlowError::NoInput { pattern: pattern.to_string() });
+        return Err(FlowError::NoInput {
+            pattern: pattern.to_string(),
+        });
     }
     Ok(files)
 }
@@ -99,9 +123,15 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
 pub fn open_text(path: &Path, progress: Arc<AtomicU64>) -> Result<Box<dyn BufRead + Send>> {
     let gz = is_gzip(path)?;
     let file = File::open(path).map_err(|e| FlowError::io(path, e))?;
-    let counted = Counting { inner: file, counter: progress };
+    let counted = Counting {
+        inner: file,
+        counter: progress,
+    };
     Ok(if gz {
-        Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(counted)))
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            MultiGzDecoder::new(counted),
+        ))
     } else {
         Box::new(BufReader::with_capacity(1 << 16, counted))
     })
@@ -119,9 +149,12 @@ pub fn head(path: &Path, limit: usize) -> Result<Vec<u8>> {
 /// Maps a read error of a (possibly gzip) file to a clear message.
 pub fn gzip_error(path: &Path, e: std::io::Error) -> FlowError {
     match e.kind() {
-        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {
-            FlowError::Corrupt { path: path.to_path_buf(), why: format!("damaged or truncated compressed data ({e})") }
-        }
+        std::io::ErrorKind::InvalidInput
+        | std::io::ErrorKind::InvalidData
+        | std::io::ErrorKind::UnexpectedEof => FlowError::Corrupt {
+            path: path.to_path_buf(),
+            why: format!("damaged or truncated compressed data ({e})"),
+        },
         _ => FlowError::io(path, e),
     }
 }
@@ -142,20 +175,33 @@ pub fn detect(path: &Path) -> Result<Format> {
 }
 
 fn detect_text(path: &Path, head: &[u8]) -> Result<Format> {
-    let unknown = |why: &str| FlowError::UnknownFormat { path: path.to_path_buf(), why: why.to_string() };
+    let unknown = |why: &str| FlowError::UnknownFormat {
+        path: path.to_path_buf(),
+        why: why.to_string(),
+    };
     if head.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(FlowError::Empty { path: path.to_path_buf() });
+        return Err(FlowError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     if head.contains(&0) {
         return Err(unknown("binary content"));
     }
     let text = String::from_utf8_lossy(head);
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim_start();
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim_start();
     if first.starts_with("#separator") || first.starts_with("#fields") {
         return Ok(Format::ZeekTsv);
     }
     if first.trim_start().starts_with('{') {
-        return if first.contains("\"id.orig_h\"") { Ok(Format::ZeekJson) } else { Err(unknown("JSON lines without Zeek's id.orig_h key")) };
+        return if first.contains("\"id.orig_h\"") {
+            Ok(Format::ZeekJson)
+        } else {
+            Err(unknown("JSON lines without Zeek's id.orig_h key"))
+        };
     }
     if first.contains("SrcAddr") && first.contains("TotBytes") && first.contains("StartTime") {
         return Ok(Format::Binetflow);
@@ -188,6 +234,9 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(detect_text(p, text.as_bytes()).ok(), want, "{text}");
         }
-        assert!(matches!(detect_text(p, b"  \n"), Err(FlowError::Empty { .. })));
+        assert!(matches!(
+            detect_text(p, b"  \n"),
+            Err(FlowError::Empty { .. })
+        ));
     }
 }

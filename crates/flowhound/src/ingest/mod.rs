@@ -110,26 +110,45 @@ pub struct Plan {
 
 /// Expands inputs, detects formats and checks columns: every schema problem is reported here.
 pub fn prepare(inputs: &[String], opts: &ReadOptions) -> Result<Plan> {
-    let mut plan = Plan { files: Vec::new(), units: Vec::new(), ignored: Vec::new(), total_bytes: 0 };
+    let mut plan = Plan {
+        files: Vec::new(),
+        units: Vec::new(),
+        ignored: Vec::new(),
+        total_bytes: 0,
+    };
     for f in input::expand(inputs)? {
         match prepare_file(&f.path, opts) {
             Ok(p) => {
                 plan.total_bytes += std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
                 plan.files.push(p);
             }
-            Err(e) if f.from_dir && matches!(e, FlowError::UnknownFormat { .. } | FlowError::MissingColumn { .. }) => {
+            Err(e)
+                if f.from_dir
+                    && matches!(
+                        e,
+                        FlowError::UnknownFormat { .. } | FlowError::MissingColumn { .. }
+                    ) =>
+            {
                 plan.ignored.push((f.path.clone(), e.to_string()));
             }
             Err(e) => return Err(e),
         }
     }
     if plan.files.is_empty() {
-        return Err(FlowError::NoInput { pattern: format!("{} (no flow files among them)", inputs.join(" ")) });
+        return Err(FlowError::NoInput {
+            pattern: format!("{} (no flow files among them)", inputs.join(" ")),
+        });
     }
     for (i, p) in plan.files.iter().enumerate() {
         match p {
-            Prepared::Parquet(pp) => plan.units.extend((0..pp.row_groups.len()).map(|rg| Unit { file: i, row_group: rg })),
-            Prepared::Text(..) => plan.units.push(Unit { file: i, row_group: 0 }),
+            Prepared::Parquet(pp) => plan.units.extend((0..pp.row_groups.len()).map(|rg| Unit {
+                file: i,
+                row_group: rg,
+            })),
+            Prepared::Text(..) => plan.units.push(Unit {
+                file: i,
+                row_group: 0,
+            }),
         }
     }
     Ok(plan)
@@ -160,16 +179,39 @@ struct UnitOutcome {
 }
 
 /// Reads everything in `plan` with `opts.threads` workers, each feeding its own sink from `make_sink`.
-pub fn scan<S: FlowSink>(plan: &Plan, opts: &ReadOptions, make_sink: impl Fn() -> S + Sync) -> Result<(Vec<S>, IngestReport)> {
-    let threads = if opts.threads == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { opts.threads };
+pub fn scan<S: FlowSink>(
+    plan: &Plan,
+    opts: &ReadOptions,
+    make_sink: impl Fn() -> S + Sync,
+) -> Result<(Vec<S>, IngestReport)> {
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        opts.threads
+    };
     let threads = threads.min(plan.units.len()).max(1);
-    let shared = Shared { next: AtomicUsize::new(0), abort: AtomicBool::new(false), results: Mutex::new(Vec::new()) };
+    let shared = Shared {
+        next: AtomicUsize::new(0),
+        abort: AtomicBool::new(false),
+        results: Mutex::new(Vec::new()),
+    };
     let sinks: Vec<Result<S>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(|| worker(plan, opts, &shared, make_sink()))).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(FlowError::Internal("a reader thread panicked".into())))).collect()
+        let handles: Vec<_> = (0..threads)
+            .map(|_| scope.spawn(|| worker(plan, opts, &shared, make_sink())))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(FlowError::Internal("a reader thread panicked".into())))
+            })
+            .collect()
     });
     let sinks = sinks.into_iter().collect::<Result<Vec<S>>>()?;
-    let results = shared.results.into_inner().map_err(|_| FlowError::Internal("poisoned results".into()))?;
+    let results = shared
+        .results
+        .into_inner()
+        .map_err(|_| FlowError::Internal("poisoned results".into()))?;
     Ok((sinks, report(plan, results)))
 }
 
@@ -180,7 +222,11 @@ fn worker<S: FlowSink>(plan: &Plan, opts: &ReadOptions, shared: &Shared, mut sin
             return Ok(sink);
         }
         match read_unit(plan, plan.units[u], u, opts, &mut sink) {
-            Ok(out) => shared.results.lock().map_err(|_| FlowError::Internal("poisoned results".into()))?.push((u, out)),
+            Ok(out) => shared
+                .results
+                .lock()
+                .map_err(|_| FlowError::Internal("poisoned results".into()))?
+                .push((u, out)),
             Err(e) => {
                 shared.abort.store(true, Ordering::SeqCst);
                 return Err(e);
@@ -189,29 +235,52 @@ fn worker<S: FlowSink>(plan: &Plan, opts: &ReadOptions, shared: &Shared, mut sin
     }
 }
 
-fn read_unit<S: FlowSink>(plan: &Plan, unit: Unit, idx: usize, opts: &ReadOptions, sink: &mut S) -> Result<UnitOutcome> {
+fn read_unit<S: FlowSink>(
+    plan: &Plan,
+    unit: Unit,
+    idx: usize,
+    opts: &ReadOptions,
+    sink: &mut S,
+) -> Result<UnitOutcome> {
     let mut emit = |b: RecordBatch| sink.push(idx, b);
     match &plan.files[unit.file] {
         Prepared::Parquet(pp) => {
             let o = parquet::read_group(pp, unit.row_group, opts, &mut emit)?;
-            Ok(UnitOutcome { rows_read: o.rows_read, bad: o.bad, ts_unit: o.ts_unit })
+            Ok(UnitOutcome {
+                rows_read: o.rows_read,
+                bad: o.bad,
+                ts_unit: o.ts_unit,
+            })
         }
         Prepared::Text(path, format) => {
             let o = text::read(path, *format, opts, &mut emit)?;
-            Ok(UnitOutcome { rows_read: o.rows_read, bad: o.bad, ts_unit: o.ts_unit })
+            Ok(UnitOutcome {
+                rows_read: o.rows_read,
+                bad: o.bad,
+                ts_unit: o.ts_unit,
+            })
         }
     }
 }
 
 fn report(plan: &Plan, mut results: Vec<(usize, UnitOutcome)>) -> IngestReport {
     results.sort_by_key(|(u, _)| *u);
-    let mut rep = IngestReport { ignored: plan.ignored.clone(), ..Default::default() };
+    let mut rep = IngestReport {
+        ignored: plan.ignored.clone(),
+        ..Default::default()
+    };
     for (i, p) in plan.files.iter().enumerate() {
         let (path, format) = match p {
             Prepared::Parquet(pp) => (pp.path.clone(), Format::Parquet),
             Prepared::Text(path, f) => (path.clone(), *f),
         };
-        let mut fr = FileReport { path, format, rows_read: 0, rows_skipped: 0, ts_unit: None };
+        let mut fr = FileReport {
+            path,
+            format,
+            rows_read: 0,
+            rows_skipped: 0,
+            ts_unit: None,
+        };
         for (_, o) in results.iter().filter(|(u, _)| plan.units[*u].file == i) {
             fr.rows_read += o.rows_read;
             fr.rows_skipped += o.bad.count;

@@ -10,7 +10,9 @@ use crate::error::{FlowError, Result};
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use datafusion::parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use datafusion::parquet::arrow::ProjectionMask;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -36,7 +38,10 @@ pub struct ParquetPlan {
 }
 
 fn corrupt(path: &Path, e: impl std::fmt::Display) -> FlowError {
-    FlowError::Corrupt { path: path.to_path_buf(), why: format!("not a readable Parquet file (truncated or damaged?): {e}") }
+    FlowError::Corrupt {
+        path: path.to_path_buf(),
+        why: format!("not a readable Parquet file (truncated or damaged?): {e}"),
+    }
 }
 
 fn open(path: &Path) -> Result<File> {
@@ -45,7 +50,8 @@ fn open(path: &Path) -> Result<File> {
 
 /// Opens the footer, resolves the columns and checks their types.
 pub fn plan(path: &Path, opts: &ReadOptions) -> Result<ParquetPlan> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(open(path)?).map_err(|e| corrupt(path, e))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(open(path)?).map_err(|e| corrupt(path, e))?;
     let schema = builder.schema().clone();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let resolved = resolve(path, &names, Format::Parquet, &opts.mapping)?;
@@ -66,25 +72,46 @@ pub fn plan(path: &Path, opts: &ReadOptions) -> Result<ParquetPlan> {
         })
         .collect();
     if first == 0 {
-        return Err(FlowError::Empty { path: path.to_path_buf() });
+        return Err(FlowError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     let read_schema = dictionary_schema(&schema, &resolved);
     let ts_unit = ts_unit_from_stats(&builder, &resolved, opts.ts_unit);
-    Ok(ParquetPlan { path: path.to_path_buf(), resolved, names, read_schema, row_groups, ts_unit })
+    Ok(ParquetPlan {
+        path: path.to_path_buf(),
+        resolved,
+        names,
+        read_schema,
+        row_groups,
+        ts_unit,
+    })
 }
 
 /// The epoch unit of an integer/float time column, detected once per file from the first row group's
 /// statistics (max value), so that every row group agrees. None for Arrow timestamps (typed units).
-fn ts_unit_from_stats(b: &ParquetRecordBatchReaderBuilder<File>, r: &Resolved, forced: Option<TsUnit>) -> Option<TsUnit> {
+fn ts_unit_from_stats(
+    b: &ParquetRecordBatchReaderBuilder<File>,
+    r: &Resolved,
+    forced: Option<TsUnit>,
+) -> Option<TsUnit> {
     use datafusion::parquet::file::statistics::Statistics;
-    let Source::Col(i) = r.get(Target::Ts) else { return None };
+    let Source::Col(i) = r.get(Target::Ts) else {
+        return None;
+    };
     if matches!(b.schema().field(*i).data_type(), DataType::Timestamp(..)) {
         return None;
     }
     if forced.is_some() {
         return forced;
     }
-    let stats = b.metadata().row_groups().first()?.columns().get(*i)?.statistics()?;
+    let stats = b
+        .metadata()
+        .row_groups()
+        .first()?
+        .columns()
+        .get(*i)?
+        .statistics()?;
     let max = match stats {
         Statistics::Int32(s) => *s.max_opt()? as f64,
         Statistics::Int64(s) => *s.max_opt()? as f64,
@@ -112,10 +139,17 @@ fn dictionary_schema(schema: &SchemaRef, r: &Resolved) -> Option<SchemaRef> {
         .enumerate()
         .map(|(i, f)| {
             let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-            if text_cols.contains(&i) { f.as_ref().clone().with_data_type(dict) } else { f.as_ref().clone() }
+            if text_cols.contains(&i) {
+                f.as_ref().clone().with_data_type(dict)
+            } else {
+                f.as_ref().clone()
+            }
         })
         .collect();
-    Some(Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
+    Some(Arc::new(Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    )))
 }
 
 fn projected(plan: &ParquetPlan) -> Vec<usize> {
@@ -156,12 +190,26 @@ pub struct GroupOutcome {
 }
 
 /// Reads row group `rg`, converting each batch to the canonical schema.
-pub fn read_group(plan: &ParquetPlan, rg: usize, opts: &ReadOptions, emit: &mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<GroupOutcome> {
+pub fn read_group(
+    plan: &ParquetPlan,
+    rg: usize,
+    opts: &ReadOptions,
+    emit: &mut dyn FnMut(RecordBatch) -> Result<()>,
+) -> Result<GroupOutcome> {
     let b = builder(plan)?;
     let mask = ProjectionMask::roots(b.parquet_schema(), projected(plan));
-    let reader = b.with_row_groups(vec![rg]).with_projection(mask).with_batch_size(BATCH).build().map_err(|e| corrupt(&plan.path, e))?;
+    let reader = b
+        .with_row_groups(vec![rg])
+        .with_projection(mask)
+        .with_batch_size(BATCH)
+        .build()
+        .map_err(|e| corrupt(&plan.path, e))?;
     let (first_row, size) = plan.row_groups[rg];
-    let mut out = GroupOutcome { rows_read: 0, bad: BadRows::default(), ts_unit: plan.ts_unit };
+    let mut out = GroupOutcome {
+        rows_read: 0,
+        bad: BadRows::default(),
+        ts_unit: plan.ts_unit,
+    };
     let mut row = first_row;
     for batch in reader {
         let batch = batch.map_err(|e| corrupt(&plan.path, format!("row group {rg}: {e}")))?;
@@ -177,10 +225,19 @@ pub fn read_group(plan: &ParquetPlan, rg: usize, opts: &ReadOptions, emit: &mut 
 
 fn column(plan: &ParquetPlan, batch: &RecordBatch, idx: usize) -> Result<ArrayRef> {
     let name = &plan.names[idx];
-    batch.column_by_name(name).cloned().ok_or_else(|| FlowError::Internal(format!("projected column {name} missing")))
+    batch
+        .column_by_name(name)
+        .cloned()
+        .ok_or_else(|| FlowError::Internal(format!("projected column {name} missing")))
 }
 
-fn convert_batch(plan: &ParquetPlan, batch: &RecordBatch, first_row: u64, opts: &ReadOptions, out: &mut GroupOutcome) -> Result<RecordBatch> {
+fn convert_batch(
+    plan: &ParquetPlan,
+    batch: &RecordBatch,
+    first_row: u64,
+    opts: &ReadOptions,
+    out: &mut GroupOutcome,
+) -> Result<RecordBatch> {
     let mut rej = Rejects::new(&plan.path, batch.num_rows(), first_row);
     let mut cols: Vec<(Target, Vec<ArrayRef>, Vec<String>)> = Vec::new();
     for (t, src) in &plan.resolved.0 {
@@ -189,20 +246,34 @@ fn convert_batch(plan: &ParquetPlan, batch: &RecordBatch, first_row: u64, opts: 
             Source::Diff(a, b) | Source::Sum(a, b) => vec![*a, *b],
             Source::Absent => vec![],
         };
-        let arrays = idx.iter().map(|i| column(plan, batch, *i)).collect::<Result<Vec<_>>>()?;
-        cols.push((*t, arrays, idx.iter().map(|i| plan.names[*i].clone()).collect()));
+        let arrays = idx
+            .iter()
+            .map(|i| column(plan, batch, *i))
+            .collect::<Result<Vec<_>>>()?;
+        cols.push((
+            *t,
+            arrays,
+            idx.iter().map(|i| plan.names[*i].clone()).collect(),
+        ));
     }
     let canon = convert::to_canonical(&cols, &plan.resolved, out.ts_unit, &mut rej)?;
     rej.finish(&mut out.bad, opts.strict)?;
     Ok(canon)
 }
 
-
 /// True when `path` is a Parquet file whose schema holds every canonical column with its canonical
 /// type (a file written by `convert` or `enrich`); such files can be queried directly, streaming.
 pub fn is_canonical(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else { return false };
-    let Ok(b) = ParquetRecordBatchReaderBuilder::try_new(file) else { return false };
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    let Ok(b) = ParquetRecordBatchReaderBuilder::try_new(file) else {
+        return false;
+    };
     let schema = b.schema();
-    crate::schema::flow_schema().fields().iter().all(|f| schema.field_with_name(f.name()).is_ok_and(|g| g.data_type() == f.data_type()))
+    crate::schema::flow_schema().fields().iter().all(|f| {
+        schema
+            .field_with_name(f.name())
+            .is_ok_and(|g| g.data_type() == f.data_type())
+    })
 }

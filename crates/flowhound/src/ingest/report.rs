@@ -27,12 +27,24 @@ impl BadRow {
     /// Builds a record, shortening the value.
     pub fn new(path: &Path, location: Location, column: &str, value: &str, why: &str) -> Self {
         let value: String = value.chars().take(60).collect();
-        BadRow { path: path.to_path_buf(), location, column: column.to_string(), value, why: why.to_string() }
+        BadRow {
+            path: path.to_path_buf(),
+            location,
+            column: column.to_string(),
+            value,
+            why: why.to_string(),
+        }
     }
 
     /// The `--strict` error for this row.
     pub fn into_error(self) -> FlowError {
-        FlowError::BadRow { path: self.path, location: self.location, column: self.column, value: self.value, why: self.why }
+        FlowError::BadRow {
+            path: self.path,
+            location: self.location,
+            column: self.column,
+            value: self.value,
+            why: self.why,
+        }
     }
 }
 
@@ -105,11 +117,25 @@ impl IngestReport {
 
     /// A short human summary ("992 flows from 1 file; 3 bad rows skipped (first: ...)").
     pub fn summary_lines(&self) -> Vec<String> {
-        let mut out = vec![format!("read {} flows from {} file(s)", self.rows_read(), self.files.len())];
+        let mut out = vec![format!(
+            "read {} flows from {} file(s)",
+            self.rows_read(),
+            self.files.len()
+        )];
         if self.bad_rows.count > 0 {
-            out.push(format!("skipped {} bad row(s); first ones:", self.bad_rows.count));
+            out.push(format!(
+                "skipped {} bad row(s); first ones:",
+                self.bad_rows.count
+            ));
             for b in &self.bad_rows.samples {
-                out.push(format!("  {}: {}, column '{}': {} (value '{}')", b.path.display(), b.location, b.column, b.why, b.value));
+                out.push(format!(
+                    "  {}: {}, column '{}': {} (value '{}')",
+                    b.path.display(),
+                    b.location,
+                    b.column,
+                    b.why,
+                    b.value
+                ));
             }
             out.push("  (--strict makes bad rows fatal)".to_string());
         }

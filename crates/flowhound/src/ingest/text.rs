@@ -33,7 +33,12 @@ pub fn check_header(path: &Path, format: Format, opts: &ReadOptions) -> Result<(
 }
 
 /// Reads a whole text file, sending batches to `emit`.
-pub fn read(path: &Path, format: Format, opts: &ReadOptions, emit: &mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<TextOutcome> {
+pub fn read(
+    path: &Path,
+    format: Format,
+    opts: &ReadOptions,
+    emit: &mut dyn FnMut(RecordBatch) -> Result<()>,
+) -> Result<TextOutcome> {
     let reader = open_text(path, opts.progress.clone())?;
     let mut sink = TextSink::new(path, opts.strict, emit);
     let unit = match format {
@@ -44,9 +49,15 @@ pub fn read(path: &Path, format: Format, opts: &ReadOptions, emit: &mut dyn FnMu
     };
     sink.flush()?;
     if sink.rows_read == 0 && sink.bad.count == 0 {
-        return Err(FlowError::Empty { path: path.to_path_buf() });
+        return Err(FlowError::Empty {
+            path: path.to_path_buf(),
+        });
     }
-    Ok(TextOutcome { rows_read: sink.rows_read, bad: sink.bad, ts_unit: unit })
+    Ok(TextOutcome {
+        rows_read: sink.rows_read,
+        bad: sink.bad,
+        ts_unit: unit,
+    })
 }
 
 /// The field delimiter, sniffed from the first line: tab when it has tabs and no commas (Argus `ra`
@@ -54,12 +65,21 @@ pub fn read(path: &Path, format: Format, opts: &ReadOptions, emit: &mut dyn FnMu
 fn sniff_delimiter(reader: &mut dyn BufRead) -> u8 {
     let buf = reader.fill_buf().unwrap_or_default();
     let line = buf.split(|b| *b == b'\n').next().unwrap_or_default();
-    if line.contains(&b'\t') && !line.contains(&b',') { b'\t' } else { b',' }
+    if line.contains(&b'\t') && !line.contains(&b',') {
+        b'\t'
+    } else {
+        b','
+    }
 }
 
 fn csv_reader(mut reader: Box<dyn BufRead + Send>) -> csv::Reader<Box<dyn BufRead + Send>> {
     let delimiter = sniff_delimiter(&mut reader);
-    csv::ReaderBuilder::new().delimiter(delimiter).has_headers(true).flexible(true).trim(csv::Trim::All).from_reader(reader)
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(reader)
 }
 
 fn csv_header(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<Vec<String>> {
@@ -69,17 +89,37 @@ fn csv_header(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<Vec<String
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> FlowError {
-    let line = e.position().map(|p| format!("line {}: ", p.line())).unwrap_or_default();
+    let line = e
+        .position()
+        .map(|p| format!("line {}: ", p.line()))
+        .unwrap_or_default();
     match e.into_kind() {
         csv::ErrorKind::Io(io) => gzip_error(path, io),
-        kind => FlowError::Corrupt { path: path.to_path_buf(), why: format!("{line}unreadable CSV ({kind:?})") },
+        kind => FlowError::Corrupt {
+            path: path.to_path_buf(),
+            why: format!("{line}unreadable CSV ({kind:?})"),
+        },
     }
 }
 
-fn read_csv(path: &Path, format: Format, reader: Box<dyn BufRead + Send>, opts: &ReadOptions, sink: &mut TextSink) -> Result<Option<TsUnit>> {
+fn read_csv(
+    path: &Path,
+    format: Format,
+    reader: Box<dyn BufRead + Send>,
+    opts: &ReadOptions,
+    sink: &mut TextSink,
+) -> Result<Option<TsUnit>> {
     let mut r = csv_reader(reader);
-    let headers: Vec<String> = r.headers().map_err(|e| csv_error(path, e))?.iter().map(str::to_string).collect();
-    let mut parser = RowParser::new(resolve(path, &headers, format, &opts.mapping)?, opts.ts_unit);
+    let headers: Vec<String> = r
+        .headers()
+        .map_err(|e| csv_error(path, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut parser = RowParser::new(
+        resolve(path, &headers, format, &opts.mapping)?,
+        opts.ts_unit,
+    );
     let mut rec = csv::StringRecord::new();
     loop {
         match r.read_record(&mut rec) {
@@ -109,7 +149,11 @@ struct ZeekHeader {
 
 impl Default for ZeekHeader {
     fn default() -> Self {
-        ZeekHeader { separator: "\t".into(), fields: Vec::new(), path_kind: None }
+        ZeekHeader {
+            separator: "\t".into(),
+            fields: Vec::new(),
+            path_kind: None,
+        }
     }
 }
 
@@ -119,7 +163,9 @@ fn unescape(v: &str) -> String {
     let mut rest = v;
     while let Some(pos) = rest.find("\\x") {
         out.push_str(&rest[..pos]);
-        let hex = rest.get(pos + 2..pos + 4).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = rest
+            .get(pos + 2..pos + 4)
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match hex {
             Some(b) => {
                 out.push(b as char);
@@ -152,7 +198,10 @@ fn apply_directive(h: &mut ZeekHeader, line: &str) -> bool {
         "separator" => h.separator = unescape(value.trim()),
         "path" => h.path_kind = Some(value.trim().to_string()),
         "fields" => {
-            h.fields = value.split(h.separator.as_str()).map(str::to_string).collect();
+            h.fields = value
+                .split(h.separator.as_str())
+                .map(str::to_string)
+                .collect();
             return true;
         }
         _ => {}
@@ -169,7 +218,10 @@ fn zeek_header(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<ZeekHeade
     }
     check_zeek_path(path, &h)?;
     if h.fields.is_empty() {
-        return Err(FlowError::Corrupt { path: path.to_path_buf(), why: "Zeek log without a #fields line".into() });
+        return Err(FlowError::Corrupt {
+            path: path.to_path_buf(),
+            why: "Zeek log without a #fields line".into(),
+        });
     }
     Ok(h)
 }
@@ -184,7 +236,12 @@ fn check_zeek_path(path: &Path, h: &ZeekHeader) -> Result<()> {
     }
 }
 
-fn read_zeek_tsv(path: &Path, reader: Box<dyn BufRead + Send>, opts: &ReadOptions, sink: &mut TextSink) -> Result<Option<TsUnit>> {
+fn read_zeek_tsv(
+    path: &Path,
+    reader: Box<dyn BufRead + Send>,
+    opts: &ReadOptions,
+    sink: &mut TextSink,
+) -> Result<Option<TsUnit>> {
     let mut h = ZeekHeader::default();
     let mut parser: Option<RowParser> = None;
     let unit = opts.ts_unit.or(Some(TsUnit::S));
@@ -194,7 +251,10 @@ fn read_zeek_tsv(path: &Path, reader: Box<dyn BufRead + Send>, opts: &ReadOption
         if let Some(d) = directive(&line) {
             if apply_directive(&mut h, d) {
                 check_zeek_path(path, &h)?;
-                parser = Some(RowParser::new(resolve(path, &h.fields, Format::ZeekTsv, &opts.mapping)?, unit));
+                parser = Some(RowParser::new(
+                    resolve(path, &h.fields, Format::ZeekTsv, &opts.mapping)?,
+                    unit,
+                ));
             }
             continue;
         }
@@ -202,11 +262,18 @@ fn read_zeek_tsv(path: &Path, reader: Box<dyn BufRead + Send>, opts: &ReadOption
             continue;
         }
         let Some(p) = parser.as_mut() else {
-            return Err(FlowError::Corrupt { path: path.to_path_buf(), why: format!("line {line_no}: data before the #fields header") });
+            return Err(FlowError::Corrupt {
+                path: path.to_path_buf(),
+                why: format!("line {line_no}: data before the #fields header"),
+            });
         };
         let cells: Vec<&str> = line.split(h.separator.as_str()).collect();
         if cells.len() < h.fields.len() {
-            sink.malformed(line_no, "fewer fields than the #fields header (truncated line?)", &line)?;
+            sink.malformed(
+                line_no,
+                "fewer fields than the #fields header (truncated line?)",
+                &line,
+            )?;
             continue;
         }
         let row = p.parse(&|i| cells.get(i).copied());
@@ -220,7 +287,12 @@ fn json_keys(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<Vec<String>
     for line in reader.lines().take(100) {
         let line = line.map_err(|e| gzip_error(path, e))?;
         if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(&line) {
-            keys.extend(m.keys().filter(|k| !keys.contains(k)).cloned().collect::<Vec<_>>());
+            keys.extend(
+                m.keys()
+                    .filter(|k| !keys.contains(k))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
         }
     }
     // Zeek JSON omits unset fields: the byte counters may be absent from every sampled line.
@@ -240,9 +312,18 @@ fn json_cell(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn read_zeek_json(path: &Path, reader: Box<dyn BufRead + Send>, opts: &ReadOptions, sink: &mut TextSink) -> Result<Option<TsUnit>> {
+fn read_zeek_json(
+    path: &Path,
+    reader: Box<dyn BufRead + Send>,
+    opts: &ReadOptions,
+    sink: &mut TextSink,
+) -> Result<Option<TsUnit>> {
     let names = json_keys(path, open_text(path, Default::default())?)?;
-    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
     let plan: Resolved = resolve(path, &names, Format::ZeekJson, &opts.mapping)?;
     let unit = opts.ts_unit.or(Some(TsUnit::S));
     let mut parser = RowParser::new(plan, unit);
@@ -253,7 +334,8 @@ fn read_zeek_json(path: &Path, reader: Box<dyn BufRead + Send>, opts: &ReadOptio
         if line.trim().is_empty() {
             continue;
         }
-        let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(&line) else {
+        let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(&line)
+        else {
             sink.malformed(line_no, "not a JSON object", &line)?;
             continue;
         };
@@ -289,7 +371,12 @@ mod tests {
 
     #[test]
     fn delimiter_sniffing() {
-        let cases: [(&str, u8); 4] = [("a,b,c\n1,2,3\n", b','), ("a\tb\tc\n", b'\t'), ("a\tb,c\n", b','), ("", b',')];
+        let cases: [(&str, u8); 4] = [
+            ("a,b,c\n1,2,3\n", b','),
+            ("a\tb\tc\n", b'\t'),
+            ("a\tb,c\n", b','),
+            ("", b','),
+        ];
         for (text, want) in cases {
             assert_eq!(sniff_delimiter(&mut text.as_bytes()), want, "{text:?}");
         }

@@ -93,7 +93,12 @@ pub fn parse_text(text: &str, unit: Option<TsUnit>) -> Option<i64> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Some(dt.timestamp_micros());
     }
-    const NAIVE: [&str; 4] = ["%Y/%m/%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%d/%m/%Y %H:%M:%S%.f"];
+    const NAIVE: [&str; 4] = [
+        "%Y/%m/%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%d/%m/%Y %H:%M:%S%.f",
+    ];
     NAIVE
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
@@ -102,7 +107,9 @@ pub fn parse_text(text: &str, unit: Option<TsUnit>) -> Option<i64> {
 
 fn parse_epoch(t: &str, unit: Option<TsUnit>) -> Option<i64> {
     if let Ok(i) = t.parse::<i64>() {
-        return unit.unwrap_or_else(|| TsUnit::detect(i as f64)).int_to_micros(i);
+        return unit
+            .unwrap_or_else(|| TsUnit::detect(i as f64))
+            .int_to_micros(i);
     }
     let f = t.parse::<f64>().ok()?;
     unit.unwrap_or_else(|| TsUnit::detect(f)).float_to_micros(f)
@@ -116,7 +123,13 @@ mod tests {
 
     #[test]
     fn detects_units_by_magnitude() {
-        let cases = [(1.425e9, TsUnit::S), (1.425e12, TsUnit::Ms), (1.425e15, TsUnit::Us), (1.425e18, TsUnit::Ns), (0.0, TsUnit::S)];
+        let cases = [
+            (1.425e9, TsUnit::S),
+            (1.425e12, TsUnit::Ms),
+            (1.425e15, TsUnit::Us),
+            (1.425e18, TsUnit::Ns),
+            (0.0, TsUnit::S),
+        ];
         for (v, want) in cases {
             assert_eq!(TsUnit::detect(v), want, "{v}");
         }
@@ -143,7 +156,10 @@ mod tests {
 
     #[test]
     fn unit_override_wins() {
-        assert_eq!(parse_text("1425000000", Some(TsUnit::Ms)), Some(1_425_000_000_000));
+        assert_eq!(
+            parse_text("1425000000", Some(TsUnit::Ms)),
+            Some(1_425_000_000_000)
+        );
         assert_eq!(TsUnit::S.int_to_micros(i64::MAX), None);
         assert_eq!(TsUnit::S.float_to_micros(f64::NAN), None);
     }

@@ -14,20 +14,36 @@ pub struct AtomicFile {
 }
 
 fn out_err(path: &Path, e: impl std::fmt::Display) -> FlowError {
-    FlowError::Output { path: path.to_path_buf(), why: e.to_string() }
+    FlowError::Output {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    }
 }
 
 impl AtomicFile {
     /// Starts writing `target` (its directory must exist).
     pub fn create(target: &Path) -> Result<Self> {
-        let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         if !dir.is_dir() {
-            return Err(out_err(target, format!("directory {} does not exist", dir.display())));
+            return Err(out_err(
+                target,
+                format!("directory {} does not exist", dir.display()),
+            ));
         }
-        let name = target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "out".into());
         let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let file = File::create(&temp).map_err(|e| out_err(target, e))?;
-        Ok(AtomicFile { target: target.to_path_buf(), temp, writer: Some(BufWriter::new(file)) })
+        Ok(AtomicFile {
+            target: target.to_path_buf(),
+            temp,
+            writer: Some(BufWriter::new(file)),
+        })
     }
 
     /// The writer.
@@ -44,7 +60,9 @@ impl AtomicFile {
     pub fn commit(mut self) -> Result<()> {
         let mut w = self.writer.take().expect("writer present until commit");
         w.flush().map_err(|e| out_err(&self.target, e))?;
-        let file = w.into_inner().map_err(|e| out_err(&self.target, e.error()))?;
+        let file = w
+            .into_inner()
+            .map_err(|e| out_err(&self.target, e.error()))?;
         file.sync_all().map_err(|e| out_err(&self.target, e))?;
         std::fs::rename(&self.temp, &self.target).map_err(|e| out_err(&self.target, e))
     }
@@ -71,7 +89,8 @@ impl Write for AtomicFile {
 /// Writes a whole string atomically.
 pub fn write_string(target: &Path, text: &str) -> Result<()> {
     let mut f = AtomicFile::create(target)?;
-    f.write_all(text.as_bytes()).map_err(|e| out_err(target, e))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| out_err(target, e))?;
     f.commit()
 }
 
@@ -89,7 +108,11 @@ mod tests {
             f.write_all(b"half").unwrap();
         }
         assert!(!target.exists());
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "temp file removed");
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "temp file removed"
+        );
         write_string(&target, "whole").unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "whole");
         assert!(AtomicFile::create(&dir.join("missing/x")).is_err());

@@ -36,7 +36,10 @@ impl OutFormat {
 }
 
 fn err(path: &Path, e: impl std::fmt::Display) -> FlowError {
-    FlowError::Output { path: path.to_path_buf(), why: e.to_string() }
+    FlowError::Output {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    }
 }
 
 /// Parquet writer properties used everywhere (zstd, 1M-row groups, no creation timestamps).
@@ -58,8 +61,12 @@ impl ParquetOut {
     /// Starts writing `path` with `schema`.
     pub fn create(path: &Path, schema: SchemaRef) -> Result<Self> {
         let file = AtomicFile::create(path)?;
-        let writer = ArrowWriter::try_new(file, schema, Some(parquet_props())).map_err(|e| err(path, e))?;
-        Ok(ParquetOut { writer, path: path.to_path_buf() })
+        let writer =
+            ArrowWriter::try_new(file, schema, Some(parquet_props())).map_err(|e| err(path, e))?;
+        Ok(ParquetOut {
+            writer,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Appends a batch.
@@ -75,7 +82,12 @@ impl ParquetOut {
 }
 
 /// Writes batches to `path` in `format`.
-pub fn write(path: &Path, format: OutFormat, schema: SchemaRef, batches: &[RecordBatch]) -> Result<()> {
+pub fn write(
+    path: &Path,
+    format: OutFormat,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<()> {
     use datafusion::arrow::{csv, json};
     match format {
         OutFormat::Parquet => {
@@ -86,14 +98,20 @@ pub fn write(path: &Path, format: OutFormat, schema: SchemaRef, batches: &[Recor
         OutFormat::Csv => {
             let mut f = AtomicFile::create(path)?;
             let mut w = csv::WriterBuilder::new().with_header(true).build(&mut f);
-            batches.iter().try_for_each(|b| w.write(b)).map_err(|e| err(path, e))?;
+            batches
+                .iter()
+                .try_for_each(|b| w.write(b))
+                .map_err(|e| err(path, e))?;
             drop(w);
             f.commit()
         }
         OutFormat::Json => {
             let mut f = AtomicFile::create(path)?;
             let mut w = json::ArrayWriter::new(&mut f);
-            batches.iter().try_for_each(|b| w.write(b)).map_err(|e| err(path, e))?;
+            batches
+                .iter()
+                .try_for_each(|b| w.write(b))
+                .map_err(|e| err(path, e))?;
             w.finish().map_err(|e| err(path, e))?;
             drop(w);
             f.commit()
@@ -101,7 +119,10 @@ pub fn write(path: &Path, format: OutFormat, schema: SchemaRef, batches: &[Recor
         OutFormat::Ndjson => {
             let mut f = AtomicFile::create(path)?;
             let mut w = json::LineDelimitedWriter::new(&mut f);
-            batches.iter().try_for_each(|b| w.write(b)).map_err(|e| err(path, e))?;
+            batches
+                .iter()
+                .try_for_each(|b| w.write(b))
+                .map_err(|e| err(path, e))?;
             w.finish().map_err(|e| err(path, e))?;
             drop(w);
             f.commit()

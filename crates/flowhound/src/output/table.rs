@@ -14,22 +14,31 @@ pub struct Table {
 
 /// Replaces control characters (terminal escape sequences) with `?`.
 pub fn clean(cell: &str) -> String {
-    cell.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    cell.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 fn numeric(cell: &str) -> bool {
-    cell.replace(',', "").trim_end_matches('%').parse::<f64>().is_ok()
+    cell.replace(',', "")
+        .trim_end_matches('%')
+        .parse::<f64>()
+        .is_ok()
 }
 
 impl Table {
     /// A table with these titles.
     pub fn new<S: Into<String>>(headers: impl IntoIterator<Item = S>) -> Self {
-        Table { headers: headers.into_iter().map(Into::into).collect(), rows: Vec::new() }
+        Table {
+            headers: headers.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
     }
 
     /// Adds a row.
     pub fn row<S: Into<String>>(&mut self, cells: impl IntoIterator<Item = S>) {
-        self.rows.push(cells.into_iter().map(|c| clean(&c.into())).collect());
+        self.rows
+            .push(cells.into_iter().map(|c| clean(&c.into())).collect());
     }
 
     /// Renders with two spaces between columns and a rule under the titles.
@@ -45,23 +54,40 @@ impl Table {
             let parts: Vec<String> = (0..n)
                 .map(|i| {
                     let c = cells.get(i).map_or("", |s| s.as_str());
-                    if align_numbers && i > 0 && numeric(c) { format!("{c:>w$}", w = width[i]) } else { format!("{c:<w$}", w = width[i]) }
+                    if align_numbers && i > 0 && numeric(c) {
+                        format!("{c:>w$}", w = width[i])
+                    } else {
+                        format!("{c:<w$}", w = width[i])
+                    }
                 })
                 .collect();
             parts.join("  ").trim_end().to_string()
         };
-        let mut out = vec![line(&self.headers, false), width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  ")];
+        let mut out = vec![
+            line(&self.headers, false),
+            width
+                .iter()
+                .map(|w| "-".repeat(*w))
+                .collect::<Vec<_>>()
+                .join("  "),
+        ];
         out.extend(self.rows.iter().map(|r| line(r, true)));
         out.join("\n") + "\n"
     }
 
     /// A table of record batches (IP columns should be humanised first).
     pub fn from_batches(batches: &[RecordBatch]) -> Table {
-        let Some(first) = batches.first() else { return Table::default() };
+        let Some(first) = batches.first() else {
+            return Table::default();
+        };
         let mut t = Table::new(first.schema().fields().iter().map(|f| f.name().clone()));
         let opts = FormatOptions::default().with_null("NULL");
         for b in batches {
-            let fmts: Vec<_> = b.columns().iter().filter_map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).ok()).collect();
+            let fmts: Vec<_> = b
+                .columns()
+                .iter()
+                .filter_map(|c| ArrayFormatter::try_new(c.as_ref(), &opts).ok())
+                .collect();
             for i in 0..b.num_rows() {
                 t.row(fmts.iter().map(|f| f.value(i).to_string()));
             }
@@ -79,7 +105,11 @@ pub fn human_bytes(n: f64) -> String {
         v /= 1000.0;
         u += 1;
     }
-    if u == 0 { format!("{v:.0} {}", UNITS[u]) } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{v:.0} {}", UNITS[u])
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 #[cfg(test)]
@@ -92,12 +122,20 @@ mod tests {
         t.row(["10.0.0.1", "5"]);
         t.row(["evil\x1b[31m", "12345"]);
         let r = t.render();
-        assert_eq!(r, "host       flows\n---------  -----\n10.0.0.1       5\nevil?[31m  12345\n");
+        assert_eq!(
+            r,
+            "host       flows\n---------  -----\n10.0.0.1       5\nevil?[31m  12345\n"
+        );
     }
 
     #[test]
     fn human_bytes_table() {
-        for (n, want) in [(0.0, "0 B"), (999.0, "999 B"), (1500.0, "1.5 kB"), (2.3e9, "2.3 GB")] {
+        for (n, want) in [
+            (0.0, "0 B"),
+            (999.0, "999 B"),
+            (1500.0, "1.5 kB"),
+            (2.3e9, "2.3 GB"),
+        ] {
             assert_eq!(human_bytes(n), want);
         }
     }
