@@ -35,6 +35,7 @@ fn analyze(file: &PathBuf, name: &str) -> Value {
             "--json",
             out.to_str().unwrap(),
             "-q",
+            "--no-rdns",
         ])
         .output()
         .expect("binary runs");
