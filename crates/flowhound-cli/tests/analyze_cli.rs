@@ -133,9 +133,9 @@ fn baseline_then_detect_and_analyze_outputs() {
     let findings = doc["findings"].as_array().unwrap();
     let exfil: Vec<&Value> = findings
         .iter()
-        .filter(|f| f["hosts"][0] == "192.168.105.66")
+        .filter(|f| f["hosts"][0] == "192.168.105.66" && f["kind"] == "volume_outlier")
         .collect();
-    assert_eq!(exfil.len(), 1);
+    assert_eq!(exfil.len(), 1, "one merged finding per host and kind");
     assert_eq!(exfil[0]["severity"], "critical");
     assert_eq!(exfil[0]["peers"][0], "45.142.212.61");
     assert!(doc["top_hosts"]

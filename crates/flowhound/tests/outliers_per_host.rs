@@ -58,7 +58,7 @@ fn exfiltrating_host_is_one_explained_finding() {
     let findings = run(&ctx, &config.analysis.detectors).unwrap();
     let mine: Vec<_> = findings
         .iter()
-        .filter(|f| f.hosts == ["192.168.105.66"])
+        .filter(|f| f.hosts == ["192.168.105.66"] && f.kind == "volume_outlier")
         .collect();
     assert_eq!(
         mine.len(),
