@@ -23,7 +23,7 @@ fn testdata() -> Option<PathBuf> {
 }
 
 /// `flowhound analyze --test FILE --json OUT -q` and the parsed document.
-fn analyze(file: &PathBuf, name: &str) -> Value {
+fn analyze(file: &std::path::Path, name: &str) -> Value {
     let dir = std::env::temp_dir().join(format!("fh-det6-cli-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(format!("{name}.json"));

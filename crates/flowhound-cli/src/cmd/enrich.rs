@@ -56,7 +56,7 @@ pub fn run(a: EnrichArgs) -> Result<ExitCode> {
     let schema = out
         .first()
         .map(|b| b.schema())
-        .unwrap_or_else(|| flowhound::schema::flow_schema());
+        .unwrap_or_else(flowhound::schema::flow_schema);
     batches::write(&a.output, fmt, schema, &out)?;
     super::summary(&report, started, a.input.quiet);
     eprintln!(

@@ -152,11 +152,13 @@ impl MetricStats {
 mod tests {
     use super::*;
 
+    /// values, mean, q1, median, q3, mad
+    type Case = (&'static [u64], f64, f64, f64, f64, f64);
+
     /// Hand-worked values (numpy/pandas agree): 1..=8 and a skewed set.
     #[test]
     fn stats_table() {
-        // values, mean, q1, median, q3, mad
-        let cases: [(&[u64], f64, f64, f64, f64, f64); 3] = [
+        let cases: [Case; 3] = [
             (&[1, 2, 3, 4, 5, 6, 7, 8], 4.5, 2.75, 4.5, 6.25, 2.0),
             (&[1, 1, 2, 2, 4, 6, 9], 25.0 / 7.0, 1.5, 2.0, 5.0, 1.0),
             (&[5], 5.0, 5.0, 5.0, 5.0, 0.0),
