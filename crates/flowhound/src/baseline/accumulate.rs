@@ -1,6 +1,7 @@
 //! One pass of grouped accumulators over address integers, then the summaries of the baseline.
 
 use super::stats::MetricStats;
+use super::tail::{push_ratios, RelativeTails, TailModel};
 use super::{
     Baseline, ByteStats, Edge, External, HostProfile, KeyCount, Prevalence, Server, Source,
     SCHEMA_VERSION,
@@ -86,12 +87,16 @@ pub fn learn(
         ..Default::default()
     };
     let mut pop: [Vec<u64>; 3] = Default::default();
+    let mut ratios: [Vec<f64>; 2] = Default::default();
     for (h, a) in &acc.hosts {
-        b.hosts.insert(
-            ip::format(*h),
-            profile(a, cfg.usual_ports_count as usize, &mut pop),
-        );
+        let p = profile(a, cfg.usual_ports_count as usize, &mut pop, &mut ratios);
+        b.hosts.insert(ip::format(*h), p);
     }
+    let [mut up, mut down] = ratios;
+    b.relative_tail = RelativeTails {
+        up_bytes: TailModel::fit_trimmed(&mut up, self_learned),
+        down_bytes: TailModel::fit_trimmed(&mut down, self_learned),
+    };
     let [mut f, mut s, mut r] = pop;
     b.host_windows = ByteStats {
         flows: MetricStats::of(&mut f),
@@ -210,7 +215,12 @@ fn top<K: ToString>(counts: impl IntoIterator<Item = (K, u64)>, n: usize) -> Vec
     v
 }
 
-fn profile(a: &HostAcc, ports_n: usize, pop: &mut [Vec<u64>; 3]) -> HostProfile {
+fn profile(
+    a: &HostAcc,
+    ports_n: usize,
+    pop: &mut [Vec<u64>; 3],
+    ratios: &mut [Vec<f64>; 2],
+) -> HostProfile {
     let mut cols: [Vec<u64>; 3] = Default::default();
     for w in a.windows.values() {
         for (k, v) in w.iter().enumerate() {
@@ -219,6 +229,9 @@ fn profile(a: &HostAcc, ports_n: usize, pop: &mut [Vec<u64>; 3]) -> HostProfile 
         }
     }
     let [mut f, mut s, mut r] = cols;
+    let (up, down) = (MetricStats::of(&mut s), MetricStats::of(&mut r));
+    push_ratios(&s, up.median, &mut ratios[0]);
+    push_ratios(&r, down.median, &mut ratios[1]);
     let proto_name = |p: u8| {
         crate::schema::Proto::ALL
             .get(p as usize)
@@ -233,8 +246,8 @@ fn profile(a: &HostAcc, ports_n: usize, pop: &mut [Vec<u64>; 3]) -> HostProfile 
         active_windows: a.windows.len() as u64,
         per_window: ByteStats {
             flows: MetricStats::of(&mut f),
-            up_bytes: MetricStats::of(&mut s),
-            down_bytes: MetricStats::of(&mut r),
+            up_bytes: up,
+            down_bytes: down,
         },
         distinct_destinations: a.peers.len() as u64,
         usual_dst_ports: top(

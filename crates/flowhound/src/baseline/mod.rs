@@ -8,6 +8,7 @@
 
 mod accumulate;
 pub mod stats;
+pub mod tail;
 
 pub use accumulate::{hour_of, learn, parse_exclude, window_of};
 
@@ -159,6 +160,10 @@ pub struct Baseline {
     pub global: ByteStats,
     /// Statistics over every (internal host, active window): the population reference.
     pub host_windows: ByteStats,
+    /// Heavy tail of host windows relative to each host's median (the volume detectors' tail guard).
+    /// Absent in files written before it existed: the guard is then off.
+    #[serde(default)]
+    pub relative_tail: tail::RelativeTails,
     /// Internal host profiles, by address.
     pub hosts: BTreeMap<String, HostProfile>,
     /// Internal servers.

@@ -2,67 +2,29 @@
 //! host's own profile (else the population) and optionally per flow (the notebook's rule).
 
 use super::volume::{self, Reference, VolumeParams};
+use super::volume_config::{volume_config, volume_settings, SHARED};
 use super::{DetectCtx, Detector};
 use crate::baseline::stats::{iqr_fences, MetricStats};
 use crate::config::{Range, Setting};
 use crate::error::Result;
 use crate::findings::Finding;
-use serde::{Deserialize, Serialize};
 
 /// The detector.
 pub struct Iqr;
 
-/// `[detectors.iqr]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct IqrConfig {
-    /// IQR multiplier of the upper fence.
-    pub iqr_factor: f64,
-    /// Metrics checked.
-    pub metrics: Vec<String>,
-    /// Per host and window.
-    pub per_host: bool,
-    /// Per flow.
-    pub per_flow: bool,
-    /// Smallest window volume flagged.
-    pub min_window_bytes: u64,
-    /// Smallest flow volume flagged.
-    pub min_flow_bytes: u64,
-    /// Baseline windows needed for a host's own profile.
-    pub min_history_windows_count: u64,
-    /// Multiple of the reference p99 a value must also exceed.
-    pub min_p99_ratio: f64,
-}
-
-impl Default for IqrConfig {
-    fn default() -> Self {
-        IqrConfig {
-            iqr_factor: 1.5,
-            metrics: vec!["up_bytes".into(), "down_bytes".into()],
-            per_host: true,
-            per_flow: false,
-            min_window_bytes: 1_000_000,
-            min_flow_bytes: 1_000_000,
-            min_history_windows_count: 3,
-            min_p99_ratio: 3.0,
-        }
+volume_config! {
+    /// `[detectors.iqr]`.
+    IqrConfig {
+        /// IQR multiplier of the upper fence.
+        iqr_factor: f64 = 1.5,
     }
 }
 
-static SETTINGS: [Setting; 8] = [
-    Setting {
-        key: "iqr_factor",
-        doc: "IQR multiplier of the upper fence Q3 + f * (Q3 - Q1)",
-        range: Range::Float(0.0, 100.0),
-    },
-    volume::METRICS,
-    volume::PER_HOST,
-    volume::PER_FLOW,
-    volume::MIN_WINDOW_BYTES,
-    volume::MIN_FLOW_BYTES,
-    volume::MIN_HISTORY,
-    volume::MIN_P99_RATIO,
-];
+static SETTINGS: [Setting; 1 + SHARED] = volume_settings![Setting {
+    key: "iqr_factor",
+    doc: "IQR multiplier of the upper fence Q3 + f * (Q3 - Q1)",
+    range: Range::Float(0.0, 100.0),
+},];
 
 /// The upper fence `Q3 + f * (Q3 - Q1)` (quartiles are robust already), `None` without values.
 pub fn threshold(s: &MetricStats, _robust: bool, f: f64) -> Option<f64> {
@@ -76,7 +38,17 @@ Formula: Tukey fences learned on normal: `lower = Q1 - f * (Q3 - Q1)`, `upper = 
 linear-interpolation quartiles (pandas' default); `f` defaults to 1.5. Values outside the fences are flagged.
 
 Blind spots: with heavy-tailed traffic the upper fence sits low, so many busy but benign windows cross it; the
-p99 guard keeps those out of the findings. Tuning: `f = 3` is Tukey's "far out" fence."#;
+p99 guard keeps those out of the findings. Tuning: `f = 3` is Tukey's "far out" fence.
+
+Guards (shared by the four volume detectors): a host window is flagged only above the highest of the rule's
+limit, `min_p99_ratio` times the reference p99, and the **heavy-tail limit**: byte counts are Pareto-tailed,
+so the baseline pools every host's windows divided by that host's median window and fits the upper tail of
+the pool with Hill's estimator (`gamma` over the top `k = max(10, sqrt(n))` ratios; on a self-learned
+baseline the top half of `k >= 40` is censored, the trimmed Hill estimator, so the attack cannot inflate its
+own limit). The limit is `median_host * u * (k / (n * p))^gamma` with `p = tail_expected_false_windows /
+test windows`: the volume that ordinary windows reach `tail_expected_false_windows` times per run (default
+0.05). The explanation names the limit that bound ("the network's heavy-tail limit"). Set
+`tail_expected_false_windows = 0` to turn it off."#;
 
 impl Detector for Iqr {
     fn doc(&self) -> &'static str {
@@ -93,18 +65,12 @@ impl Detector for Iqr {
         &SETTINGS
     }
     fn run(&self, c: &IqrConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let p = VolumeParams {
-            detector: "iqr",
-            metrics: volume::metrics(&c.metrics)?,
-            per_host: c.per_host,
-            per_flow: c.per_flow,
-            min_window_bytes: c.min_window_bytes,
-            min_flow_bytes: c.min_flow_bytes,
-            min_history_windows: c.min_history_windows_count,
-            min_p99_ratio: c.min_p99_ratio,
-            reference: Reference::Baseline,
-            rule_text: format!("Q3 + {} IQR", c.iqr_factor),
-        };
+        let p = VolumeParams::new(
+            "iqr",
+            &c.common(),
+            Reference::Baseline,
+            format!("Q3 + {} IQR", c.iqr_factor),
+        )?;
         volume::run(ctx, &p, &|s, robust| threshold(s, robust, c.iqr_factor))
     }
 }

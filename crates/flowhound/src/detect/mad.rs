@@ -3,67 +3,29 @@
 //! per flow. Unlike `sigma`, a few huge values in the baseline do not inflate the threshold.
 
 use super::volume::{self, Reference, VolumeParams};
+use super::volume_config::{volume_config, volume_settings, SHARED};
 use super::{DetectCtx, Detector};
 use crate::baseline::stats::{robust_scale, sigma_threshold, MetricStats};
 use crate::config::{Range, Setting};
 use crate::error::Result;
 use crate::findings::Finding;
-use serde::{Deserialize, Serialize};
 
 /// The detector.
 pub struct Mad;
 
-/// `[detectors.mad]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MadConfig {
-    /// Robust z limit.
-    pub z_limit: f64,
-    /// Metrics checked.
-    pub metrics: Vec<String>,
-    /// Per host and window.
-    pub per_host: bool,
-    /// Per flow.
-    pub per_flow: bool,
-    /// Smallest window volume flagged.
-    pub min_window_bytes: u64,
-    /// Smallest flow volume flagged.
-    pub min_flow_bytes: u64,
-    /// Baseline windows needed for a host's own profile.
-    pub min_history_windows_count: u64,
-    /// Multiple of the reference p99 a value must also exceed.
-    pub min_p99_ratio: f64,
-}
-
-impl Default for MadConfig {
-    fn default() -> Self {
-        MadConfig {
-            z_limit: 3.5,
-            metrics: vec!["up_bytes".into(), "down_bytes".into()],
-            per_host: true,
-            per_flow: false,
-            min_window_bytes: 1_000_000,
-            min_flow_bytes: 1_000_000,
-            min_history_windows_count: 3,
-            min_p99_ratio: 3.0,
-        }
+volume_config! {
+    /// `[detectors.mad]`.
+    MadConfig {
+        /// Robust z limit.
+        z_limit: f64 = 3.5,
     }
 }
 
-static SETTINGS: [Setting; 8] = [
-    Setting {
-        key: "z_limit",
-        doc: "robust z-score limit, in units of 1.4826 * MAD",
-        range: Range::Float(0.5, 100.0),
-    },
-    volume::METRICS,
-    volume::PER_HOST,
-    volume::PER_FLOW,
-    volume::MIN_WINDOW_BYTES,
-    volume::MIN_FLOW_BYTES,
-    volume::MIN_HISTORY,
-    volume::MIN_P99_RATIO,
-];
+static SETTINGS: [Setting; 1 + SHARED] = volume_settings![Setting {
+    key: "z_limit",
+    doc: "robust z-score limit, in units of 1.4826 * MAD",
+    range: Range::Float(0.5, 100.0),
+},];
 
 /// `median + z * robust_scale` (1.4826 MAD, falling back to IQR / 1.349 then std when the MAD is 0),
 /// `None` without values.
@@ -80,7 +42,17 @@ Medians are not moved by a minority of attack traffic, so this is the detector o
 learned from the test capture itself.
 
 Blind spots: when more than half of a host's windows are zero, MAD is 0; the detector then falls back to the
-population reference. Tuning: `z_max`, and the p99 guard."#;
+population reference. Tuning: `z_max`, and the p99 guard.
+
+Guards (shared by the four volume detectors): a host window is flagged only above the highest of the rule's
+limit, `min_p99_ratio` times the reference p99, and the **heavy-tail limit**: byte counts are Pareto-tailed,
+so the baseline pools every host's windows divided by that host's median window and fits the upper tail of
+the pool with Hill's estimator (`gamma` over the top `k = max(10, sqrt(n))` ratios; on a self-learned
+baseline the top half of `k >= 40` is censored, the trimmed Hill estimator, so the attack cannot inflate its
+own limit). The limit is `median_host * u * (k / (n * p))^gamma` with `p = tail_expected_false_windows /
+test windows`: the volume that ordinary windows reach `tail_expected_false_windows` times per run (default
+0.05). The explanation names the limit that bound ("the network's heavy-tail limit"). Set
+`tail_expected_false_windows = 0` to turn it off."#;
 
 impl Detector for Mad {
     fn doc(&self) -> &'static str {
@@ -97,18 +69,12 @@ impl Detector for Mad {
         &SETTINGS
     }
     fn run(&self, c: &MadConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let p = VolumeParams {
-            detector: "mad",
-            metrics: volume::metrics(&c.metrics)?,
-            per_host: c.per_host,
-            per_flow: c.per_flow,
-            min_window_bytes: c.min_window_bytes,
-            min_flow_bytes: c.min_flow_bytes,
-            min_history_windows: c.min_history_windows_count,
-            min_p99_ratio: c.min_p99_ratio,
-            reference: Reference::Baseline,
-            rule_text: format!("median + {} * 1.4826 MAD", c.z_limit),
-        };
+        let p = VolumeParams::new(
+            "mad",
+            &c.common(),
+            Reference::Baseline,
+            format!("median + {} * 1.4826 MAD", c.z_limit),
+        )?;
         volume::run(ctx, &p, &|s, robust| threshold(s, robust, c.z_limit))
     }
 }

@@ -26,6 +26,7 @@ pub mod server_abuse;
 pub mod sigma;
 pub mod unusual_country;
 pub mod volume;
+pub mod volume_config;
 pub mod zscore;
 
 use crate::baseline::Baseline;

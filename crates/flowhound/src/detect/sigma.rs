@@ -2,67 +2,29 @@
 //! host's own profile (else the population) and optionally per flow (the notebook's rule).
 
 use super::volume::{self, Reference, VolumeParams};
+use super::volume_config::{volume_config, volume_settings, SHARED};
 use super::{DetectCtx, Detector};
 use crate::baseline::stats::{sigma_threshold, MetricStats};
 use crate::config::{Range, Setting};
 use crate::error::Result;
 use crate::findings::Finding;
-use serde::{Deserialize, Serialize};
 
 /// The detector.
 pub struct Sigma;
 
-/// `[detectors.sigma]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SigmaConfig {
-    /// Standard deviations above the mean.
-    pub k_std: f64,
-    /// Metrics checked.
-    pub metrics: Vec<String>,
-    /// Per host and window.
-    pub per_host: bool,
-    /// Per flow.
-    pub per_flow: bool,
-    /// Smallest window volume flagged.
-    pub min_window_bytes: u64,
-    /// Smallest flow volume flagged.
-    pub min_flow_bytes: u64,
-    /// Baseline windows needed for a host's own profile.
-    pub min_history_windows_count: u64,
-    /// Multiple of the reference p99 a value must also exceed.
-    pub min_p99_ratio: f64,
-}
-
-impl Default for SigmaConfig {
-    fn default() -> Self {
-        SigmaConfig {
-            k_std: 3.0,
-            metrics: vec!["up_bytes".into(), "down_bytes".into()],
-            per_host: true,
-            per_flow: false,
-            min_window_bytes: 1_000_000,
-            min_flow_bytes: 1_000_000,
-            min_history_windows_count: 3,
-            min_p99_ratio: 3.0,
-        }
+volume_config! {
+    /// `[detectors.sigma]`.
+    SigmaConfig {
+        /// Standard deviations above the mean.
+        k_std: f64 = 3.0,
     }
 }
 
-static SETTINGS: [Setting; 8] = [
-    Setting {
-        key: "k_std",
-        doc: "standard deviations above the mean (robust: MADs above the median)",
-        range: Range::Float(0.5, 100.0),
-    },
-    volume::METRICS,
-    volume::PER_HOST,
-    volume::PER_FLOW,
-    volume::MIN_WINDOW_BYTES,
-    volume::MIN_FLOW_BYTES,
-    volume::MIN_HISTORY,
-    volume::MIN_P99_RATIO,
-];
+static SETTINGS: [Setting; 1 + SHARED] = volume_settings![Setting {
+    key: "k_std",
+    doc: "standard deviations above the mean (robust: MADs above the median)",
+    range: Range::Float(0.5, 100.0),
+},];
 
 /// The sigma rule: `centre + k * scale` (mean/std, or median/robust scale), `None` below two values.
 pub fn threshold(s: &MetricStats, robust: bool, k: f64) -> Option<f64> {
@@ -79,7 +41,17 @@ shared scoring function, so one host's many flagged flows become one merged find
 
 Blind spots: heavy-tailed byte counts inflate `std`, so moderate exfiltration hides under a large threshold; use
 `mad` or `iqr` for robustness. Tuning: raise `k` to cut noise, or raise the p99 guard (`min_p99_ratio`) so that
-only windows well above the reference's p99 alert."#;
+only windows well above the reference's p99 alert.
+
+Guards (shared by the four volume detectors): a host window is flagged only above the highest of the rule's
+limit, `min_p99_ratio` times the reference p99, and the **heavy-tail limit**: byte counts are Pareto-tailed,
+so the baseline pools every host's windows divided by that host's median window and fits the upper tail of
+the pool with Hill's estimator (`gamma` over the top `k = max(10, sqrt(n))` ratios; on a self-learned
+baseline the top half of `k >= 40` is censored, the trimmed Hill estimator, so the attack cannot inflate its
+own limit). The limit is `median_host * u * (k / (n * p))^gamma` with `p = tail_expected_false_windows /
+test windows`: the volume that ordinary windows reach `tail_expected_false_windows` times per run (default
+0.05). The explanation names the limit that bound ("the network's heavy-tail limit"). Set
+`tail_expected_false_windows = 0` to turn it off."#;
 
 impl Detector for Sigma {
     fn doc(&self) -> &'static str {
@@ -96,18 +68,12 @@ impl Detector for Sigma {
         &SETTINGS
     }
     fn run(&self, c: &SigmaConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let p = VolumeParams {
-            detector: "sigma",
-            metrics: volume::metrics(&c.metrics)?,
-            per_host: c.per_host,
-            per_flow: c.per_flow,
-            min_window_bytes: c.min_window_bytes,
-            min_flow_bytes: c.min_flow_bytes,
-            min_history_windows: c.min_history_windows_count,
-            min_p99_ratio: c.min_p99_ratio,
-            reference: Reference::Baseline,
-            rule_text: format!("mean + {} std", c.k_std),
-        };
+        let p = VolumeParams::new(
+            "sigma",
+            &c.common(),
+            Reference::Baseline,
+            format!("mean + {} std", c.k_std),
+        )?;
         volume::run(ctx, &p, &|s, robust| threshold(s, robust, c.k_std))
     }
 }

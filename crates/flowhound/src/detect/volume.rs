@@ -3,10 +3,10 @@
 //! statistics. Each detector only supplies its threshold rule (a pure function of [`MetricStats`]).
 
 use super::flows::{host_view, Flows};
+use super::volume_config::Common;
 use super::DetectCtx;
 use crate::baseline::stats::MetricStats;
 use crate::baseline::{window_of, ByteStats};
-use crate::config::{Range, Setting};
 use crate::error::Result;
 use crate::findings::{format_ts, score_from_ratio, Evidence, Finding};
 use crate::ip;
@@ -137,10 +137,36 @@ pub struct VolumeParams {
     pub min_history_windows: u64,
     /// A value must also exceed this multiple of the reference's p99 (0 disables the guard).
     pub min_p99_ratio: f64,
+    /// Heavy-tail guard: expected falsely flagged windows per run (0 disables).
+    pub tail_expected_false_windows: f64,
     /// Baseline or test-self thresholds.
     pub reference: Reference,
     /// Human description of the rule, e.g. `mean + 3 std`.
     pub rule_text: String,
+}
+
+impl VolumeParams {
+    /// Parameters of `detector` from its shared settings.
+    pub fn new(
+        detector: &'static str,
+        c: &Common,
+        reference: Reference,
+        rule_text: String,
+    ) -> Result<VolumeParams> {
+        Ok(VolumeParams {
+            detector,
+            metrics: metrics(&c.metrics)?,
+            per_host: c.per_host,
+            per_flow: c.per_flow,
+            min_window_bytes: c.min_window_bytes,
+            min_flow_bytes: c.min_flow_bytes,
+            min_history_windows: c.min_history_windows_count,
+            min_p99_ratio: c.min_p99_ratio,
+            tail_expected_false_windows: c.tail_expected_false_windows,
+            reference,
+            rule_text,
+        })
+    }
 }
 
 /// How far beyond its threshold a value is, relative to the centre: `(x - c) / (t - c)` when `t > c`,
@@ -163,6 +189,36 @@ struct Hit {
     center: f64,
     p99: f64,
     reference: &'static str,
+    /// Which limit bound: `rule`, `p99` or `tail`.
+    bound: &'static str,
+}
+
+/// The binding limit: the detector's rule, the p99 guard, or the heavy-tail guard, whichever is
+/// highest (ties go to the first). Returns the limit and its name.
+pub fn binding_limit(rule: f64, p99_guard: f64, tail_guard: Option<f64>) -> (f64, &'static str) {
+    let mut best = (rule, "rule");
+    if p99_guard > best.0 {
+        best = (p99_guard, "p99");
+    }
+    match tail_guard {
+        Some(t) if t > best.0 => (t, "tail"),
+        _ => best,
+    }
+}
+
+/// The heavy-tail guard's ratio to the reference median: the network-wide tail quantile that
+/// ordinary windows exceed `expected` times among `cells` windows (`None`: guard off or unfitted).
+fn tail_ratio(ctx: &DetectCtx, p: &VolumeParams, m: Metric, cells: usize) -> Option<f64> {
+    if p.reference == Reference::TestSelf || p.tail_expected_false_windows <= 0.0 || cells == 0 {
+        return None;
+    }
+    let tails = &ctx.baseline.relative_tail;
+    let model = if m == Metric::Up {
+        &tails.up_bytes
+    } else {
+        &tails.down_bytes
+    };
+    model.quantile(p.tail_expected_false_windows / cells as f64)
 }
 
 /// Runs the per-host and per-flow checks of one detector.
@@ -202,6 +258,7 @@ fn reference_stats<'b>(
 fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Finding> {
     let hw = ctx.host_windows();
     let test_ref = MetricStats::of(&mut hw.cells.iter().map(|c| m.of_cell(c)).collect::<Vec<_>>());
+    let tail = tail_ratio(ctx, p, m, hw.cells.len());
     let mut hits: AHashMap<(u128, i64), Hit> = AHashMap::new();
     for c in &hw.cells {
         let value = m.of_cell(c);
@@ -210,20 +267,22 @@ fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
         }
         let (s, reference) = reference_stats(ctx, p, m, c.host, &test_ref);
         let robust = ctx.baseline.robust() && reference != "test";
-        let Some(thr) = rule(s, robust).map(|t| t.max(p.min_p99_ratio * s.tail(robust))) else {
+        let Some(by_rule) = rule(s, robust) else {
             continue;
         };
-        if value as f64 > thr {
-            hits.insert(
-                (c.host, c.window),
-                Hit {
-                    value: value as f64,
-                    threshold: thr,
-                    center: s.center(robust),
-                    p99: s.p99,
-                    reference,
-                },
-            );
+        let tail_guard = tail.filter(|_| s.median > 0.0).map(|q| q * s.median);
+        let (threshold, bound) =
+            binding_limit(by_rule, p.min_p99_ratio * s.tail(robust), tail_guard);
+        if value as f64 > threshold {
+            let hit = Hit {
+                value: value as f64,
+                threshold,
+                center: s.center(robust),
+                p99: s.p99,
+                reference,
+                bound,
+            };
+            hits.insert((c.host, c.window), hit);
         }
     }
     let key = |i: usize, v: &super::flows::HostView| {
@@ -243,7 +302,9 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
             ctx.baseline.robust(),
         ),
     };
-    let Some(thr) = rule(&s, robust).map(|t| t.max(p.min_p99_ratio * s.tail(robust))) else {
+    let Some((thr, bound)) =
+        rule(&s, robust).map(|t| binding_limit(t, p.min_p99_ratio * s.tail(robust), None))
+    else {
         return Vec::new();
     };
     let mut hits: AHashMap<(u128, i64), Hit> = AHashMap::new();
@@ -258,6 +319,7 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
             center: s.center(robust),
             p99: s.p99,
             reference,
+            bound,
         };
         let e = hits.entry((host, i as i64)).or_insert(h);
         e.value = e.value.max(v as f64);
@@ -350,6 +412,7 @@ impl Group {
             center: 0.0,
             p99: 0.0,
             reference: "",
+            bound: "rule",
         });
         let mut peers: Vec<(u128, u64)> = self.peers.into_iter().collect();
         peers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -364,8 +427,10 @@ impl Group {
             &hit,
             &window_text,
         );
+        let explanation = format!("{explanation} ({})", bound_label(&hit, p));
         let mut details = serde_json::Map::new();
         details.insert("reference".into(), json!(hit.reference));
+        details.insert("limit_by".into(), json!(hit.bound));
         details.insert("rule".into(), json!(p.rule_text));
         details.insert("total_bytes".into(), json!(self.total));
         details.insert("reference_p99".into(), json!(hit.p99));
@@ -385,6 +450,15 @@ impl Group {
         finding(
             p, kind, host, &peers, self.first, self.last, self.rows, evidence, &hit,
         )
+    }
+}
+
+/// What set the limit, for the explanation: the rule, the p99 guard or the heavy-tail guard.
+fn bound_label(h: &Hit, p: &VolumeParams) -> String {
+    match h.bound {
+        "p99" => format!("{} x the reference p99", p.min_p99_ratio),
+        "tail" => "the network's heavy-tail limit".into(),
+        _ => p.rule_text.clone(),
     }
 }
 
@@ -556,41 +630,6 @@ fn explain(
     )
 }
 
-/// The `metrics` setting.
-pub const METRICS: Setting = Setting {
-    key: "metrics",
-    doc: "metrics checked: up_bytes (sent), down_bytes (received)",
-    range: Range::ListOf(&["up_bytes", "down_bytes"]),
-};
-/// The `per_host` setting.
-pub const PER_HOST: Setting = Setting { key: "per_host", doc: "check each internal host's volume per baseline window against its own profile (else the population)", range: Range::Bool };
-/// The `per_flow` setting.
-pub const PER_FLOW: Setting = Setting {
-    key: "per_flow",
-    doc: "also check single flows against the global per-flow statistics (the notebook's view)",
-    range: Range::Bool,
-};
-/// The `min_window_bytes` setting.
-pub const MIN_WINDOW_BYTES: Setting = Setting {
-    key: "min_window_bytes",
-    doc: "a host window below this volume is never flagged",
-    range: Range::Int(0, 1_000_000_000_000_000),
-};
-/// The `min_flow_bytes` setting.
-pub const MIN_FLOW_BYTES: Setting = Setting {
-    key: "min_flow_bytes",
-    doc: "a flow below this volume is never flagged (per_flow)",
-    range: Range::Int(0, 1_000_000_000_000_000),
-};
-/// The `min_p99_ratio` setting.
-pub const MIN_P99_RATIO: Setting = Setting { key: "min_p99_ratio", doc: "a value must also exceed this multiple of the reference's p99 (p90 on a self-learned baseline), so heavy tails alone do not alert (0 disables)", range: Range::Float(0.0, 1000.0) };
-/// The `min_history_windows_count` setting.
-pub const MIN_HISTORY: Setting = Setting {
-    key: "min_history_windows_count",
-    doc: "active baseline windows a host needs before its own profile is the reference",
-    range: Range::Int(1, 1_000_000),
-};
-
 /// Parses the `metrics` list.
 pub fn metrics(names: &[String]) -> Result<Vec<Metric>> {
     names
@@ -631,6 +670,24 @@ mod tests {
         ];
         for (x, c, t, want) in cases {
             assert_eq!(excess_ratio(x, c, t), want, "{x} {c} {t}");
+        }
+    }
+
+    #[test]
+    fn binding_limit_table() {
+        let cases = [
+            (10.0, 5.0, None, (10.0, "rule")),
+            (10.0, 12.0, None, (12.0, "p99")),
+            (10.0, 12.0, Some(11.0), (12.0, "p99")),
+            (10.0, 12.0, Some(50.0), (50.0, "tail")),
+            (10.0, 0.0, Some(10.0), (10.0, "rule")),
+        ];
+        for (rule, p99, tail, want) in cases {
+            assert_eq!(
+                binding_limit(rule, p99, tail),
+                want,
+                "{rule} {p99} {tail:?}"
+            );
         }
     }
 

@@ -4,66 +4,29 @@
 //! semantics aside: the spread of the test's host windows or flows).
 
 use super::volume::{self, Reference, VolumeParams};
+use super::volume_config::{volume_config, volume_settings, SHARED};
 use super::{DetectCtx, Detector};
 use crate::baseline::stats::{sigma_threshold, zscore, MetricStats};
 use crate::config::{Range, Setting};
 use crate::error::Result;
 use crate::findings::Finding;
-use serde::{Deserialize, Serialize};
 
 /// The detector.
 pub struct Zscore;
 
-/// `[detectors.zscore]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ZscoreConfig {
-    /// |z| limit.
-    pub z_limit: f64,
-    /// `baseline` or `test-self`.
-    pub mode: String,
-    /// Metrics checked.
-    pub metrics: Vec<String>,
-    /// Per host and window.
-    pub per_host: bool,
-    /// Per flow.
-    pub per_flow: bool,
-    /// Smallest window volume flagged.
-    pub min_window_bytes: u64,
-    /// Smallest flow volume flagged.
-    pub min_flow_bytes: u64,
-    /// Baseline windows needed for a host's own profile.
-    pub min_history_windows_count: u64,
-    /// Multiple of the reference p99 a value must also exceed.
-    pub min_p99_ratio: f64,
-}
-
-impl Default for ZscoreConfig {
-    fn default() -> Self {
-        ZscoreConfig {
-            z_limit: 3.0,
-            mode: "baseline".into(),
-            metrics: vec!["up_bytes".into(), "down_bytes".into()],
-            per_host: true,
-            per_flow: false,
-            min_window_bytes: 1_000_000,
-            min_flow_bytes: 1_000_000,
-            min_history_windows_count: 3,
-            min_p99_ratio: 3.0,
-        }
+volume_config! {
+    /// `[detectors.zscore]`.
+    ZscoreConfig {
+        /// |z| limit.
+        z_limit: f64 = 3.0,
+        /// `baseline` or `test-self`.
+        mode: String = "baseline".into(),
     }
 }
 
-static SETTINGS: [Setting; 9] = [
+static SETTINGS: [Setting; 2 + SHARED] = volume_settings![
     Setting { key: "z_limit", doc: "z-score limit (robust baseline: in robust sigmas)", range: Range::Float(0.5, 100.0) },
     Setting { key: "mode", doc: "baseline: thresholds from the baseline; test-self: from the test data itself (notebook)", range: Range::Choice(&["baseline", "test-self"]) },
-    volume::METRICS,
-    volume::PER_HOST,
-    volume::PER_FLOW,
-    volume::MIN_WINDOW_BYTES,
-    volume::MIN_FLOW_BYTES,
-    volume::MIN_HISTORY,
-    volume::MIN_P99_RATIO,
 ];
 
 /// The value whose z-score is `z`: `centre + z * scale`, `None` below two values.
@@ -84,7 +47,17 @@ Two modes. **Baseline-referenced** (default, statistically sound): `z = (x - mea
 (ddof = 0) of the test data itself, so an attack that dominates the test capture can hide itself. A value is
 flagged when `|z| > z_max` (default 3).
 
-Blind spots: the test-self mode shifts with the attack; prefer the default. Tuning: `z_max`."#;
+Blind spots: the test-self mode shifts with the attack; prefer the default. Tuning: `z_max`.
+
+Guards (shared by the four volume detectors): a host window is flagged only above the highest of the rule's
+limit, `min_p99_ratio` times the reference p99, and the **heavy-tail limit**: byte counts are Pareto-tailed,
+so the baseline pools every host's windows divided by that host's median window and fits the upper tail of
+the pool with Hill's estimator (`gamma` over the top `k = max(10, sqrt(n))` ratios; on a self-learned
+baseline the top half of `k >= 40` is censored, the trimmed Hill estimator, so the attack cannot inflate its
+own limit). The limit is `median_host * u * (k / (n * p))^gamma` with `p = tail_expected_false_windows /
+test windows`: the volume that ordinary windows reach `tail_expected_false_windows` times per run (default
+0.05). The explanation names the limit that bound ("the network's heavy-tail limit"). Set
+`tail_expected_false_windows = 0` to turn it off."#;
 
 impl Detector for Zscore {
     fn doc(&self) -> &'static str {
@@ -101,22 +74,16 @@ impl Detector for Zscore {
         &SETTINGS
     }
     fn run(&self, c: &ZscoreConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let p = VolumeParams {
-            detector: "zscore",
-            metrics: volume::metrics(&c.metrics)?,
-            per_host: c.per_host,
-            per_flow: c.per_flow,
-            min_window_bytes: c.min_window_bytes,
-            min_flow_bytes: c.min_flow_bytes,
-            min_history_windows: c.min_history_windows_count,
-            min_p99_ratio: c.min_p99_ratio,
-            reference: if c.mode == "test-self" {
+        let p = VolumeParams::new(
+            "zscore",
+            &c.common(),
+            if c.mode == "test-self" {
                 Reference::TestSelf
             } else {
                 Reference::Baseline
             },
-            rule_text: format!("|z| > {} ({})", c.z_limit, c.mode),
-        };
+            format!("|z| > {} ({})", c.z_limit, c.mode),
+        )?;
         volume::run(ctx, &p, &|s, robust| threshold(s, robust, c.z_limit))
     }
 }

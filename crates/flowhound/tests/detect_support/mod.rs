@@ -36,8 +36,11 @@ pub struct Dataset {
     pub config: Config,
 }
 
+/// A fresh directory per call: tests of one binary run in parallel and may generate the same seed.
 fn dir(seed: u64) -> PathBuf {
-    std::env::temp_dir().join(format!("flowhound-det6-{}-{seed}", std::process::id()))
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("flowhound-det6-{}-{seed}-{n}", std::process::id()))
 }
 
 fn read(path: PathBuf) -> Vec<RecordBatch> {
