@@ -39,12 +39,12 @@ impl Span {
         self.bytes += bytes;
     }
 
-    /// Peers by decreasing bytes (then flows, then address).
+    /// Peers by importance: alternately the next busiest by bytes and by flows (see
+    /// [`interleave_bytes_flows`]), so that a chatty zero-byte peer (failed C&C connections) is not
+    /// pushed out of a capped list by bulky downloads.
     pub fn ranked_peers(&self) -> Vec<(u128, u64, u64)> {
-        let mut v: Vec<(u128, u64, u64)> =
-            self.peers.iter().map(|(p, (f, b))| (*p, *f, *b)).collect();
-        v.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
-        v
+        let v: Vec<(u128, u64, u64)> = self.peers.iter().map(|(p, (f, b))| (*p, *f, *b)).collect();
+        interleave_bytes_flows(v)
     }
 
     /// The finding built from this span (rows sorted, peers ranked by bytes).
@@ -149,6 +149,30 @@ pub fn saturate(x: f64, half: f64) -> f64 {
     x / (x + half)
 }
 
+/// `(peer, flows, bytes)` ordered alternately by decreasing bytes and decreasing flows (ties by
+/// address), each peer once: the first is the busiest by bytes, the second the busiest by flows
+/// among the rest, and so on.
+pub fn interleave_bytes_flows(mut v: Vec<(u128, u64, u64)>) -> Vec<(u128, u64, u64)> {
+    let mut by_flows = v.clone();
+    v.sort_by(|a, b| b.2.cmp(&a.2).then(b.1.cmp(&a.1)).then(a.0.cmp(&b.0)));
+    by_flows.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    let (n, lists) = (v.len(), [v, by_flows]);
+    let (mut idx, mut seen) = ([0usize; 2], ahash::AHashSet::new());
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let k = out.len() % 2;
+        while idx[k] < n && seen.contains(&lists[k][idx[k]].0) {
+            idx[k] += 1;
+        }
+        let Some(p) = lists[k].get(idx[k]).copied() else {
+            break;
+        };
+        seen.insert(p.0);
+        out.push(p);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +203,20 @@ mod tests {
         assert_eq!(s.ranked_peers(), vec![(1, 1, 100), (2, 2, 20)]);
         let f = s.finding("k", "d", 2.0, vec![], Evidence::default());
         assert_eq!((f.flow_rows, f.score, f.flows), (vec![1, 5, 7], 1.0, 3));
+    }
+
+    #[test]
+    fn interleave_table() {
+        // (peer, flows, bytes): 1 and 2 are bulky, 3 is a chatty zero-byte peer, 4 small
+        let peers = vec![(1, 2, 900), (2, 3, 800), (3, 237, 0), (4, 1, 10)];
+        let got: Vec<u128> = interleave_bytes_flows(peers).iter().map(|p| p.0).collect();
+        assert_eq!(got, [1, 3, 2, 4]);
+        let got: Vec<u128> = interleave_bytes_flows(vec![(7, 5, 5), (6, 5, 5)])
+            .iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(got, [6, 7]);
+        assert!(interleave_bytes_flows(Vec::new()).is_empty());
     }
 
     #[test]

@@ -55,6 +55,40 @@ pub struct CncBeaconConfig {
     pub min_beacon_score_ratio: f64,
     /// Smallest final score reported.
     pub min_score_ratio: f64,
+    /// AS organisations (case-insensitive substrings) whose update/push channels beacon by design.
+    pub trusted_orgs: Vec<String>,
+    /// Share of the score a beacon to a trusted organisation loses (it is still reported).
+    pub trusted_org_discount_ratio: f64,
+}
+
+/// Security, OS and software-update vendors: their agents poll on timers from every host (AV
+/// signature pushes, Windows/Android telemetry, browser updates). Microsoft and Google also rent their
+/// networks to cloud customers, which is why a match only discounts a beacon and never drops it.
+/// Pure hosting and CDN networks (Amazon, Akamai, OVH...) are left out: their business is hosting
+/// anyone's server.
+pub const TRUSTED_ORGS: [&str; 14] = [
+    "ESET",
+    "Kaspersky",
+    "Symantec",
+    "McAfee",
+    "Trend Micro",
+    "Sophos",
+    "Avast",
+    "Bitdefender",
+    "Malwarebytes",
+    "Mozilla",
+    "Canonical",
+    "Apple Inc",
+    "Microsoft",
+    "Google",
+];
+
+/// True when `org` contains one of `trusted` (case-insensitive).
+pub fn is_trusted_org(org: &str, trusted: &[String]) -> bool {
+    let org = org.to_ascii_lowercase();
+    trusted
+        .iter()
+        .any(|t| !t.is_empty() && org.contains(&t.to_ascii_lowercase()))
 }
 
 impl Default for CncBeaconConfig {
@@ -77,13 +111,15 @@ impl Default for CncBeaconConfig {
             min_ts_score_ratio: 0.75,
             min_beacon_score_ratio: 0.7,
             min_score_ratio: 0.6,
+            trusted_orgs: TRUSTED_ORGS.iter().map(|s| s.to_string()).collect(),
+            trusted_org_discount_ratio: 0.5,
         }
     }
 }
 
 const UNIT: Range = Range::Float(0.0, 1.0);
 
-static SETTINGS: [Setting; 17] = [
+static SETTINGS: [Setting; 19] = [
     Setting {
         key: "min_connections_count",
         doc: "connections a pair needs before it is scored",
@@ -169,6 +205,16 @@ static SETTINGS: [Setting; 17] = [
         doc: "smallest final (boosted) score reported",
         range: UNIT,
     },
+    Setting {
+        key: "trusted_orgs",
+        doc: "AS organisations (case-insensitive substrings) whose agents beacon by design (AV and OS update vendors); their beacons are reported with a discounted score",
+        range: Range::Strings,
+    },
+    Setting {
+        key: "trusted_org_discount_ratio",
+        doc: "share of the score a beacon to a trusted organisation loses (applied after min_score_ratio, so it is still reported)",
+        range: UNIT,
+    },
 ];
 
 /// The markdown section of `docs/detectors.md`.
@@ -197,6 +243,13 @@ than `burst_merge_secs` to the previous one are merged into one event. Then:
   rarity = 1 - (internal hosts talking to the destination - 1) / (active internal hosts - 1), novelty =
   1 for a destination absent from the baseline, 0 for a known one, 0.5 with a self-learned baseline.
   Findings below `min_score_ratio` are dropped.
+
+- Beacons to a trusted vendor's AS (`trusted_orgs`: AV and OS update vendors running their own
+  networks, matched as case-insensitive substrings of the AS organisation) keep being reported but lose
+  `trusted_org_discount_ratio` (half) of their score: ESET's push channel on CTU-Normal-40 beacons every
+  301.6 s ± 0.1 s for 24 h, and Windows telemetry to Microsoft every 1680 s ± 0 s, by design. Microsoft
+  and Google are on the list for their OS telemetry although they also rent out cloud servers: a C&C on
+  Azure or GCP is discounted, not hidden. Pure hosting and CDN networks (Amazon, Akamai, OVH) are not.
 
 **Explanation**: period (median gap), jitter (MAD of the gaps), connections, duration, port, sizes,
 rarity and novelty; all sub-scores are in `evidence.details`.
@@ -247,16 +300,9 @@ impl Detector for CncBeacon {
                 c.novelty_weight_ratio,
             );
             if score >= c.min_score_ratio {
-                out.push(finding(
-                    ctx,
-                    c,
-                    *host,
-                    *peer,
-                    pair,
-                    &s,
-                    (rare, novelty, score),
-                    &acc,
-                ));
+                let mut f = finding(ctx, c, *host, *peer, pair, &s, (rare, novelty, score), &acc);
+                discount_trusted(ctx, c, *peer, &mut f);
+                out.push(f);
             }
         }
         out.sort_by(|a, b| {
@@ -266,6 +312,24 @@ impl Detector for CncBeacon {
         });
         Ok(out)
     }
+}
+
+/// Lowers the score of a beacon to a trusted vendor's AS and says so in the explanation.
+fn discount_trusted(ctx: &DetectCtx, c: &CncBeaconConfig, peer: u128, f: &mut Finding) {
+    let Some(org) = ctx.geo.org_u128(peer) else {
+        return;
+    };
+    if !is_trusted_org(&org, &c.trusted_orgs) {
+        return;
+    }
+    f.score *= 1.0 - c.trusted_org_discount_ratio;
+    f.evidence.observed = f.score;
+    f.evidence.explanation.push_str(&format!(
+        "; {org} is a trusted vendor (its agents poll on timers): score discounted"
+    ));
+    f.evidence
+        .details
+        .insert("trusted_org".into(), json!(org.to_string()));
 }
 
 fn weights(c: &CncBeaconConfig) -> Result<[f64; 4]> {
@@ -533,6 +597,25 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_org_table() {
+        let t: Vec<String> = TRUSTED_ORGS.iter().map(|s| s.to_string()).collect();
+        let cases = [
+            ("ESET, spol. s r.o.", true),
+            ("Kaspersky Lab AO", true),
+            ("Apple Inc.", true),
+            ("Microsoft Corporation", true),
+            ("Google LLC", true),
+            ("Amazon.com, Inc.", false),
+            ("Telecom Algeria", false),
+            ("", false),
+        ];
+        for (org, want) in cases {
+            assert_eq!(is_trusted_org(org, &t), want, "{org}");
+        }
+        assert!(!is_trusted_org("ESET", &[String::new()]));
+    }
 
     #[test]
     fn weights_must_sum_to_one() {

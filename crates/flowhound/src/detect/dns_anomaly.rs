@@ -32,6 +32,10 @@ pub struct DnsAnomalyConfig {
     pub default_rate_per_window_count: f64,
     /// Flows to unknown resolvers before a host is reported for them alone.
     pub min_unknown_resolver_flows_count: u64,
+    /// Tunnel shape: mean query size at least this multiple of the typical one...
+    pub min_query_size_ratio: f64,
+    /// ...or query sizes at least this variable (coefficient of variation).
+    pub min_query_size_cv: f64,
 }
 
 impl Default for DnsAnomalyConfig {
@@ -43,17 +47,21 @@ impl Default for DnsAnomalyConfig {
             k_rate: 8.0,
             default_rate_per_window_count: 5.0,
             min_unknown_resolver_flows_count: 3,
+            min_query_size_ratio: 1.25,
+            min_query_size_cv: 0.25,
         }
     }
 }
 
-static SETTINGS: [Setting; 6] = [
+static SETTINGS: [Setting; 8] = [
     Setting { key: "known_resolver_min_hosts_count", doc: "an external resolver used by this many baseline hosts is known", range: Range::Int(1, 1_000_000) },
     Setting { key: "min_tunnel_flows_count", doc: "DNS flows a host needs before the tunnelling rules apply", range: Range::Int(1, 1_000_000_000) },
     Setting { key: "k_query_size", doc: "mean upload size as a multiple of the typical query size that looks like tunnelling", range: Range::Float(1.0, 100.0) },
     Setting { key: "k_rate", doc: "DNS flows per active window as a multiple of the host's baseline rate that looks like tunnelling", range: Range::Float(1.0, 10_000.0) },
     Setting { key: "default_rate_per_window_count", doc: "baseline DNS flows per window assumed for hosts without a profile", range: Range::Float(0.01, 1_000_000.0) },
     Setting { key: "min_unknown_resolver_flows_count", doc: "flows to unknown resolvers before a host is reported for them alone", range: Range::Int(1, 1_000_000_000) },
+    Setting { key: "min_query_size_ratio", doc: "tunnel shape: mean query size at least this multiple of the typical one (or varying sizes, below); a high rate of ordinary, regular queries is a chatty client, not a tunnel", range: Range::Float(0.0, 100.0) },
+    Setting { key: "min_query_size_cv", doc: "tunnel shape: or query sizes varying at least this much (coefficient of variation)", range: Range::Float(0.0, 100.0) },
 ];
 
 /// DNS statistics of one host over the test.
@@ -113,6 +121,13 @@ pub fn tunnel_score(
         (score_from_ratio(r) + if unknown { 0.15 } else { 0.0 } + 0.1 * (cv / 0.3).clamp(0.0, 1.0))
             .clamp(0.0, 1.0)
     })
+}
+
+/// True when the queries have a tunnel's shape: larger than typical (`size_ratio >= min_ratio`) or
+/// varying (`cv >= min_cv`). Encoded payloads make queries long and uneven; a client that merely
+/// repeats ordinary lookups (same small size, cv near 0) does not qualify, however high its rate.
+pub fn tunnel_shaped(size_ratio: f64, cv: f64, min_ratio: f64, min_cv: f64) -> bool {
+    size_ratio >= min_ratio || cv >= min_cv
 }
 
 /// The score of DNS to unknown resolvers alone: `0.25 + 0.2 * n / (n + 20)`.
@@ -254,7 +269,13 @@ fn judge(
     let rate = baseline_rate(cfg, ctx.baseline, host);
     let (size_r, rate_r) = tunnel_ratios(&s, typical, rate);
     let unknown = s.unknown_flows > 0;
-    let tunnel = (s.flows >= cfg.min_tunnel_flows_count)
+    let shaped = tunnel_shaped(
+        size_r,
+        cv_up,
+        cfg.min_query_size_ratio,
+        cfg.min_query_size_cv,
+    );
+    let tunnel = (s.flows >= cfg.min_tunnel_flows_count && shaped)
         .then(|| tunnel_score(size_r, rate_r, cfg.k_query_size, cfg.k_rate, unknown, cv_up))
         .flatten();
     let (kind, score) = match tunnel {
@@ -323,7 +344,10 @@ and `tcp/53` in its profile per active window, `default_rate_per_window_count` w
 `rate = (flows / active windows) / baseline_rate`. Hosts with at least `min_tunnel_flows_count` DNS
 flows and `r = max(size / k_query_size, rate / k_rate) > 1` are flagged with
 `score = score_from_ratio(r) + 0.15 [unknown resolver] + 0.1 min(cv / 0.3, 1)`, `cv` being the
-coefficient of variation of the query sizes (tunnels vary their payload).
+coefficient of variation of the query sizes (tunnels vary their payload). The queries must also have a
+tunnel's shape: `size >= min_query_size_ratio` (1.25) or `cv >= min_query_size_cv` (0.25). A client
+repeating ordinary lookups at a high rate (on the NjRAT capture, 331 queries of 35 B with cv 0.10 to the
+home router) is chatty, not tunnelling.
 
 **Blind spots.** Tunnels through the internal resolver that keep query sizes and rates normal (slow,
 small-label exfiltration); DNS over HTTPS is invisible (port 443). The typical size is learned on the
@@ -364,6 +388,20 @@ mod tests {
         };
         assert_eq!(tunnel_ratios(&s, 60.0, 2.5), (3.0, 10.0));
         assert_eq!(tunnel_ratios(&s, 0.0, 2.5).0, 0.0);
+    }
+
+    #[test]
+    fn shape_table() {
+        let cases = [
+            (1.0, 0.10, false), // the NjRAT host's IPv6 side: 331 lookups of 35 B, cv 0.10
+            (2.9, 0.36, true),  // a tunnel: 180 B queries, lognormal sigma 0.35
+            (1.3, 0.0, true),
+            (1.0, 0.3, true),
+            (1.2, 0.2, false),
+        ];
+        for (size, cv, want) in cases {
+            assert_eq!(tunnel_shaped(size, cv, 1.25, 0.25), want, "{size} {cv}");
+        }
     }
 
     #[test]

@@ -100,19 +100,22 @@ static SETTINGS: [Setting; 8] = [
 
 /// How unusual a place is for a host: 1 absent from the baseline, `rare_weight` rare, 0 usual.
 /// `prevalence` is the baseline's (hosts that contacted it), `own_flows` the host's own baseline flows.
+/// `population` is the number of internal hosts in the baseline: a place every host contacted is
+/// never rare (on a one-host capture nothing is, since prevalence then says nothing).
 pub fn rarity(
     prevalence: Option<&Prevalence>,
     own_flows: u64,
     min_hosts: u64,
     own_min_flows: u64,
     rare_weight: f64,
+    population: u64,
 ) -> f64 {
     if own_flows >= own_min_flows {
         return 0.0;
     }
     match prevalence.map_or(0, |p| p.hosts) {
         0 => 1.0,
-        h if h < min_hosts => rare_weight,
+        h if h < min_hosts.min(population) => rare_weight,
         _ => 0.0,
     }
 }
@@ -187,6 +190,7 @@ fn place_of(
     let ext = &ctx.baseline.external;
     // A self-learned baseline contains the test itself: only prevalence counts then.
     let profile = ctx.baseline.host(host).filter(|_| !ctx.baseline.robust());
+    let population = ctx.baseline.hosts.len() as u64;
     let cc = ctx
         .geo
         .country_u128(peer)
@@ -197,6 +201,7 @@ fn place_of(
         cfg.country_min_hosts_count,
         cfg.own_min_flows_count,
         cfg.rare_weight,
+        population,
     );
     if w > 0.0 {
         return Some((cc, w));
@@ -208,6 +213,7 @@ fn place_of(
         cfg.asn_min_hosts_count,
         cfg.own_min_flows_count,
         cfg.rare_weight,
+        population,
     );
     let org = ctx
         .geo
@@ -346,14 +352,17 @@ mod tests {
     fn rarity_table() {
         let (one, five) = (prev(1), prev(5));
         let cases = [
-            (None, 0, 1.0),        // absent
-            (Some(&one), 0, 0.7),  // one host saw it once: still rare
-            (Some(&one), 3, 0.0),  // ... but usual for that host itself
-            (Some(&five), 0, 0.0), // prevalent
-            (Some(&five), 9, 0.0),
+            (None, 0, 200, 1.0),        // absent
+            (Some(&one), 0, 200, 0.7),  // one host saw it once: still rare
+            (Some(&one), 3, 200, 0.0),  // ... but usual for that host itself
+            (Some(&five), 0, 200, 0.0), // prevalent
+            (Some(&five), 9, 200, 0.0),
+            (Some(&one), 0, 2, 0.7), // two hosts, one saw it: rare
+            (Some(&one), 0, 1, 0.0), // a one-host capture: every place is everyone's
+            (None, 0, 1, 1.0),
         ];
-        for (p, own, want) in cases {
-            assert_eq!(rarity(p, own, 3, 3, 0.7), want, "{p:?} {own}");
+        for (p, own, pop, want) in cases {
+            assert_eq!(rarity(p, own, 3, 3, 0.7, pop), want, "{p:?} {own} {pop}");
         }
     }
 
