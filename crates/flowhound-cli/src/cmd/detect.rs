@@ -13,7 +13,9 @@ use flowhound::detect::{self as engine, DetectCtx};
 use flowhound::findings::{export, format_ts, BaselineRef, Finding, FindingsDoc, InputSummary};
 use flowhound::ingest::IngestReport;
 use flowhound::output::batches::{write, OutFormat};
-use flowhound::output::table::Table;
+pub use flowhound::output::term::summary_text;
+use flowhound::output::term::{columns_from_env, findings_table, use_color, ColorChoice, Term};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -45,8 +47,33 @@ pub struct RunArgs {
     /// --dns-deadline-secs).
     #[arg(long)]
     pub no_rdns: bool,
+    /// Colour the findings table: `auto` on a terminal unless NO_COLOR is set; `always` wins over
+    /// NO_COLOR. Its width follows COLUMNS, else the terminal.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
     #[command(flatten)]
     pub dns: super::DnsArgs,
+}
+
+/// The values of `--color`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set and not empty.
+    Auto,
+    /// Always, even into files and pipes or with NO_COLOR.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl From<ColorWhen> for ColorChoice {
+    fn from(c: ColorWhen) -> Self {
+        match c {
+            ColorWhen::Auto => ColorChoice::Auto,
+            ColorWhen::Always => ColorChoice::Always,
+            ColorWhen::Never => ColorChoice::Never,
+        }
+    }
 }
 
 impl RunArgs {
@@ -147,13 +174,9 @@ impl Job<'_> {
         if !self.run.no_rdns {
             add_names(&mut doc.findings, &self.run.dns)?;
         }
-        print!(
-            "{}",
-            render_table(
-                &doc.findings,
-                self.config.analysis.table_rows_count as usize
-            )
-        );
+        let rows = self.config.analysis.table_rows_count as usize;
+        let term = stdout_term(self.run.color.into());
+        print!("{}", findings_table(&doc.findings, rows, &term));
         self.write_outputs(&doc, batches, &stack)?;
         if let Some(p) = &self.run.html {
             let data = flowhound::report::ReportData::build(
@@ -263,77 +286,21 @@ pub fn write_flows(
     Ok(())
 }
 
-fn shorten(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n.saturating_sub(1)).collect::<String>() + "…"
+/// How stdout shows the findings table: colour per `choice`, `NO_COLOR` and whether stdout is a
+/// terminal; the width from `COLUMNS`, else the terminal's (120 when it cannot tell); not fitted when
+/// stdout is a file or pipe and `COLUMNS` is unset.
+pub fn stdout_term(choice: ColorChoice) -> Term {
+    let tty = std::io::stdout().is_terminal();
+    let no_color = std::env::var("NO_COLOR").ok();
+    let columns = columns_from_env(std::env::var("COLUMNS").ok().as_deref());
+    let screen = || terminal_size::terminal_size().map_or(120, |(w, _)| usize::from(w.0));
+    Term {
+        color: use_color(choice, tty, no_color.as_deref()),
+        width: columns.or_else(|| tty.then(screen)),
     }
 }
 
-/// The ranked findings table (at most `limit` rows).
+/// The ranked findings table (at most `limit` rows) as stdout shows it under `--color auto`.
 pub fn render_table(findings: &[Finding], limit: usize) -> String {
-    if findings.is_empty() {
-        return "no findings\n".into();
-    }
-    let mut t = Table::new([
-        "id",
-        "severity",
-        "score",
-        "kind",
-        "detector",
-        "hosts",
-        "flows",
-        "explanation",
-    ]);
-    for f in findings.iter().take(limit) {
-        t.row([
-            f.id.clone(),
-            f.severity.as_str().into(),
-            format!("{:.2}", f.score),
-            f.kind.clone(),
-            f.detector.clone(),
-            shorten(&f.hosts.join(" "), 40),
-            f.flows.to_string(),
-            shorten(&f.evidence.explanation, 140),
-        ]);
-    }
-    let more = findings.len().saturating_sub(limit);
-    let tail = if more > 0 {
-        format!("... {more} more (see --json)\n")
-    } else {
-        String::new()
-    };
-    t.render() + &tail
-}
-
-/// The end-of-run summary: baseline used, findings per severity, top hosts.
-pub fn summary_text(doc: &FindingsDoc) -> String {
-    let b = &doc.baseline;
-    let which = match b.source.as_str() {
-        "self" => "learned from the test input itself (robust: median/MAD)".to_string(),
-        "normal" => format!("learned from {} ({} flows)", b.inputs.join(", "), b.flows),
-        _ => format!("file {} ({} flows)", b.inputs.join(", "), b.flows),
-    };
-    let sev: Vec<String> = doc
-        .per_severity
-        .iter()
-        .rev()
-        .map(|(s, n)| format!("{n} {}", s.as_str()))
-        .collect();
-    let mut out = format!(
-        "baseline: {which}\nfindings: {} ({})\n",
-        doc.findings.len(),
-        sev.join(", ")
-    );
-    let top: Vec<String> = doc
-        .top_hosts
-        .iter()
-        .take(5)
-        .map(|h| format!("{} ({:.2}, {})", h.host, h.score, h.kinds.join("+")))
-        .collect();
-    if !top.is_empty() {
-        out += &format!("top hosts: {}\n", top.join(", "));
-    }
-    out
+    findings_table(findings, limit, &stdout_term(ColorChoice::Auto))
 }

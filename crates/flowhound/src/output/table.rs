@@ -1,7 +1,10 @@
-//! Aligned terminal tables: text left-aligned, numbers right-aligned, cells sanitised.
+//! Aligned terminal tables: text left-aligned, numbers right-aligned, cells sanitised; optionally cut to
+//! given column widths and painted with ANSI colours (see `term`).
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+
+use super::term::{pad, paint, truncate};
 
 /// A simple table of strings.
 #[derive(Debug, Clone, Default)]
@@ -17,6 +20,32 @@ pub fn clean(cell: &str) -> String {
     cell.chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
+}
+
+/// Chooses the ANSI SGR parameters (e.g. `1;31`) of a data cell from its (row, column), or none.
+pub type Sgr<'a> = dyn Fn(usize, usize) -> Option<&'static str> + 'a;
+
+/// One line: cells cut to their widths and padded, joined by two spaces, trailing blanks trimmed.
+/// Data lines (`sgr` given) right-align numbers after the first column and paint cells.
+fn line(
+    cells: &[String],
+    width: &[usize],
+    sgr: Option<&dyn Fn(usize) -> Option<&'static str>>,
+) -> String {
+    let parts: Vec<String> = width
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            let text = truncate(cells.get(i).map_or("", |s| s.as_str()), w);
+            let right = sgr.is_some() && i > 0 && numeric(&text);
+            let shown = match sgr.and_then(|f| f(i)) {
+                Some(code) => paint(&text, code),
+                None => text,
+            };
+            pad(&shown, w, right)
+        })
+        .collect();
+    parts.join("  ").trim_end().to_string()
 }
 
 fn numeric(cell: &str) -> bool {
@@ -43,35 +72,36 @@ impl Table {
 
     /// Renders with two spaces between columns and a rule under the titles.
     pub fn render(&self) -> String {
-        let n = self.headers.len();
+        self.render_with(&self.widths(), &|_, _| None)
+    }
+
+    /// The natural width of every column: its widest cell or title, in characters.
+    pub fn widths(&self) -> Vec<usize> {
         let mut width: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
         for r in &self.rows {
-            for (i, c) in r.iter().enumerate().take(n) {
-                width[i] = width[i].max(c.chars().count());
+            for (w, c) in width.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
             }
         }
-        let line = |cells: &[String], align_numbers: bool| -> String {
-            let parts: Vec<String> = (0..n)
-                .map(|i| {
-                    let c = cells.get(i).map_or("", |s| s.as_str());
-                    if align_numbers && i > 0 && numeric(c) {
-                        format!("{c:>w$}", w = width[i])
-                    } else {
-                        format!("{c:<w$}", w = width[i])
-                    }
-                })
-                .collect();
-            parts.join("  ").trim_end().to_string()
-        };
-        let mut out = vec![
-            line(&self.headers, false),
-            width
+        width
+    }
+
+    /// Renders with the given column widths (longer cells are cut with `…`; missing widths are 0), each
+    /// data cell wrapped in the ANSI SGR escape `sgr(row, column)` returns, if any. Alignment counts
+    /// visible characters only.
+    pub fn render_with(&self, widths: &[usize], sgr: &Sgr<'_>) -> String {
+        let width: Vec<usize> = (0..self.headers.len())
+            .map(|i| widths.get(i).copied().unwrap_or(0))
+            .collect();
+        let rule: Vec<String> = width.iter().map(|w| "-".repeat(*w)).collect();
+        let rule = rule.join("  ").trim_end().to_string();
+        let mut out = vec![line(&self.headers, &width, None), rule];
+        out.extend(
+            self.rows
                 .iter()
-                .map(|w| "-".repeat(*w))
-                .collect::<Vec<_>>()
-                .join("  "),
-        ];
-        out.extend(self.rows.iter().map(|r| line(r, true)));
+                .enumerate()
+                .map(|(r, cells)| line(cells, &width, Some(&|c| sgr(r, c)))),
+        );
         out.join("\n") + "\n"
     }
 
@@ -126,6 +156,31 @@ mod tests {
             r,
             "host       flows\n---------  -----\n10.0.0.1       5\nevil?[31m  12345\n"
         );
+    }
+
+    #[test]
+    fn render_with_cuts_and_paints_on_visible_width() {
+        let mut t = Table::new(["sev", "n", "why"]);
+        t.row(["high", "7", "a long explanation"]);
+        t.row(["low", "12", "short"]);
+        let plain: &Sgr = &|_, _| None;
+        let red_high: &Sgr = &|r, c| (r == 0 && c == 0).then_some("31");
+        for (widths, sgr, want) in [
+            (
+                vec![4, 2, 8],
+                plain,
+                "sev   n   why\n----  --  --------\nhigh   7  a long …\nlow   12  short\n",
+            ),
+            (
+                vec![4, 2, 8],
+                red_high,
+                "sev   n   why\n----  --  --------\n\x1b[31mhigh\x1b[0m   7  a long …\nlow   12  short\n",
+            ),
+            (vec![2], red_high, "s…\n--\n\x1b[31mh…\x1b[0m\nl…\n"),
+        ] {
+            assert_eq!(t.render_with(&widths, sgr), want, "{widths:?}");
+        }
+        assert_eq!(t.widths(), vec![4, 2, 18]);
     }
 
     #[test]
