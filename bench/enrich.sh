@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 n=${1:-10000000}
 python3 -c 'import pygeoip, pyarrow, pandas' 2>/dev/null || pip install -q pygeoip pyarrow pandas numpy
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p flowhound-cli
+cargo build --release -q --workspace
 bin="$target/release/flowhound"
 work=${BENCH_DIR:-/tmp/flowhound-bench}
 mkdir -p "$work"

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -c 'import duckdb, pyarrow, numpy' 2>/dev/null || pip install -q duckdb pyarrow numpy
 target=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p flowhound-cli
+cargo build --release -q --workspace
 bin="$target/release/flowhound"
 work=${BENCH_DIR:-/tmp/flowhound-bench}
 mkdir -p "$work"

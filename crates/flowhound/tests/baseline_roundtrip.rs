@@ -83,3 +83,26 @@ fn rejects_other_versions_and_garbage() {
         .to_string();
     assert!(e.contains("invalid JSON"), "{e}");
 }
+
+/// The external section names each AS with its organisation (known answers for the fixture's
+/// well-known destinations: Google's 172.217.16.142, GitHub's 140.82.112.3).
+#[test]
+fn external_asns_carry_their_organisation() {
+    let geo = GeoStack::from_options(&[], &[], true).unwrap();
+    let cfg = BaselineConfig::default();
+    let b = learn(
+        &normal(),
+        &InternalNets::default(),
+        &geo,
+        &cfg,
+        vec![],
+        false,
+    )
+    .unwrap();
+    let org = |asn: &str| b.external.asns[asn].org.clone().unwrap_or_default();
+    assert!(org("15169").contains("Google"), "{}", org("15169"));
+    assert!(org("36459").contains("GitHub"), "{}", org("36459"));
+    assert!(b.external.asns.values().all(|p| p.org.is_some()));
+    let back = Baseline::from_json(&b.to_json().unwrap(), "mem").unwrap();
+    assert_eq!(back.external.asns, b.external.asns);
+}

@@ -106,6 +106,7 @@ pub fn learn(
     b.servers = servers(&acc, cfg)?;
     b.internal_graph = graph(&acc);
     b.external = external(&acc);
+    name_asns(&mut b.external, &acc, geo);
     Ok(b)
 }
 
@@ -344,6 +345,21 @@ fn graph(acc: &Acc) -> Vec<Edge> {
         .collect();
     out.sort_by_key(|(k, _)| *k);
     out.into_iter().map(|(_, e)| e).collect()
+}
+
+/// Fills the AS organisation of each AS in `ext` from one of its addresses (distinct lookups only).
+fn name_asns(ext: &mut External, acc: &Acc, geo: &GeoStack) {
+    let mut one_ip: AHashMap<u32, u128> = AHashMap::new();
+    for (ip, (_, asn)) in &acc.geo {
+        if let Some(a) = asn {
+            let e = one_ip.entry(*a).or_insert(*ip);
+            *e = (*e).min(*ip);
+        }
+    }
+    for (asn, p) in ext.asns.iter_mut() {
+        let ip = asn.parse::<u32>().ok().and_then(|a| one_ip.get(&a));
+        p.org = ip.and_then(|ip| geo.org_u128(*ip)).map(|o| o.to_string());
+    }
 }
 
 fn prevalence<K: Ord>(m: impl Iterator<Item = (K, u64, u64)>) -> BTreeMap<K, Prevalence> {
