@@ -2,7 +2,7 @@
 //! host's own profile (else the population) and optionally per flow (the notebook's rule).
 
 use super::volume::{self, Reference, VolumeParams};
-use super::volume_config::{volume_config, volume_settings, SHARED};
+use super::volume_config::{guards_doc, volume_config, volume_settings, SHARED};
 use super::{DetectCtx, Detector};
 use crate::baseline::stats::{iqr_fences, MetricStats};
 use crate::config::{Range, Setting};
@@ -32,23 +32,16 @@ pub fn threshold(s: &MetricStats, _robust: bool, f: f64) -> Option<f64> {
 }
 
 /// Long-form documentation for docs/detectors.md.
-pub const DOC: &str = r#"Looks at bytes up and down per flow and per internal host window, like `sigma`.
+pub const DOC: &str = concat!(
+    r#"Looks at bytes up and down per flow and per internal host window, like `sigma`.
 
 Formula: Tukey fences learned on normal: `lower = Q1 - f * (Q3 - Q1)`, `upper = Q3 + f * (Q3 - Q1)` with
 linear-interpolation quartiles (pandas' default); `f` defaults to 1.5. Values outside the fences are flagged.
 
 Blind spots: with heavy-tailed traffic the upper fence sits low, so many busy but benign windows cross it; the
-p99 guard keeps those out of the findings. Tuning: `f = 3` is Tukey's "far out" fence.
-
-Guards (shared by the four volume detectors): a host window is flagged only above the highest of the rule's
-limit, `min_p99_ratio` times the reference p99, and the **heavy-tail limit**: byte counts are Pareto-tailed,
-so the baseline pools every host's windows divided by that host's median window and fits the upper tail of
-the pool with Hill's estimator (`gamma` over the top `k = max(10, sqrt(n))` ratios; on a self-learned
-baseline the top half of `k >= 40` is censored, the trimmed Hill estimator, so the attack cannot inflate its
-own limit). The limit is `median_host * u * (k / (n * p))^gamma` with `p = tail_expected_false_windows /
-test windows`: the volume that ordinary windows reach `tail_expected_false_windows` times per run (default
-0.05). The explanation names the limit that bound ("the network's heavy-tail limit"). Set
-`tail_expected_false_windows = 0` to turn it off."#;
+p99 guard keeps those out of the findings. Tuning: `f = 3` is Tukey's "far out" fence."#,
+    guards_doc!()
+);
 
 impl Detector for Iqr {
     fn doc(&self) -> &'static str {

@@ -3,7 +3,7 @@
 //! per flow. Unlike `sigma`, a few huge values in the baseline do not inflate the threshold.
 
 use super::volume::{self, Reference, VolumeParams};
-use super::volume_config::{volume_config, volume_settings, SHARED};
+use super::volume_config::{guards_doc, volume_config, volume_settings, SHARED};
 use super::{DetectCtx, Detector};
 use crate::baseline::stats::{robust_scale, sigma_threshold, MetricStats};
 use crate::config::{Range, Setting};
@@ -34,7 +34,8 @@ pub fn threshold(s: &MetricStats, _robust: bool, z: f64) -> Option<f64> {
 }
 
 /// Long-form documentation for docs/detectors.md.
-pub const DOC: &str = r#"Looks at bytes up and down per flow and per internal host window, with robust statistics.
+pub const DOC: &str = concat!(
+    r#"Looks at bytes up and down per flow and per internal host window, with robust statistics.
 
 Formula: robust z-score `z = (x - median) / (1.4826 * MAD)`, where MAD is the median absolute deviation from the
 median (1.4826 makes it consistent with the standard deviation for normal data). Flagged when `z > z_max`.
@@ -42,17 +43,9 @@ Medians are not moved by a minority of attack traffic, so this is the detector o
 learned from the test capture itself.
 
 Blind spots: when more than half of a host's windows are zero, MAD is 0; the detector then falls back to the
-population reference. Tuning: `z_max`, and the p99 guard.
-
-Guards (shared by the four volume detectors): a host window is flagged only above the highest of the rule's
-limit, `min_p99_ratio` times the reference p99, and the **heavy-tail limit**: byte counts are Pareto-tailed,
-so the baseline pools every host's windows divided by that host's median window and fits the upper tail of
-the pool with Hill's estimator (`gamma` over the top `k = max(10, sqrt(n))` ratios; on a self-learned
-baseline the top half of `k >= 40` is censored, the trimmed Hill estimator, so the attack cannot inflate its
-own limit). The limit is `median_host * u * (k / (n * p))^gamma` with `p = tail_expected_false_windows /
-test windows`: the volume that ordinary windows reach `tail_expected_false_windows` times per run (default
-0.05). The explanation names the limit that bound ("the network's heavy-tail limit"). Set
-`tail_expected_false_windows = 0` to turn it off."#;
+population reference. Tuning: `z_max`, and the p99 guard."#,
+    guards_doc!()
+);
 
 impl Detector for Mad {
     fn doc(&self) -> &'static str {

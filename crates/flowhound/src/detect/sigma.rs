@@ -2,7 +2,7 @@
 //! host's own profile (else the population) and optionally per flow (the notebook's rule).
 
 use super::volume::{self, Reference, VolumeParams};
-use super::volume_config::{volume_config, volume_settings, SHARED};
+use super::volume_config::{guards_doc, volume_config, volume_settings, SHARED};
 use super::{DetectCtx, Detector};
 use crate::baseline::stats::{sigma_threshold, MetricStats};
 use crate::config::{Range, Setting};
@@ -32,7 +32,8 @@ pub fn threshold(s: &MetricStats, robust: bool, k: f64) -> Option<f64> {
 }
 
 /// Long-form documentation for docs/detectors.md.
-pub const DOC: &str = r#"Looks at bytes up and down, **per flow** (the analysts' notebook view) and **per internal host and window**
+pub const DOC: &str = concat!(
+    r#"Looks at bytes up and down, **per flow** (the analysts' notebook view) and **per internal host and window**
 (the host's summed volume against its own baseline profile and against the population of host windows).
 
 Formula: a value is flagged when `x > mean + k * std`, with `mean` and the sample standard deviation
@@ -41,17 +42,9 @@ shared scoring function, so one host's many flagged flows become one merged find
 
 Blind spots: heavy-tailed byte counts inflate `std`, so moderate exfiltration hides under a large threshold; use
 `mad` or `iqr` for robustness. Tuning: raise `k` to cut noise, or raise the p99 guard (`min_p99_ratio`) so that
-only windows well above the reference's p99 alert.
-
-Guards (shared by the four volume detectors): a host window is flagged only above the highest of the rule's
-limit, `min_p99_ratio` times the reference p99, and the **heavy-tail limit**: byte counts are Pareto-tailed,
-so the baseline pools every host's windows divided by that host's median window and fits the upper tail of
-the pool with Hill's estimator (`gamma` over the top `k = max(10, sqrt(n))` ratios; on a self-learned
-baseline the top half of `k >= 40` is censored, the trimmed Hill estimator, so the attack cannot inflate its
-own limit). The limit is `median_host * u * (k / (n * p))^gamma` with `p = tail_expected_false_windows /
-test windows`: the volume that ordinary windows reach `tail_expected_false_windows` times per run (default
-0.05). The explanation names the limit that bound ("the network's heavy-tail limit"). Set
-`tail_expected_false_windows = 0` to turn it off."#;
+only windows well above the reference's p99 alert."#,
+    guards_doc!()
+);
 
 impl Detector for Sigma {
     fn doc(&self) -> &'static str {

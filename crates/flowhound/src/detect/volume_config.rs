@@ -123,6 +123,24 @@ macro_rules! volume_settings {
 }
 pub(crate) use volume_settings;
 
+/// The documentation paragraph of the shared guards, appended to each volume detector's `DOC`.
+macro_rules! guards_doc {
+    () => {
+        r#"
+
+Guards (shared by the four volume detectors): a host window is flagged only above the highest of the rule's
+limit, `min_p99_ratio` times the reference p99, and the **heavy-tail limit**: byte counts are Pareto-tailed,
+so the baseline pools every host's windows divided by that host's median window and fits the upper tail of
+the pool with Hill's estimator (`gamma` over the top `k = max(10, sqrt(n))` ratios; on a self-learned
+baseline the top half of `k >= 40` is censored, the trimmed Hill estimator, so the attack cannot inflate its
+own limit). The limit is `median_host * u * (k / (n * p))^gamma` with `p = tail_expected_false_windows /
+test windows`: the volume that ordinary windows reach `tail_expected_false_windows` times per run (default
+0.05). The explanation names the limit that bound ("the network's heavy-tail limit"). Set
+`tail_expected_false_windows = 0` to turn it off."#
+    };
+}
+pub(crate) use guards_doc;
+
 /// Number of shared settings (for the `SETTINGS` array lengths).
 pub const SHARED: usize = 8;
 

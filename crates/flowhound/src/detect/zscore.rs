@@ -4,7 +4,7 @@
 //! semantics aside: the spread of the test's host windows or flows).
 
 use super::volume::{self, Reference, VolumeParams};
-use super::volume_config::{volume_config, volume_settings, SHARED};
+use super::volume_config::{guards_doc, volume_config, volume_settings, SHARED};
 use super::{DetectCtx, Detector};
 use crate::baseline::stats::{sigma_threshold, zscore, MetricStats};
 use crate::config::{Range, Setting};
@@ -40,24 +40,17 @@ pub fn score_of(x: f64, s: &MetricStats, robust: bool) -> f64 {
 }
 
 /// Long-form documentation for docs/detectors.md.
-pub const DOC: &str = r#"Looks at bytes up and down per flow and per internal host window.
+pub const DOC: &str = concat!(
+    r#"Looks at bytes up and down per flow and per internal host window.
 
 Two modes. **Baseline-referenced** (default, statistically sound): `z = (x - mean_normal) / std_normal`.
 **Test-self** (the notebook's `scipy.stats.zscore`): `z = (x - mean_test) / std_test` with the population std
 (ddof = 0) of the test data itself, so an attack that dominates the test capture can hide itself. A value is
 flagged when `|z| > z_max` (default 3).
 
-Blind spots: the test-self mode shifts with the attack; prefer the default. Tuning: `z_max`.
-
-Guards (shared by the four volume detectors): a host window is flagged only above the highest of the rule's
-limit, `min_p99_ratio` times the reference p99, and the **heavy-tail limit**: byte counts are Pareto-tailed,
-so the baseline pools every host's windows divided by that host's median window and fits the upper tail of
-the pool with Hill's estimator (`gamma` over the top `k = max(10, sqrt(n))` ratios; on a self-learned
-baseline the top half of `k >= 40` is censored, the trimmed Hill estimator, so the attack cannot inflate its
-own limit). The limit is `median_host * u * (k / (n * p))^gamma` with `p = tail_expected_false_windows /
-test windows`: the volume that ordinary windows reach `tail_expected_false_windows` times per run (default
-0.05). The explanation names the limit that bound ("the network's heavy-tail limit"). Set
-`tail_expected_false_windows = 0` to turn it off."#;
+Blind spots: the test-self mode shifts with the attack; prefer the default. Tuning: `z_max`."#,
+    guards_doc!()
+);
 
 impl Detector for Zscore {
     fn doc(&self) -> &'static str {
