@@ -1,0 +1,114 @@
+//! Every behavioural detector end to end through the `flowhound analyze` binary: `flowhound generate`
+//! writes a small network with every scenario (its `truth.json` is the oracle), `analyze` runs the
+//! default detectors, and each scenario's hosts must be blamed by a finding of the owning detector.
+//! (The volume detectors go through `analyze` in `analyze_cli.rs`.)
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Scenario kind -> the detector that owns it.
+const OWNERS: [(&str, &str); 7] = [
+    ("botnet", "botnet"),
+    ("cnc_beacon", "cnc_beacon"),
+    ("exfiltration", "exfiltration"),
+    ("dns_tunnel", "dns_anomaly"),
+    ("port_scan", "port_scan"),
+    ("unusual_country", "unusual_country"),
+    ("server_abuse", "server_abuse"),
+];
+
+fn flowhound(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_flowhound"))
+        .args(args)
+        .output()
+        .expect("flowhound runs");
+    assert!(
+        out.status.success(),
+        "flowhound {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_scenario_is_found_by_its_detector_through_analyze() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("fh-e2e-det-{}", std::process::id()));
+    let d = dir.display().to_string();
+    flowhound(&[
+        "generate",
+        "--quiet",
+        "--out",
+        &d,
+        "--seed",
+        "3",
+        "--flows-normal",
+        "40000",
+        "--flows-test",
+        "20000",
+        "--flows-servers",
+        "10000",
+    ]);
+    let cfg = dir.join("config.toml");
+    std::fs::write(
+        &cfg,
+        "[detectors.server_abuse]\npublic_ranges = [\"200.0.0.0/24\"]\n",
+    )
+    .unwrap();
+    let (n, t, s) = (
+        format!("{d}/normal.parquet"),
+        format!("{d}/test.parquet"),
+        format!("{d}/servers.parquet"),
+    );
+    let out = format!("{d}/findings.json");
+    flowhound(&[
+        "analyze",
+        "--quiet",
+        "--no-rdns",
+        "--internal",
+        "192.168.105.0/24",
+        "--config",
+        &cfg.display().to_string(),
+        "--normal",
+        &n,
+        "--test",
+        &t,
+        &s,
+        "--json",
+        &out,
+    ]);
+    let (truth, doc) = (json(&dir.join("truth.json")), json(Path::new(&out)));
+    let findings = doc["findings"].as_array().unwrap();
+    for sc in truth["scenarios"].as_array().unwrap() {
+        let kind = sc["kind"].as_str().unwrap();
+        let owner = OWNERS.iter().find(|(k, _)| *k == kind).unwrap().1;
+        for host in strings(&sc["hosts"]) {
+            let hit = findings.iter().any(|f| {
+                f["detector"]
+                    .as_str()
+                    .unwrap_or("")
+                    .split(',')
+                    .any(|x| x == owner)
+                    && strings(&f["hosts"]).contains(&host)
+            });
+            assert!(hit, "{kind}: {host} not blamed by {owner}");
+        }
+    }
+    let kinds: Vec<&str> = findings.iter().filter_map(|f| f["kind"].as_str()).collect();
+    assert!(kinds.contains(&"off_hours"), "off_hours ran: {kinds:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
