@@ -2,25 +2,12 @@
 //! captures (skipped when ../shared/testdata is absent): the NjRAT C&C pair is a top-three
 //! `cnc_beacon` finding and the nmap scanner a `port_scan` finding, in the `--json` document.
 
-use serde_json::Value;
-use std::path::PathBuf;
-use std::process::Command;
+#[path = "../../flowhound/tests/common/mod.rs"]
+mod common;
+use common::testdata;
 
-fn testdata() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: {} is absent (real third-party data lives outside the repo)",
-            dir.display()
-        );
-        None
-    }
-}
+use serde_json::Value;
+use std::process::Command;
 
 /// `flowhound analyze --test FILE --json OUT -q` and the parsed document.
 fn analyze(file: &std::path::Path, name: &str) -> Value {
@@ -51,7 +38,9 @@ fn analyze(file: &std::path::Path, name: &str) -> Value {
 
 #[test]
 fn njrat_beacon_is_in_the_top_three() {
-    let Some(root) = testdata() else { return };
+    let Some(root) = testdata(module_path!()) else {
+        return;
+    };
     let doc = analyze(
         &root.join("zeek/strato-001-njrat-cc/conn.log.labeled"),
         "njrat",
@@ -68,7 +57,9 @@ fn njrat_beacon_is_in_the_top_three() {
 
 #[test]
 fn nmap_scanner_is_a_port_scan() {
-    let Some(root) = testdata() else { return };
+    let Some(root) = testdata(module_path!()) else {
+        return;
+    };
     let doc = analyze(
         &root.join("zeek/strato-002-nmap-portscans/conn.log"),
         "nmap",

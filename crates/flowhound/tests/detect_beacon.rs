@@ -2,6 +2,9 @@
 //! `tests/oracle/beacon_expected.json`), and the NjRAT capture analysed alone (self-learned baseline):
 //! the labelled C&C pair 192.168.1.115 -> 41.108.179.197:1177 is among the top three findings.
 
+mod common;
+use common::testdata;
+
 use flowhound::baseline::learn;
 use flowhound::config::Config;
 use flowhound::detect::cnc_beacon::{beacon_stats, CncBeaconConfig};
@@ -11,7 +14,6 @@ use flowhound::ingest::{read_all, ReadOptions};
 use flowhound::net::InternalNets;
 use flowhound_geo::GeoStack;
 use serde_json::Value;
-use std::path::PathBuf;
 
 const ORACLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -25,22 +27,6 @@ fn expected() -> Value {
 fn close(a: f64, b: &Value) -> bool {
     let b = b.as_f64().unwrap();
     (a - b).abs() <= 1e-9 * b.abs().max(1.0)
-}
-
-fn testdata() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: {} is absent (real third-party data lives outside the repo)",
-            dir.display()
-        );
-        None
-    }
 }
 
 /// The same synthetic series as the oracle script.
@@ -104,7 +90,9 @@ fn sub_scores_match_the_numpy_oracle() {
 
 #[test]
 fn njrat_cc_is_a_top_three_beacon() {
-    let Some(root) = testdata() else { return };
+    let Some(root) = testdata(module_path!()) else {
+        return;
+    };
     let path = root.join("zeek/strato-001-njrat-cc/conn.log.labeled");
     let batches = read_all(&[path.display().to_string()], &ReadOptions::default())
         .unwrap()

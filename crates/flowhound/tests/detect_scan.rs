@@ -2,6 +2,9 @@
 //! 172.16.1.11 is found with every detector running, and the Slips horizontal and vertical scan logs are
 //! classified as such. The ground truth is the capture authors' (README of the data set).
 
+mod common;
+use common::testdata;
+
 use flowhound::baseline::learn;
 use flowhound::config::Config;
 use flowhound::detect::flows::Flows;
@@ -10,27 +13,10 @@ use flowhound::findings::Finding;
 use flowhound::ingest::{read_all, ReadOptions};
 use flowhound::net::InternalNets;
 use flowhound_geo::GeoStack;
-use std::path::PathBuf;
-
-fn testdata() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "skipped: {} is absent (real third-party data lives outside the repo)",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// Analyses one capture alone (self-learned baseline) with the given detectors (all when empty).
 fn analyse(rel: &str, detectors: &[&str]) -> Option<Vec<Finding>> {
-    let path = testdata()?.join(rel);
+    let path = testdata(module_path!())?.join(rel);
     let batches = read_all(&[path.display().to_string()], &ReadOptions::default())
         .unwrap()
         .0;
