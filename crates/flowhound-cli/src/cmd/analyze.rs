@@ -35,51 +35,42 @@ pub struct AnalyzeArgs {
     input: InputArgs,
 }
 
-/// Runs `analyze`.
+/// Runs `analyze`. With `--normal`, the normal input is read, learned and dropped before the test
+/// input is read, so that peak memory holds one capture's batches at a time.
 pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut config = a.run.load_config()?;
     config.baseline.exclude.extend(a.exclude.iter().cloned());
-    let (batches, report) = a.input.read_all(&a.test)?;
-    let stack = a.geo.stack()?;
-    let nets = a.net.nets();
-    let (baseline, bref) = if a.normal.is_empty() {
-        let flows = Flows::from_batches(&batches)?;
+    let learn_on = |files: &[String], flows: &Flows, self_learned: bool| {
+        let (stack, nets) = (a.geo.stack()?, a.net.nets());
         let b = learn(
-            &flows,
+            flows,
             &nets,
             &stack,
             &config.baseline,
-            a.test.clone(),
-            true,
+            files.to_vec(),
+            self_learned,
         )?;
+        let source = if self_learned { "self" } else { "normal" };
+        let bref = BaselineRef {
+            source: source.into(),
+            inputs: files.to_vec(),
+            flows: flows.len() as u64,
+        };
+        anyhow::Ok((b, bref))
+    };
+    let ((baseline, bref), (batches, report)) = if a.normal.is_empty() {
+        let test = a.input.read_all(&a.test)?;
         (
-            b,
-            BaselineRef {
-                source: "self".into(),
-                inputs: a.test.clone(),
-                flows: flows.len() as u64,
-            },
+            learn_on(&a.test, &Flows::from_batches(&test.0)?, true)?,
+            test,
         )
     } else {
-        let (nb, _) = a.input.read_all(&a.normal)?;
-        let flows = Flows::from_batches(&nb)?;
-        let b = learn(
-            &flows,
-            &nets,
-            &stack,
-            &config.baseline,
-            a.normal.clone(),
-            false,
-        )?;
-        (
-            b,
-            BaselineRef {
-                source: "normal".into(),
-                inputs: a.normal.clone(),
-                flows: flows.len() as u64,
-            },
-        )
+        let learned = {
+            let (nb, _) = a.input.read_all(&a.normal)?;
+            learn_on(&a.normal, &Flows::from_batches(&nb)?, false)?
+        };
+        (learned, a.input.read_all(&a.test)?)
     };
     let job = Job {
         run: &a.run,
