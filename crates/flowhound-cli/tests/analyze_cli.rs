@@ -128,6 +128,16 @@ fn baseline_then_detect_and_analyze_outputs() {
         summary.contains("baseline: file") && summary.contains("top hosts: "),
         "{summary}"
     );
+    assert!(!summary.contains("heavy-tail"), "{summary}");
+    let mut old: Value = serde_json::from_str(&std::fs::read_to_string(&b).unwrap()).unwrap();
+    old.as_object_mut().unwrap().remove("relative_tail");
+    let old_file = tmp("old-baseline.json");
+    std::fs::write(&old_file, old.to_string()).unwrap();
+    let (_, said) = ok(&["detect", "--baseline", old_file.to_str().unwrap(), &t, "-q"]);
+    assert!(
+        said.contains("predates the heavy-tail model") && said.contains("old-baseline.json"),
+        "{said}"
+    );
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(doc["schema_version"], 1);
     let findings = doc["findings"].as_array().unwrap();

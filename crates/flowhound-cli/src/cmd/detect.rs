@@ -118,6 +118,12 @@ pub fn run(a: DetectArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let config = a.run.load_config()?;
     let baseline = Baseline::load(&a.baseline)?;
+    if !baseline.has_tail_model() {
+        eprintln!(
+            "note: {} predates the heavy-tail model (relative_tail): the volume detectors' tail guard is off; re-create it with `flowhound baseline` for fewer false volume outliers",
+            a.baseline.display()
+        );
+    }
     let (batches, report) = a.input.read_all(&a.inputs)?;
     let bref = BaselineRef {
         source: "file".into(),

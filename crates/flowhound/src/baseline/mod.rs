@@ -180,6 +180,12 @@ impl Baseline {
         self.hosts.get(&crate::ip::format(ip))
     }
 
+    /// False for a file written before the heavy-tail model existed (its volume guard is then off).
+    pub fn has_tail_model(&self) -> bool {
+        let t = &self.relative_tail;
+        self.hosts.is_empty() || t.up_bytes.count > 0 || t.down_bytes.count > 0
+    }
+
     /// True when detectors must use robust statistics (self-learned baseline).
     pub fn robust(&self) -> bool {
         self.source.self_learned
