@@ -60,7 +60,7 @@ impl Detector for Iqr {
     fn run(&self, c: &IqrConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let p = VolumeParams::new(
             "iqr",
-            &c.common(),
+            c.common(),
             Reference::Baseline,
             format!("Q3 + {} IQR", c.iqr_factor),
         )?;

@@ -64,7 +64,7 @@ impl Detector for Mad {
     fn run(&self, c: &MadConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let p = VolumeParams::new(
             "mad",
-            &c.common(),
+            c.common(),
             Reference::Baseline,
             format!("median + {} * 1.4826 MAD", c.z_limit),
         )?;

@@ -63,7 +63,7 @@ impl Detector for Sigma {
     fn run(&self, c: &SigmaConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let p = VolumeParams::new(
             "sigma",
-            &c.common(),
+            c.common(),
             Reference::Baseline,
             format!("mean + {} std", c.k_std),
         )?;

@@ -118,27 +118,15 @@ pub enum Reference {
 /// centre and scale where the rule uses mean/std).
 pub type Rule<'a> = &'a dyn Fn(&MetricStats, bool) -> Option<f64>;
 
-/// Settings common to the volume detectors.
+/// What one volume detector runs with: its shared settings, parsed.
 #[derive(Debug, Clone)]
 pub struct VolumeParams {
     /// Detector name.
     pub detector: &'static str,
-    /// Metrics checked.
+    /// Metrics checked (parsed from `c.metrics`).
     pub metrics: Vec<Metric>,
-    /// Check (host, window) volumes.
-    pub per_host: bool,
-    /// Check single flows.
-    pub per_flow: bool,
-    /// A window below this volume is never flagged.
-    pub min_window_bytes: u64,
-    /// A flow below this volume is never flagged.
-    pub min_flow_bytes: u64,
-    /// Active windows a host needs in the baseline before its own profile is used.
-    pub min_history_windows: u64,
-    /// A value must also exceed this multiple of the reference's p99 (0 disables the guard).
-    pub min_p99_ratio: f64,
-    /// Heavy-tail guard: expected falsely flagged windows per run (0 disables).
-    pub tail_expected_false_windows: f64,
+    /// The shared settings (thresholds, guards, per host / per flow).
+    pub c: Common,
     /// Baseline or test-self thresholds.
     pub reference: Reference,
     /// Human description of the rule, e.g. `mean + 3 std`.
@@ -149,20 +137,14 @@ impl VolumeParams {
     /// Parameters of `detector` from its shared settings.
     pub fn new(
         detector: &'static str,
-        c: &Common,
+        c: Common,
         reference: Reference,
         rule_text: String,
     ) -> Result<VolumeParams> {
         Ok(VolumeParams {
             detector,
             metrics: metrics(&c.metrics)?,
-            per_host: c.per_host,
-            per_flow: c.per_flow,
-            min_window_bytes: c.min_window_bytes,
-            min_flow_bytes: c.min_flow_bytes,
-            min_history_windows: c.min_history_windows_count,
-            min_p99_ratio: c.min_p99_ratio,
-            tail_expected_false_windows: c.tail_expected_false_windows,
+            c,
             reference,
             rule_text,
         })
@@ -209,7 +191,7 @@ pub fn binding_limit(rule: f64, p99_guard: f64, tail_guard: Option<f64>) -> (f64
 /// The heavy-tail guard's ratio to the reference median: the network-wide tail quantile that
 /// ordinary windows exceed `expected` times among `cells` windows (`None`: guard off or unfitted).
 fn tail_ratio(ctx: &DetectCtx, p: &VolumeParams, m: Metric, cells: usize) -> Option<f64> {
-    if p.reference == Reference::TestSelf || p.tail_expected_false_windows <= 0.0 || cells == 0 {
+    if p.reference == Reference::TestSelf || p.c.tail_expected_false_windows <= 0.0 || cells == 0 {
         return None;
     }
     let tails = &ctx.baseline.relative_tail;
@@ -218,17 +200,17 @@ fn tail_ratio(ctx: &DetectCtx, p: &VolumeParams, m: Metric, cells: usize) -> Opt
     } else {
         &tails.down_bytes
     };
-    model.quantile(p.tail_expected_false_windows / cells as f64)
+    model.quantile(p.c.tail_expected_false_windows / cells as f64)
 }
 
 /// Runs the per-host and per-flow checks of one detector.
 pub fn run(ctx: &DetectCtx, p: &VolumeParams, rule: Rule) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
     for m in &p.metrics {
-        if p.per_host {
+        if p.c.per_host {
             out.extend(per_host(ctx, p, *m, rule));
         }
-        if p.per_flow {
+        if p.c.per_flow {
             out.extend(per_flow(ctx, p, *m, rule));
         }
     }
@@ -248,7 +230,7 @@ fn reference_stats<'b>(
     let own = ctx
         .baseline
         .host(host)
-        .filter(|h| !ctx.baseline.robust() && h.active_windows >= p.min_history_windows);
+        .filter(|h| !ctx.baseline.robust() && h.active_windows >= p.c.min_history_windows_count);
     match own {
         Some(h) => (m.stats(&h.per_window), "host"),
         None => (m.stats(&ctx.baseline.host_windows), "population"),
@@ -257,12 +239,16 @@ fn reference_stats<'b>(
 
 fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Finding> {
     let hw = ctx.host_windows();
-    let test_ref = MetricStats::of(&mut hw.cells.iter().map(|c| m.of_cell(c)).collect::<Vec<_>>());
+    let test_ref = if p.reference == Reference::TestSelf {
+        MetricStats::of(&mut hw.cells.iter().map(|c| m.of_cell(c)).collect::<Vec<_>>())
+    } else {
+        MetricStats::default()
+    };
     let tail = tail_ratio(ctx, p, m, hw.cells.len());
     let mut hits: AHashMap<(u128, i64), Hit> = AHashMap::new();
     for c in &hw.cells {
         let value = m.of_cell(c);
-        if value < p.min_window_bytes {
+        if value < p.c.min_window_bytes {
             continue;
         }
         let (s, reference) = reference_stats(ctx, p, m, c.host, &test_ref);
@@ -272,7 +258,7 @@ fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
         };
         let tail_guard = tail.filter(|_| s.median > 0.0).map(|q| q * s.median);
         let (threshold, bound) =
-            binding_limit(by_rule, p.min_p99_ratio * s.tail(robust), tail_guard);
+            binding_limit(by_rule, p.c.min_p99_ratio * s.tail(robust), tail_guard);
         if value as f64 > threshold {
             let hit = Hit {
                 value: value as f64,
@@ -303,13 +289,13 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
         ),
     };
     let Some((thr, bound)) =
-        rule(&s, robust).map(|t| binding_limit(t, p.min_p99_ratio * s.tail(robust), None))
+        rule(&s, robust).map(|t| binding_limit(t, p.c.min_p99_ratio * s.tail(robust), None))
     else {
         return Vec::new();
     };
     let mut hits: AHashMap<(u128, i64), Hit> = AHashMap::new();
     for (i, &v) in values.iter().enumerate() {
-        if v < p.min_flow_bytes || v as f64 <= thr {
+        if v < p.c.min_flow_bytes || v as f64 <= thr {
             continue;
         }
         let host = f.host_view(i, ctx.nets).map_or(f.src[i], |h| h.host);
@@ -456,7 +442,7 @@ impl Group {
 /// What set the limit, for the explanation: the rule, the p99 guard or the heavy-tail guard.
 fn bound_label(h: &Hit, p: &VolumeParams) -> String {
     match h.bound {
-        "p99" => format!("{} x the reference p99", p.min_p99_ratio),
+        "p99" => format!("{} x the reference p99", p.c.min_p99_ratio),
         "tail" => "the network's heavy-tail limit".into(),
         _ => p.rule_text.clone(),
     }

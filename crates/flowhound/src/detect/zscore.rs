@@ -69,7 +69,7 @@ impl Detector for Zscore {
     fn run(&self, c: &ZscoreConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let p = VolumeParams::new(
             "zscore",
-            &c.common(),
+            c.common(),
             if c.mode == "test-self" {
                 Reference::TestSelf
             } else {
