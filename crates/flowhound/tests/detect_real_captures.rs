@@ -4,6 +4,9 @@
 //! but ordinary DNS is not called a tunnel; on CTU-Normal-40 the hosts behind the `Malicious` label
 //! (read from the raw log, not through flowhound) rank above the benign ones. Skipped when absent.
 
+mod common;
+
+use common::testdata;
 use flowhound::baseline::learn;
 use flowhound::config::Config;
 use flowhound::detect::flows::Flows;
@@ -13,8 +16,6 @@ use flowhound::ingest::{read_all, ReadOptions};
 use flowhound::net::{Cidr, InternalNets};
 use flowhound_geo::GeoStack;
 use std::collections::BTreeSet;
-
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
 
 const CAPTURES: [&str; 5] = [
     "zeek/strato-001-njrat-cc/conn.log.labeled",
@@ -28,12 +29,13 @@ const CAPTURES: [&str; 5] = [
 const CTU40: &str = "zeek/strato-008-ctu-normal-40/conn.log.labeled";
 const CTU40_HOST: &str = "147.32.81.167";
 
+/// The capture's path, or None (after a "skipped" line) when the shared data or the file is absent.
 fn path_of(c: &str) -> Option<String> {
-    let path = format!("{DATA}/{c}");
-    if std::path::Path::new(&path).exists() {
-        Some(path)
+    let path = testdata(c)?.join(c);
+    if path.is_file() {
+        Some(path.display().to_string())
     } else {
-        eprintln!("skipped: {path} is absent (real third-party captures)");
+        eprintln!("skipped: {} is absent", path.display());
         None
     }
 }
