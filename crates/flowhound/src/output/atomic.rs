@@ -11,9 +11,11 @@ pub struct AtomicFile {
     target: PathBuf,
     temp: PathBuf,
     writer: Option<BufWriter<File>>,
+    committed: bool,
 }
 
-fn out_err(path: &Path, e: impl std::fmt::Display) -> FlowError {
+/// An output error naming the file.
+pub(crate) fn out_err(path: &Path, e: impl std::fmt::Display) -> FlowError {
     FlowError::Output {
         path: path.to_path_buf(),
         why: e.to_string(),
@@ -43,6 +45,7 @@ impl AtomicFile {
             target: target.to_path_buf(),
             temp,
             writer: Some(BufWriter::new(file)),
+            committed: false,
         })
     }
 
@@ -64,13 +67,18 @@ impl AtomicFile {
             .into_inner()
             .map_err(|e| out_err(&self.target, e.error()))?;
         file.sync_all().map_err(|e| out_err(&self.target, e))?;
-        std::fs::rename(&self.temp, &self.target).map_err(|e| out_err(&self.target, e))
+        std::fs::rename(&self.temp, &self.target).map_err(|e| out_err(&self.target, e))?;
+        self.committed = true;
+        Ok(())
     }
 }
 
 impl Drop for AtomicFile {
+    /// Removes the temporary file unless it was renamed over the target, including when the commit
+    /// itself failed (flush, sync or rename).
     fn drop(&mut self) {
-        if self.writer.is_some() {
+        if !self.committed {
+            drop(self.writer.take());
             let _ = std::fs::remove_file(&self.temp);
         }
     }
@@ -116,6 +124,23 @@ mod tests {
         write_string(&target, "whole").unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "whole");
         assert!(AtomicFile::create(&dir.join("missing/x")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn failed_commit_removes_the_temp_file() {
+        let dir = std::env::temp_dir().join(format!("fh-atomic-fail-{}", std::process::id()));
+        // the target is a non-empty directory: the final rename fails
+        let target = dir.join("taken");
+        std::fs::create_dir_all(target.join("inside")).unwrap();
+        let mut f = AtomicFile::create(&target).unwrap();
+        f.write_all(b"data").unwrap();
+        assert!(f.commit().is_err());
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["taken"], "no temp file left behind");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

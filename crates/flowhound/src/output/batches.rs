@@ -1,7 +1,8 @@
 //! Record batches to Parquet (zstd), CSV or JSON, always through [`AtomicFile`].
 
+use super::atomic::out_err as err;
 use super::AtomicFile;
-use crate::error::{FlowError, Result};
+use crate::error::Result;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -32,13 +33,6 @@ impl OutFormat {
             "ndjson" | "jsonl" => Some(OutFormat::Ndjson),
             _ => None,
         }
-    }
-}
-
-fn err(path: &Path, e: impl std::fmt::Display) -> FlowError {
-    FlowError::Output {
-        path: path.to_path_buf(),
-        why: e.to_string(),
     }
 }
 
@@ -105,27 +99,23 @@ pub fn write(
             drop(w);
             f.commit()
         }
-        OutFormat::Json => {
-            let mut f = AtomicFile::create(path)?;
-            let mut w = json::ArrayWriter::new(&mut f);
-            batches
-                .iter()
-                .try_for_each(|b| w.write(b))
-                .map_err(|e| err(path, e))?;
-            w.finish().map_err(|e| err(path, e))?;
-            drop(w);
-            f.commit()
-        }
-        OutFormat::Ndjson => {
-            let mut f = AtomicFile::create(path)?;
-            let mut w = json::LineDelimitedWriter::new(&mut f);
-            batches
-                .iter()
-                .try_for_each(|b| w.write(b))
-                .map_err(|e| err(path, e))?;
-            w.finish().map_err(|e| err(path, e))?;
-            drop(w);
-            f.commit()
-        }
+        OutFormat::Json => write_json::<json::writer::JsonArray>(path, batches),
+        OutFormat::Ndjson => write_json::<json::writer::LineDelimited>(path, batches),
     }
+}
+
+/// Batches as a JSON array (`JsonArray`) or one object per line (`LineDelimited`).
+fn write_json<F: datafusion::arrow::json::writer::JsonFormat>(
+    path: &Path,
+    batches: &[RecordBatch],
+) -> Result<()> {
+    let mut f = AtomicFile::create(path)?;
+    let mut w = datafusion::arrow::json::Writer::<_, F>::new(&mut f);
+    batches
+        .iter()
+        .try_for_each(|b| w.write(b))
+        .map_err(|e| err(path, e))?;
+    w.finish().map_err(|e| err(path, e))?;
+    drop(w);
+    f.commit()
 }
