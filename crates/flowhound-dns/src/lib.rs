@@ -40,7 +40,5 @@ pub use names::{ip_from_u128, is_valid_hostname, render_name, reverse_name};
 pub use outcome::{Answer, Outcome};
 pub use output::{render_table, run_resolve, run_reverse, ResultRow, RunReport};
 pub use resolver::Resolver;
-pub use sanitize::{
-    escape_html, sanitize_for_terminal, sanitize_with_limit, DEFAULT_DISPLAY_CHARS,
-};
+pub use sanitize::{sanitize_for_terminal, sanitize_with_limit, DEFAULT_DISPLAY_CHARS};
 pub use stats::DnsStats;

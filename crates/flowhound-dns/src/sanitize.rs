@@ -4,7 +4,7 @@
 //! records are free text: they can carry terminal escape sequences, control
 //! characters, bidirectional overrides, HTML or thousands of characters.
 //! [`sanitize_for_terminal`] turns any string into printable ASCII of bounded
-//! length; [`escape_html`] is for HTML reports. JSON output keeps the exact
+//! length (HTML reports escape with `flowhound::report`'s own escaper). JSON output keeps the exact
 //! data (serde escapes control characters).
 
 use std::fmt::Write as _;
@@ -66,22 +66,6 @@ fn escape_char(c: char, out: &mut String) {
     }
 }
 
-/// Escapes `& < > " '` for HTML text and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,13 +108,5 @@ mod tests {
         let all: String = (0u32..0x3000).filter_map(char::from_u32).collect();
         let s = sanitize_with_limit(&all, usize::MAX);
         assert!(is_printable_ascii(&s));
-    }
-
-    #[test]
-    fn html_escape() {
-        assert_eq!(
-            escape_html("<script>alert('x')</script>&\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
-        );
     }
 }

@@ -4,7 +4,6 @@ use super::DnsArgs;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use flowhound_dns::{RecordKind, RunReport};
-use std::net::IpAddr;
 use std::process::ExitCode;
 
 /// Arguments of `dns`.
@@ -87,14 +86,7 @@ pub fn run(a: DnsCmdArgs) -> Result<ExitCode> {
             print(report, json)
         }
         DnsCommand::Reverse { ips, json, dns } => {
-            let ips = ips
-                .iter()
-                .map(|s| {
-                    s.trim().parse::<IpAddr>().map_err(|_| {
-                        flowhound::FlowError::Config(format!("'{s}' is not an IP address"))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let ips = super::geo::parse_ips(&ips)?;
             let report = rt
                 .block_on(flowhound_dns::run_reverse(&dns.config(), &ips))
                 .map_err(cfg_err)?;

@@ -60,7 +60,8 @@ fn lookup(stack: &GeoStack, ip: IpAddr) -> Row {
     }
 }
 
-fn parse_ips(ips: &[String]) -> Result<Vec<IpAddr>> {
+/// Parses IP arguments; a bad one is a usage error naming it.
+pub(super) fn parse_ips(ips: &[String]) -> Result<Vec<IpAddr>> {
     ips.iter()
         .map(|s| {
             s.trim().parse::<IpAddr>().map_err(|_| {
