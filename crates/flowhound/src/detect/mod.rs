@@ -201,12 +201,6 @@ pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     {
         raw.extend(d.run_section(&ctx.config.detector_section(d.name()), ctx)?);
     }
-    let mut out = finalize(raw, ctx.geo);
     let cap = ctx.config.analysis.max_peers_count as usize;
-    for f in &mut out {
-        f.peers.truncate(cap);
-        let keep: Vec<String> = f.hosts.iter().chain(&f.peers).cloned().collect();
-        f.enrichment.retain(|k, _| keep.contains(k));
-    }
-    Ok(out)
+    Ok(finalize(raw, ctx.geo, cap))
 }

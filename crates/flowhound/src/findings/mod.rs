@@ -13,7 +13,7 @@ use crate::detect::rows::GeoCache;
 use crate::ip;
 use flowhound_geo::GeoStack;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Version of the findings JSON schema.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -120,11 +120,12 @@ fn merge_group(mut group: Vec<Finding>) -> Finding {
     };
     let mut detectors: BTreeSet<String> = top.detector.split(',').map(str::to_string).collect();
     let mut rows: BTreeSet<u32> = top.flow_rows.iter().copied().collect();
+    let mut seen: HashSet<String> = top.peers.iter().cloned().collect();
     for f in it {
         detectors.extend(f.detector.split(',').map(str::to_string));
         rows.extend(f.flow_rows.iter().copied());
         for p in f.peers {
-            if !top.peers.contains(&p) {
+            if seen.insert(p.clone()) {
                 top.peers.push(p);
             }
         }
@@ -154,11 +155,13 @@ fn max_opt(a: Option<String>, b: Option<String>) -> Option<String> {
     }
 }
 
-/// Merges, enriches, sorts by score (then kind and hosts), numbers `F1..` and links related findings.
-pub fn finalize(findings: Vec<Finding>, geo: &GeoStack) -> Vec<Finding> {
+/// Merges, caps each finding's peers at `max_peers` (the first ones kept), enriches the hosts and the
+/// kept peers, sorts by score (then kind and hosts), numbers `F1..` and links related findings.
+pub fn finalize(findings: Vec<Finding>, geo: &GeoStack, max_peers: usize) -> Vec<Finding> {
     let mut out = merge(findings);
     let mut cache = GeoCache::default();
     for f in &mut out {
+        f.peers.truncate(max_peers);
         f.score = f.score.clamp(0.0, 1.0);
         f.severity = severity(f.score);
         enrich(f, geo, &mut cache);
@@ -400,7 +403,7 @@ mod tests {
             "2026-01-01T03:00:00Z",
             &[9],
         );
-        let out = finalize(vec![a, b, c], &GeoStack::new());
+        let out = finalize(vec![a, b, c], &GeoStack::new(), 10);
         assert_eq!(out.len(), 2);
         let m = &out[0];
         assert_eq!(
@@ -418,6 +421,24 @@ mod tests {
         assert!(m.enrichment.contains_key("8.8.8.8") && m.enrichment.contains_key("10.0.0.1"));
         let ranks = host_ranking(&out);
         assert!((ranks[0].score - (1.0 - 0.1 * 0.3)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn peers_capped_before_enrichment() {
+        let peers = ["8.8.8.8", "1.1.1.1", "9.9.9.9"];
+        let a = f(
+            "k",
+            "d",
+            "10.0.0.1",
+            0.5,
+            &peers,
+            "2026-01-01T00:00:00Z",
+            &[1],
+        );
+        let out = finalize(vec![a], &GeoStack::new(), 2);
+        assert_eq!(out[0].peers, ["8.8.8.8", "1.1.1.1"]);
+        let keys: Vec<&str> = out[0].enrichment.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["1.1.1.1", "10.0.0.1", "8.8.8.8"]);
     }
 
     #[test]
