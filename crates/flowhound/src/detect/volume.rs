@@ -271,10 +271,7 @@ fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
             hits.insert((c.host, c.window), hit);
         }
     }
-    let key = |i: usize, v: &super::flows::HostView| {
-        Some((v.host, window_of(ctx.flows.ts[i], hw.window_secs)))
-    };
-    collect(ctx, p, m, "volume_outlier", hits, key)
+    collect(ctx, p, m, &hits, hw.window_secs)
 }
 
 fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Finding> {
@@ -327,28 +324,30 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
     out
 }
 
-/// Groups the flows of flagged (host, window) keys into one finding per host.
+/// Groups the flows of flagged (host, window) keys into one `volume_outlier` finding per host.
 fn collect(
     ctx: &DetectCtx,
     p: &VolumeParams,
     m: Metric,
-    kind: &str,
-    hits: AHashMap<(u128, i64), Hit>,
-    key: impl Fn(usize, &super::flows::HostView) -> Option<(u128, i64)>,
+    hits: &AHashMap<(u128, i64), Hit>,
+    window_secs: u64,
 ) -> Vec<Finding> {
+    if hits.is_empty() {
+        return Vec::new();
+    }
     let mut groups: AHashMap<u128, Group> = AHashMap::new();
     for i in 0..ctx.flows.len() {
         let Some(v) = ctx.flows.host_view(i, ctx.nets) else {
             continue;
         };
-        let Some(k) = key(i, &v) else { continue };
+        let k = (v.host, window_of(ctx.flows.ts[i], window_secs));
         let Some(hit) = hits.get(&k) else { continue };
         let g = groups.entry(v.host).or_default();
         g.add(i, &v, ctx.flows.ts[i], m, hit);
     }
     let mut out: Vec<Finding> = groups
         .into_iter()
-        .map(|(h, g)| g.finding(ctx, p, m, kind, h))
+        .map(|(h, g)| g.finding(ctx, p, m, h))
         .collect();
     out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
     out
@@ -384,14 +383,7 @@ impl Group {
         }
     }
 
-    fn finding(
-        self,
-        ctx: &DetectCtx,
-        p: &VolumeParams,
-        m: Metric,
-        kind: &str,
-        host: u128,
-    ) -> Finding {
+    fn finding(self, ctx: &DetectCtx, p: &VolumeParams, m: Metric, host: u128) -> Finding {
         let hit = self.best.unwrap_or(Hit {
             value: 0.0,
             threshold: 0.0,
@@ -434,7 +426,15 @@ impl Group {
             details,
         };
         finding(
-            p, kind, host, &peers, self.first, self.last, self.rows, evidence, &hit,
+            p,
+            "volume_outlier",
+            host,
+            &peers,
+            self.first,
+            self.last,
+            self.rows,
+            evidence,
+            &hit,
         )
     }
 }
