@@ -473,7 +473,7 @@ fn single_and_many_threads_agree() {
 type BadLine = (u64, &'static str, &'static str);
 
 /// (fixture, rows kept, its bad lines)
-const BAD_ROWS: [(&str, usize, &[BadLine]); 3] = [
+const BAD_ROWS: [(&str, usize, &[BadLine]); 5] = [
     (
         "malformed/zeek_bad_rows.log",
         2,
@@ -502,7 +502,35 @@ const BAD_ROWS: [(&str, usize, &[BadLine]); 3] = [
             (4, "SrcAddr", "IP address"),
         ],
     ),
+    (
+        "malformed/truncated_rows.csv",
+        3,
+        &[
+            (3, "up_bytes", "fewer fields"),
+            (5, "dst_ip", "fewer fields"),
+        ],
+    ),
+    (
+        "malformed/truncated_rows.binetflow",
+        4,
+        &[(3, "SrcBytes", "fewer fields than the header")],
+    ),
 ];
+
+#[test]
+fn binetflow_missing_label_is_unset() {
+    let (batches, report) = read(&[fixture("malformed/truncated_rows.binetflow")], &opts());
+    assert_eq!(report.rows_skipped(), 1);
+    let got = rows(&batches);
+    // Line 5: the optional Label is cut off: the flow is kept, unlabelled.
+    assert_eq!(
+        (got[2].up_bytes, got[2].down_bytes),
+        (64, 64),
+        "{:?}",
+        got[2]
+    );
+    assert_eq!(got[2].label, None);
+}
 
 #[test]
 fn every_kind_of_bad_row_is_skipped_and_located() {

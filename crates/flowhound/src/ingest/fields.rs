@@ -35,36 +35,37 @@ impl RowParser {
         self.ts_unit
     }
 
-    /// Parses one row; `get(i)` returns source column `i` (None when the row is short).
+    /// Parses one row; `get(i)` returns source column `i` (None when the row is short). A short row
+    /// missing a required column is rejected; a missing optional column is unset.
     pub fn parse<'a>(
         &mut self,
         get: &dyn Fn(usize) -> Option<&'a str>,
     ) -> Result<FlowRow, FieldError> {
         let (ti, ts_text) = match self.plan.get(Target::Ts) {
-            Source::Col(i) => (*i, get(*i).unwrap_or("")),
+            Source::Col(i) => (*i, cell(get, Target::Ts, *i)?.unwrap_or("")),
             _ => (0, ""),
         };
         let ts_us = self
             .parse_ts(ts_text)
             .ok_or((ti, ts_text.to_string(), "not a timestamp"))?;
-        let field = |t: Target| -> Option<(usize, &'a str)> {
+        let field = |t: Target| -> Result<Option<(usize, &'a str)>, FieldError> {
             match self.plan.get(t) {
-                Source::Col(i) => Some((*i, get(*i).unwrap_or(""))),
-                _ => None,
+                Source::Col(i) => Ok(cell(get, t, *i)?.map(|v| (*i, v))),
+                _ => Ok(None),
             }
         };
         Ok(FlowRow {
             ts_us,
-            src: ip_field(field(Target::SrcIp))?,
-            dst: ip_field(field(Target::DstIp))?,
-            proto: field(Target::Proto).map(|(_, v)| Proto::parse(v)),
-            src_port: opt_port(field(Target::SrcPort))?,
-            dst_port: opt_port(field(Target::DstPort))?.unwrap_or(0),
+            src: ip_field(field(Target::SrcIp)?)?,
+            dst: ip_field(field(Target::DstIp)?)?,
+            proto: field(Target::Proto)?.map(|(_, v)| Proto::parse(v)),
+            src_port: opt_port(field(Target::SrcPort)?)?,
+            dst_port: opt_port(field(Target::DstPort)?)?.unwrap_or(0),
             up: self.count(Target::Up, get)?.unwrap_or(0),
             down: self.count(Target::Down, get)?.unwrap_or(0),
-            duration: opt_float(field(Target::Duration))?,
+            duration: opt_float(field(Target::Duration)?)?,
             packets: self.count(Target::Packets, get)?,
-            label: field(Target::Label).and_then(|(_, v)| label(v)),
+            label: field(Target::Label)?.and_then(|(_, v)| label(v)),
         })
     }
 
@@ -83,7 +84,10 @@ impl RowParser {
         t: Target,
         get: &dyn Fn(usize) -> Option<&'a str>,
     ) -> Result<Option<u64>, FieldError> {
-        let one = |i: usize| count_value(i, get(i).unwrap_or(""));
+        let one = |i: usize| match cell(get, t, i)? {
+            Some(v) => count_value(i, v),
+            None => Ok(None),
+        };
         match *self.plan.get(t) {
             Source::Col(i) => one(i),
             Source::Sum(a, b) => Ok(combine(one(a)?, one(b)?, u64::checked_add)),
@@ -105,6 +109,22 @@ fn combine(a: Option<u64>, b: Option<u64>, f: fn(u64, u64) -> Option<u64>) -> Op
         (Some(x), Some(y)) => f(x, y),
         (x, None) => x,
         (None, y) => y,
+    }
+}
+
+/// Why a short row is rejected.
+pub const TRUNCATED: &str = "row has fewer fields than the header (truncated line?)";
+
+/// Field `i` of a row, feeding target `t`: a field missing from a short row rejects the row when `t` is
+/// required, and is unset (None) when it is optional.
+fn cell<'a>(
+    get: &dyn Fn(usize) -> Option<&'a str>,
+    t: Target,
+    i: usize,
+) -> Result<Option<&'a str>, FieldError> {
+    match get(i) {
+        None if t.required() => Err((i, String::new(), TRUNCATED)),
+        v => Ok(v),
     }
 }
 

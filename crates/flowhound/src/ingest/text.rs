@@ -345,7 +345,8 @@ fn read_zeek_json(
                 cells[i] = json_cell(v);
             }
         }
-        let row = parser.parse(&|i| cells.get(i).and_then(|c| c.as_deref()));
+        // An absent or null key is unset, not a short row.
+        let row = parser.parse(&|i| cells.get(i).map(|c| c.as_deref().unwrap_or("")));
         sink.accept(line_no, row, &names)?;
     }
     Ok(unit)
