@@ -8,6 +8,7 @@ use clap::Args;
 use flowhound::baseline::learn;
 use flowhound::detect::flows::Flows;
 use flowhound::findings::BaselineRef;
+use flowhound_geo::GeoStack;
 use std::process::ExitCode;
 
 /// Arguments of `analyze`.
@@ -41,12 +42,12 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut config = a.run.load_config()?;
     config.baseline.exclude.extend(a.exclude.iter().cloned());
-    let learn_on = |files: &[String], flows: &Flows, self_learned: bool| {
-        let (stack, nets) = (a.geo.stack()?, a.net.nets());
+    let nets = a.net.nets();
+    let learn_on = |files: &[String], flows: &Flows, self_learned: bool, stack: &GeoStack| {
         let b = learn(
             flows,
             &nets,
-            &stack,
+            stack,
             &config.baseline,
             files.to_vec(),
             self_learned,
@@ -59,18 +60,25 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
         };
         anyhow::Ok((b, bref))
     };
-    let ((baseline, bref), (batches, report)) = if a.normal.is_empty() {
+    // The geo stack is built once (after the first input is read, as before) and shared by the
+    // learning and the detection; in self-learned mode the test flows serve both.
+    let (stack, (baseline, bref), (batches, report), flows) = if a.normal.is_empty() {
         let test = a.input.read_all(&a.test)?;
-        (
-            learn_on(&a.test, &Flows::from_batches(&test.0)?, true)?,
-            test,
-        )
+        let flows = Flows::from_batches(&test.0)?;
+        let stack = a.geo.stack()?;
+        let learned = learn_on(&a.test, &flows, true, &stack)?;
+        (stack, learned, test, flows)
     } else {
-        let learned = {
+        let (stack, learned) = {
             let (nb, _) = a.input.read_all(&a.normal)?;
-            learn_on(&a.normal, &Flows::from_batches(&nb)?, false)?
+            let nf = Flows::from_batches(&nb)?;
+            let stack = a.geo.stack()?;
+            let learned = learn_on(&a.normal, &nf, false, &stack)?;
+            (stack, learned)
         };
-        (learned, a.input.read_all(&a.test)?)
+        let test = a.input.read_all(&a.test)?;
+        let flows = Flows::from_batches(&test.0)?;
+        (stack, learned, test, flows)
     };
     let job = Job {
         run: &a.run,
@@ -78,6 +86,8 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
         inputs: &a.test,
         quiet: a.input.quiet,
         started,
+        nets: &nets,
+        geo: &stack,
     };
-    job.execute(&batches, &report, &baseline, bref, &a.net, &a.geo)
+    job.execute(&batches, &flows, &report, &baseline, bref)
 }

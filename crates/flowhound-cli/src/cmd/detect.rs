@@ -12,9 +12,11 @@ use flowhound::detect::rows::{enriched_rows, text_column};
 use flowhound::detect::{self as engine, DetectCtx};
 use flowhound::findings::{export, format_ts, BaselineRef, Finding, FindingsDoc, InputSummary};
 use flowhound::ingest::IngestReport;
+use flowhound::net::InternalNets;
 use flowhound::output::batches::{write, OutFormat};
 pub use flowhound::output::term::summary_text;
 use flowhound::output::term::{columns_from_env, findings_table, use_color, ColorChoice, Term};
+use flowhound_geo::GeoStack;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -125,6 +127,8 @@ pub fn run(a: DetectArgs) -> Result<ExitCode> {
         );
     }
     let (batches, report) = a.input.read_all(&a.inputs)?;
+    let flows = Flows::from_batches(&batches)?;
+    let (stack, nets) = (a.geo.stack()?, a.net.nets());
     let bref = BaselineRef {
         source: "file".into(),
         inputs: vec![a.baseline.display().to_string()],
@@ -136,8 +140,10 @@ pub fn run(a: DetectArgs) -> Result<ExitCode> {
         inputs: &a.inputs,
         quiet: a.input.quiet,
         started,
+        nets: &nets,
+        geo: &stack,
     };
-    job.execute(&batches, &report, &baseline, bref, &a.net, &a.geo)
+    job.execute(&batches, &flows, &report, &baseline, bref)
 }
 
 /// One detection run: what `detect` and `analyze` share.
@@ -152,25 +158,27 @@ pub struct Job<'a> {
     pub quiet: bool,
     /// Start of the run.
     pub started: std::time::Instant,
+    /// Internal networks.
+    pub nets: &'a InternalNets,
+    /// Geo/ASN lookups, built once by the caller.
+    pub geo: &'a GeoStack,
 }
 
 impl Job<'_> {
-    /// Runs the detectors, prints the ranked table and the summary, writes the outputs.
+    /// Runs the detectors on `batches` (`flows` are the same rows as columns), prints the ranked
+    /// table and the summary, writes the outputs.
     pub fn execute(
         &self,
         batches: &[RecordBatch],
+        flows: &Flows,
         report: &IngestReport,
         baseline: &Baseline,
         bref: BaselineRef,
-        net: &NetArgs,
-        geo: &GeoDbArgs,
     ) -> Result<ExitCode> {
-        let flows = Flows::from_batches(batches)?;
-        let stack = geo.stack()?;
-        let nets = net.nets();
-        let ctx = DetectCtx::new(batches, &flows, baseline, &stack, &nets, self.config);
+        let (stack, nets) = (self.geo, self.nets);
+        let ctx = DetectCtx::new(batches, flows, baseline, stack, nets, self.config);
         let findings = engine::run(&ctx, &self.config.analysis.detectors)?;
-        let input = input_summary(self.inputs, report, &flows);
+        let input = input_summary(self.inputs, report, flows);
         let mut doc = FindingsDoc::new(
             input,
             bref,
@@ -183,15 +191,15 @@ impl Job<'_> {
         let rows = self.config.analysis.table_rows_count as usize;
         let term = stdout_term(self.run.color.into());
         print!("{}", findings_table(&doc.findings, rows, &term));
-        self.write_outputs(&doc, batches, &stack)?;
+        self.write_outputs(&doc, batches, stack)?;
         if let Some(p) = &self.run.html {
             let data = flowhound::report::ReportData::build(
                 doc.clone(),
-                &flows,
+                flows,
                 None,
                 Some(baseline),
-                &nets,
-                &stack,
+                nets,
+                stack,
             );
             flowhound::report::write_html(p, &data)?;
             eprintln!("report: {}", p.display());
