@@ -12,7 +12,7 @@ use crate::net::InternalNets;
 use crate::schema::Proto;
 use flowhound_geo::GeoStack;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::Hash;
 
 /// Bins per decade of the log-scale byte histograms.
@@ -372,6 +372,58 @@ pub struct ChartInputs<'a> {
     pub flows: &'a Flows,
     /// The baseline, for the normal level of a host.
     pub baseline: Option<&'a Baseline>,
+    /// Bytes each charted host sent per window of [`chart_window_secs`], by window start (seconds):
+    /// [`upload_sums`] of the hosts of [`upload_host`].
+    pub uploads: &'a HashMap<u128, BTreeMap<i64, u64>>,
+}
+
+/// The window of the upload charts: the baseline's, else one hour.
+pub fn chart_window_secs(baseline: Option<&Baseline>) -> u64 {
+    baseline.map_or(3600, |b| b.window_secs).max(1)
+}
+
+/// The host whose upload [`finding_chart`] draws for `f`; `None` when another chart applies.
+pub fn upload_host(f: &Finding) -> Option<u128> {
+    if chart_from_details(f).is_some() || f.kind.contains("beacon") || f.kind.contains("botnet") {
+        return None;
+    }
+    ip::parse(f.hosts.first()?)
+}
+
+/// In one pass over the flows, the bytes each of `hosts` sent per window of `window` seconds (by
+/// window start, seconds): `up_bytes` of the flows it started, `down_bytes` of the flows it answered.
+/// Hosts without flows are absent.
+pub fn upload_sums(
+    flows: &Flows,
+    hosts: &HashSet<u128>,
+    window: u64,
+) -> HashMap<u128, BTreeMap<i64, u64>> {
+    let mut out: HashMap<u128, BTreeMap<i64, u64>> = HashMap::new();
+    if hosts.is_empty() {
+        return out;
+    }
+    let window = window.max(1);
+    let step = (window * 1_000_000) as i64;
+    for i in 0..flows.len() {
+        let (src, dst) = (flows.src[i], flows.dst[i]);
+        let sent = if hosts.contains(&src) {
+            Some((src, flows.up[i]))
+        } else {
+            None
+        };
+        let received = if src != dst && hosts.contains(&dst) {
+            Some((dst, flows.down[i]))
+        } else {
+            None
+        };
+        for (host, bytes) in sent.into_iter().chain(received) {
+            *out.entry(host)
+                .or_default()
+                .entry(flows.ts[i].div_euclid(step) * (window as i64))
+                .or_default() += bytes;
+        }
+    }
+    out
 }
 
 /// The chart of one finding, chosen by its kind: intervals for beacons, members for botnets, the
@@ -448,23 +500,13 @@ fn members_chart(f: &Finding, flows: &Flows, rows: &[usize]) -> FindingChart {
 fn upload_chart(f: &Finding, inp: &ChartInputs) -> Option<FindingChart> {
     let host_text = f.hosts.first()?;
     let host = ip::parse(host_text)?;
-    let window = inp.baseline.map_or(3600, |b| b.window_secs).max(1);
-    let step = (window * 1_000_000) as i64;
-    let mut sums: BTreeMap<i64, u64> = BTreeMap::new();
-    let fl = inp.flows;
-    for i in 0..fl.len() {
-        let sent = if fl.src[i] == host {
-            fl.up[i]
-        } else if fl.dst[i] == host {
-            fl.down[i]
-        } else {
-            continue;
-        };
-        *sums
-            .entry(fl.ts[i].div_euclid(step) * (window as i64))
-            .or_default() += sent;
-    }
-    let points: Vec<(i64, u64)> = sums.into_iter().collect();
+    let window = chart_window_secs(inp.baseline);
+    let points: Vec<(i64, u64)> = inp
+        .uploads
+        .get(&host)?
+        .iter()
+        .map(|(t, b)| (*t, *b))
+        .collect();
     if points.is_empty() {
         return None;
     }
@@ -509,9 +551,12 @@ impl ReportData {
         nets: &InternalNets,
         geo: &GeoStack,
     ) -> Self {
+        let hosts: HashSet<u128> = doc.findings.iter().filter_map(upload_host).collect();
+        let uploads = upload_sums(test, &hosts, chart_window_secs(baseline));
         let inputs = ChartInputs {
             flows: test,
             baseline,
+            uploads: &uploads,
         };
         let charts = doc
             .findings
@@ -596,6 +641,88 @@ mod tests {
         assert_eq!(w, 180);
         assert_eq!(out.iter().map(|p| p.1).sum::<u64>(), 10);
         assert!(out.len() <= 4);
+    }
+
+    /// The per-finding scan `upload_chart` did before the one-pass sums: the reference.
+    fn upload_by_scan(fl: &Flows, host: u128, window: u64) -> Vec<(i64, u64)> {
+        let step = (window * 1_000_000) as i64;
+        let mut sums: BTreeMap<i64, u64> = BTreeMap::new();
+        for i in 0..fl.len() {
+            let sent = if fl.src[i] == host {
+                fl.up[i]
+            } else if fl.dst[i] == host {
+                fl.down[i]
+            } else {
+                continue;
+            };
+            *sums
+                .entry(fl.ts[i].div_euclid(step) * (window as i64))
+                .or_default() += sent;
+        }
+        sums.into_iter().collect()
+    }
+
+    #[test]
+    fn upload_charts_match_a_per_host_scan() {
+        let h = |n: u32| ip::v4_to_u128((10 << 24) + n); // 10.0.0.n
+        let hosts = [h(1), h(2), h(3), h(9)];
+        let ext = ip::v4_to_u128((8 << 24) + 8);
+        let mut fl = Flows::default();
+        for i in 0..600i64 {
+            let pick = |k: i64| hosts[(k.rem_euclid(hosts.len() as i64)) as usize];
+            let (src, dst) = match i % 5 {
+                0 => (pick(i), ext),
+                1 => (ext, pick(i)),
+                2 => (pick(i), pick(i + 1)),
+                3 => (pick(i), pick(i)), // a host talking to itself counts its up bytes once
+                _ => (ext, ext),
+            };
+            fl.ts.push(-7_200_000_000 + i * 97_000_000);
+            fl.src.push(src);
+            fl.dst.push(dst);
+            fl.proto.push(Proto::Tcp);
+            fl.dst_port.push(443);
+            fl.up.push(1000 + i as u64 * 7);
+            fl.down.push(50 + i as u64 * 3);
+        }
+        let finding = |id: &str, host: u128, kind: &str| Finding {
+            id: id.into(),
+            kind: kind.into(),
+            hosts: vec![ip::format(host)],
+            ..Finding::default()
+        };
+        let doc = FindingsDoc {
+            findings: vec![
+                finding("F1", h(1), "volume_outlier"),
+                finding("F2", h(2), "exfiltration"),
+                finding("F3", h(3), "volume_outlier"),
+                finding("F4", h(7), "volume_outlier"), // no flows: no chart
+                finding("F5", h(9), "cnc_beacon"),     // another chart kind
+            ],
+            ..FindingsDoc::default()
+        };
+        let nets = InternalNets::new(Vec::new());
+        let geo = GeoStack::from_options(&[], &[], true).expect("embedded geo");
+        let data = ReportData::build(doc, &fl, None, None, &nets, &geo);
+        for (id, host) in [("F1", h(1)), ("F2", h(2)), ("F3", h(3))] {
+            let Some(FindingChart::Upload {
+                points,
+                window_secs,
+                ..
+            }) = data.charts.get(id)
+            else {
+                panic!("{id}: no upload chart: {:?}", data.charts.get(id));
+            };
+            assert_eq!(*window_secs, 3600, "{id}");
+            let want = upload_by_scan(&fl, host, 3600);
+            assert!(want.len() > 10, "{id}: several windows");
+            assert_eq!(points, &want, "{id}");
+        }
+        assert!(!data.charts.contains_key("F4"));
+        assert!(!matches!(
+            data.charts.get("F5"),
+            Some(FindingChart::Upload { .. })
+        ));
     }
 
     #[test]
