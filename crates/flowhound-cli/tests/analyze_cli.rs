@@ -2,9 +2,12 @@
 //! `analyze` outputs (JSON, NDJSON, CSV, flows Parquet), self-learned baselines, config errors,
 //! `config example` and `detectors`.
 
+mod common;
+
+use common::{flowhound, Scratch};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests");
 
@@ -12,32 +15,15 @@ fn fixture(name: &str) -> String {
     format!("{ROOT}/fixtures/outliers/{name}")
 }
 
-/// Runs the binary; `analyze`/`detect` get `--no-rdns` so tests never query the system resolver.
-fn flowhound(args: &[&str]) -> Output {
-    let mut all = args.to_vec();
-    if matches!(args.first(), Some(&"analyze") | Some(&"detect")) {
-        all.push("--no-rdns");
-    }
-    Command::new(env!("CARGO_BIN_EXE_flowhound"))
-        .args(&all)
-        .output()
-        .expect("binary runs")
-}
-
+/// Runs the binary (see `common::flowhound`: `--no-rdns` added), asserts success: (stdout, stderr).
 fn ok(args: &[&str]) -> (String, String) {
-    let o = flowhound(args);
-    let (out, err) = (
-        String::from_utf8_lossy(&o.stdout).to_string(),
-        String::from_utf8_lossy(&o.stderr).to_string(),
-    );
-    assert!(o.status.success(), "{args:?} failed: {err}");
-    (out, err)
+    flowhound(args).ok(&format!("{args:?}"))
 }
 
+/// A path in this test binary's scratch directory (each test uses its own names).
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("fh-analyze-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
+    static DIR: OnceLock<Scratch> = OnceLock::new();
+    DIR.get_or_init(|| Scratch::new("analyze")).path(name)
 }
 
 fn oracle() -> Value {
@@ -203,16 +189,14 @@ fn config_errors_and_example() {
     let bad = tmp("bad.toml");
     std::fs::write(&bad, "[detectors.sigma]\nk_sdt = 3.0\n").unwrap();
     let o = flowhound(&["detectors", "--config", bad.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = &o.expect(2, "unknown key").stderr;
     assert!(
         err.contains("detectors.sigma.k_sdt") && err.contains("did you mean 'k_std'"),
         "{err}"
     );
     std::fs::write(&bad, "[detectors.mad]\nz_limit = 1000\n").unwrap();
     let o = flowhound(&["config", "check", bad.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    let err = &o.expect(2, "value out of range").stderr;
     assert!(
         err.contains("detectors.mad.z_limit = 1000") && err.contains("0.5 ..= 100"),
         "{err}"
@@ -232,6 +216,6 @@ fn config_errors_and_example() {
         "--detectors",
         "sigmaa",
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean 'sigma'"));
+    o.expect(2, "unknown detector")
+        .stderr_has(&["did you mean 'sigma'"], "unknown detector");
 }

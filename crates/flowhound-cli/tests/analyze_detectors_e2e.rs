@@ -3,9 +3,11 @@
 //! default detectors, and each scenario's hosts must be blamed by a finding of the owning detector.
 //! (The volume detectors go through `analyze` in `analyze_cli.rs`.)
 
+mod common;
+
+use common::{flowhound, Scratch};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 /// Scenario kind -> the detector that owns it.
 const OWNERS: [(&str, &str); 7] = [
@@ -17,19 +19,6 @@ const OWNERS: [(&str, &str); 7] = [
     ("unusual_country", "unusual_country"),
     ("server_abuse", "server_abuse"),
 ];
-
-fn flowhound(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_flowhound"))
-        .args(args)
-        .output()
-        .expect("flowhound runs");
-    assert!(
-        out.status.success(),
-        "flowhound {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -47,9 +36,12 @@ fn strings(v: &Value) -> Vec<String> {
 
 #[test]
 fn every_scenario_is_found_by_its_detector_through_analyze() {
-    let dir: PathBuf = std::env::temp_dir().join(format!("fh-e2e-det-{}", std::process::id()));
-    let d = dir.display().to_string();
-    flowhound(&[
+    let scratch = Scratch::new("e2e-detectors");
+    let (dir, d) = (&scratch.0, scratch.0.display().to_string());
+    let ok = |args: &[&str]| {
+        flowhound(args).ok(&format!("{args:?}"));
+    };
+    ok(&[
         "generate",
         "--quiet",
         "--out",
@@ -75,7 +67,7 @@ fn every_scenario_is_found_by_its_detector_through_analyze() {
         format!("{d}/servers.parquet"),
     );
     let out = format!("{d}/findings.json");
-    flowhound(&[
+    ok(&[
         "analyze",
         "--quiet",
         "--no-rdns",
@@ -110,5 +102,4 @@ fn every_scenario_is_found_by_its_detector_through_analyze() {
     }
     let kinds: Vec<&str> = findings.iter().filter_map(|f| f["kind"].as_str()).collect();
     assert!(kinds.contains(&"off_hours"), "off_hours ran: {kinds:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

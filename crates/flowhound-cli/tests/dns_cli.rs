@@ -5,8 +5,11 @@
 #[path = "../../flowhound-dns/tests/common/mod.rs"]
 mod common;
 
+#[path = "common/mod.rs"]
+mod cli;
+
+use cli::{Run, Scratch};
 use serde_json::Value;
-use std::process::{Command, Output};
 use std::time::Duration;
 
 struct Dns {
@@ -24,23 +27,16 @@ fn server() -> Dns {
     Dns { _rt: rt, server }
 }
 
-fn flowhound(dns: &Dns, args: &[&str]) -> Output {
+/// Runs the binary against the in-process DNS server (`--nameserver` added).
+fn flowhound(dns: &Dns, args: &[&str]) -> Run {
     let ns = dns.server.addr.to_string();
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--nameserver", ns.as_str()]);
-    Command::new(env!("CARGO_BIN_EXE_flowhound"))
-        .args(&all)
-        .output()
-        .expect("run flowhound")
+    cli::flowhound(&all)
 }
 
-fn json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+fn json(out: &Run) -> Value {
+    out.json("dns --json")
 }
 
 #[test]
@@ -104,13 +100,13 @@ fn hostile_ptr_is_exact_in_json_and_clean_on_the_terminal() {
         "JSON keeps the exact name: {data}"
     );
     let out = flowhound(&dns, &["dns", "reverse", "193.136.6.66"]);
-    assert!(out.status.success());
+    out.ok("dns reverse");
     assert!(
-        !out.stdout.contains(&0x1b),
+        !out.stdout.contains('\x1b'),
         "no escape sequence reaches the terminal"
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("invalid"),
+        out.stdout.contains("invalid"),
         "flagged as not a valid name"
     );
 }
@@ -118,8 +114,8 @@ fn hostile_ptr_is_exact_in_json_and_clean_on_the_terminal() {
 #[test]
 fn enrich_rdns_adds_names_of_distinct_addresses() {
     let dns = server();
-    let dir = std::env::temp_dir().join(format!("fh-dns-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = Scratch::new("dns-enrich");
+    let dir = &scratch.0;
     let csv = dir.join("flows.csv");
     std::fs::write(&csv, "timestamp,src_ip,dst_ip,proto,port,up_bytes,down_bytes\n1700000000,10.0.0.5,193.136.172.20,tcp,443,1,2\n1700000001,10.0.0.5,193.136.172.20,tcp,443,1,2\n").unwrap();
     let out_json = dir.join("out.json");
@@ -134,12 +130,7 @@ fn enrich_rdns_adds_names_of_distinct_addresses() {
             out_json.to_str().unwrap(),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, err) = out.ok("enrich --rdns");
     assert!(
         err.contains("reverse DNS: 2 resolved"),
         "summary counts names: {err}"
@@ -148,5 +139,4 @@ fn enrich_rdns_adds_names_of_distinct_addresses() {
     assert_eq!(rows[0]["dst_name"], "dns.ua.pt.");
     assert_eq!(rows[1]["src_name"], "host-0-5.bulk.test.");
     assert_eq!(dns.server.queries(), 2, "one query per distinct address");
-    std::fs::remove_dir_all(&dir).ok();
 }

@@ -2,25 +2,11 @@
 //! Expected answers are independent facts: the check values of ../shared/testdata/README.md (from
 //! MaxMind's own geoiplookup) and well-known allocations (8.8.8.8 is Google, AS15169, US).
 
+mod common;
+
+use common::{flowhound, Scratch};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn flowhound(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flowhound"))
-        .args(args)
-        .output()
-        .expect("run flowhound")
-}
-
-fn stdout_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
-}
 
 fn shared_geoip() -> Option<PathBuf> {
     let dir = PathBuf::from(concat!(
@@ -35,12 +21,6 @@ fn shared_geoip() -> Option<PathBuf> {
     }
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("fh-geo-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
 #[test]
 fn embedded_lookup_known_answers() {
     let out = flowhound(&[
@@ -52,7 +32,7 @@ fn embedded_lookup_known_answers() {
         "192.168.105.7",
         "2001:4860:4860::8888",
     ]);
-    let rows = stdout_json(&out);
+    let rows = out.json("geo lookup --json");
     let row = |i: usize, k: &str| rows[i][k].clone();
     assert_eq!(
         (row(0, "ip"), row(0, "country"), row(0, "asn")),
@@ -94,7 +74,7 @@ fn legacy_files_match_geoiplookup_check_values() {
         "193.136.73.21",
         "8.8.8.8",
     ]);
-    let rows = stdout_json(&out);
+    let rows = out.json("geo lookup --json");
     assert_eq!(rows[0]["country"], "PT");
     assert_eq!(rows[0]["asn"], 1930);
     assert_eq!(
@@ -115,8 +95,7 @@ fn country_file_as_asn_database_is_a_clear_error() {
         dir.join("GeoIP.dat").to_str().unwrap(),
         "1.1.1.1",
     ]);
-    assert_eq!(out.status.code(), Some(3));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = &out.expect(3, "country file as ASN database").stderr;
     assert!(
         err.contains("GeoIP.dat") && err.contains("ASN database") && err.contains("was expected"),
         "{err}"
@@ -125,9 +104,7 @@ fn country_file_as_asn_database_is_a_clear_error() {
 
 #[test]
 fn geo_info_names_sources_date_and_attribution() {
-    let out = flowhound(&["geo", "info"]);
-    assert!(out.status.success());
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (text, _) = flowhound(&["geo", "info"]).ok("geo info");
     assert!(
         text.contains("embedded") && text.contains("built 20"),
         "{text}"
@@ -150,8 +127,9 @@ fn fixture_csv(dir: &std::path::Path) -> PathBuf {
 
 #[test]
 fn sql_geo_functions() {
-    let dir = scratch("sql");
-    let csv = fixture_csv(&dir);
+    let scratch = Scratch::new("geo-sql");
+    let dir = &scratch.0;
+    let csv = fixture_csv(dir);
     let out_json = dir.join("out.json");
     let q = "SELECT ip_str(dst_ip) AS d, geo_country(dst_ip) AS cc, asn_number(dst_ip) AS asn, asn_org(dst_ip) AS org, \
              is_private(dst_ip) AS private, in_cidr(src_ip, '192.168.105.0/24') AS ours FROM flows ORDER BY ts";
@@ -163,11 +141,7 @@ fn sql_geo_functions() {
         out_json.to_str().unwrap(),
         "--quiet",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    out.ok("sql");
     let rows: Value = serde_json::from_str(&std::fs::read_to_string(&out_json).unwrap()).unwrap();
     assert_eq!(rows[0]["d"], "8.8.8.8");
     assert_eq!(
@@ -186,13 +160,13 @@ fn sql_geo_functions() {
         rows[2].get("cc").is_none_or(Value::is_null),
         "private address has no country"
     );
-    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
 fn enrich_adds_both_ends() {
-    let dir = scratch("enrich");
-    let csv = fixture_csv(&dir);
+    let scratch = Scratch::new("geo-enrich");
+    let dir = &scratch.0;
+    let csv = fixture_csv(dir);
     let out_pq = dir.join("enriched.parquet");
     let out = flowhound(&[
         "enrich",
@@ -201,12 +175,7 @@ fn enrich_adds_both_ends() {
         out_pq.to_str().unwrap(),
         "--quiet",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, err) = out.ok("enrich");
     assert!(
         err.contains("looked up 4 distinct addresses"),
         "distinct lookups: {err}"
@@ -220,11 +189,7 @@ fn enrich_adds_both_ends() {
         "-o",
         out_json.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    out.ok("sql");
     let rows: Value = serde_json::from_str(&std::fs::read_to_string(&out_json).unwrap()).unwrap();
     assert_eq!(rows[0]["dst_country"], "US");
     assert_eq!(rows[0]["dst_asn"], 15169);
@@ -233,5 +198,4 @@ fn enrich_adds_both_ends() {
         "Fundacao para a Ciencia e a Tecnologia, I.P."
     );
     assert!(rows[0].get("src_country").is_none_or(Value::is_null));
-    std::fs::remove_dir_all(&dir).ok();
 }

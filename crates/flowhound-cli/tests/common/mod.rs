@@ -43,6 +43,19 @@ impl Run {
         self
     }
 
+    /// Asserts success and returns (stdout, stderr).
+    pub fn ok(&self, what: &str) -> (String, String) {
+        self.expect(0, what);
+        (self.stdout.clone(), self.stderr.clone())
+    }
+
+    /// Asserts success and parses stdout as JSON.
+    pub fn json(&self, what: &str) -> serde_json::Value {
+        self.expect(0, what);
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("{what}: stdout is not JSON ({e}): {}", self.stdout))
+    }
+
     /// Asserts that stderr contains every part.
     pub fn stderr_has(&self, parts: &[&str], what: &str) -> &Self {
         for p in parts {
@@ -56,10 +69,17 @@ impl Run {
     }
 }
 
-/// Runs `flowhound ARGS` with a quiet environment.
+/// Runs `flowhound ARGS` with a quiet environment. `analyze` and `detect` get `--no-rdns` unless the
+/// arguments name a `--nameserver`: tests must never query the system resolver.
 pub fn flowhound<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+    let mut all: Vec<std::ffi::OsString> = args.iter().map(|a| a.as_ref().to_owned()).collect();
+    let first = all.first().and_then(|a| a.to_str()).unwrap_or("");
+    let has = |flag: &str| all.iter().any(|a| a == flag);
+    if matches!(first, "analyze" | "detect") && !has("--no-rdns") && !has("--nameserver") {
+        all.push("--no-rdns".into());
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_flowhound"))
-        .args(args)
+        .args(&all)
         .env_remove("RUST_BACKTRACE")
         .env("NO_COLOR", "1")
         .output()
