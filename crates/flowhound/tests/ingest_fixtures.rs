@@ -518,10 +518,18 @@ const BAD_ROWS: [(&str, usize, &[BadLine]); 5] = [
 ];
 
 #[test]
-fn binetflow_missing_label_is_unset() {
+fn binetflow_empty_total_and_missing_label_are_unset() {
     let (batches, report) = read(&[fixture("malformed/truncated_rows.binetflow")], &opts());
     assert_eq!(report.rows_skipped(), 1);
     let got = rows(&batches);
+    // Line 4: TotBytes empty, SrcBytes 310: down bytes unknown (0), not SrcBytes.
+    assert_eq!(
+        (got[1].up_bytes, got[1].down_bytes),
+        (310, 0),
+        "{:?}",
+        got[1]
+    );
+    assert_eq!(got[1].label.as_deref(), Some("flow=c"));
     // Line 5: the optional Label is cut off: the flow is kept, unlabelled.
     assert_eq!(
         (got[2].up_bytes, got[2].down_bytes),

@@ -1,7 +1,7 @@
 //! Vectorised conversion of arbitrary Arrow columns (from Parquet) into canonical flow columns, with
 //! per-row rejection of bad values.
 
-use super::columns::{Resolved, Source, Target};
+use super::columns::Target;
 use super::report::{BadRow, BadRows};
 use super::TsUnit;
 use crate::error::{FlowError, Location, Result};
@@ -353,46 +353,22 @@ fn find(cols: &Columns, t: Target) -> Option<(&[ArrayRef], &[String])> {
         .map(|(_, a, n)| (a.as_slice(), n.as_slice()))
 }
 
-fn byte_counts(
-    cols: &Columns,
-    r: &Resolved,
-    t: Target,
-    rej: &mut Rejects,
-) -> Result<Vec<Option<u64>>> {
-    let Some((arrays, names)) = find(cols, t) else {
-        return Ok(vec![]);
-    };
-    let first = counts(&arrays[0], &names[0], rej)?;
-    let Some(second) = arrays.get(1) else {
-        return Ok(first);
-    };
-    let second = counts(second, &names[1], rej)?;
-    let diff = matches!(r.get(t), Source::Diff(..));
-    Ok(first
-        .into_iter()
-        .zip(second)
-        .enumerate()
-        .map(|(i, (a, b))| match (a, b, diff) {
-            (Some(a), Some(b), true) if b > a => {
-                rej.reject(
-                    i,
-                    &names[0],
-                    &format!("{a} < {b}"),
-                    "total bytes smaller than source bytes",
-                );
-                None
-            }
-            (Some(a), Some(b), true) => Some(a - b),
-            (Some(a), Some(b), false) => a.checked_add(b),
-            (a, b, _) => a.or(b),
-        })
-        .collect())
+/// The counts feeding `t` (empty when it has no source). Parquet columns map one to one: `--map` names
+/// one column, and only the text formats derive a count from two (`Source::Diff`/`Sum`, in `fields`).
+fn byte_counts(cols: &Columns, t: Target, rej: &mut Rejects) -> Result<Vec<Option<u64>>> {
+    match find(cols, t) {
+        Some(([array], [name])) => counts(array, name, rej),
+        Some(_) => Err(FlowError::Internal(format!(
+            "{}: Parquet counts come from exactly one column",
+            t.name()
+        ))),
+        None => Ok(vec![]),
+    }
 }
 
 /// Builds the canonical batch from converted source columns, dropping rejected rows.
 pub fn to_canonical(
     cols: &Columns,
-    r: &Resolved,
     unit: Option<TsUnit>,
     rej: &mut Rejects,
 ) -> Result<RecordBatch> {
@@ -414,16 +390,16 @@ pub fn to_canonical(
     let (a, nm) = need(Target::DstPort)?;
     let dst_port = ports(&a[0], &nm[0], rej)?;
     let up = required_counts(
-        byte_counts(cols, r, Target::Up, rej)?,
+        byte_counts(cols, Target::Up, rej)?,
         need(Target::Up)?.1,
         rej,
     );
     let down = required_counts(
-        byte_counts(cols, r, Target::Down, rej)?,
+        byte_counts(cols, Target::Down, rej)?,
         need(Target::Down)?.1,
         rej,
     );
-    let packets = byte_counts(cols, r, Target::Packets, rej)?;
+    let packets = byte_counts(cols, Target::Packets, rej)?;
     let duration = match find(cols, Target::Duration) {
         Some((a, _)) => floats(&a[0])?,
         None => vec![None; n],

@@ -90,25 +90,23 @@ impl RowParser {
         };
         match *self.plan.get(t) {
             Source::Col(i) => one(i),
-            Source::Sum(a, b) => Ok(combine(one(a)?, one(b)?, u64::checked_add)),
+            Source::Sum(a, b) => Ok(match (one(a)?, one(b)?) {
+                (Some(x), Some(y)) => x.checked_add(y),
+                (x, None) => x,
+                (None, y) => y,
+            }),
+            // `a - b` needs its total: an empty `a` leaves the count unset, whatever `b` says.
             Source::Diff(a, b) => match (one(a)?, one(b)?) {
                 (Some(x), Some(y)) if y > x => Err((
                     a,
                     format!("{x} < {y}"),
                     "total bytes smaller than source bytes",
                 )),
-                (x, y) => Ok(combine(x, y, u64::checked_sub)),
+                (Some(x), y) => Ok(Some(x - y.unwrap_or(0))),
+                (None, _) => Ok(None),
             },
             Source::Absent => Ok(None),
         }
-    }
-}
-
-fn combine(a: Option<u64>, b: Option<u64>, f: fn(u64, u64) -> Option<u64>) -> Option<u64> {
-    match (a, b) {
-        (Some(x), Some(y)) => f(x, y),
-        (x, None) => x,
-        (None, y) => y,
     }
 }
 

@@ -256,7 +256,7 @@ fn convert_batch(
             idx.iter().map(|i| plan.names[*i].clone()).collect(),
         ));
     }
-    let canon = convert::to_canonical(&cols, &plan.resolved, out.ts_unit, &mut rej)?;
+    let canon = convert::to_canonical(&cols, out.ts_unit, &mut rej)?;
     rej.finish(&mut out.bad, opts.strict)?;
     Ok(canon)
 }
