@@ -2,8 +2,9 @@
 //! volume/size outliers, the shape of tunnelling (kind `dns_tunnel`).
 
 use super::behaviour::{describe_peer, is_dns, saturate, Span};
+use super::volume::Cell;
 use super::{DetectCtx, Detector};
-use crate::baseline::{window_of, Baseline};
+use crate::baseline::Baseline;
 use crate::config::{Range, Setting};
 use crate::error::Result;
 use crate::findings::{score_from_ratio, Evidence, Finding};
@@ -158,12 +159,12 @@ impl Detector for DnsAnomaly {
         &SETTINGS
     }
     fn run(&self, cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let (accs, windows) = accumulate(cfg, ctx);
+        let accs = accumulate(cfg, ctx);
         let typical = typical_query(&accs);
+        let cells = &ctx.host_windows().cells;
         let mut out = Vec::new();
         for (h, a) in accs {
-            let active = windows.get(&h).map_or(1, |w| w.len() as u64);
-            out.extend(judge(cfg, ctx, h, a, active, typical));
+            out.extend(judge(cfg, ctx, h, a, active_windows(cells, h), typical));
         }
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
@@ -181,21 +182,25 @@ fn known_resolver(cfg: &DnsAnomalyConfig, b: &Baseline, peer: &str) -> bool {
             .is_some_and(|p| p.hosts >= cfg.known_resolver_min_hosts_count)
 }
 
-type Windows = AHashMap<u128, AHashSet<i64>>;
+/// Windows of the test in which `host` had any flow (1 when none): its cells in the shared
+/// per-(host, window) table, which is sorted by host.
+fn active_windows(cells: &[Cell], host: u128) -> u64 {
+    let lo = cells.partition_point(|c| c.host < host);
+    let hi = cells.partition_point(|c| c.host <= host);
+    match hi - lo {
+        0 => 1,
+        n => n as u64,
+    }
+}
 
-fn accumulate(cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> (AHashMap<u128, HostAcc>, Windows) {
+fn accumulate(cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> AHashMap<u128, HostAcc> {
     let f = ctx.flows;
     let mut known: AHashMap<u128, bool> = AHashMap::new();
     let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
-    let mut windows: Windows = AHashMap::new();
     for i in 0..f.len() {
         let Some(v) = f.host_view(i, ctx.nets) else {
             continue;
         };
-        windows
-            .entry(v.host)
-            .or_default()
-            .insert(window_of(f.ts[i], ctx.baseline.window_secs));
         if !v.originator || !is_dns(f.proto[i], f.dst_port[i]) {
             continue;
         }
@@ -210,7 +215,7 @@ fn accumulate(cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> (AHashMap<u128, HostAc
             a.unknown_flows += 1;
         }
     }
-    (accs, windows)
+    accs
 }
 
 /// The typical query size: the median over hosts of their median DNS upload size.
