@@ -2,7 +2,7 @@
 //! every attack scenario and the decoys), analyse it with the embedded defaults, write the findings
 //! JSON and the HTML report, and score the findings against the generator's ground truth.
 
-use super::detect::{render_table, summary_text};
+use super::detect::{findings_doc, input_summary, render_table, summary_text};
 use super::DnsArgs;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -10,9 +10,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 use flowhound::baseline::{learn, Baseline};
 use flowhound::config::Config;
 use flowhound::detect::flows::Flows;
-use flowhound::detect::{self as engine, DetectCtx};
-use flowhound::findings::{export, format_ts, BaselineRef, FindingsDoc, InputSummary};
-use flowhound::ingest::{self, ReadOptions};
+use flowhound::detect::DetectCtx;
+use flowhound::findings::{export, BaselineRef, FindingsDoc};
+use flowhound::ingest::{self, IngestReport, ReadOptions};
 use flowhound::net::InternalNets;
 use flowhound::report::{write_html, ReportData};
 use flowhound_gen::{GenConfig, GenSummary};
@@ -52,12 +52,6 @@ pub struct DemoArgs {
     quiet: bool,
 }
 
-/// What one analysis of the demo data produced.
-struct Analysis {
-    doc: FindingsDoc,
-    report: ReportData,
-}
-
 /// Runs `demo`.
 pub fn run(a: DemoArgs) -> Result<ExitCode> {
     let started = Instant::now();
@@ -65,17 +59,14 @@ pub fn run(a: DemoArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot create {}", a.out.display()))?;
     let data_dir = a.out.join("data");
     let summary = generate(&a, &data_dir)?;
-    let mut an = analyse(&data_dir, &a)?;
-    if a.dns {
-        add_names(&a.dns_args, &mut an)?;
-    }
+    let report = analyse(&data_dir, &a)?;
     let json = a.out.join("findings.json");
     let html = a.out.join("report.html");
-    export::write_json(&json, &an.doc)?;
-    write_html(&html, &an.report)?;
-    print!("{}", render_table(&an.doc.findings, 20));
-    eprint!("{}", summary_text(&an.doc));
-    print_evaluation(&summary, &an.doc)?;
+    export::write_json(&json, &report.doc)?;
+    write_html(&html, &report)?;
+    print!("{}", render_table(&report.doc.findings, 20));
+    eprint!("{}", summary_text(&report.doc));
+    print_evaluation(&summary, &report.doc)?;
     eprintln!("done in {:.1} s", started.elapsed().as_secs_f64());
     print!("{}", next_steps(&a.out, &json, &html));
     Ok(ExitCode::SUCCESS)
@@ -113,22 +104,23 @@ fn generate(a: &DemoArgs, dir: &Path) -> Result<GenSummary> {
     Ok(s)
 }
 
-fn read(paths: &[PathBuf]) -> Result<(Vec<RecordBatch>, u64, u64)> {
-    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let (b, rep) = ingest::read_all(&names, &ReadOptions::default())?;
-    let read = rep.files.iter().map(|f| f.rows_read).sum();
-    Ok((b, read, rep.bad_rows.count))
+fn read(names: &[String]) -> Result<(Vec<RecordBatch>, IngestReport)> {
+    Ok(ingest::read_all(names, &ReadOptions::default())?)
 }
 
 /// The generator's public servers (documented in docs/generator.md): the server-abuse detector watches them.
 const PUBLIC_RANGE: &str = "200.0.0.0/24";
 
-/// Learns the baseline on normal.parquet and runs every detector on test.parquet + servers.parquet.
-fn analyse(dir: &Path, a: &DemoArgs) -> Result<Analysis> {
-    let normal_p = dir.join("normal.parquet");
-    let test_p = [dir.join("test.parquet"), dir.join("servers.parquet")];
-    let (nb, _, _) = read(std::slice::from_ref(&normal_p))?;
-    let (tb, rows_read, rows_skipped) = read(&test_p)?;
+/// Learns the baseline on normal.parquet and runs every detector on test.parquet + servers.parquet,
+/// as `analyze` does (names of the addresses resolved with `--dns`); the report holds the findings.
+fn analyse(dir: &Path, a: &DemoArgs) -> Result<ReportData> {
+    let normal_name = dir.join("normal.parquet").display().to_string();
+    let test_names: Vec<String> = ["test.parquet", "servers.parquet"]
+        .iter()
+        .map(|f| dir.join(f).display().to_string())
+        .collect();
+    let (nb, _) = read(std::slice::from_ref(&normal_name))?;
+    let (tb, ingest_report) = read(&test_names)?;
     let (nflows, tflows) = (Flows::from_batches(&nb)?, Flows::from_batches(&tb)?);
     let geo = GeoStack::from_options(&[], &[], true).map_err(flowhound::FlowError::from)?;
     let nets = InternalNets::new(Vec::new());
@@ -136,7 +128,6 @@ fn analyse(dir: &Path, a: &DemoArgs) -> Result<Analysis> {
         &format!("[detectors.server_abuse]\npublic_ranges = [\"{PUBLIC_RANGE}\"]\n"),
         "demo settings",
     )?;
-    let normal_name = normal_p.display().to_string();
     let baseline = learn(
         &nflows,
         &nets,
@@ -146,31 +137,17 @@ fn analyse(dir: &Path, a: &DemoArgs) -> Result<Analysis> {
         false,
     )?;
     let ctx = DetectCtx::new(&tb, &tflows, &baseline, &geo, &nets, &config);
-    let findings = engine::run(&ctx, &config.analysis.detectors)?;
-    let input = InputSummary {
-        files: test_p.iter().map(|p| p.display().to_string()).collect(),
-        rows_read,
-        rows_skipped,
-        first_seen: tflows.ts.iter().min().map(|t| format_ts(*t)),
-        last_seen: tflows.ts.iter().max().map(|t| format_ts(*t)),
-    };
+    let input = input_summary(&test_names, &ingest_report, &tflows);
     let bref = BaselineRef {
         source: "normal".into(),
         inputs: vec![normal_name],
         flows: nflows.len() as u64,
     };
-    let doc = FindingsDoc::new(input, bref, config.analysis.detectors.clone(), findings);
-    let mut report = ReportData::build(
-        doc.clone(),
-        &tflows,
-        Some(&nflows),
-        Some(&baseline),
-        &nets,
-        &geo,
-    );
+    let doc = findings_doc(&ctx, input, bref, a.dns.then_some(&a.dns_args))?;
+    let mut report = ReportData::build(doc, &tflows, Some(&nflows), Some(&baseline), &nets, &geo);
     report.title = "flowhound demo report".into();
     report.settings = settings(a, &baseline);
-    Ok(Analysis { doc, report })
+    Ok(report)
 }
 
 fn settings(a: &DemoArgs, b: &Baseline) -> Vec<(String, String)> {
@@ -182,33 +159,6 @@ fn settings(a: &DemoArgs, b: &Baseline) -> Vec<(String, String)> {
         ("GeoIP".into(), "embedded database".into()),
         ("DNS".into(), if a.dns { "reverse names of peers".into() } else { "off (--dns to resolve)".into() }),
     ]
-}
-
-/// Fills the reverse names of every host and peer into the enrichment of the findings.
-fn add_names(dns: &DnsArgs, an: &mut Analysis) -> Result<()> {
-    let mut ips: Vec<u128> = an
-        .doc
-        .findings
-        .iter()
-        .flat_map(|f| f.enrichment.keys())
-        .filter_map(|k| flowhound::ip::parse(k))
-        .collect();
-    ips.sort_unstable();
-    ips.dedup();
-    let names = dns.reverse_names(&ips)?;
-    let by_ip: std::collections::HashMap<String, String> = ips
-        .iter()
-        .zip(names)
-        .filter_map(|(ip, n)| n.map(|n| (flowhound::ip::format(*ip), n)))
-        .collect();
-    for doc in [&mut an.doc, &mut an.report.doc] {
-        for f in &mut doc.findings {
-            for (k, info) in f.enrichment.iter_mut() {
-                info.name = by_ip.get(k).cloned();
-            }
-        }
-    }
-    Ok(())
 }
 
 fn print_evaluation(summary: &GenSummary, doc: &FindingsDoc) -> Result<()> {

@@ -177,17 +177,9 @@ impl Job<'_> {
     ) -> Result<ExitCode> {
         let (stack, nets) = (self.geo, self.nets);
         let ctx = DetectCtx::new(batches, flows, baseline, stack, nets, self.config);
-        let findings = engine::run(&ctx, &self.config.analysis.detectors)?;
         let input = input_summary(self.inputs, report, flows);
-        let mut doc = FindingsDoc::new(
-            input,
-            bref,
-            self.config.analysis.detectors.clone(),
-            findings,
-        );
-        if !self.run.no_rdns {
-            add_names(&mut doc.findings, &self.run.dns)?;
-        }
+        let dns = (!self.run.no_rdns).then_some(&self.run.dns);
+        let doc = findings_doc(&ctx, input, bref, dns)?;
         let rows = self.config.analysis.table_rows_count as usize;
         let term = stdout_term(self.run.color.into());
         print!("{}", findings_table(&doc.findings, rows, &term));
@@ -231,6 +223,23 @@ impl Job<'_> {
     }
 }
 
+/// Runs the detectors of `ctx.config` (`[analysis] detectors`) and ranks their findings into the
+/// findings document; with `dns`, adds the PTR names of the addresses they name ([`add_names`]).
+pub(super) fn findings_doc(
+    ctx: &DetectCtx,
+    input: InputSummary,
+    bref: BaselineRef,
+    dns: Option<&super::DnsArgs>,
+) -> Result<FindingsDoc> {
+    let detectors = &ctx.config.analysis.detectors;
+    let findings = engine::run(ctx, detectors)?;
+    let mut doc = FindingsDoc::new(input, bref, detectors.clone(), findings);
+    if let Some(dns) = dns {
+        add_names(&mut doc.findings, dns)?;
+    }
+    Ok(doc)
+}
+
 /// Adds the PTR name of every address named in the findings (each distinct address resolved once).
 fn add_names(findings: &mut [Finding], dns: &super::DnsArgs) -> Result<()> {
     let mut ips: Vec<String> = findings
@@ -267,7 +276,12 @@ fn add_names(findings: &mut [Finding], dns: &super::DnsArgs) -> Result<()> {
     Ok(())
 }
 
-fn input_summary(inputs: &[String], report: &IngestReport, flows: &Flows) -> InputSummary {
+/// What the findings document says of the test input: files, rows read and skipped, time span.
+pub(super) fn input_summary(
+    inputs: &[String],
+    report: &IngestReport,
+    flows: &Flows,
+) -> InputSummary {
     InputSummary {
         files: inputs.to_vec(),
         rows_read: report.files.iter().map(|f| f.rows_read).sum(),
