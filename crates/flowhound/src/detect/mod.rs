@@ -2,8 +2,8 @@
 //!
 //! A detector has a name, a one-line description, a config table type (serde, `deny_unknown_fields`,
 //! defaults) with its documented [`Setting`]s (key with unit, doc, valid range), and `run`, which reads
-//! the [`DetectCtx`] (test flows as batches, as columns and as a DataFusion table; the baseline; the
-//! geo stack; the internal networks; the whole config) and returns raw findings. The registry drives
+//! the [`DetectCtx`] (test flows as batches and as columns; the baseline; the geo stack; the internal
+//! networks; the whole config) and returns raw findings. The registry drives
 //! `flowhound detectors`, `flowhound config example`, config validation and `--detectors`.
 //!
 //! Adding a detector: write `detect/NAME.rs` with a unit struct implementing [`Detector`], add it to
@@ -35,7 +35,6 @@ use crate::error::{FlowError, Result};
 use crate::findings::{finalize, Finding};
 use crate::net::InternalNets;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::execution::context::SessionContext;
 use flowhound_geo::GeoStack;
 use flows::Flows;
 use serde::de::DeserializeOwned;
@@ -85,17 +84,6 @@ impl<'a> DetectCtx<'a> {
         self.host_windows.get_or_init(|| {
             volume::HostWindows::of(self.flows, self.nets, self.baseline.window_secs)
         })
-    }
-
-    /// A DataFusion session with the test flows registered as table `flows`, for SQL-minded detectors.
-    pub fn session(&self) -> Result<SessionContext> {
-        let ctx = crate::engine::session(&Default::default());
-        let table = datafusion::datasource::MemTable::try_new(
-            crate::schema::flow_schema(),
-            vec![self.batches.to_vec()],
-        )?;
-        ctx.register_table("flows", std::sync::Arc::new(table))?;
-        Ok(ctx)
     }
 }
 

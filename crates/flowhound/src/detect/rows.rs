@@ -92,11 +92,6 @@ fn geo_columns(ips: &[u128], geo: &GeoStack) -> (ArrayRef, ArrayRef, ArrayRef) {
     )
 }
 
-/// Number of rows of a batch list.
-pub fn total_rows(batches: &[RecordBatch]) -> usize {
-    batches.iter().map(|b| b.num_rows()).sum()
-}
-
 /// A helper for callers that build an `extra` text column.
 pub fn text_column(name: &str, values: Vec<String>) -> (Field, ArrayRef) {
     let arr = StringArray::from(values);

@@ -2,7 +2,7 @@
 //! window against the host's own profile (or the population), and per flow against the global
 //! statistics. Each detector only supplies its threshold rule (a pure function of [`MetricStats`]).
 
-use super::flows::{host_view, Flows};
+use super::flows::Flows;
 use super::volume_config::Common;
 use super::DetectCtx;
 use crate::baseline::stats::MetricStats;
@@ -628,18 +628,6 @@ pub fn metrics(names: &[String]) -> Result<Vec<Metric>> {
             })
         })
         .collect()
-}
-
-/// Host-side (per window) view helper for tests: the metric of `up`/`down` of a flow seen from `host`.
-pub fn host_bytes(
-    src: u128,
-    dst: u128,
-    up: u64,
-    down: u64,
-    nets: &InternalNets,
-    m: Metric,
-) -> Option<u64> {
-    host_view(src, dst, up, down, nets).map(|v| if m == Metric::Up { v.sent } else { v.received })
 }
 
 #[cfg(test)]
