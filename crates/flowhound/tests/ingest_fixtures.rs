@@ -429,6 +429,32 @@ fn truncated_gzip_is_a_clear_error() {
 }
 
 #[test]
+fn a_directory_without_flow_files_says_why_its_files_were_passed_over() {
+    let dir =
+        std::env::temp_dir().join(format!("flowhound-nothing-readable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["malformed/not_flows.txt", "formats/mapped.csv"] {
+        let src = fixture(f);
+        let name = std::path::Path::new(&src).file_name().unwrap().to_owned();
+        std::fs::copy(&src, dir.join(name)).unwrap();
+    }
+    let e = read_err(&[dir.to_string_lossy().into_owned()], &opts());
+    let msg = e.to_string();
+    // The CSV's missing column and its --map hint, not "nothing matched ... quote globs".
+    assert!(matches!(e, FlowError::MissingColumn { .. }), "{msg}");
+    assert_eq!(e.exit_code(), 3);
+    for part in ["mapped.csv", "missing column 'ts'", "--map ts="] {
+        assert!(msg.contains(part), "'{part}' not in: {msg}");
+    }
+    std::fs::remove_file(dir.join("mapped.csv")).unwrap();
+    let e = read_err(&[dir.to_string_lossy().into_owned()], &opts());
+    let msg = e.to_string();
+    assert!(matches!(e, FlowError::UnknownFormat { .. }), "{msg}");
+    assert!(msg.contains("not_flows.txt"), "{msg}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn missing_inputs_are_named() {
     let e = read_err(&[fixture("formats/nope.parquet")], &opts());
     assert!(

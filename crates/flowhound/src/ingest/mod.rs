@@ -116,6 +116,9 @@ pub fn prepare(inputs: &[String], opts: &ReadOptions) -> Result<Plan> {
         ignored: Vec::new(),
         total_bytes: 0,
     };
+    // Why the first file passed over was: the error when nothing else is readable (a missing column,
+    // with its --map hint, is preferred to an unknown format).
+    let mut why_ignored: Option<FlowError> = None;
     for f in input::expand(inputs)? {
         match prepare_file(&f.path, opts) {
             Ok(p) => {
@@ -130,14 +133,19 @@ pub fn prepare(inputs: &[String], opts: &ReadOptions) -> Result<Plan> {
                     ) =>
             {
                 plan.ignored.push((f.path.clone(), e.to_string()));
+                let better = matches!(e, FlowError::MissingColumn { .. })
+                    && !matches!(why_ignored, Some(FlowError::MissingColumn { .. }));
+                if why_ignored.is_none() || better {
+                    why_ignored = Some(e);
+                }
             }
             Err(e) => return Err(e),
         }
     }
     if plan.files.is_empty() {
-        return Err(FlowError::NoInput {
+        return Err(why_ignored.unwrap_or_else(|| FlowError::NoInput {
             pattern: format!("{} (no flow files among them)", inputs.join(" ")),
-        });
+        }));
     }
     for (i, p) in plan.files.iter().enumerate() {
         match p {
