@@ -290,38 +290,31 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
     else {
         return Vec::new();
     };
-    let mut hits: AHashMap<(u128, i64), Hit> = AHashMap::new();
+    // per host: the largest flagged flow (every other field is the same for all) and the rows, ascending
+    let mut by_host: AHashMap<u128, (Hit, Vec<usize>)> = AHashMap::new();
     for (i, &v) in values.iter().enumerate() {
         if v < p.c.min_flow_bytes || v as f64 <= thr {
             continue;
         }
         let host = f.host_view(i, ctx.nets).map_or(f.src[i], |h| h.host);
-        let h = Hit {
-            value: v as f64,
-            threshold: thr,
-            center: s.center(robust),
-            p99: s.p99,
-            reference,
-            bound,
-        };
-        let e = hits.entry((host, i as i64)).or_insert(h);
-        e.value = e.value.max(v as f64);
+        let (hit, rows) = by_host.entry(host).or_insert_with(|| {
+            let h = Hit {
+                value: v as f64,
+                threshold: thr,
+                center: s.center(robust),
+                p99: s.p99,
+                reference,
+                bound,
+            };
+            (h, Vec::new())
+        });
+        hit.value = hit.value.max(v as f64);
+        rows.push(i);
     }
-    // per-flow hits are keyed by row; regroup by host only
-    let mut by_host: AHashMap<(u128, i64), Hit> = AHashMap::new();
-    let mut rows: AHashMap<u128, Vec<usize>> = AHashMap::new();
-    for ((host, row), h) in hits {
-        rows.entry(host).or_default().push(row as usize);
-        let e = by_host.entry((host, 0)).or_insert(h.clone());
-        e.value = e.value.max(h.value);
-    }
-    let mut out = Vec::new();
-    for ((host, _), hit) in by_host {
-        let mut r = rows.remove(&host).unwrap_or_default();
-        r.sort_unstable();
-        out.push(flow_finding(ctx, p, m, host, &hit, &r));
-    }
-    out
+    by_host
+        .into_iter()
+        .map(|(host, (hit, rows))| flow_finding(ctx, p, m, host, &hit, &rows))
+        .collect()
 }
 
 /// Groups the flows of flagged (host, window) keys into one `volume_outlier` finding per host.
