@@ -92,6 +92,12 @@ fn analysts_parquet_every_timestamp_unit() {
             Some(TsUnit::S),
         ),
         ("formats/analysts_arrow.parquet", "analysts_arrow", None),
+        // No column statistics: the unit comes from the first value, not a default of seconds.
+        (
+            "formats/analysts_ms_nostats.parquet",
+            "analysts_ms",
+            Some(TsUnit::Ms),
+        ),
     ];
     for (file, name, unit) in cases {
         let report = check(file, name, &opts());
@@ -218,7 +224,7 @@ fn several_files_directories_and_globs_keep_input_order() {
     let n_files = report.files.len();
     assert_eq!(
         n_files,
-        8,
+        9,
         "{:?}",
         report
             .files
@@ -226,7 +232,7 @@ fn several_files_directories_and_globs_keep_input_order() {
             .map(|f| f.path.clone())
             .collect::<Vec<_>>()
     );
-    assert_eq!(rows(&batches).len(), 8 * want.len());
+    assert_eq!(rows(&batches).len(), 9 * want.len());
     assert!(
         report
             .ignored

@@ -7,8 +7,9 @@ use super::convert::{self, Rejects};
 use super::report::BadRows;
 use super::{Format, ReadOptions, TsUnit};
 use crate::error::{FlowError, Result};
-use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::array::{ArrayRef, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::arrow_reader::{
     ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -77,7 +78,7 @@ pub fn plan(path: &Path, opts: &ReadOptions) -> Result<ParquetPlan> {
         });
     }
     let read_schema = dictionary_schema(&schema, &resolved);
-    let ts_unit = ts_unit_from_stats(&builder, &resolved, opts.ts_unit);
+    let ts_unit = detect_ts_unit(builder, &resolved, opts.ts_unit);
     Ok(ParquetPlan {
         path: path.to_path_buf(),
         resolved,
@@ -88,38 +89,57 @@ pub fn plan(path: &Path, opts: &ReadOptions) -> Result<ParquetPlan> {
     })
 }
 
-/// The epoch unit of an integer/float time column, detected once per file from the first row group's
-/// statistics (max value), so that every row group agrees. None for Arrow timestamps (typed units).
-fn ts_unit_from_stats(
-    b: &ParquetRecordBatchReaderBuilder<File>,
+/// The epoch unit of an integer/float time column, decided once per file so that every row group
+/// agrees: forced, else from the first row group's statistics (max value), else (a file written without
+/// statistics) from the first non-null value. None for Arrow timestamps (typed units) and, unless
+/// forced, for text.
+fn detect_ts_unit(
+    b: ParquetRecordBatchReaderBuilder<File>,
     r: &Resolved,
     forced: Option<TsUnit>,
 ) -> Option<TsUnit> {
     use datafusion::parquet::file::statistics::Statistics;
-    let Source::Col(i) = r.get(Target::Ts) else {
+    let Source::Col(i) = *r.get(Target::Ts) else {
         return None;
     };
-    if matches!(b.schema().field(*i).data_type(), DataType::Timestamp(..)) {
+    let t = b.schema().field(i).data_type();
+    if matches!(t, DataType::Timestamp(..)) {
         return None;
     }
     if forced.is_some() {
         return forced;
     }
+    if !(t.is_integer() || t.is_floating()) {
+        return None;
+    }
     let stats = b
         .metadata()
         .row_groups()
-        .first()?
-        .columns()
-        .get(*i)?
-        .statistics()?;
+        .first()
+        .and_then(|rg| rg.columns().get(i))
+        .and_then(|c| c.statistics());
     let max = match stats {
-        Statistics::Int32(s) => *s.max_opt()? as f64,
-        Statistics::Int64(s) => *s.max_opt()? as f64,
-        Statistics::Double(s) => *s.max_opt()?,
-        Statistics::Float(s) => *s.max_opt()? as f64,
-        _ => return None,
+        Some(Statistics::Int32(s)) => s.max_opt().map(|m| *m as f64),
+        Some(Statistics::Int64(s)) => s.max_opt().map(|m| *m as f64),
+        Some(Statistics::Double(s)) => s.max_opt().copied(),
+        Some(Statistics::Float(s)) => s.max_opt().map(|m| *m as f64),
+        _ => None,
     };
-    Some(TsUnit::detect(max))
+    max.or_else(|| first_value(b, i)).map(TsUnit::detect)
+}
+
+/// The first non-null value of numeric column `i`, as a float (None when unreadable: the read itself
+/// then reports the damage with its row group).
+fn first_value(b: ParquetRecordBatchReaderBuilder<File>, i: usize) -> Option<f64> {
+    let mask = ProjectionMask::roots(b.parquet_schema(), [i]);
+    let reader = b.with_projection(mask).with_batch_size(4096).build().ok()?;
+    for batch in reader {
+        let v = cast(batch.ok()?.column(0), &DataType::Float64).ok()?;
+        if let Some(x) = v.as_primitive::<Float64Type>().iter().flatten().next() {
+            return Some(x);
+        }
+    }
+    None
 }
 
 fn dictionary_schema(schema: &SchemaRef, r: &Resolved) -> Option<SchemaRef> {
