@@ -516,8 +516,9 @@ fn upload_chart(f: &Finding, inp: &ChartInputs) -> Option<FindingChart> {
         .baseline
         .and_then(|b| host_centre(b, host))
         .map(|c| c * factor);
-    let per_window =
-        f.evidence.metric.contains("window") && f.evidence.metric.starts_with("up_bytes");
+    // The crossed limit is drawn only over sums of the same windows as the finding's.
+    let per_window = f.evidence.metric.starts_with("up_bytes")
+        && evidence_window_secs(&f.evidence.metric) == Some(window);
     let threshold_bytes = if per_window && factor == 1.0 {
         f.evidence.threshold
     } else {
@@ -529,6 +530,15 @@ fn upload_chart(f: &Finding, inp: &ChartInputs) -> Option<FindingChart> {
         points,
         baseline_bytes,
         threshold_bytes,
+    })
+}
+
+/// The window of a per-window evidence metric (`up_bytes per 600 s window (host sent)` -> 600).
+pub fn evidence_window_secs(metric: &str) -> Option<u64> {
+    let words: Vec<&str> = metric.split_whitespace().collect();
+    words.windows(4).find_map(|w| match w {
+        ["per", n, "s", "window"] => n.parse().ok(),
+        _ => None,
     })
 }
 
@@ -723,6 +733,20 @@ mod tests {
             data.charts.get("F5"),
             Some(FindingChart::Upload { .. })
         ));
+    }
+
+    #[test]
+    fn evidence_windows() {
+        for (metric, want) in [
+            ("up_bytes per 600 s window (host sent)", Some(600)),
+            ("up_bytes per 3600 s window (host sent)", Some(3600)),
+            ("weighted external upload per 60 s window", Some(60)),
+            ("up_bytes per flow", None),
+            ("up_bytes per x s window", None),
+            ("flows in network-idle hours", None),
+        ] {
+            assert_eq!(evidence_window_secs(metric), want, "{metric}");
+        }
     }
 
     #[test]
