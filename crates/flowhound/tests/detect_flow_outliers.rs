@@ -43,10 +43,5 @@ fn flagged_flows_grouped_per_host() {
         );
         got.insert(x.hosts[0].clone(), x.flow_rows.clone());
     }
-    eprintln!(
-        "NFIND {} {:?}",
-        findings.len(),
-        got.values().map(Vec::len).collect::<Vec<_>>()
-    );
     assert_eq!(got, want);
 }
