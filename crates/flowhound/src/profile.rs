@@ -321,7 +321,8 @@ impl ProfileSink {
             time_span: (flows > 0).then(|| Span {
                 first: rfc3339(self.ts_min),
                 last: rfc3339(self.ts_max),
-                seconds: (self.ts_max - self.ts_min) as f64 / 1e6,
+                // i128: the difference of two far-apart i64 timestamps overflows i64.
+                seconds: (i128::from(self.ts_max) - i128::from(self.ts_min)) as f64 / 1e6,
             }),
             stats: ByteStats {
                 up_bytes: Describe::of(&mut self.up),
@@ -371,4 +372,26 @@ pub fn run(
         .unwrap_or_else(|| ProfileSink::new(internal.clone()));
     it.for_each(|s| acc.merge(s));
     Ok(acc.finish(top, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::builder::{FlowBuilder, FlowRow};
+
+    #[test]
+    fn time_span_of_extreme_timestamps_does_not_overflow() {
+        let mut b = FlowBuilder::new();
+        for ts_us in [i64::MIN, i64::MAX] {
+            b.push(&FlowRow {
+                ts_us,
+                ..Default::default()
+            });
+        }
+        let mut sink = ProfileSink::new(InternalNets::default());
+        sink.push(0, b.finish()).unwrap();
+        let span = sink.finish(5, IngestReport::default()).time_span.unwrap();
+        let want = (i64::MAX as f64 - i64::MIN as f64) / 1e6;
+        assert!((span.seconds - want).abs() <= want * 1e-12, "{span:?}");
+    }
 }
