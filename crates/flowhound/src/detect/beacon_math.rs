@@ -2,7 +2,8 @@
 //! inter-arrival gaps and of the sizes, histogram consistency, duration/coverage, weighted mean) with
 //! flowhound's changes: sub-second gaps, bursts merged, a histogram over the pair's own active span,
 //! constant sizes scored as perfectly regular, and an absolute-duration term. Checked against
-//! `tests/oracle/beacon_oracle.py` (numpy) in `tests/detect_beacon.rs`.
+//! `tests/oracle/beacon_oracle.py` (numpy) in `tests/detect_beacon.rs`. Also the plain f64 [`median`]
+//! and [`median_mad`] the other detectors share.
 
 /// Quantile of sorted values with linear interpolation (numpy/pandas default); `None` when empty.
 pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
@@ -14,6 +15,27 @@ pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
     let lo = pos.floor() as usize;
     let hi = (lo + 1).min(n - 1);
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
+}
+
+/// The median of values, sorted in place (`total_cmp`): the middle value, or the mean `(a + b) / 2`
+/// of the two middle ones; 0 when empty. The detectors' one plain f64 median (`dns_anomaly`,
+/// `server_abuse`); [`quantile`]`(sorted, 0.5)` interpolates as `a + (b - a) / 2`, which can differ in
+/// the last bit, so the beacon maths keep it.
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// [`median`] of values and their unscaled median absolute deviation `median(|x - median(x)|)`;
+/// `(0, 0)` when empty.
+pub fn median_mad(values: &[f64]) -> (f64, f64) {
+    let med = median(&mut values.to_vec());
+    let mut dev: Vec<f64> = values.iter().map(|v| (v - med).abs()).collect();
+    (med, median(&mut dev))
 }
 
 /// Median absolute deviation about the median (unscaled) of sorted values: `median(|x - median(x)|)`.
@@ -211,6 +233,22 @@ mod tests {
             assert_eq!(quantile(&v, p), Some(want), "{p}");
         }
         assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn median_table() {
+        let cases: [(&[f64], f64); 4] = [
+            (&[], 0.0),
+            (&[3.0], 3.0),
+            (&[4.0, 1.0], 2.5),
+            (&[5.0, 1.0, 3.0], 3.0),
+        ];
+        for (xs, want) in cases {
+            assert_eq!(median(&mut xs.to_vec()), want, "{xs:?}");
+        }
+        assert_eq!(median_mad(&[]), (0.0, 0.0));
+        assert_eq!(median_mad(&[1.0, 1.0, 1.0, 50.0]), (1.0, 0.0));
+        assert_eq!(median_mad(&[1.0, 2.0, 3.0, 4.0, 5.0]), (3.0, 1.0));
     }
 
     #[test]

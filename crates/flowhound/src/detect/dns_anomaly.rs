@@ -229,17 +229,7 @@ fn typical_query(accs: &AHashMap<u128, HostAcc>) -> f64 {
             quantile_sorted(&s, 0.5)
         })
         .collect();
-    median_f64(&mut medians)
-}
-
-/// The median (linear interpolation) of values; 0 when empty.
-pub fn median_f64(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
+    super::beacon_math::median(&mut medians)
 }
 
 fn baseline_rate(cfg: &DnsAnomalyConfig, b: &Baseline, host: u128) -> f64 {
@@ -426,18 +416,5 @@ mod tests {
             }
         }
         assert!((unknown_resolver_score(20) - 0.35).abs() < 1e-12);
-    }
-
-    #[test]
-    fn median_table() {
-        let cases: [(&[f64], f64); 4] = [
-            (&[], 0.0),
-            (&[3.0], 3.0),
-            (&[4.0, 1.0], 2.5),
-            (&[5.0, 1.0, 3.0], 3.0),
-        ];
-        for (xs, want) in cases {
-            assert_eq!(median_f64(&mut xs.to_vec()), want, "{xs:?}");
-        }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::behaviour::{clock, describe_peer, parse_cidrs, Span};
 use super::{DetectCtx, Detector};
+use crate::baseline::stats::MAD_TO_SIGMA;
 use crate::baseline::window_of;
 use crate::config::{Range, Setting};
 use crate::error::Result;
@@ -82,13 +83,8 @@ static SETTINGS: [Setting; 6] = [
 
 /// Median and robust scale (`1.4826 * MAD`) of values; `(0, 0)` when empty.
 pub fn median_scale(values: &[f64]) -> (f64, f64) {
-    let med = median(&mut values.to_vec());
-    let mut dev: Vec<f64> = values.iter().map(|v| (v - med).abs()).collect();
-    (med, 1.4826 * median(&mut dev))
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    super::dns_anomaly::median_f64(v)
+    let (med, mad) = super::beacon_math::median_mad(values);
+    (med, MAD_TO_SIGMA * mad)
 }
 
 /// Thresholds of one server: flows `max(min_flows, med + k * max(scale, 1))` and bytes
