@@ -263,3 +263,49 @@ fn flow_options_without_test_flows_are_usage_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn a_baseline_with_an_impossible_window_is_a_config_error() {
+    let dir = Dir::new("hostile");
+    let (json, csv, base) = (
+        dir.path("findings.json"),
+        dir.path("t.csv"),
+        dir.path("baseline.json"),
+    );
+    std::fs::write(&json, window_doc().to_string()).expect("write");
+    std::fs::write(&csv, flows_csv()).expect("write");
+    ok(&["baseline", &csv, "-o", &base, "-q"]);
+    let good: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).expect("baseline")).expect("json");
+    let html = dir.path("r.html");
+    for window in [0u64, 59, 86_401, 10_000_000_000_000, u64::MAX] {
+        let mut b = good.clone();
+        b["window_secs"] = window.into();
+        std::fs::write(&base, b.to_string()).expect("write");
+        for args in [
+            vec!["detect", "--no-rdns", "-q", "--baseline", &base, &csv],
+            vec![
+                "report",
+                &json,
+                "-o",
+                &html,
+                "--test",
+                &csv,
+                "--baseline",
+                &base,
+            ],
+        ] {
+            let out = flowhound(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{window} {args:?}: {err}");
+            assert!(
+                err.contains("baseline.json")
+                    && err.contains(&format!("window_secs is {window}"))
+                    && err.contains("60..=86400")
+                    && err.contains("flowhound baseline"),
+                "{window} {args:?}: {err}"
+            );
+        }
+    }
+    assert!(!std::path::Path::new(&html).exists(), "no report on error");
+}

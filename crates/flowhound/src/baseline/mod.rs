@@ -144,6 +144,16 @@ pub struct Source {
     pub self_learned: bool,
 }
 
+/// The valid windows of a baseline: the range of the `[baseline] window_secs` setting.
+fn window_secs_range() -> std::ops::RangeInclusive<u64> {
+    for s in &crate::config::BASELINE_SETTINGS {
+        if let ("window_secs", crate::config::Range::Int(lo, hi)) = (s.key, &s.range) {
+            return (*lo).max(1) as u64..=(*hi).max(1) as u64;
+        }
+    }
+    unreachable!("[baseline] window_secs has an integer range in config::BASELINE_SETTINGS")
+}
+
 /// The baseline model.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -209,9 +219,19 @@ impl Baseline {
                 "{origin}: baseline schema_version is {version:?}, this flowhound reads {SCHEMA_VERSION}; re-create it with `flowhound baseline`"
             )));
         }
-        serde_json::from_value(v).map_err(|e| {
+        let b: Baseline = serde_json::from_value(v).map_err(|e| {
             FlowError::Config(format!("{origin}: not a valid flowhound baseline: {e}"))
-        })
+        })?;
+        let range = window_secs_range();
+        if !range.contains(&b.window_secs) {
+            return Err(FlowError::Config(format!(
+                "{origin}: baseline window_secs is {}, outside {}..={} seconds (the range of [baseline] window_secs); re-create it with `flowhound baseline` (window from --config [baseline] window_secs)",
+                b.window_secs,
+                range.start(),
+                range.end()
+            )));
+        }
+        Ok(b)
     }
 
     /// Writes the baseline atomically.

@@ -3,7 +3,7 @@
 
 use super::{Bin, Count, FindingChart, GraphEdge, ReportData, Threshold};
 use crate::baseline::stats::{robust_scale, sigma_threshold, MetricStats};
-use crate::baseline::Baseline;
+use crate::baseline::{window_of, Baseline};
 use crate::detect::flows::Flows;
 use crate::detect::rows::GeoCache;
 use crate::findings::{Finding, FindingsDoc};
@@ -167,7 +167,8 @@ pub fn coarsen(points: &[(i64, u64)], window_secs: u64, max: usize) -> (Vec<(i64
     let origin = points.first().map_or(0, |p| p.0);
     for (t, b) in points {
         let k = origin + (t - origin).div_euclid(step) * step;
-        *out.entry(k).or_default() += b;
+        let sum = out.entry(k).or_default();
+        *sum = sum.saturating_add(*b);
     }
     (out.into_iter().collect(), step as u64)
 }
@@ -403,7 +404,6 @@ pub fn upload_sums(
         return out;
     }
     let window = window.max(1);
-    let step = (window * 1_000_000) as i64;
     for i in 0..flows.len() {
         let (src, dst) = (flows.src[i], flows.dst[i]);
         let sent = if hosts.contains(&src) {
@@ -416,11 +416,10 @@ pub fn upload_sums(
         } else {
             None
         };
+        let start = window_of(flows.ts[i], window) * window as i64;
         for (host, bytes) in sent.into_iter().chain(received) {
-            *out.entry(host)
-                .or_default()
-                .entry(flows.ts[i].div_euclid(step) * (window as i64))
-                .or_default() += bytes;
+            let sum = out.entry(host).or_default().entry(start).or_default();
+            *sum = sum.saturating_add(bytes);
         }
     }
     out
@@ -747,6 +746,28 @@ mod tests {
         ] {
             assert_eq!(evidence_window_secs(metric), want, "{metric}");
         }
+    }
+
+    #[test]
+    fn byte_sums_saturate() {
+        let big = u64::MAX / 2 + 1;
+        let (out, _) = coarsen(&[(0, big), (60, big), (120, 1)], 60, 1);
+        assert_eq!(out, [(0, u64::MAX)]);
+        let host = ip::v4_to_u128((10 << 24) + 1);
+        let fl = Flows {
+            ts: vec![0, 1_000_000],
+            src: vec![host, host],
+            dst: vec![host + 1, host + 1],
+            proto: vec![Proto::Tcp; 2],
+            dst_port: vec![443; 2],
+            up: vec![big, big],
+            down: vec![0, 0],
+        };
+        let sums = upload_sums(&fl, &[host].into_iter().collect(), 3600);
+        assert_eq!(
+            sums[&host].values().copied().collect::<Vec<_>>(),
+            [u64::MAX]
+        );
     }
 
     #[test]
