@@ -103,9 +103,16 @@ fn strings(a: &ArrayRef) -> Result<StringArray> {
     Ok(cast_to(a, &DataType::Utf8)?.as_string::<i32>().clone())
 }
 
+/// A value for a bad-row sample: the value itself, or nothing for a null (nulls are rejected first, as
+/// "empty value", by [`reject_nulls`]; a null here comes from a failed cast).
+fn shown<T: ToString>(x: Option<T>) -> String {
+    x.map_or_else(String::new, |v| v.to_string())
+}
+
 fn ips(a: &ArrayRef, name: &str, rej: &mut Rejects) -> Result<Vec<i128>> {
     let n = a.len();
     let mut out = vec![0i128; n];
+    reject_nulls(a, name, rej);
     match a.data_type() {
         DataType::Decimal128(..) => out.copy_from_slice(
             a.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>()
@@ -116,7 +123,7 @@ fn ips(a: &ArrayRef, name: &str, rej: &mut Rejects) -> Result<Vec<i128>> {
             for (i, x) in v.as_primitive::<Int64Type>().iter().enumerate() {
                 match x.and_then(|x| u32::try_from(x).ok()) {
                     Some(x) => out[i] = ip::to_i128(ip::v4_to_u128(x)),
-                    None => rej.reject(i, name, &format!("{x:?}"), "not an IPv4 integer"),
+                    None => rej.reject(i, name, &shown(x), "not an IPv4 integer"),
                 }
             }
         }
@@ -148,7 +155,6 @@ fn ips(a: &ArrayRef, name: &str, rej: &mut Rejects) -> Result<Vec<i128>> {
             }
         }
     }
-    reject_nulls(a, name, rej);
     Ok(out)
 }
 
@@ -167,6 +173,7 @@ fn timestamps(
     rej: &mut Rejects,
 ) -> Result<Vec<i64>> {
     let mut out = vec![0i64; a.len()];
+    reject_nulls(a, name, rej);
     let mut put = |i: usize, v: Option<i64>, raw: &dyn Fn() -> String, rej: &mut Rejects| match v {
         Some(v) => out[i] = v,
         None => rej.reject(i, name, &raw(), "not a timestamp"),
@@ -186,12 +193,7 @@ fn timestamps(
                 .iter()
                 .enumerate()
                 .for_each(|(i, x)| {
-                    put(
-                        i,
-                        x.and_then(|x| unit.int_to_micros(x)),
-                        &|| format!("{x:?}"),
-                        rej,
-                    )
+                    put(i, x.and_then(|x| unit.int_to_micros(x)), &|| shown(x), rej)
                 });
         }
         t if t.is_floating() => {
@@ -204,7 +206,7 @@ fn timestamps(
                     put(
                         i,
                         x.and_then(|x| unit.float_to_micros(x)),
-                        &|| format!("{x:?}"),
+                        &|| shown(x),
                         rej,
                     )
                 });
@@ -467,4 +469,50 @@ fn required_counts(v: Vec<Option<u64>>, names: &[String], rej: &mut Rejects) -> 
             x.unwrap_or(0)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Float64Array, Int64Array};
+
+    fn samples(rej: Rejects) -> Vec<(String, String)> {
+        let mut bad = BadRows::default();
+        rej.finish(&mut bad, false).unwrap();
+        bad.samples.into_iter().map(|b| (b.value, b.why)).collect()
+    }
+
+    #[test]
+    fn bad_row_samples_show_values_not_debug_text() {
+        let a: ArrayRef = Arc::new(Int64Array::from(vec![Some(-1), None, Some(7)]));
+        let mut rej = Rejects::new(Path::new("f.parquet"), 3, 0);
+        ips(&a, "src_ip", &mut rej).unwrap();
+        assert_eq!(
+            samples(rej),
+            [
+                ("-1".to_string(), "not an IPv4 integer".to_string()),
+                (String::new(), "empty value".to_string()),
+            ]
+        );
+        let a: ArrayRef = Arc::new(Int64Array::from(vec![Some(i64::MAX), None]));
+        let mut rej = Rejects::new(Path::new("f.parquet"), 2, 0);
+        timestamps(&a, "timestamp", Some(TsUnit::S), &mut rej).unwrap();
+        assert_eq!(
+            samples(rej),
+            [
+                (i64::MAX.to_string(), "not a timestamp".to_string()),
+                (String::new(), "empty value".to_string()),
+            ]
+        );
+        let a: ArrayRef = Arc::new(Float64Array::from(vec![None, Some(f64::NAN)]));
+        let mut rej = Rejects::new(Path::new("f.parquet"), 2, 0);
+        timestamps(&a, "timestamp", Some(TsUnit::S), &mut rej).unwrap();
+        assert_eq!(
+            samples(rej),
+            [
+                (String::new(), "empty value".to_string()),
+                ("NaN".to_string(), "not a timestamp".to_string()),
+            ]
+        );
+    }
 }
