@@ -1,6 +1,7 @@
 //! Shared plumbing of the behavioural detectors (`exfiltration`, `unusual_country`, `dns_anomaly`,
 //! `server_abuse`, `off_hours`): a per-subject accumulator of the flows behind a finding, peer
-//! descriptions with country and AS, and small pure helpers.
+//! descriptions with country and AS, and small pure helpers. The time texts (`span_text`,
+//! `duration_text`, `window_text`) serve every detector's explanations.
 
 use super::DetectCtx;
 use crate::findings::{format_ts, Evidence, Finding};
@@ -118,6 +119,41 @@ pub fn clock(ts_us: i64, with_date: bool) -> String {
         .map_or_else(|| ts_us.to_string(), |t| t.format(fmt).to_string())
 }
 
+/// `hourly`, `daily` or `per 600 s window`.
+pub fn window_text(secs: u64) -> String {
+    match secs {
+        3600 => "hourly".into(),
+        86_400 => "daily".into(),
+        s => format!("per-{s}-s-window"),
+    }
+}
+
+/// `between 01:00 and 04:00 UTC on 2026-03-04` (or with dates on both ends when they differ).
+pub fn span_text(first_us: i64, last_us: i64) -> String {
+    let f = format_ts(first_us);
+    let l = format_ts(last_us);
+    let (fd, ft) = (f.get(..10).unwrap_or(""), f.get(11..16).unwrap_or(""));
+    let (ld, lt) = (l.get(..10).unwrap_or(""), l.get(11..16).unwrap_or(""));
+    if f == l {
+        format!("at {ft} UTC on {fd}")
+    } else if fd == ld {
+        format!("between {ft} and {lt} UTC on {fd}")
+    } else {
+        format!("between {fd} {ft} and {ld} {lt} UTC")
+    }
+}
+
+/// `45 min`, `3.2 h`, `12 s`.
+pub fn duration_text(secs: f64) -> String {
+    if secs >= 5400.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else if secs >= 90.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
 /// True for DNS: udp or tcp to port 53.
 pub fn is_dns(proto: crate::schema::Proto, dst_port: u16) -> bool {
     use crate::schema::Proto;
@@ -217,6 +253,28 @@ mod tests {
             .collect();
         assert_eq!(got, [6, 7]);
         assert!(interleave_bytes_flows(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn text_helpers() {
+        assert_eq!(window_text(3600), "hourly");
+        assert_eq!(window_text(600), "per-600-s-window");
+        let h = 3_600_000_000i64;
+        assert_eq!(
+            span_text(h, 4 * h),
+            "between 01:00 and 04:00 UTC on 1970-01-01"
+        );
+        assert_eq!(
+            span_text(h, 30 * h),
+            "between 1970-01-01 01:00 and 1970-01-02 06:00 UTC"
+        );
+        assert_eq!(span_text(h, h), "at 01:00 UTC on 1970-01-01");
+    }
+    #[test]
+    fn duration_text_table() {
+        assert_eq!(duration_text(12.0), "12.0 s");
+        assert_eq!(duration_text(2700.0), "45 min");
+        assert_eq!(duration_text(3.0 * 3600.0), "3.0 h");
     }
 
     #[test]

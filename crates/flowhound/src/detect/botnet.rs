@@ -464,11 +464,11 @@ fn set_finding(
     let ports: Vec<String> = set.ports.iter().map(port_text).collect();
     let originators: BTreeSet<u128> = sf.edges.iter().map(|(s, _)| *s).collect();
     let period_text = period.map_or(String::new(), |p| {
-        format!(" every ~{}", super::cnc_beacon::duration_text(p))
+        format!(" every ~{}", super::behaviour::duration_text(p))
     });
     let explanation = format!(
         "{n} internal hosts talk to each other on {} ({} {}pairs, {} flows) {}, in {count} bursts{period_text} (sync {:.2}: members active in the same {} s bins){}",
-        ports.join(", "), sf.edges.len(), if new { "new " } else { "" }, sf.rows.len(), super::volume::span_text(first, last), sync, c.sync_bin_secs,
+        ports.join(", "), sf.edges.len(), if new { "new " } else { "" }, sf.rows.len(), super::behaviour::span_text(first, last), sync, c.sync_bin_secs,
         if unusual { "; unusual port" } else { "" }
     );
     let edge_text: Vec<String> = sf

@@ -4,6 +4,7 @@
 //! hosts or new against the baseline. The accumulation is one grouped pass over integer addresses.
 
 use super::beacon_math::{self as bm, SubScores};
+use super::behaviour::duration_text;
 use super::{DetectCtx, Detector};
 use crate::config::{Range, Setting};
 use crate::error::{FlowError, Result};
@@ -526,17 +527,6 @@ fn top_port(p: &Pair) -> String {
     })
 }
 
-/// `45 min`, `3.2 h`, `12 s`.
-pub fn duration_text(secs: f64) -> String {
-    if secs >= 5400.0 {
-        format!("{:.1} h", secs / 3600.0)
-    } else if secs >= 90.0 {
-        format!("{:.0} min", secs / 60.0)
-    } else {
-        format!("{secs:.1} s")
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn finding(
     ctx: &DetectCtx,
@@ -625,13 +615,6 @@ mod tests {
             ..Default::default()
         };
         assert!(weights(&bad).unwrap_err().to_string().contains("sum to 1"));
-    }
-
-    #[test]
-    fn duration_text_table() {
-        assert_eq!(duration_text(12.0), "12.0 s");
-        assert_eq!(duration_text(2700.0), "45 min");
-        assert_eq!(duration_text(3.0 * 3600.0), "3.0 h");
     }
 
     #[test]

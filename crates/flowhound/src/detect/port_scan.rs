@@ -373,7 +373,7 @@ fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<Window
         .map_or("other", |p| p.as_str());
     let explanation = format!(
         "{} {kind} port scan: {} ports (range {pmin}-{pmax}) on {} hosts {}; at most {:.0} ports on {} and {:.0} hosts on {}/{} in one {} s window, {:.0} % of probes unanswered",
-        ip::format(src), ports.len(), targets.len(), super::volume::span_text(first, last), v, ip::format(best.v_dst), h,
+        ip::format(src), ports.len(), targets.len(), super::behaviour::span_text(first, last), v, ip::format(best.v_dst), h,
         best.h_port.1, proto, c.window_secs, best.failed_ratio * 100.0
     );
     let details = json!({

@@ -2,6 +2,7 @@
 //! window against the host's own profile (or the population), and per flow against the global
 //! statistics. Each detector only supplies its threshold rule (a pure function of [`MetricStats`]).
 
+use super::behaviour::{span_text, window_text};
 use super::flows::Flows;
 use super::volume_config::Common;
 use super::DetectCtx;
@@ -525,15 +526,6 @@ fn flow_finding(
     )
 }
 
-/// `hourly`, `daily` or `per 600 s window`.
-pub fn window_text(secs: u64) -> String {
-    match secs {
-        3600 => "hourly".into(),
-        86_400 => "daily".into(),
-        s => format!("per-{s}-s-window"),
-    }
-}
-
 /// `45.1.2.3 (RU, AS12345 Example)`.
 pub fn describe_peer(ctx: &DetectCtx, peer: u128) -> String {
     let g = ctx.geo.lookup_u128(peer);
@@ -552,21 +544,6 @@ pub fn describe_peer(ctx: &DetectCtx, peer: u128) -> String {
         name
     } else {
         format!("{name} ({})", parts.join(", "))
-    }
-}
-
-/// `between 01:00 and 04:00 UTC on 2026-03-04` (or with dates on both ends when they differ).
-pub fn span_text(first_us: i64, last_us: i64) -> String {
-    let f = format_ts(first_us);
-    let l = format_ts(last_us);
-    let (fd, ft) = (f.get(..10).unwrap_or(""), f.get(11..16).unwrap_or(""));
-    let (ld, lt) = (l.get(..10).unwrap_or(""), l.get(11..16).unwrap_or(""));
-    if f == l {
-        format!("at {ft} UTC on {fd}")
-    } else if fd == ld {
-        format!("between {ft} and {lt} UTC on {fd}")
-    } else {
-        format!("between {fd} {ft} and {ld} {lt} UTC")
     }
 }
 
@@ -656,21 +633,5 @@ mod tests {
                 "{rule} {p99} {tail:?}"
             );
         }
-    }
-
-    #[test]
-    fn text_helpers() {
-        assert_eq!(window_text(3600), "hourly");
-        assert_eq!(window_text(600), "per-600-s-window");
-        let h = 3_600_000_000i64;
-        assert_eq!(
-            span_text(h, 4 * h),
-            "between 01:00 and 04:00 UTC on 1970-01-01"
-        );
-        assert_eq!(
-            span_text(h, 30 * h),
-            "between 1970-01-01 01:00 and 1970-01-02 06:00 UTC"
-        );
-        assert_eq!(span_text(h, h), "at 01:00 UTC on 1970-01-01");
     }
 }
