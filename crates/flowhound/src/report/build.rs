@@ -3,7 +3,8 @@
 
 use super::{Bin, Count, FindingChart, GraphEdge, ReportData, Threshold};
 use crate::baseline::stats::{robust_scale, sigma_threshold, MetricStats};
-use crate::baseline::{window_of, Baseline};
+use crate::baseline::{hour_of, window_of, Baseline};
+use crate::detect::beacon_math::{quantile, sorted_gaps_secs};
 use crate::detect::flows::Flows;
 use crate::detect::rows::GeoCache;
 use crate::findings::{Finding, FindingsDoc};
@@ -114,24 +115,20 @@ pub fn linear_histogram(values: &[f64], n: usize) -> Vec<Bin> {
     bins
 }
 
-/// Seconds between consecutive timestamps (microseconds), after sorting.
+/// Seconds between consecutive timestamps (microseconds) once sorted, smallest gap first: the beacon
+/// detector's [`sorted_gaps_secs`] of the sorted timestamps.
 pub fn inter_arrivals_secs(ts_us: &[i64]) -> Vec<f64> {
     let mut t = ts_us.to_vec();
     t.sort_unstable();
-    t.windows(2).map(|w| (w[1] - w[0]) as f64 / 1e6).collect()
+    sorted_gaps_secs(&t)
 }
 
-/// Median (linear interpolation); NaN when empty.
+/// Median with linear interpolation (the beacon detector's [`quantile`] at 0.5); NaNs are ignored;
+/// NaN when empty.
 pub fn median(values: &[f64]) -> f64 {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
     v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let pos = (v.len() - 1) as f64 * 0.5;
-    let (i, frac) = (pos.floor() as usize, pos - pos.floor());
-    let next = v.get(i + 1).copied().unwrap_or(v[i]);
-    v[i] + (next - v[i]) * frac
+    quantile(&v, 0.5).unwrap_or(f64::NAN)
 }
 
 /// The `n` largest entries by bytes (then flows, then key), as [`Count`]s.
@@ -229,7 +226,7 @@ impl TrafficAcc {
         cache: &mut GeoCache,
     ) {
         let bytes = f.up[i].saturating_add(f.down[i]);
-        let h = f.ts[i].div_euclid(3_600_000_000).rem_euclid(24) as usize;
+        let h = hour_of(f.ts[i]);
         self.hours_f[h] += 1;
         self.hours_b[h] = self.hours_b[h].saturating_add(bytes);
         add(&mut self.talkers, f.src[i], bytes);
