@@ -70,6 +70,31 @@ fn convert_round_trips_every_format() {
 }
 
 #[test]
+fn sql_over_canonical_parquet_reads_it_in_place_without_an_ingest_summary() {
+    let tmp = Scratch::new("sql-direct");
+    let out = tmp.path("conn.parquet");
+    let conn = fixture("formats/conn.log");
+    flowhound(&["convert", "-q", &conn, "-o", out.to_str().unwrap()]).expect(0, "convert");
+    let run = flowhound(&[
+        "sql",
+        "SELECT count(*) AS n FROM flows",
+        out.to_str().unwrap(),
+    ]);
+    run.expect(0, "sql direct")
+        .stderr_has(&["1 row(s)"], "sql direct");
+    assert!(
+        run.stdout.lines().any(|l| l.trim() == "12"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stderr.contains("read 0 flows"), "{}", run.stderr);
+    // Text inputs are read, and say so.
+    let run = flowhound(&["sql", "SELECT count(*) AS n FROM flows", &conn]);
+    run.expect(0, "sql text")
+        .stderr_has(&["read 12 flows from 1 file(s)"], "sql text");
+}
+
+#[test]
 fn convert_several_inputs_keeps_order() {
     let tmp = Scratch::new("convert-many");
     let out = tmp.path("all.parquet");
@@ -263,6 +288,19 @@ fn sql_query_errors_exit_5_with_translated_messages() {
     let run = flowhound(&["sql", "-q", "SELECT * FROM conn", &conn]);
     run.expect(5, "unknown table")
         .stderr_has(&["query failed", "table 'flows'"], "unknown table");
+    let run = flowhound(&["sql", "-q", "SELECT no_such_fn(src_ip) FROM flows", &conn]);
+    run.expect(5, "unknown function").stderr_has(
+        &[
+            "query failed",
+            "ip_str(ip)",
+            "geo_country(ip)",
+            "asn_number(ip)",
+            "asn_org(ip)",
+            "is_private(ip)",
+            "in_cidr(ip, cidr)",
+        ],
+        "unknown function",
+    );
     let run = flowhound(&["sql", "-q", "SELEC * FROM flows", &conn]);
     run.expect(5, "syntax")
         .stderr_has(&["query failed", "Check the SQL syntax"], "syntax");

@@ -126,7 +126,8 @@ pub fn translate_error(e: DataFusionError) -> FlowError {
     } else if e.contains("Invalid function") || e.contains("function") && e.contains("not found") {
         (
             strip(&e),
-            "\nflowhound adds ip_str(ip); DataFusion's built-in functions are available."
+            "\nflowhound adds ip_str(ip), geo_country(ip), asn_number(ip), asn_org(ip), is_private(ip) and \
+             in_cidr(ip, cidr); DataFusion's built-in functions are available."
                 .to_string(),
         )
     } else if e.contains("Resources exhausted") {

@@ -58,12 +58,13 @@ pub fn run(a: SqlArgs) -> Result<ExitCode> {
     let ctx = flowhound::engine::session_with_geo(&Default::default(), Some(geo));
     let direct = a.input.format.is_none()
         && rt.block_on(flowhound::sql::register_canonical_parquet(&ctx, &files))?;
+    // Canonical Parquet is queried in place, unread: there is no ingest summary to give.
     let report = if direct {
-        flowhound::ingest::IngestReport::default()
+        None
     } else {
         let (flows, report) = a.input.read_all(&a.inputs)?;
         flowhound::sql::register_flows(&ctx, flows)?;
-        report
+        Some(report)
     };
     let batches = rt.block_on(flowhound::sql::query(&ctx, &a.query))?;
     let batches = batches
@@ -81,7 +82,9 @@ pub fn run(a: SqlArgs) -> Result<ExitCode> {
         }
         _ => print!("{}", Table::from_batches(&batches).render()),
     }
-    super::summary(&report, started, a.input.quiet);
+    if let Some(report) = &report {
+        super::summary(report, started, a.input.quiet);
+    }
     eprintln!("{rows} row(s)");
     Ok(ExitCode::SUCCESS)
 }
