@@ -129,11 +129,8 @@ fn ips(a: &ArrayRef, name: &str, rej: &mut Rejects) -> Result<Vec<i128>> {
         }
         DataType::Dictionary(k, _) if k.as_ref() == &DataType::Int32 => {
             let d = a.as_dictionary::<Int32Type>();
-            let parsed: Vec<Option<u128>> = strings(d.values())?
-                .iter()
-                .map(|v| v.and_then(ip::parse))
-                .collect();
             let values = strings(d.values())?;
+            let parsed: Vec<Option<u128>> = values.iter().map(|v| v.and_then(ip::parse)).collect();
             for (i, k) in d.keys().iter().enumerate() {
                 match k.and_then(|k| parsed.get(k as usize).copied().flatten()) {
                     Some(v) => out[i] = ip::to_i128(v),
@@ -276,17 +273,13 @@ fn counts(a: &ArrayRef, name: &str, rej: &mut Rejects) -> Result<Vec<Option<u64>
             .map(|(i, x)| non_negative(i, x.map(|x| x as f64), name, rej))
             .collect());
     }
-    let v = if t.is_floating() {
-        cast_to(a, &DataType::Float64)?
+    let (v, text) = if t.is_floating() {
+        (cast_to(a, &DataType::Float64)?, None)
     } else {
-        float_text(a)?
+        let s = strings(a)?;
+        (float_text(&s), Some(s))
     };
     let v = v.as_primitive::<Float64Type>();
-    let text = if t.is_floating() {
-        None
-    } else {
-        Some(strings(a)?)
-    };
     Ok(v.iter()
         .enumerate()
         .map(|(i, x)| match (x, &text) {
@@ -299,13 +292,13 @@ fn counts(a: &ArrayRef, name: &str, rej: &mut Rejects) -> Result<Vec<Option<u64>
         .collect())
 }
 
-fn float_text(a: &ArrayRef) -> Result<ArrayRef> {
-    let s = strings(a)?;
-    Ok(Arc::new(
+/// Text parsed as numbers; unparsable text is null.
+fn float_text(s: &StringArray) -> ArrayRef {
+    Arc::new(
         s.iter()
             .map(|v| v.and_then(|v| v.trim().parse::<f64>().ok()))
             .collect::<Float64Array>(),
-    ))
+    )
 }
 
 fn non_negative(i: usize, x: Option<f64>, name: &str, rej: &mut Rejects) -> Option<u64> {
@@ -338,7 +331,7 @@ fn floats(a: &ArrayRef) -> Result<Vec<Option<f64>>> {
     let v = if a.data_type().is_integer() || a.data_type().is_floating() {
         cast_to(a, &DataType::Float64)?
     } else {
-        float_text(a)?
+        float_text(&strings(a)?)
     };
     Ok(v.as_primitive::<Float64Type>()
         .iter()
