@@ -19,7 +19,7 @@ pub mod text;
 pub mod time;
 
 pub use columns::ColumnMap;
-pub use report::{BadRows, FileReport, IngestReport};
+pub use report::{BadRows, FileReport, IngestReport, ReadOutcome};
 pub use time::TsUnit;
 
 use crate::error::{FlowError, Result};
@@ -177,13 +177,7 @@ fn prepare_file(path: &std::path::Path, opts: &ReadOptions) -> Result<Prepared> 
 struct Shared {
     next: AtomicUsize,
     abort: AtomicBool,
-    results: Mutex<Vec<(usize, UnitOutcome)>>,
-}
-
-struct UnitOutcome {
-    rows_read: u64,
-    bad: BadRows,
-    ts_unit: Option<TsUnit>,
+    results: Mutex<Vec<(usize, ReadOutcome)>>,
 }
 
 /// Reads everything in `plan` with `opts.threads` workers, each feeding its own sink from `make_sink`.
@@ -249,29 +243,15 @@ fn read_unit<S: FlowSink>(
     idx: usize,
     opts: &ReadOptions,
     sink: &mut S,
-) -> Result<UnitOutcome> {
+) -> Result<ReadOutcome> {
     let mut emit = |b: RecordBatch| sink.push(idx, b);
     match &plan.files[unit.file] {
-        Prepared::Parquet(pp) => {
-            let o = parquet::read_group(pp, unit.row_group, opts, &mut emit)?;
-            Ok(UnitOutcome {
-                rows_read: o.rows_read,
-                bad: o.bad,
-                ts_unit: o.ts_unit,
-            })
-        }
-        Prepared::Text(path, format) => {
-            let o = text::read(path, *format, opts, &mut emit)?;
-            Ok(UnitOutcome {
-                rows_read: o.rows_read,
-                bad: o.bad,
-                ts_unit: o.ts_unit,
-            })
-        }
+        Prepared::Parquet(pp) => parquet::read_group(pp, unit.row_group, opts, &mut emit),
+        Prepared::Text(path, format) => text::read(path, *format, opts, &mut emit),
     }
 }
 
-fn report(plan: &Plan, mut results: Vec<(usize, UnitOutcome)>) -> IngestReport {
+fn report(plan: &Plan, mut results: Vec<(usize, ReadOutcome)>) -> IngestReport {
     results.sort_by_key(|(u, _)| *u);
     let mut rep = IngestReport {
         ignored: plan.ignored.clone(),

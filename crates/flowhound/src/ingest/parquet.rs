@@ -4,7 +4,7 @@
 
 use super::columns::{resolve, Resolved, Source, Target};
 use super::convert::{self, Rejects};
-use super::report::BadRows;
+use super::report::ReadOutcome;
 use super::{Format, ReadOptions, TsUnit};
 use crate::error::{FlowError, Result};
 use datafusion::arrow::array::{ArrayRef, AsArray};
@@ -199,23 +199,13 @@ fn builder(plan: &ParquetPlan) -> Result<ParquetRecordBatchReaderBuilder<File>> 
     ParquetRecordBatchReaderBuilder::try_new(open(path)?).map_err(|e| corrupt(path, e))
 }
 
-/// Outcome of one row group.
-pub struct GroupOutcome {
-    /// Rows accepted.
-    pub rows_read: u64,
-    /// Bad rows.
-    pub bad: BadRows,
-    /// Epoch unit used.
-    pub ts_unit: Option<TsUnit>,
-}
-
 /// Reads row group `rg`, converting each batch to the canonical schema.
 pub fn read_group(
     plan: &ParquetPlan,
     rg: usize,
     opts: &ReadOptions,
     emit: &mut dyn FnMut(RecordBatch) -> Result<()>,
-) -> Result<GroupOutcome> {
+) -> Result<ReadOutcome> {
     let b = builder(plan)?;
     let mask = ProjectionMask::roots(b.parquet_schema(), projected(plan));
     let reader = b
@@ -225,10 +215,9 @@ pub fn read_group(
         .build()
         .map_err(|e| corrupt(&plan.path, e))?;
     let (first_row, size) = plan.row_groups[rg];
-    let mut out = GroupOutcome {
-        rows_read: 0,
-        bad: BadRows::default(),
+    let mut out = ReadOutcome {
         ts_unit: plan.ts_unit,
+        ..Default::default()
     };
     let mut row = first_row;
     for batch in reader {
@@ -256,7 +245,7 @@ fn convert_batch(
     batch: &RecordBatch,
     first_row: u64,
     opts: &ReadOptions,
-    out: &mut GroupOutcome,
+    out: &mut ReadOutcome,
 ) -> Result<RecordBatch> {
     let mut rej = Rejects::new(&plan.path, batch.num_rows(), first_row);
     let mut cols: Vec<(Target, Vec<ArrayRef>, Vec<String>)> = Vec::new();

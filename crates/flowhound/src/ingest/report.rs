@@ -78,6 +78,17 @@ impl BadRows {
     }
 }
 
+/// What reading one work unit (a Parquet row group or a whole text file) produced, besides its batches.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOutcome {
+    /// Rows accepted.
+    pub rows_read: u64,
+    /// Bad rows.
+    pub bad: BadRows,
+    /// Epoch unit used for numeric timestamps.
+    pub ts_unit: Option<TsUnit>,
+}
+
 /// Per-file outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {

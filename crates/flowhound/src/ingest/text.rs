@@ -3,22 +3,13 @@
 use super::columns::{resolve, Resolved};
 use super::fields::{RowParser, TextSink};
 use super::input::{gzip_error, open_text};
+use super::report::ReadOutcome;
 use super::{Format, ReadOptions, TsUnit};
 use crate::error::{FlowError, Result};
 use datafusion::arrow::record_batch::RecordBatch;
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
-
-/// What reading one text file produced, besides its batches.
-pub struct TextOutcome {
-    /// Rows accepted.
-    pub rows_read: u64,
-    /// Bad rows.
-    pub bad: super::report::BadRows,
-    /// Epoch unit used.
-    pub ts_unit: Option<TsUnit>,
-}
 
 /// Reads the header of a text file and checks the column plan (schema problems are reported up front).
 pub fn check_header(path: &Path, format: Format, opts: &ReadOptions) -> Result<()> {
@@ -38,7 +29,7 @@ pub fn read(
     format: Format,
     opts: &ReadOptions,
     emit: &mut dyn FnMut(RecordBatch) -> Result<()>,
-) -> Result<TextOutcome> {
+) -> Result<ReadOutcome> {
     let reader = open_text(path, opts.progress.clone())?;
     let mut sink = TextSink::new(path, opts.strict, emit);
     let unit = match format {
@@ -53,7 +44,7 @@ pub fn read(
             path: path.to_path_buf(),
         });
     }
-    Ok(TextOutcome {
+    Ok(ReadOutcome {
         rows_read: sink.rows_read,
         bad: sink.bad,
         ts_unit: unit,
