@@ -252,30 +252,36 @@ fn read_unit<S: FlowSink>(
 }
 
 fn report(plan: &Plan, mut results: Vec<(usize, ReadOutcome)>) -> IngestReport {
+    // Units are numbered file by file, so unit order is file order: one pass fills every file's report
+    // and keeps the bad-row samples in input order.
     results.sort_by_key(|(u, _)| *u);
     let mut rep = IngestReport {
         ignored: plan.ignored.clone(),
         ..Default::default()
     };
-    for (i, p) in plan.files.iter().enumerate() {
-        let (path, format) = match p {
-            Prepared::Parquet(pp) => (pp.path.clone(), Format::Parquet),
-            Prepared::Text(path, f) => (path.clone(), *f),
-        };
-        let mut fr = FileReport {
-            path,
-            format,
-            rows_read: 0,
-            rows_skipped: 0,
-            ts_unit: None,
-        };
-        for (_, o) in results.iter().filter(|(u, _)| plan.units[*u].file == i) {
-            fr.rows_read += o.rows_read;
-            fr.rows_skipped += o.bad.count;
-            fr.ts_unit = fr.ts_unit.or(o.ts_unit);
-            rep.bad_rows.merge(o.bad.clone());
-        }
-        rep.files.push(fr);
+    rep.files = plan
+        .files
+        .iter()
+        .map(|p| {
+            let (path, format) = match p {
+                Prepared::Parquet(pp) => (pp.path.clone(), Format::Parquet),
+                Prepared::Text(path, f) => (path.clone(), *f),
+            };
+            FileReport {
+                path,
+                format,
+                rows_read: 0,
+                rows_skipped: 0,
+                ts_unit: None,
+            }
+        })
+        .collect();
+    for (u, o) in results {
+        let fr = &mut rep.files[plan.units[u].file];
+        fr.rows_read += o.rows_read;
+        fr.rows_skipped += o.bad.count;
+        fr.ts_unit = fr.ts_unit.or(o.ts_unit);
+        rep.bad_rows.merge(o.bad);
     }
     rep
 }
