@@ -12,7 +12,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::arrow_reader::{
-    ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 use datafusion::parquet::arrow::ProjectionMask;
 use std::fs::File;
@@ -30,9 +30,9 @@ pub struct ParquetPlan {
     pub path: PathBuf,
     resolved: Resolved,
     names: Vec<String>,
-    /// Schema to read with: text columns requested as dictionaries, so that repeated IP strings are
-    /// parsed once per dictionary page instead of once per row.
-    read_schema: Option<SchemaRef>,
+    /// The footer, parsed once, with the schema to read with: text columns requested as dictionaries
+    /// when possible, so that repeated IP strings are parsed once per dictionary page, not once per row.
+    meta: ArrowReaderMetadata,
     /// Per row group: (first row, compressed bytes).
     pub row_groups: Vec<(u64, u64)>,
     ts_unit: Option<TsUnit>,
@@ -51,8 +51,10 @@ fn open(path: &Path) -> Result<File> {
 
 /// Opens the footer, resolves the columns and checks their types.
 pub fn plan(path: &Path, opts: &ReadOptions) -> Result<ParquetPlan> {
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(open(path)?).map_err(|e| corrupt(path, e))?;
+    let file = open(path)?;
+    let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| corrupt(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone());
     let schema = builder.schema().clone();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let resolved = resolve(path, &names, Format::Parquet, &opts.mapping)?;
@@ -61,9 +63,9 @@ pub fn plan(path: &Path, opts: &ReadOptions) -> Result<ParquetPlan> {
             convert::check_type(path, *t, schema.field(*i))?;
         }
     }
-    let meta = builder.metadata();
     let mut first = 0u64;
     let row_groups = meta
+        .metadata()
         .row_groups()
         .iter()
         .map(|rg| {
@@ -77,13 +79,19 @@ pub fn plan(path: &Path, opts: &ReadOptions) -> Result<ParquetPlan> {
             path: path.to_path_buf(),
         });
     }
-    let read_schema = dictionary_schema(&schema, &resolved);
     let ts_unit = detect_ts_unit(builder, &resolved, opts.ts_unit);
+    // The dictionary read schema reuses the parsed footer; when the file refuses it, read as written.
+    let meta = dictionary_schema(&schema, &resolved)
+        .and_then(|s| {
+            let o = ArrowReaderOptions::new().with_schema(s);
+            ArrowReaderMetadata::try_new(meta.metadata().clone(), o).ok()
+        })
+        .unwrap_or(meta);
     Ok(ParquetPlan {
         path: path.to_path_buf(),
         resolved,
         names,
-        read_schema,
+        meta,
         row_groups,
         ts_unit,
     })
@@ -188,17 +196,6 @@ fn projected(plan: &ParquetPlan) -> Vec<usize> {
     cols
 }
 
-fn builder(plan: &ParquetPlan) -> Result<ParquetRecordBatchReaderBuilder<File>> {
-    let path = &plan.path;
-    if let Some(s) = &plan.read_schema {
-        let opts = ArrowReaderOptions::new().with_schema(s.clone());
-        if let Ok(b) = ParquetRecordBatchReaderBuilder::try_new_with_options(open(path)?, opts) {
-            return Ok(b);
-        }
-    }
-    ParquetRecordBatchReaderBuilder::try_new(open(path)?).map_err(|e| corrupt(path, e))
-}
-
 /// Reads row group `rg`, converting each batch to the canonical schema.
 pub fn read_group(
     plan: &ParquetPlan,
@@ -206,7 +203,8 @@ pub fn read_group(
     opts: &ReadOptions,
     emit: &mut dyn FnMut(RecordBatch) -> Result<()>,
 ) -> Result<ReadOutcome> {
-    let b = builder(plan)?;
+    let b =
+        ParquetRecordBatchReaderBuilder::new_with_metadata(open(&plan.path)?, plan.meta.clone());
     let mask = ProjectionMask::roots(b.parquet_schema(), projected(plan));
     let reader = b
         .with_row_groups(vec![rg])
@@ -285,4 +283,30 @@ pub fn is_canonical(path: &Path) -> bool {
             .field_with_name(f.name())
             .is_ok_and(|g| g.data_type() == f.data_type())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_reads_text_ip_columns_as_dictionaries_from_the_one_parsed_footer() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/formats/analysts_s.parquet");
+        let plan = plan(&path, &ReadOptions::default()).unwrap();
+        let schema = plan.meta.schema();
+        for name in ["src_ip", "dst_ip", "proto"] {
+            assert!(
+                matches!(
+                    schema.field_with_name(name).unwrap().data_type(),
+                    DataType::Dictionary(..)
+                ),
+                "{name}: {schema:?}"
+            );
+        }
+        assert_eq!(
+            schema.field_with_name("port").unwrap().data_type(),
+            &DataType::Int64
+        );
+    }
 }
