@@ -36,14 +36,16 @@ pub fn quantile_sorted(sorted: &[u64], q: f64) -> Option<f64> {
     let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = (lo + 1).min(n - 1);
-    let t = pos - lo as f64;
-    let (a, b) = (sorted[lo] as f64, sorted[hi] as f64);
-    // numpy's _lerp: a + (b - a) * t, computed from the upper end when t >= 0.5 for symmetry.
-    Some(if t >= 0.5 {
+    Some(lerp(sorted[lo] as f64, sorted[hi] as f64, pos - lo as f64))
+}
+
+/// numpy's `_lerp`: `a + (b - a) * t`, computed from the upper end when `t >= 0.5` for symmetry.
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    if t >= 0.5 {
         b - (b - a) * (1.0 - t)
     } else {
         a + (b - a) * t
-    })
+    }
 }
 
 /// Several quantiles (ascending `qs`) of unsorted values by selection, O(n) each instead of a sort; the
@@ -63,24 +65,28 @@ pub fn quantiles_select(values: &mut [u64], qs: &[f64]) -> Vec<Option<f64>> {
             let a = *a as f64;
             let b = right.iter().min().map_or(a, |m| *m as f64);
             done = lo;
-            let t = pos - pos.floor();
             let b = if lo + 1 < n { b } else { a };
-            Some(if t >= 0.5 {
-                b - (b - a) * (1.0 - t)
-            } else {
-                a + (b - a) * t
-            })
+            Some(lerp(a, b, pos - pos.floor()))
         })
         .collect()
 }
 
 /// Mean and sample std by two passes (the numerically stable form pandas uses).
 pub fn mean_std(values: &[u64]) -> (Option<f64>, Option<f64>) {
+    mean_std_of_sum(values, exact_sum(values))
+}
+
+fn exact_sum(values: &[u64]) -> u128 {
+    values.iter().map(|v| *v as u128).sum()
+}
+
+/// [`mean_std`] given the values' exact sum.
+fn mean_std_of_sum(values: &[u64], sum: u128) -> (Option<f64>, Option<f64>) {
     let n = values.len();
     if n == 0 {
         return (None, None);
     }
-    let mean = values.iter().map(|v| *v as u128).sum::<u128>() as f64 / n as f64;
+    let mean = sum as f64 / n as f64;
     if n < 2 {
         return (Some(mean), None);
     }
@@ -91,11 +97,12 @@ pub fn mean_std(values: &[u64]) -> (Option<f64>, Option<f64>) {
 impl Describe {
     /// Describes `values` (reordering them).
     pub fn of(values: &mut [u64]) -> Describe {
-        let (mean, std) = mean_std(values);
+        let sum = exact_sum(values);
+        let (mean, std) = mean_std_of_sum(values, sum);
         let q = quantiles_select(values, &[0.25, 0.5, 0.75]);
         Describe {
             count: values.len() as u64,
-            sum: values.iter().map(|v| *v as u128).sum(),
+            sum,
             mean,
             std,
             min: values.iter().min().copied(),
