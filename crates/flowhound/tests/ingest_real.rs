@@ -7,7 +7,7 @@
 mod common;
 
 use common::{read, rows, testdata, zeek_data_lines, Row};
-use flowhound::ingest::{ColumnMap, Format, ReadOptions};
+use flowhound::ingest::{ColumnMap, Format, IngestReport, ReadOptions};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
@@ -106,17 +106,34 @@ fn assert_same(file: &str, got: &[Row], want: &[Row]) {
     }
 }
 
+/// Reads one file: its canonical rows and the report.
+fn read_rows(path: &Path, o: &ReadOptions) -> (Vec<Row>, IngestReport) {
+    let (batches, report) = read(&[s(path)], o);
+    (rows(&batches), report)
+}
+
+/// Reads one file with [`opts`], checks it had no bad row and reads as `want`; returns rows and report.
+fn assert_reads_as(file: &str, path: &Path, want: &[Row]) -> (Vec<Row>, IngestReport) {
+    let (got, report) = read_rows(path, &opts());
+    assert_eq!(
+        report.rows_skipped(),
+        0,
+        "{file}: {:?}",
+        report.bad_rows.samples
+    );
+    assert_same(file, &got, want);
+    (got, report)
+}
+
 #[test]
 fn njrat_zeek_tsv_every_row_and_cc_labels() {
     let Some(td) = testdata("njrat_zeek_tsv_every_row_and_cc_labels") else {
         return;
     };
     let path = td.join("zeek/strato-001-njrat-cc/conn.log.labeled");
-    let (batches, report) = read(&[s(&path)], &opts());
-    let got = rows(&batches);
     let want = zeek_tsv_expected(&path, "label");
     assert_eq!(want.len(), 992, "README: 992 flows");
-    assert_same("njrat conn.log.labeled", &got, &want);
+    let (got, report) = assert_reads_as("njrat conn.log.labeled", &path, &want);
     assert_eq!(report.files[0].format, Format::ZeekTsv);
     // The C&C flows: 192.168.1.115 -> 41.108.179.197:1177/tcp. `label` holds Malicious/Benign/Background,
     // `detailedlabel` the attack class (CC).
@@ -143,7 +160,7 @@ fn njrat_zeek_tsv_every_row_and_cc_labels() {
         mapping: ColumnMap::parse(&["label=detailedlabel"]).unwrap(),
         ..opts()
     };
-    let detailed = rows(&read(&[s(&path)], &o).0);
+    let (detailed, _) = read_rows(&path, &o);
     assert_same(
         "njrat detailedlabel",
         &detailed,
@@ -161,8 +178,7 @@ fn ctu_normal_40_labels_per_flow() {
         return;
     };
     let path = td.join("zeek/strato-008-ctu-normal-40/conn.log.labeled");
-    let got = rows(&read(&[s(&path)], &opts()).0);
-    assert_same("ctu-normal-40", &got, &zeek_tsv_expected(&path, "label"));
+    let (got, _) = assert_reads_as("ctu-normal-40", &path, &zeek_tsv_expected(&path, "label"));
     let mut counts: HashMap<String, usize> = HashMap::new();
     got.iter().for_each(|r| {
         *counts
@@ -190,14 +206,7 @@ fn other_real_zeek_tsv_logs() {
     ];
     for f in files {
         let path = td.join(f);
-        let (batches, report) = read(&[s(&path)], &opts());
-        assert_eq!(
-            report.rows_skipped(),
-            0,
-            "{f}: {:?}",
-            report.bad_rows.samples
-        );
-        assert_same(f, &rows(&batches), &zeek_tsv_expected(&path, "label"));
+        assert_reads_as(f, &path, &zeek_tsv_expected(&path, "label"));
     }
 }
 
@@ -208,13 +217,12 @@ fn zeek_tsv_with_a_leading_blank_before_the_header() {
         return;
     };
     let path = td.join("zeek/slips-test10-mixed/conn.log");
-    let (batches, report) = read(&[s(&path)], &opts());
-    assert_eq!(report.files[0].format, Format::ZeekTsv);
-    assert_same(
+    let (_, report) = assert_reads_as(
         "slips-test10-mixed",
-        &rows(&batches),
+        &path,
         &zeek_tsv_expected(&path, "label"),
     );
+    assert_eq!(report.files[0].format, Format::ZeekTsv);
 }
 
 /// Canonical rows of a Zeek JSON-lines conn log, from serde_json and the raw `ts` text.
@@ -259,11 +267,9 @@ fn nmap_zeek_json_4504_flows() {
         return;
     };
     let path = td.join("zeek/strato-002-nmap-portscans/conn.log");
-    let (batches, report) = read(&[s(&path)], &opts());
+    let (got, report) = assert_reads_as("nmap conn.log", &path, &zeek_json_expected(&path));
     assert_eq!(report.files[0].format, Format::ZeekJson);
-    let got = rows(&batches);
     assert_eq!(got.len(), 4504, "README: 4,504 flows");
-    assert_same("nmap conn.log", &got, &zeek_json_expected(&path));
     let scanner = ip_int("172.16.1.11").unwrap();
     let from_scanner = got.iter().filter(|r| r.src_ip == scanner).count();
     assert!(
@@ -284,14 +290,7 @@ fn other_real_zeek_json_logs() {
         "zeek/slips-port-scans/vertical-conn.log",
     ] {
         let path = td.join(f);
-        let (batches, report) = read(&[s(&path)], &opts());
-        assert_eq!(
-            report.rows_skipped(),
-            0,
-            "{f}: {:?}",
-            report.bad_rows.samples
-        );
-        assert_same(f, &rows(&batches), &zeek_json_expected(&path));
+        assert_reads_as(f, &path, &zeek_json_expected(&path));
     }
 }
 
@@ -300,19 +299,13 @@ fn zeek_tsv_and_json_of_the_same_capture_agree() {
     let Some(td) = testdata("zeek_tsv_and_json_of_the_same_capture_agree") else {
         return;
     };
-    let tsv = rows(
-        &read(
-            &[s(&td.join("zeek/parsezeeklogs/rdp_sharprdp/tsv/conn.log"))],
-            &opts(),
-        )
-        .0,
+    let (tsv, _) = read_rows(
+        &td.join("zeek/parsezeeklogs/rdp_sharprdp/tsv/conn.log"),
+        &opts(),
     );
-    let json = rows(
-        &read(
-            &[s(&td.join("zeek/parsezeeklogs/rdp_sharprdp/json/conn.log"))],
-            &opts(),
-        )
-        .0,
+    let (json, _) = read_rows(
+        &td.join("zeek/parsezeeklogs/rdp_sharprdp/json/conn.log"),
+        &opts(),
     );
     assert_eq!(tsv.len(), json.len());
     for (a, b) in tsv.iter().zip(&json) {
@@ -407,10 +400,10 @@ fn binetflow_files() {
         "test11-portscan",
     ] {
         let path = td.join(format!("binetflow/{f}.binetflow"));
-        let (batches, report) = read(&[s(&path)], &opts());
+        let (got, report) = read_rows(&path, &opts());
         assert_eq!(report.files[0].format, Format::Binetflow, "{f}");
         let (want, bad) = binetflow_expected(&path);
-        assert_same(f, &rows(&batches), &want);
+        assert_same(f, &got, &want);
         assert_eq!(report.rows_skipped(), bad.len() as u64, "{f}: bad rows");
         let lines: Vec<u64> = report
             .bad_rows
@@ -434,7 +427,7 @@ fn binetflow_labels_kept() {
         return;
     };
     let path = td.join("binetflow/test5-mixed.binetflow");
-    let got = rows(&read(&[s(&path)], &opts()).0);
+    let (got, _) = read_rows(&path, &opts());
     let malware = got
         .iter()
         .filter(|r| {
@@ -500,7 +493,7 @@ fn gzip_reads_like_the_plain_file() {
     );
     enc.write_all(&std::fs::read(&plain).unwrap()).unwrap();
     enc.finish().unwrap();
-    let a = rows(&read(&[s(&plain)], &opts()).0);
+    let (a, _) = read_rows(&plain, &opts());
     let b = rows(&read(&[s(&dir.join("conn.*.log.gz"))], &opts()).0);
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(a.len(), 992);
