@@ -8,7 +8,7 @@ use crate::findings::{format_ts, Evidence, Finding};
 use crate::ip;
 use crate::output::table::human_bytes;
 use ahash::AHashMap;
-use flowhound_geo::GeoStack;
+use flowhound_geo::{GeoInfo, GeoStack};
 
 /// The flows behind one finding: rows, time span, and per-peer flows and bytes.
 #[derive(Debug, Clone, Default)]
@@ -79,17 +79,43 @@ impl Span {
     }
 }
 
-/// `ADDR (CC, AS123 Org)` for an address, with what the geo stack knows.
+/// `AS123 Org` or `AS123` from one geo answer; with `org_alone`, the organisation alone when only it
+/// is known.
+fn as_label(g: &GeoInfo, org_alone: bool) -> Option<String> {
+    match (g.asn, g.org.as_deref()) {
+        (Some(a), Some(o)) => Some(format!("AS{a} {o}")),
+        (Some(a), None) => Some(format!("AS{a}")),
+        (None, Some(o)) if org_alone => Some(o.to_string()),
+        _ => None,
+    }
+}
+
+/// `ADDR (CC, AS123 Org)` for an address, with what the geo stack knows (`??` for an unknown
+/// country; an organisation without AS number is left out).
 pub fn describe_peer(geo: &GeoStack, peer: u128) -> String {
-    let cc = geo
-        .country_u128(peer)
+    let g = geo.lookup_u128(peer);
+    let cc = g
+        .country
         .map_or_else(|| "??".to_string(), |c| c.to_string());
-    let asn = match (geo.asn_u128(peer), geo.org_u128(peer)) {
-        (Some(a), Some(o)) => format!(", AS{a} {o}"),
-        (Some(a), None) => format!(", AS{a}"),
-        _ => String::new(),
-    };
+    let asn = as_label(&g, false).map_or_else(String::new, |a| format!(", {a}"));
     format!("{} ({cc}{asn})", ip::format(peer))
+}
+
+/// ` (RU, AS12345 Example)` with only what the geo stack knows, or nothing when it knows nothing:
+/// the volume and beacon explanations put it after the address.
+pub fn geo_suffix(geo: &GeoStack, peer: u128) -> String {
+    let g = geo.lookup_u128(peer);
+    let parts: Vec<String> = g
+        .country
+        .map(|c| c.to_string())
+        .into_iter()
+        .chain(as_label(&g, true))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
 }
 
 /// The top `n` peers of a span as `ADDR (CC, ASn Org): BYTES in F flows`, joined by `; `.
@@ -275,6 +301,38 @@ mod tests {
         assert_eq!(duration_text(12.0), "12.0 s");
         assert_eq!(duration_text(2700.0), "45 min");
         assert_eq!(duration_text(3.0 * 3600.0), "3.0 h");
+    }
+
+    #[test]
+    fn peer_texts() {
+        let org = |asn: Option<u32>, org: Option<&str>| GeoInfo {
+            asn,
+            org: org.map(Into::into),
+            ..Default::default()
+        };
+        let cases = [
+            (Some(1), Some("O"), Some("AS1 O"), Some("AS1 O")),
+            (Some(1), None, Some("AS1"), Some("AS1")),
+            (None, Some("O"), None, Some("O")),
+            (None, None, None, None),
+        ];
+        for (a, o, strict, loose) in cases {
+            let g = org(a, o);
+            assert_eq!(as_label(&g, false).as_deref(), strict, "{a:?} {o:?}");
+            assert_eq!(as_label(&g, true).as_deref(), loose, "{a:?} {o:?}");
+        }
+        let empty = GeoStack::new();
+        let v = ip::parse("8.8.8.8").unwrap();
+        assert_eq!(describe_peer(&empty, v), "8.8.8.8 (??)");
+        assert_eq!(geo_suffix(&empty, v), "");
+        let geo = GeoStack::from_options(&[], &[], true).unwrap();
+        let full = describe_peer(&geo, v);
+        assert!(full.starts_with("8.8.8.8 (US, AS15169 "), "{full}");
+        assert_eq!(
+            format!("8.8.8.8{}", geo_suffix(&geo, v)),
+            full,
+            "both forms agree when everything is known"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! hosts or new against the baseline. The accumulation is one grouped pass over integer addresses.
 
 use super::beacon_math::{self as bm, SubScores};
-use super::behaviour::duration_text;
+use super::behaviour::{duration_text, geo_suffix};
 use super::{DetectCtx, Detector};
 use crate::config::{Range, Setting};
 use crate::error::{FlowError, Result};
@@ -505,13 +505,6 @@ pub fn beacon_stats(
     })
 }
 
-/// ` (DZ, AS36947 Telecom Algeria)` or nothing.
-fn geo_suffix(ctx: &DetectCtx, peer: u128) -> String {
-    let name = ip::format(peer);
-    let full = super::volume::describe_peer(ctx, peer);
-    full.strip_prefix(&name).unwrap_or("").to_string()
-}
-
 fn top_port(p: &Pair) -> String {
     let best = p
         .ports
@@ -547,7 +540,7 @@ fn finding(
     };
     let explanation = format!(
         "{} beacons to {}:{port}{}: {} connections every {:.1} s (jitter ±{:.1} s) for {}; {} ±{} per connection; destination talked to by {dest_hosts} of {} internal hosts, {novelty_text}",
-        ip::format(host), ip::format(peer), geo_suffix(ctx, peer), p.ts.len(), s.period_secs, s.jitter_secs, duration_text(s.span_secs),
+        ip::format(host), ip::format(peer), geo_suffix(ctx.geo, peer), p.ts.len(), s.period_secs, s.jitter_secs, duration_text(s.span_secs),
         human_bytes(s.size_median), human_bytes(s.size_mad), acc.internal_hosts.len()
     );
     let details = json!({

@@ -2,7 +2,7 @@
 //! window against the host's own profile (or the population), and per flow against the global
 //! statistics. Each detector only supplies its threshold rule (a pure function of [`MetricStats`]).
 
-use super::behaviour::{span_text, window_text};
+use super::behaviour::{geo_suffix, span_text, window_text};
 use super::flows::Flows;
 use super::volume_config::Common;
 use super::DetectCtx;
@@ -526,27 +526,6 @@ fn flow_finding(
     )
 }
 
-/// `45.1.2.3 (RU, AS12345 Example)`.
-pub fn describe_peer(ctx: &DetectCtx, peer: u128) -> String {
-    let g = ctx.geo.lookup_u128(peer);
-    let mut parts = Vec::new();
-    if let Some(c) = g.country {
-        parts.push(c.to_string());
-    }
-    match (g.asn, g.org.as_deref()) {
-        (Some(a), Some(o)) => parts.push(format!("AS{a} {o}")),
-        (Some(a), None) => parts.push(format!("AS{a}")),
-        (None, Some(o)) => parts.push(o.to_string()),
-        (None, None) => {}
-    }
-    let name = ip::format(peer);
-    if parts.is_empty() {
-        name
-    } else {
-        format!("{name} ({})", parts.join(", "))
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn explain(
     ctx: &DetectCtx,
@@ -563,9 +542,9 @@ fn explain(
     } else {
         ("downloaded", "from", "download")
     };
-    let peer = peers
-        .first()
-        .map_or_else(String::new, |(p, _)| describe_peer(ctx, *p));
+    let peer = peers.first().map_or_else(String::new, |(p, _)| {
+        format!("{}{}", ip::format(*p), geo_suffix(ctx.geo, *p))
+    });
     let others = match peers.len() {
         0 | 1 => String::new(),
         2 => " and 1 other peer".into(),
