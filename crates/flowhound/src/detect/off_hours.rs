@@ -217,8 +217,11 @@ fn judge(
     let p = expected_share(own_idle, own_total, net.share, cfg.prior_flows_count);
     let expected = p * a.total as f64;
     let ratio = observed as f64 / expected.max(1e-9);
+    if ratio < cfg.min_excess_ratio {
+        return None;
+    }
     let pv = poisson_sf(observed, expected);
-    if ratio < cfg.min_excess_ratio || pv > cfg.max_p_value {
+    if pv > cfg.max_p_value {
         return None;
     }
     let hours: Vec<String> = (0..24)
