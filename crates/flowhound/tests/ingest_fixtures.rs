@@ -505,7 +505,7 @@ fn single_and_many_threads_agree() {
 type BadLine = (u64, &'static str, &'static str);
 
 /// (fixture, rows kept, its bad lines)
-const BAD_ROWS: [(&str, usize, &[BadLine]); 5] = [
+const BAD_ROWS: [(&str, usize, &[BadLine]); 7] = [
     (
         "malformed/zeek_bad_rows.log",
         2,
@@ -533,6 +533,16 @@ const BAD_ROWS: [(&str, usize, &[BadLine]); 5] = [
             (3, "TotBytes", "total bytes smaller"),
             (4, "SrcAddr", "IP address"),
         ],
+    ),
+    (
+        "malformed/zeek_bad_utf8.log",
+        2,
+        &[(10, "(line)", "not valid UTF-8")],
+    ),
+    (
+        "malformed/zeek_bad_utf8.json",
+        2,
+        &[(2, "(line)", "not valid UTF-8")],
     ),
     (
         "malformed/truncated_rows.csv",

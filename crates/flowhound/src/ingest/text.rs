@@ -122,7 +122,7 @@ fn read_csv(
             }
             Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
                 let line = e.position().map_or(0, |p| p.line());
-                sink.malformed(line, "not valid UTF-8 text", "")?;
+                sink.malformed(line, NOT_UTF8, "")?;
             }
             Err(e) => return Err(csv_error(path, e)),
         }
@@ -200,10 +200,30 @@ fn apply_directive(h: &mut ZeekHeader, line: &str) -> bool {
     false
 }
 
-fn zeek_header(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<ZeekHeader> {
+/// Reads the next line into `buf` without its ending ("\n" or "\r\n", as `BufRead::lines` strips), as
+/// bytes: text that is not UTF-8 is the caller's to report, with its line number. False at the end.
+fn read_line_bytes(reader: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    buf.clear();
+    if reader.read_until(b'\n', buf)? == 0 {
+        return Ok(false);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    Ok(true)
+}
+
+/// Why a line that is not UTF-8 is skipped.
+const NOT_UTF8: &str = "not valid UTF-8 text";
+
+fn zeek_header(path: &Path, mut reader: Box<dyn BufRead + Send>) -> Result<ZeekHeader> {
     let mut h = ZeekHeader::default();
-    for line in reader.lines() {
-        let line = line.map_err(|e| gzip_error(path, e))?;
+    let mut buf = Vec::new();
+    while read_line_bytes(&mut *reader, &mut buf).map_err(|e| gzip_error(path, e))? {
+        let line = String::from_utf8_lossy(&buf);
         let Some(d) = directive(&line) else { break };
         apply_directive(&mut h, d);
     }
@@ -229,17 +249,21 @@ fn check_zeek_path(path: &Path, h: &ZeekHeader) -> Result<()> {
 
 fn read_zeek_tsv(
     path: &Path,
-    reader: Box<dyn BufRead + Send>,
+    mut reader: Box<dyn BufRead + Send>,
     opts: &ReadOptions,
     sink: &mut TextSink,
 ) -> Result<Option<TsUnit>> {
     let mut h = ZeekHeader::default();
     let mut parser: Option<RowParser> = None;
     let unit = opts.ts_unit.or(Some(TsUnit::S));
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| gzip_error(path, e))?;
-        let line_no = n as u64 + 1;
-        if let Some(d) = directive(&line) {
+    let (mut buf, mut line_no) = (Vec::new(), 0u64);
+    while read_line_bytes(&mut *reader, &mut buf).map_err(|e| gzip_error(path, e))? {
+        line_no += 1;
+        let Ok(line) = std::str::from_utf8(&buf) else {
+            sink.malformed(line_no, NOT_UTF8, &String::from_utf8_lossy(&buf))?;
+            continue;
+        };
+        if let Some(d) = directive(line) {
             if apply_directive(&mut h, d) {
                 check_zeek_path(path, &h)?;
                 parser = Some(RowParser::new(
@@ -263,7 +287,7 @@ fn read_zeek_tsv(
             sink.malformed(
                 line_no,
                 "fewer fields than the #fields header (truncated line?)",
-                &line,
+                line,
             )?;
             continue;
         }
@@ -273,11 +297,14 @@ fn read_zeek_tsv(
     Ok(unit)
 }
 
-fn json_keys(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<Vec<String>> {
+fn json_keys(path: &Path, mut reader: Box<dyn BufRead + Send>) -> Result<Vec<String>> {
     let mut keys: Vec<String> = Vec::new();
-    for line in reader.lines().take(100) {
-        let line = line.map_err(|e| gzip_error(path, e))?;
-        if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(&line) {
+    let (mut buf, mut n) = (Vec::new(), 0);
+    while n < 100 && read_line_bytes(&mut *reader, &mut buf).map_err(|e| gzip_error(path, e))? {
+        n += 1;
+        // A line that is not UTF-8 or not JSON is reported when the data is read.
+        if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice::<serde_json::Value>(&buf)
+        {
             keys.extend(
                 m.keys()
                     .filter(|k| !keys.contains(k))
@@ -305,7 +332,7 @@ fn json_cell(v: &serde_json::Value) -> Option<String> {
 
 fn read_zeek_json(
     path: &Path,
-    reader: Box<dyn BufRead + Send>,
+    mut reader: Box<dyn BufRead + Send>,
     opts: &ReadOptions,
     sink: &mut TextSink,
 ) -> Result<Option<TsUnit>> {
@@ -319,15 +346,19 @@ fn read_zeek_json(
     let unit = opts.ts_unit.or(Some(TsUnit::S));
     let mut parser = RowParser::new(plan, unit);
     let mut cells: Vec<Option<String>> = vec![None; names.len()];
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| gzip_error(path, e))?;
-        let line_no = n as u64 + 1;
+    let (mut buf, mut line_no) = (Vec::new(), 0u64);
+    while read_line_bytes(&mut *reader, &mut buf).map_err(|e| gzip_error(path, e))? {
+        line_no += 1;
+        let Ok(line) = std::str::from_utf8(&buf) else {
+            sink.malformed(line_no, NOT_UTF8, &String::from_utf8_lossy(&buf))?;
+            continue;
+        };
         if line.trim().is_empty() {
             continue;
         }
-        let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(&line)
+        let Ok(serde_json::Value::Object(obj)) = serde_json::from_str::<serde_json::Value>(line)
         else {
-            sink.malformed(line_no, "not a JSON object", &line)?;
+            sink.malformed(line_no, "not a JSON object", line)?;
             continue;
         };
         cells.iter_mut().for_each(|c| *c = None);
