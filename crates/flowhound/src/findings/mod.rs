@@ -155,9 +155,15 @@ fn max_opt(a: Option<String>, b: Option<String>) -> Option<String> {
     }
 }
 
-/// Merges, caps each finding's peers at `max_peers` (the first ones kept), enriches the hosts and the
+/// Merges (a NaN score counting as 0), caps each finding's peers at `max_peers` (the first ones kept), enriches the hosts and the
 /// kept peers, sorts by score (then kind and hosts), numbers `F1..` and links related findings.
-pub fn finalize(findings: Vec<Finding>, geo: &GeoStack, max_peers: usize) -> Vec<Finding> {
+pub fn finalize(mut findings: Vec<Finding>, geo: &GeoStack, max_peers: usize) -> Vec<Finding> {
+    // A NaN score would survive the clamp, rank first and serialise as null: it counts as 0.
+    for f in &mut findings {
+        if f.score.is_nan() {
+            f.score = 0.0;
+        }
+    }
     let mut out = merge(findings);
     let mut cache = GeoCache::default();
     for f in &mut out {
@@ -439,6 +445,26 @@ mod tests {
         assert_eq!(out[0].peers, ["8.8.8.8", "1.1.1.1"]);
         let keys: Vec<&str> = out[0].enrichment.keys().map(String::as_str).collect();
         assert_eq!(keys, ["1.1.1.1", "10.0.0.1", "8.8.8.8"]);
+    }
+
+    #[test]
+    fn nan_scores_count_as_zero() {
+        let t = "2026-01-01T00:00:00Z";
+        let nan = f("k", "a", "10.0.0.1", f64::NAN, &[], t, &[1]);
+        let weak = f("k", "b", "10.0.0.1", 0.2, &[], t, &[2]);
+        let other = f("j", "c", "10.0.0.2", 0.1, &[], t, &[3]);
+        let inf = f("i", "d", "10.0.0.3", f64::INFINITY, &[], t, &[4]);
+        let out = finalize(vec![nan.clone(), other, inf], &GeoStack::new(), 10);
+        let scores: Vec<(&str, f64)> = out.iter().map(|x| (x.kind.as_str(), x.score)).collect();
+        assert_eq!(scores, [("i", 1.0), ("j", 0.1), ("k", 0.0)]);
+        assert_eq!(out[2].severity, severity(0.0));
+        let json = serde_json::to_value(&out[2]).unwrap();
+        assert_eq!(json["score"], serde_json::json!(0.0));
+        let merged = finalize(vec![nan, weak], &GeoStack::new(), 10);
+        assert_eq!(
+            (merged[0].score, merged[0].evidence.metric.as_str()),
+            (0.2, "b")
+        );
     }
 
     #[test]
