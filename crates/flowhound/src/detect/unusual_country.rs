@@ -180,13 +180,17 @@ impl Detector for UnusualCountry {
     }
 }
 
-/// The unusual place (label, weight) of a flow from `host` to `peer`, if any.
+/// An unusual place: its label, its weight, and whether the country is usual and only the AS is not
+/// (`CC/ASn Org`).
+type Unusual = (String, f64, bool);
+
+/// The unusual place of a flow from `host` to `peer`, if any.
 fn place_of(
     cfg: &UnusualCountryConfig,
     ctx: &DetectCtx,
     host: u128,
     peer: u128,
-) -> Option<(String, f64)> {
+) -> Option<Unusual> {
     let ext = &ctx.baseline.external;
     // A self-learned baseline contains the test itself: only prevalence counts then.
     let profile = ctx.baseline.host(host).filter(|_| !ctx.baseline.robust());
@@ -204,7 +208,7 @@ fn place_of(
         population,
     );
     if w > 0.0 {
-        return Some((cc, w));
+        return Some((cc, w, false));
     }
     let asn = ctx.geo.asn_u128(peer)?.to_string();
     let w = rarity(
@@ -219,12 +223,12 @@ fn place_of(
         .geo
         .org_u128(peer)
         .map_or_else(String::new, |o| format!(" {o}"));
-    (w > 0.0).then(|| (format!("{cc}/AS{asn}{org}"), w * cfg.asn_weight))
+    (w > 0.0).then(|| (format!("{cc}/AS{asn}{org}"), w * cfg.asn_weight, true))
 }
 
 fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, HostAcc> {
     let f = ctx.flows;
-    let mut cache: AHashMap<(u128, u128), Option<(String, f64)>> = AHashMap::new();
+    let mut cache: AHashMap<(u128, u128), Option<Unusual>> = AHashMap::new();
     let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
     for i in 0..f.len() {
         let Some(v) = f.host_view(i, ctx.nets) else {
@@ -236,13 +240,12 @@ fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, Hos
         let place = cache
             .entry((v.host, v.peer))
             .or_insert_with(|| place_of(cfg, ctx, v.host, v.peer));
-        let Some((label, w)) = place.clone() else {
+        let Some((label, w, asn_only)) = place.clone() else {
             continue;
         };
         let a = accs.entry(v.host).or_default();
         let bytes = v.sent + v.received;
         a.span.add(i, f.ts[i], v.peer, bytes);
-        let asn_only = label.contains("/AS");
         let p = a.places.entry(label).or_default();
         p.weight = w;
         p.asn_only = asn_only;
