@@ -12,11 +12,11 @@ use datafusion::arrow::array::{ArrayRef, AsArray, DictionaryArray, StringArray, 
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, Field, Schema, UInt32Type};
 use datafusion::arrow::record_batch::RecordBatch;
-use flowhound_geo::GeoStack;
+use flowhound_geo::{GeoInfo, GeoStack};
 use std::sync::Arc;
 
 /// Geo facts of one address (typed, not a joined string).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IpFacts {
     /// ISO country code.
     pub country: Option<String>,
@@ -24,6 +24,17 @@ pub struct IpFacts {
     pub asn: Option<u32>,
     /// AS organisation.
     pub org: Option<String>,
+}
+
+impl From<&GeoInfo> for IpFacts {
+    /// The geo stack's answer as owned strings.
+    fn from(g: &GeoInfo) -> Self {
+        IpFacts {
+            country: g.country.map(|c| c.to_string()),
+            asn: g.asn,
+            org: g.org.as_deref().map(str::to_string),
+        }
+    }
 }
 
 /// Distinct addresses with their facts, addressed by a dense index.
@@ -78,12 +89,7 @@ impl FactTable {
 
 /// Facts of one address from the stack.
 pub fn facts_of(geo: &GeoStack, addr: u128) -> IpFacts {
-    let g = geo.lookup_u128(addr);
-    IpFacts {
-        country: g.country.map(|c| c.to_string()),
-        asn: g.asn,
-        org: g.org.map(|o| o.to_string()),
-    }
+    IpFacts::from(&geo.lookup_u128(addr))
 }
 
 fn dict(keys: &UInt32Array, values: &ArrayRef) -> Result<ArrayRef> {

@@ -1,6 +1,7 @@
 //! Selected flows as an enriched record batch: the rows behind outliers or findings, with readable IPs
 //! and the destination's country, AS number and organisation. Each distinct address is looked up once.
 
+use crate::enrich::IpFacts;
 use crate::error::Result;
 use crate::ip;
 use crate::schema::{col, flow_schema};
@@ -78,10 +79,10 @@ fn geo_columns(ips: &[u128], geo: &GeoStack) -> (ArrayRef, ArrayRef, ArrayRef) {
     let mut asn = Vec::with_capacity(ips.len());
     let mut org = Vec::with_capacity(ips.len());
     for ip in ips {
-        let g = cache.get(geo, *ip);
-        country.push(g.country.map(|c| c.to_string()));
+        let g = IpFacts::from(cache.get(geo, *ip));
+        country.push(g.country);
         asn.push(g.asn);
-        org.push(g.org.as_deref().map(str::to_string));
+        org.push(g.org);
     }
     let country: StringArray = country.into_iter().collect();
     let org: StringArray = org.into_iter().collect();

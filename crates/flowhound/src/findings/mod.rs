@@ -10,6 +10,7 @@ pub mod score;
 pub use score::{score_from_ratio, severity, Severity};
 
 use crate::detect::rows::GeoCache;
+use crate::enrich::IpFacts;
 use crate::ip;
 use flowhound_geo::GeoStack;
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,18 @@ pub struct IpInfo {
     pub org: Option<String>,
     /// Reverse DNS name (filled by DNS enrichment, when enabled).
     pub name: Option<String>,
+}
+
+impl From<IpFacts> for IpInfo {
+    /// Country, AS and organisation; no name (DNS enrichment fills it).
+    fn from(f: IpFacts) -> Self {
+        IpInfo {
+            country: f.country,
+            asn: f.asn,
+            org: f.org,
+            name: None,
+        }
+    }
 }
 
 /// One finding.
@@ -191,14 +204,8 @@ fn enrich(f: &mut Finding, geo: &GeoStack, cache: &mut GeoCache) {
             continue;
         }
         let Some(v) = ip::parse(addr) else { continue };
-        let g = cache.get(geo, v);
-        let info = IpInfo {
-            country: g.country.map(|c| c.to_string()),
-            asn: g.asn,
-            org: g.org.as_deref().map(str::to_string),
-            name: None,
-        };
-        f.enrichment.insert(addr.clone(), info);
+        let facts = IpFacts::from(cache.get(geo, v));
+        f.enrichment.insert(addr.clone(), facts.into());
     }
 }
 
