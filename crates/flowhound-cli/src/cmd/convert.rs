@@ -43,24 +43,21 @@ pub fn run(a: ConvertArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut opts = a.input.options()?;
     opts.threads = 1;
-    let plan = ingest::prepare(&a.inputs, &opts)?;
-    let out = std::sync::Mutex::new(Some(ParquetOut::create(&a.output, flow_schema())?));
-    let bar = crate::progress::Progress::start(
-        "converting",
-        opts.progress.clone(),
-        plan.total_bytes,
-        a.input.quiet,
-    );
-    let result = ingest::scan(&plan, &opts, || {
-        Writer(
-            out.lock()
-                .ok()
-                .and_then(|mut o| o.take())
-                .expect("convert runs one worker"),
-        )
-    });
-    bar.finish();
-    let (mut sinks, report) = result?;
+    let (mut sinks, report) =
+        a.input
+            .scan_with_progress("converting", &a.inputs, &opts, |plan| {
+                // Created once every input's schema has passed.
+                let out =
+                    std::sync::Mutex::new(Some(ParquetOut::create(&a.output, flow_schema())?));
+                Ok(ingest::scan(plan, &opts, || {
+                    Writer(
+                        out.lock()
+                            .ok()
+                            .and_then(|mut o| o.take())
+                            .expect("convert runs one worker"),
+                    )
+                })?)
+            })?;
     let writer = sinks.pop().ok_or_else(|| anyhow::anyhow!("no writer"))?;
     writer.0.finish()?;
     super::summary(&report, started, false);

@@ -155,16 +155,30 @@ impl InputArgs {
     /// Reads every input into memory (in input order), with a progress bar.
     pub fn read_all(&self, inputs: &[String]) -> Result<(Vec<RecordBatch>, IngestReport)> {
         let opts = self.options()?;
-        let plan = ingest::prepare(inputs, &opts)?;
+        self.scan_with_progress("reading", inputs, &opts, |plan| {
+            Ok(ingest::collect(plan, &opts)?)
+        })
+    }
+
+    /// Prepares `inputs` with `opts` (every schema checked up front), then runs `job` over the plan
+    /// under a progress bar labelled `label` (none with `--quiet`).
+    pub fn scan_with_progress<T>(
+        &self,
+        label: &str,
+        inputs: &[String],
+        opts: &ReadOptions,
+        job: impl FnOnce(&ingest::Plan) -> Result<T>,
+    ) -> Result<T> {
+        let plan = ingest::prepare(inputs, opts)?;
         let bar = crate::progress::Progress::start(
-            "reading",
+            label,
             opts.progress.clone(),
             plan.total_bytes,
             self.quiet,
         );
-        let out = ingest::collect(&plan, &opts);
+        let out = job(&plan);
         bar.finish();
-        Ok(out?)
+        out
     }
 }
 

@@ -3,7 +3,6 @@
 use super::{InputArgs, NetArgs};
 use anyhow::Result;
 use clap::Args;
-use flowhound::ingest;
 use flowhound::output::table::{human_bytes, Table};
 use flowhound::profile::{ClassRow, Profile, TopHosts};
 use std::process::ExitCode;
@@ -33,16 +32,11 @@ pub struct ProfileArgs {
 pub fn run(a: ProfileArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let opts = a.input.options()?;
-    let plan = ingest::prepare(&a.inputs, &opts)?;
-    let bar = crate::progress::Progress::start(
-        "profiling",
-        opts.progress.clone(),
-        plan.total_bytes,
-        a.input.quiet,
-    );
-    let result = flowhound::profile::run(&plan, &opts, a.net.nets(), a.top);
-    bar.finish();
-    let p = result?;
+    let p = a
+        .input
+        .scan_with_progress("profiling", &a.inputs, &opts, |plan| {
+            Ok(flowhound::profile::run(plan, &opts, a.net.nets(), a.top)?)
+        })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&p)?);
     } else {
