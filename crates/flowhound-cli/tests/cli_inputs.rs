@@ -219,6 +219,31 @@ fn bad_ip_rows_are_skipped_and_reported_or_fatal_with_strict() {
 }
 
 #[test]
+fn truncated_lines_are_skipped_and_reported_or_fatal_with_strict() {
+    for (file, kept, first) in [
+        (
+            "malformed/truncated_rows.csv",
+            "read 3 flows",
+            "column 'up_bytes'",
+        ),
+        (
+            "malformed/truncated_rows.binetflow",
+            "read 4 flows",
+            "column 'SrcBytes'",
+        ),
+    ] {
+        let path = fixture(file);
+        flowhound(&["profile", &path]).expect(0, file).stderr_has(
+            &[kept, "line 3", first, "fewer fields than the header"],
+            file,
+        );
+        flowhound(&["profile", "-q", "--strict", &path])
+            .expect(4, file)
+            .stderr_has(&["line 3", first, "truncated line"], file);
+    }
+}
+
+#[test]
 fn negative_bytes_are_skipped_and_reported_or_fatal_with_strict() {
     for (file, loc) in [
         ("malformed/negative_bytes.csv", "line 7"),
