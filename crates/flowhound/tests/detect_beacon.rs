@@ -146,3 +146,19 @@ fn njrat_cc_is_a_top_three_beacon() {
         "{x}"
     );
 }
+
+#[test]
+fn weights_not_summing_to_one_rejected_at_load() {
+    let e = Config::from_toml("[detectors.cnc_beacon]\nts_weight_ratio = 0.5\n", "c.toml")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "c.toml: [detectors.cnc_beacon]: ts/ds/hist/dur_weight_ratio must each be in 0..=1 and sum to 1 (they sum to 1.25)"
+    );
+    assert!(Config::from_toml(
+        "[detectors.cnc_beacon]\nts_weight_ratio = 0.5\nds_weight_ratio = 0.0\n",
+        "c.toml"
+    )
+    .is_ok());
+}

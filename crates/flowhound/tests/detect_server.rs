@@ -63,3 +63,19 @@ fn off_without_ranges_and_bad_ranges_are_config_errors() {
         "{e}"
     );
 }
+
+#[test]
+fn bad_public_range_rejected_at_load() {
+    let e = Config::from_toml(
+        "[detectors.server_abuse]\npublic_ranges = [\"200.0.0.0/24\", \"not-a-cidr\"]\n",
+        "c.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with(
+            "c.toml: detectors.server_abuse.public_ranges: 'not-a-cidr' is not a CIDR block ("
+        ) && e.ends_with("); write e.g. 200.0.0.0/24"),
+        "{e}"
+    );
+}

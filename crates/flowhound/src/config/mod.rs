@@ -213,8 +213,7 @@ impl Config {
             for (name, v, d) in known {
                 let key = format!("detectors.{name}");
                 keys::check_section(&key, v, d.settings()).map_err(|m| cfg_err(origin, m))?;
-                d.check(v)
-                    .map_err(|m| cfg_err(origin, format!("[{key}]: {m}")))?;
+                d.check(v).map_err(|e| cfg_err(origin, e))?;
                 detectors.insert(name.clone(), v.clone());
             }
         }

@@ -278,6 +278,9 @@ impl Detector for CncBeacon {
     fn settings(&self) -> &'static [Setting] {
         &SETTINGS
     }
+    fn validate(&self, c: &CncBeaconConfig) -> Result<()> {
+        weights(c).map(|_| ())
+    }
     fn run(&self, c: &CncBeaconConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         weights(c)?;
         let acc = accumulate(ctx, c.min_connections_count);

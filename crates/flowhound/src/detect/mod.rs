@@ -97,6 +97,11 @@ pub trait Detector: Sync {
     fn description(&self) -> &'static str;
     /// Its settings, documented, with valid ranges.
     fn settings(&self) -> &'static [Setting];
+    /// Checks what the settings' ranges cannot (values that depend on each other, texts to parse), so
+    /// config loading rejects them up front; the error names the key. `run` may check again.
+    fn validate(&self, _cfg: &Self::Config) -> Result<()> {
+        Ok(())
+    }
     /// Finds problems.
     fn run(&self, cfg: &Self::Config, ctx: &DetectCtx) -> Result<Vec<Finding>>;
     /// Long-form markdown for docs/detectors.md: what it looks at, formula, thresholds, blind spots,
@@ -118,8 +123,8 @@ pub trait DynDetector: Sync {
     fn doc(&self) -> &'static str;
     /// The default config table.
     fn default_section(&self) -> toml::Value;
-    /// Checks that a table deserialises into the config type.
-    fn check(&self, section: &toml::Value) -> std::result::Result<(), String>;
+    /// Checks that a table deserialises into the config type and passes [`Detector::validate`].
+    fn check(&self, section: &toml::Value) -> Result<()>;
     /// Runs with a config table (missing keys take their defaults).
     fn run_section(&self, section: &toml::Value, ctx: &DetectCtx) -> Result<Vec<Finding>>;
 }
@@ -141,20 +146,20 @@ impl<D: Detector> DynDetector for D {
         toml::Value::try_from(D::Config::default())
             .unwrap_or_else(|_| toml::Value::Table(Default::default()))
     }
-    fn check(&self, section: &toml::Value) -> std::result::Result<(), String> {
-        section
-            .clone()
-            .try_into::<D::Config>()
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    fn check(&self, section: &toml::Value) -> Result<()> {
+        self.validate(&parse_section::<D>(self, section)?)
     }
     fn run_section(&self, section: &toml::Value, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let cfg: D::Config = section
-            .clone()
-            .try_into()
-            .map_err(|e| FlowError::Config(format!("[detectors.{}]: {e}", self.name())))?;
-        self.run(&cfg, ctx)
+        self.run(&parse_section::<D>(self, section)?, ctx)
     }
+}
+
+/// A detector's table as its config type (missing keys take their defaults).
+fn parse_section<D: Detector>(d: &D, section: &toml::Value) -> Result<D::Config> {
+    section
+        .clone()
+        .try_into()
+        .map_err(|e| FlowError::Config(format!("[detectors.{}]: {e}", Detector::name(d))))
 }
 
 /// Every detector, in display order.

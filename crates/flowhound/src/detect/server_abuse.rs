@@ -81,6 +81,11 @@ static SETTINGS: [Setting; 6] = [
     },
 ];
 
+/// The `public_ranges` setting as CIDR blocks (the error names the key and the bad item).
+fn public_ranges(cfg: &ServerAbuseConfig) -> Result<Vec<flowhound_geo::Cidr>> {
+    parse_cidrs("detectors.server_abuse.public_ranges", &cfg.public_ranges)
+}
+
 /// Median and robust scale (`1.4826 * MAD`) of values; `(0, 0)` when empty.
 pub fn median_scale(values: &[f64]) -> (f64, f64) {
     let (med, mad) = super::beacon_math::median_mad(values);
@@ -139,8 +144,11 @@ impl Detector for ServerAbuse {
     fn settings(&self) -> &'static [Setting] {
         &SETTINGS
     }
+    fn validate(&self, cfg: &ServerAbuseConfig) -> Result<()> {
+        public_ranges(cfg).map(|_| ())
+    }
     fn run(&self, cfg: &ServerAbuseConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let ranges = parse_cidrs("detectors.server_abuse.public_ranges", &cfg.public_ranges)?;
+        let ranges = public_ranges(cfg)?;
         if ranges.is_empty() {
             return Ok(Vec::new());
         }
