@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 fn flagged_flows_grouped_per_host() {
     let mut d = dataset(21, 20_000);
     d.config = Config::from_toml(
-        "[detectors.sigma]\nper_host = false\nper_flow = true\nmetrics = [\"up_bytes\"]\nmin_flow_bytes = 10000\n",
+        "[analysis]\nmin_severity = \"low\"\n[detectors.sigma]\nper_host = false\nper_flow = true\nmetrics = [\"up_bytes\"]\nmin_flow_bytes = 10000\n",
         "t.toml",
     )
     .unwrap();

@@ -30,6 +30,10 @@ pub struct RunArgs {
     /// Detectors to run, comma-separated (default: `[analysis] detectors`, i.e. all).
     #[arg(long, value_delimiter = ',')]
     pub detectors: Vec<String>,
+    /// Leave findings below this severity out of the table and every output (default: `[analysis]
+    /// min_severity`, i.e. medium; `low` shows everything).
+    #[arg(long, value_name = "SEVERITY", value_parser = ["low", "medium", "high", "critical"])]
+    pub min_severity: Option<String>,
     /// Write the findings document (JSON, docs/findings.md).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -88,6 +92,9 @@ impl RunArgs {
         if !self.detectors.is_empty() {
             Config::check_detector_list(&self.detectors)?;
             c.analysis.detectors = self.detectors.clone();
+        }
+        if let Some(m) = &self.min_severity {
+            c.analysis.min_severity = m.clone();
         }
         Ok(c)
     }

@@ -1,5 +1,6 @@
 //! One pass of grouped accumulators over address integers, then the summaries of the baseline.
 
+use super::habits::{HabitAcc, HabitFlow};
 use super::stats::MetricStats;
 use super::tail::{push_ratios, RelativeTails, TailModel};
 use super::{
@@ -48,6 +49,7 @@ struct Acc {
     countries: AHashMap<String, PrevAcc>,
     asns: AHashMap<u32, PrevAcc>,
     geo: AHashMap<u128, (Option<String>, Option<u32>)>,
+    habits: HabitAcc,
 }
 
 /// The window index of a timestamp (microseconds) for windows of `window_secs`.
@@ -74,9 +76,20 @@ pub fn learn(
             "baseline.window_secs must be at least 1".into(),
         ));
     }
-    let mut acc = Acc::default();
+    let mut acc = Acc {
+        habits: HabitAcc::new(self_learned),
+        ..Default::default()
+    };
+    let fanout_secs = cfg.fanout_window_secs.max(1);
     for i in 0..flows.len() {
-        add_flow(&mut acc, flows, i, nets, geo, cfg.window_secs);
+        add_flow(
+            &mut acc,
+            flows,
+            i,
+            nets,
+            geo,
+            (cfg.window_secs, fanout_secs),
+        );
     }
     let mut b = Baseline {
         schema_version: SCHEMA_VERSION,
@@ -107,6 +120,8 @@ pub fn learn(
     b.internal_graph = graph(&acc);
     b.external = external(&acc);
     name_asns(&mut b.external, &acc, geo);
+    let habits = std::mem::take(&mut acc.habits);
+    b.habits = habits.finish(cfg.window_secs, fanout_secs);
     Ok(b)
 }
 
@@ -149,13 +164,25 @@ fn add_flow(
     i: usize,
     nets: &InternalNets,
     geo: &GeoStack,
-    window_secs: u64,
+    (window_secs, fanout_secs): (u64, u64),
 ) {
     let Some(v) = host_view(f.src[i], f.dst[i], f.up[i], f.down[i], nets) else {
         return;
     };
     let proto = f.proto[i].index() as u8;
     let peer_internal = nets.contains(v.peer);
+    let hf = HabitFlow {
+        ts: f.ts[i],
+        host: v.host,
+        peer: v.peer,
+        peer_internal,
+        originator: v.originator,
+        proto: f.proto[i],
+        port: f.dst_port[i],
+        sent: v.sent,
+        received: v.received,
+    };
+    acc.habits.add(&hf, window_secs, fanout_secs);
     let h = acc.hosts.entry(v.host).or_default();
     h.flows += 1;
     h.sent += v.sent;

@@ -7,6 +7,7 @@
 //! statistics (median and MAD) so that a minority of attack traffic cannot hide itself.
 
 mod accumulate;
+pub mod habits;
 pub mod stats;
 pub mod tail;
 
@@ -182,6 +183,10 @@ pub struct Baseline {
     pub internal_graph: Vec<Edge>,
     /// External destinations, countries, ASNs.
     pub external: External,
+    /// Recurring behaviours per host (peaks, fan-out, upload destinations) that detectors check a
+    /// candidate against. Absent in files written before it existed: the checks are then off.
+    #[serde(default)]
+    pub habits: habits::Habits,
 }
 
 impl Baseline {

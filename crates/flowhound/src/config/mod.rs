@@ -65,6 +65,8 @@ pub struct AnalysisConfig {
     pub max_peers_count: u64,
     /// Findings shown in the terminal table.
     pub table_rows_count: u64,
+    /// Findings below this severity are left out of every output (`--min-severity`).
+    pub min_severity: String,
 }
 
 impl Default for AnalysisConfig {
@@ -73,6 +75,7 @@ impl Default for AnalysisConfig {
             detectors: REGISTRY.iter().map(|d| d.name().to_string()).collect(),
             max_peers_count: 10,
             table_rows_count: 25,
+            min_severity: "medium".into(),
         }
     }
 }
@@ -91,6 +94,8 @@ pub struct BaselineConfig {
     pub usual_ports_count: u64,
     /// Extra servers: `IP` or `IP:PORT`, added to the discovered inventory.
     pub exclude: Vec<String>,
+    /// Window of the per-host fan-out habits (distinct destinations per port, ports per destination).
+    pub fanout_window_secs: u64,
 }
 
 impl Default for BaselineConfig {
@@ -101,6 +106,7 @@ impl Default for BaselineConfig {
             server_max_port: 49151,
             usual_ports_count: 10,
             exclude: Vec::new(),
+            fanout_window_secs: 300,
         }
     }
 }
@@ -123,6 +129,11 @@ pub fn analysis_settings() -> Vec<Setting> {
             doc: "findings shown in the terminal table",
             range: Range::Int(1, 100_000),
         },
+        Setting {
+            key: "min_severity",
+            doc: "findings below this severity are left out of the table and every output (low-value findings such as off_hours on ordinary hosts are low)",
+            range: Range::Choice(&["low", "medium", "high", "critical"]),
+        },
     ]
 }
 
@@ -132,7 +143,7 @@ fn detector_names() -> &'static [&'static str] {
 }
 
 /// The `[baseline]` settings.
-pub const BASELINE_SETTINGS: [Setting; 5] = [
+pub const BASELINE_SETTINGS: [Setting; 6] = [
     Setting {
         key: "window_secs",
         doc: "window of per-host volume profiles and per-host detection",
@@ -157,6 +168,11 @@ pub const BASELINE_SETTINGS: [Setting; 5] = [
         key: "exclude",
         doc: "extra internal servers, `IP` or `IP:PORT`, added to the discovered inventory",
         range: Range::Strings,
+    },
+    Setting {
+        key: "fanout_window_secs",
+        doc: "window of the per-host fan-out habits (match port_scan's window_secs)",
+        range: Range::Int(10, 86_400),
     },
 ];
 

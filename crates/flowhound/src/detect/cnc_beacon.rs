@@ -56,6 +56,10 @@ pub struct CncBeaconConfig {
     pub min_beacon_score_ratio: f64,
     /// Smallest final score reported.
     pub min_score_ratio: f64,
+    /// Periods observed that give full evidence (fewer scale the score down).
+    pub full_evidence_periods_count: f64,
+    /// Active span that gives full evidence (shorter spans scale the score down, to half).
+    pub full_evidence_span_secs: f64,
     /// AS organisations (case-insensitive substrings) whose update/push channels beacon by design.
     pub trusted_orgs: Vec<String>,
     /// Share of the score a beacon to a trusted organisation loses (it is still reported).
@@ -112,6 +116,8 @@ impl Default for CncBeaconConfig {
             min_ts_score_ratio: 0.75,
             min_beacon_score_ratio: 0.7,
             min_score_ratio: 0.6,
+            full_evidence_periods_count: 16.0,
+            full_evidence_span_secs: 3600.0,
             trusted_orgs: TRUSTED_ORGS.iter().map(|s| s.to_string()).collect(),
             trusted_org_discount_ratio: 0.5,
         }
@@ -120,7 +126,7 @@ impl Default for CncBeaconConfig {
 
 const UNIT: Range = Range::Float(0.0, 1.0);
 
-static SETTINGS: [Setting; 19] = [
+static SETTINGS: [Setting; 21] = [
     Setting {
         key: "min_connections_count",
         doc: "connections a pair needs before it is scored",
@@ -207,6 +213,16 @@ static SETTINGS: [Setting; 19] = [
         range: UNIT,
     },
     Setting {
+        key: "full_evidence_periods_count",
+        doc: "periods observed that give full evidence: the score is scaled by 1 - exp(-periods / this)",
+        range: Range::Float(1.0, 1e6),
+    },
+    Setting {
+        key: "full_evidence_span_secs",
+        doc: "active span that gives full evidence: shorter spans scale the score by 0.5 + 0.5 * span / this",
+        range: Range::Float(1.0, 1e9),
+    },
+    Setting {
         key: "trusted_orgs",
         doc: "AS organisations (case-insensitive substrings) whose agents beacon by design (AV and OS update vendors); their beacons are reported with a discounted score",
         range: Range::Strings,
@@ -251,6 +267,16 @@ than `burst_merge_secs` to the previous one are merged into one event. Then:
   301.6 s ± 0.1 s for 24 h, and Windows telemetry to Microsoft every 1680 s ± 0 s, by design. Microsoft
   and Google are on the list for their OS telemetry although they also rent out cloud servers: a C&C on
   Azure or GCP is discounted, not hidden. Pure hosting and CDN networks (Amazon, Akamai, OVH) are not.
+
+- **Habits.** A pair the host already kept in the baseline (the peer recurs in 3 or more baseline
+  windows: `habits.hosts[...].channels`) is habitual: held low (out of the default table) and the
+  explanation names the baseline occurrence. Not on a self-learned baseline (the beacon would be its own
+  reference).
+- **Evidence in proportion to the data.** Periodicity seen over few periods is weak evidence however
+  regular it looks (16 connections a minute apart in a 16-minute capture). The score is multiplied by
+  `(1 - exp(-P / full_evidence_periods_count)) * (0.5 + 0.5 * min(1, span / full_evidence_span_secs))`
+  with `P` the periods observed (events - 1): 15 periods over 15 minutes keep 0.39 of the score (low),
+  a day of 5-minute beacons keeps all of it. The factor is in `evidence.details.evidence_factor`.
 
 **Explanation**: period (median gap), jitter (MAD of the gaps), connections, duration, port, sizes,
 rarity and novelty; all sub-scores are in `evidence.details`.
@@ -305,6 +331,8 @@ impl Detector for CncBeacon {
             );
             if score >= c.min_score_ratio {
                 let mut f = finding(ctx, c, *host, *peer, pair, &s, (rare, novelty, score), &acc);
+                discount_thin_evidence(c, &s, &mut f);
+                hold_habitual(ctx, *host, *peer, &mut f);
                 discount_trusted(ctx, c, *peer, &mut f);
                 out.push(f);
             }
@@ -316,6 +344,58 @@ impl Detector for CncBeacon {
         });
         Ok(out)
     }
+}
+
+/// Evidence in proportion to the data: `(1 - exp(-periods / full_periods)) * (0.5 + 0.5 * min(1, span /
+/// full_span))`, in [0, 1]. Sixteen connections a minute apart in a 16-minute capture are weak
+/// evidence of periodicity however regular they are; a day of them is not.
+pub fn evidence_factor(
+    periods: f64,
+    span_secs: f64,
+    full_periods: f64,
+    full_span_secs: f64,
+) -> f64 {
+    let by_periods = 1.0 - (-periods.max(0.0) / full_periods.max(1e-9)).exp();
+    let by_span = 0.5 + 0.5 * (span_secs.max(0.0) / full_span_secs.max(1e-9)).min(1.0);
+    (by_periods * by_span).clamp(0.0, 1.0)
+}
+
+/// Scales the score by [`evidence_factor`] and says so when it bites (below 0.95).
+fn discount_thin_evidence(c: &CncBeaconConfig, s: &BeaconStats, f: &mut Finding) {
+    let periods = s.events.saturating_sub(1) as f64;
+    let k = evidence_factor(
+        periods,
+        s.span_secs,
+        c.full_evidence_periods_count,
+        c.full_evidence_span_secs,
+    );
+    f.evidence
+        .details
+        .insert("evidence_factor".into(), json!(k));
+    if k >= 0.95 {
+        return;
+    }
+    f.score *= k;
+    f.evidence.observed = f.score;
+    f.evidence.explanation.push_str(&format!(
+        "; only {periods:.0} periods over {}: score scaled by {k:.2} (thin evidence)",
+        duration_text(s.span_secs)
+    ));
+}
+
+/// A channel the host already kept in the baseline (recurring in several windows) is habitual: held
+/// low, with the baseline occurrence named.
+fn hold_habitual(ctx: &DetectCtx, host: u128, peer: u128, f: &mut Finding) {
+    let Some(ch) = ctx.baseline.habits.channel(host, peer) else {
+        return;
+    };
+    f.score = f.score.min(super::volume::HABITUAL_SCORE);
+    f.evidence.observed = f.score;
+    f.evidence.explanation.push_str(&format!(
+        "; as in the baseline: {} flows to {} in {} windows from {}",
+        ch.flows, ch.peer, ch.windows, ch.first
+    ));
+    f.evidence.details.insert("habitual".into(), json!(ch));
 }
 
 /// Lowers the score of a beacon to a trusted vendor's AS and says so in the explanation.
@@ -583,6 +663,24 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_factor_table() {
+        let cases = [
+            // 16 connections a minute apart: 15 periods over 15 minutes
+            (15.0, 900.0, (1.0 - (-15.0f64 / 16.0).exp()) * 0.625),
+            // a day of 5-minute beacons
+            (287.0, 86_100.0, 1.0 - (-287.0f64 / 16.0).exp()),
+            (0.0, 0.0, 0.0),
+            (16.0, 1800.0, (1.0 - (-1.0f64).exp()) * 0.75),
+        ];
+        for (periods, span, want) in cases {
+            let got = evidence_factor(periods, span, 16.0, 3600.0);
+            assert!((got - want).abs() < 1e-12, "{periods} {span}: {got}");
+        }
+        assert!(evidence_factor(15.0, 900.0, 16.0, 3600.0) * 0.95 < 0.4);
+        assert!(evidence_factor(287.0, 86_100.0, 16.0, 3600.0) > 0.99);
+    }
 
     #[test]
     fn trusted_org_table() {

@@ -3,6 +3,7 @@
 
 use super::behaviour::{clock, peers_text, Span};
 use super::{DetectCtx, Detector};
+use crate::baseline::habits::Upload;
 use crate::baseline::{hour_of, window_of, Baseline};
 use crate::config::{Range, Setting};
 use crate::error::Result;
@@ -42,6 +43,9 @@ pub struct ExfiltrationConfig {
     pub night_end_hour: u64,
     /// Upload/download ratio that counts as one-way.
     pub min_up_down_ratio: f64,
+    /// Bytes to one of the host's baseline upload destinations, within this multiple of its largest
+    /// baseline window to it, are habitual and do not count (0: off).
+    pub habit_upload_ratio: f64,
 }
 
 impl Default for ExfiltrationConfig {
@@ -58,11 +62,12 @@ impl Default for ExfiltrationConfig {
             night_start_hour: 0,
             night_end_hour: 6,
             min_up_down_ratio: 5.0,
+            habit_upload_ratio: 10.0,
         }
     }
 }
 
-static SETTINGS: [Setting; 11] = [
+static SETTINGS: [Setting; 12] = [
     Setting {
         key: "min_window_upload_bytes",
         doc: "smallest weighted external upload of one window that can be flagged",
@@ -117,6 +122,11 @@ static SETTINGS: [Setting; 11] = [
         key: "min_up_down_ratio",
         doc: "upload/download ratio counted as one-way traffic",
         range: Range::Float(1.0, 1_000_000.0),
+    },
+    Setting {
+        key: "habit_upload_ratio",
+        doc: "bytes to one of the host's baseline upload destinations within this multiple of its largest baseline window to it are habitual and do not count (0 disables)",
+        range: Range::Float(0.0, 1e6),
     },
 ];
 
@@ -173,10 +183,40 @@ pub fn up_down_ratio(up: u64, down: u64) -> f64 {
 #[derive(Default)]
 struct HostAcc {
     windows: AHashMap<i64, f64>,
+    /// (window, peer) -> (weighted, raw) bytes to the host's baseline upload destinations.
+    habit: AHashMap<(i64, u128), (f64, u64)>,
     span: Span,
     down: u64,
     new_bytes: f64,
     night_bytes: u64,
+}
+
+/// Bytes to baseline upload destinations that stayed within their habit.
+#[derive(Default)]
+struct Habitual {
+    bytes: u64,
+    /// The upload habit with the most bytes in the test.
+    top: Option<(u64, Upload)>,
+}
+
+/// Folds the habitual uploads back into the windows where they exceed `ratio` times their baseline
+/// peak window; returns what stayed within.
+fn fold_habits(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, a: &mut HostAcc) -> Habitual {
+    let mut out = Habitual::default();
+    for ((w, peer), (weighted, raw)) in std::mem::take(&mut a.habit) {
+        let Some(u) = ctx.baseline.habits.upload(host, peer) else {
+            continue;
+        };
+        if raw as f64 > cfg.habit_upload_ratio * u.peak_window_bytes as f64 {
+            *a.windows.entry(w).or_default() += weighted;
+            continue;
+        }
+        out.bytes += raw;
+        if out.top.as_ref().is_none_or(|(b, _)| raw > *b) {
+            out.top = Some((raw, u.clone()));
+        }
+    }
+    out
 }
 
 impl Detector for Exfiltration {
@@ -235,9 +275,13 @@ fn accumulate(cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> AHashMap<u128, HostA
         });
         let w = weight(cfg, n);
         let a = accs.entry(v.host).or_default();
-        *a.windows
-            .entry(window_of(f.ts[i], ctx.baseline.window_secs))
-            .or_default() += w * v.sent as f64;
+        let win = window_of(f.ts[i], ctx.baseline.window_secs);
+        if cfg.habit_upload_ratio > 0.0 && ctx.baseline.habits.upload(v.host, v.peer).is_some() {
+            let e = a.habit.entry((win, v.peer)).or_default();
+            (e.0, e.1) = (e.0 + w * v.sent as f64, e.1 + v.sent);
+        } else {
+            *a.windows.entry(win).or_default() += w * v.sent as f64;
+        }
         a.span.add(i, f.ts[i], v.peer, v.sent);
         a.down += v.received;
         if is_night(hour_of(f.ts[i]), cfg.night_start_hour, cfg.night_end_hour) {
@@ -265,14 +309,16 @@ fn reference(cfg: &ExfiltrationConfig, b: &Baseline, host: u128) -> (f64, f64, &
     }
 }
 
-fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, a: HostAcc) -> Option<Finding> {
+fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, mut a: HostAcc) -> Option<Finding> {
     let (p99, k, reference) = reference(cfg, ctx.baseline, host);
     let thr = window_threshold(p99, k, cfg.min_window_upload_bytes);
+    let habitual = fold_habits(cfg, ctx, host, &mut a);
     let (peak_w, peak) = a
         .windows
         .iter()
         .max_by(|x, y| x.1.total_cmp(y.1).then(y.0.cmp(x.0)))
-        .map(|(w, v)| (*w, *v))?;
+        .map(|(w, v)| (*w, *v))
+        .unwrap_or((0, 0.0));
     let window_ratio = peak / thr;
     let total_ratio = a.new_bytes / cfg.min_total_new_upload_bytes.max(1) as f64;
     if window_ratio <= 1.0 && total_ratio <= 1.0 {
@@ -289,7 +335,7 @@ fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, a: HostAcc) -> O
         ud >= cfg.min_up_down_ratio,
     );
     let hot = a.windows.values().filter(|v| **v > thr).count();
-    let explanation = format!(
+    let mut explanation = format!(
         "uploaded {} to external destinations between {} and {} ({:.0} % at night, {:.0} % to never-seen destinations, up/down {:.0}): {}; \
          peak {} in one {} s window vs its normal p99 {} ({reference})",
         human_bytes(up as f64),
@@ -303,7 +349,17 @@ fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, a: HostAcc) -> O
         ctx.baseline.window_secs,
         human_bytes(p99),
     );
+    if let Some((_, u)) = &habitual.top {
+        explanation.push_str(&format!(
+            "; {} of it went to its baseline upload destinations within their habit, not counted (as in the baseline: {} to {} in the window starting {})",
+            human_bytes(habitual.bytes as f64),
+            human_bytes(u.peak_window_bytes as f64),
+            u.peer,
+            u.at
+        ));
+    }
     let mut details = serde_json::Map::new();
+    details.insert("habitual_upload_bytes".into(), json!(habitual.bytes));
     details.insert("reference".into(), json!(reference));
     details.insert("total_upload_bytes".into(), json!(up));
     details.insert("total_download_bytes".into(), json!(a.down));
@@ -363,6 +419,10 @@ the peak window against the reference p99, the night and new-destination shares.
 **Blind spots.** Slow exfiltration below the window and total floors; uploads to a destination that
 many hosts already use (cloud storage shared with normal traffic) weigh only `known_destination_weight`.
 A host whose big upload is already in its baseline (a backup server) is not flagged: that is by design.
+Bytes to one of the host's baseline upload destinations (`habits.hosts[...].uploads`, flows of 64 KiB
+or more) count only in windows where they exceed `habit_upload_ratio` (10) times the largest window the
+host sent there in the baseline; one night of normal is enough evidence. The explanation says how much
+was left out and names the baseline occurrence.
 
 **Tuning.** Lower `min_total_new_upload_bytes` to catch smaller leaks; raise `known_destination_weight`
 when attackers may use popular cloud services; move the night hours to the site's time zone (UTC).

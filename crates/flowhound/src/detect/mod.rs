@@ -13,6 +13,7 @@ pub mod beacon_math;
 pub mod behaviour;
 pub mod botnet;
 pub mod cnc_beacon;
+pub mod corroborate;
 pub mod dns_anomaly;
 pub mod exfiltration;
 pub mod flows;
@@ -32,7 +33,7 @@ pub mod zscore;
 use crate::baseline::Baseline;
 use crate::config::{Config, Setting};
 use crate::error::{FlowError, Result};
-use crate::findings::{finalize, Finding};
+use crate::findings::{finalize, rank, Finding, Severity};
 use crate::net::InternalNets;
 use datafusion::arrow::record_batch::RecordBatch;
 use flowhound_geo::GeoStack;
@@ -184,9 +185,11 @@ pub fn find(name: &str) -> Option<&'static dyn DynDetector> {
 }
 
 /// Runs the named detectors (in registry order) and returns finalized findings (merged, enriched,
-/// sorted, numbered, linked), with peers capped at `analysis.max_peers_count`.
+/// critical only when corroborated, at `analysis.min_severity` or above, sorted, numbered, linked),
+/// with peers capped at `analysis.max_peers_count`.
 pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     Config::check_detector_list(names)?;
+    let min = min_severity(ctx.config)?;
     let mut raw = Vec::new();
     for d in REGISTRY
         .iter()
@@ -195,5 +198,17 @@ pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
         raw.extend(d.run_section(&ctx.config.detector_section(d.name()), ctx)?);
     }
     let cap = ctx.config.analysis.max_peers_count as usize;
-    Ok(finalize(raw, ctx.geo, cap))
+    let mut out = finalize(raw, ctx.geo, cap);
+    corroborate::hold_uncorroborated(&mut out, ctx);
+    Ok(rank(out, min))
+}
+
+/// The `[analysis] min_severity` setting, parsed.
+pub fn min_severity(config: &Config) -> Result<Severity> {
+    let s = &config.analysis.min_severity;
+    Severity::parse(s).ok_or_else(|| {
+        FlowError::Config(format!(
+            "[analysis] min_severity '{s}': use low, medium, high or critical"
+        ))
+    })
 }

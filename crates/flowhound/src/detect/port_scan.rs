@@ -3,6 +3,7 @@
 //! source, with the counts, the port range and the targets.
 
 use super::{DetectCtx, Detector};
+use crate::baseline::habits::fanout_key;
 use crate::baseline::window_of;
 use crate::config::{Range, Setting};
 use crate::error::Result;
@@ -34,6 +35,9 @@ pub struct PortScanConfig {
     pub established_weight_ratio: f64,
     /// Also report external sources scanning internal hosts (named in `hosts`).
     pub external_sources: bool,
+    /// A window must exceed this multiple of the source's own baseline fan-out (per port, and ports
+    /// per destination), or of its peers' when it has no history; the minimum counts stay as floors.
+    pub baseline_fanout_ratio: f64,
 }
 
 impl Default for PortScanConfig {
@@ -46,11 +50,12 @@ impl Default for PortScanConfig {
             answered_tiny_weight_ratio: 0.25,
             established_weight_ratio: 0.1,
             external_sources: true,
+            baseline_fanout_ratio: 3.0,
         }
     }
 }
 
-static SETTINGS: [Setting; 7] = [
+static SETTINGS: [Setting; 8] = [
     Setting {
         key: "window_secs",
         doc: "window over which a source's probes are counted",
@@ -85,6 +90,11 @@ static SETTINGS: [Setting; 7] = [
         key: "external_sources",
         doc: "also report external sources scanning internal hosts",
         range: Range::Bool,
+    },
+    Setting {
+        key: "baseline_fanout_ratio",
+        doc: "multiple of the source's baseline fan-out (its own, else its peers') a window must exceed; the minimum counts stay as floors",
+        range: Range::Float(1.0, 1e6),
     },
 ];
 
@@ -134,10 +144,9 @@ impl Detector for PortScan {
     fn run(&self, c: &PortScanConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let mut flagged: AHashMap<(u128, i64), WindowScan> = AHashMap::new();
         for (key, probes) in gather(ctx, c) {
-            let shape = shape(&probes.probes);
-            if shape.v_max >= c.vertical_min_ports_count
-                || shape.h_max >= c.horizontal_min_hosts_count
-            {
+            let limits = BaselineLimits { ctx, c, src: key.0 };
+            let shape = shape(&probes.probes, &limits);
+            if shape.ratio() >= 1.0 {
                 let scan = WindowScan {
                     window: key.1,
                     shape,
@@ -186,17 +195,88 @@ pub fn probe_weight(up: u64, down: u64, tiny_bytes: u64, tiny_w: f64, est_w: f64
 /// A probe: destination, protocol index, port, weight.
 pub type Probe = (u128, u8, u16, f64);
 
+/// The limits a source's window is judged against.
+pub trait Limits {
+    /// The limit of weighted distinct ports on one destination.
+    fn vertical(&self) -> f64;
+    /// The limit of weighted distinct destinations on one (protocol, port) of a destination side.
+    fn horizontal(&self, internal_dst: bool, proto: u8, port: u16) -> f64;
+    /// True when the destination is internal.
+    fn internal(&self, dst: u128) -> bool;
+}
+
+/// Fixed limits (the minimum counts alone), every destination external.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedLimits(pub f64, pub f64);
+
+impl Limits for FixedLimits {
+    fn vertical(&self) -> f64 {
+        self.0
+    }
+    fn horizontal(&self, _: bool, _: u8, _: u16) -> f64 {
+        self.1
+    }
+    fn internal(&self, _: u128) -> bool {
+        false
+    }
+}
+
+/// `max(floor, ratio * level)`: a limit relative to a baseline level with an absolute floor.
+pub fn relative_limit(floor: f64, ratio: f64, level: f64) -> f64 {
+    floor.max(ratio * level)
+}
+
+/// Limits from the baseline's habits: the minimum counts as floors, raised to
+/// `baseline_fanout_ratio` times the source's own fan-out level (or its peers').
+struct BaselineLimits<'a> {
+    ctx: &'a DetectCtx<'a>,
+    c: &'a PortScanConfig,
+    src: u128,
+}
+
+impl Limits for BaselineLimits<'_> {
+    fn vertical(&self) -> f64 {
+        let level = self.ctx.baseline.habits.vertical_level(self.src).0;
+        relative_limit(
+            self.c.vertical_min_ports_count,
+            self.c.baseline_fanout_ratio,
+            level,
+        )
+    }
+    fn horizontal(&self, internal_dst: bool, proto: u8, port: u16) -> f64 {
+        let proto = crate::schema::Proto::ALL
+            .get(proto as usize)
+            .copied()
+            .unwrap_or(crate::schema::Proto::Other);
+        let key = fanout_key(internal_dst, proto, port);
+        let level = self.ctx.baseline.habits.fanout_level(self.src, &key).0;
+        relative_limit(
+            self.c.horizontal_min_hosts_count,
+            self.c.baseline_fanout_ratio,
+            level,
+        )
+    }
+    fn internal(&self, dst: u128) -> bool {
+        self.ctx.nets.contains(dst)
+    }
+}
+
 /// The shape of one source's probes in one window.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Shape {
-    /// Vertical count: max over destinations of the weighted distinct ports.
+    /// Vertical count: weighted distinct ports on the destination with the largest count/limit.
     pub v_max: f64,
     /// The destination reaching it.
     pub v_dst: u128,
-    /// Horizontal count: max over (protocol, port) of the weighted distinct destinations.
+    /// Its limit.
+    pub v_limit: f64,
+    /// Horizontal count: weighted distinct destinations on the (side, protocol, port) with the largest
+    /// count/limit.
     pub h_max: f64,
     /// The (protocol, port) reaching it.
     pub h_port: (u8, u16),
+    /// Its limit.
+    pub h_limit: f64,
     /// Distinct destinations.
     pub targets: BTreeSet<u128>,
     /// Distinct ports (any protocol).
@@ -205,36 +285,50 @@ pub struct Shape {
     pub failed_ratio: f64,
 }
 
+impl Shape {
+    /// The larger of the vertical and horizontal counts over their limits (>= 1: a scan).
+    pub fn ratio(&self) -> f64 {
+        let r = |x: f64, l: f64| if l > 0.0 { x / l } else { 0.0 };
+        r(self.v_max, self.v_limit).max(r(self.h_max, self.h_limit))
+    }
+}
+
+fn best_over<K: Copy + Ord>(
+    m: AHashMap<K, f64>,
+    limit: impl Fn(K) -> f64,
+) -> Option<(K, f64, f64)> {
+    m.into_iter()
+        .map(|(k, x)| (k, x, limit(k)))
+        .max_by(|a, b| (a.1 / a.2).total_cmp(&(b.1 / b.2)).then(b.0.cmp(&a.0)))
+}
+
 /// Deduplicates probes (keeping each one's strongest weight) and measures the vertical and
-/// horizontal counts.
-pub fn shape(probes: &[Probe]) -> Shape {
+/// horizontal counts, each against its limit.
+pub fn shape(probes: &[Probe], limits: &dyn Limits) -> Shape {
     let mut best: AHashMap<(u128, u8, u16), f64> = AHashMap::new();
     for &(d, p, port, w) in probes {
         let e = best.entry((d, p, port)).or_insert(w);
         *e = e.max(w);
     }
     let mut per_dst: AHashMap<u128, f64> = AHashMap::new();
-    let mut per_port: AHashMap<(u8, u16), f64> = AHashMap::new();
+    let mut per_port: AHashMap<(bool, u8, u16), f64> = AHashMap::new();
     let mut s = Shape::default();
     let mut failed = 0usize;
     for (&(d, p, port), &w) in &best {
         *per_dst.entry(d).or_default() += w;
-        *per_port.entry((p, port)).or_default() += w;
+        *per_port.entry((limits.internal(d), p, port)).or_default() += w;
         s.targets.insert(d);
         s.ports.insert(port);
         failed += usize::from(w >= 1.0);
     }
-    if let Some((d, v)) = per_dst
-        .into_iter()
-        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-    {
-        (s.v_dst, s.v_max) = (d, v);
+    let v_limit = limits.vertical();
+    if let Some((d, v, l)) = best_over(per_dst, |_| v_limit) {
+        (s.v_dst, s.v_max, s.v_limit) = (d, v, l);
     }
-    if let Some((p, h)) = per_port
-        .into_iter()
-        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+    if let Some(((_, p, port), h, l)) =
+        best_over(per_port, |(i, p, port)| limits.horizontal(i, p, port))
     {
-        (s.h_port, s.h_max) = (p, h);
+        (s.h_port, s.h_max, s.h_limit) = ((p, port), h, l);
     }
     s.failed_ratio = if best.is_empty() {
         0.0
@@ -329,35 +423,34 @@ fn keep(ctx: &DetectCtx, c: &PortScanConfig, i: usize) -> bool {
     ctx.nets.contains(f.src[i]) || (c.external_sources && ctx.nets.contains(f.dst[i]))
 }
 
-fn ratio_of(s: &Shape, c: &PortScanConfig) -> f64 {
-    (s.v_max / c.vertical_min_ports_count).max(s.h_max / c.horizontal_min_hosts_count)
-}
-
 fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<WindowScan>) -> Finding {
     scans.sort_by_key(|s| s.window);
     let best = scans
         .iter()
-        .max_by(|a, b| ratio_of(&a.shape, c).total_cmp(&ratio_of(&b.shape, c)))
+        .max_by(|a, b| a.shape.ratio().total_cmp(&b.shape.ratio()))
         .map(|s| s.shape.clone())
         .unwrap_or_default();
     let (mut targets, mut ports, mut rows) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
     let (mut v, mut h) = (0.0f64, 0.0f64);
+    let (mut v_kind, mut h_kind) = (false, false);
     for s in &scans {
         targets.extend(s.shape.targets.iter().copied());
         ports.extend(s.shape.ports.iter().copied());
         rows.extend(s.rows.iter().copied());
         (v, h) = (v.max(s.shape.v_max), h.max(s.shape.h_max));
+        v_kind |= s.shape.v_max >= s.shape.v_limit;
+        h_kind |= s.shape.h_max >= s.shape.h_limit;
     }
     rows.sort_unstable();
     let kind = classify(
-        v,
-        h,
-        c.vertical_min_ports_count,
-        c.horizontal_min_hosts_count,
+        f64::from(u8::from(v_kind)),
+        f64::from(u8::from(h_kind)),
+        1.0,
+        1.0,
     );
     let first = scans.iter().map(|s| s.first).min().unwrap_or(0);
     let last = scans.iter().map(|s| s.last).max().unwrap_or(0);
-    let ratio = ratio_of(&best, c);
+    let ratio = best.ratio();
     let score = scan_score(ratio, best.failed_ratio);
     let (pmin, pmax) = (
         ports.first().copied().unwrap_or(0),
@@ -372,15 +465,16 @@ fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<Window
         .get(best.h_port.0 as usize)
         .map_or("other", |p| p.as_str());
     let explanation = format!(
-        "{} {kind} port scan: {} ports (range {pmin}-{pmax}) on {} hosts {}; at most {:.0} ports on {} and {:.0} hosts on {}/{} in one {} s window, {:.0} % of probes unanswered",
+        "{} {kind} port scan: {} ports (range {pmin}-{pmax}) on {} hosts {}; at most {:.0} ports on {} and {:.0} hosts on {}/{} in one {} s window, {:.0} % of probes unanswered; {}",
         ip::format(src), ports.len(), targets.len(), super::behaviour::span_text(first, last), v, ip::format(best.v_dst), h,
-        best.h_port.1, proto, c.window_secs, best.failed_ratio * 100.0
+        best.h_port.1, proto, c.window_secs, best.failed_ratio * 100.0, limits_text(c, &best)
     );
     let details = json!({
         "scan_type": kind, "ports_count": ports.len(), "targets_count": targets.len(), "port_min": pmin, "port_max": pmax,
         "vertical_max": v, "horizontal_max": h, "windows": scans.len(), "failed_ratio": best.failed_ratio,
         "top_vertical_target": ip::format(best.v_dst), "top_horizontal_port": format!("{}/{proto}", best.h_port.1),
         "targets": top, "source_internal": ctx.nets.contains(src),
+        "vertical_limit": best.v_limit, "horizontal_limit": best.h_limit,
     });
     Finding {
         kind: "port_scan".into(),
@@ -405,6 +499,23 @@ fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<Window
         },
         ..Default::default()
     }
+}
+
+/// How the strongest window's limits were set: the floors, or the baseline fan-out.
+fn limits_text(c: &PortScanConfig, s: &Shape) -> String {
+    let raised = s.v_limit > c.vertical_min_ports_count || s.h_limit > c.horizontal_min_hosts_count;
+    let basis = if raised {
+        format!(
+            "raised to {} x the baseline fan-out where it was higher",
+            c.baseline_fanout_ratio
+        )
+    } else {
+        "the minimum counts; nothing like it in the baseline".to_string()
+    };
+    format!(
+        "limits {:.0} ports per host and {:.0} hosts per port ({basis})",
+        s.v_limit, s.h_limit
+    )
 }
 
 #[cfg(test)]
@@ -432,12 +543,53 @@ mod tests {
         let mut p: Vec<Probe> = (1..=20).map(|port| (1, 0, port, 1.0)).collect();
         p.push((1, 0, 1, 0.1));
         p.extend((2..=5).map(|d| (d, 0, 80, if d < 4 { 1.0 } else { 0.1 })));
-        let s = shape(&p);
-        assert_eq!((s.v_max, s.v_dst), (20.0, 1));
+        let s = shape(&p, &FixedLimits(15.0, 10.0));
+        assert_eq!((s.v_max, s.v_dst, s.v_limit), (20.0, 1, 15.0));
         assert_eq!(s.h_port, (0, 80));
         assert!((s.h_max - 2.2).abs() < 1e-12);
         assert_eq!((s.targets.len(), s.ports.len()), (5, 21));
         assert!((s.failed_ratio - 22.0 / 24.0).abs() < 1e-12);
+    }
+
+    struct Habitual;
+    impl Limits for Habitual {
+        fn vertical(&self) -> f64 {
+            15.0
+        }
+        fn horizontal(&self, internal: bool, _: u8, port: u16) -> f64 {
+            // a poller's baseline: 40 internal hosts on udp/161 (x 3); floors elsewhere
+            if internal && port == 161 {
+                relative_limit(10.0, 3.0, 40.0)
+            } else {
+                relative_limit(10.0, 3.0, 0.0)
+            }
+        }
+        fn internal(&self, dst: u128) -> bool {
+            dst < 1000
+        }
+    }
+
+    #[test]
+    fn relative_limits_table() {
+        // (probes on udp/161 internal, probes on tcp/445 internal, ratio, scan?)
+        let cases = [
+            (40, 0, 40.0 / 120.0),
+            (130, 0, 130.0 / 120.0),
+            (40, 12, 1.2),
+            (0, 9, 0.9),
+        ];
+        for (poll, smb, want) in cases {
+            let mut p: Vec<Probe> = (0..poll).map(|d| (d as u128, 1, 161, 1.0)).collect();
+            p.extend((0..smb).map(|d| (500 + d as u128, 0, 445, 1.0)));
+            let s = shape(&p, &Habitual);
+            assert!(
+                (s.ratio() - want).abs() < 1e-12,
+                "{poll} {smb}: {}",
+                s.ratio()
+            );
+        }
+        assert_eq!(relative_limit(10.0, 3.0, 2.0), 10.0);
+        assert_eq!(relative_limit(10.0, 3.0, 200.0), 600.0);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::behaviour::{geo_suffix, span_text, window_text};
 use super::flows::Flows;
 use super::volume_config::Common;
 use super::DetectCtx;
+use crate::baseline::habits::Peak;
 use crate::baseline::stats::MetricStats;
 use crate::baseline::{window_of, ByteStats};
 use crate::error::Result;
@@ -174,6 +175,8 @@ struct Hit {
     reference: &'static str,
     /// Which limit bound: `rule`, `p99` or `tail`.
     bound: &'static str,
+    /// The baseline peak the value stays within (habitual behaviour), if any.
+    habit: Option<Peak>,
 }
 
 /// The binding limit: the detector's rule, the p99 guard, or the heavy-tail guard, whichever is
@@ -268,6 +271,7 @@ fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
                 p99: s.p99,
                 reference,
                 bound,
+                habit: habitual_peak(ctx, p, m, c.host, value as f64),
             };
             hits.insert((c.host, c.window), hit);
         }
@@ -306,6 +310,7 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
                 p99: s.p99,
                 reference,
                 bound,
+                habit: None,
             };
             (h, Vec::new())
         });
@@ -368,11 +373,9 @@ impl Group {
         self.total += bytes;
         self.first = self.first.min(ts);
         self.last = self.last.max(ts);
-        if self
-            .best
-            .as_ref()
-            .is_none_or(|b| excess_of(hit) > excess_of(b))
-        {
+        if self.best.as_ref().is_none_or(|b| {
+            (hit.habit.is_none(), excess_of(hit)) > (b.habit.is_none(), excess_of(b))
+        }) {
             self.best = Some(hit.clone());
         }
     }
@@ -385,6 +388,7 @@ impl Group {
             p99: 0.0,
             reference: "",
             bound: "rule",
+            habit: None,
         });
         let mut peers: Vec<(u128, u64)> = self.peers.into_iter().collect();
         peers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -399,13 +403,19 @@ impl Group {
             &hit,
             &window_text,
         );
-        let explanation = format!("{explanation} ({})", bound_label(&hit, p));
+        let mut explanation = format!("{explanation} ({})", bound_label(&hit, p));
+        if let Some(peak) = &hit.habit {
+            explanation.push_str(&format!("; {}", habit_text(m, peak)));
+        }
         let mut details = serde_json::Map::new();
         details.insert("reference".into(), json!(hit.reference));
         details.insert("limit_by".into(), json!(hit.bound));
         details.insert("rule".into(), json!(p.rule_text));
         details.insert("total_bytes".into(), json!(self.total));
         details.insert("reference_p99".into(), json!(hit.p99));
+        if let Some(peak) = &hit.habit {
+            details.insert("habitual".into(), json!(peak));
+        }
         let evidence = Evidence {
             metric: format!(
                 "{} per {} s window (host {})",
@@ -458,10 +468,15 @@ fn finding(
     evidence: Evidence,
     hit: &Hit,
 ) -> Finding {
+    let score = score_from_ratio(excess_of(hit));
     Finding {
         kind: kind.into(),
         detector: p.detector.into(),
-        score: score_from_ratio(excess_of(hit)),
+        score: if hit.habit.is_some() {
+            score.min(HABITUAL_SCORE)
+        } else {
+            score
+        },
         hosts: vec![ip::format(host)],
         peers: peers.iter().map(|(p, _)| ip::format(*p)).collect(),
         first_seen: Some(format_ts(first)),
@@ -562,6 +577,45 @@ fn explain(
         human_bytes(hit.center),
         human_bytes(hit.p99),
         human_bytes(hit.threshold)
+    )
+}
+
+/// The highest score of behaviour the baseline already holds (low: out of the default table).
+pub const HABITUAL_SCORE: f64 = 0.3;
+
+/// The host's baseline peak of metric `m` when `value` stays within `habit_peak_ratio` times it.
+fn habitual_peak(
+    ctx: &DetectCtx,
+    p: &VolumeParams,
+    m: Metric,
+    host: u128,
+    value: f64,
+) -> Option<Peak> {
+    if p.c.habit_peak_ratio <= 0.0 || p.reference == Reference::TestSelf {
+        return None;
+    }
+    let h = ctx.baseline.habits.host(host)?;
+    let peak = if m == Metric::Up {
+        &h.peak_up
+    } else {
+        &h.peak_down
+    };
+    peak.as_ref()
+        .filter(|pk| pk.value > 0.0 && value <= p.c.habit_peak_ratio * pk.value)
+        .cloned()
+}
+
+/// "as in the baseline: 1.4 GB sent (mostly to 203.0.113.7) in the window starting ...".
+pub fn habit_text(m: Metric, peak: &Peak) -> String {
+    let verb = if m == Metric::Up { "sent" } else { "received" };
+    let to = match (&peak.peer, m) {
+        (Some(p), Metric::Up) => format!(" (mostly to {p})"),
+        _ => String::new(),
+    };
+    format!(
+        "as in the baseline: {} {verb}{to} in the window starting {}",
+        human_bytes(peak.value),
+        peak.at.as_deref().unwrap_or("?")
     )
 }
 

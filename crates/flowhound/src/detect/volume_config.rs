@@ -25,6 +25,8 @@ pub struct Common {
     pub min_p99_ratio: f64,
     /// Expected falsely flagged windows per run under the network's heavy-tail model (0: guard off).
     pub tail_expected_false_windows: f64,
+    /// A window within this multiple of the host's own peak window in the baseline is habitual (0: off).
+    pub habit_peak_ratio: f64,
 }
 
 impl Default for Common {
@@ -38,6 +40,7 @@ impl Default for Common {
             min_history_windows_count: 3,
             min_p99_ratio: 3.0,
             tail_expected_false_windows: 0.05,
+            habit_peak_ratio: 5.0,
         }
     }
 }
@@ -67,6 +70,8 @@ macro_rules! volume_config {
             pub min_p99_ratio: f64,
             /// Expected falsely flagged windows per run under the heavy-tail model (0: off).
             pub tail_expected_false_windows: f64,
+            /// A window within this multiple of the host's baseline peak window is habitual (0: off).
+            pub habit_peak_ratio: f64,
         }
 
         impl Default for $name {
@@ -82,6 +87,7 @@ macro_rules! volume_config {
                     min_history_windows_count: c.min_history_windows_count,
                     min_p99_ratio: c.min_p99_ratio,
                     tail_expected_false_windows: c.tail_expected_false_windows,
+                    habit_peak_ratio: c.habit_peak_ratio,
                 }
             }
         }
@@ -98,6 +104,7 @@ macro_rules! volume_config {
                     min_history_windows_count: self.min_history_windows_count,
                     min_p99_ratio: self.min_p99_ratio,
                     tail_expected_false_windows: self.tail_expected_false_windows,
+                    habit_peak_ratio: self.habit_peak_ratio,
                 }
             }
         }
@@ -118,6 +125,7 @@ macro_rules! volume_settings {
             $crate::detect::volume_config::MIN_HISTORY,
             $crate::detect::volume_config::MIN_P99_RATIO,
             $crate::detect::volume_config::TAIL_FALSE_WINDOWS,
+            $crate::detect::volume_config::HABIT_PEAK_RATIO,
         ]
     };
 }
@@ -136,13 +144,20 @@ baseline the top half of `k >= 40` is censored, the trimmed Hill estimator, so t
 own limit). The limit is `median_host * u * (k / (n * p))^gamma` with `p = tail_expected_false_windows /
 test windows`: the volume that ordinary windows reach `tail_expected_false_windows` times per run (default
 0.05). The explanation names the limit that bound ("the network's heavy-tail limit"). Set
-`tail_expected_false_windows = 0` to turn it off."#
+`tail_expected_false_windows = 0` to turn it off.
+
+Habits: a flagged window at most `habit_peak_ratio` (5) times the host's own largest window of the same
+metric in the baseline (`habits.hosts[...].peak_up` / `peak_down`) is behaviour the baseline already
+holds, even when normal was a single day: it is reported low (kept out of the default table) and the
+explanation names the baseline occurrence, e.g. "as in the baseline: 1.4 GB sent (mostly to
+203.0.113.7) in the window starting 2026-03-01T01:00". A baseline learned from the capture itself has no
+peaks (the attack would be its own reference)."#
     };
 }
 pub(crate) use guards_doc;
 
 /// Number of shared settings (for the `SETTINGS` array lengths).
-pub const SHARED: usize = 8;
+pub const SHARED: usize = 9;
 
 /// The `metrics` setting.
 pub const METRICS: Setting = Setting {
@@ -180,3 +195,5 @@ pub const MIN_HISTORY: Setting = Setting {
 };
 /// The `tail_expected_false_windows` setting.
 pub const TAIL_FALSE_WINDOWS: Setting = Setting { key: "tail_expected_false_windows", doc: "heavy-tail guard (per host window): a window must also exceed the host's median times the network-wide Pareto tail quantile that ordinary windows reach this many times per run; lower is stricter (0 disables)", range: Range::Float(0.0, 1000.0) };
+/// The `habit_peak_ratio` setting.
+pub const HABIT_PEAK_RATIO: Setting = Setting { key: "habit_peak_ratio", doc: "a host window within this multiple of the host's own largest window of the same metric in the baseline is habitual: reported low (out of the default table) with the baseline occurrence named; one occurrence in normal is evidence (0 disables; not used on self-learned baselines)", range: Range::Float(0.0, 1e6) };

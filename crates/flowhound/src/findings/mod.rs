@@ -185,6 +185,20 @@ pub fn finalize(mut findings: Vec<Finding>, geo: &GeoStack, max_peers: usize) ->
         f.severity = severity(f.score);
         enrich(f, geo, &mut cache);
     }
+    rank(out, Severity::Low)
+}
+
+/// Keeps the findings at `min` severity or above (re-deriving each severity from its score), sorts
+/// them by score (then kind and hosts), numbers them `F1..` and links related findings.
+pub fn rank(findings: Vec<Finding>, min: Severity) -> Vec<Finding> {
+    let mut out: Vec<Finding> = findings
+        .into_iter()
+        .map(|mut f| {
+            f.severity = severity(f.score);
+            f
+        })
+        .filter(|f| f.severity >= min)
+        .collect();
     out.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)

@@ -29,6 +29,11 @@ impl Severity {
         Severity::Critical,
     ];
 
+    /// Parses a lower-case name.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
     /// The lower-case name.
     pub fn as_str(self) -> &'static str {
         match self {

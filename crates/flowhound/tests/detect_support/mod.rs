@@ -15,8 +15,9 @@ use flowhound_gen::{GenConfig, Truth};
 use flowhound_geo::GeoStack;
 use std::path::PathBuf;
 
-/// Public servers of the generator (`server_abuse` config used in the tests).
-pub const CONFIG: &str = "[detectors.server_abuse]\npublic_ranges = [\"200.0.0.0/24\"]\n";
+/// Public servers of the generator (`server_abuse` config used in the tests); every severity is kept,
+/// since these tests judge each detector's own findings, low ones included.
+pub const CONFIG: &str = "[analysis]\nmin_severity = \"low\"\n[detectors.server_abuse]\npublic_ranges = [\"200.0.0.0/24\"]\n";
 
 /// A generated dataset, read back.
 pub struct Dataset {

@@ -1,0 +1,673 @@
+//! Habits: the recurring behaviours of normal traffic that every detector checks a candidate against
+//! before raising it (`docs/baseline.md`, "habits").
+//!
+//! Per internal host the baseline keeps:
+//! - the **peaks** it reached in one baseline window (bytes sent, bytes received, flows), with when and
+//!   to whom, so "1.4 GB to 203.0.113.7 at 01:13 on the baseline day" is one occurrence of evidence;
+//! - its **fan-out** per fan-out window: distinct destinations per (side, protocol, port) and distinct
+//!   ports on one destination, so pollers and scheduled scanners present in normal are known;
+//! - its **upload destinations**: external peers it sent much to, with their largest window.
+//!
+//! A baseline learned from a capture itself (single-capture mode) cannot take maxima, since the attack
+//! would be its own reference. There the levels are robust: the median over the host's active windows,
+//! counting the windows where the behaviour is absent as zero. Behaviour present most of the time (an
+//! SNMP poller) keeps its level; a burst (a scan) does not. Peaks and uploads are then left empty.
+
+use crate::findings::format_ts;
+use crate::ip;
+use crate::schema::Proto;
+use ahash::{AHashMap, AHashSet};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Upload destinations kept per host.
+const UPLOADS_KEPT: usize = 8;
+/// Fan-out keys kept per host (largest levels first).
+const FANOUT_KEPT: usize = 32;
+/// A flow sending less than this is not counted towards upload destinations.
+const UPLOAD_FLOW_MIN_BYTES: u64 = 64 * 1024;
+/// Recurring channels kept per host (most windows first).
+const CHANNELS_KEPT: usize = 64;
+/// Baseline windows an external peer must recur in to be a channel.
+pub const CHANNEL_MIN_WINDOWS: u64 = 3;
+
+/// The largest value a host reached in one window, with when and the main peer.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Peak {
+    /// The value (bytes or flows).
+    pub value: f64,
+    /// Start of the window (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// The peer that took the most of it, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
+}
+
+/// An external destination a host uploads to in normal.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upload {
+    /// The destination.
+    pub peer: String,
+    /// Bytes sent to it over the baseline (flows of at least 64 KiB).
+    pub up_bytes: u64,
+    /// The most sent to it in one baseline window.
+    pub peak_window_bytes: u64,
+    /// Start of that window (RFC 3339).
+    pub at: String,
+}
+
+/// An external peer a host talks to again and again in normal (heartbeats, update checks, sync).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channel {
+    /// The peer.
+    pub peer: String,
+    /// Baseline windows in which the host talked to it.
+    pub windows: u64,
+    /// Flows.
+    pub flows: u64,
+    /// First of them (RFC 3339).
+    pub first: String,
+}
+
+/// The habits of one internal host.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostHabits {
+    /// Bytes sent in one baseline window (empty in a self-learned baseline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_up: Option<Peak>,
+    /// Bytes received in one baseline window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_down: Option<Peak>,
+    /// Flows in one baseline window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_flows: Option<Peak>,
+    /// Distinct destinations per fan-out window, by `int:`/`ext:` side and `proto/port`
+    /// (e.g. `int:udp/161`): the maximum (robust: median) level.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fanout: BTreeMap<String, f64>,
+    /// Distinct ports on one destination per fan-out window: the maximum (robust: median) level.
+    #[serde(default)]
+    pub vertical: f64,
+    /// Largest upload destinations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uploads: Vec<Upload>,
+    /// External peers recurring in at least 3 baseline windows (empty in a self-learned baseline).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<Channel>,
+}
+
+/// The habits of every internal host, plus the peers' levels for hosts without history.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Habits {
+    /// Fan-out window, seconds (0 in files written before habits existed).
+    #[serde(default)]
+    pub fanout_window_secs: u64,
+    /// Per host, by address.
+    #[serde(default)]
+    pub hosts: BTreeMap<String, HostHabits>,
+    /// Per fan-out key, the median level over the hosts that have the key (the peers' level).
+    #[serde(default)]
+    pub population_fanout: BTreeMap<String, f64>,
+    /// The median vertical level over hosts.
+    #[serde(default)]
+    pub population_vertical: f64,
+}
+
+/// A fan-out key: the destination side, protocol and port, e.g. `int:udp/161`.
+pub fn fanout_key(internal_dst: bool, proto: Proto, port: u16) -> String {
+    let side = if internal_dst { "int" } else { "ext" };
+    format!("{side}:{}/{port}", proto.as_str())
+}
+
+/// The median of `present` values over `active` windows, the other `active - present.len()` windows
+/// counting as 0. `present` is sorted in place. 0 when `active` is 0.
+pub fn median_with_zeros(present: &mut [f64], active: usize) -> f64 {
+    let active = active.max(present.len());
+    if active == 0 {
+        return 0.0;
+    }
+    present.sort_by(f64::total_cmp);
+    let zeros = active - present.len();
+    let at = |k: usize| if k < zeros { 0.0 } else { present[k - zeros] };
+    if active % 2 == 1 {
+        at(active / 2)
+    } else {
+        (at(active / 2 - 1) + at(active / 2)) / 2.0
+    }
+}
+
+/// The level of a behaviour: its maximum, or (robust) its median with absent windows as zeros.
+pub fn level(present: &mut [f64], active: usize, robust: bool) -> f64 {
+    if robust {
+        median_with_zeros(present, active)
+    } else {
+        present.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+/// The median of a list (0 when empty); sorts in place.
+fn median(v: &mut [f64]) -> f64 {
+    median_with_zeros(v, v.len())
+}
+
+#[derive(Default)]
+struct HostAcc {
+    /// (fan-out window, destination, key) seen.
+    fan: AHashSet<(i64, u128, u32)>,
+    /// (baseline window) -> (sent, received, flows).
+    windows: AHashMap<i64, [u64; 3]>,
+    /// (peer, baseline window) -> bytes sent in flows of at least 64 KiB.
+    uploads: AHashMap<(u128, i64), u64>,
+    /// external peer -> (windows seen, flows, first ts, last window seen).
+    peers: AHashMap<u128, (u64, u64, i64, i64)>,
+    /// (external peer, window) seen, for exact distinct windows on unsorted input.
+    peer_windows: AHashSet<(u128, i64)>,
+}
+
+/// A self-learned level needs the host active in this many fan-out windows (half an hour at 300 s):
+/// a capture shorter than that holds no habit, only the behaviour under test.
+pub const ROBUST_MIN_WINDOWS: usize = 6;
+
+/// Accumulates habits flow by flow (one internal host's view of each flow).
+#[derive(Default)]
+pub struct HabitAcc {
+    hosts: AHashMap<u128, HostAcc>,
+    robust: bool,
+}
+
+/// One flow seen from its internal host, as the habit accumulator needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct HabitFlow {
+    /// Start, microseconds.
+    pub ts: i64,
+    /// The internal host.
+    pub host: u128,
+    /// The other end.
+    pub peer: u128,
+    /// True when the peer is internal.
+    pub peer_internal: bool,
+    /// True when the host originated the flow.
+    pub originator: bool,
+    /// Protocol.
+    pub proto: Proto,
+    /// Destination port.
+    pub port: u16,
+    /// Bytes the host sent.
+    pub sent: u64,
+    /// Bytes the host received.
+    pub received: u64,
+}
+
+fn key_code(internal_dst: bool, proto: Proto, port: u16) -> u32 {
+    (u32::from(internal_dst) << 24) | ((proto.index() as u32) << 16) | port as u32
+}
+
+fn key_text(code: u32) -> String {
+    let proto = Proto::ALL
+        .get(((code >> 16) & 0xff) as usize)
+        .copied()
+        .unwrap_or(Proto::Other);
+    fanout_key(code >> 24 == 1, proto, code as u16)
+}
+
+impl HabitAcc {
+    /// An accumulator for a baseline learned from normal (`robust` false) or from the capture itself.
+    /// Robust fan-out counts only answered flows: a poller is answered, a scanner's probes mostly are
+    /// not, so a scan that lasts all capture long does not become its own habit.
+    pub fn new(robust: bool) -> HabitAcc {
+        HabitAcc {
+            robust,
+            ..Default::default()
+        }
+    }
+
+    /// Adds one flow; `window_secs` is the baseline window, `fanout_secs` the fan-out window.
+    pub fn add(&mut self, f: &HabitFlow, window_secs: u64, fanout_secs: u64) {
+        let h = self.hosts.entry(f.host).or_default();
+        let w = super::window_of(f.ts, window_secs);
+        let cell = h.windows.entry(w).or_default();
+        cell[0] += f.sent;
+        cell[1] += f.received;
+        cell[2] += 1;
+        if f.originator && (!self.robust || f.received > 0) {
+            let fw = super::window_of(f.ts, fanout_secs);
+            h.fan
+                .insert((fw, f.peer, key_code(f.peer_internal, f.proto, f.port)));
+        }
+        if f.peer_internal {
+            return;
+        }
+        if f.sent >= UPLOAD_FLOW_MIN_BYTES {
+            *h.uploads.entry((f.peer, w)).or_default() += f.sent;
+        }
+        let c = h.peers.entry(f.peer).or_insert((0, 0, f.ts, i64::MIN));
+        c.1 += 1;
+        c.2 = c.2.min(f.ts);
+        // the set is only consulted when the window changes (once per run of sorted input)
+        if c.3 != w {
+            c.3 = w;
+            if h.peer_windows.insert((f.peer, w)) {
+                c.0 += 1;
+            }
+        }
+    }
+
+    /// Summarises the habits (`robust`: medians instead of maxima, no peaks or uploads).
+    pub fn finish(self, window_secs: u64, fanout_secs: u64) -> Habits {
+        let robust = self.robust;
+        let mut hosts = BTreeMap::new();
+        for (host, a) in self.hosts {
+            hosts.insert(ip::format(host), host_habits(a, window_secs, robust));
+        }
+        let (population_fanout, population_vertical) = population(&hosts);
+        Habits {
+            fanout_window_secs: fanout_secs,
+            hosts,
+            population_fanout,
+            population_vertical,
+        }
+    }
+}
+
+fn window_start(w: i64, window_secs: u64) -> String {
+    format_ts(
+        w.saturating_mul(window_secs as i64)
+            .saturating_mul(1_000_000),
+    )
+}
+
+fn host_habits(a: HostAcc, window_secs: u64, robust: bool) -> HostHabits {
+    let (fanout, vertical) = fanout_levels(&a.fan, robust);
+    let mut h = HostHabits {
+        fanout,
+        vertical,
+        ..Default::default()
+    };
+    if robust {
+        return h;
+    }
+    let top_peer = |w: i64| {
+        a.uploads
+            .iter()
+            .filter(|((_, uw), _)| *uw == w)
+            .max_by_key(|(k, b)| (**b, std::cmp::Reverse(k.0)))
+            .map(|((p, _), _)| ip::format(*p))
+    };
+    let peak = |k: usize, with_peer: bool| {
+        let (w, cell) = a
+            .windows
+            .iter()
+            .max_by_key(|(w, c)| (c[k], std::cmp::Reverse(**w)))?;
+        Some(Peak {
+            value: cell[k] as f64,
+            at: Some(window_start(*w, window_secs)),
+            peer: if with_peer { top_peer(*w) } else { None },
+        })
+    };
+    h.peak_up = peak(0, true);
+    h.peak_down = peak(1, false);
+    h.peak_flows = peak(2, false);
+    h.uploads = uploads(&a.uploads, window_secs);
+    h.channels = channels(&a.peers);
+    h
+}
+
+fn channels(m: &AHashMap<u128, (u64, u64, i64, i64)>) -> Vec<Channel> {
+    let mut v: Vec<(&u128, &(u64, u64, i64, i64))> = m
+        .iter()
+        .filter(|(_, c)| c.0 >= CHANNEL_MIN_WINDOWS)
+        .collect();
+    v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    v.truncate(CHANNELS_KEPT);
+    v.into_iter()
+        .map(|(p, c)| Channel {
+            peer: ip::format(*p),
+            windows: c.0,
+            flows: c.1,
+            first: format_ts(c.2),
+        })
+        .collect()
+}
+
+fn fanout_levels(fan: &AHashSet<(i64, u128, u32)>, robust: bool) -> (BTreeMap<String, f64>, f64) {
+    let mut horizontal: AHashMap<(u32, i64), f64> = AHashMap::new();
+    let mut vertical: AHashMap<(i64, u128), f64> = AHashMap::new();
+    let mut windows: AHashSet<i64> = AHashSet::new();
+    for &(w, dst, key) in fan {
+        *horizontal.entry((key, w)).or_default() += 1.0;
+        *vertical.entry((w, dst)).or_default() += 1.0;
+        windows.insert(w);
+    }
+    let active = windows.len();
+    if robust && active < ROBUST_MIN_WINDOWS {
+        return (BTreeMap::new(), 0.0);
+    }
+    let mut per_key: AHashMap<u32, Vec<f64>> = AHashMap::new();
+    for ((key, _), n) in horizontal {
+        per_key.entry(key).or_default().push(n);
+    }
+    let mut per_window_vertical: AHashMap<i64, f64> = AHashMap::new();
+    for ((w, _), n) in vertical {
+        let e = per_window_vertical.entry(w).or_default();
+        *e = e.max(n);
+    }
+    let mut v: Vec<f64> = per_window_vertical.into_values().collect();
+    let mut levels: Vec<(u32, f64)> = per_key
+        .into_iter()
+        .map(|(k, mut xs)| (k, level(&mut xs, active, robust)))
+        .filter(|(_, l)| *l >= 2.0)
+        .collect();
+    levels.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    levels.truncate(FANOUT_KEPT);
+    let fanout = levels.into_iter().map(|(k, l)| (key_text(k), l)).collect();
+    (fanout, level(&mut v, active, robust))
+}
+
+fn uploads(m: &AHashMap<(u128, i64), u64>, window_secs: u64) -> Vec<Upload> {
+    let mut per_peer: AHashMap<u128, (u64, u64, i64)> = AHashMap::new();
+    for (&(peer, w), &b) in m {
+        let e = per_peer.entry(peer).or_insert((0, 0, w));
+        e.0 += b;
+        if b > e.1 || (b == e.1 && w < e.2) {
+            (e.1, e.2) = (b, w);
+        }
+    }
+    let mut v: Vec<(u128, (u64, u64, i64))> = per_peer.into_iter().collect();
+    v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    v.truncate(UPLOADS_KEPT);
+    v.into_iter()
+        .map(|(peer, (total, peak, w))| Upload {
+            peer: ip::format(peer),
+            up_bytes: total,
+            peak_window_bytes: peak,
+            at: window_start(w, window_secs),
+        })
+        .collect()
+}
+
+fn population(hosts: &BTreeMap<String, HostHabits>) -> (BTreeMap<String, f64>, f64) {
+    let mut per_key: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut vertical = Vec::new();
+    for h in hosts.values() {
+        for (k, l) in &h.fanout {
+            per_key.entry(k.clone()).or_default().push(*l);
+        }
+        vertical.push(h.vertical);
+    }
+    let fanout = per_key
+        .into_iter()
+        .map(|(k, mut v)| (k, median(&mut v)))
+        .collect();
+    (fanout, median(&mut vertical))
+}
+
+impl Habits {
+    /// The habits of a host (integer address).
+    pub fn host(&self, ip: u128) -> Option<&HostHabits> {
+        self.hosts.get(&ip::format(ip))
+    }
+
+    /// True when the baseline has habits (files written before they existed have none).
+    pub fn present(&self) -> bool {
+        self.fanout_window_secs > 0
+    }
+
+    /// The fan-out level of `key` for `host`: its own when it has one, else its peers' (the median
+    /// over hosts with the key), else 0. Returns the level and `host` or `peers`.
+    pub fn fanout_level(&self, host: u128, key: &str) -> (f64, &'static str) {
+        let own = self.host(host);
+        if let Some(l) = own.and_then(|h| h.fanout.get(key)) {
+            return (*l, "host");
+        }
+        if own.is_some() {
+            return (0.0, "host");
+        }
+        (
+            self.population_fanout.get(key).copied().unwrap_or(0.0),
+            "peers",
+        )
+    }
+
+    /// The vertical level for `host`: its own, else its peers'.
+    pub fn vertical_level(&self, host: u128) -> (f64, &'static str) {
+        match self.host(host) {
+            Some(h) => (h.vertical, "host"),
+            None => (self.population_vertical, "peers"),
+        }
+    }
+
+    /// The recurring channel from `host` to `peer`, when it is one.
+    pub fn channel(&self, host: u128, peer: u128) -> Option<&Channel> {
+        let p = ip::format(peer);
+        self.host(host)?.channels.iter().find(|c| c.peer == p)
+    }
+
+    /// The upload destination `peer` of `host`, when it is one.
+    pub fn upload(&self, host: u128, peer: u128) -> Option<&Upload> {
+        let p = ip::format(peer);
+        self.host(host)?.uploads.iter().find(|u| u.peer == p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_with_zeros_table() {
+        let cases: [(&[f64], usize, f64); 7] = [
+            (&[], 0, 0.0),
+            (&[5.0], 1, 5.0),
+            (&[5.0], 3, 0.0),
+            (&[5.0, 7.0], 3, 5.0),
+            (&[5.0, 7.0], 4, 2.5),
+            (&[9.0, 1.0, 5.0], 3, 5.0),
+            (&[4.0, 4.0], 1, 4.0),
+        ];
+        for (xs, active, want) in cases {
+            let mut v = xs.to_vec();
+            assert_eq!(
+                median_with_zeros(&mut v, active),
+                want,
+                "{xs:?} over {active}"
+            );
+        }
+    }
+
+    #[test]
+    fn level_is_max_or_robust_median() {
+        let mut v = vec![1.0, 50.0, 2.0];
+        assert_eq!(level(&mut v, 10, false), 50.0);
+        assert_eq!(level(&mut v, 10, true), 0.0);
+        assert_eq!(level(&mut v, 3, true), 2.0);
+    }
+
+    fn flow(ts_s: i64, host: &str, peer: &str, proto: Proto, port: u16, sent: u64) -> HabitFlow {
+        let peer_v = ip::parse(peer).unwrap();
+        HabitFlow {
+            ts: ts_s * 1_000_000,
+            host: ip::parse(host).unwrap(),
+            peer: peer_v,
+            peer_internal: peer.starts_with("10."),
+            originator: true,
+            proto,
+            port,
+            sent,
+            received: 0,
+        }
+    }
+
+    #[test]
+    fn poller_backup_and_scan_burst() {
+        let mut acc = HabitAcc::default();
+        // a poller: 20 hosts on udp/161 in each of 12 five-minute windows
+        for w in 0..12 {
+            for h in 0..20 {
+                let f = flow(
+                    w * 300 + h,
+                    "10.0.0.5",
+                    &format!("10.0.1.{h}"),
+                    Proto::Udp,
+                    161,
+                    80,
+                );
+                acc.add(&f, 3600, 300);
+            }
+        }
+        // a burst: 30 ports on one host, in one window only
+        for p in 0..30 {
+            acc.add(
+                &flow(100, "10.0.0.5", "10.0.2.1", Proto::Tcp, p, 0),
+                3600,
+                300,
+            );
+        }
+        // a backup: 2 GB to one cloud address at 01:00
+        acc.add(
+            &flow(
+                3600,
+                "10.0.0.5",
+                "203.0.113.7",
+                Proto::Tcp,
+                443,
+                2_000_000_000,
+            ),
+            3600,
+            300,
+        );
+        let max = acc.finish(3600, 300);
+        let h = max.host(ip::parse("10.0.0.5").unwrap()).unwrap();
+        assert_eq!(h.fanout["int:udp/161"], 20.0);
+        assert_eq!(h.vertical, 30.0);
+        let up = h.peak_up.as_ref().unwrap();
+        assert_eq!(up.value, 2_000_000_000.0);
+        assert_eq!(up.peer.as_deref(), Some("203.0.113.7"));
+        assert_eq!(up.at.as_deref(), Some("1970-01-01T01:00:00.000000Z"));
+        assert_eq!(h.uploads.len(), 1);
+        assert_eq!(h.uploads[0].peak_window_bytes, 2_000_000_000);
+        // one window only: not a recurring channel
+        assert!(h.channels.is_empty());
+    }
+
+    #[test]
+    fn heartbeat_is_a_channel() {
+        let mut acc = HabitAcc::default();
+        for k in 0..10 {
+            acc.add(
+                &flow(k * 1800, "10.0.0.7", "52.1.2.3", Proto::Tcp, 443, 300),
+                3600,
+                300,
+            );
+        }
+        acc.add(
+            &flow(10, "10.0.0.7", "52.9.9.9", Proto::Tcp, 443, 300),
+            3600,
+            300,
+        );
+        let hb = acc.finish(3600, 300);
+        let host = ip::parse("10.0.0.7").unwrap();
+        let c = hb.channel(host, ip::parse("52.1.2.3").unwrap()).unwrap();
+        assert_eq!((c.windows, c.flows), (5, 10));
+        assert!(hb.channel(host, ip::parse("52.9.9.9").unwrap()).is_none());
+    }
+
+    #[test]
+    fn robust_levels_keep_the_poller_not_the_burst() {
+        let mut acc = HabitAcc::new(true);
+        for w in 0..12 {
+            for h in 0..20 {
+                let mut f = flow(
+                    w * 300 + h,
+                    "10.0.0.5",
+                    &format!("10.0.1.{h}"),
+                    Proto::Udp,
+                    161,
+                    80,
+                );
+                f.received = 120;
+                acc.add(&f, 3600, 300);
+            }
+        }
+        for p in 0..30 {
+            let mut f = flow(100, "10.0.0.5", "10.0.2.1", Proto::Tcp, p, 0);
+            f.received = 40;
+            acc.add(&f, 3600, 300);
+        }
+        // a scan going on all capture long, unanswered: no habit
+        for w in 0..12 {
+            for h in 0..50 {
+                acc.add(
+                    &flow(
+                        w * 300 + h,
+                        "10.0.0.5",
+                        &format!("10.0.3.{h}"),
+                        Proto::Tcp,
+                        23,
+                        0,
+                    ),
+                    3600,
+                    300,
+                );
+            }
+        }
+        let robust = acc.finish(3600, 300);
+        let h = robust.host(ip::parse("10.0.0.5").unwrap()).unwrap();
+        assert_eq!(h.fanout["int:udp/161"], 20.0);
+        // one window of 12 had 30 ports on 10.0.2.1; the other 11 have 1 port per destination
+        assert_eq!(h.vertical, 1.0);
+        assert!(h.peak_up.is_none() && h.uploads.is_empty());
+        assert!(!h.fanout.keys().any(|k| k.starts_with("int:tcp/")));
+    }
+
+    #[test]
+    fn robust_levels_need_half_an_hour() {
+        let mut acc = HabitAcc::new(true);
+        for w in 0..(ROBUST_MIN_WINDOWS as i64 - 1) {
+            for h in 0..20 {
+                let mut f = flow(
+                    w * 300 + h,
+                    "10.0.0.5",
+                    &format!("10.0.1.{h}"),
+                    Proto::Tcp,
+                    80,
+                    60,
+                );
+                f.received = 60;
+                acc.add(&f, 3600, 300);
+            }
+        }
+        let robust = acc.finish(3600, 300);
+        let h = robust.host(ip::parse("10.0.0.5").unwrap()).unwrap();
+        assert!(h.fanout.is_empty() && h.vertical == 0.0);
+    }
+
+    #[test]
+    fn peers_level_for_unknown_hosts() {
+        let mut acc = HabitAcc::default();
+        for (i, n) in [(1, 4), (2, 6), (3, 100)] {
+            for d in 0..n {
+                let f = flow(
+                    d,
+                    &format!("10.0.0.{i}"),
+                    &format!("8.8.{i}.{d}"),
+                    Proto::Tcp,
+                    443,
+                    10,
+                );
+                acc.add(&f, 3600, 300);
+            }
+        }
+        let hb = acc.finish(3600, 300);
+        let unknown = ip::parse("10.0.0.99").unwrap();
+        assert_eq!(hb.fanout_level(unknown, "ext:tcp/443"), (6.0, "peers"));
+        let known = ip::parse("10.0.0.3").unwrap();
+        assert_eq!(hb.fanout_level(known, "ext:tcp/443"), (100.0, "host"));
+        assert_eq!(hb.fanout_level(known, "int:tcp/445"), (0.0, "host"));
+    }
+}
