@@ -127,8 +127,16 @@ pub fn tunnel_score(
 /// True when the queries have a tunnel's shape: larger than typical (`size_ratio >= min_ratio`) or
 /// varying (`cv >= min_cv`). Encoded payloads make queries long and uneven; a client that merely
 /// repeats ordinary lookups (same small size, cv near 0) does not qualify, however high its rate.
-pub fn tunnel_shaped(size_ratio: f64, cv: f64, min_ratio: f64, min_cv: f64) -> bool {
-    size_ratio >= min_ratio || cv >= min_cv
+/// DNS that only goes to the network's own resolvers is ordinary infrastructure: there the queries
+/// must be long (`size_ratio >= min_ratio`); names of varying length alone are what any client sends.
+pub fn tunnel_shaped(
+    size_ratio: f64,
+    cv: f64,
+    min_ratio: f64,
+    min_cv: f64,
+    own_resolvers_only: bool,
+) -> bool {
+    size_ratio >= min_ratio || (!own_resolvers_only && cv >= min_cv)
 }
 
 /// The score of DNS to unknown resolvers alone: `0.25 + 0.2 * n / (n + 20)`.
@@ -171,11 +179,13 @@ impl Detector for DnsAnomaly {
     }
 }
 
-/// True when `peer` is a resolver the baseline knows (internal DNS server or popular external one).
-fn known_resolver(cfg: &DnsAnomalyConfig, b: &Baseline, peer: &str) -> bool {
-    b.servers
-        .iter()
-        .any(|s| s.ip == peer && s.port.is_none_or(|p| p == 53))
+/// True when `peer` is one of the network's resolvers (an internal address: the site's DNS server or
+/// its router) or one the baseline knows (a popular external one).
+fn known_resolver(cfg: &DnsAnomalyConfig, b: &Baseline, peer: &str, internal: bool) -> bool {
+    internal
+        || b.servers
+            .iter()
+            .any(|s| s.ip == peer && s.port.is_none_or(|p| p == 53))
         || b.external
             .destinations
             .get(peer)
@@ -204,9 +214,10 @@ fn accumulate(cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> AHashMap<u128, HostAcc
         if !v.originator || !is_dns(f.proto[i], f.dst_port[i]) {
             continue;
         }
-        let k = *known
-            .entry(v.peer)
-            .or_insert_with(|| known_resolver(cfg, ctx.baseline, &ip::format(v.peer)));
+        let k = *known.entry(v.peer).or_insert_with(|| {
+            let internal = ctx.nets.contains(v.peer);
+            known_resolver(cfg, ctx.baseline, &ip::format(v.peer), internal)
+        });
         let a = accs.entry(v.host).or_default();
         a.span.add(i, f.ts[i], v.peer, v.sent);
         a.sizes.push(v.sent);
@@ -269,6 +280,7 @@ fn judge(
         cv_up,
         cfg.min_query_size_ratio,
         cfg.min_query_size_cv,
+        !unknown,
     );
     let tunnel = (s.flows >= cfg.min_tunnel_flows_count && shaped)
         .then(|| tunnel_score(size_r, rate_r, cfg.k_query_size, cfg.k_rate, unknown, cv_up))
@@ -327,7 +339,8 @@ pub const DOC: &str = r#"## `dns_anomaly`
 
 **Looks at** the DNS flows (udp or tcp to port 53) each internal host originates.
 
-**Unknown resolvers.** A resolver is known when the baseline discovered it as an internal server on
+**Unknown resolvers.** A resolver is known when it is an internal address (the site's DNS server, or
+the home or branch router every device asks), when the baseline discovered it as an internal server on
 port 53, or when at least `known_resolver_min_hosts_count` baseline hosts used it. A host that is itself
 a known internal resolver (forwarding upstream) is exempt. A host with at least
 `min_unknown_resolver_flows_count` flows to unknown resolvers and no tunnelling shape gets a
@@ -342,7 +355,9 @@ flows and `r = max(size / k_query_size, rate / k_rate) > 1` are flagged with
 coefficient of variation of the query sizes (tunnels vary their payload). The queries must also have a
 tunnel's shape: `size >= min_query_size_ratio` (1.25) or `cv >= min_query_size_cv` (0.25). A client
 repeating ordinary lookups at a high rate (on the NjRAT capture, 331 queries of 35 B with cv 0.10 to the
-home router) is chatty, not tunnelling.
+home router) is chatty, not tunnelling. DNS that goes only to the network's own (known) resolvers is
+ordinary infrastructure: there only long queries (`size >= min_query_size_ratio`) make the shape, since
+an IoT device's names of varying length give a cv of 0.5 with 33 B queries (IoT-23 capture 42-1).
 
 **Blind spots.** Tunnels through the internal resolver that keep query sizes and rates normal (slow,
 small-label exfiltration); DNS over HTTPS is invisible (port 443). The typical size is learned on the
@@ -395,7 +410,17 @@ mod tests {
             (1.2, 0.2, false),
         ];
         for (size, cv, want) in cases {
-            assert_eq!(tunnel_shaped(size, cv, 1.25, 0.25), want, "{size} {cv}");
+            assert_eq!(
+                tunnel_shaped(size, cv, 1.25, 0.25, false),
+                want,
+                "{size} {cv}"
+            );
+            // to the network's own resolvers only long queries count
+            assert_eq!(
+                tunnel_shaped(size, cv, 1.25, 0.25, true),
+                size >= 1.25,
+                "{size} {cv}"
+            );
         }
     }
 

@@ -2,6 +2,7 @@
 //! baseline, prevalence-aware; one finding per host listing the countries with flows and bytes.
 
 use super::behaviour::{describe_peer, saturate, Span};
+use super::corroborate::MIN_HOSTS_FOR_RARITY;
 use super::{DetectCtx, Detector};
 use crate::baseline::{HostProfile, Prevalence};
 use crate::config::{Range, Setting};
@@ -170,6 +171,11 @@ impl Detector for UnusualCountry {
         &SETTINGS
     }
     fn run(&self, cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
+        if ctx.baseline.robust() && external_population(ctx.baseline) < MIN_HOSTS_FOR_RARITY as u64
+        {
+            // a capture of one or two devices: every place they use is "rare among hosts"
+            return Ok(Vec::new());
+        }
         let accs = accumulate(cfg, ctx);
         let mut out: Vec<Finding> = accs
             .into_iter()
@@ -178,6 +184,14 @@ impl Detector for UnusualCountry {
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
     }
+}
+
+/// Internal hosts of the baseline that talked to at least one located external place.
+pub fn external_population(b: &crate::baseline::Baseline) -> u64 {
+    b.hosts
+        .values()
+        .filter(|h| h.countries.iter().any(|c| c.key != "??"))
+        .count() as u64
 }
 
 /// An unusual place: its label, its weight, and whether the country is usual and only the AS is not
@@ -331,6 +345,11 @@ unusual AS numbers of usual countries (AS novelty alone is weak: big networks se
 
 **Evidence:** one finding per host listing each country (or `CC/ASn Org`) with flows and bytes, and
 the busiest peer.
+
+**Single-capture mode.** A baseline learned from the capture itself has no history, only prevalence
+among its hosts; with fewer than 3 hosts that talk to located external places (a capture of one
+device), every place would be "rare among hosts", so the detector stays silent: such captures are
+judged by the behavioural detectors (C&C, scans, volume) instead.
 
 **Blind spots.** Geolocation is only as good as the geo database (unknown addresses share the `??`
 country); attackers using infrastructure in usual countries and common clouds (usual AS) are not seen.
