@@ -455,7 +455,7 @@ fn score_channel(
     if d.prevalent_hosts.is_some() {
         score *= 1.0 - c.prevalence_discount_ratio;
     }
-    Some(finding(ctx, c, key, ch, &t, &d, score, &ts))
+    Some(finding(ctx, c, acc, key, ch, &t, &d, score, &ts))
 }
 
 /// `443/tcp`.
@@ -463,22 +463,26 @@ fn port_text(key: &Key) -> String {
     format!("{}/{}", key.3, proto_of(key).as_str())
 }
 
-fn explanation(ctx: &DetectCtx, key: Key, ch: &Channel, t: &Terms, d: &Discounts) -> String {
+fn explanation(ctx: &DetectCtx, acc: &Acc, key: Key, ch: &Channel, t: &Terms, d: &Discounts) -> String {
     let peer = format!("{}:{}{}", ip::format(key.1), port_text(&key), geo_suffix(ctx.geo, key.1));
-    let mut parts = vec![format!(
-        "{} connections, {:.0} % failed or unanswered, over {} ({} of {} hours of the capture), median gap {:.1} s",
-        ch.flows,
-        100.0 * ch.failed as f64 / ch.flows.max(1) as f64,
-        duration_text(t.span_secs),
-        t.active_hours,
-        t.capture_hours,
-        t.median_gap_secs
-    )];
+    let mut parts = Vec::new();
     if t.long > 0.0 {
         parts.push(format!(
-            "longest connection {} with {} failed connections to the peer",
+            "longest connection {} ({:.0} % of the capture), {} failed connections to the peer",
             duration_text(ch.longest_secs),
+            100.0 * (ch.longest_secs / acc.span_secs.max(ch.longest_secs)).min(1.0),
             t.reconnect_failed
+        ));
+    }
+    if ch.flows > 1 {
+        parts.push(format!(
+            "{} connections, {:.0} % failed or unanswered, over {} ({} of {} hours of the capture), median gap {:.1} s",
+            ch.flows,
+            100.0 * ch.failed as f64 / ch.flows.max(1) as f64,
+            duration_text(t.span_secs),
+            t.active_hours,
+            t.capture_hours,
+            t.median_gap_secs
         ));
     }
     if let Some(label) = d.infrastructure {
@@ -514,6 +518,7 @@ fn kind_text(t: &Terms) -> &'static str {
 fn finding(
     ctx: &DetectCtx,
     c: &CncChannelConfig,
+    acc: &Acc,
     key: Key,
     ch: &Channel,
     t: &Terms,
@@ -547,7 +552,7 @@ fn finding(
             observed: score,
             baseline: Some(t.raw),
             threshold: Some(c.min_score_ratio),
-            explanation: explanation(ctx, key, ch, t, d),
+            explanation: explanation(ctx, acc, key, ch, t, d),
             details: details.as_object().cloned().unwrap_or_default(),
         },
         ..Default::default()
