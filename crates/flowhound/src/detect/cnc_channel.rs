@@ -6,6 +6,7 @@
 
 use super::behaviour::{duration_text, geo_suffix};
 use super::channel_math as cm;
+use super::cnc_beacon::{is_trusted_org, TRUSTED_ORGS};
 use super::infrastructure::infrastructure;
 use super::{DetectCtx, Detector};
 use crate::config::{Range, Setting};
@@ -40,6 +41,8 @@ pub struct CncChannelConfig {
     pub long_ideal_secs: f64,
     /// Most a long connection earns without failed reconnects to its peer.
     pub long_alone_ratio: f64,
+    /// Failed connections to the peer below which there is no reconnect evidence (a blip).
+    pub reconnect_min_failed_count: u64,
     /// Failed connections to the peer at which the reconnect evidence is 0.5.
     pub reconnect_half_count: f64,
     /// Connections a channel needs to be scored as a strobe.
@@ -56,6 +59,10 @@ pub struct CncChannelConfig {
     pub prevalent_min_share_ratio: f64,
     /// Share of the score lost by a destination prevalent in the baseline.
     pub prevalence_discount_ratio: f64,
+    /// AS organisations (case-insensitive substrings) whose agents hold push channels by design.
+    pub trusted_orgs: Vec<String>,
+    /// Share of the score lost by a channel to a trusted organisation.
+    pub trusted_org_discount_ratio: f64,
     /// Smallest score reported.
     pub min_score_ratio: f64,
 }
@@ -71,6 +78,7 @@ impl Default for CncChannelConfig {
             long_min_secs: 3600.0,
             long_ideal_secs: 21_600.0,
             long_alone_ratio: 0.35,
+            reconnect_min_failed_count: 3,
             reconnect_half_count: 10.0,
             strobe_min_connections_count: 1000,
             strobe_half_per_hour: 3600.0,
@@ -79,6 +87,8 @@ impl Default for CncChannelConfig {
             prevalent_min_hosts_count: 3,
             prevalent_min_share_ratio: 0.25,
             prevalence_discount_ratio: 0.5,
+            trusted_orgs: TRUSTED_ORGS.iter().map(|s| s.to_string()).collect(),
+            trusted_org_discount_ratio: 0.5,
             min_score_ratio: 0.2,
         }
     }
@@ -88,7 +98,7 @@ const UNIT: Range = Range::Float(0.0, 1.0);
 const SECS: Range = Range::Float(0.0, 31_536_000.0);
 const HALF: Range = Range::Float(0.001, 1e9);
 
-static SETTINGS: [Setting; 17] = [
+static SETTINGS: [Setting; 20] = [
     Setting {
         key: "failed_max_down_bytes",
         doc: "a connection whose peer sent at most this many bytes failed or went unanswered",
@@ -128,6 +138,11 @@ static SETTINGS: [Setting; 17] = [
         key: "long_alone_ratio",
         doc: "most a long connection earns without failed reconnects to its peer",
         range: UNIT,
+    },
+    Setting {
+        key: "reconnect_min_failed_count",
+        doc: "failed connections to the peer below which there is no reconnect evidence (one or two are a network blip)",
+        range: Range::Int(1, 1_000_000_000),
     },
     Setting {
         key: "reconnect_half_count",
@@ -170,6 +185,16 @@ static SETTINGS: [Setting; 17] = [
         range: UNIT,
     },
     Setting {
+        key: "trusted_orgs",
+        doc: "AS organisations (case-insensitive substrings) whose agents hold push channels by design (AV and OS vendors; as cnc_beacon's)",
+        range: Range::Strings,
+    },
+    Setting {
+        key: "trusted_org_discount_ratio",
+        doc: "share of the score lost by a channel to a trusted organisation (it is still reported when above min_score_ratio)",
+        range: UNIT,
+    },
+    Setting {
         key: "min_score_ratio",
         doc: "smallest score reported",
         range: UNIT,
@@ -192,7 +217,8 @@ irregular, with three kinds of evidence, each a strength in [0, 1]:
 - **Long connection** (RITA's module; needs durations, which Zeek and binetflow carry): the longest
   connection of at least `long_min_secs` scores `min(1, max(longest / capture span, longest /
   long_ideal_secs)) * (long_alone_ratio + (1 - long_alone_ratio) * reconnect)`, where `reconnect =
-  sat(failed connections to the same peer on any port, reconnect_half_count)`.
+  sat(failed connections to the same peer on any port, reconnect_half_count)`, counted only from
+  `reconnect_min_failed_count` failures on (one or two are a network blip).
 - **Strobe** (at least `strobe_min_connections_count` connections):
   `strobe_weight_ratio * sat(connections per active hour, strobe_half_per_hour) * persistence`.
 
@@ -201,7 +227,8 @@ well-known infrastructure (NTP, DNS to the network's resolvers, DHCP, mDNS, SSDP
 multicast and broadcast) and times `1 - prevalence_discount_ratio` for a destination contacted by at
 least `prevalent_min_hosts_count` hosts and `prevalent_min_share_ratio` of the hosts of a baseline
 learned from normal traffic (a self-learned baseline is the capture itself, so it is not used for
-this). Channels below `min_score_ratio` are dropped. Only connections the internal host opens count
+this), and times `1 - trusted_org_discount_ratio` for a peer in a trusted vendor's AS (`trusted_orgs`,
+the AV and OS vendors of `cnc_beacon`: ESET's MQTT push channel holds 6-hour sessions by design). Channels below `min_score_ratio` are dropped. Only connections the internal host opens count
 (inbound attempts are the inbound detectors').
 
 **Why these defaults** (first principles, then checked on every capture in `../shared/testdata`):
@@ -317,7 +344,7 @@ fn accumulate(ctx: &DetectCtx, c: &CncChannelConfig) -> Acc {
         ch.failed += u64::from(f.down[i] <= c.failed_max_down_bytes);
         ch.longest_secs = ch.longest_secs.max(f.duration_secs(i).unwrap_or(0.0));
     }
-    for (key, ch) in &acc.channels {
+    for (key, ch) in acc.channels.iter().filter(|(_, ch)| ch.failed > 0) {
         if infrastructure(key.1, proto_of(key), key.3, ctx).is_none() {
             *acc.peer_failed.entry((key.0, key.1)).or_default() += ch.failed;
         }
@@ -371,7 +398,12 @@ fn terms(c: &CncChannelConfig, acc: &Acc, key: Key, ch: &Channel, ts: &[i64]) ->
     };
     let reconnect_failed = acc.peer_failed.get(&(key.0, key.1)).copied().unwrap_or(0);
     let long = if ch.longest_secs >= c.long_min_secs {
-        let reconnect = super::behaviour::saturate(reconnect_failed as f64, c.reconnect_half_count);
+        let counted = if reconnect_failed >= c.reconnect_min_failed_count {
+            reconnect_failed as f64
+        } else {
+            0.0
+        };
+        let reconnect = super::behaviour::saturate(counted, c.reconnect_half_count);
         let capture = acc.span_secs.max(ch.longest_secs);
         cm::long_strength(
             ch.longest_secs,
@@ -407,10 +439,12 @@ fn terms(c: &CncChannelConfig, acc: &Acc, key: Key, ch: &Channel, ts: &[i64]) ->
     }
 }
 
-/// Why a channel is scored down: infrastructure, or a destination most baseline hosts use.
+/// Why a channel is scored down: infrastructure, a destination most baseline hosts use, a trusted
+/// vendor's network.
 struct Discounts {
     infrastructure: Option<&'static str>,
     prevalent_hosts: Option<(u64, u64)>,
+    trusted_org: Option<String>,
 }
 
 fn discounts(ctx: &DetectCtx, c: &CncChannelConfig, key: Key) -> Discounts {
@@ -428,9 +462,15 @@ fn discounts(ctx: &DetectCtx, c: &CncChannelConfig, key: Key) -> Discounts {
                     && *h as f64 >= c.prevalent_min_share_ratio * *t as f64
             })
     };
+    let trusted_org = ctx
+        .geo
+        .org_u128(key.1)
+        .map(|o| o.to_string())
+        .filter(|o| is_trusted_org(o, &c.trusted_orgs));
     Discounts {
         infrastructure: infrastructure(key.1, proto_of(&key), key.3, ctx),
         prevalent_hosts,
+        trusted_org,
     }
 }
 
@@ -454,6 +494,9 @@ fn score_channel(
     }
     if d.prevalent_hosts.is_some() {
         score *= 1.0 - c.prevalence_discount_ratio;
+    }
+    if d.trusted_org.is_some() {
+        score *= 1.0 - c.trusted_org_discount_ratio;
     }
     Some(finding(ctx, c, acc, key, ch, &t, &d, score, &ts))
 }
@@ -495,6 +538,11 @@ fn explanation(ctx: &DetectCtx, acc: &Acc, key: Key, ch: &Channel, t: &Terms, d:
             "well-known destination in the baseline ({h} of {n} hosts): score discounted"
         ));
     }
+    if let Some(org) = &d.trusted_org {
+        parts.push(format!(
+            "{org} is a trusted vendor (its agents hold push channels): score discounted"
+        ));
+    }
     format!(
         "{} keeps a {} channel to {peer}: {}",
         ip::format(key.0),
@@ -533,7 +581,7 @@ fn finding(
         "median_gap_secs": t.median_gap_secs, "longest_secs": ch.longest_secs,
         "peer_failed": t.reconnect_failed, "storm_score": t.storm, "long_score": t.long,
         "strobe_score": t.strobe, "raw_score": t.raw, "evidence": kind_text(t),
-        "infrastructure": d.infrastructure, "prevalent_hosts": d.prevalent_hosts.map(|p| p.0),
+        "infrastructure": d.infrastructure, "prevalent_hosts": d.prevalent_hosts.map(|p| p.0), "trusted_org": d.trusted_org,
     });
     let mut rows = ch.rows.clone();
     rows.sort_unstable();
