@@ -6,7 +6,7 @@ use crate::net::InternalNets;
 use crate::schema::{col, Proto};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{
-    Decimal128Type, TimestampMicrosecondType, UInt16Type, UInt64Type,
+    Decimal128Type, Float64Type, TimestampMicrosecondType, UInt16Type, UInt64Type,
 };
 use datafusion::arrow::record_batch::RecordBatch;
 
@@ -27,6 +27,12 @@ pub struct Flows {
     pub up: Vec<u64>,
     /// Bytes sent by the destination.
     pub down: Vec<u64>,
+    /// Duration in seconds, NaN when unknown; empty when no input row carries one (see
+    /// [`Flows::duration_secs`]).
+    pub duration: Vec<f64>,
+    /// Packets in both directions, 0 when unknown; empty when no input row carries them (see
+    /// [`Flows::packets`]).
+    pub packets: Vec<u64>,
 }
 
 fn column<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a dyn Array> {
@@ -92,7 +98,19 @@ impl Flows {
             f.proto
                 .extend(proto.iter().map(|p| p.map_or(Proto::Other, Proto::parse)));
         }
+        f.duration = optional_column::<Float64Type>(batches, col::DURATION, f64::NAN)?;
+        f.packets = optional_column::<UInt64Type>(batches, col::PACKETS, 0)?;
         Ok(f)
+    }
+
+    /// The duration of flow `i` in seconds, when the input carries it.
+    pub fn duration_secs(&self, i: usize) -> Option<f64> {
+        self.duration.get(i).copied().filter(|d| d.is_finite())
+    }
+
+    /// The packets (both directions) of flow `i`, when the input carries them.
+    pub fn packets(&self, i: usize) -> Option<u64> {
+        self.packets.get(i).copied().filter(|p| *p > 0)
     }
 
     fn with_capacity(n: usize) -> Flows {
@@ -104,6 +122,8 @@ impl Flows {
             dst_port: Vec::with_capacity(n),
             up: Vec::with_capacity(n),
             down: Vec::with_capacity(n),
+            duration: Vec::new(),
+            packets: Vec::new(),
         }
     }
 
@@ -121,6 +141,32 @@ impl Flows {
     pub fn host_view(&self, i: usize, nets: &InternalNets) -> Option<HostView> {
         host_view(self.src[i], self.dst[i], self.up[i], self.down[i], nets)
     }
+}
+
+/// A nullable column of every batch as one vector (`missing` for nulls and for batches without the
+/// column), or an empty vector when no row has a value: inputs without durations or packet counts
+/// (the analysts' Parquet) cost nothing.
+fn optional_column<T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
+    batches: &[RecordBatch],
+    name: &str,
+    missing: T::Native,
+) -> Result<Vec<T::Native>> {
+    let present = |b: &RecordBatch| {
+        b.column_by_name(name)
+            .is_some_and(|c| c.null_count() < c.len())
+    };
+    if !batches.iter().any(present) {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
+    for b in batches {
+        if b.column_by_name(name).is_none() {
+            out.extend(std::iter::repeat_n(missing, b.num_rows()));
+            continue;
+        }
+        out.extend(typed::<T>(b, name)?.iter().map(|v| v.unwrap_or(missing)));
+    }
+    Ok(out)
 }
 
 /// A flow seen from its internal end: which host, which peer, and what the host sent and received.

@@ -12,11 +12,15 @@
 pub mod beacon_math;
 pub mod behaviour;
 pub mod botnet;
+pub mod channel_math;
 pub mod cnc_beacon;
+pub mod cnc_channel;
 pub mod corroborate;
 pub mod dns_anomaly;
+pub mod dos;
 pub mod exfiltration;
 pub mod flows;
+pub mod infrastructure;
 pub mod iqr;
 pub mod mad;
 pub mod notebook;
@@ -177,6 +181,8 @@ pub static REGISTRY: &[&dyn DynDetector] = &[
     &botnet::Botnet,
     &cnc_beacon::CncBeacon,
     &port_scan::PortScan,
+    &cnc_channel::CncChannel,
+    &dos::Dos,
 ];
 
 /// The detector called `name`.

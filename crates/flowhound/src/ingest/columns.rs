@@ -220,11 +220,12 @@ fn format_default(t: Target, format: Format, find: &dyn Fn(&str) -> Option<usize
         (Format::ZeekTsv | Format::ZeekJson, Target::Packets) => {
             pair("orig_pkts", "resp_pkts", Source::Sum)
         }
-        _ => t
-            .generic_names()
-            .iter()
-            .find_map(|n| find(n))
-            .map_or(Source::Absent, Source::Col),
+        _ => match t.generic_names().iter().find_map(|n| find(n)) {
+            Some(i) => Source::Col(i),
+            // Zeek records exported as CSV (IoT-23) keep Zeek's two packet counters.
+            None if t == Target::Packets => pair("orig_pkts", "resp_pkts", Source::Sum),
+            None => Source::Absent,
+        },
     }
 }
 
@@ -301,6 +302,16 @@ mod tests {
         let r = resolve(Path::new("f.csv"), &h, Format::Csv, &map).unwrap();
         assert_eq!(r.get(Target::Up), &Source::Col(5));
         assert_eq!(r.get(Target::DstPort), &Source::Col(4));
+    }
+
+    #[test]
+    fn csv_of_zeek_records_sums_packets() {
+        let h = names(&["ts", "id.orig_h", "id.resp_h", "proto", "id.resp_p", "orig_bytes", "resp_bytes", "orig_pkts", "resp_pkts"]);
+        let r = resolve(Path::new("f.csv"), &h, Format::Csv, &ColumnMap::default()).unwrap();
+        assert_eq!(r.get(Target::Packets), &Source::Sum(7, 8));
+        let h = names(&["ts", "src", "dst", "proto", "port", "up_bytes", "down_bytes", "pkts", "orig_pkts", "resp_pkts"]);
+        let r = resolve(Path::new("f.csv"), &h, Format::Csv, &ColumnMap::default()).unwrap();
+        assert_eq!(r.get(Target::Packets), &Source::Col(7));
     }
 
     #[test]

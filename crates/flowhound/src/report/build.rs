@@ -759,6 +759,7 @@ mod tests {
             dst_port: vec![443; 2],
             up: vec![big, big],
             down: vec![0, 0],
+            ..Default::default()
         };
         let sums = upload_sums(&fl, &[host].into_iter().collect(), 3600);
         assert_eq!(

@@ -1,0 +1,637 @@
+//! `cnc_channel`: C&C that is persistent but not strictly periodic, per (internal host, external
+//! peer, proto, port) channel the host opens: reconnect storms, long connections and strobes
+//! ([`channel_math`](super::channel_math)). Strictly periodic channels are `cnc_beacon`'s. Channels
+//! to well-known infrastructure ([`infrastructure`](super::infrastructure)) or to destinations most
+//! hosts use in the baseline are scored down, and the explanation says so.
+
+use super::behaviour::{duration_text, geo_suffix};
+use super::channel_math as cm;
+use super::cnc_beacon::{is_trusted_org, TRUSTED_ORGS};
+use super::infrastructure::infrastructure;
+use super::{DetectCtx, Detector};
+use crate::config::{Range, Setting};
+use crate::error::Result;
+use crate::findings::{format_ts, Evidence, Finding};
+use crate::ip;
+use crate::schema::Proto;
+use ahash::AHashMap;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// The detector.
+pub struct CncChannel;
+
+/// `[detectors.cnc_channel]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CncChannelConfig {
+    /// A connection whose peer sent at most this many bytes failed (or went unanswered).
+    pub failed_max_down_bytes: u64,
+    /// Failed connections a channel needs to be scored as a reconnect storm.
+    pub storm_min_failed_count: u64,
+    /// Failed connections at which the storm's count term is 0.5.
+    pub storm_half_failed_count: f64,
+    /// Failed connections per active hour at which the storm's rate term is 0.5.
+    pub storm_half_failed_per_hour: f64,
+    /// Active span that earns the full length half of persistence.
+    pub persistence_ideal_secs: f64,
+    /// Shortest connection scored as a long connection.
+    pub long_min_secs: f64,
+    /// Connection length that earns a full length term, whatever the capture's length.
+    pub long_ideal_secs: f64,
+    /// Most a long connection earns without failed reconnects to its peer.
+    pub long_alone_ratio: f64,
+    /// Failed connections to the peer below which there is no reconnect evidence (a blip).
+    pub reconnect_min_failed_count: u64,
+    /// Failed connections to the peer at which the reconnect evidence is 0.5.
+    pub reconnect_half_count: f64,
+    /// Connections a channel needs to be scored as a strobe.
+    pub strobe_min_connections_count: u64,
+    /// Connections per active hour at which the strobe term is 0.5.
+    pub strobe_half_per_hour: f64,
+    /// Most a strobe earns on its own.
+    pub strobe_weight_ratio: f64,
+    /// Share of the score lost by a channel to well-known infrastructure (NTP, DNS resolvers, ...).
+    pub infrastructure_discount_ratio: f64,
+    /// Baseline hosts that make a destination prevalent (with `prevalent_min_share_ratio`).
+    pub prevalent_min_hosts_count: u64,
+    /// Share of the baseline's hosts that makes a destination prevalent.
+    pub prevalent_min_share_ratio: f64,
+    /// Share of the score lost by a destination prevalent in the baseline.
+    pub prevalence_discount_ratio: f64,
+    /// AS organisations (case-insensitive substrings) whose agents hold push channels by design.
+    pub trusted_orgs: Vec<String>,
+    /// Share of the score lost by a channel to a trusted organisation.
+    pub trusted_org_discount_ratio: f64,
+    /// Smallest score reported.
+    pub min_score_ratio: f64,
+}
+
+impl Default for CncChannelConfig {
+    fn default() -> Self {
+        CncChannelConfig {
+            failed_max_down_bytes: 64,
+            storm_min_failed_count: 10,
+            storm_half_failed_count: 100.0,
+            storm_half_failed_per_hour: 30.0,
+            persistence_ideal_secs: 21_600.0,
+            long_min_secs: 3600.0,
+            long_ideal_secs: 21_600.0,
+            long_alone_ratio: 0.35,
+            reconnect_min_failed_count: 3,
+            reconnect_half_count: 10.0,
+            strobe_min_connections_count: 1000,
+            strobe_half_per_hour: 3600.0,
+            strobe_weight_ratio: 0.5,
+            infrastructure_discount_ratio: 0.75,
+            prevalent_min_hosts_count: 3,
+            prevalent_min_share_ratio: 0.25,
+            prevalence_discount_ratio: 0.5,
+            trusted_orgs: TRUSTED_ORGS.iter().map(|s| s.to_string()).collect(),
+            trusted_org_discount_ratio: 0.5,
+            min_score_ratio: 0.2,
+        }
+    }
+}
+
+const UNIT: Range = Range::Float(0.0, 1.0);
+const SECS: Range = Range::Float(0.0, 31_536_000.0);
+const HALF: Range = Range::Float(0.001, 1e9);
+
+static SETTINGS: [Setting; 20] = [
+    Setting {
+        key: "failed_max_down_bytes",
+        doc: "a connection whose peer sent at most this many bytes failed or went unanswered",
+        range: Range::Int(0, 1_000_000),
+    },
+    Setting {
+        key: "storm_min_failed_count",
+        doc: "failed connections a channel needs to be scored as a reconnect storm",
+        range: Range::Int(1, 1_000_000_000),
+    },
+    Setting {
+        key: "storm_half_failed_count",
+        doc: "failed connections at which the storm's count term is 0.5",
+        range: HALF,
+    },
+    Setting {
+        key: "storm_half_failed_per_hour",
+        doc: "failed connections per active hour at which the storm's rate term is 0.5",
+        range: HALF,
+    },
+    Setting {
+        key: "persistence_ideal_secs",
+        doc: "active span (first to last connection) that earns the full length half of persistence",
+        range: SECS,
+    },
+    Setting {
+        key: "long_min_secs",
+        doc: "shortest connection scored as a long connection",
+        range: SECS,
+    },
+    Setting {
+        key: "long_ideal_secs",
+        doc: "connection length that earns the full length term whatever the capture's length",
+        range: SECS,
+    },
+    Setting {
+        key: "long_alone_ratio",
+        doc: "most a long connection earns without failed reconnects to its peer",
+        range: UNIT,
+    },
+    Setting {
+        key: "reconnect_min_failed_count",
+        doc: "failed connections to the peer below which there is no reconnect evidence (one or two are a network blip)",
+        range: Range::Int(1, 1_000_000_000),
+    },
+    Setting {
+        key: "reconnect_half_count",
+        doc: "failed connections to the peer (any port) at which the reconnect evidence is 0.5",
+        range: HALF,
+    },
+    Setting {
+        key: "strobe_min_connections_count",
+        doc: "connections a channel needs to be scored as a strobe",
+        range: Range::Int(1, 1_000_000_000),
+    },
+    Setting {
+        key: "strobe_half_per_hour",
+        doc: "connections per active hour at which the strobe term is 0.5",
+        range: HALF,
+    },
+    Setting {
+        key: "strobe_weight_ratio",
+        doc: "most a strobe earns on its own",
+        range: UNIT,
+    },
+    Setting {
+        key: "infrastructure_discount_ratio",
+        doc: "share of the score lost by a channel to well-known infrastructure (NTP, the network's DNS resolvers, DHCP, multicast and broadcast discovery)",
+        range: UNIT,
+    },
+    Setting {
+        key: "prevalent_min_hosts_count",
+        doc: "baseline hosts that make a destination prevalent (with prevalent_min_share_ratio; not used with a self-learned baseline)",
+        range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "prevalent_min_share_ratio",
+        doc: "share of the baseline's hosts that makes a destination prevalent",
+        range: UNIT,
+    },
+    Setting {
+        key: "prevalence_discount_ratio",
+        doc: "share of the score lost by a destination prevalent in the baseline",
+        range: UNIT,
+    },
+    Setting {
+        key: "trusted_orgs",
+        doc: "AS organisations (case-insensitive substrings) whose agents hold push channels by design (AV and OS vendors; as cnc_beacon's)",
+        range: Range::Strings,
+    },
+    Setting {
+        key: "trusted_org_discount_ratio",
+        doc: "share of the score lost by a channel to a trusted organisation (it is still reported when above min_score_ratio)",
+        range: UNIT,
+    },
+    Setting {
+        key: "min_score_ratio",
+        doc: "smallest score reported",
+        range: UNIT,
+    },
+];
+
+/// The markdown section of `docs/detectors.md`.
+pub const DOC: &str = r#"## cnc_channel
+
+**Looks at** every channel (internal host, external peer, protocol, destination port) that the
+internal host opens. Strictly periodic C&C is `cnc_beacon`'s; this finds C&C that is persistent but
+irregular, with three kinds of evidence, each a strength in [0, 1]:
+
+- **Reconnect storm** (at least `storm_min_failed_count` failed connections; a connection failed when
+  the peer sent at most `failed_max_down_bytes`):
+  `share * sqrt(sat(failed, storm_half_failed_count) * sat(failed per active hour,
+  storm_half_failed_per_hour)) * persistence`, with `sat(x, h) = x / (x + h)`, `share` = failed /
+  connections, and `persistence = 0.5 * (active hours / capture hours) + 0.5 * min(1, active span /
+  persistence_ideal_secs)`.
+- **Long connection** (RITA's module; needs durations, which Zeek and binetflow carry): the longest
+  connection of at least `long_min_secs` scores `min(1, max(longest / capture span, longest /
+  long_ideal_secs)) * (long_alone_ratio + (1 - long_alone_ratio) * reconnect)`, where `reconnect =
+  sat(failed connections to the same peer on any port, reconnect_half_count)`, counted only from
+  `reconnect_min_failed_count` failures on (one or two are a network blip).
+- **Strobe** (at least `strobe_min_connections_count` connections):
+  `strobe_weight_ratio * sat(connections per active hour, strobe_half_per_hour) * persistence`.
+
+`score = 1 - (1 - storm) (1 - long) (1 - strobe)`, then times `1 - infrastructure_discount_ratio` for
+well-known infrastructure (NTP, DNS to the network's resolvers, DHCP, mDNS, SSDP, LLMNR, NetBIOS,
+multicast and broadcast) and times `1 - prevalence_discount_ratio` for a destination contacted by at
+least `prevalent_min_hosts_count` hosts and `prevalent_min_share_ratio` of the hosts of a baseline
+learned from normal traffic (a self-learned baseline is the capture itself, so it is not used for
+this), and times `1 - trusted_org_discount_ratio` for a peer in a trusted vendor's AS (`trusted_orgs`,
+the AV and OS vendors of `cnc_beacon`: ESET's MQTT push channel holds 6-hour sessions by design). Channels below `min_score_ratio` are dropped. Only connections the internal host opens count
+(inbound attempts are the inbound detectors').
+
+**Why these defaults** (first principles, then checked on every capture in `../shared/testdata`):
+
+- 64 bytes back is less than one minimal Ethernet frame: a bare RST or ICMP error (Argus counts
+  headers), never an answer with content. Zeek counts payload only, so a failed connection has 0.
+- A client whose server is down backs off to minutes between attempts; a bot's loop retries every
+  few seconds. 30 failed attempts an hour (one every 2 minutes) is the midpoint between them, and 100
+  failed attempts the midpoint between an outage (a handful) and a storm (thousands).
+- 6 hours (a quarter of a day, as `cnc_beacon`'s `dur_ideal_secs`) of activity is persistent whatever
+  the capture's length; a short capture earns at most half of persistence from its coverage.
+- One hour is RITA's long-connection threshold. A long session alone is how many devices hold their
+  cloud push channel (IoT hubs, voice assistants), so it earns at most `long_alone_ratio` (low); failed
+  re-dials of the same peer are what a bot does when its session drops or its C&C is down: 10 such
+  failures bring the evidence to half.
+- 3,600 connections an hour (one a second) is RITA's strobe rate (86,400 a day); a strobe alone is at
+  most medium.
+
+**Explanation**: the peer with country and AS, the channel (port/protocol), connections, failed share,
+active span and hours of the capture, median gap, the longest connection, and the discounts;
+`evidence.details` has every term.
+
+**Blind spots**: a C&C that answers every connection and is neither long nor busy (that is a
+beacon, or invisible in flows); storms spread over many addresses (fast flux); captures without
+durations lose the long-connection evidence; with a self-learned baseline a C&C shared by most hosts
+is not discounted, but neither is it recognised as shared.
+
+**Tuning**: lower `storm_half_failed_per_hour` to weigh slower re-dial loops; raise
+`long_alone_ratio` when long sessions to the Internet are unusual on your network.
+"#;
+
+impl Detector for CncChannel {
+    type Config = CncChannelConfig;
+    fn name(&self) -> &'static str {
+        "cnc_channel"
+    }
+    fn description(&self) -> &'static str {
+        "persistent irregular C&C channels: reconnect storms, long connections, strobes"
+    }
+    fn settings(&self) -> &'static [Setting] {
+        &SETTINGS
+    }
+    fn doc(&self) -> &'static str {
+        DOC
+    }
+    fn run(&self, c: &CncChannelConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
+        let acc = accumulate(ctx, c);
+        let mut out: Vec<Finding> = acc
+            .channels
+            .iter()
+            .filter_map(|(key, ch)| score_channel(ctx, c, &acc, *key, ch))
+            .filter(|f| f.score >= c.min_score_ratio)
+            .collect();
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.peers.cmp(&b.peers))
+        });
+        Ok(out)
+    }
+}
+
+/// (internal host, external peer, protocol index, destination port).
+type Key = (u128, u128, u8, u16);
+
+/// What one channel did (first pass: counts; second pass, for candidates: times and rows).
+#[derive(Debug, Clone, Default)]
+struct Channel {
+    flows: u64,
+    failed: u64,
+    longest_secs: f64,
+    ts: Vec<i64>,
+    rows: Vec<u32>,
+}
+
+#[derive(Default)]
+struct Acc {
+    channels: AHashMap<Key, Channel>,
+    /// Failed connections per (host, peer) over its channels that are not infrastructure.
+    peer_failed: AHashMap<(u128, u128), u64>,
+    first: i64,
+    span_secs: f64,
+}
+
+/// The host and external peer of a flow the internal host opened.
+fn channel_of(ctx: &DetectCtx, i: usize) -> Option<Key> {
+    let f = ctx.flows;
+    let v = f.host_view(i, ctx.nets)?;
+    (v.originator && !ctx.nets.contains(v.peer))
+        .then(|| (v.host, v.peer, f.proto[i].index() as u8, f.dst_port[i]))
+}
+
+fn proto_of(key: &Key) -> Proto {
+    Proto::ALL.get(key.2 as usize).copied().unwrap_or(Proto::Other)
+}
+
+/// Two passes: counts per channel, then times and rows of the channels that meet a floor.
+fn accumulate(ctx: &DetectCtx, c: &CncChannelConfig) -> Acc {
+    let f = ctx.flows;
+    let first = f.ts.iter().copied().min().unwrap_or(0);
+    let last = f.ts.iter().copied().max().unwrap_or(0);
+    let mut acc = Acc {
+        first,
+        span_secs: (last - first).max(0) as f64 / 1e6,
+        ..Default::default()
+    };
+    for i in 0..f.len() {
+        let Some(key) = channel_of(ctx, i) else {
+            continue;
+        };
+        let ch = acc.channels.entry(key).or_default();
+        ch.flows += 1;
+        ch.failed += u64::from(f.down[i] <= c.failed_max_down_bytes);
+        ch.longest_secs = ch.longest_secs.max(f.duration_secs(i).unwrap_or(0.0));
+    }
+    for (key, ch) in acc.channels.iter().filter(|(_, ch)| ch.failed > 0) {
+        if infrastructure(key.1, proto_of(key), key.3, ctx).is_none() {
+            *acc.peer_failed.entry((key.0, key.1)).or_default() += ch.failed;
+        }
+    }
+    acc.channels.retain(|_, ch| {
+        ch.failed >= c.storm_min_failed_count
+            || ch.longest_secs >= c.long_min_secs
+            || ch.flows >= c.strobe_min_connections_count
+    });
+    for i in 0..f.len() {
+        if let Some(ch) = channel_of(ctx, i).and_then(|k| acc.channels.get_mut(&k)) {
+            ch.ts.push(f.ts[i]);
+            ch.rows.push(i as u32);
+        }
+    }
+    acc
+}
+
+/// The terms of one channel's score.
+#[derive(Debug, Clone, Default)]
+struct Terms {
+    storm: f64,
+    long: f64,
+    strobe: f64,
+    raw: f64,
+    active_hours: u64,
+    capture_hours: u64,
+    span_secs: f64,
+    median_gap_secs: f64,
+    reconnect_failed: u64,
+}
+
+fn terms(c: &CncChannelConfig, acc: &Acc, key: Key, ch: &Channel, ts: &[i64]) -> Terms {
+    let span_secs = match (ts.first(), ts.last()) {
+        (Some(a), Some(b)) => (b - a) as f64 / 1e6,
+        _ => 0.0,
+    };
+    let active_hours = cm::active_hours(ts, acc.first);
+    let capture_hours = cm::capture_hours(acc.span_secs);
+    let persistence = cm::persistence(
+        active_hours,
+        capture_hours,
+        span_secs,
+        c.persistence_ideal_secs,
+    );
+    let storm = if ch.failed >= c.storm_min_failed_count {
+        let halves = (c.storm_half_failed_count, c.storm_half_failed_per_hour);
+        cm::storm_strength(ch.failed, ch.flows, active_hours, halves, persistence)
+    } else {
+        0.0
+    };
+    let reconnect_failed = acc.peer_failed.get(&(key.0, key.1)).copied().unwrap_or(0);
+    let long = if ch.longest_secs >= c.long_min_secs {
+        let counted = if reconnect_failed >= c.reconnect_min_failed_count {
+            reconnect_failed as f64
+        } else {
+            0.0
+        };
+        let reconnect = super::behaviour::saturate(counted, c.reconnect_half_count);
+        let capture = acc.span_secs.max(ch.longest_secs);
+        cm::long_strength(
+            ch.longest_secs,
+            capture,
+            c.long_ideal_secs,
+            c.long_alone_ratio,
+            reconnect,
+        )
+    } else {
+        0.0
+    };
+    let strobe = if ch.flows >= c.strobe_min_connections_count {
+        cm::strobe_strength(
+            ch.flows,
+            active_hours,
+            c.strobe_half_per_hour,
+            c.strobe_weight_ratio,
+            persistence,
+        )
+    } else {
+        0.0
+    };
+    Terms {
+        storm,
+        long,
+        strobe,
+        raw: cm::combine(&[storm, long, strobe]),
+        active_hours,
+        capture_hours,
+        span_secs,
+        median_gap_secs: cm::median_gap_secs(ts),
+        reconnect_failed,
+    }
+}
+
+/// Why a channel is scored down: infrastructure, a destination most baseline hosts use, a trusted
+/// vendor's network.
+struct Discounts {
+    infrastructure: Option<&'static str>,
+    prevalent_hosts: Option<(u64, u64)>,
+    trusted_org: Option<String>,
+}
+
+fn discounts(ctx: &DetectCtx, c: &CncChannelConfig, key: Key) -> Discounts {
+    let b = ctx.baseline;
+    let prevalent_hosts = if b.robust() {
+        None
+    } else {
+        let total = b.hosts.len() as u64;
+        b.external
+            .destinations
+            .get(&ip::format(key.1))
+            .map(|p| (p.hosts, total))
+            .filter(|(h, t)| {
+                *h >= c.prevalent_min_hosts_count
+                    && *h as f64 >= c.prevalent_min_share_ratio * *t as f64
+            })
+    };
+    let trusted_org = ctx
+        .geo
+        .org_u128(key.1)
+        .map(|o| o.to_string())
+        .filter(|o| is_trusted_org(o, &c.trusted_orgs));
+    Discounts {
+        infrastructure: infrastructure(key.1, proto_of(&key), key.3, ctx),
+        prevalent_hosts,
+        trusted_org,
+    }
+}
+
+fn score_channel(
+    ctx: &DetectCtx,
+    c: &CncChannelConfig,
+    acc: &Acc,
+    key: Key,
+    ch: &Channel,
+) -> Option<Finding> {
+    let mut ts = ch.ts.clone();
+    ts.sort_unstable();
+    let t = terms(c, acc, key, ch, &ts);
+    if t.raw < c.min_score_ratio {
+        return None;
+    }
+    let d = discounts(ctx, c, key);
+    let mut score = t.raw;
+    if d.infrastructure.is_some() {
+        score *= 1.0 - c.infrastructure_discount_ratio;
+    }
+    if d.prevalent_hosts.is_some() {
+        score *= 1.0 - c.prevalence_discount_ratio;
+    }
+    if d.trusted_org.is_some() {
+        score *= 1.0 - c.trusted_org_discount_ratio;
+    }
+    Some(finding(ctx, c, acc, key, ch, &t, &d, score, &ts))
+}
+
+/// `443/tcp`.
+fn port_text(key: &Key) -> String {
+    format!("{}/{}", key.3, proto_of(key).as_str())
+}
+
+fn explanation(ctx: &DetectCtx, acc: &Acc, key: Key, ch: &Channel, t: &Terms, d: &Discounts) -> String {
+    let peer = format!("{}:{}{}", ip::format(key.1), port_text(&key), geo_suffix(ctx.geo, key.1));
+    let mut parts = Vec::new();
+    if t.long > 0.0 {
+        parts.push(format!(
+            "longest connection {} ({:.0} % of the capture), {} failed connections to the peer",
+            duration_text(ch.longest_secs),
+            100.0 * (ch.longest_secs / acc.span_secs.max(ch.longest_secs)).min(1.0),
+            t.reconnect_failed
+        ));
+    }
+    if ch.flows > 1 {
+        parts.push(format!(
+            "{} connections, {:.0} % failed or unanswered, over {} ({} of {} hours of the capture), median gap {:.1} s",
+            ch.flows,
+            100.0 * ch.failed as f64 / ch.flows.max(1) as f64,
+            duration_text(t.span_secs),
+            t.active_hours,
+            t.capture_hours,
+            t.median_gap_secs
+        ));
+    }
+    if let Some(label) = d.infrastructure {
+        parts.push(format!(
+            "{label}: well-known periodic infrastructure, score discounted"
+        ));
+    }
+    if let Some((h, n)) = d.prevalent_hosts {
+        parts.push(format!(
+            "well-known destination in the baseline ({h} of {n} hosts): score discounted"
+        ));
+    }
+    if let Some(org) = &d.trusted_org {
+        parts.push(format!(
+            "{org} is a trusted vendor (its agents hold push channels): score discounted"
+        ));
+    }
+    format!(
+        "{} keeps a {} channel to {peer}: {}",
+        ip::format(key.0),
+        kind_text(t),
+        parts.join("; ")
+    )
+}
+
+/// The strongest evidence, in words.
+fn kind_text(t: &Terms) -> &'static str {
+    if t.storm >= t.long && t.storm >= t.strobe {
+        "reconnect-storm"
+    } else if t.long >= t.strobe {
+        "long-connection"
+    } else {
+        "strobe"
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    ctx: &DetectCtx,
+    c: &CncChannelConfig,
+    acc: &Acc,
+    key: Key,
+    ch: &Channel,
+    t: &Terms,
+    d: &Discounts,
+    score: f64,
+    ts: &[i64],
+) -> Finding {
+    let details = json!({
+        "peer": ip::format(key.1), "port": port_text(&key), "flows": ch.flows, "failed": ch.failed,
+        "failed_share": ch.failed as f64 / ch.flows.max(1) as f64, "span_secs": t.span_secs,
+        "active_hours": t.active_hours, "capture_hours": t.capture_hours,
+        "median_gap_secs": t.median_gap_secs, "longest_secs": ch.longest_secs,
+        "peer_failed": t.reconnect_failed, "storm_score": t.storm, "long_score": t.long,
+        "strobe_score": t.strobe, "raw_score": t.raw, "evidence": kind_text(t),
+        "infrastructure": d.infrastructure, "prevalent_hosts": d.prevalent_hosts.map(|p| p.0), "trusted_org": d.trusted_org,
+    });
+    let mut rows = ch.rows.clone();
+    rows.sort_unstable();
+    Finding {
+        kind: "cnc_channel".into(),
+        detector: "cnc_channel".into(),
+        score: score.clamp(0.0, 1.0),
+        hosts: vec![ip::format(key.0)],
+        peers: vec![ip::format(key.1)],
+        first_seen: ts.first().map(|t| format_ts(*t)),
+        last_seen: ts.last().map(|t| format_ts(*t)),
+        flows: rows.len() as u64,
+        flow_rows: rows,
+        evidence: Evidence {
+            metric: "C&C channel score (reconnect storm, long connection, strobe)".into(),
+            observed: score,
+            baseline: Some(t.raw),
+            threshold: Some(c.min_score_ratio),
+            explanation: explanation(ctx, acc, key, ch, t, d),
+            details: details.as_object().cloned().unwrap_or_default(),
+        },
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_text_table() {
+        let t = |storm, long, strobe| Terms {
+            storm,
+            long,
+            strobe,
+            ..Default::default()
+        };
+        assert_eq!(kind_text(&t(0.9, 0.1, 0.0)), "reconnect-storm");
+        assert_eq!(kind_text(&t(0.1, 0.7, 0.2)), "long-connection");
+        assert_eq!(kind_text(&t(0.0, 0.0, 0.3)), "strobe");
+    }
+
+    #[test]
+    fn settings_cover_the_config() {
+        let v = toml::Value::try_from(CncChannelConfig::default()).unwrap();
+        let keys: Vec<&str> = v.as_table().unwrap().keys().map(|k| k.as_str()).collect();
+        let mut documented: Vec<&str> = SETTINGS.iter().map(|s| s.key).collect();
+        documented.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, documented);
+    }
+}
