@@ -41,7 +41,15 @@ fn analyze(path: &PathBuf) -> Vec<Finding> {
     let flows = Flows::from_batches(&batches).unwrap();
     let (nets, config) = (InternalNets::default(), Config::default());
     let geo = GeoStack::from_options(&[], &[], true).unwrap();
-    let baseline = learn(&flows, &nets, &geo, &config.baseline, vec![path.clone()], true).unwrap();
+    let baseline = learn(
+        &flows,
+        &nets,
+        &geo,
+        &config.baseline,
+        vec![path.clone()],
+        true,
+    )
+    .unwrap();
     let ctx = DetectCtx::new(&batches, &flows, &baseline, &geo, &nets, &config);
     let names: Vec<String> = DETECTORS.iter().map(|s| s.to_string()).collect();
     let findings = run(&ctx, &names).unwrap();

@@ -107,7 +107,10 @@ fn exfiltrating_host_is_one_explained_finding() {
 fn self_learned_baseline_still_finds_the_host() {
     let tb = read("test.parquet");
     let tf = Flows::from_batches(&tb).unwrap();
-    let (nets, geo, config) = (InternalNets::default(), GeoStack::new(), Config::default());
+    // the embedded geo database: on a self-learned baseline a critical finding needs a rare peer or
+    // an unusual place, which needs located peers
+    let geo = GeoStack::from_options(&[], &[], true).unwrap();
+    let (nets, config) = (InternalNets::default(), Config::default());
     let baseline = learn(&tf, &nets, &geo, &config.baseline, vec![], true).unwrap();
     let ctx = DetectCtx::new(&tb, &tf, &baseline, &geo, &nets, &config);
     let findings = run(&ctx, &config.analysis.detectors).unwrap();

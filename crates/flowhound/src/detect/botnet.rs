@@ -220,8 +220,13 @@ fn edges(ctx: &DetectCtx, c: &BotnetConfig, x: &Exclusions) -> Edges {
     let internal = |i: usize| {
         ctx.nets.contains(f.src[i]) && ctx.nets.contains(f.dst[i]) && f.src[i] != f.dst[i]
     };
+    // discovery and time services (mDNS, SSDP, NetBIOS, NTP, DHCP, the resolvers) are how devices on
+    // one network find each other, not coordination
+    let infra = |i: usize| {
+        super::infrastructure::infrastructure(f.dst[i], f.proto[i], f.dst_port[i], ctx).is_some()
+    };
     let rows: Vec<usize> = (0..f.len())
-        .filter(|i| internal(*i) && !broadcast_like(f.dst[*i]))
+        .filter(|i| internal(*i) && !broadcast_like(f.dst[*i]) && !infra(*i))
         .collect();
     // a server port stays in when the server itself opens flows on it (peer-to-peer)
     let p2p: AHashSet<(u128, u16)> = rows

@@ -56,6 +56,9 @@ pub struct CncBeaconConfig {
     pub min_beacon_score_ratio: f64,
     /// Smallest final score reported.
     pub min_score_ratio: f64,
+    /// Share of the score lost by a beacon to well-known infrastructure (NTP, the network's DNS
+    /// resolvers, DHCP, multicast and broadcast discovery).
+    pub infrastructure_discount_ratio: f64,
     /// Periods observed that give full evidence (fewer scale the score down).
     pub full_evidence_periods_count: f64,
     /// Active span that gives full evidence (shorter spans scale the score down, to half).
@@ -71,7 +74,7 @@ pub struct CncBeaconConfig {
 /// networks to cloud customers, which is why a match only discounts a beacon and never drops it.
 /// Pure hosting and CDN networks (Amazon, Akamai, OVH...) are left out: their business is hosting
 /// anyone's server.
-pub const TRUSTED_ORGS: [&str; 14] = [
+pub const TRUSTED_ORGS: [&str; 16] = [
     "ESET",
     "Kaspersky",
     "Symantec",
@@ -86,6 +89,10 @@ pub const TRUSTED_ORGS: [&str; 14] = [
     "Apple Inc",
     "Microsoft",
     "Google",
+    // CDN edge networks: they serve content and push channels, nobody rents a listening server there
+    // (Akamai's rentable cloud, ex-Linode, is "Akamai Connected Cloud" and is not matched)
+    "Akamai International",
+    "Akamai Technologies",
 ];
 
 /// True when `org` contains one of `trusted` (case-insensitive).
@@ -116,6 +123,7 @@ impl Default for CncBeaconConfig {
             min_ts_score_ratio: 0.75,
             min_beacon_score_ratio: 0.7,
             min_score_ratio: 0.6,
+            infrastructure_discount_ratio: 0.75,
             full_evidence_periods_count: 16.0,
             full_evidence_span_secs: 3600.0,
             trusted_orgs: TRUSTED_ORGS.iter().map(|s| s.to_string()).collect(),
@@ -126,7 +134,7 @@ impl Default for CncBeaconConfig {
 
 const UNIT: Range = Range::Float(0.0, 1.0);
 
-static SETTINGS: [Setting; 21] = [
+static SETTINGS: [Setting; 22] = [
     Setting {
         key: "min_connections_count",
         doc: "connections a pair needs before it is scored",
@@ -213,6 +221,11 @@ static SETTINGS: [Setting; 21] = [
         range: UNIT,
     },
     Setting {
+        key: "infrastructure_discount_ratio",
+        doc: "share of the score lost by a beacon to well-known infrastructure (NTP, the network's DNS resolvers, DHCP, multicast and broadcast discovery); it stays visible at a lower severity",
+        range: UNIT,
+    },
+    Setting {
         key: "full_evidence_periods_count",
         doc: "periods observed that give full evidence: the score is scaled by 1 - exp(-periods / this)",
         range: Range::Float(1.0, 1e6),
@@ -268,6 +281,10 @@ than `burst_merge_secs` to the previous one are merged into one event. Then:
   and Google are on the list for their OS telemetry although they also rent out cloud servers: a C&C on
   Azure or GCP is discounted, not hidden. Pure hosting and CDN networks (Amazon, Akamai, OVH) are not.
 
+- **Infrastructure.** A beacon whose busiest port is well-known periodic infrastructure (NTP to a time
+  server, DNS to the network's resolvers, DHCP, mDNS, SSDP, LLMNR, NetBIOS, multicast and broadcast:
+  `detect/infrastructure.rs`) loses `infrastructure_discount_ratio` (75 %) of its score: an IoT device's
+  NTP every 64 s is what clocks do. It stays visible with `--min-severity low`.
 - **Habits.** A pair the host already kept in the baseline (the peer recurs in 3 or more baseline
   windows: `habits.hosts[...].channels`) is habitual: held low (out of the default table) and the
   explanation names the baseline occurrence. Not on a self-learned baseline (the beacon would be its own
@@ -332,6 +349,7 @@ impl Detector for CncBeacon {
             if score >= c.min_score_ratio {
                 let mut f = finding(ctx, c, *host, *peer, pair, &s, (rare, novelty, score), &acc);
                 discount_thin_evidence(c, &s, &mut f);
+                discount_infrastructure(ctx, c, *peer, pair, &mut f);
                 hold_habitual(ctx, *host, *peer, &mut f);
                 discount_trusted(ctx, c, *peer, &mut f);
                 out.push(f);
@@ -381,6 +399,39 @@ fn discount_thin_evidence(c: &CncBeaconConfig, s: &BeaconStats, f: &mut Finding)
         "; only {periods:.0} periods over {}: score scaled by {k:.2} (thin evidence)",
         duration_text(s.span_secs)
     ));
+}
+
+/// Lowers the score of a beacon to well-known periodic infrastructure (on the pair's busiest port) and
+/// says so: NTP every 64 s to a time server is what clocks do.
+fn discount_infrastructure(
+    ctx: &DetectCtx,
+    c: &CncBeaconConfig,
+    peer: u128,
+    p: &Pair,
+    f: &mut Finding,
+) {
+    let Some((&(proto, port), _)) = p
+        .ports
+        .iter()
+        .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+    else {
+        return;
+    };
+    let proto = crate::schema::Proto::ALL
+        .get(proto as usize)
+        .copied()
+        .unwrap_or(crate::schema::Proto::Other);
+    let Some(label) = super::infrastructure::infrastructure(peer, proto, port, ctx) else {
+        return;
+    };
+    f.score *= 1.0 - c.infrastructure_discount_ratio;
+    f.evidence.observed = f.score;
+    f.evidence.explanation.push_str(&format!(
+        "; {label} is well-known periodic infrastructure: score discounted"
+    ));
+    f.evidence
+        .details
+        .insert("infrastructure".into(), json!(label));
 }
 
 /// A channel the host already kept in the baseline (recurring in several windows) is habitual: held

@@ -1,18 +1,23 @@
 //! `critical` needs corroboration: a finding scored critical stays critical only when something other
 //! than its own measure stands with it:
 //! - a **new or rare peer**: an external peer absent from the baseline's destinations, or (on a
-//!   self-learned baseline of at least [`MIN_HOSTS_FOR_RARITY`] hosts) contacted by one host only;
+//!   self-learned baseline of at least [`MIN_HOSTS_FOR_RARITY`] hosts talking to located external
+//!   places, [`external_population`]) contacted by one host only;
 //! - an **unusual place**: an external peer whose country the baseline never saw, or saw from one host
 //!   only (same host-count condition);
-//! - **several detectors agreeing**: another finding of a different kind, at medium or above, blames one
+//! - **several detectors agreeing**: another finding of a different kind, at high or above, blames one
 //!   of the same hosts.
 //!
 //! Otherwise it is held at high ([`HELD_SCORE`]) and the explanation says why.
+//!
+//! On a baseline learned from the capture itself novelty cannot be judged, and a statistical deviation
+//! of one device against its own day is weak evidence: an uncorroborated volume finding
+//! ([`DEVIATION_KINDS`]) is held at medium ([`HELD_DEVIATION_SCORE`]) there.
 
 use super::DetectCtx;
 use crate::baseline::Baseline;
 use crate::findings::score::SEVERITY_BOUNDS;
-use crate::findings::{Finding, Severity};
+use crate::findings::Finding;
 use crate::ip;
 use crate::net::InternalNets;
 use flowhound_geo::GeoStack;
@@ -20,8 +25,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The score an uncorroborated critical finding is held at (the top of high).
 pub const HELD_SCORE: f64 = 0.79;
+/// The score an uncorroborated deviation is held at on a self-learned baseline (the top of medium).
+pub const HELD_DEVIATION_SCORE: f64 = 0.64;
+/// Kinds whose only evidence is a statistical deviation of volume.
+pub const DEVIATION_KINDS: [&str; 2] = ["volume_outlier", "flow_outlier"];
 /// A self-learned baseline needs this many internal hosts before "one host only" means rare.
 pub const MIN_HOSTS_FOR_RARITY: usize = 3;
+
+/// Internal hosts of the baseline that talked to at least one located external place: the population
+/// among which a peer or a country can be rare.
+pub fn external_population(b: &Baseline) -> u64 {
+    b.hosts
+        .values()
+        .filter(|h| h.countries.iter().any(|c| c.key != "??"))
+        .count() as u64
+}
 
 /// Why a finding is corroborated, if it is.
 pub fn corroboration(
@@ -41,7 +59,7 @@ pub fn corroboration(
     if let Some(k) = others.first() {
         return Some(format!("also {k} on the same host"));
     }
-    let rarity_counts = !b.robust() || b.hosts.len() >= MIN_HOSTS_FOR_RARITY;
+    let rarity_counts = !b.robust() || external_population(b) >= MIN_HOSTS_FOR_RARITY as u64;
     for p in &f.peers {
         let Some(v) = ip::parse(p).filter(|v| !nets.contains(*v)) else {
             continue;
@@ -69,10 +87,10 @@ pub fn corroboration(
     None
 }
 
-/// Kinds per host among findings at medium or above.
+/// Kinds per host among findings at high or above.
 fn kinds_by_host(findings: &[Finding]) -> BTreeMap<String, BTreeSet<String>> {
     let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for f in findings.iter().filter(|f| f.score >= SEVERITY_BOUNDS[0]) {
+    for f in findings.iter().filter(|f| f.score >= SEVERITY_BOUNDS[1]) {
         for h in &f.hosts {
             m.entry(h.clone()).or_default().insert(f.kind.clone());
         }
@@ -80,14 +98,26 @@ fn kinds_by_host(findings: &[Finding]) -> BTreeMap<String, BTreeSet<String>> {
     m
 }
 
-/// Holds every uncorroborated critical finding at high, saying so; records the corroboration of the
-/// others in `evidence.details.corroboration`.
+/// The score an uncorroborated finding is held at, if it is above it: [`HELD_SCORE`], or
+/// [`HELD_DEVIATION_SCORE`] for a deviation on a self-learned baseline.
+pub fn held_at(kind: &str, robust: bool) -> f64 {
+    if robust && DEVIATION_KINDS.contains(&kind) {
+        HELD_DEVIATION_SCORE
+    } else {
+        HELD_SCORE
+    }
+}
+
+/// Holds every uncorroborated finding above [`held_at`] there, saying so; records the corroboration
+/// of the others in `evidence.details.corroboration`.
 pub fn hold_uncorroborated(findings: &mut [Finding], ctx: &DetectCtx) {
     let kinds = kinds_by_host(findings);
-    for f in findings
-        .iter_mut()
-        .filter(|f| f.score >= SEVERITY_BOUNDS[2])
-    {
+    let robust = ctx.baseline.robust();
+    for f in findings.iter_mut() {
+        let cap = held_at(&f.kind, robust);
+        if f.score <= cap {
+            continue;
+        }
         match corroboration(f, &kinds, ctx.baseline, ctx.geo, ctx.nets) {
             Some(why) => {
                 f.evidence
@@ -95,11 +125,13 @@ pub fn hold_uncorroborated(findings: &mut [Finding], ctx: &DetectCtx) {
                     .insert("corroboration".into(), serde_json::json!(why));
             }
             None => {
-                f.score = HELD_SCORE;
-                f.severity = Severity::High;
-                f.evidence.explanation.push_str(
-                    "; held at high: critical needs corroboration (a new or rare peer, an unusual place, or another detector on the host)",
-                );
+                f.score = cap;
+                f.severity = crate::findings::severity(cap);
+                f.evidence.explanation.push_str(&format!(
+                    "; held at {}: {} needs corroboration (a new or rare peer, an unusual place, or another detector on the host at high)",
+                    f.severity.as_str(),
+                    if cap == HELD_SCORE { "critical" } else { "a deviation learned from the capture itself" }
+                ));
             }
         }
     }
@@ -129,7 +161,12 @@ mod tests {
         let mut b = Baseline::default();
         b.source.self_learned = robust;
         for i in 0..hosts {
-            b.hosts.insert(format!("10.0.0.{i}"), Default::default());
+            let mut h = crate::baseline::HostProfile::default();
+            h.countries.push(crate::baseline::KeyCount {
+                key: "US".into(),
+                flows: 1,
+            });
+            b.hosts.insert(format!("10.0.0.{i}"), h);
         }
         let prev = |hosts| Prevalence {
             hosts,
@@ -143,6 +180,22 @@ mod tests {
             b.external.countries.insert(c.to_string(), prev(*n));
         }
         b
+    }
+
+    #[test]
+    fn held_at_table() {
+        assert_eq!(held_at("cnc_beacon", false), HELD_SCORE);
+        assert_eq!(held_at("cnc_beacon", true), HELD_SCORE);
+        assert_eq!(held_at("volume_outlier", false), HELD_SCORE);
+        assert_eq!(held_at("volume_outlier", true), HELD_DEVIATION_SCORE);
+        assert_eq!(
+            crate::findings::severity(HELD_SCORE),
+            crate::findings::Severity::High
+        );
+        assert_eq!(
+            crate::findings::severity(HELD_DEVIATION_SCORE),
+            crate::findings::Severity::Medium
+        );
     }
 
     #[test]
@@ -164,21 +217,21 @@ mod tests {
                 vec![finding("cnc_beacon", "10.0.0.1", &["8.8.4.4"], 0.9)],
                 true,
             ),
-            // another kind on the host at medium
+            // another kind on the host at high
             (
                 baseline(false, 5, &known, &us),
                 vec![
                     finding("cnc_beacon", "10.0.0.1", &["8.8.8.8"], 0.9),
-                    finding("exfiltration", "10.0.0.1", &[], 0.5),
+                    finding("exfiltration", "10.0.0.1", &[], 0.7),
                 ],
                 true,
             ),
-            // another kind but low: not enough
+            // another kind but medium: not enough
             (
                 baseline(false, 5, &known, &us),
                 vec![
                     finding("cnc_beacon", "10.0.0.1", &["8.8.8.8"], 0.9),
-                    finding("off_hours", "10.0.0.1", &[], 0.2),
+                    finding("off_hours", "10.0.0.1", &[], 0.5),
                 ],
                 false,
             ),

@@ -252,22 +252,20 @@ pub fn packet_rate(packets: u64, first_us: i64, last_end_us: i64, min_span_secs:
 fn reference(ctx: &DetectCtx, host: u128) -> Option<f64> {
     let p = ctx.baseline.host(host)?;
     let s = &p.per_window.flows;
-    (s.count > 0).then(|| if ctx.baseline.robust() { s.median } else { s.p99 })
+    (s.count > 0).then(|| {
+        if ctx.baseline.robust() {
+            s.median
+        } else {
+            s.p99
+        }
+    })
 }
 
 fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Finding> {
     let (host, target, _) = key;
     let (proto, port) = sorted_ports(&flood).first().map(|(k, _)| **k)?;
-    let infra = infrastructure(
-        target,
-        crate::schema::Proto::ALL[proto as usize],
-        port,
-        ctx,
-    );
-    if matches!(
-        infra,
-        Some("multicast" | "broadcast" | "subnet broadcast")
-    ) {
+    let infra = infrastructure(target, crate::schema::Proto::ALL[proto as usize], port, ctx);
+    if matches!(infra, Some("multicast" | "broadcast" | "subnet broadcast")) {
         return None;
     }
     if (flood.packets as f64) < c.min_packets_per_port_count * flood.ports.len() as f64 {
@@ -281,8 +279,12 @@ fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Findi
     );
     let window = ctx.baseline.window_secs;
     let refr = reference(ctx, host);
-    let (threshold, by_baseline) =
-        flood_threshold(c.min_packets_per_sec, c.baseline_multiple_ratio, refr, window);
+    let (threshold, by_baseline) = flood_threshold(
+        c.min_packets_per_sec,
+        c.baseline_multiple_ratio,
+        refr,
+        window,
+    );
     let mut score = flood_score(rate, threshold, flood.packets, c.min_packets_count);
     if score <= 0.0 {
         return None;
@@ -398,7 +400,9 @@ fn finding(
         evidence: Evidence {
             metric: "packets per second of unanswered flows to one target".into(),
             observed: x.rate,
-            baseline: x.reference.map(|r| r / ctx.baseline.window_secs.max(1) as f64),
+            baseline: x
+                .reference
+                .map(|r| r / ctx.baseline.window_secs.max(1) as f64),
             threshold: Some(x.threshold),
             explanation,
             details: details.as_object().cloned().unwrap_or_default(),

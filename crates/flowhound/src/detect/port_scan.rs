@@ -119,6 +119,17 @@ One finding per source (the strongest window is the evidence) with `scan_type` (
 `horizontal` or `vertical+horizontal`), distinct targets and ports, the port range, the windows and
 the top targets in `evidence.details`. For an external scanner `hosts` names the scanner itself.
 
+Probes to well-known infrastructure (NTP, the network's resolvers, DHCP, discovery multicast and
+broadcast: `detect/infrastructure.rs`) weigh at most `established_weight_ratio`: an IoT device asking a
+pool of time servers is not probing them, while a sweep of thousands of NTP servers still adds up.
+
+**Habits.** Each limit is `max(minimum count, baseline_fanout_ratio x level)`, with the level the source's
+own fan-out in the baseline for that destination side, protocol and port (horizontal) or ports per
+destination (vertical), or its peers' median level when it has no history (`habits` in
+`docs/baseline.md`). A monitoring server polling every host on udp/161 in normal, or a client that
+browses 200 sites per window, stays within its own level; a scan is new behaviour. The explanation
+gives the limits and whether the baseline raised them.
+
 **Blind spots**: slow scans spreading fewer than the thresholds' probes over each window; scans
 through many source addresses; application-level scans of ports that all answer with data (they
 weigh `established_weight_ratio` each).
@@ -397,13 +408,18 @@ fn gather(ctx: &DetectCtx, c: &PortScanConfig) -> AHashMap<(u128, i64), WindowPr
         if !counts.contains_key(&key) {
             continue;
         }
-        let w = probe_weight(
+        let mut w = probe_weight(
             f.up[i],
             f.down[i],
             c.tiny_flow_bytes,
             c.answered_tiny_weight_ratio,
             c.established_weight_ratio,
         );
+        if super::infrastructure::infrastructure(f.dst[i], f.proto[i], f.dst_port[i], ctx).is_some()
+        {
+            // a client asking several time servers or resolvers is not probing them
+            w = w.min(c.established_weight_ratio);
+        }
         let e = out.entry(key).or_insert_with(|| WindowProbes {
             first: f.ts[i],
             last: f.ts[i],

@@ -2,7 +2,7 @@
 //! baseline, prevalence-aware; one finding per host listing the countries with flows and bytes.
 
 use super::behaviour::{describe_peer, saturate, Span};
-use super::corroborate::MIN_HOSTS_FOR_RARITY;
+use super::corroborate::{external_population, MIN_HOSTS_FOR_RARITY};
 use super::{DetectCtx, Detector};
 use crate::baseline::{HostProfile, Prevalence};
 use crate::config::{Range, Setting};
@@ -184,14 +184,6 @@ impl Detector for UnusualCountry {
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
     }
-}
-
-/// Internal hosts of the baseline that talked to at least one located external place.
-pub fn external_population(b: &crate::baseline::Baseline) -> u64 {
-    b.hosts
-        .values()
-        .filter(|h| h.countries.iter().any(|c| c.key != "??"))
-        .count() as u64
 }
 
 /// An unusual place: its label, its weight, and whether the country is usual and only the AS is not
