@@ -1,6 +1,6 @@
 //! Every registered detector on real captures from `../shared/testdata`, with the baseline learned
 //! robustly from the capture itself (single-capture mode). Checks: no errors; `off_hours` stays low;
-//! on NjRAT the C&C host is blamed by `unusual_country` with its Algerian peer listed, and its chatty
+//! on NjRAT the C&C host is blamed by a C&C finding with its Algerian peer named, and its chatty
 //! but ordinary DNS is not called a tunnel; on CTU-Normal-40 the hosts behind the `Malicious` label
 //! (read from the raw log, not through flowhound) rank above the benign ones. Skipped when absent.
 
