@@ -1,0 +1,136 @@
+//! In-memory Arrow data (pandas, pyarrow or polars frames handed over by the Python package) mapped to
+//! the canonical schema exactly as a Parquet file with the same columns is: the same column defaults and
+//! `map` overrides, the same type checks, the same timestamp-unit detection, the same bad-row rules.
+//! `label` stands in for the file name in errors and reports (e.g. `<pandas.DataFrame>`).
+
+use super::columns::{resolve, Resolved, Source, Target};
+use super::convert::{self, Rejects};
+use super::report::{FileReport, IngestReport, ReadOutcome};
+use super::{Format, ReadOptions, TsUnit};
+use crate::error::{FlowError, Result};
+use datafusion::arrow::array::{ArrayRef, AsArray};
+use datafusion::arrow::compute::{cast, max};
+use datafusion::arrow::datatypes::{DataType, Float64Type, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+/// Rows converted at a time (a frame is often one chunk of millions of rows).
+const SLICE: usize = 65_536;
+
+/// Converts `batches` (all of `schema`) to canonical flow batches, with the ingest report of one
+/// "file" named `label`. Bad rows are skipped and counted, or fatal under `opts.strict`.
+pub fn read_batches(
+    label: &str,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    opts: &ReadOptions,
+) -> Result<(Vec<RecordBatch>, IngestReport)> {
+    let path = PathBuf::from(label);
+    let resolved = check(&path, schema, opts)?;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    if rows == 0 {
+        return Err(FlowError::Empty { path });
+    }
+    let mut out = ReadOutcome {
+        ts_unit: ts_unit(schema, batches, &resolved, opts.ts_unit),
+        ..Default::default()
+    };
+    let mut canon = Vec::new();
+    let mut first_row = 0u64;
+    for batch in batches {
+        for start in (0..batch.num_rows()).step_by(SLICE) {
+            let len = SLICE.min(batch.num_rows() - start);
+            let part = batch.slice(start, len);
+            let c = convert_batch(&path, &resolved, &part, first_row, opts, &mut out)?;
+            out.rows_read += c.num_rows() as u64;
+            first_row += len as u64;
+            opts.progress.fetch_add(len as u64, Ordering::Relaxed);
+            canon.push(c);
+        }
+    }
+    Ok((canon, report(path, out)))
+}
+
+/// Resolves the columns and checks their types up front (before any row is converted).
+fn check(path: &Path, schema: &SchemaRef, opts: &ReadOptions) -> Result<Resolved> {
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let resolved = resolve(path, &names, Format::Parquet, &opts.mapping)?;
+    for (t, src) in &resolved.0 {
+        if let Source::Col(i) = src {
+            convert::check_type(path, *t, schema.field(*i))?;
+        }
+    }
+    Ok(resolved)
+}
+
+/// The epoch unit of a numeric time column: forced, else from the magnitude of its largest value (as
+/// the Parquet reader does from the first row group's statistics). None for Arrow timestamps and text.
+fn ts_unit(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    r: &Resolved,
+    forced: Option<TsUnit>,
+) -> Option<TsUnit> {
+    let Source::Col(i) = *r.get(Target::Ts) else {
+        return None;
+    };
+    let t = schema.field(i).data_type();
+    if matches!(t, DataType::Timestamp(..)) {
+        return None;
+    }
+    if forced.is_some() || !(t.is_integer() || t.is_floating()) {
+        return forced;
+    }
+    batches
+        .iter()
+        .filter_map(|b| column_max(b.column(i)))
+        .reduce(f64::max)
+        .map(TsUnit::detect)
+}
+
+fn column_max(a: &ArrayRef) -> Option<f64> {
+    let v = cast(a, &DataType::Float64).ok()?;
+    max(v.as_primitive::<Float64Type>()).filter(|m| m.is_finite())
+}
+
+fn convert_batch(
+    path: &Path,
+    resolved: &Resolved,
+    batch: &RecordBatch,
+    first_row: u64,
+    opts: &ReadOptions,
+    out: &mut ReadOutcome,
+) -> Result<RecordBatch> {
+    let mut rej = Rejects::new(path, batch.num_rows(), first_row);
+    let names = batch.schema();
+    let cols: Vec<(Target, Vec<ArrayRef>, Vec<String>)> = resolved
+        .0
+        .iter()
+        .map(|(t, src)| match src {
+            Source::Col(i) => (
+                *t,
+                vec![batch.column(*i).clone()],
+                vec![names.field(*i).name().clone()],
+            ),
+            _ => (*t, vec![], vec![]),
+        })
+        .collect();
+    let canon = convert::to_canonical(&cols, out.ts_unit, &mut rej)?;
+    rej.finish(&mut out.bad, opts.strict)?;
+    Ok(canon)
+}
+
+fn report(path: PathBuf, out: ReadOutcome) -> IngestReport {
+    IngestReport {
+        files: vec![FileReport {
+            path,
+            format: Format::Parquet,
+            rows_read: out.rows_read,
+            rows_skipped: out.bad.count,
+            ts_unit: out.ts_unit,
+        }],
+        bad_rows: out.bad,
+        ignored: Vec::new(),
+    }
+}
