@@ -5,46 +5,16 @@ import pandas as pd
 import pytest
 
 dnslib = pytest.importorskip("dnslib")
-from dnslib import PTR, QTYPE, RCODE, RR, A, AAAA  # noqa: E402
-from dnslib.server import BaseResolver, DNSServer  # noqa: E402
+from dns_server import serve  # noqa: E402
 
 import flowhound as fh  # noqa: E402
 
-ZONE = {
-    ("www.example.test.", "A"): A("192.0.2.10"),
-    ("www.example.test.", "AAAA"): AAAA("2001:db8::10"),
-    ("10.2.0.192.in-addr.arpa.", "PTR"): PTR("www.example.test."),
-    ("11.2.0.192.in-addr.arpa.", "PTR"): PTR("mail.example.test."),
-}
-
-
-class Zone(BaseResolver):
-    def __init__(self):
-        self.queries = 0
-
-    def resolve(self, request, handler):
-        self.queries += 1
-        reply = request.reply()
-        q = request.q
-        rdata = ZONE.get((str(q.qname), QTYPE[q.qtype]))
-        if rdata is None:
-            reply.header.rcode = RCODE.NXDOMAIN
-        else:
-            reply.add_answer(RR(q.qname, q.qtype, rdata=rdata, ttl=300))
-        return reply
-
-
 @pytest.fixture(scope="module")
 def server():
-    zone = Zone()
-    udp = DNSServer(zone, address="127.0.0.1", port=0)
-    port = udp.server.server_address[1]
-    tcp = DNSServer(zone, address="127.0.0.1", port=port, tcp=True)
-    udp.start_thread()
-    tcp.start_thread()
-    yield f"127.0.0.1:{port}", zone
-    udp.stop()
-    tcp.stop()
+    ns, zone, servers = serve()
+    yield ns, zone
+    for s in servers:
+        s.stop()
 
 
 def test_resolve(server):

@@ -15,6 +15,7 @@ class Bar:
         self._tqdm: Any = None
         self._stage: Optional[str] = None
         self._text = False
+        self._line = ""
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage != self._stage:
@@ -44,16 +45,19 @@ class Bar:
             line = f"\r{stage} [{'#' * filled}{'.' * (20 - filled)}] {pct:5.1f}%"
         else:
             line = f"\r{stage} ..."
-        sys.stderr.write(line)
-        sys.stderr.flush()
+        if line != self._line:  # redraw only on change: notebooks keep every write
+            self._line = line
+            sys.stderr.write(line)
+            sys.stderr.flush()
 
     def _close_current(self) -> None:
         if self._tqdm is not None:
             self._tqdm.close()
             self._tqdm = None
-        elif self._text and self._stage is not None:
-            sys.stderr.write("\r" + " " * 40 + "\r")
+        elif self._text and self._line:
+            sys.stderr.write("\r" + " " * len(self._line) + "\r")
             sys.stderr.flush()
+        self._line = ""
 
     def close(self) -> None:
         """Removes the bar."""
