@@ -33,6 +33,7 @@ fn added_columns(b: &RecordBatch) -> flowhound::Result<RecordBatch> {
 /// ones; for a frame (read strictly, so rows stay aligned), only the added columns.
 #[pyfunction]
 #[pyo3(signature = (data, label, read_args, rdns, geo, dns, progress=None))]
+#[allow(clippy::too_many_arguments)] // the Python call's arguments
 pub fn enrich<'py>(
     py: Python<'py>,
     data: &Bound<'py, PyAny>,

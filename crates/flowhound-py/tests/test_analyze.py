@@ -97,6 +97,8 @@ def test_baseline_save_load_gives_the_same_findings(frames, findings, tmp_path):
     again = fh.analyze(test, baseline=loaded, progress=False)
     assert [f["id"] for f in again] == [f["id"] for f in findings]
     assert [f["score"] for f in again] == [f["score"] for f in findings]
+    by_path = fh.analyze(test, baseline=tmp_path / "baseline.json", progress=False)
+    assert by_path.doc["findings"] == again.doc["findings"]
 
 
 def test_self_learned_and_detector_choice(frames):

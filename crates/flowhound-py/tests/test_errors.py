@@ -96,3 +96,15 @@ def test_output_error(df, tmp_path):
 def test_not_a_frame():
     with pytest.raises(fh.InputError, match="cannot read a builtins.int"):
         fh.profile(42, progress=False)
+
+
+def test_bad_rows_of_a_large_frame_are_reported_in_row_order(df):
+    big = pd.concat([df] * 1500, ignore_index=True)  # 150,000 rows: converted in slices, in parallel
+    big.loc[140_000, "src_ip"] = "bad-late"
+    big.loc[3, "dst_ip"] = "bad-early"
+    p = fh.profile(big, threads=2, progress=False)
+    assert p["flows"] == len(big) - 2
+    samples = p["input"]["bad_rows"]["samples"]
+    assert [(s["value"], s["location"]) for s in samples] == [("bad-early", {"row": 4}), ("bad-late", {"row": 140_001})]
+    with pytest.raises(fh.InputError, match="row 4, column 'dst_ip'"):
+        fh.profile(big, strict=True, threads=2, progress=False)

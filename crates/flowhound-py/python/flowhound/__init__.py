@@ -13,7 +13,8 @@ Frames are taken zero-copy through the Arrow PyCapsule interface. Columns are fo
 them (the analysts' ``timestamp, src_ip, dst_ip, proto, port, up_bytes, down_bytes`` or the canonical
 names); ``map={"up_bytes": "SrcBytes"}`` overrides them and ``ts_unit="ms"`` forces the epoch unit.
 
-Long calls release the GIL, stop on Ctrl-C and show a progress bar (``progress=False`` hides it).
+``threads=N`` caps the reader threads (default: all cores). Long calls release the GIL, stop on Ctrl-C
+and show a progress bar (``progress=False`` hides it).
 Errors are :class:`FlowhoundError` subclasses carrying the CLI's messages.
 """
 
@@ -54,6 +55,7 @@ def profile(
     ts_unit: Optional[str] = None,
     format: Optional[str] = None,
     strict: bool = False,
+    threads: int = 0,
     progress: bool = True,
 ) -> Dict[str, Any]:
     """Describes flows: the document of ``flowhound profile --json`` (docs/profile.md).
@@ -68,7 +70,7 @@ def profile(
     obj, label, _ = _data.prepare(data)
     with _bar(progress) as cb:
         text = _rs.profile(
-            obj, label, _data.read_args(map, ts_unit, format, strict), list(internal or []), top, cb
+            obj, label, _data.read_args(map, ts_unit, format, strict, threads), list(internal or []), top, cb
         )
     return json.loads(text)
 
@@ -98,6 +100,7 @@ def outliers(
     ts_unit: Optional[str] = None,
     format: Optional[str] = None,
     strict: bool = False,
+    threads: int = 0,
     progress: bool = True,
 ) -> Dict[str, Any]:
     """The notebook's thresholds, exactly: the document of ``flowhound outliers --json``.
@@ -112,7 +115,7 @@ def outliers(
     """
     doc, _, _ = _outliers(
         normal, test, methods, k_std, iqr_factor, z_limit, False,
-        _data.read_args(map, ts_unit, format, strict), _data.geo_args(), progress,
+        _data.read_args(map, ts_unit, format, strict, threads), _data.geo_args(), progress,
     )
     return doc
 
@@ -129,6 +132,7 @@ def outlier_rows(
     ts_unit: Optional[str] = None,
     format: Optional[str] = None,
     strict: bool = False,
+    threads: int = 0,
     geoip_db: Any = None,
     asn_db: Any = None,
     embedded_geo: bool = True,
@@ -143,7 +147,7 @@ def outlier_rows(
     """
     _, table, kind = _outliers(
         normal, test, methods, k_std, iqr_factor, z_limit, True,
-        _data.read_args(map, ts_unit, format, strict), _data.geo_args(geoip_db, asn_db, embedded_geo),
+        _data.read_args(map, ts_unit, format, strict, threads), _data.geo_args(geoip_db, asn_db, embedded_geo),
         progress,
     )
     return _data.to_kind(table, "pandas" if kind == "paths" else kind)
@@ -161,6 +165,7 @@ def enrich(
     map: Any = None,
     ts_unit: Optional[str] = None,
     format: Optional[str] = None,
+    threads: int = 0,
     progress: bool = True,
 ) -> Any:
     """Adds country, AS number and organisation of both ends to every flow: ``src_country``,
@@ -181,7 +186,7 @@ def enrich(
     obj, label, kind = _data.prepare(data)
     with _bar(progress) as cb:
         table = _rs.enrich(
-            obj, label, _data.read_args(map, ts_unit, format, True), bool(rdns),
+            obj, label, _data.read_args(map, ts_unit, format, True, threads), bool(rdns),
             _data.geo_args(geoip_db, asn_db, embedded_geo), _data.dns_args(nameserver, dns_cache), cb,
         )
     if kind == "paths":
@@ -192,7 +197,7 @@ def enrich(
 def analyze(
     test: Any,
     normal: Any = None,
-    baseline: Optional[Baseline] = None,
+    baseline: "Union[None, Baseline, str, os.PathLike[str]]" = None,
     config: "Union[None, str, os.PathLike[str]]" = None,
     internal: Optional[Sequence[str]] = None,
     detectors: Optional[Sequence[str]] = None,
@@ -208,11 +213,12 @@ def analyze(
     ts_unit: Optional[str] = None,
     format: Optional[str] = None,
     strict: bool = False,
+    threads: int = 0,
     progress: bool = True,
 ) -> Findings:
     """Learns what normal looks like and finds what is not: ``flowhound analyze``.
 
-    The baseline is ``baseline`` (from ``fh.baseline`` or ``fh.Baseline.load``), else learned from
+    The baseline is ``baseline`` (from ``fh.baseline``, ``fh.Baseline.load`` or a baseline JSON path), else learned from
     ``normal``, else learned robustly from ``test`` itself. ``config`` is a flowhound.toml
     (``flowhound config example``); ``detectors`` picks detectors by name (``flowhound detectors``);
     ``exclude`` adds internal servers (``IP`` or ``IP:PORT``) to the discovered ones, so the botnet
@@ -223,6 +229,8 @@ def analyze(
     >>> f                         # in Jupyter: the ranked, coloured table          # doctest: +SKIP
     >>> f.to_pandas().query("severity == 'critical'")                              # doctest: +SKIP
     """
+    if isinstance(baseline, (str, os.PathLike)):
+        baseline = Baseline.load(os.fspath(baseline))
     t, tl, kind = _data.prepare(test, "test")
     n, nl = (None, "")
     if normal is not None:
@@ -236,7 +244,7 @@ def analyze(
     }
     with _bar(progress) as cb:
         inner = _rs.analyze(
-            t, tl, n, nl, baseline, args, _data.read_args(map, ts_unit, format, strict),
+            t, tl, n, nl, baseline, args, _data.read_args(map, ts_unit, format, strict, threads),
             _data.geo_args(geoip_db, asn_db, embedded_geo), _data.dns_args(nameserver, dns_cache), cb,
         )
     return Findings(inner, kind)
@@ -255,6 +263,7 @@ def baseline(
     ts_unit: Optional[str] = None,
     format: Optional[str] = None,
     strict: bool = False,
+    threads: int = 0,
     progress: bool = True,
 ) -> Baseline:
     """Learns the model of normal traffic (``flowhound baseline``): per-host and per-window levels,
@@ -268,7 +277,7 @@ def baseline(
     with _bar(progress) as cb:
         return _rs.baseline(
             obj, label, os.fspath(config) if config is not None else None, list(internal or []),
-            list(exclude or []), _data.read_args(map, ts_unit, format, strict),
+            list(exclude or []), _data.read_args(map, ts_unit, format, strict, threads),
             _data.geo_args(geoip_db, asn_db, embedded_geo), cb,
         )
 
@@ -284,6 +293,7 @@ def sql(
     ts_unit: Optional[str] = None,
     format: Optional[str] = None,
     strict: bool = False,
+    threads: int = 0,
     progress: bool = True,
 ) -> Any:
     """Runs SQL over ``data`` as table ``flows`` (canonical columns, docs/flows.md); a pyarrow Table.
@@ -297,7 +307,7 @@ def sql(
     obj, label, _ = _data.prepare(data)
     with _bar(progress) as cb:
         return _rs.sql(
-            query, obj, label, _data.read_args(map, ts_unit, format, strict),
+            query, obj, label, _data.read_args(map, ts_unit, format, strict, threads),
             _data.geo_args(geoip_db, asn_db, embedded_geo), cb,
         )
 

@@ -13,7 +13,7 @@ use datafusion::arrow::compute::{cast, max};
 use datafusion::arrow::datatypes::{DataType, Float64Type, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Rows converted at a time (a frame is often one chunk of millions of rows).
 const SLICE: usize = 65_536;
@@ -32,24 +32,114 @@ pub fn read_batches(
     if rows == 0 {
         return Err(FlowError::Empty { path });
     }
-    let mut out = ReadOutcome {
-        ts_unit: ts_unit(schema, batches, &resolved, opts.ts_unit),
-        ..Default::default()
+    let ts_unit = ts_unit(schema, batches, &resolved, opts.ts_unit);
+    let slices = slices(batches);
+    let job = Job {
+        path: &path,
+        resolved: &resolved,
+        slices: &slices,
+        ts_unit,
+        opts,
     };
-    let mut canon = Vec::new();
+    let (canon, out) = job.run()?;
+    Ok((canon, report(path, out)))
+}
+
+/// The batches cut into slices of at most `SLICE` rows (zero-copy), each with its first row number.
+fn slices(batches: &[RecordBatch]) -> Vec<(u64, RecordBatch)> {
+    let mut out = Vec::new();
     let mut first_row = 0u64;
     for batch in batches {
         for start in (0..batch.num_rows()).step_by(SLICE) {
             let len = SLICE.min(batch.num_rows() - start);
-            let part = batch.slice(start, len);
-            let c = convert_batch(&path, &resolved, &part, first_row, opts, &mut out)?;
-            out.rows_read += c.num_rows() as u64;
+            out.push((first_row, batch.slice(start, len)));
             first_row += len as u64;
-            opts.progress.fetch_add(len as u64, Ordering::Relaxed);
-            canon.push(c);
         }
     }
-    Ok((canon, report(path, out)))
+    out
+}
+
+/// The slices of one frame, converted by `opts.threads` workers taking slices in turn.
+struct Job<'a> {
+    path: &'a Path,
+    resolved: &'a Resolved,
+    slices: &'a [(u64, RecordBatch)],
+    ts_unit: Option<TsUnit>,
+    opts: &'a ReadOptions,
+}
+
+/// What converting one slice gave: the canonical batch and its outcome, or the (strict) error.
+type Converted = (usize, Result<(RecordBatch, ReadOutcome)>);
+
+impl Job<'_> {
+    /// Converts every slice; results are merged in row order, so bad-row samples and the error
+    /// reported under `strict` (the first bad row of the frame) do not depend on thread timing.
+    fn run(&self) -> Result<(Vec<RecordBatch>, ReadOutcome)> {
+        let threads = match self.opts.threads {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let next = AtomicUsize::new(0);
+        let mut done: Vec<Converted> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads.min(self.slices.len()).max(1))
+                .map(|_| scope.spawn(|| self.worker(&next)))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        done.sort_by_key(|(i, _)| *i);
+        if done.len() != self.slices.len() {
+            return Err(FlowError::Internal(
+                "a frame conversion thread panicked".into(),
+            ));
+        }
+        let mut out = ReadOutcome {
+            ts_unit: self.ts_unit,
+            ..Default::default()
+        };
+        let mut canon = Vec::with_capacity(done.len());
+        for (_, r) in done {
+            let (batch, o) = r?;
+            out.rows_read += o.rows_read;
+            out.bad.merge(o.bad);
+            canon.push(batch);
+        }
+        Ok((canon, out))
+    }
+
+    fn worker(&self, next: &AtomicUsize) -> Vec<Converted> {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            let Some((first_row, batch)) = self.slices.get(i) else {
+                return mine;
+            };
+            let mut out = ReadOutcome {
+                ts_unit: self.ts_unit,
+                ..Default::default()
+            };
+            let r = convert_batch(
+                self.path,
+                self.resolved,
+                batch,
+                *first_row,
+                self.opts,
+                &mut out,
+            );
+            self.opts
+                .progress
+                .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+            mine.push((
+                i,
+                r.map(|b| {
+                    out.rows_read = b.num_rows() as u64;
+                    (b, out)
+                }),
+            ));
+        }
+    }
 }
 
 /// Resolves the columns and checks their types up front (before any row is converted).
