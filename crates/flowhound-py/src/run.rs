@@ -47,6 +47,15 @@ impl Ctl {
     }
 }
 
+/// Asks the work to stop when the caller leaves early (Ctrl-C, or a progress callback that raised).
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Runs `job` off the GIL, interruptible, with progress reports; its error becomes the Python exception.
 pub fn long_call<T, F>(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>, job: F) -> PyResult<T>
 where
@@ -56,6 +65,7 @@ where
     let ctl = Arc::new(Ctl::default());
     let (tx, rx) = channel();
     let worker = ctl.clone();
+    let _stop = StopOnDrop(ctl.cancel.clone());
     std::thread::Builder::new()
         .name("flowhound".into())
         .spawn(move || {
@@ -78,10 +88,7 @@ where
                 ))
             }
         }
-        if let Err(e) = py.check_signals() {
-            ctl.cancel.store(true, Ordering::Relaxed);
-            return Err(e);
-        }
+        py.check_signals()?;
         if let Some(cb) = progress {
             cb.call1(ctl.snapshot())?;
         }
