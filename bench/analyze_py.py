@@ -28,7 +28,7 @@ def main():
     cmd = [cli, "analyze", "--quiet", "--no-rdns", "--threads", "2", "--normal",
            os.path.join(work, "normal.parquet"), "--test", os.path.join(work, "test.parquet"),
            "--json", os.path.join(work, "findings-cli.json")]
-    cli_s = median_secs(lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL))
+    cli_s = median_secs(lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     py_s = median_secs(lambda: fh.analyze(test, normal=normal, threads=2, progress=False))
     print(f"analyze {n} + {n} flows: CLI on Parquet {cli_s:.2f} s, fh.analyze on pandas {py_s:.2f} s, "
           f"ratio {py_s / cli_s:.2f}")
