@@ -224,3 +224,87 @@ fn report(path: PathBuf, out: ReadOutcome) -> IngestReport {
         ignored: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    /// The analysts' columns, `n` rows, millisecond timestamps; row `bad` (0-based) has a bad source IP.
+    fn frame(n: usize, bad: usize) -> (SchemaRef, RecordBatch) {
+        let text = |name: &str| Field::new(name, DataType::Utf8, false);
+        let int = |name: &str| Field::new(name, DataType::Int64, false);
+        let schema = Arc::new(Schema::new(vec![
+            int("timestamp"),
+            text("src_ip"),
+            text("dst_ip"),
+            text("proto"),
+            int("port"),
+            int("up_bytes"),
+            int("down_bytes"),
+        ]));
+        let ints =
+            |f: &dyn Fn(i64) -> i64| Arc::new(Int64Array::from_iter_values((0..n as i64).map(f)));
+        let src = (0..n).map(|i| Some(if i == bad { "nope" } else { "192.168.105.7" }));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                ints(&|i| 1_772_409_600_000 + i * 1000),
+                Arc::new(src.collect::<StringArray>()),
+                Arc::new(StringArray::from(vec!["2001:db8::1"; n])),
+                Arc::new(StringArray::from(vec!["tcp"; n])),
+                ints(&|_| 443),
+                ints(&|i| i),
+                ints(&|i| 2 * i),
+            ],
+        )
+        .unwrap();
+        (schema, batch)
+    }
+
+    #[test]
+    fn a_frame_is_read_in_slices_with_its_unit_detected_and_bad_rows_located() {
+        let n = 2 * SLICE + 10;
+        let (schema, batch) = frame(n, SLICE + 3);
+        let opts = ReadOptions {
+            threads: 2,
+            ..Default::default()
+        };
+        let (canon, report) = read_batches("<frame>", &schema, &[batch], &opts).unwrap();
+        assert_eq!(canon.len(), 3);
+        assert_eq!(report.rows_read(), n as u64 - 1);
+        assert_eq!(report.files[0].ts_unit, Some(TsUnit::Ms));
+        let bad = &report.bad_rows.samples[0];
+        assert_eq!(
+            (bad.column.as_str(), bad.value.as_str()),
+            ("src_ip", "nope")
+        );
+        assert_eq!(bad.location, crate::error::Location::Row(SLICE as u64 + 4));
+        let strict = ReadOptions {
+            strict: true,
+            ..opts
+        };
+        let (schema, batch) = frame(n, SLICE + 3);
+        let err = read_batches("<frame>", &schema, &[batch], &strict).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("<frame>: row 65540, column 'src_ip'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_frame_without_a_needed_column_names_the_fix() {
+        let (schema, batch) = frame(3, 9);
+        let keep: Vec<usize> = (0..7).filter(|i| *i != 5).collect();
+        let batch = batch.project(&keep).unwrap();
+        let schema = Arc::new(schema.project(&keep).unwrap());
+        let err = read_batches("<frame>", &schema, &[batch], &ReadOptions::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("missing column 'up_bytes'"),
+            "{err}"
+        );
+    }
+}
