@@ -94,7 +94,7 @@ pub async fn run_reverse(cfg: &DnsConfig, ips: &[IpAddr]) -> Result<RunReport, D
 }
 
 /// Saves the cache and gathers warnings.
-fn finish(resolver: &Resolver, rows: Vec<ResultRow>) -> RunReport {
+pub(crate) fn finish(resolver: &Resolver, rows: Vec<ResultRow>) -> RunReport {
     let mut warnings: Vec<String> = resolver
         .cache_warning()
         .map(str::to_string)

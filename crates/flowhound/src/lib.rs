@@ -3,6 +3,7 @@
 //! Data flows one way: `ingest -> flows (canonical Arrow schema) -> baseline -> detectors -> findings ->
 //! enrichment -> report`. See `docs/architecture.md`.
 
+pub mod analysis;
 pub mod baseline;
 pub mod config;
 pub mod detect;

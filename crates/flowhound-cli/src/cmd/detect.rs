@@ -9,8 +9,8 @@ use flowhound::baseline::Baseline;
 use flowhound::config::Config;
 use flowhound::detect::flows::Flows;
 use flowhound::detect::rows::{enriched_rows, text_column};
-use flowhound::detect::{self as engine, DetectCtx};
-use flowhound::findings::{export, format_ts, BaselineRef, Finding, FindingsDoc, InputSummary};
+use flowhound::detect::DetectCtx;
+use flowhound::findings::{export, BaselineRef, Finding, FindingsDoc, InputSummary};
 use flowhound::ingest::IngestReport;
 use flowhound::net::InternalNets;
 use flowhound::output::batches::{write, OutFormat};
@@ -230,73 +230,22 @@ impl Job<'_> {
     }
 }
 
-/// Runs the detectors of `ctx.config` (`[analysis] detectors`) and ranks their findings into the
-/// findings document; with `dns`, adds the PTR names of the addresses they name ([`add_names`]).
+/// Runs the detectors and ranks their findings ([`flowhound::analysis::findings_doc`]); with `dns`,
+/// adds the PTR names of the addresses they name.
 pub(super) fn findings_doc(
     ctx: &DetectCtx,
     input: InputSummary,
     bref: BaselineRef,
     dns: Option<&super::DnsArgs>,
 ) -> Result<FindingsDoc> {
-    let detectors = &ctx.config.analysis.detectors;
-    let findings = engine::run(ctx, detectors)?;
-    let mut doc = FindingsDoc::new(input, bref, detectors.clone(), findings);
-    if let Some(dns) = dns {
-        add_names(&mut doc.findings, dns)?;
-    }
-    Ok(doc)
+    let names = dns.map(|d| move |ips: &[u128]| d.reverse_names(ips));
+    let names = names
+        .as_ref()
+        .map(|f| f as &flowhound::analysis::ReverseNames);
+    Ok(flowhound::analysis::findings_doc(ctx, input, bref, names)?)
 }
 
-/// Adds the PTR name of every address named in the findings (each distinct address resolved once).
-fn add_names(findings: &mut [Finding], dns: &super::DnsArgs) -> Result<()> {
-    let mut ips: Vec<String> = findings
-        .iter()
-        .flat_map(|f| f.enrichment.keys().cloned())
-        .collect();
-    ips.sort();
-    ips.dedup();
-    let parsed: Vec<(String, u128)> = ips
-        .into_iter()
-        .filter_map(|s| {
-            s.parse::<std::net::IpAddr>()
-                .ok()
-                .map(|ip| (s, flowhound::ip::to_u128(ip)))
-        })
-        .collect();
-    if parsed.is_empty() {
-        return Ok(());
-    }
-    let addrs: Vec<u128> = parsed.iter().map(|(_, a)| *a).collect();
-    let names = dns.reverse_names(&addrs)?;
-    let by_ip: std::collections::HashMap<&str, &Option<String>> = parsed
-        .iter()
-        .map(|(s, _)| s.as_str())
-        .zip(names.iter())
-        .collect();
-    for f in findings.iter_mut() {
-        for (ip, info) in f.enrichment.iter_mut() {
-            if let Some(Some(name)) = by_ip.get(ip.as_str()) {
-                info.name = Some(name.clone());
-            }
-        }
-    }
-    Ok(())
-}
-
-/// What the findings document says of the test input: files, rows read and skipped, time span.
-pub(super) fn input_summary(
-    inputs: &[String],
-    report: &IngestReport,
-    flows: &Flows,
-) -> InputSummary {
-    InputSummary {
-        files: inputs.to_vec(),
-        rows_read: report.files.iter().map(|f| f.rows_read).sum(),
-        rows_skipped: report.bad_rows.count,
-        first_seen: flows.ts.iter().min().map(|t| format_ts(*t)),
-        last_seen: flows.ts.iter().max().map(|t| format_ts(*t)),
-    }
-}
+pub(super) use flowhound::analysis::input_summary;
 
 /// Writes the flows behind the findings (each row once, with the ids of its findings).
 pub fn write_flows(

@@ -258,15 +258,16 @@ impl DnsArgs {
     }
 
     /// Reverse names (exact PTR data) of `ips`, `None` where there is none; prints DNS stats to stderr.
-    pub fn reverse_names(&self, ips: &[u128]) -> Result<Vec<Option<String>>> {
-        let rt = tokio::runtime::Runtime::new()?;
-        let resolver = flowhound_dns::Resolver::new(self.config())
-            .map_err(|e| flowhound::FlowError::Config(e.to_string()))?;
-        let results = rt.block_on(resolver.reverse_many_u128(ips));
-        if let Err(e) = resolver.save_cache() {
-            eprintln!("warning: {e}");
+    pub fn reverse_names(&self, ips: &[u128]) -> flowhound::Result<Vec<Option<String>>> {
+        let cfg_err = |e: String| flowhound::FlowError::Config(e);
+        let rt = tokio::runtime::Runtime::new().map_err(|e| cfg_err(e.to_string()))?;
+        let (names, report) = rt
+            .block_on(flowhound_dns::ptr_names(&self.config(), ips))
+            .map_err(|e| cfg_err(e.to_string()))?;
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
         }
-        let st = resolver.stats();
+        let st = report.stats;
         eprintln!(
             "reverse DNS: {} resolved, {} failed ({} timed out), {} from cache",
             st.resolved,
@@ -274,10 +275,7 @@ impl DnsArgs {
             st.timed_out + st.deadline_exceeded,
             st.from_cache
         );
-        Ok(results
-            .into_iter()
-            .map(|(_, o)| o.first_data().map(str::to_string))
-            .collect())
+        Ok(names)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod builder;
 pub mod columns;
 mod convert;
 pub mod fields;
+pub mod frames;
 pub mod input;
 pub mod parquet;
 pub mod report;
