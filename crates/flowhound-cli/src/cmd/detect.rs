@@ -30,6 +30,10 @@ pub struct RunArgs {
     /// Detectors to run, comma-separated (default: `[analysis] detectors`, i.e. all).
     #[arg(long, value_delimiter = ',')]
     pub detectors: Vec<String>,
+    /// Blocklist for the threat_intel detector (repeatable): IP/CIDR lines, CSV, Spamhaus DROP,
+    /// FireHOL netsets; added to `[detectors.threat_intel] files`. Nothing is fetched.
+    #[arg(long, value_name = "FILE")]
+    pub intel: Vec<String>,
     /// Write the findings document (JSON, docs/findings.md).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -89,6 +93,7 @@ impl RunArgs {
             Config::check_detector_list(&self.detectors)?;
             c.analysis.detectors = self.detectors.clone();
         }
+        flowhound::detect::threat_intel::add_files(&mut c, &self.intel);
         Ok(c)
     }
 }
@@ -96,7 +101,7 @@ impl RunArgs {
 /// Arguments of `detect`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound detect --baseline baseline.json test.parquet --json findings.json\n  flowhound detect --baseline baseline.json --detectors mad,iqr conn.log --csv findings.csv"
+    after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound detect --baseline baseline.json test.parquet --json findings.json\n  flowhound detect --baseline baseline.json --detectors mad,iqr conn.log --csv findings.csv\n  flowhound detect --baseline baseline.json conn.log --intel firehol_level1.netset --intel drop.txt"
 )]
 pub struct DetectArgs {
     /// The baseline learned by `flowhound baseline`.

@@ -16,14 +16,18 @@ pub mod cnc_beacon;
 pub mod dns_anomaly;
 pub mod exfiltration;
 pub mod flows;
+pub mod inbound_attack;
+pub mod intel_list;
 pub mod iqr;
 pub mod mad;
 pub mod notebook;
 pub mod off_hours;
 pub mod port_scan;
+pub mod public_servers;
 pub mod rows;
 pub mod server_abuse;
 pub mod sigma;
+pub mod threat_intel;
 pub mod unusual_country;
 pub mod volume;
 pub mod volume_config;
@@ -176,6 +180,8 @@ pub static REGISTRY: &[&dyn DynDetector] = &[
     &botnet::Botnet,
     &cnc_beacon::CncBeacon,
     &port_scan::PortScan,
+    &inbound_attack::InboundAttack,
+    &threat_intel::ThreatIntel,
 ];
 
 /// The detector called `name`.
