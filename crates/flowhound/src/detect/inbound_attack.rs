@@ -278,12 +278,22 @@ impl Detector for InboundAttack {
     }
 }
 
+/// True for a TCP or UDP flow from an external source to an internal host. ICMP is left out: inbound
+/// ICMP is mostly errors answering the host's own traffic (unreachable, time exceeded), or pings,
+/// neither a scan of its services nor a login attempt.
+fn inbound_service(ctx: &DetectCtx, i: usize) -> bool {
+    let f = ctx.flows;
+    matches!(f.proto[i], Proto::Tcp | Proto::Udp)
+        && !ctx.nets.contains(f.src[i])
+        && ctx.nets.contains(f.dst[i])
+}
+
 /// Inbound flows (external source, internal destination) per (target, window, source).
 fn gather(ctx: &DetectCtx, cfg: &InboundAttackConfig, auth: &AHashSet<(u8, u16)>) -> Gathered {
     let f = ctx.flows;
     let mut cells: AHashMap<Key, AHashMap<u128, SourceWindow>> = AHashMap::new();
     for i in 0..f.len() {
-        if ctx.nets.contains(f.src[i]) || !ctx.nets.contains(f.dst[i]) {
+        if !inbound_service(ctx, i) {
             continue;
         }
         let service = (f.proto[i].index() as u8, f.dst_port[i]);
@@ -350,7 +360,7 @@ fn collect(ctx: &DetectCtx, cfg: &InboundAttackConfig, g: &Gathered, target: u12
         ..Default::default()
     };
     for i in 0..f.len() {
-        if f.dst[i] != target || ctx.nets.contains(f.src[i]) {
+        if f.dst[i] != target || !inbound_service(ctx, i) {
             continue;
         }
         let w = window_of(f.ts[i], ctx.baseline.window_secs);
@@ -471,8 +481,9 @@ fn finding(
 /// Documentation for `docs/detectors.md`.
 pub const DOC: &str = r#"## `inbound_attack`
 
-**Looks at** inbound flows (external source, internal destination), per internal target and window
-of `baseline.window_secs`, per external source.
+**Looks at** inbound TCP and UDP flows (external source, internal destination), per internal target
+and window of `baseline.window_secs`, per external source. ICMP is left out: inbound ICMP is mostly
+errors answering the host's own traffic (unreachable, time exceeded) or pings.
 
 **Hostile sources.** A source is hostile towards a target in a window when at least
 `probe_share_ratio` of its flows there are probes (nothing came back, or at most `tiny_flow_bytes`

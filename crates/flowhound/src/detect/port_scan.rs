@@ -45,7 +45,7 @@ impl Default for PortScanConfig {
             tiny_flow_bytes: 128,
             answered_tiny_weight_ratio: 0.25,
             established_weight_ratio: 0.1,
-            external_sources: true,
+            external_sources: false,
         }
     }
 }
@@ -108,6 +108,8 @@ Then per window:
 One finding per source (the strongest window is the evidence) with `scan_type` (`vertical`,
 `horizontal` or `vertical+horizontal`), distinct targets and ports, the port range, the windows and
 the top targets in `evidence.details`. For an external scanner `hosts` names the scanner itself.
+`external_sources` is off by default: `inbound_attack` reports external scanners once per attacked
+host, with its top sources.
 
 **Blind spots**: slow scans spreading fewer than the thresholds' probes over each window; scans
 through many source addresses; application-level scans of ports that all answer with data (they
