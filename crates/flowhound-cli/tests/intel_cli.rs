@@ -14,7 +14,10 @@ fn hosts_by_list(doc: &Value) -> Vec<(String, String, String)> {
             continue;
         }
         let host = f["hosts"][0].as_str().unwrap().to_string();
-        for m in f["evidence"]["details"]["matches"][0]["matches"].as_array().unwrap() {
+        for m in f["evidence"]["details"]["matches"][0]["matches"]
+            .as_array()
+            .unwrap()
+        {
             out.push((
                 host.clone(),
                 m["list"].as_str().unwrap().to_string(),
@@ -110,5 +113,8 @@ fn a_bad_list_line_is_a_config_error_naming_file_line_and_fix() {
     );
     let help = flowhound(&["analyze", "--help"]);
     let (out, _) = help.ok("help");
-    assert!(out.contains("--intel <FILE>") && out.contains("firehol_level1.netset"), "{out}");
+    assert!(
+        out.contains("--intel <FILE>") && out.contains("firehol_level1.netset"),
+        "{out}"
+    );
 }

@@ -43,7 +43,15 @@ fn scanners(rows: &mut Rows, target: &str, h: i64, n: u32, base: u32) {
     for s in 0..n {
         let src = ip::format(ip::v4_to_u128(base + s * 7919));
         for (k, port) in [23u16, 445, 3389].iter().enumerate() {
-            rows.push((h * HOUR + (s as i64) * 1000 + k as i64, src.clone(), target.into(), Proto::Tcp, *port, 0, 0));
+            rows.push((
+                h * HOUR + (s as i64) * 1000 + k as i64,
+                src.clone(),
+                target.into(),
+                Proto::Tcp,
+                *port,
+                0,
+                0,
+            ));
         }
     }
 }
@@ -52,7 +60,15 @@ fn scanners(rows: &mut Rows, target: &str, h: i64, n: u32, base: u32) {
 fn clients(rows: &mut Rows, target: &str, h: i64, n: u32, base: u32) {
     for s in 0..n {
         let src = ip::format(ip::v4_to_u128(base + s * 104_729));
-        rows.push((h * HOUR + s as i64, src, target.into(), Proto::Tcp, 443, 1200, 40_000));
+        rows.push((
+            h * HOUR + s as i64,
+            src,
+            target.into(),
+            Proto::Tcp,
+            443,
+            1200,
+            40_000,
+        ));
     }
 }
 
@@ -66,19 +82,41 @@ fn detect(test: &Flows, baseline: &Baseline) -> Vec<Finding> {
 
 fn self_learned(f: &Flows) -> Baseline {
     let nets = InternalNets::default();
-    learn(f, &nets, &GeoStack::new(), &Config::default().baseline, vec![], true).unwrap()
+    learn(
+        f,
+        &nets,
+        &GeoStack::new(),
+        &Config::default().baseline,
+        vec![],
+        true,
+    )
+    .unwrap()
 }
 
 #[test]
 fn one_finding_per_target_with_its_top_sources() {
     let mut rows = Rows::new();
     for h in 0..6 {
-        scanners(&mut rows, "192.168.1.5", h, 30, 0x2d00_0000 + h as u32 * 100_003);
+        scanners(
+            &mut rows,
+            "192.168.1.5",
+            h,
+            30,
+            0x2d00_0000 + h as u32 * 100_003,
+        );
         clients(&mut rows, "192.168.1.80", h, 400, 0x5000_0000);
     }
     // one persistent brute forcer against ssh with answers (a live login), 40 attempts in hour 2
     for k in 0..40 {
-        rows.push((2 * HOUR + 5000 + k, "91.1.2.3".into(), "192.168.1.5".into(), Proto::Tcp, 22, 900, 1500));
+        rows.push((
+            2 * HOUR + 5000 + k,
+            "91.1.2.3".into(),
+            "192.168.1.5".into(),
+            Proto::Tcp,
+            22,
+            900,
+            1500,
+        ));
     }
     // a few scanners only at the web server: far below its 400 ordinary clients per hour
     scanners(&mut rows, "192.168.1.80", 3, 30, 0x3300_0000);
@@ -86,7 +124,10 @@ fn one_finding_per_target_with_its_top_sources() {
     let got = detect(&f, &self_learned(&f));
     assert_eq!(got.len(), 1, "{got:#?}");
     let a = &got[0];
-    assert_eq!((a.kind.as_str(), a.hosts.clone()), ("inbound_attack", vec!["192.168.1.5".to_string()]));
+    assert_eq!(
+        (a.kind.as_str(), a.hosts.clone()),
+        ("inbound_attack", vec!["192.168.1.5".to_string()])
+    );
     assert_eq!(a.peers[0], "91.1.2.3", "the busiest source first");
     assert_eq!(a.evidence.details["sources_count"], 181);
     assert_eq!(a.evidence.details["live_brute_sources"], 1);
@@ -98,14 +139,34 @@ fn one_finding_per_target_with_its_top_sources() {
 fn a_crowd_as_large_as_in_the_baseline_is_not_reported() {
     let (mut normal, mut test) = (Rows::new(), Rows::new());
     for h in 0..24 {
-        scanners(&mut normal, "192.168.1.5", h, 30, 0x2d00_0000 + h as u32 * 100_003);
+        scanners(
+            &mut normal,
+            "192.168.1.5",
+            h,
+            30,
+            0x2d00_0000 + h as u32 * 100_003,
+        );
     }
     for h in 0..6 {
-        scanners(&mut test, "192.168.1.5", 100 + h, 30, 0x2e00_0000 + h as u32 * 100_003);
+        scanners(
+            &mut test,
+            "192.168.1.5",
+            100 + h,
+            30,
+            0x2e00_0000 + h as u32 * 100_003,
+        );
     }
     let nets = InternalNets::default();
     let nf = flows(&normal);
-    let baseline = learn(&nf, &nets, &GeoStack::new(), &Config::default().baseline, vec![], false).unwrap();
+    let baseline = learn(
+        &nf,
+        &nets,
+        &GeoStack::new(),
+        &Config::default().baseline,
+        vec![],
+        false,
+    )
+    .unwrap();
     let tf = flows(&test);
     assert!(detect(&tf, &baseline).is_empty(), "30 per hour, as usual");
     // ten times the usual crowd is an attack
@@ -126,25 +187,43 @@ fn zeek_rows(path: &str) -> Vec<BTreeMap<String, String>> {
         if let Some(h) = line.strip_prefix("#fields\t") {
             fields = h.split('\t').map(String::from).collect();
         } else if !line.starts_with('#') && !line.is_empty() {
-            out.push(fields.iter().cloned().zip(line.split('\t').map(String::from)).collect());
+            out.push(
+                fields
+                    .iter()
+                    .cloned()
+                    .zip(line.split('\t').map(String::from))
+                    .collect(),
+            );
         }
     }
     out
 }
 
 fn analyze(path: &str, nets: &InternalNets) -> Vec<Finding> {
-    let batches = read_all(&[path.to_string()], &ReadOptions::default()).unwrap().0;
+    let batches = read_all(&[path.to_string()], &ReadOptions::default())
+        .unwrap()
+        .0;
     let flows = Flows::from_batches(&batches).unwrap();
     let geo = GeoStack::new();
     let config = Config::default();
-    let baseline = learn(&flows, nets, &geo, &config.baseline, vec![path.into()], true).unwrap();
+    let baseline = learn(
+        &flows,
+        nets,
+        &geo,
+        &config.baseline,
+        vec![path.into()],
+        true,
+    )
+    .unwrap();
     let ctx = DetectCtx::new(&batches, &flows, &baseline, &geo, nets, &config);
     run(&ctx, &["inbound_attack".to_string()]).unwrap()
 }
 
 #[test]
 fn ctu_normal_40_gives_one_finding_on_the_attacked_pc() {
-    let Some(dir) = testdata("ctu_normal_40") else { return };
+    let Some(dir) = testdata("ctu_normal_40") else {
+        return;
+    };
     let path = dir.join("zeek/strato-008-ctu-normal-40/conn.log.labeled");
     let path = path.display().to_string();
     let host = "147.32.81.167";
@@ -163,18 +242,30 @@ fn ctu_normal_40_gives_one_finding_on_the_attacked_pc() {
     assert_eq!(got.len(), 1, "one finding for the one target");
     let f = &got[0];
     assert_eq!(f.hosts, [host]);
-    assert!(f.severity >= Severity::Medium, "shown in the default table: {:?}", f.severity);
+    assert!(
+        f.severity >= Severity::Medium,
+        "shown in the default table: {:?}",
+        f.severity
+    );
     assert_eq!(f.peers[0], *top[0].0, "the busiest attacker first");
     let named: Vec<&String> = top.iter().take(5).map(|t| t.0).collect();
     let hits = named.iter().filter(|s| f.peers.contains(s)).count();
     assert!(hits >= 4, "top sources named: {named:?} vs {:?}", f.peers);
     let n = f.evidence.details["sources_count"].as_u64().unwrap();
-    assert!(n as f64 >= 0.8 * by_src.len() as f64, "{n} of {} attackers", by_src.len());
+    assert!(
+        n as f64 >= 0.8 * by_src.len() as f64,
+        "{n} of {} attackers",
+        by_src.len()
+    );
 }
 
 #[test]
 fn outbound_scans_are_not_inbound_attacks() {
-    for c in ["zeek/slips-port-scans/vertical-conn.log", "zeek/slips-port-scans/horizontal-conn.log", "zeek/strato-002-nmap-portscans/conn.log"] {
+    for c in [
+        "zeek/slips-port-scans/vertical-conn.log",
+        "zeek/slips-port-scans/horizontal-conn.log",
+        "zeek/strato-002-nmap-portscans/conn.log",
+    ] {
         let Some(dir) = testdata(c) else { return };
         let got = analyze(&dir.join(c).display().to_string(), &InternalNets::default());
         assert!(got.is_empty(), "{c}: {got:#?}");

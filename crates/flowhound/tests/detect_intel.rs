@@ -23,11 +23,16 @@ const LISTS: [&str; 4] = [
 
 fn findings(lists: &[&str], extra: &str) -> flowhound::error::Result<Vec<Finding>> {
     let path = fixture("intel/conn.log");
-    let batches = read_all(&[path.clone()], &ReadOptions::default()).unwrap().0;
+    let batches = read_all(std::slice::from_ref(&path), &ReadOptions::default())
+        .unwrap()
+        .0;
     let flows = Flows::from_batches(&batches).unwrap();
     let nets = InternalNets::default();
     let geo = GeoStack::new();
-    let files: Vec<String> = lists.iter().map(|l| format!("\"{}\"", fixture(l))).collect();
+    let files: Vec<String> = lists
+        .iter()
+        .map(|l| format!("\"{}\"", fixture(l)))
+        .collect();
     let toml = format!(
         "[detectors.threat_intel]\nfiles = [{}]\n{extra}",
         files.join(", ")
@@ -43,7 +48,13 @@ fn lists_of(f: &Finding) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| format!("{}={}", m["list"].as_str().unwrap(), m["entry"].as_str().unwrap()))
+        .map(|m| {
+            format!(
+                "{}={}",
+                m["list"].as_str().unwrap(),
+                m["entry"].as_str().unwrap()
+            )
+        })
         .collect();
     v.sort();
     v
@@ -59,20 +70,37 @@ fn every_format_matches_and_severity_follows_the_exchange() {
     };
     // data exchanged both ways with a listed address: high, named by the plain list and DROP
     let f = by_host("192.168.1.20");
-    assert_eq!((f.kind.as_str(), f.severity, f.flows), ("threat_intel", Severity::High, 2));
+    assert_eq!(
+        (f.kind.as_str(), f.severity, f.flows),
+        ("threat_intel", Severity::High, 2)
+    );
     assert_eq!(f.peers, ["45.9.148.3"]);
     assert_eq!(lists_of(f), ["drop=45.9.148.0/22", "plain=45.9.148.3"]);
-    assert!(f.evidence.explanation.contains("SBL483123"), "{}", f.evidence.explanation);
+    assert!(
+        f.evidence.explanation.contains("SBL483123"),
+        "{}",
+        f.evidence.explanation
+    );
     // the host's own unanswered attempts: medium; CSV (header skipped) and FireHOL
     let f = by_host("192.168.1.21");
     assert_eq!(f.severity, Severity::Medium);
-    assert_eq!(lists_of(f), ["feodo=91.215.85.209", "firehol_level1=91.215.85.0/24"]);
-    assert!(f.evidence.explanation.contains("QakBot"), "{}", f.evidence.explanation);
+    assert_eq!(
+        lists_of(f),
+        ["feodo=91.215.85.209", "firehol_level1=91.215.85.0/24"]
+    );
+    assert!(
+        f.evidence.explanation.contains("QakBot"),
+        "{}",
+        f.evidence.explanation
+    );
     // a listed scanner refused: low
     assert_eq!(by_host("192.168.1.22").severity, Severity::Low);
     // IPv6 entry of the plain list, exchange: high
     let f = by_host("fd00::25");
-    assert_eq!((f.severity, lists_of(f)), (Severity::High, vec!["plain=2a0e:1c80::/29".to_string()]));
+    assert_eq!(
+        (f.severity, lists_of(f)),
+        (Severity::High, vec!["plain=2a0e:1c80::/29".to_string()])
+    );
     // the bogons of FireHOL (10/8 internal, 224/3 multicast) never match; 8.8.8.8 is not listed
     assert_eq!(got.len(), 4, "{got:#?}");
 }

@@ -41,7 +41,12 @@ fn finds_the_abusers_without_public_ranges() {
     for seed in [14, 3, 21] {
         let d = dataset(seed, 40_000);
         let ctx = flowhound::detect::DetectCtx::new(
-            &d.test, &d.flows, &d.baseline, &d.geo, &d.nets, &config,
+            &d.test,
+            &d.flows,
+            &d.baseline,
+            &d.geo,
+            &d.nets,
+            &config,
         );
         let findings = flowhound::detect::run(&ctx, &["server_abuse".to_string()]).unwrap();
         let s = d
@@ -66,7 +71,11 @@ fn finds_the_abusers_without_public_ranges() {
             .filter(|f| !s.hosts.contains(&f.hosts[0]))
             .map(|f| &f.evidence.explanation)
             .collect();
-        eprintln!("seed {seed}: {} abusers found, {} other clients", s.hosts.len(), fps.len());
+        eprintln!(
+            "seed {seed}: {} abusers found, {} other clients",
+            s.hosts.len(),
+            fps.len()
+        );
         assert!(fps.is_empty(), "seed {seed}: {fps:#?}");
     }
 }

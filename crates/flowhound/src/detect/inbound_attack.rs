@@ -207,9 +207,8 @@ pub fn threshold(usual: f64, min_sources: u64, ratio: f64) -> f64 {
 /// least the median ordinary (non-hostile) sources per window in the test input, so that a public
 /// server the baseline does not hold is judged against its own clients.
 pub fn usual_level(baseline_peers: Option<(u64, u64)>, ordinary: &mut [f64]) -> f64 {
-    let from_baseline = baseline_peers.map_or(0.0, |(peers, windows)| {
-        peers as f64 / windows.max(1) as f64
-    });
+    let from_baseline =
+        baseline_peers.map_or(0.0, |(peers, windows)| peers as f64 / windows.max(1) as f64);
     from_baseline.max(median(ordinary))
 }
 
@@ -345,7 +344,13 @@ struct Attack {
     last: i64,
 }
 
-fn collect(ctx: &DetectCtx, cfg: &InboundAttackConfig, g: &Gathered, target: u128, windows: &[(i64, TargetWindow)]) -> Attack {
+fn collect(
+    ctx: &DetectCtx,
+    cfg: &InboundAttackConfig,
+    g: &Gathered,
+    target: u128,
+    windows: &[(i64, TargetWindow)],
+) -> Attack {
     let flagged: AHashSet<i64> = windows.iter().map(|w| w.0).collect();
     let hostile = |w: i64, s: u128| {
         g.cells
@@ -369,7 +374,9 @@ fn collect(ctx: &DetectCtx, cfg: &InboundAttackConfig, g: &Gathered, target: u12
         }
         a.rows.push(i as u32);
         *a.sources.entry(f.src[i]).or_default() += 1;
-        *a.ports.entry((f.proto[i].index() as u8, f.dst_port[i])).or_default() += 1;
+        *a.ports
+            .entry((f.proto[i].index() as u8, f.dst_port[i]))
+            .or_default() += 1;
         (a.first, a.last) = (a.first.min(f.ts[i]), a.last.max(f.ts[i]));
     }
     for (_, tw) in windows {
@@ -422,7 +429,9 @@ fn finding(
         .collect();
     let reference = match held {
         Some(_) => "baseline distinct peers per window, or its ordinary clients in the test input",
-        None if ctx.baseline.robust() => "its ordinary clients per window in the test input (self-learned baseline)",
+        None if ctx.baseline.robust() => {
+            "its ordinary clients per window in the test input (self-learned baseline)"
+        }
         None => "its ordinary clients per window in the test input (not in the baseline)",
     };
     let explanation = format!(
@@ -540,17 +549,20 @@ mod tests {
     fn hostile_table() {
         let ssh = (0u8, 22u16);
         let cases = [
-            (sw(1, 1, &[]), true),              // one failed probe
-            (sw(4, 2, &[]), true),              // half probes
-            (sw(4, 1, &[]), false),             // an ordinary client with one reset
-            (sw(6, 0, &[(ssh, 6, 6)]), true),   // brute force on a live ssh
-            (sw(4, 0, &[(ssh, 4, 4)]), false),  // four logins: a user retrying
+            (sw(1, 1, &[]), true),             // one failed probe
+            (sw(4, 2, &[]), true),             // half probes
+            (sw(4, 1, &[]), false),            // an ordinary client with one reset
+            (sw(6, 0, &[(ssh, 6, 6)]), true),  // brute force on a live ssh
+            (sw(4, 0, &[(ssh, 4, 4)]), false), // four logins: a user retrying
             (sw(0, 0, &[]), false),
         ];
         for (s, want) in cases {
             assert_eq!(s.hostile(0.5, 5), want, "{s:?}");
         }
-        assert_eq!(sw(9, 2, &[(ssh, 6, 5), ((0, 23), 3, 0)]).brute(5), (6, true));
+        assert_eq!(
+            sw(9, 2, &[(ssh, 6, 5), ((0, 23), 3, 0)]).brute(5),
+            (6, true)
+        );
         assert_eq!(sw(9, 9, &[(ssh, 6, 0)]).brute(5), (6, false));
     }
 
@@ -562,11 +574,7 @@ mod tests {
         a.add((0, 80), true, false);
         assert_eq!((a.flows, a.probes, a.ports.len()), (3, 2, 2));
         assert_eq!(a.auth, vec![((0, 22), 2, 1)]);
-        let srcs = [
-            sw(3, 3, &[]),
-            sw(10, 1, &[((0, 22), 8, 8)]),
-            sw(5, 0, &[]),
-        ];
+        let srcs = [sw(3, 3, &[]), sw(10, 1, &[((0, 22), 8, 8)]), sw(5, 0, &[])];
         let t = summarise(srcs.iter(), 0.5, 5);
         assert_eq!(
             t,
@@ -581,10 +589,13 @@ mod tests {
         );
     }
 
+    /// (baseline peers, windows), ordinary sources per window, usual, threshold.
+    type UsualCase = (Option<(u64, u64)>, Vec<f64>, f64, f64);
+
     #[test]
     fn threshold_and_usual_table() {
         // (baseline peers, windows), ordinary per window, usual, threshold (floor 10, ratio 4)
-        let cases: [(Option<(u64, u64)>, Vec<f64>, f64, f64); 5] = [
+        let cases: [UsualCase; 5] = [
             (None, vec![0.0, 0.0, 1.0], 0.0, 10.0),
             (Some((48, 24)), vec![0.0], 2.0, 10.0),
             (Some((2400, 24)), vec![0.0], 100.0, 400.0),

@@ -47,6 +47,9 @@ pub enum Line {
     Bad(String),
 }
 
+/// What ends the first field of a line.
+const SEPARATORS: [char; 5] = [',', ';', '\t', ' ', '#'];
+
 /// Strips quotes and spaces around a field.
 fn unquote(s: &str) -> &str {
     s.trim().trim_matches(|c| c == '"' || c == '\'').trim()
@@ -100,25 +103,18 @@ pub fn parse_line(line: &str) -> Line {
     if t.starts_with('{') {
         return json_line(t);
     }
-    let cut = t
-        .find(|c: char| matches!(c, ',' | ';' | '\t' | ' ' | '#'))
-        .unwrap_or(t.len());
+    let cut = t.find(SEPARATORS).unwrap_or(t.len());
     let (first, rest) = t.split_at(cut);
     // `A - B` written with spaces around the dash
     let (first, rest) = match rest.trim_start().strip_prefix('-') {
         Some(r) if !first.contains('/') => {
             let r = r.trim_start();
-            let end = r
-                .find(|c: char| matches!(c, ',' | ';' | '\t' | ' ' | '#'))
-                .unwrap_or(r.len());
+            let end = r.find(SEPARATORS).unwrap_or(r.len());
             (format!("{first}-{}", &r[..end]), &r[end..])
         }
         _ => (first.to_string(), rest),
     };
-    let note = rest
-        .trim_start_matches(|c: char| matches!(c, ',' | ';' | '\t' | ' ' | '#'))
-        .trim()
-        .replace('"', "");
+    let note = rest.trim_start_matches(SEPARATORS).trim().replace('"', "");
     match parse_range(&first) {
         Some((a, b)) => Line::Entry(a, b, unquote(&first).to_string(), note),
         None => Line::Bad(unquote(&first).chars().take(60).collect()),
@@ -278,7 +274,12 @@ mod tests {
             ("9.9.9.9 # why", e("9.9.9.9", "9.9.9.9", "9.9.9.9", "why")),
             (
                 "2001:db8::/32\tdoc",
-                e("2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", "2001:db8::/32", "doc"),
+                e(
+                    "2001:db8::",
+                    "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+                    "2001:db8::/32",
+                    "doc",
+                ),
             ),
             (
                 "1.2.3.4-1.2.3.9",
@@ -316,10 +317,16 @@ mod tests {
             "{e}"
         );
         let l = IntelList::parse("lists/bad.txt", text, true).unwrap();
-        assert_eq!((l.name.as_str(), l.entries.len(), l.skipped_lines), ("bad", 2, 1));
+        assert_eq!(
+            (l.name.as_str(), l.entries.len(), l.skipped_lines),
+            ("bad", 2, 1)
+        );
         // a CSV header is allowed on the first data line only
         let csv = "ip,reason\n1.2.3.4,scanner\n";
-        assert_eq!(IntelList::parse("x.csv", csv, false).unwrap().entries.len(), 1);
+        assert_eq!(
+            IntelList::parse("x.csv", csv, false).unwrap().entries.len(),
+            1
+        );
         assert!(IntelList::parse("x.csv", "1.2.3.4,a\nip,reason\n", false).is_err());
     }
 

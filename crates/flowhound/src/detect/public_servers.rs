@@ -73,10 +73,7 @@ pub fn decide(
 /// True when a normal-period baseline holds `addr` as a host that talked to at least `min` distinct
 /// peers (a self-learned baseline is the test input itself and adds nothing).
 pub fn known_busy(b: &Baseline, addr: u128, min: u64) -> bool {
-    !b.robust()
-        && b
-            .host(addr)
-            .is_some_and(|h| h.distinct_destinations >= min)
+    !b.robust() && b.host(addr).is_some_and(|h| h.distinct_destinations >= min)
 }
 
 /// The inferred public servers of the test input, with their service ports `(proto index, port)`.
@@ -113,7 +110,12 @@ mod tests {
     fn networks_and_served() {
         assert_eq!(network_of(v("45.9.148.3")), v("45.9.0.0"));
         assert_eq!(network_of(v("2001:db8:1:2::5")), v("2001:db8::"));
-        let cases = [(0, 0, false), (60, 0, false), (60, 60, false), (300, 900, true)];
+        let cases = [
+            (0, 0, false),
+            (60, 0, false),
+            (60, 60, false),
+            (300, 900, true),
+        ];
         for (up, down, want) in cases {
             assert_eq!(served(up, down, 128), want, "{up} {down}");
         }

@@ -271,7 +271,11 @@ fn finding(ctx: &DetectCtx, lists: &[IntelList], host: u128, hits: HostHits) -> 
         describe_peer(ctx.geo, top),
         contact_text(top_c),
         top_n,
-        if top_h.outbound > 0 { "host initiated" } else { "peer initiated" },
+        if top_h.outbound > 0 {
+            "host initiated"
+        } else {
+            "peer initiated"
+        },
         human_bytes(top_h.sent as f64),
         human_bytes(top_h.received as f64),
     );
