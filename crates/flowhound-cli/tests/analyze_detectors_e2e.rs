@@ -55,12 +55,8 @@ fn every_scenario_is_found_by_its_detector_through_analyze() {
         "--flows-servers",
         "10000",
     ]);
-    let cfg = dir.join("config.toml");
-    std::fs::write(
-        &cfg,
-        "[detectors.server_abuse]\npublic_ranges = [\"200.0.0.0/24\"]\n",
-    )
-    .unwrap();
+    // no config: server_abuse infers the public servers of servers.parquet (200.0.0.0/24, outside
+    // the internal subnet) from the data
     let (n, t, s) = (
         format!("{d}/normal.parquet"),
         format!("{d}/test.parquet"),
@@ -73,8 +69,6 @@ fn every_scenario_is_found_by_its_detector_through_analyze() {
         "--no-rdns",
         "--internal",
         "192.168.105.0/24",
-        "--config",
-        &cfg.display().to_string(),
         "--normal",
         &n,
         "--test",

@@ -134,7 +134,21 @@ fn ctu_normal_40_ranks_malicious_hosts_first() {
     let nets = InternalNets::new(vec![Cidr::parse(&format!("{CTU40_HOST}/32")).unwrap()]);
     let toml = format!("[detectors.server_abuse]\npublic_ranges = [\"{CTU40_HOST}/32\"]\n");
     let config = Config::from_toml(&toml, "test config").unwrap();
-    let ranking = host_ranking(&analyze(&path, &nets, &config));
+    let findings = analyze(&path, &nets, &config);
+    // inbound_attack names the attacked host (the victim) in `hosts` and its attackers as peers:
+    // it is not a verdict on the host, so the culprit ranking leaves it out
+    let attack: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.kind == "inbound_attack")
+        .collect();
+    assert_eq!(attack.len(), 1, "{attack:#?}");
+    assert_eq!(attack[0].hosts, [CTU40_HOST]);
+    assert!(attack[0].peers.iter().all(|p| malicious.contains(p)));
+    let culprits: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| f.kind != "inbound_attack")
+        .collect();
+    let ranking = host_ranking(&culprits);
     eprintln!("host ranking: {ranking:#?}");
     let pos = |set: &BTreeSet<String>| -> Vec<usize> {
         (0..ranking.len())

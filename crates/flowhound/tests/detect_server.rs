@@ -30,13 +30,54 @@ fn finds_the_abusive_external_clients() {
         .map(|f| &f.evidence.explanation)
         .collect();
     assert!(fps.is_empty(), "{fps:#?}");
-    // Without public_ranges (the default) the detector is off.
+}
+
+/// Out of the box (no `public_ranges`): the public servers of `servers.parquet` (200.0.0.0/24,
+/// outside the internal subnet) are inferred from the data, and the abusers are found, over several
+/// seeds.
+#[test]
+fn finds_the_abusers_without_public_ranges() {
     let config = Config::default();
-    let ctx =
-        flowhound::detect::DetectCtx::new(&d.test, &d.flows, &d.baseline, &d.geo, &d.nets, &config);
-    assert!(flowhound::detect::run(&ctx, &["server_abuse".to_string()])
-        .unwrap()
-        .is_empty());
+    for seed in [14, 3, 21] {
+        let d = dataset(seed, 40_000);
+        let ctx = flowhound::detect::DetectCtx::new(
+            &d.test,
+            &d.flows,
+            &d.baseline,
+            &d.geo,
+            &d.nets,
+            &config,
+        );
+        let findings = flowhound::detect::run(&ctx, &["server_abuse".to_string()]).unwrap();
+        let s = d
+            .truth
+            .scenarios
+            .iter()
+            .find(|s| s.kind.name() == "server_abuse")
+            .expect("scenario");
+        for h in &s.hosts {
+            let f = findings
+                .iter()
+                .find(|f| f.hosts == [h.clone()])
+                .unwrap_or_else(|| panic!("seed {seed}: {h} missed ({}): {findings:#?}", s.note));
+            assert_eq!(f.peers[0], s.peers[0], "the abused server");
+            assert!(f.evidence.details["servers"]
+                .as_str()
+                .unwrap()
+                .starts_with("inferred"));
+        }
+        let fps: Vec<_> = findings
+            .iter()
+            .filter(|f| !s.hosts.contains(&f.hosts[0]))
+            .map(|f| &f.evidence.explanation)
+            .collect();
+        eprintln!(
+            "seed {seed}: {} abusers found, {} other clients",
+            s.hosts.len(),
+            fps.len()
+        );
+        assert!(fps.is_empty(), "seed {seed}: {fps:#?}");
+    }
 }
 
 #[test]

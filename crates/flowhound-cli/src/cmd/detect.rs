@@ -34,6 +34,10 @@ pub struct RunArgs {
     /// min_severity`, i.e. medium; `low` shows everything).
     #[arg(long, value_name = "SEVERITY", value_parser = ["low", "medium", "high", "critical"])]
     pub min_severity: Option<String>,
+    /// Blocklist for the threat_intel detector (repeatable): IP/CIDR lines, CSV, Spamhaus DROP,
+    /// FireHOL netsets; added to `[detectors.threat_intel] files`. Nothing is fetched.
+    #[arg(long, value_name = "FILE")]
+    pub intel: Vec<String>,
     /// Write the findings document (JSON, docs/findings.md).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -96,6 +100,7 @@ impl RunArgs {
         if let Some(m) = &self.min_severity {
             c.analysis.min_severity = m.clone();
         }
+        flowhound::detect::threat_intel::add_files(&mut c, &self.intel);
         Ok(c)
     }
 }
@@ -103,7 +108,7 @@ impl RunArgs {
 /// Arguments of `detect`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound detect --baseline baseline.json test.parquet --json findings.json\n  flowhound detect --baseline baseline.json --detectors mad,iqr conn.log --csv findings.csv"
+    after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound detect --baseline baseline.json test.parquet --json findings.json\n  flowhound detect --baseline baseline.json --detectors mad,iqr conn.log --csv findings.csv\n  flowhound detect --baseline baseline.json conn.log --intel firehol_level1.netset --intel drop.txt"
 )]
 pub struct DetectArgs {
     /// The baseline learned by `flowhound baseline`.

@@ -21,14 +21,18 @@ pub mod dos;
 pub mod exfiltration;
 pub mod flows;
 pub mod infrastructure;
+pub mod inbound_attack;
+pub mod intel_list;
 pub mod iqr;
 pub mod mad;
 pub mod notebook;
 pub mod off_hours;
 pub mod port_scan;
+pub mod public_servers;
 pub mod rows;
 pub mod server_abuse;
 pub mod sigma;
+pub mod threat_intel;
 pub mod unusual_country;
 pub mod volume;
 pub mod volume_config;
@@ -183,6 +187,8 @@ pub static REGISTRY: &[&dyn DynDetector] = &[
     &port_scan::PortScan,
     &cnc_channel::CncChannel,
     &dos::Dos,
+    &inbound_attack::InboundAttack,
+    &threat_intel::ThreatIntel,
 ];
 
 /// The detector called `name`.

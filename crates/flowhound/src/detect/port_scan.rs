@@ -49,7 +49,7 @@ impl Default for PortScanConfig {
             tiny_flow_bytes: 128,
             answered_tiny_weight_ratio: 0.25,
             established_weight_ratio: 0.1,
-            external_sources: true,
+            external_sources: false,
             baseline_fanout_ratio: 3.0,
         }
     }
@@ -118,6 +118,8 @@ Then per window:
 One finding per source (the strongest window is the evidence) with `scan_type` (`vertical`,
 `horizontal` or `vertical+horizontal`), distinct targets and ports, the port range, the windows and
 the top targets in `evidence.details`. For an external scanner `hosts` names the scanner itself.
+`external_sources` is off by default: `inbound_attack` reports external scanners once per attacked
+host, with its top sources.
 
 Probes to well-known infrastructure (NTP, the network's resolvers, DHCP, discovery multicast and
 broadcast: `detect/infrastructure.rs`) weigh at most `established_weight_ratio`: an IoT device asking a

@@ -2,6 +2,7 @@
 //! public servers breaks that server's normal (DoS-like bursts, scraping, bulk transfers).
 
 use super::behaviour::{clock, describe_peer, parse_cidrs, Span};
+use super::public_servers::{infer, InferParams};
 use super::{DetectCtx, Detector};
 use crate::baseline::stats::MAD_TO_SIGMA;
 use crate::baseline::window_of;
@@ -21,8 +22,17 @@ pub struct ServerAbuse;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerAbuseConfig {
-    /// The organisation's public server ranges (CIDR); flows towards them are checked. Empty: off.
+    /// The organisation's public server ranges (CIDR); flows towards them are checked. Empty: the
+    /// public servers are inferred from the data.
     pub public_ranges: Vec<String>,
+    /// Distinct external clients served on one port that make an address a public server.
+    pub min_clients_count: u64,
+    /// Distinct client networks (IPv4 /16, IPv6 /32) those clients must come from.
+    pub min_client_networks_count: u64,
+    /// More qualifying service ports than this: not a server (a honeypot, a gateway).
+    pub max_service_ports_count: u64,
+    /// A flow with nothing back, or at most this many bytes (up + down), served nothing.
+    pub tiny_flow_bytes: u64,
     /// Robust deviations (1.4826 MAD) above the median of flows per client and window.
     pub k_flows_mad: f64,
     /// Flows per client, server and window never flagged below this.
@@ -39,6 +49,10 @@ impl Default for ServerAbuseConfig {
     fn default() -> Self {
         ServerAbuseConfig {
             public_ranges: Vec::new(),
+            min_clients_count: 20,
+            min_client_networks_count: 5,
+            max_service_ports_count: 8,
+            tiny_flow_bytes: 128,
             k_flows_mad: 10.0,
             min_window_flows_count: 25,
             k_log_bytes_mad: 6.0,
@@ -48,11 +62,31 @@ impl Default for ServerAbuseConfig {
     }
 }
 
-static SETTINGS: [Setting; 6] = [
+static SETTINGS: [Setting; 10] = [
     Setting {
         key: "public_ranges",
-        doc: "public server ranges (CIDR) whose incoming flows are checked; empty = detector off",
+        doc: "public server ranges (CIDR) whose incoming flows are checked; empty = inferred from the data",
         range: Range::Strings,
+    },
+    Setting {
+        key: "min_clients_count",
+        doc: "distinct external clients served on one port that make an address a public server",
+        range: Range::Int(2, 1_000_000_000),
+    },
+    Setting {
+        key: "min_client_networks_count",
+        doc: "distinct client networks (IPv4 /16, IPv6 /32) those clients must come from",
+        range: Range::Int(1, 1_000_000_000),
+    },
+    Setting {
+        key: "max_service_ports_count",
+        doc: "an address serving more ports than this is not inferred as a server",
+        range: Range::Int(1, 65_536),
+    },
+    Setting {
+        key: "tiny_flow_bytes",
+        doc: "a flow with nothing back or at most this many bytes (up + down) served nothing",
+        range: Range::Int(0, 1_000_000),
     },
     Setting {
         key: "k_flows_mad",
@@ -84,6 +118,17 @@ static SETTINGS: [Setting; 6] = [
 /// The `public_ranges` setting as CIDR blocks (the error names the key and the bad item).
 fn public_ranges(cfg: &ServerAbuseConfig) -> Result<Vec<flowhound_geo::Cidr>> {
     parse_cidrs("detectors.server_abuse.public_ranges", &cfg.public_ranges)
+}
+
+/// The inference settings of a config (the service-port bound is `[baseline] server_max_port`).
+pub fn infer_params(cfg: &ServerAbuseConfig, ctx: &DetectCtx) -> InferParams {
+    InferParams {
+        min_clients: cfg.min_clients_count,
+        min_networks: cfg.min_client_networks_count,
+        max_ports: cfg.max_service_ports_count as usize,
+        max_port: ctx.config.baseline.server_max_port.min(65_535) as u16,
+        tiny_bytes: cfg.tiny_flow_bytes,
+    }
 }
 
 /// Median and robust scale (`1.4826 * MAD`) of values; `(0, 0)` when empty.
@@ -149,22 +194,33 @@ impl Detector for ServerAbuse {
     }
     fn run(&self, cfg: &ServerAbuseConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let ranges = public_ranges(cfg)?;
-        if ranges.is_empty() {
-            return Ok(Vec::new());
-        }
         let f = ctx.flows;
-        let rows: Vec<usize> = (0..f.len())
-            .filter(|i| {
-                ranges.iter().any(|c| c.contains_u128(f.dst[*i])) && !ctx.nets.contains(f.src[*i])
-            })
-            .collect();
+        let inferred = ranges.is_empty();
+        let rows: Vec<usize> = if inferred {
+            let servers = infer(ctx, &infer_params(cfg, ctx));
+            (0..f.len())
+                .filter(|&i| {
+                    !ctx.nets.contains(f.src[i])
+                        && servers.get(&f.dst[i]).is_some_and(|ports| {
+                            ports.contains(&(f.proto[i].index() as u8, f.dst_port[i]))
+                        })
+                })
+                .collect()
+        } else {
+            (0..f.len())
+                .filter(|i| {
+                    ranges.iter().any(|c| c.contains_u128(f.dst[*i]))
+                        && !ctx.nets.contains(f.src[*i])
+                })
+                .collect()
+        };
         let cells = cells(ctx, &rows);
         let refs = server_refs(cfg, &cells);
         let hot = hot_cells(cfg, &cells, &refs);
         let clients = collect(ctx, &rows, &hot);
         let mut out: Vec<Finding> = clients
             .into_iter()
-            .map(|(c, a)| finding(ctx, c, a))
+            .map(|(c, a)| finding(ctx, c, a, inferred))
             .collect();
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
@@ -290,7 +346,7 @@ fn collect(
     clients
 }
 
-fn finding(ctx: &DetectCtx, client: u128, c: Client) -> Finding {
+fn finding(ctx: &DetectCtx, client: u128, c: Client, inferred: bool) -> Finding {
     let server = c.span.ranked_peers().first().map_or(0, |p| p.0);
     let explanation = format!(
         "{} sent {} flows ({}) to public server {} between {} and {} in {} abnormal window(s); worst: {}",
@@ -309,6 +365,12 @@ fn finding(ctx: &DetectCtx, client: u128, c: Client) -> Finding {
         json!("test input (robust per-server statistics)"),
     );
     details.insert("abnormal_windows".into(), json!(c.hot_windows));
+    let servers = if inferred {
+        "inferred from the data (many external clients from many networks served on a few ports)"
+    } else {
+        "public_ranges"
+    };
+    details.insert("servers".into(), json!(servers));
     details.insert("bytes".into(), json!(c.span.bytes));
     let evidence = Evidence {
         metric: format!(
@@ -334,25 +396,44 @@ fn finding(ctx: &DetectCtx, client: u128, c: Client) -> Finding {
 /// Documentation for `docs/detectors.md`.
 pub const DOC: &str = r#"## `server_abuse`
 
-**Looks at** flows from external clients towards the organisation's public servers: flows whose
-destination is in `public_ranges` (a `servers.parquet`-style input passed as test input, or any test
-flows reaching those ranges). With `public_ranges` empty (the default) the detector is off.
+**Looks at** flows from external clients towards the organisation's public servers. With
+`public_ranges` set, those are every flow whose destination is in the ranges. Otherwise (the default)
+the public servers are inferred from the data.
+
+**Inference.** An address (internal or not: public servers often sit outside the internal ranges,
+like a `servers.parquet` in 200.0.0.0/24) is a public server on a service (protocol, port at most
+`baseline.server_max_port`) when at least `min_clients_count` distinct external clients were *served*
+there (something came back and the flow carried more than `tiny_flow_bytes`), from at least
+`min_client_networks_count` distinct networks (IPv4 /16, IPv6 /32), and when it has at most
+`max_service_ports_count` such services. Only its flows on those services are checked. An internal host
+that a normal-period baseline knows as busy (at least `min_clients_count` distinct peers) needs a
+quarter of the clients. Why these defaults: the baseline calls an internal service a server with 3
+internal clients; external clients are cheap to come by (scanners, crawlers), so an order of magnitude
+more, 20; scanners get no data back from closed ports and so never make a server; requiring 5 client
+networks keeps out a popular external service (a resolver, a CDN) reached by many of *our* hosts when
+their addresses are not declared internal (they share one or two networks), while a real public
+server's clients come from everywhere; a server offers a few services, and an address serving more
+than 8 is a honeypot or a gateway.
 
 **Formula.** Flows and bytes are summed per (client, server, window of `baseline.window_secs`). Per
 server, over all its cells, the median and robust scale (`1.4826 * MAD`) of the flow counts and of
-`ln(1 + bytes)` are computed on the input itself (public-server traffic is not part of the internal
-baseline, and a handful of abusers cannot move a median). A cell is abnormal when
+`ln(1 + bytes)` are computed on the test input itself: the baseline holds no per-client cells of public
+servers (a `servers.parquet` spanning both periods is test input only), and a handful of abusers cannot
+move the median of a server's client cells, as in single-capture mode. A cell is abnormal when
 `flows > max(min_window_flows_count, median + k_flows_mad * max(scale, 1))` (rate: DoS bursts,
 scraping) or, with at least `min_volume_flows_count` flows,
 `bytes > max(min_window_bytes, exp(median_log + k_log_bytes_mad * max(scale_log, 0.5)))` (volume).
 `score = (score_from_ratio(x / threshold) + score_from_ratio(x / typical)) / 2` for the worst cell.
-`hosts` are the external clients, `peers` the servers.
+`hosts` are the external clients, `peers` the servers; `details.servers` says whether the servers were
+configured or inferred.
 
 **Blind spots.** Distributed attacks where each client stays under the per-client thresholds (look at
-per-server totals instead); slow scraping below `min_window_flows_count` per window.
+per-server totals instead); slow scraping below `min_window_flows_count` per window; a public server
+with fewer than `min_clients_count` served clients in the test input (set `public_ranges`).
 
-**Tuning.** Set `public_ranges` (e.g. `["200.0.0.0/24"]`). Lower `min_window_flows_count` for small
-sites; raise `k_log_bytes_mad` when the servers host large downloads.
+**Tuning.** Set `public_ranges` (e.g. `["200.0.0.0/24"]`) to name the servers yourself. Lower
+`min_window_flows_count` for small sites; raise `k_log_bytes_mad` when the servers host large
+downloads.
 "#;
 
 #[cfg(test)]

@@ -1,0 +1,643 @@
+//! `inbound_attack`: many external sources scanning or brute-forcing one internal host. Per internal
+//! target and window, the external sources whose flows are mostly failed or tiny probes, or that
+//! repeat attempts on an authentication service, are counted; a window is an attack when that count
+//! reaches an absolute floor and a multiple of the target's usual level of distinct peers. One
+//! finding per target, naming its top sources.
+
+use super::beacon_math::median;
+use super::{DetectCtx, Detector};
+use crate::baseline::window_of;
+use crate::config::{Range, Setting};
+use crate::error::{FlowError, Result};
+use crate::findings::{format_ts, Evidence, Finding};
+use crate::ip;
+use crate::schema::Proto;
+use ahash::{AHashMap, AHashSet};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// The detector.
+pub struct InboundAttack;
+
+/// `[detectors.inbound_attack]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InboundAttackConfig {
+    /// Hostile external sources in one window never flagged below this (the absolute floor).
+    pub min_sources_count: u64,
+    /// Hostile sources must also reach this multiple of the target's usual distinct peers per window.
+    pub usual_ratio: f64,
+    /// A flow with nothing back, or at most this many bytes (up + down), is a probe.
+    pub tiny_flow_bytes: u64,
+    /// A source whose share of probes among its flows to the target reaches this is hostile.
+    pub probe_share_ratio: f64,
+    /// Attempts on one authentication service of the target in one window that make a brute force.
+    pub brute_force_attempts_count: u64,
+    /// Authentication services (`proto/port`).
+    pub auth_services: Vec<String>,
+}
+
+/// The default authentication services: FTP, SSH, Telnet, SMTP (25, 465, 587), POP3 (110, 995),
+/// NetBIOS, IMAP (143, 993), SMB, MS-SQL, MySQL, RDP, PostgreSQL, VNC, Redis.
+pub const AUTH_SERVICES: [&str; 19] = [
+    "tcp/21", "tcp/22", "tcp/23", "tcp/25", "tcp/110", "tcp/139", "tcp/143", "tcp/445", "tcp/465",
+    "tcp/587", "tcp/993", "tcp/995", "tcp/1433", "tcp/3306", "tcp/3389", "tcp/5432", "tcp/5900",
+    "tcp/6379", "tcp/2323",
+];
+
+impl Default for InboundAttackConfig {
+    fn default() -> Self {
+        InboundAttackConfig {
+            min_sources_count: 10,
+            usual_ratio: 4.0,
+            tiny_flow_bytes: 128,
+            probe_share_ratio: 0.5,
+            brute_force_attempts_count: 5,
+            auth_services: AUTH_SERVICES.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+static SETTINGS: [Setting; 6] = [
+    Setting {
+        key: "min_sources_count",
+        doc: "hostile external sources of one target in one window never flagged below this",
+        range: Range::Int(2, 1_000_000_000),
+    },
+    Setting {
+        key: "usual_ratio",
+        doc: "hostile sources must also reach this multiple of the target's usual distinct peers per window",
+        range: Range::Float(1.0, 1000.0),
+    },
+    Setting {
+        key: "tiny_flow_bytes",
+        doc: "a flow with nothing back or at most this many bytes (up + down) is a probe",
+        range: Range::Int(0, 1_000_000),
+    },
+    Setting {
+        key: "probe_share_ratio",
+        doc: "a source whose flows to the target are at least this share of probes is hostile",
+        range: Range::Float(0.0, 1.0),
+    },
+    Setting {
+        key: "brute_force_attempts_count",
+        doc: "attempts of one source on one authentication service of the target per window that make a brute force",
+        range: Range::Int(2, 1_000_000),
+    },
+    Setting {
+        key: "auth_services",
+        doc: "authentication services, `proto/port` (e.g. tcp/22)",
+        range: Range::Strings,
+    },
+];
+
+/// Parses `proto/port` items, naming the key in errors.
+pub fn parse_services(items: &[String]) -> Result<Vec<(Proto, u16)>> {
+    items
+        .iter()
+        .map(|s| {
+            let bad = || {
+                FlowError::Config(format!(
+                    "detectors.inbound_attack.auth_services: '{s}' is not proto/port; write e.g. tcp/22"
+                ))
+            };
+            let (p, port) = s.split_once('/').ok_or_else(bad)?;
+            let proto = Proto::parse(p.trim());
+            if proto == Proto::Other && !p.trim().eq_ignore_ascii_case("other") {
+                return Err(bad());
+            }
+            Ok((proto, port.trim().parse::<u16>().map_err(|_| bad())?))
+        })
+        .collect()
+}
+
+/// One source's flows to one target in one window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceWindow {
+    /// Flows.
+    pub flows: u64,
+    /// Probes among them (nothing back, or tiny).
+    pub probes: u64,
+    /// Distinct (protocol, port) touched.
+    pub ports: Vec<(u8, u16)>,
+    /// Per authentication service touched: (service, attempts, attempts with data exchanged).
+    pub auth: Vec<((u8, u16), u64, u64)>,
+}
+
+impl SourceWindow {
+    /// Adds one flow.
+    pub fn add(&mut self, service: (u8, u16), probe: bool, auth: bool) {
+        self.flows += 1;
+        self.probes += u64::from(probe);
+        if !self.ports.contains(&service) {
+            self.ports.push(service);
+        }
+        if auth {
+            match self.auth.iter_mut().find(|a| a.0 == service) {
+                Some(a) => {
+                    a.1 += 1;
+                    a.2 += u64::from(!probe);
+                }
+                None => self.auth.push((service, 1, u64::from(!probe))),
+            }
+        }
+    }
+
+    /// Most attempts on one authentication service, and whether that service answered with data
+    /// at least `min` times (a brute force against a live login).
+    pub fn brute(&self, min: u64) -> (u64, bool) {
+        let top = self.auth.iter().map(|a| a.1).max().unwrap_or(0);
+        let live = self.auth.iter().any(|a| a.1 >= min && a.2 >= min);
+        (top, live)
+    }
+
+    /// Hostile: mostly probes, or a brute force on an authentication service.
+    pub fn hostile(&self, probe_share: f64, brute_min: u64) -> bool {
+        let share = self.probes as f64 / self.flows.max(1) as f64;
+        (self.flows > 0 && share >= probe_share) || self.brute(brute_min).0 >= brute_min
+    }
+}
+
+/// The sources of one target in one window, summed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TargetWindow {
+    /// Hostile sources.
+    pub hostile: u64,
+    /// Other (ordinary client) sources.
+    pub ordinary: u64,
+    /// Attempts (flows) of the hostile sources.
+    pub attempts: u64,
+    /// Their probes.
+    pub probes: u64,
+    /// Their attempts on authentication services.
+    pub auth_attempts: u64,
+    /// Hostile sources brute-forcing a live authentication service.
+    pub live_brute: u64,
+}
+
+/// Sums the sources of one target window.
+pub fn summarise<'a>(
+    sources: impl IntoIterator<Item = &'a SourceWindow>,
+    probe_share: f64,
+    brute_min: u64,
+) -> TargetWindow {
+    let mut t = TargetWindow::default();
+    for s in sources {
+        if !s.hostile(probe_share, brute_min) {
+            t.ordinary += 1;
+            continue;
+        }
+        t.hostile += 1;
+        t.attempts += s.flows;
+        t.probes += s.probes;
+        t.auth_attempts += s.auth.iter().map(|a| a.1).sum::<u64>();
+        t.live_brute += u64::from(s.brute(brute_min).1);
+    }
+    t
+}
+
+/// The target's threshold of hostile sources per window: `max(min_sources, ratio * usual)`.
+pub fn threshold(usual: f64, min_sources: u64, ratio: f64) -> f64 {
+    (ratio * usual.max(0.0)).max(min_sources as f64)
+}
+
+/// The target's usual distinct peers per window: the baseline's distinct peers over its active
+/// windows (a normal-period baseline only: a self-learned one holds the attack itself), and at
+/// least the median ordinary (non-hostile) sources per window in the test input, so that a public
+/// server the baseline does not hold is judged against its own clients.
+pub fn usual_level(baseline_peers: Option<(u64, u64)>, ordinary: &mut [f64]) -> f64 {
+    let from_baseline =
+        baseline_peers.map_or(0.0, |(peers, windows)| peers as f64 / windows.max(1) as f64);
+    from_baseline.max(median(ordinary))
+}
+
+/// `0.25 + 0.4 (1 - 1 / (1 + log2 r)) + 0.2 b + 0.15 a` for a ratio `r >= 1` to the threshold, the
+/// live brute forces `b = n / (n + 3)` and the authentication share of the attempts `a`; in [0, 1].
+pub fn attack_score(ratio: f64, live_brute: u64, auth_share: f64) -> f64 {
+    let l = if ratio.is_finite() && ratio > 1.0 {
+        ratio.log2()
+    } else if ratio > 1.0 {
+        1e9
+    } else {
+        0.0
+    };
+    let b = super::behaviour::saturate(live_brute as f64, 3.0);
+    (0.25 + 0.4 * (1.0 - 1.0 / (1.0 + l)) + 0.2 * b + 0.15 * auth_share.clamp(0.0, 1.0))
+        .clamp(0.0, 1.0)
+}
+
+type Key = (u128, i64);
+
+struct Gathered {
+    /// (target, window) -> source -> its flows.
+    cells: AHashMap<Key, AHashMap<u128, SourceWindow>>,
+}
+
+impl Detector for InboundAttack {
+    fn doc(&self) -> &'static str {
+        DOC
+    }
+    type Config = InboundAttackConfig;
+    fn name(&self) -> &'static str {
+        "inbound_attack"
+    }
+    fn description(&self) -> &'static str {
+        "many external sources scanning or brute-forcing one internal host: one finding per target with its top sources"
+    }
+    fn settings(&self) -> &'static [Setting] {
+        &SETTINGS
+    }
+    fn validate(&self, cfg: &InboundAttackConfig) -> Result<()> {
+        parse_services(&cfg.auth_services).map(|_| ())
+    }
+    fn run(&self, cfg: &InboundAttackConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
+        let auth: AHashSet<(u8, u16)> = parse_services(&cfg.auth_services)?
+            .into_iter()
+            .map(|(p, port)| (p.index() as u8, port))
+            .collect();
+        let g = gather(ctx, cfg, &auth);
+        let mut per_target: AHashMap<u128, Vec<(i64, TargetWindow)>> = AHashMap::new();
+        for ((t, w), srcs) in &g.cells {
+            let tw = summarise(
+                srcs.values(),
+                cfg.probe_share_ratio,
+                cfg.brute_force_attempts_count,
+            );
+            per_target.entry(*t).or_default().push((*w, tw));
+        }
+        let mut out = Vec::new();
+        for (target, windows) in per_target {
+            if let Some(f) = judge(ctx, cfg, &g, target, windows) {
+                out.push(f);
+            }
+        }
+        out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
+        Ok(out)
+    }
+}
+
+/// True for a TCP or UDP flow from an external source to an internal host. ICMP is left out: inbound
+/// ICMP is mostly errors answering the host's own traffic (unreachable, time exceeded), or pings,
+/// neither a scan of its services nor a login attempt.
+fn inbound_service(ctx: &DetectCtx, i: usize) -> bool {
+    let f = ctx.flows;
+    matches!(f.proto[i], Proto::Tcp | Proto::Udp)
+        && !ctx.nets.contains(f.src[i])
+        && ctx.nets.contains(f.dst[i])
+}
+
+/// Inbound flows (external source, internal destination) per (target, window, source).
+fn gather(ctx: &DetectCtx, cfg: &InboundAttackConfig, auth: &AHashSet<(u8, u16)>) -> Gathered {
+    let f = ctx.flows;
+    let mut cells: AHashMap<Key, AHashMap<u128, SourceWindow>> = AHashMap::new();
+    for i in 0..f.len() {
+        if !inbound_service(ctx, i) {
+            continue;
+        }
+        let service = (f.proto[i].index() as u8, f.dst_port[i]);
+        let probe = f.down[i] == 0 || f.up[i].saturating_add(f.down[i]) <= cfg.tiny_flow_bytes;
+        let key = (f.dst[i], window_of(f.ts[i], ctx.baseline.window_secs));
+        cells
+            .entry(key)
+            .or_default()
+            .entry(f.src[i])
+            .or_default()
+            .add(service, probe, auth.contains(&service));
+    }
+    Gathered { cells }
+}
+
+fn judge(
+    ctx: &DetectCtx,
+    cfg: &InboundAttackConfig,
+    g: &Gathered,
+    target: u128,
+    mut windows: Vec<(i64, TargetWindow)>,
+) -> Option<Finding> {
+    let b = &ctx.baseline;
+    let held = (!b.robust())
+        .then(|| b.host(target))
+        .flatten()
+        .map(|h| (h.distinct_destinations, h.active_windows));
+    let mut ordinary: Vec<f64> = windows.iter().map(|w| w.1.ordinary as f64).collect();
+    let usual = usual_level(held, &mut ordinary);
+    let thr = threshold(usual, cfg.min_sources_count, cfg.usual_ratio);
+    windows.retain(|w| w.1.hostile as f64 >= thr);
+    if windows.is_empty() {
+        return None;
+    }
+    windows.sort_by_key(|w| w.0);
+    Some(finding(ctx, cfg, g, target, &windows, usual, thr, held))
+}
+
+/// What the flagged windows of one target add up to.
+#[derive(Default)]
+struct Attack {
+    rows: Vec<u32>,
+    sources: AHashMap<u128, u64>,
+    ports: BTreeMap<(u8, u16), u64>,
+    attempts: u64,
+    probes: u64,
+    auth_attempts: u64,
+    first: i64,
+    last: i64,
+}
+
+fn collect(
+    ctx: &DetectCtx,
+    cfg: &InboundAttackConfig,
+    g: &Gathered,
+    target: u128,
+    windows: &[(i64, TargetWindow)],
+) -> Attack {
+    let flagged: AHashSet<i64> = windows.iter().map(|w| w.0).collect();
+    let hostile = |w: i64, s: u128| {
+        g.cells
+            .get(&(target, w))
+            .and_then(|m| m.get(&s))
+            .is_some_and(|sw| sw.hostile(cfg.probe_share_ratio, cfg.brute_force_attempts_count))
+    };
+    let f = ctx.flows;
+    let mut a = Attack {
+        first: i64::MAX,
+        last: i64::MIN,
+        ..Default::default()
+    };
+    for i in 0..f.len() {
+        if f.dst[i] != target || !inbound_service(ctx, i) {
+            continue;
+        }
+        let w = window_of(f.ts[i], ctx.baseline.window_secs);
+        if !flagged.contains(&w) || !hostile(w, f.src[i]) {
+            continue;
+        }
+        a.rows.push(i as u32);
+        *a.sources.entry(f.src[i]).or_default() += 1;
+        *a.ports
+            .entry((f.proto[i].index() as u8, f.dst_port[i]))
+            .or_default() += 1;
+        (a.first, a.last) = (a.first.min(f.ts[i]), a.last.max(f.ts[i]));
+    }
+    for (_, tw) in windows {
+        a.attempts += tw.attempts;
+        a.probes += tw.probes;
+        a.auth_attempts += tw.auth_attempts;
+    }
+    a
+}
+
+fn service_text(s: (u8, u16)) -> String {
+    let p = Proto::ALL.get(s.0 as usize).map_or("other", |p| p.as_str());
+    format!("{}/{p}", s.1)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    ctx: &DetectCtx,
+    cfg: &InboundAttackConfig,
+    g: &Gathered,
+    target: u128,
+    windows: &[(i64, TargetWindow)],
+    usual: f64,
+    thr: f64,
+    held: Option<(u64, u64)>,
+) -> Finding {
+    let best = windows
+        .iter()
+        .max_by(|a, b| a.1.hostile.cmp(&b.1.hostile).then(b.0.cmp(&a.0)))
+        .map(|w| w.1.clone())
+        .unwrap_or_default();
+    let a = collect(ctx, cfg, g, target, windows);
+    let ratio = best.hostile as f64 / thr;
+    let auth_share = best.auth_attempts as f64 / best.attempts.max(1) as f64;
+    let score = attack_score(ratio, best.live_brute, auth_share);
+    let mut sources: Vec<(u128, u64)> = a.sources.iter().map(|(s, n)| (*s, *n)).collect();
+    sources.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    let mut ports: Vec<((u8, u16), u64)> = a.ports.iter().map(|(p, n)| (*p, *n)).collect();
+    ports.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    let failed = a.probes as f64 / a.attempts.max(1) as f64;
+    let top_sources: Vec<String> = sources
+        .iter()
+        .take(5)
+        .map(|(s, n)| format!("{} ({n})", ip::format(*s)))
+        .collect();
+    let top_ports: Vec<String> = ports
+        .iter()
+        .take(5)
+        .map(|(p, n)| format!("{} ({n})", service_text(*p)))
+        .collect();
+    let reference = match held {
+        Some(_) => "baseline distinct peers per window, or its ordinary clients in the test input",
+        None if ctx.baseline.robust() => {
+            "its ordinary clients per window in the test input (self-learned baseline)"
+        }
+        None => "its ordinary clients per window in the test input (not in the baseline)",
+    };
+    let explanation = format!(
+        "{} attacked by {} external sources in {} window(s) {}: at most {} hostile sources in one {} s window (usual level {usual:.1} distinct peers, threshold {thr:.0}); {} attempts on {} ports, {:.0} % failed or tiny, {} on authentication services{}; top sources {}; top ports {}",
+        ip::format(target),
+        sources.len(),
+        windows.len(),
+        super::behaviour::span_text(a.first, a.last),
+        best.hostile,
+        ctx.baseline.window_secs,
+        a.attempts,
+        ports.len(),
+        failed * 100.0,
+        a.auth_attempts,
+        if best.live_brute > 0 {
+            format!(", {} source(s) brute-forcing a live login", best.live_brute)
+        } else {
+            String::new()
+        },
+        top_sources.join(", "),
+        top_ports.join(", "),
+    );
+    let details = json!({
+        "sources_count": sources.len(), "windows": windows.len(), "max_hostile_sources": best.hostile,
+        "attempts": a.attempts, "failed_ratio": failed, "ports_count": ports.len(),
+        "auth_attempts": a.auth_attempts, "live_brute_sources": best.live_brute,
+        "top_ports": ports.iter().take(10).map(|(p, n)| json!({"service": service_text(*p), "attempts": n})).collect::<Vec<_>>(),
+        "top_sources": sources.iter().take(10).map(|(s, n)| json!({"source": ip::format(*s), "attempts": n})).collect::<Vec<_>>(),
+        "reference": reference,
+    });
+    Finding {
+        kind: "inbound_attack".into(),
+        detector: "inbound_attack".into(),
+        score,
+        hosts: vec![ip::format(target)],
+        peers: sources.iter().map(|(s, _)| ip::format(*s)).collect(),
+        first_seen: Some(format_ts(a.first)),
+        last_seen: Some(format_ts(a.last)),
+        flows: a.rows.len() as u64,
+        flow_rows: a.rows,
+        evidence: Evidence {
+            metric: format!(
+                "hostile external sources per target and {} s window",
+                ctx.baseline.window_secs
+            ),
+            observed: best.hostile as f64,
+            baseline: Some(usual),
+            threshold: Some(thr),
+            explanation,
+            details: details.as_object().cloned().unwrap_or_default(),
+        },
+        ..Default::default()
+    }
+}
+
+/// Documentation for `docs/detectors.md`.
+pub const DOC: &str = r#"## `inbound_attack`
+
+**Looks at** inbound TCP and UDP flows (external source, internal destination), per internal target
+and window of `baseline.window_secs`, per external source. ICMP is left out: inbound ICMP is mostly
+errors answering the host's own traffic (unreachable, time exceeded) or pings.
+
+**Hostile sources.** A source is hostile towards a target in a window when at least
+`probe_share_ratio` of its flows there are probes (nothing came back, or at most `tiny_flow_bytes`
+both ways: a SYN to a closed port, a refused or reset connection), or when it made at least
+`brute_force_attempts_count` attempts on one authentication service (`auth_services`: FTP, SSH,
+Telnet, SMTP, POP3, IMAP, SMB, NetBIOS, MS-SQL, MySQL, RDP, PostgreSQL, VNC, Redis by default),
+whatever their answers. It is brute-forcing a *live* login when that many attempts got data back.
+
+**Threshold.** `H` hostile sources in a window make an attack when
+`H >= max(min_sources_count, usual_ratio * usual)`. `usual` is the target's usual number of distinct
+peers per window: from a normal-period baseline, its distinct peers over its active windows (a lower
+bound of the mean per window, which includes the Internet's background scanners when the host was
+exposed then too, so that the same background is not reported again); and at least the median, over
+the target's windows, of its ordinary (non-hostile) sources in the test input, so that a public server
+that the baseline does not hold (or a self-learned baseline, which holds the attack itself and is
+therefore not used) is judged against its own clients. Defaults from first principles: one scanner is
+`port_scan`'s business, so "many" starts an order of magnitude above it, at 10 distinct sources in one
+window; `usual_ratio = 4` clears the daily peak of a server's client count (peak hours are typically 2
+to 3 times the mean of active hours); a probe is what `port_scan` calls one (128 bytes holds a TCP
+handshake and reset); five attempts on one login service in a window are more than any user retrying a
+password.
+
+**Score** for the strongest window: `0.25 + 0.4 (1 - 1 / (1 + log2 r)) + 0.2 b + 0.15 a`, with `r` =
+`H` / threshold, `b = n / (n + 3)` for `n` sources brute-forcing a live login, and `a` the share of
+attempts on authentication services. Background scanning at ten times the floor scores about 0.6
+(medium); high needs a far larger crowd or live brute forces.
+
+**Finding.** One per target: `hosts` is the target, `peers` its hostile sources by attempts (capped by
+`analysis.max_peers_count`), evidence with the number of sources, windows, attempts, ports, failed
+share, attempts on authentication services, the top sources and ports. With `inbound_attack` on,
+`port_scan` no longer reports external scanners one by one (its `external_sources` is off by default).
+
+**Blind spots.** Slow distributed scans spreading fewer than `min_sources_count` hostile sources over
+each window; attacks from inside; a brute force that succeeds at once (few attempts).
+
+**Tuning.** Lower `min_sources_count` for a small exposed surface; raise it (or `usual_ratio`) for
+hosts on the open Internet whose background scanning you do not want to see.
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sw(flows: u64, probes: u64, auth: &[((u8, u16), u64, u64)]) -> SourceWindow {
+        SourceWindow {
+            flows,
+            probes,
+            ports: vec![(0, 22)],
+            auth: auth.to_vec(),
+        }
+    }
+
+    #[test]
+    fn hostile_table() {
+        let ssh = (0u8, 22u16);
+        let cases = [
+            (sw(1, 1, &[]), true),             // one failed probe
+            (sw(4, 2, &[]), true),             // half probes
+            (sw(4, 1, &[]), false),            // an ordinary client with one reset
+            (sw(6, 0, &[(ssh, 6, 6)]), true),  // brute force on a live ssh
+            (sw(4, 0, &[(ssh, 4, 4)]), false), // four logins: a user retrying
+            (sw(0, 0, &[]), false),
+        ];
+        for (s, want) in cases {
+            assert_eq!(s.hostile(0.5, 5), want, "{s:?}");
+        }
+        assert_eq!(
+            sw(9, 2, &[(ssh, 6, 5), ((0, 23), 3, 0)]).brute(5),
+            (6, true)
+        );
+        assert_eq!(sw(9, 9, &[(ssh, 6, 0)]).brute(5), (6, false));
+    }
+
+    #[test]
+    fn add_and_summarise() {
+        let mut a = SourceWindow::default();
+        a.add((0, 22), false, true);
+        a.add((0, 22), true, true);
+        a.add((0, 80), true, false);
+        assert_eq!((a.flows, a.probes, a.ports.len()), (3, 2, 2));
+        assert_eq!(a.auth, vec![((0, 22), 2, 1)]);
+        let srcs = [sw(3, 3, &[]), sw(10, 1, &[((0, 22), 8, 8)]), sw(5, 0, &[])];
+        let t = summarise(srcs.iter(), 0.5, 5);
+        assert_eq!(
+            t,
+            TargetWindow {
+                hostile: 2,
+                ordinary: 1,
+                attempts: 13,
+                probes: 4,
+                auth_attempts: 8,
+                live_brute: 1
+            }
+        );
+    }
+
+    /// (baseline peers, windows), ordinary sources per window, usual, threshold.
+    type UsualCase = (Option<(u64, u64)>, Vec<f64>, f64, f64);
+
+    #[test]
+    fn threshold_and_usual_table() {
+        // (baseline peers, windows), ordinary per window, usual, threshold (floor 10, ratio 4)
+        let cases: [UsualCase; 5] = [
+            (None, vec![0.0, 0.0, 1.0], 0.0, 10.0),
+            (Some((48, 24)), vec![0.0], 2.0, 10.0),
+            (Some((2400, 24)), vec![0.0], 100.0, 400.0),
+            (None, vec![500.0, 520.0, 3.0], 500.0, 2000.0),
+            (Some((24, 24)), vec![50.0, 60.0], 55.0, 220.0),
+        ];
+        for (held, mut ord, usual, thr) in cases {
+            let u = usual_level(held, &mut ord);
+            assert!((u - usual).abs() < 1e-12, "{held:?}: {u}");
+            assert_eq!(threshold(u, 10, 4.0), thr, "{held:?}");
+        }
+    }
+
+    #[test]
+    fn score_table() {
+        use crate::findings::{severity, Severity};
+        let cases = [
+            (1.0, 0, 0.0, 0.25),
+            (2.0, 0, 0.0, 0.45),
+            (8.0, 0, 1.0, 0.25 + 0.3 + 0.15),
+            (4.0, 3, 0.0, 0.25 + 0.4 * (2.0 / 3.0) + 0.1),
+        ];
+        for (r, b, a, want) in cases {
+            assert!((attack_score(r, b, a) - want).abs() < 1e-12, "{r} {b} {a}");
+        }
+        // background scanning ten times the floor, a quarter on login ports: medium
+        assert_eq!(severity(attack_score(10.0, 0, 0.25)), Severity::Medium);
+        // a large crowd brute-forcing live logins: high or more
+        assert!(severity(attack_score(50.0, 10, 0.9)) >= Severity::High);
+        assert!(attack_score(f64::INFINITY, u64::MAX, 2.0) <= 1.0);
+    }
+
+    #[test]
+    fn services_parse_or_name_the_fix() {
+        assert_eq!(
+            parse_services(&["tcp/22".into(), "udp/5060".into()]).unwrap(),
+            vec![(Proto::Tcp, 22), (Proto::Udp, 5060)]
+        );
+        for bad in ["22", "tcp/x", "foo/22", "tcp/70000"] {
+            let e = parse_services(&[bad.into()]).unwrap_err().to_string();
+            assert!(e.contains(bad) && e.contains("tcp/22"), "{e}");
+        }
+        assert!(parse_services(&InboundAttackConfig::default().auth_services).is_ok());
+    }
+}
