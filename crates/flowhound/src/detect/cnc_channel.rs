@@ -322,7 +322,10 @@ fn channel_of(ctx: &DetectCtx, i: usize) -> Option<Key> {
 }
 
 fn proto_of(key: &Key) -> Proto {
-    Proto::ALL.get(key.2 as usize).copied().unwrap_or(Proto::Other)
+    Proto::ALL
+        .get(key.2 as usize)
+        .copied()
+        .unwrap_or(Proto::Other)
 }
 
 /// Two passes: counts per channel, then times and rows of the channels that meet a floor.
@@ -506,8 +509,20 @@ fn port_text(key: &Key) -> String {
     format!("{}/{}", key.3, proto_of(key).as_str())
 }
 
-fn explanation(ctx: &DetectCtx, acc: &Acc, key: Key, ch: &Channel, t: &Terms, d: &Discounts) -> String {
-    let peer = format!("{}:{}{}", ip::format(key.1), port_text(&key), geo_suffix(ctx.geo, key.1));
+fn explanation(
+    ctx: &DetectCtx,
+    acc: &Acc,
+    key: Key,
+    ch: &Channel,
+    t: &Terms,
+    d: &Discounts,
+) -> String {
+    let peer = format!(
+        "{}:{}{}",
+        ip::format(key.1),
+        port_text(&key),
+        geo_suffix(ctx.geo, key.1)
+    );
     let mut parts = Vec::new();
     if t.long > 0.0 {
         parts.push(format!(

@@ -123,7 +123,8 @@ the network's DNS resolver); multicast and broadcast targets are skipped.
 
 **Why these defaults**: nothing legitimate sends 100 packets a second for ten seconds to one
 address and gets no byte back (a bulk upload is answered by acknowledgements, a stream by its
-control channel); 1,000 packets is ten seconds of that; a vertical scan sends one or two packets per
+control channel; the busiest one-way stream a host sends without answers, RTP voice at 20 ms
+packetisation, is 50 packets a second, half the floor); 1,000 packets is ten seconds of that; a vertical scan sends one or two packets per
 port (retransmissions included, at most three), a flood ten or more; the host's own rate counts only
 when it is ten times higher than what the host normally does (its baseline is in flows, which
 undercounts its packets, so the comparison is conservative).
@@ -252,22 +253,20 @@ pub fn packet_rate(packets: u64, first_us: i64, last_end_us: i64, min_span_secs:
 fn reference(ctx: &DetectCtx, host: u128) -> Option<f64> {
     let p = ctx.baseline.host(host)?;
     let s = &p.per_window.flows;
-    (s.count > 0).then(|| if ctx.baseline.robust() { s.median } else { s.p99 })
+    (s.count > 0).then(|| {
+        if ctx.baseline.robust() {
+            s.median
+        } else {
+            s.p99
+        }
+    })
 }
 
 fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Finding> {
     let (host, target, _) = key;
     let (proto, port) = sorted_ports(&flood).first().map(|(k, _)| **k)?;
-    let infra = infrastructure(
-        target,
-        crate::schema::Proto::ALL[proto as usize],
-        port,
-        ctx,
-    );
-    if matches!(
-        infra,
-        Some("multicast" | "broadcast" | "subnet broadcast")
-    ) {
+    let infra = infrastructure(target, crate::schema::Proto::ALL[proto as usize], port, ctx);
+    if matches!(infra, Some("multicast" | "broadcast" | "subnet broadcast")) {
         return None;
     }
     if (flood.packets as f64) < c.min_packets_per_port_count * flood.ports.len() as f64 {
@@ -281,8 +280,12 @@ fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Findi
     );
     let window = ctx.baseline.window_secs;
     let refr = reference(ctx, host);
-    let (threshold, by_baseline) =
-        flood_threshold(c.min_packets_per_sec, c.baseline_multiple_ratio, refr, window);
+    let (threshold, by_baseline) = flood_threshold(
+        c.min_packets_per_sec,
+        c.baseline_multiple_ratio,
+        refr,
+        window,
+    );
     let mut score = flood_score(rate, threshold, flood.packets, c.min_packets_count);
     if score <= 0.0 {
         return None;
@@ -398,7 +401,9 @@ fn finding(
         evidence: Evidence {
             metric: "packets per second of unanswered flows to one target".into(),
             observed: x.rate,
-            baseline: x.reference.map(|r| r / ctx.baseline.window_secs.max(1) as f64),
+            baseline: x
+                .reference
+                .map(|r| r / ctx.baseline.window_secs.max(1) as f64),
             threshold: Some(x.threshold),
             explanation,
             details: details.as_object().cloned().unwrap_or_default(),

@@ -220,6 +220,39 @@ mod tests {
     use crate::ip::parse;
 
     #[test]
+    fn optional_columns_fill_gaps_and_stay_empty_when_absent() {
+        use datafusion::arrow::array::{ArrayRef, Float64Array, UInt64Array};
+        use std::sync::Arc;
+        let batch = |name: &str, col: ArrayRef| RecordBatch::try_from_iter([(name, col)]).unwrap();
+        let with = batch(
+            col::DURATION,
+            Arc::new(Float64Array::from(vec![Some(1.5), None])),
+        );
+        let without = batch("other", Arc::new(UInt64Array::from(vec![7])));
+        let nulls = batch(
+            col::DURATION,
+            Arc::new(Float64Array::from(vec![None, None])),
+        );
+        let got = optional_column::<Float64Type>(&[with, without.clone()], col::DURATION, f64::NAN)
+            .unwrap();
+        assert_eq!(got.len(), 3);
+        assert!(got[0] == 1.5 && got[1].is_nan() && got[2].is_nan());
+        let none = optional_column::<Float64Type>(&[nulls, without], col::DURATION, 0.0).unwrap();
+        assert!(none.is_empty());
+        let f = Flows {
+            duration: vec![2.0, f64::NAN],
+            packets: vec![0, 9],
+            ..Default::default()
+        };
+        assert_eq!((f.duration_secs(0), f.duration_secs(1)), (Some(2.0), None));
+        assert_eq!(
+            (f.packets(0), f.packets(1), f.packets(5)),
+            (None, Some(9), None)
+        );
+        assert_eq!(Flows::default().duration_secs(0), None);
+    }
+
+    #[test]
     fn host_view_table() {
         let nets = InternalNets::default();
         let (a, b, x) = (

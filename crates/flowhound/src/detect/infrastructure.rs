@@ -11,7 +11,12 @@ use crate::schema::Proto;
 
 /// What `peer` on `proto`/`port` is, when it is well-known infrastructure (see
 /// [`classify`]), judged against the detection context's internal networks and baseline.
-pub fn infrastructure(peer: u128, proto: Proto, port: u16, ctx: &DetectCtx) -> Option<&'static str> {
+pub fn infrastructure(
+    peer: u128,
+    proto: Proto,
+    port: u16,
+    ctx: &DetectCtx,
+) -> Option<&'static str> {
     classify(peer, proto, port, ctx.nets, ctx.baseline)
 }
 
@@ -63,7 +68,9 @@ fn service_label(
         1900 if udp => Some("SSDP discovery"),
         5355 if udp_tcp => Some("LLMNR name resolution"),
         137 | 138 if udp => Some("NetBIOS name service"),
-        53 | 853 if udp_tcp && resolver(peer, nets, baseline) => Some("DNS to the network's resolver"),
+        53 | 853 if udp_tcp && resolver(peer, nets, baseline) => {
+            Some("DNS to the network's resolver")
+        }
         _ => None,
     }
 }
@@ -95,9 +102,24 @@ mod tests {
         let cases: [(&str, Proto, u16, Option<&str>); 22] = [
             ("193.136.1.1", Udp, 123, Some("NTP time service")),
             ("193.136.1.1", Tcp, 123, None),
-            ("192.168.1.1", Udp, 53, Some("DNS to the network's resolver")),
-            ("192.168.1.1", Tcp, 853, Some("DNS to the network's resolver")),
-            ("203.0.113.53", Udp, 53, Some("DNS to the network's resolver")),
+            (
+                "192.168.1.1",
+                Udp,
+                53,
+                Some("DNS to the network's resolver"),
+            ),
+            (
+                "192.168.1.1",
+                Tcp,
+                853,
+                Some("DNS to the network's resolver"),
+            ),
+            (
+                "203.0.113.53",
+                Udp,
+                53,
+                Some("DNS to the network's resolver"),
+            ),
             ("8.8.8.8", Udp, 53, None),
             ("192.168.1.1", Icmp, 53, None),
             ("224.0.0.251", Udp, 5353, Some("multicast")),

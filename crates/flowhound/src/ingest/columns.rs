@@ -306,10 +306,31 @@ mod tests {
 
     #[test]
     fn csv_of_zeek_records_sums_packets() {
-        let h = names(&["ts", "id.orig_h", "id.resp_h", "proto", "id.resp_p", "orig_bytes", "resp_bytes", "orig_pkts", "resp_pkts"]);
+        let h = names(&[
+            "ts",
+            "id.orig_h",
+            "id.resp_h",
+            "proto",
+            "id.resp_p",
+            "orig_bytes",
+            "resp_bytes",
+            "orig_pkts",
+            "resp_pkts",
+        ]);
         let r = resolve(Path::new("f.csv"), &h, Format::Csv, &ColumnMap::default()).unwrap();
         assert_eq!(r.get(Target::Packets), &Source::Sum(7, 8));
-        let h = names(&["ts", "src", "dst", "proto", "port", "up_bytes", "down_bytes", "pkts", "orig_pkts", "resp_pkts"]);
+        let h = names(&[
+            "ts",
+            "src",
+            "dst",
+            "proto",
+            "port",
+            "up_bytes",
+            "down_bytes",
+            "pkts",
+            "orig_pkts",
+            "resp_pkts",
+        ]);
         let r = resolve(Path::new("f.csv"), &h, Format::Csv, &ColumnMap::default()).unwrap();
         assert_eq!(r.get(Target::Packets), &Source::Col(7));
     }
