@@ -127,6 +127,24 @@ impl Flows {
         }
     }
 
+    /// Flows from `(ts µs, src, dst, proto, dst_port, up, down, duration s, packets)` rows (tests).
+    #[cfg(test)]
+    pub(crate) fn from_rows(rows: &[(i64, u128, u128, Proto, u16, u64, u64, f64, u64)]) -> Flows {
+        let mut f = Flows::with_capacity(rows.len());
+        for &(ts, src, dst, proto, port, up, down, dur, pkts) in rows {
+            f.ts.push(ts);
+            f.src.push(src);
+            f.dst.push(dst);
+            f.proto.push(proto);
+            f.dst_port.push(port);
+            f.up.push(up);
+            f.down.push(down);
+            f.duration.push(dur);
+            f.packets.push(pkts);
+        }
+        f
+    }
+
     /// Number of flows.
     pub fn len(&self) -> usize {
         self.ts.len()
