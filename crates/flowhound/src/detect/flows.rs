@@ -127,9 +127,9 @@ impl Flows {
         }
     }
 
-    /// Flows from `(ts µs, src, dst, proto, dst_port, up, down, duration s, packets)` rows (tests).
+    /// Flows from rows (tests).
     #[cfg(test)]
-    pub(crate) fn from_rows(rows: &[(i64, u128, u128, Proto, u16, u64, u64, f64, u64)]) -> Flows {
+    pub(crate) fn from_rows(rows: &[TestRow]) -> Flows {
         let mut f = Flows::with_capacity(rows.len());
         for &(ts, src, dst, proto, port, up, down, dur, pkts) in rows {
             f.ts.push(ts);
@@ -186,6 +186,10 @@ fn optional_column<T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
     }
     Ok(out)
 }
+
+/// `(ts µs, src, dst, proto, dst_port, up, down, duration s, packets)`: one flow of a test.
+#[cfg(test)]
+pub(crate) type TestRow = (i64, u128, u128, Proto, u16, u64, u64, f64, u64);
 
 /// A flow seen from its internal end: which host, which peer, and what the host sent and received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
