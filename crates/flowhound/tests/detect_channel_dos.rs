@@ -18,7 +18,7 @@ use flowhound::ingest::{read_all, ReadOptions};
 use flowhound::net::InternalNets;
 use flowhound_geo::GeoStack;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const DETECTORS: [&str; 2] = ["cnc_channel", "dos"];
 
@@ -33,7 +33,7 @@ fn capture(name: &str) -> Option<PathBuf> {
 }
 
 /// `cnc_channel` and `dos` findings of one capture in single-capture mode.
-fn analyze(path: &PathBuf) -> Vec<Finding> {
+fn analyze(path: &Path) -> Vec<Finding> {
     let path = path.display().to_string();
     let batches = read_all(std::slice::from_ref(&path), &ReadOptions::default())
         .unwrap()
@@ -69,7 +69,7 @@ fn analyze(path: &PathBuf) -> Vec<Finding> {
 }
 
 /// The `id.resp_h` of the Malicious rows whose detailed label names C&C, read as plain CSV.
-fn labelled_cnc_peers(path: &PathBuf) -> BTreeSet<String> {
+fn labelled_cnc_peers(path: &Path) -> BTreeSet<String> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

@@ -24,11 +24,7 @@ pub fn capture_hours(span_secs: f64) -> u64 {
 /// alone would ignore that a storm covering 1 of 24 hours is a burst.
 pub fn persistence(active_hours: u64, capture_hours: u64, span_secs: f64, ideal_secs: f64) -> f64 {
     let coverage = (active_hours as f64 / capture_hours.max(1) as f64).min(1.0);
-    let length = if ideal_secs > 0.0 {
-        (span_secs.max(0.0) / ideal_secs).min(1.0)
-    } else {
-        1.0
-    };
+    let length = ratio_or_one(span_secs.max(0.0), ideal_secs).min(1.0);
     0.5 * coverage + 0.5 * length
 }
 
@@ -67,17 +63,8 @@ pub fn long_strength(
     if longest_secs.is_nan() || longest_secs <= 0.0 {
         return 0.0;
     }
-    let share = if capture_secs > 0.0 {
-        longest_secs / capture_secs
-    } else {
-        1.0
-    };
-    let absolute = if ideal_secs > 0.0 {
-        longest_secs / ideal_secs
-    } else {
-        1.0
-    };
-    let length = share.max(absolute).min(1.0);
+    let share = ratio_or_one(longest_secs, capture_secs);
+    let length = share.max(ratio_or_one(longest_secs, ideal_secs)).min(1.0);
     let alone = alone.clamp(0.0, 1.0);
     (length * (alone + (1.0 - alone) * reconnect.clamp(0.0, 1.0))).clamp(0.0, 1.0)
 }
@@ -92,6 +79,15 @@ pub fn strobe_strength(
 ) -> f64 {
     let rate = flows as f64 / active_hours.max(1) as f64;
     (weight * saturate(rate, half_per_hour) * persistence).clamp(0.0, 1.0)
+}
+
+/// `x / of`, or 1 when `of` is not positive (a zero ideal or capture length means "always enough").
+fn ratio_or_one(x: f64, of: f64) -> f64 {
+    if of > 0.0 {
+        x / of
+    } else {
+        1.0
+    }
 }
 
 /// Independent evidence combined: `1 - prod(1 - p)` (each clamped to [0, 1]).

@@ -625,6 +625,82 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::baseline::{Baseline, HostProfile, Prevalence};
+    use crate::config::Config;
+    use crate::detect::flows::Flows;
+    use crate::net::InternalNets;
+    use flowhound_geo::GeoStack;
+
+    /// A day of failed dials every 20 s from 10.0.0.5 to each `(peer, proto, port)`.
+    fn storms(peers: &[(&str, Proto, u16)]) -> Flows {
+        let host = ip::parse("10.0.0.5").unwrap();
+        let mut rows = Vec::new();
+        for (peer, proto, port) in peers {
+            let peer = ip::parse(peer).unwrap();
+            for i in 0..4320i64 {
+                rows.push((i * 20_000_000, host, peer, *proto, *port, 60, 0, 0.0, 1));
+            }
+        }
+        Flows::from_rows(&rows)
+    }
+
+    fn run_on(flows: &Flows, baseline: &Baseline) -> Vec<Finding> {
+        let (nets, config, geo) = (InternalNets::default(), Config::default(), GeoStack::new());
+        let ctx = DetectCtx::new(&[], flows, baseline, &geo, &nets, &config);
+        CncChannel.run(&CncChannelConfig::default(), &ctx).unwrap()
+    }
+
+    #[test]
+    fn infrastructure_and_prevalent_peers_are_scored_down_and_say_so() {
+        let flows = storms(&[
+            ("203.0.113.9", Proto::Tcp, 6667),
+            ("193.136.1.1", Proto::Udp, 123),
+            ("198.51.100.7", Proto::Tcp, 443),
+        ]);
+        let mut baseline = Baseline::default();
+        for h in 1..=8 {
+            baseline
+                .hosts
+                .insert(format!("10.0.0.{h}"), HostProfile::default());
+        }
+        let known = Prevalence {
+            hosts: 6,
+            ..Default::default()
+        };
+        baseline
+            .external
+            .destinations
+            .insert("198.51.100.7".into(), known);
+        let found = run_on(&flows, &baseline);
+        let by_peer = |p: &str| found.iter().find(|f| f.peers == [p]).unwrap();
+        let (cnc, ntp, known) = (
+            by_peer("203.0.113.9"),
+            by_peer("193.136.1.1"),
+            by_peer("198.51.100.7"),
+        );
+        assert!(cnc.score > 0.9, "{cnc:#?}");
+        assert!((ntp.score - cnc.score * 0.25).abs() < 1e-9);
+        assert!(ntp.evidence.explanation.contains("NTP time service"));
+        assert!((known.score - cnc.score * 0.5).abs() < 1e-9);
+        assert!(known
+            .evidence
+            .explanation
+            .contains("well-known destination in the baseline (6 of 8 hosts)"));
+        assert_eq!(cnc.evidence.details["failed_share"], json!(1.0));
+        assert_eq!(cnc.evidence.details["median_gap_secs"], json!(20.0));
+        // a self-learned baseline is the capture itself: no prevalence discount
+        baseline.source.self_learned = true;
+        let again = run_on(&flows, &baseline);
+        let known = again.iter().find(|f| f.peers == ["198.51.100.7"]).unwrap();
+        assert_eq!(known.score, cnc.score);
+    }
+
+    #[test]
+    fn answered_connections_are_no_storm() {
+        let mut flows = storms(&[("203.0.113.9", Proto::Tcp, 443)]);
+        flows.down.iter_mut().for_each(|d| *d = 5000);
+        assert!(run_on(&flows, &Baseline::default()).is_empty());
+    }
 
     #[test]
     fn kind_text_table() {

@@ -123,7 +123,8 @@ the network's DNS resolver); multicast and broadcast targets are skipped.
 
 **Why these defaults**: nothing legitimate sends 100 packets a second for ten seconds to one
 address and gets no byte back (a bulk upload is answered by acknowledgements, a stream by its
-control channel); 1,000 packets is ten seconds of that; a vertical scan sends one or two packets per
+control channel; the busiest one-way stream a host sends without answers, RTP voice at 20 ms
+packetisation, is 50 packets a second, half the floor); 1,000 packets is ten seconds of that; a vertical scan sends one or two packets per
 port (retransmissions included, at most three), a flood ten or more; the host's own rate counts only
 when it is ten times higher than what the host normally does (its baseline is in flows, which
 undercounts its packets, so the comparison is conservative).
@@ -414,6 +415,90 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::baseline::{Baseline, HostProfile};
+    use crate::config::Config;
+    use crate::detect::flows::Flows;
+    use crate::net::InternalNets;
+    use crate::schema::Proto;
+    use flowhound_geo::GeoStack;
+
+    const HOST: &str = "10.0.0.5";
+    const TARGET: &str = "203.0.113.9";
+
+    /// `n` unanswered flows from HOST to TARGET over 10 s, to `port(i)`, `packets` each.
+    fn burst(n: i64, port: impl Fn(i64) -> u16, proto: Proto, packets: u64) -> Flows {
+        let (h, t) = (ip::parse(HOST).unwrap(), ip::parse(TARGET).unwrap());
+        let rows: Vec<_> = (0..n)
+            .map(|i| {
+                (
+                    i * 10_000_000 / n,
+                    h,
+                    t,
+                    proto,
+                    port(i),
+                    40,
+                    0,
+                    0.0,
+                    packets,
+                )
+            })
+            .collect();
+        Flows::from_rows(&rows)
+    }
+
+    fn run_on(flows: &Flows, baseline: &Baseline) -> Vec<Finding> {
+        let (nets, config, geo) = (InternalNets::default(), Config::default(), GeoStack::new());
+        let ctx = DetectCtx::new(&[], flows, baseline, &geo, &nets, &config);
+        Dos.run(&DosConfig::default(), &ctx).unwrap()
+    }
+
+    fn window_baseline() -> Baseline {
+        Baseline {
+            window_secs: 3600,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn syn_flood_is_found_and_a_vertical_scan_is_not() {
+        let b = window_baseline();
+        let flood = run_on(&burst(4000, |_| 80, Proto::Tcp, 1), &b);
+        assert_eq!(flood.len(), 1, "{flood:#?}");
+        assert_eq!(
+            (flood[0].hosts[0].as_str(), flood[0].peers[0].as_str()),
+            (HOST, TARGET)
+        );
+        assert!((flood[0].evidence.observed - 400.0).abs() < 1.0);
+        let scan = run_on(&burst(4000, |i| i as u16 + 1, Proto::Tcp, 1), &b);
+        assert!(scan.is_empty(), "one probe per port is a scan: {scan:#?}");
+        let udp_random_ports = run_on(&burst(4000, |i| i as u16 + 1, Proto::Udp, 50), &b);
+        assert_eq!(udp_random_ports.len(), 1, "50 packets per port is a flood");
+        let multicast = {
+            let mut f = burst(4000, |_| 5353, Proto::Udp, 1);
+            f.dst
+                .iter_mut()
+                .for_each(|d| *d = ip::parse("224.0.0.251").unwrap());
+            run_on(&f, &b)
+        };
+        assert!(multicast.is_empty());
+    }
+
+    #[test]
+    fn the_hosts_own_rate_raises_the_threshold() {
+        let mut b = window_baseline();
+        let mut p = HostProfile::default();
+        p.per_window.flows.count = 24;
+        p.per_window.flows.p99 = 36_000_000.0;
+        b.hosts.insert(HOST.into(), p);
+        let flows = burst(4000, |_| 80, Proto::Tcp, 1);
+        assert!(run_on(&flows, &b).is_empty(), "400/s is its usual 10,000/s");
+        let f = &run_on(&flows, &window_baseline())[0];
+        assert!(
+            f.evidence.explanation.contains("the floor"),
+            "{}",
+            f.evidence.explanation
+        );
+    }
 
     #[test]
     fn threshold_table() {

@@ -127,6 +127,24 @@ impl Flows {
         }
     }
 
+    /// Flows from rows (tests).
+    #[cfg(test)]
+    pub(crate) fn from_rows(rows: &[TestRow]) -> Flows {
+        let mut f = Flows::with_capacity(rows.len());
+        for &(ts, src, dst, proto, port, up, down, dur, pkts) in rows {
+            f.ts.push(ts);
+            f.src.push(src);
+            f.dst.push(dst);
+            f.proto.push(proto);
+            f.dst_port.push(port);
+            f.up.push(up);
+            f.down.push(down);
+            f.duration.push(dur);
+            f.packets.push(pkts);
+        }
+        f
+    }
+
     /// Number of flows.
     pub fn len(&self) -> usize {
         self.ts.len()
@@ -168,6 +186,10 @@ fn optional_column<T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
     }
     Ok(out)
 }
+
+/// `(ts µs, src, dst, proto, dst_port, up, down, duration s, packets)`: one flow of a test.
+#[cfg(test)]
+pub(crate) type TestRow = (i64, u128, u128, Proto, u16, u64, u64, f64, u64);
 
 /// A flow seen from its internal end: which host, which peer, and what the host sent and received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,6 +240,39 @@ pub fn host_view(
 mod tests {
     use super::*;
     use crate::ip::parse;
+
+    #[test]
+    fn optional_columns_fill_gaps_and_stay_empty_when_absent() {
+        use datafusion::arrow::array::{ArrayRef, Float64Array, UInt64Array};
+        use std::sync::Arc;
+        let batch = |name: &str, col: ArrayRef| RecordBatch::try_from_iter([(name, col)]).unwrap();
+        let with = batch(
+            col::DURATION,
+            Arc::new(Float64Array::from(vec![Some(1.5), None])),
+        );
+        let without = batch("other", Arc::new(UInt64Array::from(vec![7])));
+        let nulls = batch(
+            col::DURATION,
+            Arc::new(Float64Array::from(vec![None, None])),
+        );
+        let got = optional_column::<Float64Type>(&[with, without.clone()], col::DURATION, f64::NAN)
+            .unwrap();
+        assert_eq!(got.len(), 3);
+        assert!(got[0] == 1.5 && got[1].is_nan() && got[2].is_nan());
+        let none = optional_column::<Float64Type>(&[nulls, without], col::DURATION, 0.0).unwrap();
+        assert!(none.is_empty());
+        let f = Flows {
+            duration: vec![2.0, f64::NAN],
+            packets: vec![0, 9],
+            ..Default::default()
+        };
+        assert_eq!((f.duration_secs(0), f.duration_secs(1)), (Some(2.0), None));
+        assert_eq!(
+            (f.packets(0), f.packets(1), f.packets(5)),
+            (None, Some(9), None)
+        );
+        assert_eq!(Flows::default().duration_secs(0), None);
+    }
 
     #[test]
     fn host_view_table() {
