@@ -5,6 +5,7 @@
 
 pub mod baseline;
 pub mod config;
+pub mod ctu13;
 pub mod detect;
 pub mod engine;
 pub mod enrich;
@@ -20,5 +21,6 @@ pub mod report;
 pub mod schema;
 pub mod sql;
 pub mod stats;
+pub mod verdicts;
 
 pub use error::{FlowError, Result};
