@@ -39,8 +39,8 @@ fn both_periods(kind: DecoyKind, hosts: Vec<String>, peers: Vec<String>) -> Deco
 
 /// The monitoring server polls every internal host on udp/161 every 5-15 min
 /// (one interval per dataset, +-2 %); about half the hosts answer. In a
-/// sparse configuration (the polls would exceed a quarter of the ordinary
-/// flows) the interval is stretched to stay at that quarter.
+/// sparse configuration (the polls would outnumber the ordinary flows) the
+/// interval is stretched until they do not.
 pub(crate) fn snmp_poller(p: &Planner, rng: &mut GenRng, out: &mut Vec<Flow>) -> DecoyTruth {
     let poller = p.net.servers.monitoring;
     let targets: Vec<u32> = p
@@ -57,7 +57,7 @@ pub(crate) fn snmp_poller(p: &Planner, rng: &mut GenRng, out: &mut Vec<Flow>) ->
         })
         .collect();
     let drawn = rng.random_range(5..=15) * 60 * US;
-    let polls_per_day = (p.flows_per_day / 4.0 / targets.len().max(1) as f64).max(1.0);
+    let polls_per_day = (p.flows_per_day / targets.len().max(1) as f64).max(1.0);
     let every = drawn.max((24.0 * HOUR_US as f64 / polls_per_day) as i64 / (60 * US) * 60 * US);
     let (s0, s1) = p.span;
     let before = out.len();
