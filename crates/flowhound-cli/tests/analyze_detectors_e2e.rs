@@ -54,6 +54,9 @@ fn every_scenario_is_found_by_its_detector_through_analyze() {
         "20000",
         "--flows-servers",
         "10000",
+        // the kinds whose detectors exist; issue 12's kinds are judged by the acceptance sweep
+        "--scenarios",
+        "botnet,cnc_beacon,exfiltration,dns_tunnel,port_scan,unusual_country,server_abuse",
     ]);
     // no config: server_abuse infers the public servers of servers.parquet (200.0.0.0/24, outside
     // the internal subnet) from the data

@@ -23,11 +23,20 @@ pub enum Scenario {
     UnusualCountry,
     /// External IPs hammering one public server (in `servers.parquet`).
     ServerAbuse,
+    /// A persistent, not strictly periodic C&C channel: a reconnect storm of
+    /// short, empty or failed tcp attempts every 3-7 s to one address:port.
+    CncChannel,
+    /// An internal host flooding one external target with small flows.
+    Dos,
+    /// Many external sources scanning or brute-forcing one exposed server.
+    InboundAttack,
+    /// An internal host talking to an address listed in the generated blocklist.
+    ThreatIntel,
 }
 
 impl Scenario {
     /// Every scenario, in canonical order.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::Botnet,
         Scenario::CncBeacon,
         Scenario::Exfiltration,
@@ -35,6 +44,10 @@ impl Scenario {
         Scenario::PortScan,
         Scenario::UnusualCountry,
         Scenario::ServerAbuse,
+        Scenario::CncChannel,
+        Scenario::Dos,
+        Scenario::InboundAttack,
+        Scenario::ThreatIntel,
     ];
 
     /// The snake_case name used in JSON, labels and findings (`cnc_beacon`, ...).
@@ -47,6 +60,10 @@ impl Scenario {
             Scenario::PortScan => "port_scan",
             Scenario::UnusualCountry => "unusual_country",
             Scenario::ServerAbuse => "server_abuse",
+            Scenario::CncChannel => "cnc_channel",
+            Scenario::Dos => "dos",
+            Scenario::InboundAttack => "inbound_attack",
+            Scenario::ThreatIntel => "threat_intel",
         }
     }
 }
@@ -77,6 +94,12 @@ pub enum DecoyKind {
     UpdateCheck,
     /// A new employee present only in the test period, with ordinary habits.
     NewEmployee,
+    /// A monitoring server polling every internal host on udp/161, in both periods.
+    SnmpPoller,
+    /// A vulnerability scanner sweeping internal hosts and ports daily at a fixed time.
+    VulnScanner,
+    /// IoT devices: NTP to public time servers and small periodic cloud heartbeats.
+    IotDevice,
 }
 
 impl DecoyKind {
@@ -86,6 +109,9 @@ impl DecoyKind {
             DecoyKind::NightlyBackup => "nightly_backup",
             DecoyKind::UpdateCheck => "update_check",
             DecoyKind::NewEmployee => "new_employee",
+            DecoyKind::SnmpPoller => "snmp_poller",
+            DecoyKind::VulnScanner => "vuln_scanner",
+            DecoyKind::IotDevice => "iot_device",
         }
     }
 }
@@ -130,6 +156,12 @@ pub const DEFAULT_START: i64 = 1_772_409_600;
 /// Latest accepted `start` (2100-01-01 00:00:00 UTC).
 pub const MAX_START: i64 = 4_102_444_800;
 
+/// Most IoT devices a configuration may ask for.
+const MAX_IOT: u32 = 200;
+
+/// Highest accepted `flows_per_host_day`.
+const MAX_DENSITY: u64 = 1_000_000;
+
 /// All knobs of the generator. Every field has a default, so a partial JSON/TOML
 /// object deserialises.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,8 +188,21 @@ pub struct GenConfig {
     pub start: i64,
     /// Scenarios to inject (default: all).
     pub scenarios: Vec<Scenario>,
-    /// Inject the decoys (default: true).
+    /// Inject the decoys (default: true). `false` turns every decoy off,
+    /// including the infrastructure ones below.
     pub decoys: bool,
+    /// The `snmp_poller` decoy: a monitoring server polling every internal
+    /// host on udp/161 every 5-15 min (default: true; needs `decoys`).
+    pub snmp_poller: bool,
+    /// The `vuln_scanner` decoy: a daily scheduled scan of internal hosts and
+    /// ports (default: true; needs `decoys`).
+    pub vuln_scanner: bool,
+    /// Number of `iot_device` decoys (NTP + cloud heartbeats; default 2; 0 = none).
+    pub iot_devices: u32,
+    /// Traffic density: ordinary flows per client per day. When set, it
+    /// replaces `flows_normal` and `flows_test` (`density * clients * days`),
+    /// and the test period defaults to 24 h.
+    pub flows_per_host_day: Option<u64>,
     /// Also write `labels.parquet` and `servers_labels.parquet`.
     pub labels: bool,
     /// Encoding of the `timestamp` column.
@@ -185,6 +230,10 @@ impl Default for GenConfig {
             start: DEFAULT_START,
             scenarios: Scenario::ALL.to_vec(),
             decoys: true,
+            snmp_poller: true,
+            vuln_scanner: true,
+            iot_devices: 2,
+            flows_per_host_day: None,
             labels: false,
             ts_format: TsFormat::Seconds,
             row_group_size: 128 * 1024,
@@ -208,6 +257,15 @@ impl GenConfig {
         if self.test_hours.is_some_and(|h| h > 24 * 366) {
             return bad("test_hours must be at most 8784");
         }
+        if self.iot_devices > MAX_IOT {
+            return bad("iot_devices must be at most 200");
+        }
+        if self
+            .flows_per_host_day
+            .is_some_and(|d| !(1..=MAX_DENSITY).contains(&d))
+        {
+            return bad("flows_per_host_day must be 1..=1000000");
+        }
         Ok(())
     }
 
@@ -221,8 +279,40 @@ impl GenConfig {
         if let Some(h) = self.test_hours {
             return h.max(1);
         }
+        if self.flows_per_host_day.is_some() {
+            return 24;
+        }
         let normal_hours = u64::from(self.normal_days) * 24;
         let h = normal_hours * self.flows_test / self.flows_normal.max(1);
         u32::try_from(h.clamp(24, 24 * 366)).unwrap_or(24)
+    }
+}
+
+impl GenConfig {
+    /// The configuration with `flows_per_host_day` applied: `flows_normal` and
+    /// `flows_test` become `density * clients * days` (the test period counted
+    /// in hours / 24); unchanged without a density.
+    pub fn resolved(&self) -> GenConfig {
+        let mut c = self.clone();
+        if let Some(d) = self.flows_per_host_day {
+            let per_day = d.saturating_mul(u64::from(self.clients));
+            c.flows_normal = per_day.saturating_mul(u64::from(self.normal_days));
+            c.flows_test = per_day.saturating_mul(u64::from(self.resolved_test_hours())) / 24;
+            c.test_hours = Some(self.resolved_test_hours());
+        }
+        c
+    }
+
+    /// The configuration of the issue-6 era: only the first seven scenarios,
+    /// no poller, scanner or IoT devices. For tests whose expectations predate
+    /// the realistic infrastructure decoys.
+    pub fn classic() -> GenConfig {
+        GenConfig {
+            scenarios: Scenario::ALL[..7].to_vec(),
+            snmp_poller: false,
+            vuln_scanner: false,
+            iot_devices: 0,
+            ..GenConfig::default()
+        }
     }
 }

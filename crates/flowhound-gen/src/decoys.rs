@@ -1,9 +1,11 @@
 //! Decoys: benign-but-unusual traffic present where it should be (the nightly
-//! backup and the update check in BOTH periods, the new employee only in test).
+//! backup and the update check in BOTH periods, the new employee only in test;
+//! the infrastructure decoys of [`crate::infra`] in both periods).
 
-use crate::config::DecoyKind;
+use crate::config::{DecoyKind, GenConfig};
 use crate::dist::{bytes, jitter, lognormal, GenRng};
-use crate::flow::{Flow, Label, Proto, HOUR_US, US};
+use crate::flow::{Flow, Proto, HOUR_US, US};
+use crate::infra;
 use crate::ip::dotted;
 use crate::plan::{strings, Planner};
 use crate::truth::DecoyTruth;
@@ -18,11 +20,18 @@ pub(crate) struct Decoys {
 }
 
 /// Plans all decoys over the whole normal+test span.
-pub(crate) fn plan(p: &mut Planner, rng: &mut GenRng) -> Result<Decoys, GenError> {
+pub(crate) fn plan(cfg: &GenConfig, p: &mut Planner, rng: &mut GenRng) -> Result<Decoys, GenError> {
     let mut flows = Vec::new();
     let backup = nightly_backup(p, rng, &mut flows)?;
     let update = update_check(p, rng, &mut flows)?;
     let mut truth = vec![backup, update];
+    if cfg.snmp_poller {
+        truth.push(infra::snmp_poller(p, rng, &mut flows));
+    }
+    if cfg.vuln_scanner {
+        truth.push(infra::vuln_scanner(p, rng, &mut flows));
+    }
+    truth.extend(infra::iot_devices(p, rng, &mut flows)?);
     if let Some(c) = &p.net.newcomer {
         truth.push(DecoyTruth {
             kind: DecoyKind::NewEmployee,
@@ -38,19 +47,11 @@ pub(crate) fn plan(p: &mut Planner, rng: &mut GenRng) -> Result<Decoys, GenError
 }
 
 fn decoy(ts_us: i64, src: u32, dst: u32, port: u16, up: i64, down: i64, kind: DecoyKind) -> Flow {
-    Flow {
-        ts_us,
-        src,
-        dst,
-        proto: Proto::Tcp,
-        port,
-        up,
-        down,
-        label: Label::Decoy(kind),
-    }
+    infra::decoy_flow(ts_us, (src, dst), (Proto::Tcp, port), (up, down), kind)
 }
 
-/// The backup server uploads a few GB to a cloud address every night, 01-03 UTC.
+/// The backup server uploads 1-4 GB to the same cloud address every night,
+/// 01-03 UTC, in 10-30 flows.
 fn nightly_backup(
     p: &mut Planner,
     rng: &mut GenRng,
@@ -60,13 +61,15 @@ fn nightly_backup(
     let cc = p.usual[0].clone();
     let target = p.fresh_ip(rng, &cc)?;
     let per_night = rng.random_range(10..=30);
+    let nightly = rng.random_range(1e9..4e9);
     let before = out.len();
     let (s0, s1) = p.span;
     let mut night = s0 - s0.rem_euclid(24 * HOUR_US) + HOUR_US;
     while night < s1 {
         for i in 0..per_night {
             let ts = night + i * (2 * HOUR_US / per_night) + rng.random_range(0..30 * US);
-            let up = bytes(lognormal(rng, 2e8, 0.5), 1_000_000, i64::MAX);
+            let share = nightly / per_night as f64;
+            let up = bytes(jitter(rng, share, 0.25), 1_000_000, i64::MAX);
             let down = bytes(lognormal(rng, 50_000.0, 0.3), 1000, 10_000_000);
             if (s0..s1).contains(&ts) {
                 out.push(decoy(
@@ -89,7 +92,10 @@ fn nightly_backup(
         ports: vec![443],
         files: vec!["normal".into(), "test".into()],
         flows: (out.len() - before) as u64,
-        note: format!("{per_night} uploads of ~200 MB every night 01-03 UTC ({cc})"),
+        note: format!(
+            "{per_night} uploads totalling ~{:.1} GB every night 01-03 UTC ({cc})",
+            nightly / 1e9
+        ),
     })
 }
 

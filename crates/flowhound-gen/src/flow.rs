@@ -60,6 +60,28 @@ pub(crate) struct Flow {
     pub label: Label,
 }
 
+impl Flow {
+    /// A flow from its parts: ends (src, dst), service (proto, port), sizes (up, down).
+    pub(crate) fn new(
+        ts_us: i64,
+        (src, dst): (u32, u32),
+        (proto, port): (Proto, u16),
+        (up, down): (i64, i64),
+        label: Label,
+    ) -> Flow {
+        Flow {
+            ts_us,
+            src,
+            dst,
+            proto,
+            port,
+            up,
+            down,
+            label,
+        }
+    }
+}
+
 /// Microseconds per second.
 pub(crate) const US: i64 = 1_000_000;
 /// Microseconds per hour.

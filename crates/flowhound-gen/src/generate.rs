@@ -78,11 +78,13 @@ pub fn generate_with_book(
     progress: &dyn Fn(u64, u64),
 ) -> Result<GenSummary, GenError> {
     cfg.validate()?;
+    let cfg = &cfg.resolved();
     std::fs::create_dir_all(out_dir).map_err(|e| GenError::io(out_dir, e))?;
     let net = Network::build(cfg, book, &mut stream_rng(cfg.seed, 1))?;
     let (normal, test) = periods_us(cfg);
     let (injected, decoys) = plan_all(cfg, &net, book, normal, test)?;
     let (decoy_flows, mut decoy_truth) = decoys.map(|d| (d.flows, d.truth)).unwrap_or_default();
+    let intel = intel_lines(&injected);
     let jobs = make_jobs(cfg, normal, test, &injected, decoy_flows);
     let stats = run_jobs(cfg, &net, out_dir, jobs, progress)?;
     if let Some(d) = decoy_truth
@@ -108,17 +110,42 @@ pub fn generate_with_book(
         network: network_truth(cfg, &net),
         scenarios: injected.into_iter().map(|i| i.truth).collect(),
         decoys: decoy_truth,
+        intel_file: (!intel.is_empty()).then(|| INTEL_FILE.to_string()),
     };
+    if !intel.is_empty() {
+        write_atomic(&out_dir.join(INTEL_FILE), intel.as_bytes())?;
+    }
     let truth_path = out_dir.join("truth.json");
     write_atomic(
         &truth_path,
         serde_json::to_string_pretty(&truth)?.as_bytes(),
     )?;
     Ok(GenSummary {
-        files: output_files(cfg, out_dir),
+        files: output_files(cfg, out_dir, !intel.is_empty()),
         rows,
         truth,
     })
+}
+
+/// The blocklist written next to the data when a scenario lists addresses.
+pub const INTEL_FILE: &str = "intel.txt";
+
+/// The text of `intel.txt`: a comment header, then one IP or CIDR per line
+/// (empty when no scenario lists anything).
+fn intel_lines(injected: &[Injected]) -> String {
+    let mut lines: Vec<&String> = injected.iter().flat_map(|i| &i.intel).collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    lines.sort();
+    lines.dedup();
+    let mut s =
+        String::from("# flowhound-gen blocklist: one IPv4 address or CIDR block per line\n");
+    for l in lines {
+        s.push_str(l);
+        s.push('\n');
+    }
+    s
 }
 
 /// The normal and test periods `[start, end)` in microseconds.
@@ -143,7 +170,7 @@ fn plan_all(
     let mut planner = Planner::new(cfg, net, book, (normal.0, test.1), test, &mut rng)?;
     let injected = plan_scenarios(cfg, &mut planner, &mut rng)?;
     let decoys = if cfg.decoys {
-        Some(decoys::plan(&mut planner, &mut rng)?)
+        Some(decoys::plan(cfg, &mut planner, &mut rng)?)
     } else {
         None
     };
@@ -238,7 +265,13 @@ fn job(
     mut injected: Vec<Flow>,
 ) -> FileJob {
     injected.sort_by_key(|f| f.ts_us);
-    let rows = rows.max(injected.len() as u64);
+    let decoys = injected
+        .iter()
+        .filter(|f| matches!(f.label, Label::Decoy(_)))
+        .count() as u64;
+    let scenarios = injected.len() as u64 - decoys;
+    // The figure covers ordinary traffic and scenario flows; decoys come on top.
+    let rows = rows.max(scenarios) + decoys;
     FileJob {
         name,
         labels_name,
@@ -448,6 +481,8 @@ fn network_truth(cfg: &GenConfig, net: &Network) -> NetworkTruth {
             ("mail", s.mail),
             ("db", s.db),
             ("backup", s.backup),
+            ("monitoring", s.monitoring),
+            ("scanner", s.scanner),
         ]),
         public_servers: pairs(&[
             ("web", p.web),
@@ -456,13 +491,17 @@ fn network_truth(cfg: &GenConfig, net: &Network) -> NetworkTruth {
             ("vpn", p.vpn),
         ]),
         usual_countries: cfg.usual_countries.clone(),
+        iot: net.iot.iter().map(|&ip| dotted(ip)).collect(),
     }
 }
 
-fn output_files(cfg: &GenConfig, dir: &Path) -> Vec<PathBuf> {
+fn output_files(cfg: &GenConfig, dir: &Path, intel: bool) -> Vec<PathBuf> {
     let mut names = vec!["normal.parquet", "test.parquet", "servers.parquet"];
     if cfg.labels {
         names.extend(["labels.parquet", "servers_labels.parquet"]);
+    }
+    if intel {
+        names.push(INTEL_FILE);
     }
     names.push("truth.json");
     names.into_iter().map(|n| dir.join(n)).collect()

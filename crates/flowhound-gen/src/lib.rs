@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod addrbook;
+mod attacks;
 mod config;
 mod decoys;
 mod dist;
@@ -32,9 +33,11 @@ mod error;
 mod eval;
 mod flow;
 mod generate;
+mod infra;
 mod ip;
 mod model;
 mod plan;
+mod random;
 mod scenarios;
 mod truth;
 mod writer;
@@ -46,7 +49,7 @@ pub use eval::{
     evaluate, evaluate_min_score, Evaluation, FalsePositive, Finding, FindingsDoc, KindScore,
     MissedHost, OtherKind, Totals,
 };
-pub use generate::{generate, generate_with_book, GenSummary};
+pub use generate::{generate, generate_with_book, GenSummary, INTEL_FILE};
 pub use ip::{canonical_host, dotted, v4_to_u128};
 pub use truth::{
     DecoyTruth, NetworkTruth, Period, Periods, RowCounts, ScenarioTruth, Truth, TRUTH_FORMAT,

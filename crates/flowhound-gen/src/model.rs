@@ -28,6 +28,26 @@ pub(crate) struct InternalServers {
     pub mail: u32,
     pub db: u32,
     pub backup: u32,
+    /// The monitoring server (the `snmp_poller` decoy).
+    pub monitoring: u32,
+    /// The vulnerability scanner (the `vuln_scanner` decoy).
+    pub scanner: u32,
+}
+
+impl InternalServers {
+    /// Every internal server, in role order.
+    pub(crate) fn all(&self) -> [u32; 8] {
+        [
+            self.dns,
+            self.web,
+            self.file,
+            self.mail,
+            self.db,
+            self.backup,
+            self.monitoring,
+            self.scanner,
+        ]
+    }
 }
 
 /// The organisation's public servers in 200.0.0.0/24.
@@ -72,6 +92,8 @@ pub(crate) struct Network {
     /// The new-employee decoy (only active in the test period).
     pub newcomer: Option<Client>,
     pub servers: InternalServers,
+    /// IoT devices (the `iot_device` decoy), after the clients and the newcomer.
+    pub iot: Vec<u32>,
     pub public: PublicServers,
     pub sites: Vec<u32>,
     site_pick: Weighted,
@@ -90,7 +112,8 @@ impl Network {
         rng: &mut GenRng,
     ) -> Result<Self, GenError> {
         let subnet = parse_cidr(&cfg.subnet)?;
-        let servers = internal_servers(subnet, cfg.clients)?;
+        let iot_n = if cfg.decoys { cfg.iot_devices } else { 0 };
+        let servers = internal_servers(subnet, cfg.clients.saturating_add(iot_n))?;
         let usual = usable(book, &cfg.usual_countries)?;
         let sites = draw_external(book, &usual, SITES, rng)?;
         let ext_clients = draw_external(book, &usual, EXT_CLIENTS, rng)?;
@@ -115,6 +138,9 @@ impl Network {
             )
         });
         let activity = (0..=n).map(|_| lognormal(rng, 1.0, 0.7)).collect();
+        let iot = (0..iot_n)
+            .map(|i| subnet.0 + FIRST_CLIENT + n as u32 + 1 + i)
+            .collect();
         let known = sites.iter().chain(&ext_clients).copied().collect();
         let ext_pick = Weighted::new(&zipf_weights(ext_clients.len(), 0.9));
         Ok(Network {
@@ -122,6 +148,7 @@ impl Network {
             clients,
             newcomer,
             servers,
+            iot,
             public: PublicServers::new(),
             sites,
             site_pick,
@@ -148,6 +175,15 @@ impl Network {
             }
         }
         Weighted::new(&w)
+    }
+
+    /// Every internal host present in both periods: clients, servers, IoT devices.
+    pub(crate) fn internal_hosts(&self) -> Vec<u32> {
+        let clients = self.clients.iter().map(|c| c.ip);
+        clients
+            .chain(self.servers.all())
+            .chain(self.iot.iter().copied())
+            .collect()
     }
 
     /// The client at index `i` of a picker table.
@@ -330,10 +366,10 @@ fn internal_servers(subnet: (u32, u8), clients: u32) -> Result<InternalServers, 
     }
     let size = 1u32 << (32 - len);
     let top = base + size - 2; // last usable host
-    if u64::from(FIRST_CLIENT) + u64::from(clients) + 1 >= u64::from(size - 8) {
+    if u64::from(FIRST_CLIENT) + u64::from(clients) + 1 >= u64::from(size - 10) {
         return Err(GenError::Config(format!(
-            "{clients} clients do not fit in /{len} (max {})",
-            size - 8 - FIRST_CLIENT - 2
+            "{clients} clients and IoT devices do not fit in /{len} (max {}); use a larger subnet",
+            size - 10 - FIRST_CLIENT - 2
         )));
     }
     Ok(InternalServers {
@@ -343,6 +379,8 @@ fn internal_servers(subnet: (u32, u8), clients: u32) -> Result<InternalServers, 
         mail: top - 3,
         db: top - 4,
         backup: top - 5,
+        monitoring: top - 6,
+        scanner: top - 7,
     })
 }
 
@@ -465,7 +503,8 @@ mod tests {
     #[test]
     fn too_many_clients_is_an_error() {
         assert!(internal_servers((0xC0A8_6900, 24), 200).is_ok());
-        assert!(internal_servers((0xC0A8_6900, 24), 240).is_err());
+        assert!(internal_servers((0xC0A8_6900, 24), 234).is_ok());
+        assert!(internal_servers((0xC0A8_6900, 24), 235).is_err());
         assert!(internal_servers((0xC0A8_6900, 28), 2).is_err());
     }
 }

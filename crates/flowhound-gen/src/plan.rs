@@ -18,6 +18,19 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) struct Injected {
     pub flows: Vec<Flow>,
     pub truth: ScenarioTruth,
+    /// Lines this scenario adds to the blocklist `intel.txt`.
+    pub intel: Vec<String>,
+}
+
+impl Injected {
+    /// A scenario that lists nothing in `intel.txt`.
+    pub(crate) fn new(flows: Vec<Flow>, truth: ScenarioTruth) -> Self {
+        Injected {
+            flows,
+            truth,
+            intel: Vec::new(),
+        }
+    }
 }
 
 /// Shared planning state.
@@ -30,6 +43,8 @@ pub(crate) struct Planner<'a> {
     pub span: (i64, i64),
     /// How heavy scenarios are relative to the default test size (0.05..=1).
     pub intensity: f64,
+    /// Ordinary flows per day of the normal period.
+    pub flows_per_day: f64,
     pub usual: Vec<String>,
     unusual: Vec<String>,
     next_unusual: usize,
@@ -61,6 +76,7 @@ impl<'a> Planner<'a> {
             test,
             span,
             intensity: (cfg.flows_test as f64 / 100_000.0).clamp(0.05, 1.0),
+            flows_per_day: cfg.flows_normal as f64 / f64::from(cfg.normal_days.max(1)),
             usual,
             unusual,
             next_unusual: 0,
@@ -106,6 +122,16 @@ impl<'a> Planner<'a> {
             }
         }
         Err(GenError::NoAddresses(format!("{cc} (exhausted)")))
+    }
+
+    /// Reserves the /24 `block` for one address `ip` already drawn: true when
+    /// no other address of the block was used, and then nothing else will be.
+    pub(crate) fn reserve_block(&mut self, block: u32, ip: u32) -> bool {
+        let others = self.used.range(block..=block | 0xff).any(|&x| x != ip);
+        if !others {
+            self.used.extend((0..=0xff).map(|i| block | i));
+        }
+        !others
     }
 
     /// Start of a window of `dur_us` inside the test period (clamped).

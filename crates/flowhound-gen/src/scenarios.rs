@@ -2,6 +2,7 @@
 //! hosts, peers, ports, countries, timing and sizes from the seeded RNG and
 //! returns the flows with their truth record.
 
+use crate::attacks;
 use crate::config::Scenario;
 use crate::dist::{bytes, choose_distinct, jitter, lognormal, GenRng};
 use crate::flow::{Flow, Label, Proto, HOUR_US, US};
@@ -24,6 +25,10 @@ pub(crate) fn inject(
         Scenario::PortScan => port_scan(p, rng),
         Scenario::UnusualCountry => unusual_country(p, rng),
         Scenario::ServerAbuse => server_abuse(p, rng),
+        Scenario::CncChannel => attacks::cnc_channel(p, rng),
+        Scenario::Dos => attacks::dos(p, rng),
+        Scenario::InboundAttack => attacks::inbound_attack(p, rng),
+        Scenario::ThreatIntel => attacks::threat_intel(p, rng),
     }
 }
 
@@ -35,16 +40,13 @@ fn flow(
     (up, down): (i64, i64),
     kind: Scenario,
 ) -> Flow {
-    Flow {
+    Flow::new(
         ts_us,
-        src,
-        dst,
-        proto,
-        port,
-        up,
-        down,
-        label: Label::Scenario(kind),
-    }
+        (src, dst),
+        (proto, port),
+        (up, down),
+        Label::Scenario(kind),
+    )
 }
 
 /// Ports a botnet may use: classic IRC/RAT ports, or a random high port.
@@ -93,7 +95,7 @@ fn botnet(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
         every / 60 / US
     );
     truth.params = params(&[("burst_interval_s", (every / US) as f64)]);
-    Ok(Injected { flows, truth })
+    Ok(Injected::new(flows, truth))
 }
 
 fn cnc_beacon(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
@@ -136,7 +138,7 @@ fn cnc_beacon(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
     truth.countries = vec![cc];
     truth.note = format!("period {} s, jitter {:.1} %", period / US, jit * 100.0);
     truth.params = params(&[("period_s", (period / US) as f64), ("jitter", jit)]);
-    Ok(Injected { flows, truth })
+    Ok(Injected::new(flows, truth))
 }
 
 fn exfiltration(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
@@ -176,7 +178,7 @@ fn exfiltration(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError>
     truth.ports = vec![port];
     truth.countries = vec![cc];
     truth.note = "large uploads to a never-seen address, 80 % at night (00-05 UTC)".into();
-    Ok(Injected { flows, truth })
+    Ok(Injected::new(flows, truth))
 }
 
 fn dns_tunnel(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
@@ -206,7 +208,7 @@ fn dns_tunnel(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
     truth.ports = vec![53];
     truth.countries = vec![cc];
     truth.note = "udp/53 to an external resolver, up_bytes 90-512".into();
-    Ok(Injected { flows, truth })
+    Ok(Injected::new(flows, truth))
 }
 
 fn port_scan(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
@@ -249,7 +251,7 @@ fn port_scan(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
     truth.peers = strings(&targets);
     truth.params = params(&[("probes_per_s", rate), ("targets", targets.len() as f64)]);
     truth.ports = ports;
-    Ok(Injected { flows, truth })
+    Ok(Injected::new(flows, truth))
 }
 
 /// Internal hosts (clients and servers) the scanner probes, sorted.
@@ -315,7 +317,7 @@ fn unusual_country(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenErr
     truth.ports = vec![443];
     truth.countries = countries;
     truth.note = "ordinary HTTPS to countries absent from the normal period".into();
-    Ok(Injected { flows, truth })
+    Ok(Injected::new(flows, truth))
 }
 
 fn server_abuse(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
@@ -374,7 +376,7 @@ fn server_abuse(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError>
         "abnormal request count"
     }
     .into();
-    Ok(Injected { flows, truth })
+    Ok(Injected::new(flows, truth))
 }
 
 fn abuse_sizes(rng: &mut GenRng, by_volume: bool, port: u16) -> (i64, i64) {

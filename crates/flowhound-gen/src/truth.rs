@@ -34,12 +34,15 @@ pub struct NetworkTruth {
     pub subnet: String,
     /// Internal clients present in both periods.
     pub clients: Vec<String>,
-    /// Internal servers by role (`dns`, `web`, `file`, `mail`, `db`, `backup`).
+    /// Internal servers by role (`dns`, `web`, `file`, `mail`, `db`, `backup`,
+    /// `monitoring`, `scanner`).
     pub internal_servers: BTreeMap<String, String>,
     /// Public servers in 200.0.0.0/24 by role (`web`, `mail`, `dns`, `vpn`).
     pub public_servers: BTreeMap<String, String>,
     /// Countries normal traffic goes to.
     pub usual_countries: Vec<String>,
+    /// IoT devices (the `iot_device` decoy), present in both periods.
+    pub iot: Vec<String>,
 }
 
 /// Rows written per file.
@@ -141,6 +144,10 @@ pub struct Truth {
     pub scenarios: Vec<ScenarioTruth>,
     /// Injected decoys.
     pub decoys: Vec<DecoyTruth>,
+    /// The blocklist written next to the data (`intel.txt`), when a scenario
+    /// (`threat_intel`) lists addresses; pass it to the detectors' `--intel`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intel_file: Option<String>,
 }
 
 impl Truth {

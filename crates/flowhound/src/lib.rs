@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod baseline;
 pub mod config;
+pub mod ctu13;
 pub mod detect;
 pub mod engine;
 pub mod enrich;
@@ -21,5 +22,6 @@ pub mod report;
 pub mod schema;
 pub mod sql;
 pub mod stats;
+pub mod verdicts;
 
 pub use error::{FlowError, Result};

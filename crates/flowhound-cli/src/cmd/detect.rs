@@ -53,6 +53,14 @@ pub struct RunArgs {
     /// Write a self-contained HTML report (charts, sortable findings, internal graph).
     #[arg(long, value_name = "FILE.html")]
     pub html: Option<PathBuf>,
+    /// Write one verdict per (internal source IP, time window) for the CTU-13 error metric:
+    /// `window_start,ip,verdict,score,kinds`, verdict `malicious` or `normal`
+    /// (see `flowhound evaluate --labels`).
+    #[arg(long, value_name = "FILE.csv")]
+    pub verdicts: Option<PathBuf>,
+    /// Window length of --verdicts in seconds (default: the baseline window, `window_secs`).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub verdict_window_secs: Option<u64>,
     /// Do not look up reverse DNS (PTR) names of the addresses in findings (on by default, bounded by
     /// --dns-deadline-secs).
     #[arg(long)]
@@ -196,6 +204,7 @@ impl Job<'_> {
         let term = stdout_term(self.run.color.into());
         print!("{}", findings_table(&doc.findings, rows, &term));
         self.write_outputs(&doc, batches, stack)?;
+        self.write_verdicts(&doc, flows)?;
         if let Some(p) = &self.run.html {
             let data = flowhound::report::ReportData::build(
                 doc.clone(),
@@ -231,6 +240,29 @@ impl Job<'_> {
         if let Some(p) = &self.run.flows_out {
             write_flows(p, &doc.findings, batches, geo)?;
         }
+        Ok(())
+    }
+
+    /// Writes `--verdicts`: every internal source active per window, judged by the findings.
+    fn write_verdicts(&self, doc: &FindingsDoc, flows: &Flows) -> Result<()> {
+        let Some(p) = &self.run.verdicts else {
+            return Ok(());
+        };
+        use flowhound::verdicts as v;
+        let secs = self
+            .run
+            .verdict_window_secs
+            .unwrap_or(self.config.baseline.window_secs);
+        let w = i64::try_from(secs.saturating_mul(1_000_000)).unwrap_or(i64::MAX);
+        let active = v::active_windows(&flows.ts, &flows.src, w, |s| self.nets.contains(s));
+        let rows = v::verdicts(&active, &v::blames(&doc.findings), w);
+        v::write_csv(p, &rows)?;
+        let bad = rows.iter().filter(|r| r.malicious).count();
+        eprintln!(
+            "verdicts: {} ({} rows, {bad} malicious, {secs} s windows)",
+            p.display(),
+            rows.len()
+        );
         Ok(())
     }
 }

@@ -11,10 +11,14 @@ use std::process::ExitCode;
 #[command(
     after_help = "Writes DIR/normal.parquet, DIR/test.parquet, DIR/servers.parquet (analysts' schema) and DIR/truth.json.
 
+With the threat_intel scenario it also writes DIR/intel.txt (a blocklist for --intel).
+
 Examples:
   flowhound generate --out data
   flowhound generate --out data --seed 7 --flows-normal 1000000 --flows-test 500000 --labels
-  flowhound generate --out data --scenarios cnc_beacon,exfiltration --no-decoys --ts-format millis"
+  flowhound generate --out data --scenarios cnc_beacon,exfiltration --no-decoys --ts-format millis
+  flowhound generate --out data --normal-days 1 --clients 500 --subnet 10.20.0.0/22 --flows-per-host-day 5000
+  flowhound generate --out data --random-config 17      # a whole configuration drawn from seed 17"
 )]
 pub struct GenerateArgs {
     /// Output directory (created if missing).
@@ -38,8 +42,30 @@ pub struct GenerateArgs {
     /// Internal clients.
     #[arg(long, default_value_t = 200)]
     clients: u32,
+    /// Length of the normal period in days (1..=366).
+    #[arg(long, default_value_t = 7)]
+    normal_days: u32,
+    /// Length of the test period in hours (default: keeps the normal flow rate, at least 24).
+    #[arg(long)]
+    test_hours: Option<u32>,
+    /// Density: ordinary flows per client per day; replaces --flows-normal and --flows-test.
+    #[arg(long, value_name = "N")]
+    flows_per_host_day: Option<u64>,
+    /// IoT devices (NTP and cloud heartbeats, a decoy).
+    #[arg(long, default_value_t = 2)]
+    iot_devices: u32,
+    /// Leave out the monitoring server polling every host on udp/161.
+    #[arg(long)]
+    no_snmp_poller: bool,
+    /// Leave out the daily vulnerability scan.
+    #[arg(long)]
+    no_vuln_scanner: bool,
+    /// Draw the whole configuration (size, density, periods, scenarios, IoT devices, timestamp
+    /// format) from this seed, as the acceptance sweep does; the other data flags are ignored.
+    #[arg(long, value_name = "SEED")]
+    random_config: Option<u64>,
     /// Scenarios to inject, comma-separated (default all): botnet, cnc_beacon, exfiltration, dns_tunnel,
-    /// port_scan, unusual_country, server_abuse.
+    /// port_scan, unusual_country, server_abuse, cnc_channel, dos, inbound_attack, threat_intel.
     #[arg(long, value_delimiter = ',', value_parser = parse_scenario)]
     scenarios: Vec<Scenario>,
     /// Leave out the decoys (benign-but-unusual traffic).
@@ -72,9 +98,14 @@ fn parse_ts_format(s: &str) -> Result<TsFormat, String> {
     )
 }
 
-/// Runs `generate`.
-pub fn run(a: GenerateArgs) -> Result<ExitCode> {
-    let started = std::time::Instant::now();
+/// The configuration the flags ask for.
+fn config(a: &GenerateArgs) -> GenConfig {
+    if let Some(seed) = a.random_config {
+        return GenConfig {
+            labels: a.labels,
+            ..GenConfig::random(seed)
+        };
+    }
     let mut cfg = GenConfig {
         seed: a.seed,
         flows_normal: a.flows_normal,
@@ -85,11 +116,24 @@ pub fn run(a: GenerateArgs) -> Result<ExitCode> {
         decoys: !a.no_decoys,
         labels: a.labels,
         ts_format: a.ts_format,
+        normal_days: a.normal_days,
+        test_hours: a.test_hours,
+        flows_per_host_day: a.flows_per_host_day,
+        iot_devices: a.iot_devices,
+        snmp_poller: !a.no_snmp_poller,
+        vuln_scanner: !a.no_vuln_scanner,
         ..GenConfig::default()
     };
     if !a.scenarios.is_empty() {
         cfg.scenarios = a.scenarios.clone();
     }
+    cfg
+}
+
+/// Runs `generate`.
+pub fn run(a: GenerateArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let cfg = config(&a);
     std::fs::create_dir_all(&a.out).map_err(|e| flowhound::FlowError::Output {
         path: a.out.clone(),
         why: e.to_string(),
@@ -107,10 +151,14 @@ pub fn run(a: GenerateArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     let t = &summary.truth;
     eprintln!(
-        "wrote {} in {:.1} s (seed {})",
+        "wrote {} in {:.1} s (seed {}): {} clients, {} normal + {} test + {} server flows",
         a.out.display(),
         started.elapsed().as_secs_f64(),
-        a.seed
+        cfg.seed,
+        cfg.clients,
+        t.rows.normal,
+        t.rows.test,
+        t.rows.servers
     );
     for s in &t.scenarios {
         eprintln!(
@@ -125,6 +173,9 @@ pub fn run(a: GenerateArgs) -> Result<ExitCode> {
             d.kind.name(),
             d.hosts.join(", ")
         );
+    }
+    if let Some(f) = &t.intel_file {
+        eprintln!("  blocklist {}", a.out.join(f).display());
     }
     eprintln!("next: flowhound analyze --normal {0}/normal.parquet --test {0}/test.parquet --json findings.json", a.out.display());
     Ok(ExitCode::SUCCESS)

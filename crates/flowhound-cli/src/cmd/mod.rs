@@ -10,6 +10,7 @@ mod detectors;
 mod dns;
 mod enrich;
 mod evaluate;
+mod evaluate_labels;
 mod generate;
 mod geo;
 mod outliers;

@@ -58,7 +58,9 @@ pub fn dataset(seed: u64, flows_normal: u64) -> Dataset {
         flows_normal,
         flows_test: flows_normal / 2,
         flows_servers: flows_normal / 4,
-        ..GenConfig::default()
+        // The issue-6 acceptance data; issue 12's realistic decoys and scenarios are judged by the
+        // acceptance sweep (crates/flowhound-cli/tests/acceptance_sweep.rs).
+        ..GenConfig::classic()
     };
     let summary = flowhound_gen::generate(&cfg, &out, &|_, _| {}).unwrap();
     let normal = read(out.join("normal.parquet"));
