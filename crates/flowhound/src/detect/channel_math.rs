@@ -29,10 +29,11 @@ pub fn persistence(active_hours: u64, capture_hours: u64, span_secs: f64, ideal_
 }
 
 /// A reconnect storm: `share * sqrt(saturate(failed, half_count) * saturate(failed / active_hours,
-/// half_per_hour)) * persistence`, with `share = failed / flows`. The count says "many", the rate
-/// per active hour says "faster than back-off" (a client whose server is down retries every few
-/// minutes, a bot's loop every few seconds), the share says the peer does not answer, and
-/// persistence says it lasted.
+/// half_per_hour)) * (0.5 + 0.5 persistence)`, with `share = failed / flows`. The count says "many",
+/// the rate per active hour says "faster than back-off" (a client whose server is down retries every
+/// few minutes, a bot's loop every few seconds), the share says the peer does not answer, and
+/// persistence says it lasted. A dense storm is evidence on its own (300 failed dials 5 s apart in
+/// half an hour is no back-off), so persistence raises the strength rather than gating it.
 pub fn storm_strength(
     failed: u64,
     flows: u64,
@@ -46,7 +47,7 @@ pub fn storm_strength(
     let share = failed.min(flows) as f64 / flows as f64;
     let rate = failed as f64 / active_hours.max(1) as f64;
     let many = (saturate(failed as f64, half_count) * saturate(rate, half_per_hour)).sqrt();
-    (share * many * persistence).clamp(0.0, 1.0)
+    (share * many * (0.5 + 0.5 * persistence.clamp(0.0, 1.0))).clamp(0.0, 1.0)
 }
 
 /// A long connection of `longest_secs` in a capture of `capture_secs`: `length * (alone + (1 -
@@ -153,9 +154,11 @@ mod tests {
         let halves = (100.0, 30.0);
         let cases = [
             // Hakai (IoT-23 8-1): 4,112 failed of 4,112 in 23 hours of 24
-            (4112, 4112, 23, 0.979, 0.895),
+            (4112, 4112, 23, 0.979, 0.9047),
             // Philips Hue (4-1): 47 failed of 47, every 15 min, 21 of 22 hours
-            (47, 47, 21, 0.977, 0.146),
+            (47, 47, 21, 0.977, 0.1473),
+            // a dense half-hour storm: 300 failed dials 5 s apart in one hour of a day
+            (300, 300, 1, 0.055, 0.4356),
             // a busy service with a few failures
             (10, 4000, 24, 1.0, 0.0),
             (0, 10, 1, 1.0, 0.0),

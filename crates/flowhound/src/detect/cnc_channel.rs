@@ -208,12 +208,14 @@ pub const DOC: &str = r#"## cnc_channel
 internal host opens. Strictly periodic C&C is `cnc_beacon`'s; this finds C&C that is persistent but
 irregular, with three kinds of evidence, each a strength in [0, 1]:
 
-- **Reconnect storm** (at least `storm_min_failed_count` failed connections; a connection failed when
-  the peer sent at most `failed_max_down_bytes`):
+- **Reconnect storm** (TCP only: re-dials are connections, unanswered UDP at a rate is a flood for
+  `dos`; at least `storm_min_failed_count` failed connections; a connection failed when the peer sent at
+  most `failed_max_down_bytes`):
   `share * sqrt(sat(failed, storm_half_failed_count) * sat(failed per active hour,
-  storm_half_failed_per_hour)) * persistence`, with `sat(x, h) = x / (x + h)`, `share` = failed /
-  connections, and `persistence = 0.5 * (active hours / capture hours) + 0.5 * min(1, active span /
-  persistence_ideal_secs)`.
+  storm_half_failed_per_hour)) * (0.5 + 0.5 * persistence)`, with `sat(x, h) = x / (x + h)`, `share` =
+  failed / connections, and `persistence = 0.5 * (active hours / capture hours) + 0.5 * min(1, active
+  span / persistence_ideal_secs)`. A dense storm is evidence on its own (300 failed dials 5 s apart in
+  half an hour is no back-off): persistence raises it, from half to full strength.
 - **Long connection** (RITA's module; needs durations, which Zeek and binetflow carry): the longest
   connection of at least `long_min_secs` scores `min(1, max(longest / capture span, longest /
   long_ideal_secs)) * (long_alone_ratio + (1 - long_alone_ratio) * reconnect)`, where `reconnect =
@@ -393,7 +395,10 @@ fn terms(c: &CncChannelConfig, acc: &Acc, key: Key, ch: &Channel, ts: &[i64]) ->
         span_secs,
         c.persistence_ideal_secs,
     );
-    let storm = if ch.failed >= c.storm_min_failed_count {
+    // a storm is of connections: re-dials over TCP; unanswered UDP or ICMP at a rate is a flood
+    // (`dos`), not a reconnect loop
+    let tcp = key.2 == crate::schema::Proto::Tcp.index() as u8;
+    let storm = if tcp && ch.failed >= c.storm_min_failed_count {
         let halves = (c.storm_half_failed_count, c.storm_half_failed_per_hour);
         cm::storm_strength(ch.failed, ch.flows, active_hours, halves, persistence)
     } else {

@@ -257,13 +257,28 @@ impl Detector for InboundAttack {
             .map(|(p, port)| (p.index() as u8, port))
             .collect();
         let g = gather(ctx, cfg, &auth);
+        let (share, brute) = (cfg.probe_share_ratio, cfg.brute_force_attempts_count);
+        // a source hostile to a target in one window is no ordinary client of it in the next one
+        // (an attack crossing a window boundary leaves a tail of few attempts per source)
+        let hostile_anywhere: AHashSet<(u128, u128)> = g
+            .cells
+            .iter()
+            .flat_map(|((t, _), srcs)| {
+                srcs.iter()
+                    .filter(|(_, sw)| sw.hostile(share, brute))
+                    .map(move |(src, _)| (*t, *src))
+            })
+            .collect();
         let mut per_target: AHashMap<u128, Vec<(i64, TargetWindow)>> = AHashMap::new();
         for ((t, w), srcs) in &g.cells {
-            let tw = summarise(
-                srcs.values(),
-                cfg.probe_share_ratio,
-                cfg.brute_force_attempts_count,
-            );
+            let mut tw = summarise(srcs.values(), share, brute);
+            let tails = srcs
+                .iter()
+                .filter(|(src, sw)| {
+                    !sw.hostile(share, brute) && hostile_anywhere.contains(&(*t, **src))
+                })
+                .count() as u64;
+            tw.ordinary -= tails;
             per_target.entry(*t).or_default().push((*w, tw));
         }
         let mut out = Vec::new();

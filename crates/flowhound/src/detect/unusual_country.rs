@@ -240,7 +240,9 @@ fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, Hos
         let Some(v) = f.host_view(i, ctx.nets) else {
             continue;
         };
-        if ctx.nets.contains(v.peer) {
+        // where the host goes, not who reaches it: an inbound scan from many countries is the
+        // victim's misfortune (inbound_attack), not its choice
+        if ctx.nets.contains(v.peer) || !v.originator {
             continue;
         }
         let place = cache
