@@ -106,7 +106,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 /// How inputs are read (shared by every subcommand that reads flows).
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
-    /// Force the input format instead of detecting it: parquet, csv, zeek, zeek-json, binetflow.
+    /// Force the input format instead of detecting it: parquet, csv, zeek, zeek-json, binetflow, nfcapd.
     #[arg(long, value_parser = parse_format)]
     format: Option<Format>,
     /// Unit of numeric timestamps (s, ms, us, ns); detected from magnitude by default.
@@ -124,6 +124,9 @@ pub struct InputArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Multiply packets and bytes by each exporter's recorded sampling rate (nfcapd input).
+    #[arg(long)]
+    apply_sampling: bool,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -149,6 +152,7 @@ impl InputArgs {
             strict: self.strict,
             threads: self.threads,
             progress: Default::default(),
+            apply_sampling: self.apply_sampling,
         })
     }
 

@@ -13,6 +13,7 @@ pub mod columns;
 mod convert;
 pub mod fields;
 pub mod input;
+pub mod nfcapd;
 pub mod parquet;
 pub mod report;
 pub mod text;
@@ -43,11 +44,13 @@ pub enum Format {
     ZeekJson,
     /// Argus / CTU-13 bidirectional NetFlow CSV.
     Binetflow,
+    /// nfdump's nfcapd binary files (layouts 1 and 2).
+    Nfcapd,
 }
 
 impl Format {
     /// Names accepted by `--format`.
-    pub const NAMES: [&'static str; 5] = ["parquet", "csv", "zeek", "zeek-json", "binetflow"];
+    pub const NAMES: [&'static str; 6] = ["parquet", "csv", "zeek", "zeek-json", "binetflow", "nfcapd"];
 
     /// Parses a `--format` value.
     pub fn parse(text: &str) -> Option<Format> {
@@ -57,6 +60,7 @@ impl Format {
             "zeek" | "zeek-tsv" | "conn" => Some(Format::ZeekTsv),
             "zeek-json" | "json" => Some(Format::ZeekJson),
             "binetflow" | "argus" => Some(Format::Binetflow),
+            "nfcapd" | "nfdump" => Some(Format::Nfcapd),
             _ => None,
         }
     }
@@ -77,6 +81,8 @@ pub struct ReadOptions {
     pub threads: usize,
     /// Raw input bytes consumed so far (for progress bars).
     pub progress: Arc<AtomicU64>,
+    /// Multiply packets and bytes by the exporter's recorded sampling rate (nfcapd input).
+    pub apply_sampling: bool,
 }
 
 /// Receives canonical batches. One sink per worker; the caller merges them.
@@ -170,6 +176,10 @@ fn prepare_file(path: &std::path::Path, opts: &ReadOptions) -> Result<Prepared> 
     if format == Format::Parquet {
         return Ok(Prepared::Parquet(parquet::plan(path, opts)?));
     }
+    if format == Format::Nfcapd {
+        nfcapd::check(path)?;
+        return Ok(Prepared::Text(path.to_path_buf(), format));
+    }
     text::check_header(path, format, opts)?;
     Ok(Prepared::Text(path.to_path_buf(), format))
 }
@@ -247,6 +257,7 @@ fn read_unit<S: FlowSink>(
     let mut emit = |b: RecordBatch| sink.push(idx, b);
     match &plan.files[unit.file] {
         Prepared::Parquet(pp) => parquet::read_group(pp, unit.row_group, opts, &mut emit),
+        Prepared::Text(path, Format::Nfcapd) => nfcapd::read(path, opts, &mut emit),
         Prepared::Text(path, format) => text::read(path, *format, opts, &mut emit),
     }
 }
@@ -273,6 +284,7 @@ fn report(plan: &Plan, mut results: Vec<(usize, ReadOutcome)>) -> IngestReport {
                 rows_read: 0,
                 rows_skipped: 0,
                 ts_unit: None,
+                exporters: Vec::new(),
             }
         })
         .collect();
@@ -281,6 +293,7 @@ fn report(plan: &Plan, mut results: Vec<(usize, ReadOutcome)>) -> IngestReport {
         fr.rows_read += o.rows_read;
         fr.rows_skipped += o.bad.count;
         fr.ts_unit = fr.ts_unit.or(o.ts_unit);
+        fr.exporters.extend(o.exporters);
         rep.bad_rows.merge(o.bad);
     }
     rep
