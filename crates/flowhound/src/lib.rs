@@ -4,6 +4,7 @@
 //! enrichment -> report`. See `docs/architecture.md`.
 
 pub mod baseline;
+pub mod collect;
 pub mod config;
 pub mod detect;
 pub mod engine;

@@ -2,6 +2,7 @@
 
 mod analyze;
 mod baseline;
+mod collect;
 mod config;
 mod convert;
 mod demo;
@@ -26,7 +27,8 @@ use std::process::ExitCode;
 
 const ABOUT: &str = "flowhound: find what is not normal in flow logs, and who is behind it.
 
-Reads Parquet, CSV, Zeek conn.log (TSV/JSON, gzip too) and Argus/CTU binetflow.";
+Reads Parquet, CSV, Zeek conn.log (TSV/JSON, gzip too), Argus/CTU binetflow and nfdump's nfcapd files;
+collects NetFlow v5/v9/IPFIX (`flowhound collect`).";
 
 const EXAMPLES: &str = "Examples:
   flowhound profile normal.parquet
@@ -79,6 +81,8 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Render a findings JSON file as a self-contained HTML report.
     Report(report::ReportArgs),
+    /// Receive NetFlow v5/v9/IPFIX over UDP and write rolling canonical Parquet files.
+    Collect(collect::CollectArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -100,6 +104,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Evaluate(a) => evaluate::run(a),
         Command::Report(a) => report::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Collect(a) => collect::run(a),
     }
 }
 

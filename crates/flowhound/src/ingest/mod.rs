@@ -50,7 +50,8 @@ pub enum Format {
 
 impl Format {
     /// Names accepted by `--format`.
-    pub const NAMES: [&'static str; 6] = ["parquet", "csv", "zeek", "zeek-json", "binetflow", "nfcapd"];
+    pub const NAMES: [&'static str; 6] =
+        ["parquet", "csv", "zeek", "zeek-json", "binetflow", "nfcapd"];
 
     /// Parses a `--format` value.
     pub fn parse(text: &str) -> Option<Format> {

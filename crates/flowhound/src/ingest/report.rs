@@ -171,7 +171,10 @@ fn exporter_line(f: &FileReport) -> String {
         .exporters
         .iter()
         .map(|e| {
-            let sampling = e.sampling.map(|r| format!(", sampling 1:{r}")).unwrap_or_default();
+            let sampling = e
+                .sampling
+                .map(|r| format!(", sampling 1:{r}"))
+                .unwrap_or_default();
             format!("{} (v{}, {} flows{sampling})", e.ip, e.version, e.flows)
         })
         .collect();

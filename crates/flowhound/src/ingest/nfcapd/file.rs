@@ -111,7 +111,12 @@ impl<R: Read> BlockReader<R> {
         let (header, used) = match le16(&head, 2) {
             1 => {
                 need(len, 0, (V1_HEADER + V1_STAT) as u64, "layout 1 header")?;
-                read_exact(&mut r, &mut head[want..V1_HEADER + V1_STAT], want as u64, "header")?;
+                read_exact(
+                    &mut r,
+                    &mut head[want..V1_HEADER + V1_STAT],
+                    want as u64,
+                    "header",
+                )?;
                 (v1_header(&head)?, V1_HEADER + V1_STAT)
             }
             2 => {
@@ -197,7 +202,12 @@ fn need(len: u64, at: u64, n: u64, what: &'static str) -> Result<(), NfcapdError
     Ok(())
 }
 
-fn read_exact(r: &mut impl Read, buf: &mut [u8], at: u64, what: &'static str) -> Result<(), NfcapdError> {
+fn read_exact(
+    r: &mut impl Read,
+    buf: &mut [u8],
+    at: u64,
+    what: &'static str,
+) -> Result<(), NfcapdError> {
     r.read_exact(buf).map_err(|e| match e.kind() {
         std::io::ErrorKind::UnexpectedEof => NfcapdError::Truncated {
             what,
@@ -254,23 +264,71 @@ pub fn decompress(c: Compression, src: &[u8], out: &mut Vec<u8>) -> Result<usize
     match c {
         Compression::None => out.extend_from_slice(src),
         Compression::Lzo => lzo::decompress(src, MAX_BLOCK, out).map_err(|e| e.to_string())?,
-        Compression::Lz4 => {
-            out.resize(MAX_BLOCK, 0);
-            return lz4_flex::block::decompress_into(src, out).map_err(|e| e.to_string());
-        }
+        Compression::Lz4 => return lz4(src, out),
         Compression::Zstd => {
-            out.reserve(MAX_BLOCK);
-            zstd::bulk::Decompressor::new()
-                .and_then(|mut d| d.decompress_to_buffer(src, out))
-                .map_err(|e| e.to_string())?;
+            let d = zstd::stream::read::Decoder::with_buffer(src).map_err(|e| e.to_string())?;
+            bounded(d, out, "zstd")?;
         }
-        Compression::Bz2 => {
-            let mut d = bzip2::read::BzDecoder::new(src).take(MAX_BLOCK as u64 + 1);
-            d.read_to_end(out).map_err(|e| e.to_string())?;
-            if out.len() > MAX_BLOCK {
-                return Err(format!("bz2 output exceeds the {MAX_BLOCK}-byte block limit"));
-            }
-        }
+        Compression::Bz2 => bounded(bzip2::read::BzDecoder::new(src), out, "bz2")?,
     }
     Ok(out.len())
+}
+
+/// Reads a decoder to its end into `out`, refusing more than [`MAX_BLOCK`] bytes.
+fn bounded(d: impl Read, out: &mut Vec<u8>, codec: &str) -> Result<(), String> {
+    d.take(MAX_BLOCK as u64 + 1)
+        .read_to_end(out)
+        .map_err(|e| e.to_string())?;
+    if out.len() > MAX_BLOCK {
+        return Err(format!(
+            "{codec} output exceeds the {MAX_BLOCK}-byte block limit"
+        ));
+    }
+    Ok(())
+}
+
+/// LZ4 blocks do not state their decompressed size: decode into `out`, growing it (zeroed once, kept
+/// across blocks) from 8 times the input up to [`MAX_BLOCK`] while the output does not fit.
+fn lz4(src: &[u8], out: &mut Vec<u8>) -> Result<usize, String> {
+    let mut size = out.len().max((src.len() * 8).clamp(1 << 16, MAX_BLOCK));
+    loop {
+        if out.len() < size {
+            out.resize(size, 0);
+        }
+        match lz4_flex::block::decompress_into(src, out) {
+            Ok(n) => return Ok(n),
+            Err(lz4_flex::block::DecompressError::OutputTooSmall { .. }) if size < MAX_BLOCK => {
+                size = (size * 2).min(MAX_BLOCK);
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_codec_round_trips_and_is_bounded() {
+        let data: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let mut out = Vec::new();
+        let z = zstd::bulk::compress(&data, 3).unwrap();
+        let n = decompress(Compression::Zstd, &z, &mut out).unwrap();
+        assert_eq!(&out[..n], &data[..]);
+        let l = lz4_flex::block::compress(&data);
+        let n = decompress(Compression::Lz4, &l, &mut out).unwrap();
+        assert_eq!(&out[..n], &data[..]);
+        let mut b = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        std::io::Write::write_all(&mut b, &data).unwrap();
+        let n = decompress(Compression::Bz2, &b.finish().unwrap(), &mut out).unwrap();
+        assert_eq!(&out[..n], &data[..]);
+        // 32 MiB of zeros compress to a few KiB: refused at the block limit.
+        let bomb = zstd::bulk::compress(&vec![0u8; 2 * MAX_BLOCK], 3).unwrap();
+        assert!(decompress(Compression::Zstd, &bomb, &mut out).is_err());
+        let bomb = lz4_flex::block::compress(&vec![0u8; 2 * MAX_BLOCK]);
+        assert!(decompress(Compression::Lz4, &bomb, &mut out).is_err());
+    }
 }

@@ -167,7 +167,20 @@ mod tests {
             &[17 + 5, b'h'],
             &[17 + 4, b'a', b'b', b'c', b'd', 0x40 | 0x1c, 0xff],
             &[0, 0, 0, 0],
-            &[17 + 4, b'a', b'b', b'c', b'd', 0x20, 0, 0, 0, 0xff, 0x04, 0x00],
+            &[
+                17 + 4,
+                b'a',
+                b'b',
+                b'c',
+                b'd',
+                0x20,
+                0,
+                0,
+                0,
+                0xff,
+                0x04,
+                0x00,
+            ],
         ];
         for c in cases {
             assert!(decompress(c, 1 << 20, &mut out).is_err(), "{c:?}");

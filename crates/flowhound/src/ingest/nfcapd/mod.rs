@@ -102,7 +102,10 @@ pub struct Decoded {
 
 /// Decodes a whole nfcapd file held in memory, calling `on_flow` for every flow. Never panics on any
 /// input; memory is bounded by [`file::MAX_BLOCK`] per buffer.
-pub fn decode(bytes: &[u8], on_flow: &mut dyn FnMut(&NfFlow)) -> std::result::Result<Decoded, NfcapdError> {
+pub fn decode(
+    bytes: &[u8],
+    on_flow: &mut dyn FnMut(&NfFlow),
+) -> std::result::Result<Decoded, NfcapdError> {
     decode_from(bytes, bytes.len() as u64, on_flow)
 }
 
@@ -203,8 +206,12 @@ pub fn read(
             }
         }
     };
-    let decoded = decode_from(std::io::BufReader::with_capacity(1 << 20, counted), len, &mut on_flow)
-        .map_err(|e| corrupt(path, e))?;
+    let decoded = decode_from(
+        std::io::BufReader::with_capacity(1 << 20, counted),
+        len,
+        &mut on_flow,
+    )
+    .map_err(|e| corrupt(path, e))?;
     if let Some(e) = err {
         return Err(e);
     }

@@ -65,8 +65,8 @@ const SAMPLER: u16 = 15;
 
 /// Layout 1 extension sizes by id (nfdump 1.6 `extension_descriptor`); ids 1-3 are the required parts.
 const EXT_SIZE: [u8; 50] = [
-    0, 0, 0, 0, 4, 8, 4, 8, 4, 4, 16, 4, 16, 4, 4, 8, 4, 8, 4, 8, 16, 16, 40, 4, 16, 4, 8, 8, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 20, 4, 8, 32, 24, 24, 72, 0, 24, 12, 0, 8, 0,
+    0, 0, 0, 0, 4, 8, 4, 8, 4, 4, 16, 4, 16, 4, 4, 8, 4, 8, 4, 8, 16, 16, 40, 4, 16, 4, 8, 8, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 20, 4, 8, 32, 24, 24, 72, 0, 24, 12, 0, 8, 0,
 ];
 
 /// Bounds-checked little-endian reads over one record.
@@ -88,10 +88,12 @@ impl<'a> Cur<'a> {
         self.bytes(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
     }
     fn u32(&mut self) -> Option<u32> {
-        self.bytes(4).map(|b| u32::from_le_bytes(b.try_into().unwrap_or_default()))
+        self.bytes(4)
+            .map(|b| u32::from_le_bytes(b.try_into().unwrap_or_default()))
     }
     fn u64(&mut self) -> Option<u64> {
-        self.bytes(8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+        self.bytes(8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
     }
     /// nfdump keeps an IPv6 address as two host-order 64-bit halves, high half first.
     fn v6(&mut self) -> Option<u128> {
@@ -146,20 +148,34 @@ impl Decoder {
                 why,
             };
             let Some(h) = records.get(p..p + 4) else {
-                return Err(bad(format!("block ends at byte {p} before the announced {count} records")));
+                return Err(bad(format!(
+                    "block ends at byte {p} before the announced {count} records"
+                )));
             };
-            let (rtype, size) = (u16::from_le_bytes([h[0], h[1]]), u16::from_le_bytes([h[2], h[3]]) as usize);
+            let (rtype, size) = (
+                u16::from_le_bytes([h[0], h[1]]),
+                u16::from_le_bytes([h[2], h[3]]) as usize,
+            );
             if size < 4 || p + size > records.len() {
-                return Err(bad(format!("record size {size} does not fit the block ({} bytes left)", records.len() - p)));
+                return Err(bad(format!(
+                    "record size {size} does not fit the block ({} bytes left)",
+                    records.len() - p
+                )));
             }
             let rec = &records[p..p + size];
             p += size;
-            self.record(rtype, rec, on_flow).map_err(|why| bad(why.to_string()))?;
+            self.record(rtype, rec, on_flow)
+                .map_err(|why| bad(why.to_string()))?;
         }
         Ok(())
     }
 
-    fn record(&mut self, rtype: u16, rec: &[u8], on_flow: &mut dyn FnMut(&NfFlow)) -> Result<(), &'static str> {
+    fn record(
+        &mut self,
+        rtype: u16,
+        rec: &[u8],
+        on_flow: &mut dyn FnMut(&NfFlow),
+    ) -> Result<(), &'static str> {
         let mut c = Cur { b: rec, p: 4 };
         match rtype {
             EXTENSION_MAP => self.ext_map(&mut c).ok_or("extension map cut short"),
@@ -284,7 +300,13 @@ impl Decoder {
         } else {
             (c.v4().ok_or(short)?, c.v4().ok_or(short)?)
         };
-        let wide = |c: &mut Cur, bit: u16| if flags & bit != 0 { c.u64() } else { c.u32().map(u64::from) };
+        let wide = |c: &mut Cur, bit: u16| {
+            if flags & bit != 0 {
+                c.u64()
+            } else {
+                c.u32().map(u64::from)
+            }
+        };
         let in_packets = wide(c, 2).ok_or(short)?;
         let in_bytes = wide(c, 4).ok_or(short)?;
         let mut flow = NfFlow {
@@ -300,7 +322,10 @@ impl Decoder {
             exporter,
             ..Default::default()
         };
-        let ids = self.maps.get(&map).ok_or("common record names an extension map the file never defined")?;
+        let ids = self
+            .maps
+            .get(&map)
+            .ok_or("common record names an extension map the file never defined")?;
         for &id in ids {
             let ext = "extension data cut short";
             match id {
@@ -309,7 +334,9 @@ impl Decoder {
                 16 => flow.out_bytes = c.u32().ok_or(ext)? as u64,
                 17 => flow.out_bytes = c.u64().ok_or(ext)?,
                 _ => {
-                    let size = *EXT_SIZE.get(id as usize).ok_or("unknown extension id in the map")?;
+                    let size = *EXT_SIZE
+                        .get(id as usize)
+                        .ok_or("unknown extension id in the map")?;
                     c.skip(size as usize).ok_or(ext)?;
                 }
             }
@@ -325,7 +352,10 @@ fn v3(c: &mut Cur) -> Option<Option<NfFlow>> {
     let exporter = c.u16()?;
     let flags = c.u8()?;
     let _nfversion = c.u8()?;
+    // A record without an address element shows as 0.0.0.0 in nfdump; so here.
     let mut flow = NfFlow {
+        src: ip::v4_to_u128(0),
+        dst: ip::v4_to_u128(0),
         exporter,
         sampled: flags & 2 != 0,
         ..Default::default()
