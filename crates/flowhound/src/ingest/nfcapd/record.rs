@@ -275,8 +275,8 @@ impl Decoder {
         let _id = c.u64()?;
         let packets = c.u32()?;
         let space = c.u32()?;
-        if packets > 0 {
-            self.set_rate(sysid, packets.saturating_add(space) / packets);
+        if let Some(rate) = packets.saturating_add(space).checked_div(packets) {
+            self.set_rate(sysid, rate);
         }
         Some(())
     }
