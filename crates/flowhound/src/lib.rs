@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod baseline;
+pub mod collect;
 pub mod config;
 pub mod ctu13;
 pub mod detect;

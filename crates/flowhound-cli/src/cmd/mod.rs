@@ -2,6 +2,7 @@
 
 mod analyze;
 mod baseline;
+mod collect;
 mod config;
 mod convert;
 mod demo;
@@ -27,7 +28,8 @@ use std::process::ExitCode;
 
 const ABOUT: &str = "flowhound: find what is not normal in flow logs, and who is behind it.
 
-Reads Parquet, CSV, Zeek conn.log (TSV/JSON, gzip too) and Argus/CTU binetflow.";
+Reads Parquet, CSV, Zeek conn.log (TSV/JSON, gzip too), Argus/CTU binetflow and nfdump's nfcapd files;
+collects NetFlow v5/v9/IPFIX (`flowhound collect`).";
 
 const EXAMPLES: &str = "Examples:
   flowhound profile normal.parquet
@@ -80,6 +82,8 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Render a findings JSON file as a self-contained HTML report.
     Report(report::ReportArgs),
+    /// Receive NetFlow v5/v9/IPFIX over UDP and write rolling canonical Parquet files.
+    Collect(collect::CollectArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -101,13 +105,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Evaluate(a) => evaluate::run(a),
         Command::Report(a) => report::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Collect(a) => collect::run(a),
     }
 }
 
 /// How inputs are read (shared by every subcommand that reads flows).
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
-    /// Force the input format instead of detecting it: parquet, csv, zeek, zeek-json, binetflow.
+    /// Force the input format instead of detecting it: parquet, csv, zeek, zeek-json, binetflow, nfcapd.
     #[arg(long, value_parser = parse_format)]
     format: Option<Format>,
     /// Unit of numeric timestamps (s, ms, us, ns); detected from magnitude by default.
@@ -125,6 +130,9 @@ pub struct InputArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Multiply packets and bytes by each exporter's recorded sampling rate (nfcapd input).
+    #[arg(long)]
+    apply_sampling: bool,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -150,6 +158,7 @@ impl InputArgs {
             strict: self.strict,
             threads: self.threads,
             progress: Default::default(),
+            apply_sampling: self.apply_sampling,
         })
     }
 

@@ -92,6 +92,13 @@ pub struct Counting<R> {
     counter: Arc<AtomicU64>,
 }
 
+impl<R> Counting<R> {
+    /// Wraps `inner`, adding every byte read to `counter`.
+    pub fn new(inner: R, counter: Arc<AtomicU64>) -> Self {
+        Counting { inner, counter }
+    }
+}
+
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
@@ -169,6 +176,9 @@ pub fn detect(path: &Path) -> Result<Format> {
     };
     if raw.starts_with(b"PAR1") {
         return Ok(Format::Parquet);
+    }
+    if raw.starts_with(&super::nfcapd::file::MAGIC.to_le_bytes()) {
+        return Ok(Format::Nfcapd);
     }
     let head = head(path, 8192)?;
     detect_text(path, &head)

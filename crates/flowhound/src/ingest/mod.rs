@@ -14,6 +14,7 @@ mod convert;
 pub mod fields;
 pub mod frames;
 pub mod input;
+pub mod nfcapd;
 pub mod parquet;
 pub mod report;
 pub mod text;
@@ -44,11 +45,14 @@ pub enum Format {
     ZeekJson,
     /// Argus / CTU-13 bidirectional NetFlow CSV.
     Binetflow,
+    /// nfdump's nfcapd binary files (layouts 1 and 2).
+    Nfcapd,
 }
 
 impl Format {
     /// Names accepted by `--format`.
-    pub const NAMES: [&'static str; 5] = ["parquet", "csv", "zeek", "zeek-json", "binetflow"];
+    pub const NAMES: [&'static str; 6] =
+        ["parquet", "csv", "zeek", "zeek-json", "binetflow", "nfcapd"];
 
     /// Parses a `--format` value.
     pub fn parse(text: &str) -> Option<Format> {
@@ -58,6 +62,7 @@ impl Format {
             "zeek" | "zeek-tsv" | "conn" => Some(Format::ZeekTsv),
             "zeek-json" | "json" => Some(Format::ZeekJson),
             "binetflow" | "argus" => Some(Format::Binetflow),
+            "nfcapd" | "nfdump" => Some(Format::Nfcapd),
             _ => None,
         }
     }
@@ -78,6 +83,8 @@ pub struct ReadOptions {
     pub threads: usize,
     /// Raw input bytes consumed so far (for progress bars).
     pub progress: Arc<AtomicU64>,
+    /// Multiply packets and bytes by the exporter's recorded sampling rate (nfcapd input).
+    pub apply_sampling: bool,
 }
 
 /// Receives canonical batches. One sink per worker; the caller merges them.
@@ -171,6 +178,10 @@ fn prepare_file(path: &std::path::Path, opts: &ReadOptions) -> Result<Prepared> 
     if format == Format::Parquet {
         return Ok(Prepared::Parquet(parquet::plan(path, opts)?));
     }
+    if format == Format::Nfcapd {
+        nfcapd::check(path)?;
+        return Ok(Prepared::Text(path.to_path_buf(), format));
+    }
     text::check_header(path, format, opts)?;
     Ok(Prepared::Text(path.to_path_buf(), format))
 }
@@ -248,6 +259,7 @@ fn read_unit<S: FlowSink>(
     let mut emit = |b: RecordBatch| sink.push(idx, b);
     match &plan.files[unit.file] {
         Prepared::Parquet(pp) => parquet::read_group(pp, unit.row_group, opts, &mut emit),
+        Prepared::Text(path, Format::Nfcapd) => nfcapd::read(path, opts, &mut emit),
         Prepared::Text(path, format) => text::read(path, *format, opts, &mut emit),
     }
 }
@@ -274,6 +286,7 @@ fn report(plan: &Plan, mut results: Vec<(usize, ReadOutcome)>) -> IngestReport {
                 rows_read: 0,
                 rows_skipped: 0,
                 ts_unit: None,
+                exporters: Vec::new(),
             }
         })
         .collect();
@@ -282,6 +295,7 @@ fn report(plan: &Plan, mut results: Vec<(usize, ReadOutcome)>) -> IngestReport {
         fr.rows_read += o.rows_read;
         fr.rows_skipped += o.bad.count;
         fr.ts_unit = fr.ts_unit.or(o.ts_unit);
+        fr.exporters.extend(o.exporters);
         rep.bad_rows.merge(o.bad);
     }
     rep

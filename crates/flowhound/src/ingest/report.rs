@@ -87,6 +87,8 @@ pub struct ReadOutcome {
     pub bad: BadRows,
     /// Epoch unit used for numeric timestamps.
     pub ts_unit: Option<TsUnit>,
+    /// Exporters (routers) the file recorded, with sampling (nfcapd input).
+    pub exporters: Vec<super::nfcapd::Exporter>,
 }
 
 /// Per-file outcome.
@@ -102,6 +104,9 @@ pub struct FileReport {
     pub rows_skipped: u64,
     /// The epoch unit used for numeric timestamps, when the file had them.
     pub ts_unit: Option<TsUnit>,
+    /// Exporters (routers) the file recorded, with their sampling rates (nfcapd input).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exporters: Vec<super::nfcapd::Exporter>,
 }
 
 /// Everything ingest has to say about a run.
@@ -150,9 +155,28 @@ impl IngestReport {
             }
             out.push("  (--strict makes bad rows fatal)".to_string());
         }
+        for f in self.files.iter().filter(|f| !f.exporters.is_empty()) {
+            out.push(exporter_line(f));
+        }
         for (_, why) in &self.ignored {
             out.push(format!("ignored {why}"));
         }
         out
     }
+}
+
+/// "nfcapd.202612041200: exporters 10.0.0.1 (v9, 120 flows, sampling 1:100), ..."
+fn exporter_line(f: &FileReport) -> String {
+    let parts: Vec<String> = f
+        .exporters
+        .iter()
+        .map(|e| {
+            let sampling = e
+                .sampling
+                .map(|r| format!(", sampling 1:{r}"))
+                .unwrap_or_default();
+            format!("{} (v{}, {} flows{sampling})", e.ip, e.version, e.flows)
+        })
+        .collect();
+    format!("{}: exporters {}", f.path.display(), parts.join(", "))
 }

@@ -18,7 +18,7 @@ pub fn check_header(path: &Path, format: Format, opts: &ReadOptions) -> Result<(
         Format::Csv | Format::Binetflow => csv_header(path, reader)?,
         Format::ZeekTsv => zeek_header(path, reader)?.fields,
         Format::ZeekJson => json_keys(path, reader)?,
-        Format::Parquet => return Ok(()),
+        Format::Parquet | Format::Nfcapd => return Ok(()),
     };
     resolve(path, &names, format, &opts.mapping).map(|_| ())
 }
@@ -36,7 +36,7 @@ pub fn read(
         Format::Csv | Format::Binetflow => read_csv(path, format, reader, opts, &mut sink)?,
         Format::ZeekTsv => read_zeek_tsv(path, reader, opts, &mut sink)?,
         Format::ZeekJson => read_zeek_json(path, reader, opts, &mut sink)?,
-        Format::Parquet => None,
+        Format::Parquet | Format::Nfcapd => None,
     };
     sink.flush()?;
     if sink.rows_read == 0 && sink.bad.count == 0 {
@@ -48,6 +48,7 @@ pub fn read(
         rows_read: sink.rows_read,
         bad: sink.bad,
         ts_unit: unit,
+        ..Default::default()
     })
 }
 
