@@ -20,5 +20,6 @@ pub mod report;
 pub mod schema;
 pub mod sql;
 pub mod stats;
+pub mod topk;
 
 pub use error::{FlowError, Result};

@@ -12,13 +12,16 @@ pub mod builder;
 pub mod columns;
 mod convert;
 pub mod fields;
+pub mod fuzz_entry;
 pub mod input;
+pub mod limits;
 pub mod parquet;
 pub mod report;
 pub mod text;
 pub mod time;
 
 pub use columns::ColumnMap;
+pub use limits::Limits;
 pub use report::{BadRows, FileReport, IngestReport, ReadOutcome};
 pub use time::TsUnit;
 
@@ -77,6 +80,8 @@ pub struct ReadOptions {
     pub threads: usize,
     /// Raw input bytes consumed so far (for progress bars).
     pub progress: Arc<AtomicU64>,
+    /// Line and gzip caps of the text readers.
+    pub limits: Limits,
 }
 
 /// Receives canonical batches. One sink per worker; the caller merges them.
