@@ -68,6 +68,7 @@ fn bin() -> std::ffi::OsString {
 }
 
 /// Runs `flowhound ARGS` and measures its peak RSS with `wait4`.
+#[allow(clippy::zombie_processes)] // reaped by wait4, which std's wait cannot replace (it has no rusage)
 fn measured(args: &[&str]) -> Measured {
     let started = std::time::Instant::now();
     let mut child = Command::new(bin())

@@ -102,10 +102,14 @@ fn strip_ending(buf: &mut Vec<u8>) -> usize {
 /// a quote opens a quoted field only at the start of a field; "\r" and "\n" end records).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Quote {
+    /// At the start of a field (or record).
     FieldStart,
+    /// Inside a field that did not start with a quote (quotes in it are literal).
     Unquoted,
+    /// Inside a quoted field.
     Quoted,
-    QuoteInQuoted,
+    /// Just after a quote inside a quoted field: an escaped quote, or the end of the field.
+    Pending,
 }
 
 /// A reader in front of the `csv` crate that caps records: a record (with its quoted line breaks)
@@ -204,7 +208,7 @@ impl Records {
             let quiet = match self.state {
                 Quote::Quoted => memchr::memchr2(b'"', b'\n', rest),
                 Quote::Unquoted => memchr::memchr3(self.delimiter, b'\n', b'\r', rest),
-                Quote::FieldStart | Quote::QuoteInQuoted => Some(0),
+                Quote::FieldStart | Quote::Pending => Some(0),
             }
             .unwrap_or(rest.len());
             if quiet > 0 {
@@ -295,11 +299,11 @@ fn next_state(s: Quote, b: u8, delimiter: u8) -> Quote {
         Quote::FieldStart if b == b'"' => Quote::Quoted,
         Quote::FieldStart | Quote::Unquoted if ends(b) => Quote::FieldStart,
         Quote::FieldStart | Quote::Unquoted => Quote::Unquoted,
-        Quote::Quoted if b == b'"' => Quote::QuoteInQuoted,
+        Quote::Quoted if b == b'"' => Quote::Pending,
         Quote::Quoted => Quote::Quoted,
-        Quote::QuoteInQuoted if b == b'"' => Quote::Quoted,
-        Quote::QuoteInQuoted if ends(b) => Quote::FieldStart,
-        Quote::QuoteInQuoted => Quote::Unquoted,
+        Quote::Pending if b == b'"' => Quote::Quoted,
+        Quote::Pending if ends(b) => Quote::FieldStart,
+        Quote::Pending => Quote::Unquoted,
     }
 }
 
