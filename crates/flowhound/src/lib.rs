@@ -24,5 +24,6 @@ pub mod schema;
 pub mod sql;
 pub mod stats;
 pub mod verdicts;
+pub mod topk;
 
 pub use error::{FlowError, Result};

@@ -8,6 +8,7 @@ use crate::ip;
 use crate::net::InternalNets;
 use crate::schema::Proto;
 use crate::stats::Describe;
+use crate::topk::{CappedMap, Ranked, DEFAULT_MAX_HOSTS};
 use ahash::AHashMap;
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{
@@ -37,6 +38,18 @@ impl Tally {
     }
 }
 
+impl Ranked for Tally {
+    fn flows(&self) -> u64 {
+        self.flows
+    }
+    fn bytes(&self) -> u64 {
+        self.up.saturating_add(self.down)
+    }
+    fn merge(&mut self, other: &Self) {
+        Tally::merge(self, other)
+    }
+}
+
 /// Direction classes of the internal/external split.
 const DIRECTIONS: [&str; 4] = [
     "internal->internal",
@@ -53,8 +66,8 @@ pub struct ProfileSink {
     down: Vec<u64>,
     ts_min: i64,
     ts_max: i64,
-    src: AHashMap<i128, Tally>,
-    dst: AHashMap<i128, Tally>,
+    src: CappedMap<Tally>,
+    dst: CappedMap<Tally>,
     ports: AHashMap<(Proto, u16), Tally>,
     protos: [Tally; 4],
     hours: [Tally; 24],
@@ -64,14 +77,20 @@ pub struct ProfileSink {
 impl ProfileSink {
     /// An empty accumulator classifying addresses with `internal`.
     pub fn new(internal: InternalNets) -> Self {
+        Self::with_max_hosts(internal, DEFAULT_MAX_HOSTS)
+    }
+
+    /// An empty accumulator holding at most `max_hosts` distinct sources (and as many destinations):
+    /// past that the top-host lists are approximate (see [`crate::topk`]).
+    pub fn with_max_hosts(internal: InternalNets, max_hosts: usize) -> Self {
         ProfileSink {
             internal,
             up: Vec::new(),
             down: Vec::new(),
             ts_min: i64::MAX,
             ts_max: i64::MIN,
-            src: AHashMap::new(),
-            dst: AHashMap::new(),
+            src: CappedMap::new(max_hosts),
+            dst: CappedMap::new(max_hosts),
             ports: AHashMap::new(),
             protos: Default::default(),
             hours: Default::default(),
@@ -85,8 +104,8 @@ impl ProfileSink {
         self.down.extend_from_slice(&o.down);
         self.ts_min = self.ts_min.min(o.ts_min);
         self.ts_max = self.ts_max.max(o.ts_max);
-        merge_map(&mut self.src, &o.src);
-        merge_map(&mut self.dst, &o.dst);
+        self.src.merge(&o.src);
+        self.dst.merge(&o.dst);
         merge_map(&mut self.ports, &o.ports);
         merge_arr(&mut self.protos, &o.protos);
         merge_arr(&mut self.hours, &o.hours);
@@ -111,8 +130,8 @@ impl ProfileSink {
             let (u, d) = (up[i], down[i]);
             self.ts_min = self.ts_min.min(ts[i]);
             self.ts_max = self.ts_max.max(ts[i]);
-            self.src.entry(src[i]).or_default().add(u, d);
-            self.dst.entry(dst[i]).or_default().add(u, d);
+            self.src.entry(src[i]).add(u, d);
+            self.dst.entry(dst[i]).add(u, d);
             let p = Proto::parse(proto.value(i));
             self.ports.entry((p, port[i])).or_default().add(u, d);
             self.protos[p.index()].add(u, d);
@@ -249,6 +268,21 @@ pub struct Profile {
     pub internal_networks: Vec<String>,
     /// What was read.
     pub input: IngestReport,
+    /// Set when more distinct addresses were met than the cap holds: the top-host lists are then
+    /// approximate (absent when they are exact).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approximate_top_hosts: Option<Approximation>,
+}
+
+/// How the top-host lists were approximated.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Approximation {
+    /// The cap on distinct addresses per list (`--max-hosts`).
+    pub max_hosts: usize,
+    /// Source addresses dropped (their counts are lost; a dropped address met again restarts at 0).
+    pub evicted_src: u64,
+    /// Destination addresses dropped.
+    pub evicted_dst: u64,
 }
 
 fn rfc3339(us: i64) -> String {
@@ -258,7 +292,7 @@ fn rfc3339(us: i64) -> String {
     )
 }
 
-fn top_hosts(m: &AHashMap<i128, Tally>, n: usize) -> TopHosts {
+fn top_hosts(m: &CappedMap<Tally>, n: usize) -> TopHosts {
     let mut rows: Vec<(i128, u64, u64)> = m
         .iter()
         .map(|(k, t)| (*k, t.flows, t.up.saturating_add(t.down)))
@@ -298,6 +332,12 @@ impl ProfileSink {
     /// Turns the merged accumulator into the profile, keeping `top` rows per ranking.
     pub fn finish(mut self, top: usize, input: IngestReport) -> Profile {
         let flows = self.up.len() as u64;
+        let approximate_top_hosts =
+            (self.src.evicted() + self.dst.evicted() > 0).then(|| Approximation {
+                max_hosts: self.src.cap(),
+                evicted_src: self.src.evicted(),
+                evicted_dst: self.dst.evicted(),
+            });
         let mut ports: Vec<PortRow> = self
             .ports
             .iter()
@@ -354,6 +394,7 @@ impl ProfileSink {
                 .map(|c| c.to_string())
                 .collect(),
             input,
+            approximate_top_hosts,
         }
     }
 }
@@ -365,11 +406,21 @@ pub fn run(
     internal: InternalNets,
     top: usize,
 ) -> Result<Profile> {
-    let (sinks, report) = crate::ingest::scan(plan, opts, || ProfileSink::new(internal.clone()))?;
+    run_capped(plan, opts, internal, top, DEFAULT_MAX_HOSTS)
+}
+
+/// Profiles the planned inputs holding at most `max_hosts` distinct addresses per top-host counter.
+pub fn run_capped(
+    plan: &crate::ingest::Plan,
+    opts: &crate::ingest::ReadOptions,
+    internal: InternalNets,
+    top: usize,
+    max_hosts: usize,
+) -> Result<Profile> {
+    let sink = || ProfileSink::with_max_hosts(internal.clone(), max_hosts);
+    let (sinks, report) = crate::ingest::scan(plan, opts, sink)?;
     let mut it = sinks.into_iter();
-    let mut acc = it
-        .next()
-        .unwrap_or_else(|| ProfileSink::new(internal.clone()));
+    let mut acc = it.next().unwrap_or_else(sink);
     it.for_each(|s| acc.merge(s));
     Ok(acc.finish(top, report))
 }

@@ -22,7 +22,7 @@ mod sql;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use datafusion::arrow::record_batch::RecordBatch;
-use flowhound::ingest::{self, ColumnMap, Format, IngestReport, ReadOptions, TsUnit};
+use flowhound::ingest::{self, ColumnMap, Format, IngestReport, Limits, ReadOptions, TsUnit};
 use flowhound::net::{Cidr, InternalNets};
 use std::process::ExitCode;
 
@@ -133,6 +133,32 @@ pub struct InputArgs {
     /// Multiply packets and bytes by each exporter's recorded sampling rate (nfcapd input).
     #[arg(long)]
     apply_sampling: bool,
+    /// Longest text line (a CSV record with its quoted line breaks) kept, in bytes (suffixes K, M, G:
+    /// binary); a longer line is a bad row, skipped without being held in memory.
+    #[arg(long, value_name = "BYTES", default_value = "1M", value_parser = parse_size)]
+    max_line_bytes: usize,
+    /// Refuse gzip inputs that expand more than this many times (past 64 MiB of output): a likely
+    /// decompression bomb.
+    #[arg(long, value_name = "RATIO", default_value_t = flowhound::ingest::limits::DEFAULT_MAX_GZIP_RATIO,
+          value_parser = clap::value_parser!(u64).range(2..))]
+    max_gzip_ratio: u64,
+}
+
+/// Parses a byte size: a whole number with an optional binary suffix K, M or G (e.g. 64K, 1M).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (digits, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.eq_ignore_ascii_case(&'k') => (&t[..i], 1usize << 10),
+        Some((i, c)) if c.eq_ignore_ascii_case(&'m') => (&t[..i], 1 << 20),
+        Some((i, c)) if c.eq_ignore_ascii_case(&'g') => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("'{s}' is not a size in bytes (e.g. 65536, 64K, 1M)"))
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -159,6 +185,10 @@ impl InputArgs {
             threads: self.threads,
             progress: Default::default(),
             apply_sampling: self.apply_sampling,
+            limits: Limits {
+                max_line_bytes: self.max_line_bytes,
+                max_gzip_ratio: self.max_gzip_ratio,
+            },
         })
     }
 

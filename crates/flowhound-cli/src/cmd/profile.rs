@@ -22,6 +22,11 @@ pub struct ProfileArgs {
     /// Rows in each top-N list.
     #[arg(long, default_value_t = 10)]
     top: usize,
+    /// Distinct source (and destination) addresses held for the top-host lists: exact below it,
+    /// approximate (heaviest addresses kept, and said so) above it, so memory stays bounded.
+    #[arg(long, value_name = "N", default_value_t = flowhound::topk::DEFAULT_MAX_HOSTS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(flowhound::topk::MIN_MAX_HOSTS as u64..))]
+    max_hosts: usize,
     #[command(flatten)]
     net: NetArgs,
     #[command(flatten)]
@@ -35,7 +40,13 @@ pub fn run(a: ProfileArgs) -> Result<ExitCode> {
     let p = a
         .input
         .scan_with_progress("profiling", &a.inputs, &opts, |plan| {
-            Ok(flowhound::profile::run(plan, &opts, a.net.nets(), a.top)?)
+            Ok(flowhound::profile::run_capped(
+                plan,
+                &opts,
+                a.net.nets(),
+                a.top,
+                a.max_hosts,
+            )?)
         })?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&p)?);
@@ -139,6 +150,12 @@ pub fn render(p: &Profile) -> String {
     );
     out += &format!("{}\n", hosts_table("top sources", &p.top_src));
     out += &format!("{}\n", hosts_table("top destinations", &p.top_dst));
+    if let Some(a) = &p.approximate_top_hosts {
+        out += &format!(
+            "note: more than {} distinct addresses: the top-host lists are approximate ({} sources, {} destinations dropped; raise --max-hosts for exact lists)\n\n",
+            a.max_hosts, a.evicted_src, a.evicted_dst
+        );
+    }
     let mut ports = Table::new(["proto", "dst_port", "flows", "bytes"]);
     for r in &p.top_dst_ports {
         ports.row([

@@ -1,6 +1,7 @@
 //! Finding input files (paths, directories, globs), opening them (gzip transparently) and detecting
 //! their format from content.
 
+use super::limits::{GzipBomb, GzipGuard, Limits};
 use super::Format;
 use crate::error::{FlowError, Result};
 use flate2::read::MultiGzDecoder;
@@ -126,27 +127,43 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// Opens a text file for reading, decompressing gzip, counting raw bytes into `progress`.
-pub fn open_text(path: &Path, progress: Arc<AtomicU64>) -> Result<Box<dyn BufRead + Send>> {
+/// Opens a text file for reading, decompressing gzip (under the expansion cap of `limits`), counting
+/// raw bytes into `progress`.
+pub fn open_text(
+    path: &Path,
+    progress: Arc<AtomicU64>,
+    limits: &Limits,
+) -> Result<Box<dyn BufRead + Send>> {
     let gz = is_gzip(path)?;
     let file = File::open(path).map_err(|e| FlowError::io(path, e))?;
     let counted = Counting {
         inner: file,
         counter: progress,
     };
-    Ok(if gz {
-        Box::new(BufReader::with_capacity(
-            1 << 16,
-            MultiGzDecoder::new(counted),
-        ))
-    } else {
-        Box::new(BufReader::with_capacity(1 << 16, counted))
-    })
+    Ok(decode(counted, gz, limits))
+}
+
+/// Buffers raw text input, decompressing it when `gz` (under the expansion cap of `limits`).
+pub fn decode(
+    raw: impl Read + Send + 'static,
+    gz: bool,
+    limits: &Limits,
+) -> Box<dyn BufRead + Send> {
+    if !gz {
+        return Box::new(BufReader::with_capacity(1 << 16, raw));
+    }
+    let compressed = Arc::new(AtomicU64::new(0));
+    let raw = Counting {
+        inner: raw,
+        counter: compressed.clone(),
+    };
+    let guarded = GzipGuard::new(MultiGzDecoder::new(raw), compressed, limits.max_gzip_ratio);
+    Box::new(BufReader::with_capacity(1 << 16, guarded))
 }
 
 /// Reads the first `limit` bytes of the (decompressed) content.
 pub fn head(path: &Path, limit: usize) -> Result<Vec<u8>> {
-    let mut r = open_text(path, Arc::default())?;
+    let mut r = open_text(path, Arc::default(), &Limits::default())?;
     let mut buf = vec![0u8; limit];
     let n = read_full(&mut r, &mut buf).map_err(|e| gzip_error(path, e))?;
     buf.truncate(n);
@@ -155,6 +172,12 @@ pub fn head(path: &Path, limit: usize) -> Result<Vec<u8>> {
 
 /// Maps a read error of a (possibly gzip) file to a clear message.
 pub fn gzip_error(path: &Path, e: std::io::Error) -> FlowError {
+    if let Some(bomb) = e.get_ref().and_then(|i| i.downcast_ref::<GzipBomb>()) {
+        return FlowError::Corrupt {
+            path: path.to_path_buf(),
+            why: bomb.to_string(),
+        };
+    }
     match e.kind() {
         std::io::ErrorKind::InvalidInput
         | std::io::ErrorKind::InvalidData
@@ -184,7 +207,8 @@ pub fn detect(path: &Path) -> Result<Format> {
     detect_text(path, &head)
 }
 
-fn detect_text(path: &Path, head: &[u8]) -> Result<Format> {
+/// Detects a text format from the first (decompressed) bytes of `path`.
+pub(crate) fn detect_text(path: &Path, head: &[u8]) -> Result<Format> {
     let unknown = |why: &str| FlowError::UnknownFormat {
         path: path.to_path_buf(),
         why: why.to_string(),

@@ -13,7 +13,9 @@ pub mod columns;
 mod convert;
 pub mod fields;
 pub mod frames;
+pub mod fuzz_entry;
 pub mod input;
+pub mod limits;
 pub mod nfcapd;
 pub mod parquet;
 pub mod report;
@@ -21,6 +23,7 @@ pub mod text;
 pub mod time;
 
 pub use columns::ColumnMap;
+pub use limits::Limits;
 pub use report::{BadRows, FileReport, IngestReport, ReadOutcome};
 pub use time::TsUnit;
 
@@ -85,6 +88,8 @@ pub struct ReadOptions {
     pub progress: Arc<AtomicU64>,
     /// Multiply packets and bytes by the exporter's recorded sampling rate (nfcapd input).
     pub apply_sampling: bool,
+    /// Line and gzip caps of the text readers.
+    pub limits: Limits,
 }
 
 /// Receives canonical batches. One sink per worker; the caller merges them.

@@ -3,6 +3,7 @@
 use super::columns::{resolve, Resolved};
 use super::fields::{RowParser, TextSink};
 use super::input::{gzip_error, open_text};
+use super::limits::{self, CsvGuard, Line, TOO_LONG};
 use super::report::ReadOutcome;
 use super::{Format, ReadOptions, TsUnit};
 use crate::error::{FlowError, Result};
@@ -11,13 +12,29 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 
+/// Opens a text input from its start (a file, or bytes in memory for the fuzz targets).
+pub type Opener<'a> = &'a dyn Fn() -> Result<Box<dyn BufRead + Send>>;
+
 /// Reads the header of a text file and checks the column plan (schema problems are reported up front).
 pub fn check_header(path: &Path, format: Format, opts: &ReadOptions) -> Result<()> {
-    let reader = open_text(path, Default::default())?;
+    check_header_with(path, format, opts, &|| {
+        open_text(path, Default::default(), &opts.limits)
+    })
+}
+
+/// [`check_header`] of the input `open` opens (named `path` in messages).
+pub fn check_header_with(
+    path: &Path,
+    format: Format,
+    opts: &ReadOptions,
+    open: Opener,
+) -> Result<()> {
+    let reader = open()?;
+    let cap = opts.limits.max_line_bytes;
     let names = match format {
-        Format::Csv | Format::Binetflow => csv_header(path, reader)?,
-        Format::ZeekTsv => zeek_header(path, reader)?.fields,
-        Format::ZeekJson => json_keys(path, reader)?,
+        Format::Csv | Format::Binetflow => csv_header(path, reader, cap)?,
+        Format::ZeekTsv => zeek_header(path, reader, cap)?.fields,
+        Format::ZeekJson => json_keys(path, reader, cap)?,
         Format::Parquet | Format::Nfcapd => return Ok(()),
     };
     resolve(path, &names, format, &opts.mapping).map(|_| ())
@@ -30,12 +47,26 @@ pub fn read(
     opts: &ReadOptions,
     emit: &mut dyn FnMut(RecordBatch) -> Result<()>,
 ) -> Result<ReadOutcome> {
-    let reader = open_text(path, opts.progress.clone())?;
+    let data = || open_text(path, opts.progress.clone(), &opts.limits);
+    let header = || open_text(path, Default::default(), &opts.limits);
+    read_with(path, format, opts, [&data, &header], emit)
+}
+
+/// [`read`] of the input the openers open: `[data, header]`, the second for a header pass that is not
+/// counted as progress (named `path` in messages).
+pub fn read_with(
+    path: &Path,
+    format: Format,
+    opts: &ReadOptions,
+    [data, header]: [Opener; 2],
+    emit: &mut dyn FnMut(RecordBatch) -> Result<()>,
+) -> Result<ReadOutcome> {
+    let reader = data()?;
     let mut sink = TextSink::new(path, opts.strict, emit);
     let unit = match format {
         Format::Csv | Format::Binetflow => read_csv(path, format, reader, opts, &mut sink)?,
         Format::ZeekTsv => read_zeek_tsv(path, reader, opts, &mut sink)?,
-        Format::ZeekJson => read_zeek_json(path, reader, opts, &mut sink)?,
+        Format::ZeekJson => read_zeek_json(path, reader, header()?, opts, &mut sink)?,
         Format::Parquet | Format::Nfcapd => None,
     };
     sink.flush()?;
@@ -64,20 +95,39 @@ fn sniff_delimiter(reader: &mut dyn BufRead) -> u8 {
     }
 }
 
-fn csv_reader(mut reader: Box<dyn BufRead + Send>) -> csv::Reader<Box<dyn BufRead + Send>> {
+/// A CSV reader whose records are capped at `cap` bytes (see [`CsvGuard`]).
+type CsvReader = csv::Reader<CsvGuard<Box<dyn BufRead + Send>>>;
+
+fn csv_reader(mut reader: Box<dyn BufRead + Send>, cap: usize) -> CsvReader {
     let delimiter = sniff_delimiter(&mut reader);
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(reader)
+        .from_reader(CsvGuard::new(reader, delimiter, cap))
 }
 
-fn csv_header(path: &Path, reader: Box<dyn BufRead + Send>) -> Result<Vec<String>> {
-    let mut r = csv_reader(reader);
-    let h = r.headers().map_err(|e| csv_error(path, e))?;
-    Ok(h.iter().map(str::to_string).collect())
+/// Reads the header line; a header over the cap is an error (there is no skipping it).
+fn csv_header_names(path: &Path, r: &mut CsvReader) -> Result<Vec<String>> {
+    let names: Vec<String> = r
+        .headers()
+        .map_err(|e| csv_error(path, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let next = r.position().line();
+    if let Some((line, _)) = r.get_mut().take_before(next).first() {
+        return Err(FlowError::Corrupt {
+            path: path.to_path_buf(),
+            why: format!("line {line}: header {TOO_LONG}"),
+        });
+    }
+    Ok(names)
+}
+
+fn csv_header(path: &Path, reader: Box<dyn BufRead + Send>, cap: usize) -> Result<Vec<String>> {
+    csv_header_names(path, &mut csv_reader(reader, cap))
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> FlowError {
@@ -101,13 +151,8 @@ fn read_csv(
     opts: &ReadOptions,
     sink: &mut TextSink,
 ) -> Result<Option<TsUnit>> {
-    let mut r = csv_reader(reader);
-    let headers: Vec<String> = r
-        .headers()
-        .map_err(|e| csv_error(path, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let mut r = csv_reader(reader, opts.limits.max_line_bytes);
+    let headers = csv_header_names(path, &mut r)?;
     let mut parser = RowParser::new(
         resolve(path, &headers, format, &opts.mapping)?,
         opts.ts_unit,
@@ -118,6 +163,7 @@ fn read_csv(
             Ok(false) => break,
             Ok(true) => {
                 let line = rec.position().map_or(0, |p| p.line());
+                report_too_long(sink, r.get_mut().take_before(line))?;
                 let row = parser.parse(&|i| rec.get(i));
                 sink.accept(line, row, &headers)?;
             }
@@ -128,7 +174,16 @@ fn read_csv(
             Err(e) => return Err(csv_error(path, e)),
         }
     }
+    report_too_long(sink, r.get_mut().take_all())?;
     Ok(parser.ts_unit())
+}
+
+/// Records the CSV records skipped for their length.
+fn report_too_long(sink: &mut TextSink, skipped: Vec<(u64, Vec<u8>)>) -> Result<()> {
+    for (line, sample) in skipped {
+        sink.malformed(line, TOO_LONG, &String::from_utf8_lossy(&sample))?;
+    }
+    Ok(())
 }
 
 /// The `#` directives of a Zeek TSV log.
@@ -201,29 +256,19 @@ fn apply_directive(h: &mut ZeekHeader, line: &str) -> bool {
     false
 }
 
-/// Reads the next line into `buf` without its ending ("\n" or "\r\n", as `BufRead::lines` strips), as
-/// bytes: text that is not UTF-8 is the caller's to report, with its line number. False at the end.
-fn read_line_bytes(reader: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<bool> {
-    buf.clear();
-    if reader.read_until(b'\n', buf)? == 0 {
-        return Ok(false);
-    }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
-        }
-    }
-    Ok(true)
-}
-
 /// Why a line that is not UTF-8 is skipped.
 const NOT_UTF8: &str = "not valid UTF-8 text";
 
-fn zeek_header(path: &Path, mut reader: Box<dyn BufRead + Send>) -> Result<ZeekHeader> {
+/// Reads the next line under the cap, mapping read errors to the file's.
+fn next_line(path: &Path, reader: &mut dyn BufRead, buf: &mut Vec<u8>, cap: usize) -> Result<Line> {
+    limits::read_line(reader, buf, cap).map_err(|e| gzip_error(path, e))
+}
+
+fn zeek_header(path: &Path, mut reader: Box<dyn BufRead + Send>, cap: usize) -> Result<ZeekHeader> {
     let mut h = ZeekHeader::default();
     let mut buf = Vec::new();
-    while read_line_bytes(&mut *reader, &mut buf).map_err(|e| gzip_error(path, e))? {
+    // an over-long line ends the header: it is reported when the data is read
+    while next_line(path, &mut *reader, &mut buf, cap)? == Line::Text {
         let line = String::from_utf8_lossy(&buf);
         let Some(d) = directive(&line) else { break };
         apply_directive(&mut h, d);
@@ -258,10 +303,10 @@ fn read_zeek_tsv(
     let mut parser: Option<RowParser> = None;
     let unit = opts.ts_unit.or(Some(TsUnit::S));
     let (mut buf, mut line_no) = (Vec::new(), 0u64);
-    while read_line_bytes(&mut *reader, &mut buf).map_err(|e| gzip_error(path, e))? {
-        line_no += 1;
-        let Ok(line) = std::str::from_utf8(&buf) else {
-            sink.malformed(line_no, NOT_UTF8, &String::from_utf8_lossy(&buf))?;
+    let cap = opts.limits.max_line_bytes;
+    while let Some(text) = text_line(path, &mut *reader, &mut buf, cap, &mut line_no, sink)? {
+        let Ok(line) = std::str::from_utf8(text) else {
+            sink.malformed(line_no, NOT_UTF8, &String::from_utf8_lossy(text))?;
             continue;
         };
         if let Some(d) = directive(line) {
@@ -298,12 +343,39 @@ fn read_zeek_tsv(
     Ok(unit)
 }
 
-fn json_keys(path: &Path, mut reader: Box<dyn BufRead + Send>) -> Result<Vec<String>> {
+/// Reads lines until the next one within the cap (counting every line into `line_no`); an over-long
+/// line is a bad row. None at the end.
+fn text_line<'b>(
+    path: &Path,
+    reader: &mut dyn BufRead,
+    buf: &'b mut Vec<u8>,
+    cap: usize,
+    line_no: &mut u64,
+    sink: &mut TextSink,
+) -> Result<Option<&'b [u8]>> {
+    loop {
+        let kind = next_line(path, reader, buf, cap)?;
+        *line_no += 1;
+        match kind {
+            Line::End => return Ok(None),
+            Line::Text => return Ok(Some(buf)),
+            Line::TooLong => sink.malformed(*line_no, TOO_LONG, &String::from_utf8_lossy(buf))?,
+        }
+    }
+}
+
+fn json_keys(path: &Path, mut reader: Box<dyn BufRead + Send>, cap: usize) -> Result<Vec<String>> {
     let mut keys: Vec<String> = Vec::new();
-    let (mut buf, mut n) = (Vec::new(), 0);
-    while n < 100 && read_line_bytes(&mut *reader, &mut buf).map_err(|e| gzip_error(path, e))? {
-        n += 1;
-        // A line that is not UTF-8 or not JSON is reported when the data is read.
+    let mut buf = Vec::new();
+    for _ in 0..100 {
+        let kind = next_line(path, &mut *reader, &mut buf, cap)?;
+        if kind == Line::End {
+            break;
+        }
+        // A line that is too long, not UTF-8 or not JSON is reported when the data is read.
+        if kind != Line::Text {
+            continue;
+        }
         if let Ok(serde_json::Value::Object(m)) = serde_json::from_slice::<serde_json::Value>(&buf)
         {
             keys.extend(
@@ -334,10 +406,12 @@ fn json_cell(v: &serde_json::Value) -> Option<String> {
 fn read_zeek_json(
     path: &Path,
     mut reader: Box<dyn BufRead + Send>,
+    header: Box<dyn BufRead + Send>,
     opts: &ReadOptions,
     sink: &mut TextSink,
 ) -> Result<Option<TsUnit>> {
-    let names = json_keys(path, open_text(path, Default::default())?)?;
+    let cap = opts.limits.max_line_bytes;
+    let names = json_keys(path, header, cap)?;
     let index: HashMap<&str, usize> = names
         .iter()
         .enumerate()
@@ -348,10 +422,9 @@ fn read_zeek_json(
     let mut parser = RowParser::new(plan, unit);
     let mut cells: Vec<Option<String>> = vec![None; names.len()];
     let (mut buf, mut line_no) = (Vec::new(), 0u64);
-    while read_line_bytes(&mut *reader, &mut buf).map_err(|e| gzip_error(path, e))? {
-        line_no += 1;
-        let Ok(line) = std::str::from_utf8(&buf) else {
-            sink.malformed(line_no, NOT_UTF8, &String::from_utf8_lossy(&buf))?;
+    while let Some(text) = text_line(path, &mut *reader, &mut buf, cap, &mut line_no, sink)? {
+        let Ok(line) = std::str::from_utf8(text) else {
+            sink.malformed(line_no, NOT_UTF8, &String::from_utf8_lossy(text))?;
             continue;
         };
         if line.trim().is_empty() {

@@ -39,6 +39,7 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| "out".into());
+        remove_stale_temps(dir, &name);
         let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let file = File::create(&temp).map_err(|e| out_err(target, e))?;
         Ok(AtomicFile {
@@ -71,6 +72,36 @@ impl AtomicFile {
         self.committed = true;
         Ok(())
     }
+}
+
+/// Removes the temporary files of `name` left in `dir` by runs that were killed (`.NAME.PID.tmp` whose
+/// process is gone). Only where `/proc` tells which processes live; best effort, never an error.
+fn remove_stale_temps(dir: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(pid) = stale_temp_pid(&file.to_string_lossy(), name) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// The process id in a temporary file name `.NAME.PID.tmp` of `name`.
+fn stale_temp_pid(file: &str, name: &str) -> Option<u32> {
+    file.strip_prefix('.')?
+        .strip_prefix(name)?
+        .strip_prefix('.')?
+        .strip_suffix(".tmp")?
+        .parse()
+        .ok()
 }
 
 impl Drop for AtomicFile {
@@ -124,6 +155,25 @@ mod tests {
         write_string(&target, "whole").unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "whole");
         assert!(AtomicFile::create(&dir.join("missing/x")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn temp_files_of_dead_runs_are_removed_by_the_next_run() {
+        assert_eq!(stale_temp_pid(".out.csv.123.tmp", "out.csv"), Some(123));
+        assert_eq!(stale_temp_pid(".out.csv.x.tmp", "out.csv"), None);
+        assert_eq!(stale_temp_pid(".other.123.tmp", "out.csv"), None);
+        let dir = std::env::temp_dir().join(format!("fh-atomic-stale-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // pid_max on Linux is at most 2^22: this process cannot exist
+        let dead = dir.join(".out.txt.99999999.tmp");
+        let other = dir.join(".notes.txt.99999999.tmp");
+        for p in [&dead, &other] {
+            std::fs::write(p, "x").unwrap();
+        }
+        write_string(&dir.join("out.txt"), "whole").unwrap();
+        assert!(!dead.exists(), "a dead run's temp file is removed");
+        assert!(other.exists(), "another output's temp file is left alone");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

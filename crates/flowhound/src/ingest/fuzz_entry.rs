@@ -1,0 +1,64 @@
+//! Byte-slice entry points into the readers, for the fuzz targets in `fuzz/` and for regression tests
+//! of what they find. They run the same code as a file read (detection, header check, parse loop,
+//! gzip and the resource caps) and only differ in where the bytes come from.
+
+use super::input::{decode, detect_text};
+use super::{parquet, text, Format, ReadOptions};
+use crate::error::Result;
+use std::io::Cursor;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The name the in-memory input goes by in messages.
+const NAME: &str = "<fuzz input>";
+
+/// Reads `data` as a text input (gzip when it starts with the gzip magic) in `format`, or in the
+/// format detected from its first bytes when None. Returns the rows read.
+pub fn parse_text(data: &[u8], format: Option<Format>) -> Result<u64> {
+    let opts = ReadOptions::default();
+    let path = Path::new(NAME);
+    let bytes: Arc<[u8]> = Arc::from(data);
+    let gz = data.starts_with(&[0x1f, 0x8b]);
+    let open = || Ok(decode(Cursor::new(bytes.clone()), gz, &opts.limits));
+    let format = match format {
+        Some(f) => f,
+        None => detect_text(path, &head(&open)?)?,
+    };
+    if format == Format::Parquet {
+        return Ok(0);
+    }
+    text::check_header_with(path, format, &opts, &open)?;
+    let out = text::read_with(path, format, &opts, [&open, &open], &mut |_| Ok(()))?;
+    Ok(out.rows_read)
+}
+
+/// The first 8 KiB of the decoded input, as format detection sees them.
+fn head(open: text::Opener) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    open()?
+        .take(8192)
+        .read_to_end(&mut buf)
+        .map_err(|e| super::input::gzip_error(Path::new(NAME), e))?;
+    Ok(buf)
+}
+
+/// Reads `data` as a Parquet input (through a temporary file, as Parquet is read from files): plans
+/// it and reads every row group. Returns the rows read.
+pub fn parse_parquet(data: &[u8]) -> Result<u64> {
+    let path = std::env::temp_dir().join(format!(".flowhound-fuzz-{}.parquet", std::process::id()));
+    std::fs::write(&path, data).map_err(|e| crate::error::FlowError::io(&path, e))?;
+    let out = read_parquet(&path);
+    let _ = std::fs::remove_file(&path);
+    out
+}
+
+fn read_parquet(path: &Path) -> Result<u64> {
+    let opts = ReadOptions::default();
+    let plan = parquet::plan(path, &opts)?;
+    let mut rows = 0;
+    for rg in 0..plan.row_groups.len() {
+        rows += parquet::read_group(&plan, rg, &opts, &mut |_| Ok(()))?.rows_read;
+    }
+    Ok(rows)
+}
