@@ -219,6 +219,7 @@ fn report(path: PathBuf, out: ReadOutcome) -> IngestReport {
             rows_read: out.rows_read,
             rows_skipped: out.bad.count,
             ts_unit: out.ts_unit,
+            exporters: out.exporters,
         }],
         bad_rows: out.bad,
         ignored: Vec::new(),
