@@ -58,6 +58,8 @@ fn analyze_and_detect_take_intel_lists() {
         cfg.to_str().unwrap(),
         "--json",
         out.to_str().unwrap(),
+        "--min-severity",
+        "low",
     ]);
     run.ok("analyze --intel");
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
@@ -92,6 +94,8 @@ fn analyze_and_detect_take_intel_lists() {
         cfg.to_str().unwrap(),
         "--json",
         out2.to_str().unwrap(),
+        "--min-severity",
+        "low",
     ])
     .ok("detect --intel");
     let doc2: Value = serde_json::from_str(&std::fs::read_to_string(&out2).unwrap()).unwrap();

@@ -88,6 +88,7 @@ impl ReadArgs {
             strict: self.strict,
             threads: self.threads,
             progress: ctl.done.clone(),
+            ..ReadOptions::default()
         })
     }
 }

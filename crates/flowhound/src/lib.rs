@@ -23,7 +23,7 @@ pub mod report;
 pub mod schema;
 pub mod sql;
 pub mod stats;
-pub mod verdicts;
 pub mod topk;
+pub mod verdicts;
 
 pub use error::{FlowError, Result};

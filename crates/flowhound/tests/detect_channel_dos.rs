@@ -34,6 +34,12 @@ fn capture(name: &str) -> Option<PathBuf> {
 
 /// `cnc_channel` and `dos` findings of one capture in single-capture mode.
 fn analyze(path: &Path) -> Vec<Finding> {
+    let names: Vec<String> = DETECTORS.iter().map(|s| s.to_string()).collect();
+    analyze_with(path, &names)
+}
+
+/// The findings of the named detectors on one capture in single-capture mode.
+fn analyze_with(path: &Path, names: &[String]) -> Vec<Finding> {
     let path = path.display().to_string();
     let batches = read_all(std::slice::from_ref(&path), &ReadOptions::default())
         .unwrap()
@@ -51,8 +57,7 @@ fn analyze(path: &Path) -> Vec<Finding> {
     )
     .unwrap();
     let ctx = DetectCtx::new(&batches, &flows, &baseline, &geo, &nets, &config);
-    let names: Vec<String> = DETECTORS.iter().map(|s| s.to_string()).collect();
-    let findings = run(&ctx, &names).unwrap();
+    let findings = run(&ctx, names).unwrap();
     eprintln!("{path}: {} findings", findings.len());
     for f in &findings {
         eprintln!(
@@ -143,6 +148,57 @@ fn benign_honeypots_stay_below_high() {
         for f in analyze(&path) {
             assert!(f.severity < Severity::High, "{name}: {f:#?}");
         }
+    }
+}
+
+/// Issue 12's checks on IoT-23 with every detector (the default output, medium and above): each
+/// malware capture's infected host is flagged and its labelled C&C peer is named by one of the top 3
+/// C&C findings (`cnc_beacon` or `cnc_channel`); the benign honeypots give nothing at high or above.
+/// Known miss, printed and not asserted: 42-1, whose only malicious traffic is six HTTP downloads
+/// within 40 s from a CDN.
+#[test]
+fn iot23_every_detector_acceptance() {
+    let all: Vec<String> = Config::default().analysis.detectors;
+    let malware = [
+        ("CTU-Malware-Capture-8-1", "192.168.100.113"),
+        ("CTU-Malware-Capture-20-1", "192.168.100.103"),
+        ("CTU-Malware-Capture-21-1", "192.168.100.113"),
+        ("CTU-Malware-Capture-44-1", "192.168.1.199"),
+    ];
+    for (name, host) in malware {
+        let Some(path) = capture(name) else { return };
+        let cnc = labelled_cnc_peers(&path);
+        let findings = analyze_with(&path, &all);
+        assert!(
+            findings.iter().any(|f| f.hosts.iter().any(|h| h == host)),
+            "{name}: {host} not flagged"
+        );
+        let top3: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| matches!(f.kind.as_str(), "cnc_beacon" | "cnc_channel"))
+            .take(3)
+            .collect();
+        assert!(
+            top3.iter()
+                .any(|f| f.peers.iter().take(3).any(|p| cnc.contains(p))),
+            "{name}: labelled C&C {cnc:?} not in the top 3 C&C findings: {top3:#?}"
+        );
+    }
+    for name in [
+        "CTU-Honeypot-Capture-4-1",
+        "CTU-Honeypot-Capture-5-1",
+        "CTU-Honeypot-Capture-7-1",
+    ] {
+        let Some(path) = capture(name) else { return };
+        for f in analyze_with(&path, &all) {
+            assert!(f.severity < Severity::High, "{name}: {f:#?}");
+        }
+    }
+    if let Some(path) = capture("CTU-Malware-Capture-42-1") {
+        let flagged = analyze_with(&path, &all)
+            .iter()
+            .any(|f| f.hosts.iter().any(|h| h == "192.168.1.197"));
+        println!("known miss, not asserted: 42-1 host 192.168.1.197 flagged = {flagged}");
     }
 }
 

@@ -34,7 +34,7 @@ fn findings(lists: &[&str], extra: &str) -> flowhound::error::Result<Vec<Finding
         .map(|l| format!("\"{}\"", fixture(l)))
         .collect();
     let toml = format!(
-        "[detectors.threat_intel]\nfiles = [{}]\n{extra}",
+        "[analysis]\nmin_severity = \"low\"\n[detectors.threat_intel]\nfiles = [{}]\n{extra}",
         files.join(", ")
     );
     let config = Config::from_toml(&toml, "test").unwrap();

@@ -659,10 +659,18 @@ mod tests {
     fn infrastructure_and_prevalent_peers_are_scored_down_and_say_so() {
         let flows = storms(&[
             ("203.0.113.9", Proto::Tcp, 6667),
-            ("193.136.1.1", Proto::Udp, 123),
+            ("193.136.1.1", Proto::Tcp, 53),
             ("198.51.100.7", Proto::Tcp, 443),
+            ("192.0.2.99", Proto::Udp, 123),
         ]);
         let mut baseline = Baseline::default();
+        // 193.136.1.1 is the network's resolver (a baseline server on 53): infrastructure
+        baseline.servers.push(crate::baseline::Server {
+            ip: "193.136.1.1".into(),
+            proto: "tcp".into(),
+            port: Some(53),
+            ..Default::default()
+        });
         for h in 1..=8 {
             baseline
                 .hosts
@@ -677,6 +685,11 @@ mod tests {
             .destinations
             .insert("198.51.100.7".into(), known);
         let found = run_on(&flows, &baseline);
+        // unanswered UDP at a rate is a flood (dos), never a reconnect storm
+        assert!(
+            found.iter().all(|f| f.peers != ["192.0.2.99"]),
+            "{found:#?}"
+        );
         let by_peer = |p: &str| found.iter().find(|f| f.peers == [p]).unwrap();
         let (cnc, ntp, known) = (
             by_peer("203.0.113.9"),
@@ -685,7 +698,10 @@ mod tests {
         );
         assert!(cnc.score > 0.9, "{cnc:#?}");
         assert!((ntp.score - cnc.score * 0.25).abs() < 1e-9);
-        assert!(ntp.evidence.explanation.contains("NTP time service"));
+        assert!(ntp
+            .evidence
+            .explanation
+            .contains("DNS to the network's resolver"));
         assert!((known.score - cnc.score * 0.5).abs() < 1e-9);
         assert!(known
             .evidence
