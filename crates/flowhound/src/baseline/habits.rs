@@ -156,6 +156,9 @@ fn median(v: &mut [f64]) -> f64 {
     median_with_zeros(v, v.len())
 }
 
+/// (windows seen, flows, first ts, last window seen) of one external peer.
+type PeerSeen = (u64, u64, i64, i64);
+
 #[derive(Default)]
 struct HostAcc {
     /// (fan-out window, destination, key) seen.
@@ -165,7 +168,7 @@ struct HostAcc {
     /// (peer, baseline window) -> bytes sent in flows of at least 64 KiB.
     uploads: AHashMap<(u128, i64), u64>,
     /// external peer -> (windows seen, flows, first ts, last window seen).
-    peers: AHashMap<u128, (u64, u64, i64, i64)>,
+    peers: AHashMap<u128, PeerSeen>,
     /// (external peer, window) seen, for exact distinct windows on unsorted input.
     peer_windows: AHashSet<(u128, i64)>,
 }
@@ -318,8 +321,8 @@ fn host_habits(a: HostAcc, window_secs: u64, robust: bool) -> HostHabits {
     h
 }
 
-fn channels(m: &AHashMap<u128, (u64, u64, i64, i64)>) -> Vec<Channel> {
-    let mut v: Vec<(&u128, &(u64, u64, i64, i64))> = m
+fn channels(m: &AHashMap<u128, PeerSeen>) -> Vec<Channel> {
+    let mut v: Vec<(&u128, &PeerSeen)> = m
         .iter()
         .filter(|(_, c)| c.0 >= CHANNEL_MIN_WINDOWS)
         .collect();
