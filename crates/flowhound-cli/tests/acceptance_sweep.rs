@@ -94,6 +94,10 @@ fn benign_high(truth: &Truth, findings_json: &str) -> Vec<(String, String, Strin
         {
             if !bad.contains(&h.to_string()) {
                 let kind = f["kind"].as_str().unwrap_or("").to_string();
+                eprintln!(
+                    "benign at {sev}: {h} {kind}: {}",
+                    f["evidence"]["explanation"].as_str().unwrap_or("")
+                );
                 out.push((h.to_string(), kind, sev.to_string()));
             }
         }

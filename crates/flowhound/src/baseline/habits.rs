@@ -90,6 +90,10 @@ pub struct HostHabits {
     /// (e.g. `int:udp/161`): the maximum (robust: median) level.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fanout: BTreeMap<String, f64>,
+    /// The largest level among the keys left out of `fanout` (beyond the kept number): the level
+    /// assumed for a key the host used but that is not listed.
+    #[serde(default)]
+    pub fanout_rest: f64,
     /// Distinct ports on one destination per fan-out window: the maximum (robust: median) level.
     #[serde(default)]
     pub vertical: f64,
@@ -239,9 +243,14 @@ impl HabitAcc {
         cell[1] += f.received;
         cell[2] += 1;
         if f.originator && (!self.robust || f.received > 0) {
-            let fw = super::window_of(f.ts, fanout_secs);
-            h.fan
-                .insert((fw, f.peer, key_code(f.peer_internal, f.proto, f.port)));
+            // two grids of fan-out windows, the second shifted by half a window (odd indices), so
+            // a burst that one grid cuts in two is whole in the other
+            let key = key_code(f.peer_internal, f.proto, f.port);
+            let half = fanout_secs as i64 * 500_000;
+            let fw = 2 * super::window_of(f.ts, fanout_secs);
+            let shifted = 2 * super::window_of(f.ts.saturating_add(half), fanout_secs) + 1;
+            h.fan.insert((fw, f.peer, key));
+            h.fan.insert((shifted, f.peer, key));
         }
         if f.peer_internal {
             return;
@@ -286,9 +295,10 @@ fn window_start(w: i64, window_secs: u64) -> String {
 }
 
 fn host_habits(a: HostAcc, window_secs: u64, robust: bool) -> HostHabits {
-    let (fanout, vertical) = fanout_levels(&a.fan, robust);
+    let (fanout, fanout_rest, vertical) = fanout_levels(&a.fan, robust);
     let mut h = HostHabits {
         fanout,
+        fanout_rest,
         vertical,
         ..Default::default()
     };
@@ -338,7 +348,31 @@ fn channels(m: &AHashMap<u128, PeerSeen>) -> Vec<Channel> {
         .collect()
 }
 
-fn fanout_levels(fan: &AHashSet<(i64, u128, u32)>, robust: bool) -> (BTreeMap<String, f64>, f64) {
+/// The fan-out levels over both window grids: per key and for ports per destination, the larger of
+/// the two grids' levels.
+fn fanout_levels(
+    fan: &AHashSet<(i64, u128, u32)>,
+    robust: bool,
+) -> (BTreeMap<String, f64>, f64, f64) {
+    let (mut keys, v0) = phase_levels(fan.iter().filter(|x| x.0 & 1 == 0), robust);
+    let (shifted, v1) = phase_levels(fan.iter().filter(|x| x.0 & 1 == 1), robust);
+    for (k, l) in shifted {
+        let e = keys.entry(k).or_default();
+        *e = e.max(l);
+    }
+    let mut levels: Vec<(u32, f64)> = keys.into_iter().filter(|(_, l)| *l >= 2.0).collect();
+    levels.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let rest = levels.get(FANOUT_KEPT).map_or(0.0, |x| x.1);
+    levels.truncate(FANOUT_KEPT);
+    let fanout = levels.into_iter().map(|(k, l)| (key_text(k), l)).collect();
+    (fanout, rest, v0.max(v1))
+}
+
+/// The levels of one window grid: per key code, and for ports per destination.
+fn phase_levels<'a>(
+    fan: impl Iterator<Item = &'a (i64, u128, u32)>,
+    robust: bool,
+) -> (AHashMap<u32, f64>, f64) {
     let mut horizontal: AHashMap<(u32, i64), f64> = AHashMap::new();
     let mut vertical: AHashMap<(i64, u128), f64> = AHashMap::new();
     let mut windows: AHashSet<i64> = AHashSet::new();
@@ -349,7 +383,7 @@ fn fanout_levels(fan: &AHashSet<(i64, u128, u32)>, robust: bool) -> (BTreeMap<St
     }
     let active = windows.len();
     if robust && active < ROBUST_MIN_WINDOWS {
-        return (BTreeMap::new(), 0.0);
+        return (AHashMap::new(), 0.0);
     }
     let mut per_key: AHashMap<u32, Vec<f64>> = AHashMap::new();
     for ((key, _), n) in horizontal {
@@ -361,15 +395,11 @@ fn fanout_levels(fan: &AHashSet<(i64, u128, u32)>, robust: bool) -> (BTreeMap<St
         *e = e.max(n);
     }
     let mut v: Vec<f64> = per_window_vertical.into_values().collect();
-    let mut levels: Vec<(u32, f64)> = per_key
+    let keys = per_key
         .into_iter()
         .map(|(k, mut xs)| (k, level(&mut xs, active, robust)))
-        .filter(|(_, l)| *l >= 2.0)
         .collect();
-    levels.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    levels.truncate(FANOUT_KEPT);
-    let fanout = levels.into_iter().map(|(k, l)| (key_text(k), l)).collect();
-    (fanout, level(&mut v, active, robust))
+    (keys, level(&mut v, active, robust))
 }
 
 fn uploads(m: &AHashMap<(u128, i64), u64>, window_secs: u64) -> Vec<Upload> {
@@ -428,8 +458,8 @@ impl Habits {
         if let Some(l) = own.and_then(|h| h.fanout.get(key)) {
             return (*l, "host");
         }
-        if own.is_some() {
-            return (0.0, "host");
+        if let Some(h) = own {
+            return (h.fanout_rest, "host");
         }
         (
             self.population_fanout.get(key).copied().unwrap_or(0.0),
@@ -556,6 +586,45 @@ mod tests {
         assert_eq!(h.uploads[0].peak_window_bytes, 2_000_000_000);
         // one window only: not a recurring channel
         assert!(h.channels.is_empty());
+    }
+
+    #[test]
+    fn a_burst_cut_by_one_grid_is_whole_in_the_other() {
+        // 30 hosts on tcp/445, 10 s apart from 150 s: the 300-s grid cuts it 15 + 15, the shifted
+        // grid (windows from 150 s) holds all 30
+        let mut acc = HabitAcc::default();
+        for h in 0..30 {
+            let f = flow(
+                150 + h * 10,
+                "10.0.0.5",
+                &format!("10.0.1.{h}"),
+                Proto::Tcp,
+                445,
+                80,
+            );
+            acc.add(&f, 3600, 300);
+        }
+        let hb = acc.finish(3600, 300);
+        let h = hb.host(ip::parse("10.0.0.5").unwrap()).unwrap();
+        assert_eq!(h.fanout["int:tcp/445"], 30.0);
+    }
+
+    #[test]
+    fn keys_beyond_the_kept_ones_keep_their_level() {
+        // a scanner touching 40 ports on 16 hosts each: 8 keys are left out of the list, and their
+        // level (16) stays known
+        let mut acc = HabitAcc::default();
+        for port in 1..=(FANOUT_KEPT as u16 + 8) {
+            for h in 0..16 {
+                let f = flow(10, "10.0.0.5", &format!("10.0.1.{h}"), Proto::Tcp, port, 0);
+                acc.add(&f, 3600, 300);
+            }
+        }
+        let hb = acc.finish(3600, 300);
+        let host = ip::parse("10.0.0.5").unwrap();
+        assert_eq!(hb.host(host).unwrap().fanout.len(), FANOUT_KEPT);
+        let last = format!("int:tcp/{}", FANOUT_KEPT + 8);
+        assert_eq!(hb.fanout_level(host, &last), (16.0, "host"));
     }
 
     #[test]
