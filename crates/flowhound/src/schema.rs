@@ -121,6 +121,11 @@ impl Proto {
     pub fn index(self) -> usize {
         self as usize
     }
+
+    /// The class at an [`index`](Proto::index); `Other` for an index out of range.
+    pub fn from_index(i: usize) -> Proto {
+        Proto::ALL.get(i).copied().unwrap_or(Proto::Other)
+    }
 }
 
 #[cfg(test)]

@@ -216,10 +216,7 @@ fn key_code(internal_dst: bool, proto: Proto, port: u16) -> u32 {
 }
 
 fn key_text(code: u32) -> String {
-    let proto = Proto::ALL
-        .get(((code >> 16) & 0xff) as usize)
-        .copied()
-        .unwrap_or(Proto::Other);
+    let proto = Proto::from_index(((code >> 16) & 0xff) as usize);
     fanout_key(code >> 24 == 1, proto, code as u16)
 }
 

@@ -393,12 +393,23 @@ fn discount_thin_evidence(c: &CncBeaconConfig, s: &BeaconStats, f: &mut Finding)
     if k >= 0.95 {
         return;
     }
-    f.score *= k;
-    f.evidence.observed = f.score;
-    f.evidence.explanation.push_str(&format!(
-        "; only {periods:.0} periods over {}: score scaled by {k:.2} (thin evidence)",
+    let note = format!(
+        "only {periods:.0} periods over {}: score scaled by {k:.2} (thin evidence)",
         duration_text(s.span_secs)
-    ));
+    );
+    adjust(f, f.score * k, &note, None);
+}
+
+/// Sets a finding's score (and its evidence's observed value), adds `; note` to the explanation and
+/// `detail` to the evidence details: every adjustment of a beacon's score says why.
+fn adjust(f: &mut Finding, score: f64, note: &str, detail: Option<(&str, serde_json::Value)>) {
+    f.score = score;
+    f.evidence.observed = score;
+    f.evidence.explanation.push_str("; ");
+    f.evidence.explanation.push_str(note);
+    if let Some((k, v)) = detail {
+        f.evidence.details.insert(k.into(), v);
+    }
 }
 
 /// Lowers the score of a beacon to well-known periodic infrastructure (on the pair's busiest port) and
@@ -417,21 +428,13 @@ fn discount_infrastructure(
     else {
         return;
     };
-    let proto = crate::schema::Proto::ALL
-        .get(proto as usize)
-        .copied()
-        .unwrap_or(crate::schema::Proto::Other);
+    let proto = crate::schema::Proto::from_index(proto as usize);
     let Some(label) = super::infrastructure::infrastructure(peer, proto, port, ctx) else {
         return;
     };
-    f.score *= 1.0 - c.infrastructure_discount_ratio;
-    f.evidence.observed = f.score;
-    f.evidence.explanation.push_str(&format!(
-        "; {label} is well-known periodic infrastructure: score discounted"
-    ));
-    f.evidence
-        .details
-        .insert("infrastructure".into(), json!(label));
+    let note = format!("{label} is well-known periodic infrastructure: score discounted");
+    let score = f.score * (1.0 - c.infrastructure_discount_ratio);
+    adjust(f, score, &note, Some(("infrastructure", json!(label))));
 }
 
 /// A channel the host already kept in the baseline (recurring in several windows) is habitual: held
@@ -440,13 +443,12 @@ fn hold_habitual(ctx: &DetectCtx, host: u128, peer: u128, f: &mut Finding) {
     let Some(ch) = ctx.baseline.habits.channel(host, peer) else {
         return;
     };
-    f.score = f.score.min(super::volume::HABITUAL_SCORE);
-    f.evidence.observed = f.score;
-    f.evidence.explanation.push_str(&format!(
-        "; as in the baseline: {} flows to {} in {} windows from {}",
+    let note = format!(
+        "as in the baseline: {} flows to {} in {} windows from {}",
         ch.flows, ch.peer, ch.windows, ch.first
-    ));
-    f.evidence.details.insert("habitual".into(), json!(ch));
+    );
+    let score = f.score.min(super::volume::HABITUAL_SCORE);
+    adjust(f, score, &note, Some(("habitual", json!(ch))));
 }
 
 /// Lowers the score of a beacon to a trusted vendor's AS and says so in the explanation.
@@ -457,14 +459,14 @@ fn discount_trusted(ctx: &DetectCtx, c: &CncBeaconConfig, peer: u128, f: &mut Fi
     if !is_trusted_org(&org, &c.trusted_orgs) {
         return;
     }
-    f.score *= 1.0 - c.trusted_org_discount_ratio;
-    f.evidence.observed = f.score;
-    f.evidence.explanation.push_str(&format!(
-        "; {org} is a trusted vendor (its agents poll on timers): score discounted"
-    ));
-    f.evidence
-        .details
-        .insert("trusted_org".into(), json!(org.to_string()));
+    let note = format!("{org} is a trusted vendor (its agents poll on timers): score discounted");
+    let score = f.score * (1.0 - c.trusted_org_discount_ratio);
+    adjust(
+        f,
+        score,
+        &note,
+        Some(("trusted_org", json!(org.to_string()))),
+    );
 }
 
 fn weights(c: &CncBeaconConfig) -> Result<[f64; 4]> {

@@ -324,10 +324,7 @@ fn channel_of(ctx: &DetectCtx, i: usize) -> Option<Key> {
 }
 
 fn proto_of(key: &Key) -> Proto {
-    Proto::ALL
-        .get(key.2 as usize)
-        .copied()
-        .unwrap_or(Proto::Other)
+    Proto::from_index(key.2 as usize)
 }
 
 /// Two passes: counts per channel, then times and rows of the channels that meet a floor.

@@ -265,7 +265,12 @@ fn reference(ctx: &DetectCtx, host: u128) -> Option<f64> {
 fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Finding> {
     let (host, target, _) = key;
     let (proto, port) = sorted_ports(&flood).first().map(|(k, _)| **k)?;
-    let infra = infrastructure(target, crate::schema::Proto::ALL[proto as usize], port, ctx);
+    let infra = infrastructure(
+        target,
+        crate::schema::Proto::from_index(proto as usize),
+        port,
+        ctx,
+    );
     if matches!(infra, Some("multicast" | "broadcast" | "subnet broadcast")) {
         return None;
     }
@@ -324,7 +329,12 @@ fn ports_text(flood: &Flood) -> String {
     let mut parts: Vec<String> = ports
         .iter()
         .take(3)
-        .map(|((p, port), _)| format!("{port}/{}", crate::schema::Proto::ALL[*p as usize].as_str()))
+        .map(|((p, port), _)| {
+            format!(
+                "{port}/{}",
+                crate::schema::Proto::from_index(*p as usize).as_str()
+            )
+        })
         .collect();
     if ports.len() > 3 {
         parts.push(format!("+{} more ports", ports.len() - 3));

@@ -257,11 +257,11 @@ impl Limits for BaselineLimits<'_> {
         )
     }
     fn horizontal(&self, internal_dst: bool, proto: u8, port: u16) -> f64 {
-        let proto = crate::schema::Proto::ALL
-            .get(proto as usize)
-            .copied()
-            .unwrap_or(crate::schema::Proto::Other);
-        let key = fanout_key(internal_dst, proto, port);
+        let key = fanout_key(
+            internal_dst,
+            crate::schema::Proto::from_index(proto as usize),
+            port,
+        );
         let level = self.ctx.baseline.habits.fanout_level(self.src, &key).0;
         relative_limit(
             self.c.horizontal_min_hosts_count,
