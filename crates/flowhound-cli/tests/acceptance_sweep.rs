@@ -64,6 +64,7 @@ fn run_one(seed: u64, rows: u64, scratch: &Path, intel_flag: bool) -> Outcome {
     let text = std::fs::read_to_string(&out).unwrap();
     let doc = FindingsDoc::from_json(&text).unwrap();
     let eval = evaluate(&truth, &doc);
+    print_detail(seed, &truth, &eval);
     let per_kind = eval
         .per_kind
         .iter()
@@ -73,6 +74,30 @@ fn run_one(seed: u64, rows: u64, scratch: &Path, intel_flag: bool) -> Outcome {
         seed,
         per_kind,
         benign_high: benign_high(&truth, &text),
+    }
+}
+
+/// One line per kind short of the targets: the missed hosts (with the scenario's note) and the
+/// hosts blamed wrongly, so that a sweep says what to look at.
+fn print_detail(seed: u64, truth: &Truth, eval: &flowhound_gen::Evaluation) {
+    for k in &eval.per_kind {
+        let note = |h: &String| {
+            truth
+                .scenarios
+                .iter()
+                .find(|s| s.kind == k.kind && s.hosts.contains(h))
+                .map_or(String::new(), |s| s.note.clone())
+        };
+        for h in &k.missed {
+            eprintln!("config {seed}: {} missed {h} ({})", k.kind.name(), note(h));
+        }
+        if !k.false_positives.is_empty() {
+            eprintln!(
+                "config {seed}: {} also blamed {:?}",
+                k.kind.name(),
+                k.false_positives
+            );
+        }
     }
 }
 
@@ -196,8 +221,13 @@ fn acceptance_sweep_over_random_configurations() {
     let help = flowhound(&["analyze", "--help"]).ok("analyze --help").0;
     let intel_flag = help.contains("--intel");
     let scratch = Scratch::new("acceptance-sweep");
+    // FLOWHOUND_SWEEP_KEEP=DIR keeps every configuration's data and findings there, for a closer look.
+    let keep = std::env::var("FLOWHOUND_SWEEP_KEEP")
+        .ok()
+        .map(std::path::PathBuf::from);
+    let dir = keep.clone().unwrap_or_else(|| scratch.0.clone());
     let outcomes: Vec<Outcome> = (first..first + count)
-        .map(|seed| run_one(seed, rows, &scratch.0, intel_flag))
+        .map(|seed| run_one(seed, rows, &dir, intel_flag))
         .collect();
     eprint!("{}", table(&outcomes));
     eprintln!(

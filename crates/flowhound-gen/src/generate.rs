@@ -270,8 +270,10 @@ fn job(
         .filter(|f| matches!(f.label, Label::Decoy(_)))
         .count() as u64;
     let scenarios = injected.len() as u64 - decoys;
-    // The figure covers ordinary traffic and scenario flows; decoys come on top.
-    let rows = rows.max(scenarios) + decoys;
+    // The figure covers ordinary traffic and scenario flows; decoys come on top. Scenarios never
+    // crowd out more than half of the ordinary traffic: a public server under attack still has its
+    // clients, which are what its attack is judged against.
+    let rows = rows.saturating_sub(scenarios).max(rows / 2) + scenarios + decoys;
     FileJob {
         name,
         labels_name,

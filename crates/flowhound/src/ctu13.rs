@@ -7,10 +7,12 @@
 //! TP = botnet IP flagged at least once in the window, FN = botnet IP never flagged, FP = normal IP
 //! flagged, TN = normal IP never flagged.
 //!
-//! The weighted variant rewards early detection. With `i` the window's index from the first window
-//! of the capture, `n_b` / `n_n` the numbers of botnet / normal IPs of that window and α = 0.01:
+//! The weighted variant rewards early detection. With `i` the window's number (the first window of
+//! the capture is 1), `n_b` / `n_n` the numbers of botnet / normal IPs of that window and α = 0.01:
 //! `tTP += TP · (e^{−α·i} + 1) / n_b`, `tFN += FN · (e^{−α·i} + 1) / n_b`, `tFP += FP / n_n`,
 //! `tTN += TN / n_n`; rates and F1 are then computed from the weighted sums as from plain counts.
+//! This is the authors' reference implementation (`BotnetDetectorsComparer.py`, Stratosphere
+//! Lab, v0.9: `correcting_function = exp(-alpha * window_id) + 1`, window ids from 1, α = 0.01).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -119,7 +121,7 @@ pub struct Ctu13 {
 }
 
 /// Scores `flagged` (the (window, IP) pairs judged malicious) against `truth`, windows of
-/// `window_us` (the index `i` counts windows from the first one with labelled flows).
+/// `window_us` (the number `i` counts windows from the first one with labelled flows, which is 1).
 pub fn score(
     truth: &BTreeMap<(i64, u128), Truth>,
     flagged: &BTreeSet<(i64, u128)>,
@@ -136,7 +138,7 @@ pub fn score(
         ..Ctu13::default()
     };
     for (&w, ips) in &by_window {
-        let i = ((w - first) / window_us) as f64;
+        let i = ((w - first) / window_us) as f64 + 1.0;
         let mut c = Counts::default();
         for &(ip, t) in ips {
             let hit = flagged.contains(&(w, ip));
@@ -221,8 +223,9 @@ mod tests {
 
     /// Two windows of 100: window 0 has bots {1, 2} and normals {3, 4}; window 1 has bot {1} and
     /// normal {3}. Flagged: (0,1), (0,3), (1,1). By hand: window 0 TP 1 FN 1 FP 1 TN 1; window 1
-    /// TP 1 FP 0 TN 1. Weighted: window 0 decay e^0 + 1 = 2: tTP = 1·2/2 = 1, tFN = 1, tFP = 1/2,
-    /// tTN = 1/2; window 1 decay e^-0.01 + 1: tTP += 1.99005/1, tTN += 1/1.
+    /// TP 1 FP 0 TN 1. Weighted (window numbers from 1): window 0 decay e^-0.01 + 1 = 1.99005:
+    /// tTP = tFN = 1.99005/2, tFP = tTN = 1/2; window 1 decay e^-0.02 + 1: tTP += 1.98020/1,
+    /// tTN += 1/1.
     #[test]
     fn hand_worked_two_windows() {
         use Truth::{Botnet as B, Normal as N};
@@ -246,15 +249,15 @@ mod tests {
                 r#fn: 1.0
             }
         );
-        let d1 = (-0.01f64).exp() + 1.0;
+        let (d1, d2) = ((-0.01f64).exp() + 1.0, (-0.02f64).exp() + 1.0);
         let w = s.weighted;
-        assert!((w.tp - (1.0 + d1)).abs() < 1e-12);
-        assert!((w.r#fn - 1.0).abs() < 1e-12);
+        assert!((w.tp - (d1 / 2.0 + d2)).abs() < 1e-12);
+        assert!((w.r#fn - d1 / 2.0).abs() < 1e-12);
         assert!((w.fp - 0.5).abs() < 1e-12 && (w.tn - 1.5).abs() < 1e-12);
         assert!((s.plain.tpr().unwrap() - 2.0 / 3.0).abs() < 1e-12);
         assert!((s.plain.fpr().unwrap() - 1.0 / 3.0).abs() < 1e-12);
         assert!((s.plain.precision().unwrap() - 2.0 / 3.0).abs() < 1e-12);
-        assert!((w.tpr().unwrap() - (1.0 + d1) / (2.0 + d1)).abs() < 1e-12);
+        assert!((w.tpr().unwrap() - (d1 / 2.0 + d2) / (d1 + d2)).abs() < 1e-12);
     }
 
     #[test]

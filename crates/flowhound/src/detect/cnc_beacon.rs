@@ -1,4 +1,4 @@
-//! `cnc_beacon`: periodic connections between an internal and an external host (either direction),
+//! `cnc_beacon`: periodic connections an internal host opens to an external host,
 //! scored per (internal host, external host) pair with RITA v5's formula improved
 //! ([`beacon_math`](super::beacon_math)), then boosted when the destination is rare among internal
 //! hosts or new against the baseline. The accumulation is one grouped pass over integer addresses.
@@ -250,8 +250,10 @@ static SETTINGS: [Setting; 22] = [
 /// The markdown section of `docs/detectors.md`.
 pub const DOC: &str = r#"## cnc_beacon
 
-**Looks at** every (internal host, external host) pair, in either direction, with at least
-`min_connections_count` connections spanning at least `min_duration_secs`.
+**Looks at** every (internal host, external host) pair of connections the internal host opens, with
+at least `min_connections_count` connections spanning at least `min_duration_secs`. A beacon is an
+implant calling out; periodic connections from outside (a scanner's schedule, a partner's monitoring)
+are the inbound detectors' (`inbound_attack`, `server_abuse`).
 
 **Formula** (RITA v5, improved). Connection start times keep their microseconds; connections closer
 than `burst_merge_secs` to the previous one are merged into one event. Then:
@@ -538,7 +540,7 @@ fn accumulate(ctx: &DetectCtx, min_count: u64) -> Acc {
             continue;
         };
         acc.internal_hosts.insert(v.host);
-        if ctx.nets.contains(v.peer) {
+        if ctx.nets.contains(v.peer) || !v.originator {
             continue;
         }
         *counts.entry((v.host, v.peer)).or_default() += 1;
@@ -549,7 +551,7 @@ fn accumulate(ctx: &DetectCtx, min_count: u64) -> Acc {
         let Some(v) = f.host_view(i, ctx.nets) else {
             continue;
         };
-        if !counts.contains_key(&(v.host, v.peer)) {
+        if !v.originator || !counts.contains_key(&(v.host, v.peer)) {
             continue;
         }
         let p = acc.pairs.entry((v.host, v.peer)).or_default();

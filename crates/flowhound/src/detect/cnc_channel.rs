@@ -29,6 +29,8 @@ pub struct CncChannelConfig {
     pub failed_max_down_bytes: u64,
     /// Failed connections a channel needs to be scored as a reconnect storm.
     pub storm_min_failed_count: u64,
+    /// Median gap between a storm's connections below which it is a flood (`dos`), not re-dials.
+    pub storm_min_median_gap_secs: f64,
     /// Failed connections at which the storm's count term is 0.5.
     pub storm_half_failed_count: f64,
     /// Failed connections per active hour at which the storm's rate term is 0.5.
@@ -72,6 +74,7 @@ impl Default for CncChannelConfig {
         CncChannelConfig {
             failed_max_down_bytes: 64,
             storm_min_failed_count: 10,
+            storm_min_median_gap_secs: 1.0,
             storm_half_failed_count: 100.0,
             storm_half_failed_per_hour: 30.0,
             persistence_ideal_secs: 21_600.0,
@@ -98,7 +101,7 @@ const UNIT: Range = Range::Float(0.0, 1.0);
 const SECS: Range = Range::Float(0.0, 31_536_000.0);
 const HALF: Range = Range::Float(0.001, 1e9);
 
-static SETTINGS: [Setting; 20] = [
+static SETTINGS: [Setting; 21] = [
     Setting {
         key: "failed_max_down_bytes",
         doc: "a connection whose peer sent at most this many bytes failed or went unanswered",
@@ -108,6 +111,11 @@ static SETTINGS: [Setting; 20] = [
         key: "storm_min_failed_count",
         doc: "failed connections a channel needs to be scored as a reconnect storm",
         range: Range::Int(1, 1_000_000_000),
+    },
+    Setting {
+        key: "storm_min_median_gap_secs",
+        doc: "median gap between a storm's connections below which it is a flood (dos), not re-dials",
+        range: Range::Float(0.0, 86_400.0),
     },
     Setting {
         key: "storm_half_failed_count",
@@ -210,7 +218,10 @@ irregular, with three kinds of evidence, each a strength in [0, 1]:
 
 - **Reconnect storm** (TCP only: re-dials are connections, unanswered UDP at a rate is a flood for
   `dos`; at least `storm_min_failed_count` failed connections; a connection failed when the peer sent at
-  most `failed_max_down_bytes`):
+  most `failed_max_down_bytes`; a median gap between connections of at least
+  `storm_min_median_gap_secs`, since a client re-dialling waits for each attempt to fail, at least
+  TCP's initial retransmission timeout of 1 s (RFC 6298), while sub-second SYNs to one address are a
+  flood for `dos`):
   `share * sqrt(sat(failed, storm_half_failed_count) * sat(failed per active hour,
   storm_half_failed_per_hour)) * (0.5 + 0.5 * persistence)`, with `sat(x, h) = x / (x + h)`, `share` =
   failed / connections, and `persistence = 0.5 * (active hours / capture hours) + 0.5 * min(1, active
@@ -229,7 +240,7 @@ well-known infrastructure (NTP, DNS to the network's resolvers, DHCP, mDNS, SSDP
 multicast and broadcast) and times `1 - prevalence_discount_ratio` for a destination contacted by at
 least `prevalent_min_hosts_count` hosts and `prevalent_min_share_ratio` of the hosts of a baseline
 learned from normal traffic (a self-learned baseline is the capture itself, so it is not used for
-this), and times `1 - trusted_org_discount_ratio` for a peer in a trusted vendor's AS (`trusted_orgs`,
+this), and times `1 - trusted_org_discount_ratio` for a long connection (the strongest evidence) to a peer in a trusted vendor's AS (`trusted_orgs`,
 the AV and OS vendors of `cnc_beacon`: ESET's MQTT push channel holds 6-hour sessions by design). Channels below `min_score_ratio` are dropped. Only connections the internal host opens count
 (inbound attempts are the inbound detectors').
 
@@ -395,7 +406,10 @@ fn terms(c: &CncChannelConfig, acc: &Acc, key: Key, ch: &Channel, ts: &[i64]) ->
     // a storm is of connections: re-dials over TCP; unanswered UDP or ICMP at a rate is a flood
     // (`dos`), not a reconnect loop
     let tcp = key.2 == crate::schema::Proto::Tcp.index() as u8;
-    let storm = if tcp && ch.failed >= c.storm_min_failed_count {
+    // ... and re-dials wait for each attempt to fail: sub-second attempts are a flood too
+    let median_gap_secs = cm::median_gap_secs(ts);
+    let redials = median_gap_secs >= c.storm_min_median_gap_secs;
+    let storm = if tcp && redials && ch.failed >= c.storm_min_failed_count {
         let halves = (c.storm_half_failed_count, c.storm_half_failed_per_hour);
         cm::storm_strength(ch.failed, ch.flows, active_hours, halves, persistence)
     } else {
@@ -439,7 +453,7 @@ fn terms(c: &CncChannelConfig, acc: &Acc, key: Key, ch: &Channel, ts: &[i64]) ->
         active_hours,
         capture_hours,
         span_secs,
-        median_gap_secs: cm::median_gap_secs(ts),
+        median_gap_secs,
         reconnect_failed,
     }
 }
@@ -492,7 +506,11 @@ fn score_channel(
     if t.raw < c.min_score_ratio {
         return None;
     }
-    let d = discounts(ctx, c, key);
+    let mut d = discounts(ctx, c, key);
+    // vendors' agents hold long push sessions; they do not storm or strobe a telnet port
+    if t.long < t.storm.max(t.strobe) {
+        d.trusted_org = None;
+    }
     let mut score = t.raw;
     if d.infrastructure.is_some() {
         score *= 1.0 - c.infrastructure_discount_ratio;

@@ -148,6 +148,8 @@ pub fn unknown_resolver_score(flows: u64) -> f64 {
 struct HostAcc {
     span: Span,
     sizes: Vec<u64>,
+    /// DNS flows that got bytes back.
+    answered: u64,
     unknown: AHashSet<u128>,
     unknown_flows: u64,
 }
@@ -169,10 +171,14 @@ impl Detector for DnsAnomaly {
     fn run(&self, cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let accs = accumulate(cfg, ctx);
         let typical = typical_query(&accs);
+        // bidirectional flows (Zeek, Argus, IPFIX biflows) show whether a query was answered;
+        // unidirectional NetFlow records never do, and then nothing is held against the host
+        let answers_seen = accs.values().any(|a| a.answered > 0);
         let cells = &ctx.host_windows().cells;
         let mut out = Vec::new();
         for (h, a) in accs {
-            out.extend(judge(cfg, ctx, h, a, active_windows(cells, h), typical));
+            let active = active_windows(cells, h);
+            out.extend(judge(cfg, ctx, h, a, (active, answers_seen), typical));
         }
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
@@ -221,6 +227,7 @@ fn accumulate(cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> AHashMap<u128, HostAcc
         let a = accs.entry(v.host).or_default();
         a.span.add(i, f.ts[i], v.peer, v.sent);
         a.sizes.push(v.sent);
+        a.answered += u64::from(v.received > 0);
         if !k && !ctx.baseline.is_server(&ip::format(v.host), 53) {
             a.unknown.insert(v.peer);
             a.unknown_flows += 1;
@@ -261,7 +268,7 @@ fn judge(
     ctx: &DetectCtx,
     host: u128,
     a: HostAcc,
-    active: u64,
+    (active, answers_seen): (u64, bool),
     typical: f64,
 ) -> Option<Finding> {
     let (mean_up, cv_up) = mean_cv(&a.sizes);
@@ -282,7 +289,9 @@ fn judge(
         cfg.min_query_size_cv,
         !unknown,
     );
-    let tunnel = (s.flows >= cfg.min_tunnel_flows_count && shaped)
+    // a tunnel needs a resolver that answers: unanswered queries en masse are a flood (`dos`)
+    let answered = !answers_seen || a.answered * 2 >= s.flows;
+    let tunnel = (s.flows >= cfg.min_tunnel_flows_count && shaped && answered)
         .then(|| tunnel_score(size_r, rate_r, cfg.k_query_size, cfg.k_rate, unknown, cv_up))
         .flatten();
     let (kind, score) = match tunnel {
@@ -358,6 +367,10 @@ repeating ordinary lookups at a high rate (on the NjRAT capture, 331 queries of 
 home router) is chatty, not tunnelling. DNS that goes only to the network's own (known) resolvers is
 ordinary infrastructure: there only long queries (`size >= min_query_size_ratio`) make the shape, since
 an IoT device's names of varying length give a cv of 0.5 with 33 B queries (IoT-23 capture 42-1).
+A tunnel needs a resolver that answers (even "no such name" is an answer): when the input shows
+answers at all (bidirectional flows), a host whose DNS flows are mostly unanswered is not tunnelling;
+thousands of unanswered queries to one address are a flood, `dos`'s. Unidirectional NetFlow never
+shows answers, and there this condition is dropped.
 
 **Blind spots.** Tunnels through the internal resolver that keep query sizes and rates normal (slow,
 small-label exfiltration); DNS over HTTPS is invisible (port 443). The typical size is learned on the

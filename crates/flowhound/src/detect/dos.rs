@@ -29,6 +29,9 @@ pub struct DosConfig {
     pub answer_max_down_bytes: u64,
     /// Packets per second (of unanswered flows to one target) below which nothing is a flood.
     pub min_packets_per_sec: f64,
+    /// Unanswered flows (connection attempts) per second to one target below which, whatever the
+    /// packets, nothing is a flood of new connections.
+    pub min_flows_per_sec: f64,
     /// Packets a flood needs in one window.
     pub min_packets_count: u64,
     /// Packets per distinct destination port a flood needs (a scan sends one or two per port).
@@ -48,6 +51,7 @@ impl Default for DosConfig {
         DosConfig {
             answer_max_down_bytes: 64,
             min_packets_per_sec: 100.0,
+            min_flows_per_sec: 20.0,
             min_packets_count: 1000,
             min_packets_per_port_count: 10.0,
             baseline_multiple_ratio: 10.0,
@@ -60,7 +64,7 @@ impl Default for DosConfig {
 
 const UNIT: Range = Range::Float(0.0, 1.0);
 
-static SETTINGS: [Setting; 8] = [
+static SETTINGS: [Setting; 9] = [
     Setting {
         key: "answer_max_down_bytes",
         doc: "a flow whose target sent at most this many bytes went unanswered",
@@ -69,6 +73,11 @@ static SETTINGS: [Setting; 8] = [
     Setting {
         key: "min_packets_per_sec",
         doc: "floor of the packet rate (unanswered flows to one target) that makes a flood",
+        range: Range::Float(0.001, 1e9),
+    },
+    Setting {
+        key: "min_flows_per_sec",
+        doc: "floor of the rate of unanswered flows (connection attempts) to one target that makes a flood",
         range: Range::Float(0.001, 1e9),
     },
     Setting {
@@ -112,17 +121,22 @@ TCP). Their packets are counted (the `packets` column of Zeek and binetflow; one
 input has none), and the rate is `packets / max(active span, rate_min_span_secs)`, where the active
 span runs from the first start to the last end (start + duration) in the window.
 
-**Formula.** `threshold = max(min_packets_per_sec, baseline_multiple_ratio * reference / window)`,
-with `reference` the host's flows per window in the baseline (p99, or the median with a self-learned
-baseline); a new host with no baseline profile gets the floor. A (host, target, window) is a flood when
-the rate reaches the threshold, the packets reach `min_packets_count`, and there are at least
-`min_packets_per_port_count` packets per distinct destination port. `score =
-score_from_ratio(sqrt(rate / threshold * packets / min_packets_count))` (the shared scale: 1x is
-0.1, 4x 0.55, 16x 0.7, 256x 0.82), halved for a target that is well-known infrastructure (e.g. udp/123,
-the network's DNS resolver); multicast and broadcast targets are skipped.
+**Formula.** Two rates are judged, packets per second and unanswered flows (connection attempts)
+per second, each against `threshold = max(floor, baseline_multiple_ratio * reference / window)`, with
+floors `min_packets_per_sec` and `min_flows_per_sec`, and `reference` the host's flows per window in
+the baseline (p99, or the median with a self-learned baseline); a new host with no baseline profile
+gets the floors. `r` is the larger of the two rate ratios. A (host, target, window) is a flood when
+`r >= 1`, the packets reach `min_packets_count`, and there are at least `min_packets_per_port_count`
+packets per distinct destination port. The floors are where nothing legitimate goes, so crossing one
+is already medium: `score = score_from_ratio(4 * sqrt(r * packets / min_packets_count))` (the shared
+scale: 4x is 0.55, 16x 0.7, 256x 0.82), halved for an internal target that is well-known
+infrastructure (the network's DNS resolver or time server: busy by design; an external address on
+udp/123 or udp/53 is a flood's target like any other); multicast and broadcast targets are skipped.
 
 **Why these defaults**: nothing legitimate sends 100 packets a second for ten seconds to one
-address and gets no byte back (a bulk upload is answered by acknowledgements, a stream by its
+address and gets no byte back, nor opens 20 new connections a second to one address that all go
+unanswered (a client whose server is down backs off; a bot re-dialling its C&C waits for each
+attempt to time out: `cnc_channel`) (a bulk upload is answered by acknowledgements, a stream by its
 control channel; the busiest one-way stream a host sends without answers, RTP voice at 20 ms
 packetisation, is 50 packets a second, half the floor); 1,000 packets is ten seconds of that; a vertical scan sends one or two packets per
 port (retransmissions included, at most three), a flood ten or more; the host's own rate counts only
@@ -230,17 +244,17 @@ pub fn flood_threshold(
     }
 }
 
-/// The flood score: 0 unless `rate >= threshold` and `packets >= min_packets`, else
-/// `score_from_ratio(sqrt(rate / threshold * packets / min_packets))`.
-pub fn flood_score(rate: f64, threshold: f64, packets: u64, min_packets: u64) -> f64 {
-    let (r, v) = (
-        rate / threshold.max(f64::MIN_POSITIVE),
-        packets as f64 / min_packets.max(1) as f64,
-    );
-    if r.is_nan() || r < 1.0 || v < 1.0 {
+/// Where the floors sit on the shared ratio scale: crossing one is already medium (0.55).
+const AT_FLOOR_RATIO: f64 = 4.0;
+
+/// The flood score of a rate `ratio` times its threshold: 0 unless `ratio >= 1` and `packets >=
+/// min_packets`, else `score_from_ratio(4 * sqrt(ratio * packets / min_packets))`.
+pub fn flood_score(ratio: f64, packets: u64, min_packets: u64) -> f64 {
+    let v = packets as f64 / min_packets.max(1) as f64;
+    if ratio.is_nan() || ratio < 1.0 || v < 1.0 {
         return 0.0;
     }
-    score_from_ratio((r * v).sqrt())
+    score_from_ratio(AT_FLOOR_RATIO * (ratio * v).sqrt())
 }
 
 /// Packets per second over `[first, last_end]`, the span taken as at least `min_span_secs`.
@@ -283,24 +297,33 @@ fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Findi
         flood.last_end_us,
         c.rate_min_span_secs,
     );
+    let flow_rate = packet_rate(
+        flood.rows.len() as u64,
+        flood.first_us,
+        flood.last_end_us,
+        c.rate_min_span_secs,
+    );
     let window = ctx.baseline.window_secs;
     let refr = reference(ctx, host);
-    let (threshold, by_baseline) = flood_threshold(
-        c.min_packets_per_sec,
-        c.baseline_multiple_ratio,
-        refr,
-        window,
-    );
-    let mut score = flood_score(rate, threshold, flood.packets, c.min_packets_count);
+    let threshold_of = |floor| flood_threshold(floor, c.baseline_multiple_ratio, refr, window);
+    let (threshold, by_baseline) = threshold_of(c.min_packets_per_sec);
+    let (flow_threshold, _) = threshold_of(c.min_flows_per_sec);
+    let ratio = (rate / threshold).max(flow_rate / flow_threshold);
+    let mut score = flood_score(ratio, flood.packets, c.min_packets_count);
     if score <= 0.0 {
         return None;
     }
+    // the network's own resolver or time server is busy by design; an external address on port
+    // 123 or 53 receiving thousands of unanswered packets is a flood's target like any other
+    let infra = infra.filter(|_| ctx.nets.contains(target));
     if infra.is_some() {
         score *= 1.0 - c.infrastructure_discount_ratio;
     }
     let facts = Facts {
         rate,
         threshold,
+        flow_rate,
+        flow_threshold,
         by_baseline,
         reference: refr,
         infra,
@@ -312,6 +335,8 @@ fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Findi
 struct Facts {
     rate: f64,
     threshold: f64,
+    flow_rate: f64,
+    flow_threshold: f64,
     by_baseline: bool,
     reference: Option<f64>,
     infra: Option<&'static str>,
@@ -361,7 +386,7 @@ fn explanation(
         "the floor".to_string()
     };
     let mut text = format!(
-        "{} floods {}{}: {} packets ({}) in {} unanswered flows to {} over {}, {:.0} packets/s (threshold {:.0}/s, {set_by})",
+        "{} floods {}{}: {} packets ({}) in {} unanswered flows to {} over {}, {:.0} packets/s and {:.0} flows/s (thresholds {:.0}/s and {:.0}/s, {set_by})",
         ip::format(host),
         ip::format(target),
         geo_suffix(ctx.geo, target),
@@ -371,7 +396,9 @@ fn explanation(
         ports_text(flood),
         duration_text(span),
         x.rate,
+        x.flow_rate,
         x.threshold,
+        x.flow_threshold,
     );
     if let Some(label) = x.infra {
         text.push_str(&format!("; the target is {label}: score discounted"));
@@ -392,7 +419,8 @@ fn finding(
         "target": ip::format(target), "packets": flood.packets, "flows": flood.rows.len(),
         "up_bytes": flood.up_bytes, "ports": flood.ports.len(), "top_ports": ports_text(&flood),
         "span_secs": (flood.last_end_us - flood.first_us).max(0) as f64 / 1e6,
-        "packets_per_sec": x.rate, "threshold_per_sec": x.threshold, "threshold_from_baseline": x.by_baseline,
+        "packets_per_sec": x.rate, "threshold_per_sec": x.threshold,
+        "flows_per_sec": x.flow_rate, "flow_threshold_per_sec": x.flow_threshold, "threshold_from_baseline": x.by_baseline,
         "baseline_flows_per_window": x.reference, "infrastructure": x.infra,
         "packets_per_port": flood.packets as f64 / flood.ports.len().max(1) as f64,
     });
@@ -526,17 +554,20 @@ mod tests {
     #[test]
     fn score_table() {
         let cases = [
-            // Mirai (IoT-23 44-1): 1,305,034 packets in 300.8 s
-            (4338.5, 100.0, 1_305_034, 1000, 0.818),
-            (100.0, 100.0, 1000, 1000, 0.1),
-            (99.0, 100.0, 100_000, 1000, 0.0),
-            (1000.0, 100.0, 999, 1000, 0.0),
-            (400.0, 100.0, 4000, 1000, 0.55),
-            (f64::NAN, 100.0, 4000, 1000, 0.0),
+            // Mirai (IoT-23 44-1): 1,305,034 packets in 300.8 s, 43x the packet floor
+            (43.385, 1_305_034, 1000, 0.849),
+            // at both floors: medium
+            (1.0, 1000, 1000, 0.55),
+            (0.99, 100_000, 1000, 0.0),
+            (10.0, 999, 1000, 0.0),
+            // a 2,000-flow SYN flood at 50 flows/s: 2.5x the flow floor
+            (2.5, 2000, 1000, 0.651),
+            (4.0, 4000, 1000, 0.7),
+            (f64::NAN, 4000, 1000, 0.0),
         ];
-        for (rate, t, p, m, want) in cases {
-            let got = flood_score(rate, t, p, m);
-            assert!((got - want).abs() < 1e-3, "{rate} {p}: {got}");
+        for (ratio, p, m, want) in cases {
+            let got = flood_score(ratio, p, m);
+            assert!((got - want).abs() < 1e-3, "{ratio} {p}: {got}");
         }
     }
 

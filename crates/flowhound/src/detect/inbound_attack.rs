@@ -152,6 +152,23 @@ impl SourceWindow {
         (top, live)
     }
 
+    /// Adds another window's flows of the same source.
+    pub fn merge(&mut self, o: &SourceWindow) {
+        self.flows += o.flows;
+        self.probes += o.probes;
+        for p in &o.ports {
+            if !self.ports.contains(p) {
+                self.ports.push(*p);
+            }
+        }
+        for a in &o.auth {
+            match self.auth.iter_mut().find(|x| x.0 == a.0) {
+                Some(x) => (x.1, x.2) = (x.1 + a.1, x.2 + a.2),
+                None => self.auth.push(*a),
+            }
+        }
+    }
+
     /// Hostile: mostly probes, or a brute force on an authentication service.
     pub fn hostile(&self, probe_share: f64, brute_min: u64) -> bool {
         let share = self.probes as f64 / self.flows.max(1) as f64;
@@ -176,15 +193,14 @@ pub struct TargetWindow {
     pub live_brute: u64,
 }
 
-/// Sums the sources of one target window.
+/// Sums the sources of one target window, each with whether it is hostile to the target.
 pub fn summarise<'a>(
-    sources: impl IntoIterator<Item = &'a SourceWindow>,
-    probe_share: f64,
+    sources: impl IntoIterator<Item = (&'a SourceWindow, bool)>,
     brute_min: u64,
 ) -> TargetWindow {
     let mut t = TargetWindow::default();
-    for s in sources {
-        if !s.hostile(probe_share, brute_min) {
+    for (s, hostile) in sources {
+        if !hostile {
             t.ordinary += 1;
             continue;
         }
@@ -232,6 +248,8 @@ type Key = (u128, i64);
 struct Gathered {
     /// (target, window) -> source -> its flows.
     cells: AHashMap<Key, AHashMap<u128, SourceWindow>>,
+    /// (target, source) pairs hostile over the whole input ([`hostile_sources`]).
+    hostile: AHashSet<(u128, u128)>,
 }
 
 impl Detector for InboundAttack {
@@ -256,30 +274,19 @@ impl Detector for InboundAttack {
             .into_iter()
             .map(|(p, port)| (p.index() as u8, port))
             .collect();
-        let g = gather(ctx, cfg, &auth);
+        let public = super::server_abuse::public_server_test(ctx)?;
+        let mut g = gather(ctx, cfg, &auth, &public);
         let (share, brute) = (cfg.probe_share_ratio, cfg.brute_force_attempts_count);
-        // a source hostile to a target in one window is no ordinary client of it in the next one
-        // (an attack crossing a window boundary leaves a tail of few attempts per source)
-        let hostile_anywhere: AHashSet<(u128, u128)> = g
-            .cells
-            .iter()
-            .flat_map(|((t, _), srcs)| {
-                srcs.iter()
-                    .filter(|(_, sw)| sw.hostile(share, brute))
-                    .map(move |(src, _)| (*t, *src))
-            })
-            .collect();
+        g.hostile = hostile_sources(&g, share, brute);
         let mut per_target: AHashMap<u128, Vec<(i64, TargetWindow)>> = AHashMap::new();
         for ((t, w), srcs) in &g.cells {
-            let mut tw = summarise(srcs.values(), share, brute);
-            let tails = srcs
+            let marked = srcs
                 .iter()
-                .filter(|(src, sw)| {
-                    !sw.hostile(share, brute) && hostile_anywhere.contains(&(*t, **src))
-                })
-                .count() as u64;
-            tw.ordinary -= tails;
-            per_target.entry(*t).or_default().push((*w, tw));
+                .map(|(src, sw)| (sw, g.hostile.contains(&(*t, *src))));
+            per_target
+                .entry(*t)
+                .or_default()
+                .push((*w, summarise(marked, brute)));
         }
         let mut out = Vec::new();
         for (target, windows) in per_target {
@@ -292,22 +299,45 @@ impl Detector for InboundAttack {
     }
 }
 
-/// True for a TCP or UDP flow from an external source to an internal host. ICMP is left out: inbound
-/// ICMP is mostly errors answering the host's own traffic (unreachable, time exceeded), or pings,
-/// neither a scan of its services nor a login attempt.
-fn inbound_service(ctx: &DetectCtx, i: usize) -> bool {
+/// The (target, source) pairs where the source is hostile over the whole input: an attacker
+/// spreading its attempts over windows (six an hour for five hours) is no ordinary client in any of
+/// them.
+fn hostile_sources(g: &Gathered, share: f64, brute: u64) -> AHashSet<(u128, u128)> {
+    let mut whole: AHashMap<(u128, u128), SourceWindow> = AHashMap::new();
+    for ((t, _), srcs) in &g.cells {
+        for (src, sw) in srcs {
+            whole.entry((*t, *src)).or_default().merge(sw);
+        }
+    }
+    whole
+        .into_iter()
+        .filter(|(_, sw)| sw.hostile(share, brute))
+        .map(|(k, _)| k)
+        .collect()
+}
+
+/// True for a TCP or UDP flow from an external source to an internal host or one of the network's
+/// public servers (`public`). ICMP is left out: inbound ICMP is mostly errors answering the host's
+/// own traffic (unreachable, time exceeded), or pings, neither a scan of its services nor a login
+/// attempt.
+fn inbound_service(ctx: &DetectCtx, i: usize, public: &dyn Fn(u128) -> bool) -> bool {
     let f = ctx.flows;
     matches!(f.proto[i], Proto::Tcp | Proto::Udp)
         && !ctx.nets.contains(f.src[i])
-        && ctx.nets.contains(f.dst[i])
+        && (ctx.nets.contains(f.dst[i]) || public(f.dst[i]))
 }
 
 /// Inbound flows (external source, internal destination) per (target, window, source).
-fn gather(ctx: &DetectCtx, cfg: &InboundAttackConfig, auth: &AHashSet<(u8, u16)>) -> Gathered {
+fn gather(
+    ctx: &DetectCtx,
+    cfg: &InboundAttackConfig,
+    auth: &AHashSet<(u8, u16)>,
+    public: &dyn Fn(u128) -> bool,
+) -> Gathered {
     let f = ctx.flows;
     let mut cells: AHashMap<Key, AHashMap<u128, SourceWindow>> = AHashMap::new();
     for i in 0..f.len() {
-        if !inbound_service(ctx, i) {
+        if !inbound_service(ctx, i, public) {
             continue;
         }
         let service = (f.proto[i].index() as u8, f.dst_port[i]);
@@ -320,7 +350,10 @@ fn gather(ctx: &DetectCtx, cfg: &InboundAttackConfig, auth: &AHashSet<(u8, u16)>
             .or_default()
             .add(service, probe, auth.contains(&service));
     }
-    Gathered { cells }
+    Gathered {
+        cells,
+        hostile: AHashSet::new(),
+    }
 }
 
 fn judge(
@@ -343,7 +376,7 @@ fn judge(
         return None;
     }
     windows.sort_by_key(|w| w.0);
-    Some(finding(ctx, cfg, g, target, &windows, usual, thr, held))
+    Some(finding(ctx, g, target, &windows, usual, thr, held))
 }
 
 /// What the flagged windows of one target add up to.
@@ -359,20 +392,8 @@ struct Attack {
     last: i64,
 }
 
-fn collect(
-    ctx: &DetectCtx,
-    cfg: &InboundAttackConfig,
-    g: &Gathered,
-    target: u128,
-    windows: &[(i64, TargetWindow)],
-) -> Attack {
+fn collect(ctx: &DetectCtx, g: &Gathered, target: u128, windows: &[(i64, TargetWindow)]) -> Attack {
     let flagged: AHashSet<i64> = windows.iter().map(|w| w.0).collect();
-    let hostile = |w: i64, s: u128| {
-        g.cells
-            .get(&(target, w))
-            .and_then(|m| m.get(&s))
-            .is_some_and(|sw| sw.hostile(cfg.probe_share_ratio, cfg.brute_force_attempts_count))
-    };
     let f = ctx.flows;
     let mut a = Attack {
         first: i64::MAX,
@@ -380,11 +401,11 @@ fn collect(
         ..Default::default()
     };
     for i in 0..f.len() {
-        if f.dst[i] != target || !inbound_service(ctx, i) {
+        if f.dst[i] != target || !inbound_service(ctx, i, &|_| true) {
             continue;
         }
         let w = window_of(f.ts[i], ctx.baseline.window_secs);
-        if !flagged.contains(&w) || !hostile(w, f.src[i]) {
+        if !flagged.contains(&w) || !g.hostile.contains(&(target, f.src[i])) {
             continue;
         }
         a.rows.push(i as u32);
@@ -410,7 +431,6 @@ fn service_text(s: (u8, u16)) -> String {
 #[allow(clippy::too_many_arguments)]
 fn finding(
     ctx: &DetectCtx,
-    cfg: &InboundAttackConfig,
     g: &Gathered,
     target: u128,
     windows: &[(i64, TargetWindow)],
@@ -423,7 +443,7 @@ fn finding(
         .max_by(|a, b| a.1.hostile.cmp(&b.1.hostile).then(b.0.cmp(&a.0)))
         .map(|w| w.1.clone())
         .unwrap_or_default();
-    let a = collect(ctx, cfg, g, target, windows);
+    let a = collect(ctx, g, target, windows);
     let ratio = best.hostile as f64 / thr;
     let auth_share = best.auth_attempts as f64 / best.attempts.max(1) as f64;
     let score = attack_score(ratio, best.live_brute, auth_share);
@@ -505,8 +525,9 @@ fn finding(
 /// Documentation for `docs/detectors.md`.
 pub const DOC: &str = r#"## `inbound_attack`
 
-**Looks at** inbound TCP and UDP flows (external source, internal destination), per internal target
-and window of `baseline.window_secs`, per external source. ICMP is left out: inbound ICMP is mostly
+**Looks at** inbound TCP and UDP flows (external source, internal destination or one of the
+network's public servers, as `server_abuse` names or infers them), per target and window of
+`baseline.window_secs`, per external source. ICMP is left out: inbound ICMP is mostly
 errors answering the host's own traffic (unreachable, time exceeded) or pings.
 
 **Hostile sources.** A source is hostile towards a target in a window when at least
@@ -590,7 +611,7 @@ mod tests {
         assert_eq!((a.flows, a.probes, a.ports.len()), (3, 2, 2));
         assert_eq!(a.auth, vec![((0, 22), 2, 1)]);
         let srcs = [sw(3, 3, &[]), sw(10, 1, &[((0, 22), 8, 8)]), sw(5, 0, &[])];
-        let t = summarise(srcs.iter(), 0.5, 5);
+        let t = summarise(srcs.iter().map(|s| (s, s.hostile(0.5, 5))), 5);
         assert_eq!(
             t,
             TargetWindow {

@@ -197,7 +197,7 @@ pub fn find(name: &str) -> Option<&'static dyn DynDetector> {
 }
 
 /// Runs the named detectors (in registry order) and returns finalized findings (merged, enriched,
-/// critical only when corroborated, at `analysis.min_severity` or above, sorted, numbered, linked),
+/// critical only when corroborated, one per incident ([`fold_incidents`](crate::findings::fold)), at `analysis.min_severity` or above, sorted, numbered, linked),
 /// with peers capped at `analysis.max_peers_count`.
 pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     Config::check_detector_list(names)?;
@@ -212,7 +212,7 @@ pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     let cap = ctx.config.analysis.max_peers_count as usize;
     let mut out = finalize(raw, ctx.geo, cap);
     corroborate::hold_uncorroborated(&mut out, ctx);
-    Ok(rank(out, min))
+    Ok(rank(crate::findings::fold::fold_incidents(out), min))
 }
 
 /// The `[analysis] min_severity` setting, parsed.

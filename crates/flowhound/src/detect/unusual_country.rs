@@ -275,7 +275,11 @@ fn judge(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128, a: HostAcc) ->
         return None;
     }
     let w = a.places.values().map(|p| p.weight).fold(0.0, f64::max);
-    let s = score(w, flows, cfg.half_score_flows_count, a.places.len());
+    let mut s = score(w, flows, cfg.half_score_flows_count, a.places.len());
+    if asn_flows == flows {
+        // AS novelty alone is weak (a new site is a new AS): low at most
+        s = s.min(AS_ONLY_MAX_SCORE);
+    }
     let mut places: Vec<(&String, &Place)> = a.places.iter().collect();
     places.sort_by(|x, y| {
         y.1.weight
@@ -321,6 +325,9 @@ fn judge(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128, a: HostAcc) ->
     ))
 }
 
+/// The most a host whose unusual places are all AS numbers of usual countries scores (the top of low).
+pub const AS_ONLY_MAX_SCORE: f64 = 0.39;
+
 /// Documentation for `docs/detectors.md`.
 pub const DOC: &str = r#"## `unusual_country`
 
@@ -335,7 +342,8 @@ fewer than `country_min_hosts_count` did (so a country one host saw once in norm
 Per host, with `w` the largest rarity, `n` the flows to unusual places and `h = half_score_flows_count`:
 `score = 0.2 + 0.5 * w * n / (n + h) + 0.1 [two or more unusual places]`. A host is reported when it
 has at least `min_flows_count` flows to unusual countries, or at least `asn_min_flows_count` flows to
-unusual AS numbers of usual countries (AS novelty alone is weak: big networks see new ASes daily).
+unusual AS numbers of usual countries (AS novelty alone is weak: big networks see new ASes daily, so
+such a host scores low at most, 0.39, and stays out of the default table).
 
 **Evidence:** one finding per host listing each country (or `CC/ASn Org`) with flows and bytes, and
 the busiest peer.

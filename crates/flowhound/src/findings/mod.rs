@@ -5,6 +5,7 @@
 //! (`related`). Scores live in [0, 1] and map to a severity through the one shared [`severity`].
 
 pub mod export;
+pub mod fold;
 pub mod score;
 
 pub use score::{score_from_ratio, severity, Severity};
@@ -14,7 +15,7 @@ use crate::enrich::IpFacts;
 use crate::ip;
 use flowhound_geo::GeoStack;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the findings JSON schema.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -131,26 +132,9 @@ fn merge_group(mut group: Vec<Finding>) -> Finding {
     let Some(mut top) = it.next() else {
         return Finding::default();
     };
-    let mut detectors: BTreeSet<String> = top.detector.split(',').map(str::to_string).collect();
-    let mut rows: BTreeSet<u32> = top.flow_rows.iter().copied().collect();
-    let mut seen: HashSet<String> = top.peers.iter().cloned().collect();
     for f in it {
-        detectors.extend(f.detector.split(',').map(str::to_string));
-        rows.extend(f.flow_rows.iter().copied());
-        for p in f.peers {
-            if seen.insert(p.clone()) {
-                top.peers.push(p);
-            }
-        }
-        top.first_seen = min_opt(top.first_seen.take(), f.first_seen);
-        top.last_seen = max_opt(top.last_seen.take(), f.last_seen);
-        top.flows = top.flows.max(f.flows);
-        top.other_evidence.push(f.evidence);
-        top.other_evidence.extend(f.other_evidence);
+        fold::absorb(&mut top, f);
     }
-    top.detector = detectors.into_iter().collect::<Vec<_>>().join(",");
-    top.flows = top.flows.max(rows.len() as u64);
-    top.flow_rows = rows.into_iter().collect();
     top
 }
 

@@ -1,0 +1,223 @@
+//! One incident, one finding. Detectors look at the same flows from different angles, so one bot can
+//! raise a beacon, a reconnect-storm channel and an unusual country over the very same connections.
+//! [`fold_incidents`] folds findings of the same host(s) that hold (almost) the same flows:
+//!
+//! - **A C&C channel is one channel.** A `cnc_beacon` and a `cnc_channel` finding over the same
+//!   connections become one: `cnc_channel` when most of its connections failed (a reconnect storm:
+//!   nothing is checked in, the bot is trying to reach its C&C), `cnc_beacon` when they carry data.
+//! - **A place or a time is context, not an activity.** An `unusual_country` or `off_hours` finding
+//!   whose flows are mostly held by another finding of the host (the C&C is in that country, the
+//!   exfiltration ran at night) becomes evidence of that finding.
+//!
+//! The folded finding keeps the higher score of the two, unites detectors, peers, flows and time
+//! span, and carries the other's evidence in `other_evidence`.
+
+use super::Finding;
+use std::collections::{BTreeSet, HashSet};
+
+/// Kinds that describe where or when, not what: folded into the finding that holds their flows.
+pub const CONTEXT_KINDS: [&str; 2] = ["unusual_country", "off_hours"];
+/// Share of each other's flows two activity findings must hold to be one incident.
+pub const SAME_INCIDENT_SHARE: f64 = 0.9;
+/// Share of a context finding's flows an activity must hold to explain it: most of them (the rest are
+/// the host's stray visits to rare places, which alone would not be worth a finding).
+pub const CONTEXT_HELD_SHARE: f64 = 0.5;
+/// Share of failed connections that makes a C&C channel a reconnect storm rather than a beacon.
+pub const STORM_FAILED_SHARE: f64 = 0.5;
+
+/// Folds the findings that describe one incident (see the module docs); the order of the others is kept.
+pub fn fold_incidents(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    for i in 0..slots.len() {
+        for j in 0..slots.len() {
+            if i == j {
+                continue;
+            }
+            let (Some(a), Some(b)) = (&slots[i], &slots[j]) else {
+                continue;
+            };
+            if let Some(keep_first) = fold_order(a, b) {
+                let (keep, gone) = if keep_first { (i, j) } else { (j, i) };
+                let other = slots[gone].take().unwrap_or_default();
+                if let Some(k) = slots[keep].as_mut() {
+                    absorb(k, other);
+                }
+            }
+        }
+    }
+    slots.into_iter().flatten().collect()
+}
+
+/// Whether `a` and `b` are one incident, and if so whether `a` is the one kept (`Some(true)`).
+fn fold_order(a: &Finding, b: &Finding) -> Option<bool> {
+    if a.kind == b.kind || sorted(&a.hosts) != sorted(&b.hosts) {
+        return None;
+    }
+    let channel = |f: &Finding| f.kind == "cnc_beacon" || f.kind == "cnc_channel";
+    if channel(a) && channel(b) {
+        if overlap(a, b) < SAME_INCIDENT_SHARE {
+            return None;
+        }
+        let storm = if a.kind == "cnc_channel" { a } else { b };
+        let failed = storm.evidence.details.get("failed_share");
+        let is_storm = failed.and_then(|v| v.as_f64()).unwrap_or(0.0) >= STORM_FAILED_SHARE;
+        return Some((a.kind == "cnc_channel") == is_storm);
+    }
+    let context = |f: &Finding| CONTEXT_KINDS.contains(&f.kind.as_str());
+    match (context(a), context(b)) {
+        (false, true) if held_by(b, a) => Some(true),
+        (true, false) if held_by(a, b) => Some(false),
+        _ => None,
+    }
+}
+
+fn sorted(v: &[String]) -> Vec<&String> {
+    let mut s: Vec<&String> = v.iter().collect();
+    s.sort();
+    s
+}
+
+/// Share of the smaller finding's flows that the other holds (0 without flows).
+fn overlap(a: &Finding, b: &Finding) -> f64 {
+    let (small, big) = if a.flow_rows.len() <= b.flow_rows.len() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    share_held(small, big)
+}
+
+/// True when `holder` holds more than [`CONTEXT_HELD_SHARE`] of `f`'s flows.
+fn held_by(f: &Finding, holder: &Finding) -> bool {
+    share_held(f, holder) > CONTEXT_HELD_SHARE
+}
+
+fn share_held(f: &Finding, holder: &Finding) -> f64 {
+    if f.flow_rows.is_empty() {
+        return 0.0;
+    }
+    let rows: HashSet<u32> = holder.flow_rows.iter().copied().collect();
+    let held = f.flow_rows.iter().filter(|r| rows.contains(r)).count();
+    held as f64 / f.flow_rows.len() as f64
+}
+
+/// Folds `other` into `into`: the higher score, detectors, peers, flows, time span and enrichment
+/// united, `other`'s evidence (and what it had folded) appended to `other_evidence`.
+pub fn absorb(into: &mut Finding, other: Finding) {
+    into.score = into.score.max(other.score);
+    let mut detectors: BTreeSet<String> = into.detector.split(',').map(str::to_string).collect();
+    detectors.extend(other.detector.split(',').map(str::to_string));
+    into.detector = detectors.into_iter().collect::<Vec<_>>().join(",");
+    let mut seen: HashSet<String> = into.peers.iter().cloned().collect();
+    for p in other.peers {
+        if seen.insert(p.clone()) {
+            into.peers.push(p);
+        }
+    }
+    into.first_seen = super::min_opt(into.first_seen.take(), other.first_seen);
+    into.last_seen = super::max_opt(into.last_seen.take(), other.last_seen);
+    let mut rows: BTreeSet<u32> = into.flow_rows.iter().copied().collect();
+    rows.extend(other.flow_rows);
+    into.flows = into.flows.max(other.flows).max(rows.len() as u64);
+    into.flow_rows = rows.into_iter().collect();
+    into.other_evidence.push(other.evidence);
+    into.other_evidence.extend(other.other_evidence);
+    for (k, v) in other.enrichment {
+        into.enrichment.entry(k).or_insert(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::Evidence;
+    use serde_json::json;
+
+    fn f(kind: &str, score: f64, rows: std::ops::Range<u32>, failed_share: Option<f64>) -> Finding {
+        let mut details = serde_json::Map::new();
+        if let Some(s) = failed_share {
+            details.insert("failed_share".into(), json!(s));
+        }
+        Finding {
+            kind: kind.into(),
+            detector: kind.into(),
+            score,
+            hosts: vec!["10.0.0.5".into()],
+            peers: vec![format!("198.51.100.{}", rows.start % 200)],
+            flow_rows: rows.collect(),
+            evidence: Evidence {
+                explanation: kind.into(),
+                details,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn kinds(v: &[Finding]) -> Vec<(&str, f64)> {
+        v.iter().map(|f| (f.kind.as_str(), f.score)).collect()
+    }
+
+    #[test]
+    fn one_channel_one_finding() {
+        // (beacon score, channel score, failed share, kept kind, kept score)
+        let cases = [
+            (0.5, 0.43, 1.0, "cnc_channel", 0.5),
+            (0.7, 0.3, 0.1, "cnc_beacon", 0.7),
+            (0.3, 0.6, 0.2, "cnc_beacon", 0.6),
+        ];
+        for (sb, sc, failed, kind, score) in cases {
+            let out = fold_incidents(vec![
+                f("cnc_beacon", sb, 0..300, None),
+                f("cnc_channel", sc, 0..300, Some(failed)),
+            ]);
+            assert_eq!(kinds(&out), vec![(kind, score)], "{failed}");
+            assert_eq!(out[0].detector, "cnc_beacon,cnc_channel");
+            assert_eq!(out[0].other_evidence.len(), 1);
+        }
+        // different connections: two findings
+        let apart = fold_incidents(vec![
+            f("cnc_beacon", 0.5, 0..300, None),
+            f("cnc_channel", 0.4, 1000..1300, Some(1.0)),
+        ]);
+        assert_eq!(apart.len(), 2);
+    }
+
+    #[test]
+    fn context_folds_into_the_activity_that_holds_its_flows() {
+        // 300 of 301 unusual-country flows are the storm's: one incident, even when the place scores higher
+        let out = fold_incidents(vec![
+            f("unusual_country", 0.79, 0..301, None),
+            f("cnc_channel", 0.43, 0..300, Some(1.0)),
+        ]);
+        assert_eq!(kinds(&out), vec![("cnc_channel", 0.79)]);
+        assert_eq!(out[0].flows, 301);
+        // a country visited mostly apart from the activity stays its own finding
+        let apart = fold_incidents(vec![
+            f("unusual_country", 0.6, 0..100, None),
+            f("exfiltration", 0.9, 50..400, None),
+        ]);
+        assert_eq!(apart.len(), 2);
+        let most = fold_incidents(vec![
+            f("unusual_country", 0.6, 0..100, None),
+            f("exfiltration", 0.9, 40..400, None),
+        ]);
+        assert_eq!(kinds(&most), vec![("exfiltration", 0.9)]);
+        assert_eq!(apart.len(), 2);
+        // two context kinds never fold into each other; a finding without flows never folds
+        let ctx = fold_incidents(vec![
+            f("unusual_country", 0.6, 0..100, None),
+            f("off_hours", 0.5, 0..100, None),
+            f("dos", 0.5, 0..0, None),
+        ]);
+        assert_eq!(ctx.len(), 3);
+    }
+
+    #[test]
+    fn other_hosts_never_fold() {
+        let mut b = f("cnc_channel", 0.4, 0..300, Some(1.0));
+        b.hosts = vec!["10.0.0.6".into()];
+        let out = fold_incidents(vec![f("cnc_beacon", 0.5, 0..300, None), b]);
+        assert_eq!(out.len(), 2);
+    }
+}
