@@ -74,11 +74,17 @@ pub fn parse_ts(text: &str) -> Option<i64> {
         .map(|t| t.timestamp_micros())
 }
 
-/// The blames of `findings` (findings without a parsable time span blame the whole capture).
+/// Kinds whose hosts are the victims, not the sources, of what was found: an internal server scanned or
+/// brute-forced from outside did nothing wrong, so it is not blamed in the verdicts.
+pub const VICTIM_KINDS: [&str; 1] = ["inbound_attack"];
+
+/// The blames of `findings` (findings without a parsable time span blame the whole capture); findings
+/// of [`VICTIM_KINDS`] blame nobody.
 pub fn blames(findings: &[Finding]) -> Vec<Blame> {
     let ts = |s: &Option<String>, dflt: i64| s.as_deref().and_then(parse_ts).unwrap_or(dflt);
     findings
         .iter()
+        .filter(|f| !VICTIM_KINDS.contains(&f.kind.as_str()))
         .map(|f| Blame {
             hosts: f.hosts.iter().filter_map(|h| crate::ip::parse(h)).collect(),
             start_us: ts(&f.first_seen, i64::MIN),
@@ -217,7 +223,14 @@ mod tests {
             score: 0.7,
             ..Finding::default()
         };
-        let b = blames(&[f]);
+        let victim = Finding {
+            hosts: vec!["10.0.0.2".into()],
+            kind: "inbound_attack".into(),
+            score: 0.9,
+            ..Finding::default()
+        };
+        let b = blames(&[f, victim]);
+        assert_eq!(b.len(), 1, "the victim of an inbound attack is not blamed");
         assert_eq!(b[0].hosts.len(), 1);
         assert_eq!((b[0].start_us, b[0].end_us), (i64::MIN, i64::MAX));
     }
