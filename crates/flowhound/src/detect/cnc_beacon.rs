@@ -120,7 +120,7 @@ impl Default for CncBeaconConfig {
             dur_weight_ratio: 0.25,
             prevalence_weight_ratio: 0.3,
             novelty_weight_ratio: 0.25,
-            min_ts_score_ratio: 0.75,
+            min_ts_score_ratio: 0.8,
             min_beacon_score_ratio: 0.7,
             min_score_ratio: 0.6,
             infrastructure_discount_ratio: 0.75,
@@ -270,7 +270,10 @@ than `burst_merge_secs` to the previous one are merged into one event. Then:
 - `dur` = max(span / capture span, span / `dur_ideal_secs`).
 - `raw` = weighted mean with `ts_weight_ratio`, `ds_weight_ratio`, `hist_weight_ratio`,
   `dur_weight_ratio` (0.25 each, they must sum to 1). Pairs below `min_beacon_score_ratio`, or whose
-  `ts` is below `min_ts_score_ratio` (timing must be periodic, whatever the sizes), are dropped.
+  `ts` is below `min_ts_score_ratio` (timing must be periodic, whatever the sizes), are dropped. The
+  default 0.8 admits, with no skew, a MAD of 40 % of the period: uniform jitter of ±80 %, beyond what
+  beacon frameworks use (Cobalt Strike's common settings randomise sleep by up to 50 %). Gaps of
+  ordinary visits (sessions, Poisson-like arrivals) score 0.5 to 0.8.
 - `score` = raw * (1 - `prevalence_weight_ratio` * (1 - rarity) - `novelty_weight_ratio` * (1 - novelty)),
   rarity = 1 - (internal hosts talking to the destination - 1) / (active internal hosts - 1), novelty =
   1 for a destination absent from the baseline, 0 for a known one, 0.5 with a self-learned baseline.
