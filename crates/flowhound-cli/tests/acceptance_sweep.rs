@@ -7,7 +7,8 @@
 //! Always asserted: the harness works (configurations generated and analysed, every scenario kind
 //! present in some configuration, metrics finite), and no benign host is reported at high or
 //! critical. The rest of the targets (recall 1.0 and host precision >= 0.95 per kind in the
-//! worst configuration) are asserted with `FLOWHOUND_SWEEP_ASSERT=1`. `FLOWHOUND_SWEEP_COUNT` (default 20) and
+//! worst configuration) are asserted too, unless `FLOWHOUND_SWEEP_ASSERT=0` (to print a sweep that
+//! misses them without failing). They held on configurations 0-99 on 2026-12-04. `FLOWHOUND_SWEEP_COUNT` (default 20) and
 //! `FLOWHOUND_SWEEP_ROWS` (normal rows per configuration, default 6000) size it; `scripts/sweep`
 //! runs a bigger one.
 
@@ -267,7 +268,7 @@ fn acceptance_sweep_over_random_configurations() {
         benign.is_empty(),
         "benign hosts at high or critical: {benign:#?}"
     );
-    if std::env::var("FLOWHOUND_SWEEP_ASSERT").as_deref() == Ok("1") {
+    if std::env::var("FLOWHOUND_SWEEP_ASSERT").as_deref() != Ok("0") {
         let f = target_failures(&outcomes);
         assert!(
             f.is_empty(),
