@@ -49,7 +49,8 @@ fn njrat_beacon_is_in_the_top_three() {
     let top: Vec<&Value> = doc["findings"].as_array().unwrap().iter().take(3).collect();
     // the C&C was down (237 failed dials): one finding, a reconnect storm carrying the beacon's evidence
     let hit = top.iter().find(|f| {
-        (f["kind"] == "cnc_beacon" || f["kind"] == "cnc_channel") && f["hosts"][0] == "192.168.1.115"
+        (f["kind"] == "cnc_beacon" || f["kind"] == "cnc_channel")
+            && f["hosts"][0] == "192.168.1.115"
     });
     let f = hit.unwrap_or_else(|| panic!("no C&C finding in the top three: {top:#?}"));
     assert_eq!(f["peers"][0], "41.108.179.197");

@@ -13,7 +13,7 @@
 //! span, and carries the other's evidence in `other_evidence`.
 
 use super::Finding;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// Kinds that describe where or when, not what: folded into the finding that holds their flows.
 pub const CONTEXT_KINDS: [&str; 2] = ["unusual_country", "off_hours"];
@@ -27,9 +27,23 @@ pub const STORM_FAILED_SHARE: f64 = 0.5;
 
 /// Folds the findings that describe one incident (see the module docs); the order of the others is kept.
 pub fn fold_incidents(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut by_hosts: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        let mut hosts = f.hosts.clone();
+        hosts.sort();
+        by_hosts.entry(hosts).or_default().push(i);
+    }
     let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    for i in 0..slots.len() {
-        for j in 0..slots.len() {
+    for group in by_hosts.values().filter(|g| g.len() > 1) {
+        fold_group(&mut slots, group);
+    }
+    slots.into_iter().flatten().collect()
+}
+
+/// Folds within one group of findings of the same host(s).
+fn fold_group(slots: &mut [Option<Finding>], group: &[usize]) {
+    for &i in group {
+        for &j in group {
             if i == j {
                 continue;
             }
@@ -45,12 +59,11 @@ pub fn fold_incidents(findings: Vec<Finding>) -> Vec<Finding> {
             }
         }
     }
-    slots.into_iter().flatten().collect()
 }
 
 /// Whether `a` and `b` are one incident, and if so whether `a` is the one kept (`Some(true)`).
 fn fold_order(a: &Finding, b: &Finding) -> Option<bool> {
-    if a.kind == b.kind || sorted(&a.hosts) != sorted(&b.hosts) {
+    if a.kind == b.kind {
         return None;
     }
     let channel = |f: &Finding| f.kind == "cnc_beacon" || f.kind == "cnc_channel";
@@ -69,12 +82,6 @@ fn fold_order(a: &Finding, b: &Finding) -> Option<bool> {
         (true, false) if held_by(a, b) => Some(false),
         _ => None,
     }
-}
-
-fn sorted(v: &[String]) -> Vec<&String> {
-    let mut s: Vec<&String> = v.iter().collect();
-    s.sort();
-    s
 }
 
 /// Share of the smaller finding's flows that the other holds (0 without flows).
@@ -96,8 +103,18 @@ fn share_held(f: &Finding, holder: &Finding) -> f64 {
     if f.flow_rows.is_empty() {
         return 0.0;
     }
-    let rows: HashSet<u32> = holder.flow_rows.iter().copied().collect();
-    let held = f.flow_rows.iter().filter(|r| rows.contains(r)).count();
+    let sorted: std::borrow::Cow<[u32]> = if holder.flow_rows.is_sorted() {
+        (&holder.flow_rows[..]).into()
+    } else {
+        let mut v = holder.flow_rows.clone();
+        v.sort_unstable();
+        v.into()
+    };
+    let held = f
+        .flow_rows
+        .iter()
+        .filter(|r| sorted.binary_search(r).is_ok())
+        .count();
     held as f64 / f.flow_rows.len() as f64
 }
 
