@@ -58,6 +58,8 @@ def interrupt(mode, when, out, data=""):
     p = subprocess.Popen([sys.executable, "-c", CHILD, mode, str(out), str(data)], stdout=subprocess.PIPE, text=True)
     try:
         for line in p.stdout:
+            if line.strip() == "finished":
+                pytest.skip(f"the call finished before {when!r}: sizes suit the debug build of scripts/test-python")
             assert line.startswith(("stage", "busy")), line
             if line.strip() == when:
                 break
