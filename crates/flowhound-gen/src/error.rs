@@ -32,6 +32,9 @@ pub enum GenError {
     /// A worker thread panicked (a bug; reported instead of propagated).
     #[error("generator worker failed: {0}")]
     Worker(String),
+    /// The caller asked the generator to stop ([`crate::generate_cancellable`]).
+    #[error("generation interrupted")]
+    Cancelled,
 }
 
 impl GenError {

@@ -17,7 +17,7 @@ use crate::writer::{flow_batch, flow_schema, label_batch, label_schema, AtomicPa
 use crate::GenError;
 use rand::Rng;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Rows buffered before a batch is handed to the Parquet writer.
@@ -77,16 +77,30 @@ pub fn generate_with_book(
     out_dir: &Path,
     progress: &dyn Fn(u64, u64),
 ) -> Result<GenSummary, GenError> {
+    generate_cancellable(cfg, book, out_dir, progress, &AtomicBool::new(false))
+}
+
+/// Like [`generate_with_book`], stopping with [`GenError::Cancelled`] (no file written) soon after
+/// `cancel` is set: the writers check it every [`BATCH_ROWS`] flows.
+pub fn generate_cancellable(
+    cfg: &GenConfig,
+    book: &AddressBook,
+    out_dir: &Path,
+    progress: &dyn Fn(u64, u64),
+    cancel: &AtomicBool,
+) -> Result<GenSummary, GenError> {
     cfg.validate()?;
     let cfg = &cfg.resolved();
     std::fs::create_dir_all(out_dir).map_err(|e| GenError::io(out_dir, e))?;
     let net = Network::build(cfg, book, &mut stream_rng(cfg.seed, 1))?;
+    stop_if(cancel)?;
     let (normal, test) = periods_us(cfg);
     let (injected, decoys) = plan_all(cfg, &net, book, normal, test)?;
+    stop_if(cancel)?;
     let (decoy_flows, mut decoy_truth) = decoys.map(|d| (d.flows, d.truth)).unwrap_or_default();
     let intel = intel_lines(&injected);
     let jobs = make_jobs(cfg, normal, test, &injected, decoy_flows);
-    let stats = run_jobs(cfg, &net, out_dir, jobs, progress)?;
+    let stats = run_jobs(cfg, &net, out_dir, jobs, progress, cancel)?;
     if let Some(d) = decoy_truth
         .iter_mut()
         .find(|d| d.kind == DecoyKind::NewEmployee)
@@ -125,6 +139,14 @@ pub fn generate_with_book(
         rows,
         truth,
     })
+}
+
+/// [`GenError::Cancelled`] once `cancel` is set.
+fn stop_if(cancel: &AtomicBool) -> Result<(), GenError> {
+    if cancel.load(Ordering::Relaxed) {
+        return Err(GenError::Cancelled);
+    }
+    Ok(())
 }
 
 /// The blocklist written next to the data when a scenario lists addresses.
@@ -293,6 +315,7 @@ fn run_jobs(
     dir: &Path,
     jobs: Vec<FileJob>,
     progress: &dyn Fn(u64, u64),
+    cancel: &AtomicBool,
 ) -> Result<Vec<JobStats>, GenError> {
     let total: u64 = jobs.iter().map(|j| j.rows).sum();
     let done = AtomicU64::new(0);
@@ -300,7 +323,7 @@ fn run_jobs(
     std::thread::scope(|s| {
         let handles: Vec<_> = jobs
             .iter()
-            .map(|j| s.spawn(|| j.run(cfg, net, dir, &done)))
+            .map(|j| s.spawn(|| j.run(cfg, net, dir, &done, cancel)))
             .collect();
         while !handles.iter().all(|h| h.is_finished()) {
             std::thread::sleep(Duration::from_millis(50));
@@ -324,6 +347,7 @@ impl FileJob {
         net: &Network,
         dir: &Path,
         done: &AtomicU64,
+        cancel: &AtomicBool,
     ) -> Result<JobStats, GenError> {
         let mut rng = stream_rng(cfg.seed, self.stream);
         let mut out = Output::create(cfg, dir, self)?;
@@ -333,7 +357,8 @@ impl FileJob {
         let mut hour_buf = Vec::new();
         for (h, &n) in counts.iter().enumerate() {
             let t0 = self.start_us + h as i64 * HOUR_US;
-            self.background(net, &mut rng, t0, n, &mut hour_buf);
+            self.background(net, &mut rng, t0, n, &mut hour_buf, cancel);
+            stop_if(cancel)?;
             let end = if h + 1 == counts.len() {
                 i64::MAX
             } else {
@@ -345,11 +370,11 @@ impl FileJob {
             }
             hour_buf.sort_by_key(|f| f.ts_us);
             stats.newcomer += count_newcomer(net, &hour_buf);
-            out.push(&mut hour_buf, done)?;
+            out.push(&mut hour_buf, done, cancel)?;
         }
         hour_buf.extend_from_slice(self.injected.get(next_inj..).unwrap_or_default());
-        out.push(&mut hour_buf, done)?;
-        stats.rows = out.finish(done)?;
+        out.push(&mut hour_buf, done, cancel)?;
+        stats.rows = out.finish(done, cancel)?;
         Ok(stats)
     }
 
@@ -366,15 +391,26 @@ impl FileJob {
         apportion(self.rows - self.injected.len() as u64, &weights)
     }
 
-    /// Appends `n` ordinary flows of the hour starting at `t0` to `out`.
-    fn background(&self, net: &Network, rng: &mut GenRng, t0: i64, n: u64, out: &mut Vec<Flow>) {
+    /// Appends `n` ordinary flows of the hour starting at `t0` to `out` (fewer once `cancel` is set).
+    fn background(
+        &self,
+        net: &Network,
+        rng: &mut GenRng,
+        t0: i64,
+        n: u64,
+        out: &mut Vec<Flow>,
+        cancel: &AtomicBool,
+    ) {
         let picker = match self.source {
             Source::Clients { with_newcomer } => {
                 Some(net.client_picker(with_newcomer, is_night(t0)))
             }
             Source::Servers => None,
         };
-        for _ in 0..n {
+        for i in 0..n {
+            if i % BATCH_ROWS as u64 == 0 && cancel.load(Ordering::Relaxed) {
+                return;
+            }
             let ts = t0 + rng.random_range(0..HOUR_US);
             let flow = match &picker {
                 Some(p) => p
@@ -433,30 +469,36 @@ impl Output {
     }
 
     /// Moves `flows` into the buffer, flushing full batches.
-    fn push(&mut self, flows: &mut Vec<Flow>, done: &AtomicU64) -> Result<(), GenError> {
+    fn push(
+        &mut self,
+        flows: &mut Vec<Flow>,
+        done: &AtomicU64,
+        cancel: &AtomicBool,
+    ) -> Result<(), GenError> {
         self.buf.append(flows);
         if self.buf.len() >= BATCH_ROWS {
-            self.flush(done)?;
+            self.flush(done, cancel)?;
         }
         Ok(())
     }
 
-    fn flush(&mut self, done: &AtomicU64) -> Result<(), GenError> {
-        if self.buf.is_empty() {
-            return Ok(());
+    /// Writes the buffer in batches of [`BATCH_ROWS`], checking `cancel` before each.
+    fn flush(&mut self, done: &AtomicU64, cancel: &AtomicBool) -> Result<(), GenError> {
+        for chunk in self.buf.chunks(BATCH_ROWS) {
+            stop_if(cancel)?;
+            self.data.write(&flow_batch(chunk, self.fmt)?)?;
+            if let Some(l) = &mut self.labels {
+                l.write(&label_batch(chunk)?)?;
+            }
+            self.rows += chunk.len() as u64;
+            done.fetch_add(chunk.len() as u64, Ordering::Relaxed);
         }
-        self.data.write(&flow_batch(&self.buf, self.fmt)?)?;
-        if let Some(l) = &mut self.labels {
-            l.write(&label_batch(&self.buf)?)?;
-        }
-        self.rows += self.buf.len() as u64;
-        done.fetch_add(self.buf.len() as u64, Ordering::Relaxed);
         self.buf.clear();
         Ok(())
     }
 
-    fn finish(mut self, done: &AtomicU64) -> Result<u64, GenError> {
-        self.flush(done)?;
+    fn finish(mut self, done: &AtomicU64, cancel: &AtomicBool) -> Result<u64, GenError> {
+        self.flush(done, cancel)?;
         self.data.finish()?;
         if let Some(l) = self.labels {
             l.finish()?;

@@ -49,7 +49,7 @@ pub use eval::{
     evaluate, evaluate_min_score, Evaluation, FalsePositive, Finding, FindingsDoc, KindScore,
     MissedHost, OtherKind, Totals,
 };
-pub use generate::{generate, generate_with_book, GenSummary, INTEL_FILE};
+pub use generate::{generate, generate_cancellable, generate_with_book, GenSummary, INTEL_FILE};
 pub use ip::{canonical_host, dotted, v4_to_u128};
 pub use truth::{
     DecoyTruth, NetworkTruth, Period, Periods, RowCounts, ScenarioTruth, Truth, TRUTH_FORMAT,

@@ -5,7 +5,7 @@ use crate::input::{nets, read, Data, DnsArgs, GeoArgs, ReadArgs};
 use crate::run::{long_call, Ctl};
 use datafusion::arrow::record_batch::RecordBatch;
 use flowhound::analysis::{findings_doc, input_summary, ReverseNames};
-use flowhound::baseline::{learn, Baseline};
+use flowhound::baseline::{learn_cancellable, Baseline};
 use flowhound::config::Config;
 use flowhound::detect::flows::Flows;
 use flowhound::detect::rows::enriched_rows;
@@ -96,17 +96,20 @@ fn learn_from(
         Some(b) => Flows::from_batches(b)?,
         None => {
             let (b, _) = read(ctl, "reading normal", data, &read_args.options(ctl)?)?;
+            ctl.check()?;
             Flows::from_batches(&b)?
         }
     };
+    ctl.check()?;
     ctl.stage("learning the baseline", 0);
-    let b = learn(
+    let b = learn_cancellable(
         &flows,
         nets,
         geo,
         &config.baseline,
         data.names(),
         self_learned,
+        &ctl.cancel,
     )?;
     let bref = BaselineRef {
         source: if self_learned { "self" } else { "normal" }.into(),
@@ -151,11 +154,17 @@ fn run_analysis(
             (Arc::new(b), r, None)
         }
     };
+    ctl.check()?;
     let flows = Flows::from_batches(&tb)?;
+    ctl.check()?;
     ctl.stage("detecting", 0);
-    let ctx = DetectCtx::new(&tb, &flows, &baseline, &stack, &nets, &config);
+    let ctx =
+        DetectCtx::new(&tb, &flows, &baseline, &stack, &nets, &config).cancellable(&ctl.cancel);
     let input = input_summary(&test.names(), &report, &flows);
-    let names = move |ips: &[u128]| dns.ptr_names(ips);
+    let names = move |ips: &[u128]| {
+        ctl.stage("reverse DNS", 0);
+        dns.ptr_names(ctl, ips)
+    };
     let names = a.rdns.then_some(&names as &ReverseNames);
     let doc = findings_doc(&ctx, input, bref, names)?;
     Ok(Run {
@@ -211,10 +220,17 @@ impl PyFindings {
     }
 
     /// Writes the self-contained HTML report (charts, sortable findings, internal graph) to `path`.
-    #[pyo3(signature = (path, title=None))]
-    fn report(&self, py: Python<'_>, path: PathBuf, title: Option<String>) -> PyResult<()> {
+    #[pyo3(signature = (path, title=None, progress=None))]
+    fn report(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        title: Option<String>,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         let run = self.0.clone();
-        py.detach(move || {
+        long_call(py, progress, move |ctl| {
+            ctl.stage("writing the report", 0);
             let mut data = ReportData::build(
                 run.doc.clone(),
                 &run.flows,
@@ -226,9 +242,9 @@ impl PyFindings {
             if let Some(t) = title {
                 data.title = t;
             }
+            ctl.check()?;
             write_html(&path, &data)
         })
-        .py()
     }
 
     /// The baseline the findings were detected against.
@@ -289,7 +305,9 @@ pub fn baseline(
         config.baseline.exclude.extend(exclude);
         let (nets, stack) = (nets(&internal)?, geo.stack()?);
         let env = (&config, &nets, stack.as_ref(), &read_args);
-        Ok(learn_from(ctl, &data, false, None, env)?.0)
+        let (b, _, _) = learn_from(ctl, &data, false, None, env)?;
+        ctl.check()?;
+        Ok(b)
     })?;
     Ok(PyBaseline(Arc::new(b)))
 }

@@ -26,8 +26,8 @@ pub fn dns_resolve(
         let kind: RecordKind = rtype.parse().map_err(config)?;
         let cfg = dns.config()?;
         ctl.stage("resolving", names.len() as u64);
-        let report = runtime()?
-            .block_on(flowhound_dns::run_resolve(&cfg, &names, kind))
+        let report = ctl
+            .block_on(&runtime()?, flowhound_dns::run_resolve(&cfg, &names, kind))?
             .map_err(config);
         rows_json(report)
     })
@@ -53,8 +53,8 @@ pub fn dns_reverse(
             .collect::<flowhound::Result<Vec<_>>>()?;
         let cfg = dns.config()?;
         ctl.stage("resolving", parsed.len() as u64);
-        let report = runtime()?
-            .block_on(flowhound_dns::run_reverse(&cfg, &parsed))
+        let report = ctl
+            .block_on(&runtime()?, flowhound_dns::run_reverse(&cfg, &parsed))?
             .map_err(config);
         rows_json(report)
     })

@@ -53,14 +53,17 @@ pub fn enrich<'py>(
         let (flows, _) = read(ctl, "reading", &data, &opts)?;
         ctl.stage("looking up", 0);
         let mut table = FactTable::collect(&flows);
+        ctl.check()?;
         table.lookup(&stack);
+        ctl.check()?;
         let names = if rdns {
             ctl.stage("reverse DNS", 0);
-            Some(dns.ptr_names(&table.ips)?)
+            Some(dns.ptr_names(ctl, &table.ips)?)
         } else {
             None
         };
         let out = flowhound::enrich::enrich(&flows, &table, names.as_deref())?;
+        ctl.check()?;
         out.iter()
             .map(|b| {
                 if frame {
@@ -99,13 +102,16 @@ pub fn sql<'py>(
             _ => Vec::new(),
         };
         let direct = !files.is_empty()
-            && rt.block_on(flowhound::sql::register_canonical_parquet(&ctx, &files))?;
+            && ctl.block_on(
+                &rt,
+                flowhound::sql::register_canonical_parquet(&ctx, &files),
+            )??;
         if !direct {
             let (flows, _) = read(ctl, "reading", &data, &opts)?;
             flowhound::sql::register_flows(&ctx, flows)?;
         }
         ctl.stage("querying", 0);
-        let batches = rt.block_on(flowhound::sql::query(&ctx, &query))?;
+        let batches = ctl.block_on(&rt, flowhound::sql::query(&ctx, &query))??;
         batches
             .iter()
             .map(flowhound::sql::humanize)

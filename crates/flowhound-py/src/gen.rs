@@ -51,7 +51,9 @@ pub fn generate(
             ctl.total.store(total, Ordering::Relaxed);
             ctl.done.store(done, Ordering::Relaxed);
         };
-        let summary = flowhound_gen::generate(&cfg, &out, &report).map_err(config)?;
+        let book = flowhound_gen::default_address_book();
+        let summary = flowhound_gen::generate_cancellable(&cfg, book, &out, &report, &ctl.cancel)
+            .map_err(config)?;
         let files: Vec<String> = summary
             .files
             .iter()
@@ -64,22 +66,28 @@ pub fn generate(
 
 /// Scores a findings document (JSON text) against `truth.json`; the `evaluate --json` document.
 #[pyfunction]
-pub fn evaluate(truth: PathBuf, findings_json: &str) -> PyResult<String> {
-    let text = std::fs::read_to_string(&truth)
-        .map_err(|e| crate::errors::to_py(FlowError::io(&truth, e)))?;
-    let bad = |what: &str, e: serde_json::Error| {
-        crate::errors::to_py(FlowError::Corrupt {
+#[pyo3(signature = (truth, findings_json, progress=None))]
+pub fn evaluate(
+    py: Python<'_>,
+    truth: PathBuf,
+    findings_json: String,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    long_call(py, progress, move |ctl| {
+        ctl.stage("evaluating", 0);
+        let text = std::fs::read_to_string(&truth).map_err(|e| FlowError::io(&truth, e))?;
+        let bad = |what: &str, e: serde_json::Error| FlowError::Corrupt {
             path: truth.clone(),
             why: format!(
                 "not a {what} file: {e} (line {}, column {})",
                 e.line(),
                 e.column()
             ),
-        })
-    };
-    let t = Truth::from_json(&text).map_err(|e| bad("truth.json", e))?;
-    let f = FindingsDoc::from_json(findings_json).map_err(|e| {
-        crate::errors::ConfigError::new_err(format!("not a findings document: {e}"))
-    })?;
-    Ok(score(&t, &f).to_json())
+        };
+        let t = Truth::from_json(&text).map_err(|e| bad("truth.json", e))?;
+        let f = FindingsDoc::from_json(&findings_json)
+            .map_err(|e| config(format!("not a findings document: {e}")))?;
+        ctl.check()?;
+        Ok(score(&t, &f).to_json())
+    })
 }

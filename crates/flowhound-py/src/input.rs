@@ -136,7 +136,9 @@ pub fn read(
         } => {
             let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
             ctl.stage(stage, rows);
-            ingest::frames::read_batches(label, schema, batches, opts)
+            let out = ingest::frames::read_batches(label, schema, batches, opts)?;
+            ctl.check()?;
+            Ok(out)
         }
     }
 }
@@ -199,12 +201,13 @@ impl DnsArgs {
         })
     }
 
-    /// PTR names of `ips` (IPv4-mapped integers), `None` where there is none.
-    pub fn ptr_names(&self, ips: &[u128]) -> Result<Vec<Option<String>>> {
+    /// PTR names of `ips` (IPv4-mapped integers), `None` where there is none; stops when `ctl` is
+    /// interrupted.
+    pub fn ptr_names(&self, ctl: &Ctl, ips: &[u128]) -> Result<Vec<Option<String>>> {
         let cfg = self.config()?;
         let rt = runtime()?;
-        let (names, _) = rt
-            .block_on(flowhound_dns::ptr_names(&cfg, ips))
+        let (names, _) = ctl
+            .block_on(&rt, flowhound_dns::ptr_names(&cfg, ips))?
             .map_err(config)?;
         Ok(names)
     }

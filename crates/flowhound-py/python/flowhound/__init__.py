@@ -329,7 +329,12 @@ def generate(out: "Union[str, os.PathLike[str]]", *, progress: bool = True, **se
         return json.loads(_rs.generate(os.fspath(out), json.dumps(settings), cb))
 
 
-def evaluate(truth: "Union[str, os.PathLike[str]]", findings: "Union[Findings, str, os.PathLike[str]]") -> Dict[str, Any]:
+def evaluate(
+    truth: "Union[str, os.PathLike[str]]",
+    findings: "Union[Findings, str, os.PathLike[str]]",
+    *,
+    progress: bool = True,
+) -> Dict[str, Any]:
     """Host-level precision, recall and F1 of findings against a generated ``truth.json``
     (``flowhound evaluate --json``). ``findings`` is a :class:`Findings` or a findings JSON file.
 
@@ -340,4 +345,5 @@ def evaluate(truth: "Union[str, os.PathLike[str]]", findings: "Union[Findings, s
     else:
         with open(os.fspath(findings), encoding="utf-8") as f:
             text = f.read()
-    return json.loads(_rs.evaluate(os.fspath(truth), text))
+    with _bar(progress) as cb:
+        return json.loads(_rs.evaluate(os.fspath(truth), text, cb))

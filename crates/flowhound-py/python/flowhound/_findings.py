@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional
 
 import pyarrow as pa
 
-from . import _data
+from . import _data, _progress
 
 #: The columns of ``Findings.to_pandas()`` / ``to_arrow()``.
 COLUMNS = [
@@ -130,12 +130,13 @@ class Findings:
             out.attrs["evidence"] = f["evidence"]
         return out
 
-    def report(self, path: "os.PathLike[str] | str", title: Optional[str] = None) -> str:
+    def report(self, path: "os.PathLike[str] | str", title: Optional[str] = None, *, progress: bool = True) -> str:
         """Writes the self-contained HTML report (as ``flowhound report``) and returns its path.
 
         >>> f.report("report.html")                         # doctest: +SKIP
         """
-        self._inner.report(os.fspath(path), title)
+        with _progress.maybe(progress) as cb:
+            self._inner.report(os.fspath(path), title, cb)
         return os.fspath(path)
 
     def _repr_html_(self, limit: int = 50) -> str:

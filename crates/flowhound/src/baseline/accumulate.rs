@@ -71,6 +71,20 @@ pub fn learn(
     files: Vec<String>,
     self_learned: bool,
 ) -> Result<Baseline> {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    learn_cancellable(flows, nets, geo, cfg, files, self_learned, &never)
+}
+
+/// [`learn`], failing soon after `cancel` is set (checked every 65,536 flows).
+pub fn learn_cancellable(
+    flows: &Flows,
+    nets: &InternalNets,
+    geo: &GeoStack,
+    cfg: &BaselineConfig,
+    files: Vec<String>,
+    self_learned: bool,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<Baseline> {
     if cfg.window_secs == 0 {
         return Err(FlowError::Config(
             "baseline.window_secs must be at least 1".into(),
@@ -82,6 +96,9 @@ pub fn learn(
     };
     let fanout_secs = cfg.fanout_window_secs.max(1);
     for i in 0..flows.len() {
+        if i % 65_536 == 0 && cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(FlowError::Internal("interrupted".into()));
+        }
         add_flow(
             &mut acc,
             flows,

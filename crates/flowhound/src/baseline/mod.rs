@@ -11,7 +11,7 @@ pub mod habits;
 pub mod stats;
 pub mod tail;
 
-pub use accumulate::{hour_of, learn, parse_exclude, window_of};
+pub use accumulate::{hour_of, learn, learn_cancellable, parse_exclude, window_of};
 
 use crate::error::{FlowError, Result};
 use serde::{Deserialize, Serialize};

@@ -48,6 +48,7 @@ use flowhound_geo::GeoStack;
 use flows::Flows;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 /// Everything a detector may read.
@@ -65,6 +66,7 @@ pub struct DetectCtx<'a> {
     /// All settings.
     pub config: &'a Config,
     host_windows: OnceLock<volume::HostWindows>,
+    cancel: Option<&'a AtomicBool>,
 }
 
 impl<'a> DetectCtx<'a> {
@@ -85,6 +87,23 @@ impl<'a> DetectCtx<'a> {
             nets,
             config,
             host_windows: OnceLock::new(),
+            cancel: None,
+        }
+    }
+
+    /// The same context, whose [`run`] stops between detectors once `flag` is set.
+    pub fn cancellable(self, flag: &'a AtomicBool) -> Self {
+        DetectCtx {
+            cancel: Some(flag),
+            ..self
+        }
+    }
+
+    /// Fails once the flag of [`DetectCtx::cancellable`] is set.
+    pub fn check_cancel(&self) -> Result<()> {
+        match self.cancel {
+            Some(f) if f.load(Ordering::Relaxed) => Err(FlowError::Internal("interrupted".into())),
+            _ => Ok(()),
         }
     }
 
@@ -207,8 +226,10 @@ pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
         .iter()
         .filter(|d| names.iter().any(|n| n == d.name()))
     {
+        ctx.check_cancel()?;
         raw.extend(d.run_section(&ctx.config.detector_section(d.name()), ctx)?);
     }
+    ctx.check_cancel()?;
     let cap = ctx.config.analysis.max_peers_count as usize;
     let mut out = finalize(raw, ctx.geo, cap);
     corroborate::hold_uncorroborated(&mut out, ctx);
