@@ -18,6 +18,7 @@ pub mod input;
 pub mod limits;
 pub mod nfcapd;
 pub mod parquet;
+mod parquet_hint;
 pub mod report;
 pub mod text;
 pub mod time;

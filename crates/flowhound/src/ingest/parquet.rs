@@ -4,6 +4,7 @@
 
 use super::columns::{resolve, Resolved, Source, Target};
 use super::convert::{self, Rejects};
+use super::parquet_hint;
 use super::report::ReadOutcome;
 use super::{Format, ReadOptions, TsUnit};
 use crate::error::{FlowError, Result};
@@ -49,17 +50,19 @@ fn open(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| FlowError::io(path, e))
 }
 
-/// The footer, with the Arrow schema embedded in it. A damaged embedded schema (`ARROW:schema`) makes
-/// arrow-ipc 59 panic instead of failing (found by the `parquet` fuzz target, an upstream bug): the footer
-/// is then read again without it, from the Parquet types alone.
+/// The footer, with the Arrow schema embedded in it when that schema converts. A damaged embedded schema
+/// (`ARROW:schema`) makes arrow-ipc 59 panic instead of failing (found by the `parquet` fuzz target, an
+/// upstream bug), so it is checked first ([`parquet_hint`]) and, when it fails the check, the footer is
+/// read from the Parquet types alone. Read once, without the hint, then converted again with it.
 fn load_metadata(path: &Path, file: &File) -> Result<ArrowReaderMetadata> {
-    let load = |o: ArrowReaderOptions| ArrowReaderMetadata::load(file, o);
-    let with_arrow = std::panic::catch_unwind(|| load(ArrowReaderOptions::new()));
-    match with_arrow {
-        Ok(r) => r,
-        Err(_) => load(ArrowReaderOptions::new().with_skip_arrow_metadata(true)),
+    let plain = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+    let meta = ArrowReaderMetadata::load(file, plain).map_err(|e| corrupt(path, e))?;
+    let kv = meta.metadata().file_metadata().key_value_metadata();
+    if !parquet_hint::arrow_hint_is_safe(kv) {
+        return Ok(meta);
     }
-    .map_err(|e| corrupt(path, e))
+    ArrowReaderMetadata::try_new(meta.metadata().clone(), ArrowReaderOptions::new())
+        .map_err(|e| corrupt(path, e))
 }
 
 /// Opens the footer, resolves the columns and checks their types.
