@@ -167,7 +167,7 @@ fn children_are_safe(f: Field, depth: usize) -> bool {
 /// Standard base64 with padding (the alphabet the parquet crate decodes). None when it is not.
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let s = s.as_bytes();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return None;
     }
     let val = |c: u8| -> Option<u32> {
