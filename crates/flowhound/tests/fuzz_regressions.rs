@@ -3,6 +3,9 @@
 //! by copying its minimised input (`cargo fuzz tmin`) there. Each input must be handled without a panic;
 //! the hand-written cases below also pin the outcome.
 
+mod collect_support;
+mod common;
+
 use flowhound::ingest::{fuzz_entry, Format};
 use std::path::{Path, PathBuf};
 
@@ -145,8 +148,11 @@ fn a_damaged_arrow_schema_in_a_parquet_footer_is_read_from_the_parquet_types() {
         let file = dir.join(name);
         with_hint(&arrow_hint(&corpus().join("parquet").join(name)), &file);
         let f = std::fs::File::open(&file).unwrap();
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
         let upstream =
             std::panic::catch_unwind(|| ArrowReaderMetadata::load(&f, ArrowReaderOptions::new()));
+        std::panic::set_hook(hook);
         assert!(
             upstream.is_err(),
             "{name}: arrow-ipc no longer panics on this hint"
@@ -156,4 +162,64 @@ fn a_damaged_arrow_schema_in_a_parquet_footer_is_read_from_the_parquet_types() {
         assert_eq!(rows, 12, "{name}"); // pyarrow reads 12 rows from analysts_ms.parquet
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The `nfcapd` target's entry point decodes the LZO, BZ2 and LZ4 fixtures whole: 470 flows each
+/// (`nfdump -r FILE -o csv`'s summary).
+#[test]
+fn the_nfcapd_entry_point_decodes_every_flow_of_real_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/nfcapd");
+    for ext in ["lzo", "bz2", "lz4"] {
+        let data = std::fs::read(dir.join(format!(
+            "nfcapd.2015051311{}.{ext}",
+            match ext {
+                "lzo" => 20,
+                "bz2" => 21,
+                _ => 22,
+            }
+        )))
+        .unwrap();
+        assert_eq!(fuzz_entry::parse_nfcapd(&data).unwrap(), 470, "{ext}");
+        assert!(
+            fuzz_entry::parse_nfcapd(&data[..data.len() / 2]).is_err(),
+            "{ext} cut in half"
+        );
+    }
+}
+
+/// The `netflow_packet` target's sequences (`FHNF`, what `scripts/fuzz-pcap-seeds` writes per exporter)
+/// decode exactly the flows the collector's stateful decoder gets from the same datagrams, and more than
+/// the datagrams alone (v9/IPFIX data sets need the templates sent before them).
+#[test]
+fn the_netflow_entry_point_decodes_sequences_like_the_collector() {
+    use flowhound::collect::{decode_datagram, Decoder};
+    let Some(td) = common::testdata("the_netflow_entry_point_decodes_sequences_like_the_collector")
+    else {
+        return;
+    };
+    let pcap = std::fs::read(td.join("netflow/netflow_v5_v9_ipfix_exports.pcap")).unwrap();
+    let mut by_src: std::collections::BTreeMap<_, Vec<Vec<u8>>> = Default::default();
+    for e in collect_support::pcap_exports(&pcap) {
+        by_src.entry(e.src).or_default().push(e.payload);
+    }
+    let (mut seq_flows, mut collector_flows, mut alone_flows) = (0, 0, 0);
+    for (src, payloads) in &by_src {
+        let mut seq = fuzz_entry::DATAGRAMS_MAGIC.to_vec();
+        let mut dec = Decoder::default();
+        let from = std::net::SocketAddr::from((*src, 2055));
+        for p in payloads {
+            seq.extend_from_slice(&(p.len() as u16).to_be_bytes());
+            seq.extend_from_slice(p);
+            collector_flows += dec.datagram(from, p, &mut Vec::new()).flows;
+            alone_flows += decode_datagram(p).1.flows;
+            assert_eq!(fuzz_entry::decode_datagrams(p), decode_datagram(p).1.flows);
+        }
+        seq_flows += fuzz_entry::decode_datagrams(&seq);
+    }
+    assert_eq!(seq_flows, collector_flows);
+    assert!(
+        seq_flows > alone_flows,
+        "{seq_flows} flows in sequences, {alone_flows} alone"
+    );
+    eprintln!("{seq_flows} flows in sequences, {alone_flows} from datagrams alone");
 }
