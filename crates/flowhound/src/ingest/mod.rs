@@ -22,6 +22,7 @@ mod parquet_hint;
 pub mod report;
 pub mod text;
 pub mod time;
+pub mod upstream;
 
 pub use columns::ColumnMap;
 pub use limits::Limits;
