@@ -32,6 +32,17 @@ pub fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+/// For binaries: a panic hook that keeps the current one for every panic except those inside
+/// [`guarded`], which become typed errors and are not printed as panics.
+pub fn quiet_guarded_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !in_guard() {
+            previous(info)
+        }
+    }));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
