@@ -51,7 +51,7 @@ mod tests {
     fn a_panic_becomes_its_message_and_the_guard_is_left() {
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
-        let inside = guarded(|| in_guard()).unwrap();
+        let inside = guarded(in_guard).unwrap();
         let err = guarded(|| -> u8 { panic!("bad {}", 7) }).unwrap_err();
         std::panic::set_hook(hook);
         assert!(inside && !in_guard());
