@@ -116,13 +116,22 @@ fn with_hint(hint: &str, out: &Path) {
     w.close().unwrap();
 }
 
+/// Tests that swap the process-wide panic hook take turns.
+static HOOKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f`, failing when anything panics meanwhile, even a panic caught inside (libFuzzer aborts on
 /// any panic, caught or not).
 fn without_a_panic<T>(f: impl FnOnce() -> T) -> T {
     use std::sync::atomic::{AtomicBool, Ordering};
     static PANICKED: AtomicBool = AtomicBool::new(false);
+    let _one = HOOKS.lock().unwrap_or_else(|e| e.into_inner());
+    let me = std::thread::current().id();
     let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| PANICKED.store(true, Ordering::SeqCst)));
+    std::panic::set_hook(Box::new(move |_| {
+        if std::thread::current().id() == me {
+            PANICKED.store(true, Ordering::SeqCst)
+        }
+    }));
     let out = f();
     std::panic::set_hook(hook);
     assert!(
@@ -148,11 +157,13 @@ fn a_damaged_arrow_schema_in_a_parquet_footer_is_read_from_the_parquet_types() {
         let file = dir.join(name);
         with_hint(&arrow_hint(&corpus().join("parquet").join(name)), &file);
         let f = std::fs::File::open(&file).unwrap();
+        let one = HOOKS.lock().unwrap_or_else(|e| e.into_inner());
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
         let upstream =
             std::panic::catch_unwind(|| ArrowReaderMetadata::load(&f, ArrowReaderOptions::new()));
         std::panic::set_hook(hook);
+        drop(one);
         assert!(
             upstream.is_err(),
             "{name}: arrow-ipc no longer panics on this hint"
@@ -247,12 +258,14 @@ fn damaged_parquet_pages_are_a_typed_error_not_a_panic() {
     ];
     for (name, why) in cases {
         let data = std::fs::read(corpus().join("parquet").join(name)).unwrap();
+        let _one = HOOKS.lock().unwrap_or_else(|e| e.into_inner());
+        let me = std::thread::current().id();
         let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|info| {
+        std::panic::set_hook(Box::new(move |info| {
             let dep = info
                 .location()
                 .is_some_and(|l| l.file().contains("/registry/src/"));
-            if !(dep && upstream::in_guard()) {
+            if std::thread::current().id() == me && !(dep && upstream::in_guard()) {
                 STRAY.store(true, Ordering::SeqCst);
             }
         }));
