@@ -10,6 +10,8 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Dependency panics on damaged input inside flowhound's guards are typed errors: not printed as panics.
+    flowhound::ingest::upstream::quiet_guarded_panics();
     let cli = cmd::Cli::parse();
     match cmd::run(cli) {
         Ok(code) => code,

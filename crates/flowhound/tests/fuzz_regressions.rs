@@ -3,6 +3,9 @@
 //! by copying its minimised input (`cargo fuzz tmin`) there. Each input must be handled without a panic;
 //! the hand-written cases below also pin the outcome.
 
+mod collect_support;
+mod common;
+
 use flowhound::ingest::{fuzz_entry, Format};
 use std::path::{Path, PathBuf};
 
@@ -17,6 +20,8 @@ fn replay(target: &str, data: &[u8]) {
         "binetflow" => drop(fuzz_entry::parse_text(data, Some(Format::Binetflow))),
         "detect" => drop(fuzz_entry::parse_text(data, None)),
         "parquet" => drop(fuzz_entry::parse_parquet(data)),
+        "nfcapd" => drop(fuzz_entry::parse_nfcapd(data)),
+        "netflow_packet" => drop(fuzz_entry::decode_datagrams(data)),
         "baseline_json" => {
             text().map(|t| flowhound::baseline::Baseline::from_json(t, "fuzz.json"));
         }
@@ -74,4 +79,212 @@ fn every_recorded_fuzz_finding_replays_without_a_panic() {
         }
     }
     eprintln!("{n} recorded fuzz inputs replayed");
+}
+
+/// The `ARROW:schema` value of a footer.
+fn arrow_hint(file: &Path) -> String {
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    let r = SerializedFileReader::new(std::fs::File::open(file).unwrap()).unwrap();
+    let kv = r.metadata().file_metadata().key_value_metadata().cloned();
+    let hint = kv.into_iter().flatten().find(|e| e.key == "ARROW:schema");
+    hint.and_then(|e| e.value).unwrap()
+}
+
+/// `analysts_ms.parquet` written again with `hint` as its embedded Arrow schema.
+fn with_hint(hint: &str, out: &Path) {
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use datafusion::parquet::arrow::{arrow_writer::ArrowWriterOptions, ArrowWriter};
+    use datafusion::parquet::file::{metadata::KeyValue, properties::WriterProperties};
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/formats/analysts_ms.parquet");
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(src).unwrap()).unwrap();
+    let schema = reader.schema().clone();
+    let kv = KeyValue::new("ARROW:schema".to_string(), hint.to_string());
+    let props = WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![kv]))
+        .build();
+    let opts = ArrowWriterOptions::new()
+        .with_properties(props)
+        .with_skip_arrow_metadata(true);
+    let mut w =
+        ArrowWriter::try_new_with_options(std::fs::File::create(out).unwrap(), schema, opts)
+            .unwrap();
+    for b in reader.build().unwrap() {
+        w.write(&b.unwrap()).unwrap();
+    }
+    w.close().unwrap();
+}
+
+/// Tests that swap the process-wide panic hook take turns.
+static HOOKS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `f`, failing when anything panics meanwhile, even a panic caught inside (libFuzzer aborts on
+/// any panic, caught or not).
+fn without_a_panic<T>(f: impl FnOnce() -> T) -> T {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static PANICKED: AtomicBool = AtomicBool::new(false);
+    let _one = HOOKS.lock().unwrap_or_else(|e| e.into_inner());
+    let me = std::thread::current().id();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |_| {
+        if std::thread::current().id() == me {
+            PANICKED.store(true, Ordering::SeqCst)
+        }
+    }));
+    let out = f();
+    std::panic::set_hook(hook);
+    assert!(
+        !PANICKED.swap(false, Ordering::SeqCst),
+        "a panic was raised (and caught) inside"
+    );
+    out
+}
+
+/// The damaged embedded Arrow schemas the `parquet` target found (each makes arrow-ipc 59 panic, an
+/// abort under libFuzzer where nothing can catch it), put in the footer of an otherwise sound file: the
+/// file is read from its Parquet types, every row, with no panic. The upstream panic is checked too, so
+/// the test keeps meaning something when arrow-ipc is fixed.
+#[test]
+fn a_damaged_arrow_schema_in_a_parquet_footer_is_read_from_the_parquet_types() {
+    use datafusion::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+    let dir = std::env::temp_dir().join(format!("fh-fuzz-hint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in [
+        "arrow-schema-type-none.parquet",
+        "arrow-schema-without-fields.parquet",
+    ] {
+        let file = dir.join(name);
+        with_hint(&arrow_hint(&corpus().join("parquet").join(name)), &file);
+        let f = std::fs::File::open(&file).unwrap();
+        let one = HOOKS.lock().unwrap_or_else(|e| e.into_inner());
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let upstream =
+            std::panic::catch_unwind(|| ArrowReaderMetadata::load(&f, ArrowReaderOptions::new()));
+        std::panic::set_hook(hook);
+        drop(one);
+        assert!(
+            upstream.is_err(),
+            "{name}: arrow-ipc no longer panics on this hint"
+        );
+        let data = std::fs::read(&file).unwrap();
+        let rows = without_a_panic(|| fuzz_entry::parse_parquet(&data)).unwrap();
+        assert_eq!(rows, 12, "{name}"); // pyarrow reads 12 rows from analysts_ms.parquet
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The `nfcapd` target's entry point decodes the LZO, BZ2 and LZ4 fixtures whole: 470 flows each
+/// (`nfdump -r FILE -o csv`'s summary).
+#[test]
+fn the_nfcapd_entry_point_decodes_every_flow_of_real_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/nfcapd");
+    for ext in ["lzo", "bz2", "lz4"] {
+        let data = std::fs::read(dir.join(format!(
+            "nfcapd.2015051311{}.{ext}",
+            match ext {
+                "lzo" => 20,
+                "bz2" => 21,
+                _ => 22,
+            }
+        )))
+        .unwrap();
+        assert_eq!(fuzz_entry::parse_nfcapd(&data).unwrap(), 470, "{ext}");
+        assert!(
+            fuzz_entry::parse_nfcapd(&data[..data.len() / 2]).is_err(),
+            "{ext} cut in half"
+        );
+    }
+}
+
+/// The `netflow_packet` target's sequences (`FHNF`, what `scripts/fuzz-pcap-seeds` writes per exporter)
+/// decode exactly the flows the collector's stateful decoder gets from the same datagrams, and more than
+/// the datagrams alone (v9/IPFIX data sets need the templates sent before them).
+#[test]
+fn the_netflow_entry_point_decodes_sequences_like_the_collector() {
+    use flowhound::collect::{decode_datagram, Decoder};
+    let Some(td) = common::testdata("the_netflow_entry_point_decodes_sequences_like_the_collector")
+    else {
+        return;
+    };
+    let pcap = std::fs::read(td.join("netflow/netflow_v5_v9_ipfix_exports.pcap")).unwrap();
+    let mut by_src: std::collections::BTreeMap<_, Vec<Vec<u8>>> = Default::default();
+    for e in collect_support::pcap_exports(&pcap) {
+        by_src.entry(e.src).or_default().push(e.payload);
+    }
+    let (mut seq_flows, mut collector_flows, mut alone_flows) = (0, 0, 0);
+    for (src, payloads) in &by_src {
+        let mut seq = fuzz_entry::DATAGRAMS_MAGIC.to_vec();
+        let mut dec = Decoder::default();
+        let from = std::net::SocketAddr::from((*src, 2055));
+        for p in payloads {
+            seq.extend_from_slice(&(p.len() as u16).to_be_bytes());
+            seq.extend_from_slice(p);
+            collector_flows += dec.datagram(from, p, &mut Vec::new()).flows;
+            alone_flows += decode_datagram(p).1.flows;
+            assert_eq!(fuzz_entry::decode_datagrams(p), decode_datagram(p).1.flows);
+        }
+        seq_flows += fuzz_entry::decode_datagrams(&seq);
+    }
+    assert_eq!(seq_flows, collector_flows);
+    assert!(
+        seq_flows > alone_flows,
+        "{seq_flows} flows in sequences, {alone_flows} alone"
+    );
+    eprintln!("{seq_flows} flows in sequences, {alone_flows} from datagrams alone");
+}
+
+/// Damaged pages and column chunks on which the parquet crate panics (found by the `parquet` target
+/// after the hint fix: 29 inputs with a run-length header over 10 bytes, one with a negative column
+/// offset, one with an empty level bitmap) are refused with a typed error naming the file and row
+/// group. Any panic raised meanwhile is a dependency's, inside flowhound's guard (what the fuzz target
+/// tolerates); a panic of flowhound's own fails the test.
+#[test]
+fn damaged_parquet_pages_are_a_typed_error_not_a_panic() {
+    use flowhound::ingest::upstream;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static STRAY: AtomicBool = AtomicBool::new(false);
+    let cases = [
+        (
+            "rle-header-over-10-bytes.parquet",
+            "Parquet decoder failed on damaged data",
+        ),
+        ("negative-column-offset.parquet", "negative offset"),
+        (
+            "empty-level-bitmap.parquet",
+            "Parquet decoder failed on damaged data",
+        ),
+    ];
+    for (name, why) in cases {
+        let data = std::fs::read(corpus().join("parquet").join(name)).unwrap();
+        let _one = HOOKS.lock().unwrap_or_else(|e| e.into_inner());
+        let me = std::thread::current().id();
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let dep = info
+                .location()
+                .is_some_and(|l| l.file().contains("/registry/src/"));
+            if std::thread::current().id() == me && !(dep && upstream::in_guard()) {
+                STRAY.store(true, Ordering::SeqCst);
+            }
+        }));
+        let out = fuzz_entry::parse_parquet(&data);
+        std::panic::set_hook(hook);
+        assert!(
+            !STRAY.load(Ordering::SeqCst),
+            "{name}: a panic outside the guard"
+        );
+        let err = out.expect_err(name);
+        assert!(
+            matches!(err, flowhound::FlowError::Corrupt { .. }),
+            "{name}: {err}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains(why) && text.contains(".parquet"),
+            "{name}: {text}"
+        );
+        eprintln!("{name}: {text}");
+    }
 }

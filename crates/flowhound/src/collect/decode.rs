@@ -186,7 +186,8 @@ impl Fields {
 
     /// `now_ms`: the export time; `boot_ms`: the exporter's boot time when known.
     fn row(&self, now_ms: i64, boot_ms: Option<i64>) -> FlowRow {
-        let rel = |r: Option<i64>| r.zip(boot_ms).map(|(r, b)| b + r);
+        // Hostile values (times near i64's ends, ICMP types over 255) must not overflow.
+        let rel = |r: Option<i64>| r.zip(boot_ms).and_then(|(r, b)| b.checked_add(r));
         let start = self.start.or(rel(self.rel_start)).unwrap_or(now_ms);
         let end = self.end.or(rel(self.rel_end));
         let v4zero = ip::v4_to_u128(0);
@@ -195,7 +196,7 @@ impl Fields {
         let (sport, dport) = if proto == 1 || proto == 58 {
             let split = self
                 .icmp_type
-                .map(|t| t * 256 + self.icmp_code.unwrap_or(0));
+                .map(|t| (t << 8) | (self.icmp_code.unwrap_or(0) & 0xff));
             (0, self.icmp.or(split).unwrap_or(0))
         } else {
             (self.sport.unwrap_or(0), self.dport.unwrap_or(0))
@@ -211,7 +212,8 @@ impl Fields {
             down: self.out_bytes,
             duration: end
                 .filter(|e| *e >= start)
-                .map(|e| (e - start) as f64 / 1000.0),
+                .and_then(|e| e.checked_sub(start))
+                .map(|d| d as f64 / 1000.0),
             packets: Some(self.packets.unwrap_or(0).saturating_add(self.out_packets)),
             label: None,
         }

@@ -46,7 +46,11 @@ fn head(open: text::Opener) -> Result<Vec<u8>> {
 /// Reads `data` as a Parquet input (through a temporary file, as Parquet is read from files): plans
 /// it and reads every row group. Returns the rows read.
 pub fn parse_parquet(data: &[u8]) -> Result<u64> {
-    let path = std::env::temp_dir().join(format!(".flowhound-fuzz-{}.parquet", std::process::id()));
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let name = format!(".flowhound-fuzz-{}-{n}.parquet", std::process::id());
+    let path = std::env::temp_dir().join(name);
     std::fs::write(&path, data).map_err(|e| crate::error::FlowError::io(&path, e))?;
     let out = read_parquet(&path);
     let _ = std::fs::remove_file(&path);
@@ -61,4 +65,38 @@ fn read_parquet(path: &Path) -> Result<u64> {
         rows += parquet::read_group(&plan, rg, &opts, &mut |_| Ok(()))?.rows_read;
     }
     Ok(rows)
+}
+
+/// Decodes `data` as a whole nfcapd file and maps every flow to a canonical row, as `convert` does.
+/// Returns the flows decoded.
+pub fn parse_nfcapd(data: &[u8]) -> std::result::Result<u64, super::nfcapd::NfcapdError> {
+    use super::nfcapd;
+    let out = nfcapd::decode(data, &mut |f| {
+        std::hint::black_box(nfcapd::to_row(f, 1));
+    })?;
+    Ok(out.flows)
+}
+
+/// The marker of a datagram sequence for [`decode_datagrams`].
+pub const DATAGRAMS_MAGIC: &[u8; 4] = b"FHNF";
+
+/// Decodes NetFlow v5/v9/IPFIX datagrams as the collector does. `data` is one UDP payload, decoded with
+/// a fresh parser (no templates known); or, when it starts with [`DATAGRAMS_MAGIC`], a sequence of
+/// payloads each preceded by its length (u16, big endian), decoded in order by one decoder, so that the
+/// templates of the first reach the data sets of the later ones. Returns the flows decoded.
+pub fn decode_datagrams(data: &[u8]) -> u64 {
+    use crate::collect::{decode_datagram, Decoder};
+    let Some(mut rest) = data.strip_prefix(DATAGRAMS_MAGIC) else {
+        return decode_datagram(data).1.flows;
+    };
+    let from = std::net::SocketAddr::from(([127, 0, 0, 1], 2055));
+    let (mut decoder, mut out, mut flows) = (Decoder::default(), Vec::new(), 0);
+    while rest.len() >= 2 {
+        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+        let end = (2 + len).min(rest.len());
+        flows += decoder.datagram(from, &rest[2..end], &mut out).flows;
+        out.clear();
+        rest = &rest[end..];
+    }
+    flows
 }

@@ -18,9 +18,11 @@ pub mod input;
 pub mod limits;
 pub mod nfcapd;
 pub mod parquet;
+mod parquet_hint;
 pub mod report;
 pub mod text;
 pub mod time;
+pub mod upstream;
 
 pub use columns::ColumnMap;
 pub use limits::Limits;

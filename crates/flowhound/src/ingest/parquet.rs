@@ -5,6 +5,7 @@
 use super::columns::{resolve, Resolved, Source, Target};
 use super::convert::{self, Rejects};
 use super::report::ReadOutcome;
+use super::{parquet_hint, upstream};
 use super::{Format, ReadOptions, TsUnit};
 use crate::error::{FlowError, Result};
 use datafusion::arrow::array::{ArrayRef, AsArray};
@@ -49,23 +50,68 @@ fn open(path: &Path) -> Result<File> {
     File::open(path).map_err(|e| FlowError::io(path, e))
 }
 
-/// The footer, with the Arrow schema embedded in it. A damaged embedded schema (`ARROW:schema`) makes
-/// arrow-ipc 59 panic instead of failing (found by the `parquet` fuzz target, an upstream bug): the footer
-/// is then read again without it, from the Parquet types alone.
+/// The footer, with the Arrow schema embedded in it when that schema converts. A damaged embedded schema
+/// (`ARROW:schema`) makes arrow-ipc 59 panic instead of failing (found by the `parquet` fuzz target, an
+/// upstream bug), so it is checked first ([`parquet_hint`]) and, when it fails the check, the footer is
+/// read from the Parquet types alone. Read once, without the hint, then converted again with it.
 fn load_metadata(path: &Path, file: &File) -> Result<ArrowReaderMetadata> {
-    let load = |o: ArrowReaderOptions| ArrowReaderMetadata::load(file, o);
-    let with_arrow = std::panic::catch_unwind(|| load(ArrowReaderOptions::new()));
-    match with_arrow {
-        Ok(r) => r,
-        Err(_) => load(ArrowReaderOptions::new().with_skip_arrow_metadata(true)),
-    }
-    .map_err(|e| corrupt(path, e))
+    let load = || {
+        let plain = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+        let meta = ArrowReaderMetadata::load(file, plain)?;
+        let kv = meta.metadata().file_metadata().key_value_metadata();
+        if !parquet_hint::arrow_hint_is_safe(kv) {
+            return Ok(meta);
+        }
+        ArrowReaderMetadata::try_new(meta.metadata().clone(), ArrowReaderOptions::new())
+    };
+    upstream::guarded(load)
+        .map_err(|why| upstream_failure(path, "footer", why))?
+        .map_err(|e| corrupt(path, e))
 }
 
-/// Opens the footer, resolves the columns and checks their types.
+/// A failure inside the parquet crate that it reports as a panic (see [`upstream`]).
+fn upstream_failure(path: &Path, what: &str, why: String) -> FlowError {
+    let why = why.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text =
+        format!("{what}: the Parquet decoder failed on damaged data ({why}); re-export the file");
+    corrupt(path, text)
+}
+
+/// Column chunks whose offset or length is negative: the parquet crate asserts on them when reading.
+fn check_chunks(path: &Path, meta: &ArrowReaderMetadata) -> Result<()> {
+    for (g, rg) in meta.metadata().row_groups().iter().enumerate() {
+        for (c, col) in rg.columns().iter().enumerate() {
+            let start = col
+                .dictionary_page_offset()
+                .unwrap_or(col.data_page_offset());
+            if start < 0 || col.compressed_size() < 0 {
+                let why = format!(
+                    "row group {g}, column {c}: negative offset {start} or length {}",
+                    col.compressed_size()
+                );
+                return Err(corrupt(path, why));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens the footer, resolves the columns and checks their types. A panic of the parquet crate on
+/// damaged data (it reads the first values to tell a time unit) is a typed error.
 pub fn plan(path: &Path, opts: &ReadOptions) -> Result<ParquetPlan> {
     let file = open(path)?;
     let meta = load_metadata(path, &file)?;
+    check_chunks(path, &meta)?;
+    upstream::guarded(|| plan_with(path, opts, file, meta))
+        .unwrap_or_else(|why| Err(upstream_failure(path, "footer", why)))
+}
+
+fn plan_with(
+    path: &Path,
+    opts: &ReadOptions,
+    file: File,
+    meta: ArrowReaderMetadata,
+) -> Result<ParquetPlan> {
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone());
     let schema = builder.schema().clone();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -230,8 +276,12 @@ pub fn read_group(
         ..Default::default()
     };
     let mut row = first_row;
-    for batch in reader {
-        let batch = batch.map_err(|e| corrupt(&plan.path, format!("row group {rg}: {e}")))?;
+    let mut reader = reader;
+    let at = || format!("row group {rg}");
+    while let Some(batch) = upstream::guarded(|| reader.next())
+        .map_err(|why| upstream_failure(&plan.path, &at(), why))?
+    {
+        let batch = batch.map_err(|e| corrupt(&plan.path, format!("{}: {e}", at())))?;
         let n = batch.num_rows();
         let canon = convert_batch(plan, &batch, row, opts, &mut out)?;
         out.rows_read += canon.num_rows() as u64;
