@@ -105,7 +105,7 @@ fn bind_socket(listen: &str, recv_buffer: usize) -> Result<UdpSocket> {
         Some(socket2::Protocol::UDP),
     )
     .map_err(|e| bad(e.to_string()))?;
-    let _ = s.set_recv_buffer_size(recv_buffer);
+    grow_recv_buffer(&s, recv_buffer);
     s.bind(&addr.into()).map_err(|e| {
         bad(format!(
             "{e} (is another collector, e.g. nfcapd, using the port?)"
@@ -117,7 +117,46 @@ fn bind_socket(listen: &str, recv_buffer: usize) -> Result<UdpSocket> {
     Ok(sock)
 }
 
+/// Asks for a receive buffer of `want` bytes: the kernel caps `SO_RCVBUF` at `net.core.rmem_max` (4 MiB
+/// on many systems, a fraction of a second of a fast exporter); with `CAP_NET_ADMIN`, `SO_RCVBUFFORCE`
+/// goes beyond it. Failures leave the kernel's choice: the buffer in use is printed at start-up.
+fn grow_recv_buffer(s: &socket2::Socket, want: usize) {
+    let _ = s.set_recv_buffer_size(want);
+    // Linux reports twice the size asked for (the doubling covers its bookkeeping).
+    if s.recv_buffer_size().unwrap_or(0) >= want {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let size = libc::c_int::try_from(want).unwrap_or(libc::c_int::MAX);
+        // SAFETY: a valid socket descriptor, an int option value of the length passed.
+        let _ = unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUFFORCE,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+    }
+}
+
 impl Collector {
+    /// The socket's receive buffer in bytes, comparable to the size asked for (Linux reports twice the
+    /// size set, the second half being its bookkeeping allowance).
+    pub fn recv_buffer(&self) -> usize {
+        let reported = socket2::SockRef::from(&self.sock)
+            .recv_buffer_size()
+            .unwrap_or(0);
+        if cfg!(target_os = "linux") {
+            reported / 2
+        } else {
+            reported
+        }
+    }
+
     /// Binds the socket and checks the output directory.
     pub fn bind(cfg: CollectConfig) -> Result<Collector> {
         if !cfg.out_dir.is_dir() {
