@@ -122,8 +122,7 @@ fn bind_socket(listen: &str, recv_buffer: usize) -> Result<UdpSocket> {
 /// goes beyond it. Failures leave the kernel's choice: the buffer in use is printed at start-up.
 fn grow_recv_buffer(s: &socket2::Socket, want: usize) {
     let _ = s.set_recv_buffer_size(want);
-    // Linux reports twice the size asked for (the doubling covers its bookkeeping).
-    if s.recv_buffer_size().unwrap_or(0) >= want {
+    if granted(s.recv_buffer_size().unwrap_or(0)) >= want {
         return;
     }
     #[cfg(target_os = "linux")]
@@ -143,18 +142,24 @@ fn grow_recv_buffer(s: &socket2::Socket, want: usize) {
     }
 }
 
+/// The buffer size set, from the size the kernel reports (Linux reports twice the size set, the second
+/// half being its bookkeeping allowance).
+fn granted(reported: usize) -> usize {
+    if cfg!(target_os = "linux") {
+        reported / 2
+    } else {
+        reported
+    }
+}
+
 impl Collector {
-    /// The socket's receive buffer in bytes, comparable to the size asked for (Linux reports twice the
-    /// size set, the second half being its bookkeeping allowance).
+    /// The socket's receive buffer in bytes, comparable to the size asked for.
     pub fn recv_buffer(&self) -> usize {
-        let reported = socket2::SockRef::from(&self.sock)
-            .recv_buffer_size()
-            .unwrap_or(0);
-        if cfg!(target_os = "linux") {
-            reported / 2
-        } else {
-            reported
-        }
+        granted(
+            socket2::SockRef::from(&self.sock)
+                .recv_buffer_size()
+                .unwrap_or(0),
+        )
     }
 
     /// Binds the socket and checks the output directory.
