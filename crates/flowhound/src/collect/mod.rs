@@ -19,6 +19,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+/// How long a stopping collector keeps decoding the datagrams already queued on its socket.
+const DRAIN: Duration = Duration::from_secs(2);
+
 /// Collector settings.
 #[derive(Debug, Clone)]
 pub struct CollectConfig {
@@ -212,8 +215,26 @@ impl Collector {
                 self.rotate(log)?;
             }
         }
+        self.drain(&mut buf)?;
         self.rotate(log)?;
         Ok(self.summary)
+    }
+
+    /// On stop: decodes the datagrams already queued on the socket (for at most [`DRAIN`]), so that
+    /// what the kernel accepted before the signal is written too.
+    fn drain(&mut self, buf: &mut [u8]) -> Result<()> {
+        if self.sock.set_nonblocking(true).is_err() {
+            return Ok(());
+        }
+        let until = Instant::now() + DRAIN;
+        while Instant::now() < until {
+            match self.sock.recv_from(buf) {
+                Ok((n, from)) => self.datagram(from, &buf[..n])?,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        Ok(())
     }
 
     fn datagram(&mut self, from: SocketAddr, data: &[u8]) -> Result<()> {
