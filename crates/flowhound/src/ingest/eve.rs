@@ -9,8 +9,7 @@
 
 use super::builder::FlowRow;
 use super::fields::{FieldError, TextSink};
-use super::input::gzip_error;
-use super::limits::{self, Line, TOO_LONG};
+use super::text::{text_line, NOT_UTF8};
 use super::ReadOptions;
 use crate::error::{FlowError, Result};
 use crate::ip;
@@ -119,8 +118,6 @@ struct Event {
     netflow: Option<Value>,
 }
 
-/// Why a line that is not UTF-8 is skipped.
-const NOT_UTF8: &str = "not valid UTF-8 text";
 /// Why a line that is not an event is skipped.
 const NOT_EVENT: &str =
     "not a JSON object with distinct keys (Suricata writes one event object per line)";
@@ -139,20 +136,9 @@ pub fn read(
     let mut chosen: Option<Kind> = None;
     let (mut buf, mut line_no) = (Vec::new(), 0u64);
     let cap = opts.limits.max_line_bytes;
-    loop {
-        let kind =
-            limits::read_line(&mut *reader, &mut buf, cap).map_err(|e| gzip_error(path, e))?;
-        line_no += 1;
-        match kind {
-            Line::End => break,
-            Line::TooLong => {
-                sink.malformed(line_no, TOO_LONG, &String::from_utf8_lossy(&buf))?;
-                continue;
-            }
-            Line::Text => {}
-        }
-        let Ok(line) = std::str::from_utf8(&buf) else {
-            sink.malformed(line_no, NOT_UTF8, &String::from_utf8_lossy(&buf))?;
+    while let Some(text) = text_line(path, &mut *reader, &mut buf, cap, &mut line_no, sink)? {
+        let Ok(line) = std::str::from_utf8(text) else {
+            sink.malformed(line_no, NOT_UTF8, &String::from_utf8_lossy(text))?;
             continue;
         };
         if line.trim().is_empty() {

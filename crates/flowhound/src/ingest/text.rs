@@ -263,7 +263,7 @@ fn apply_directive(h: &mut ZeekHeader, line: &str) -> bool {
 }
 
 /// Why a line that is not UTF-8 is skipped.
-const NOT_UTF8: &str = "not valid UTF-8 text";
+pub(super) const NOT_UTF8: &str = "not valid UTF-8 text";
 
 /// Reads the next line under the cap, mapping read errors to the file's.
 fn next_line(path: &Path, reader: &mut dyn BufRead, buf: &mut Vec<u8>, cap: usize) -> Result<Line> {
@@ -351,7 +351,7 @@ fn read_zeek_tsv(
 
 /// Reads lines until the next one within the cap (counting every line into `line_no`); an over-long
 /// line is a bad row. None at the end.
-fn text_line<'b>(
+pub(super) fn text_line<'b>(
     path: &Path,
     reader: &mut dyn BufRead,
     buf: &'b mut Vec<u8>,
