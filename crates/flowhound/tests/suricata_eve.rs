@@ -238,7 +238,8 @@ fn malformed_lines_are_bad_rows_naming_line_and_field() {
         GOOD,
     ]
     .join("\n");
-    let path = tempdir("bad").join("eve.json");
+    let dir = tempdir("bad");
+    let path = dir.join("eve.json");
     std::fs::write(&path, text).unwrap();
     let input = [path.to_string_lossy().into_owned()];
     let (batches, report) = read(&input, &opts());
@@ -276,14 +277,17 @@ fn malformed_lines_are_bad_rows_naming_line_and_field() {
     ] {
         assert!(msg.contains(part), "{msg}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn eve_without_flow_events_says_how_to_enable_them() {
-    let path = tempdir("alerts").join("eve.json");
+    let dir = tempdir("alerts");
+    let path = dir.join("eve.json");
     let alert = r#"{"timestamp":"2026-03-01T10:00:00.000000+0000","event_type":"alert","src_ip":"10.0.0.1","dest_ip":"10.0.0.2","alert":{"signature":"x"}}"#;
     std::fs::write(&path, format!("{alert}\n{alert}\n")).unwrap();
     let msg = read_err(&[path.to_string_lossy().into_owned()], &opts()).to_string();
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         msg.contains("without flow or netflow events (it has alert 2)"),
         "{msg}"
