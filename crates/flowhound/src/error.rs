@@ -49,7 +49,7 @@ pub enum FlowError {
         path: PathBuf,
     },
     /// The content is not any flow format flowhound knows.
-    #[error("{path}: not a flow file flowhound recognises ({why}). Supported: Parquet, CSV with a header, Zeek conn.log (TSV or JSON), Argus binetflow; force one with --format")]
+    #[error("{path}: not a flow file flowhound recognises ({why}). Supported: Parquet, CSV with a header, Zeek conn.log (TSV or JSON), Argus binetflow, nfcapd, Suricata eve.json; force one with --format")]
     UnknownFormat {
         /// The file.
         path: PathBuf,

@@ -55,10 +55,16 @@ pub fn run(a: CollectArgs) -> Result<ExitCode> {
         recv_buffer: a.recv_buffer_mib << 20,
     })?;
     eprintln!(
-        "collect: listening on {} (UDP), writing {} every {} s",
+        "collect: listening on {} (UDP), writing {} every {} s; receive buffer {} MiB{}",
         collector.local_addr()?,
         a.out.display(),
-        a.rotate_secs
+        a.rotate_secs,
+        collector.recv_buffer() >> 20,
+        if collector.recv_buffer() < a.recv_buffer_mib << 20 {
+            " (capped by net.core.rmem_max: raise it with sysctl for bursts)"
+        } else {
+            ""
+        }
     );
     let summary = collector.run(&stop, &mut |line| eprintln!("{line}"))?;
     let t = summary.total();

@@ -112,7 +112,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 /// How inputs are read (shared by every subcommand that reads flows).
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
-    /// Force the input format instead of detecting it: parquet, csv, zeek, zeek-json, binetflow, nfcapd.
+    /// Force the input format instead of detecting it: parquet, csv, zeek, zeek-json, binetflow, nfcapd, suricata.
     #[arg(long, value_parser = parse_format)]
     format: Option<Format>,
     /// Unit of numeric timestamps (s, ms, us, ns); detected from magnitude by default.

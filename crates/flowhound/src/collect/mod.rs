@@ -19,6 +19,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+/// How long a stopping collector keeps decoding the datagrams already queued on its socket.
+const DRAIN: Duration = Duration::from_secs(2);
+
 /// Collector settings.
 #[derive(Debug, Clone)]
 pub struct CollectConfig {
@@ -105,7 +108,7 @@ fn bind_socket(listen: &str, recv_buffer: usize) -> Result<UdpSocket> {
         Some(socket2::Protocol::UDP),
     )
     .map_err(|e| bad(e.to_string()))?;
-    let _ = s.set_recv_buffer_size(recv_buffer);
+    grow_recv_buffer(&s, recv_buffer);
     s.bind(&addr.into()).map_err(|e| {
         bad(format!(
             "{e} (is another collector, e.g. nfcapd, using the port?)"
@@ -117,7 +120,51 @@ fn bind_socket(listen: &str, recv_buffer: usize) -> Result<UdpSocket> {
     Ok(sock)
 }
 
+/// Asks for a receive buffer of `want` bytes: the kernel caps `SO_RCVBUF` at `net.core.rmem_max` (4 MiB
+/// on many systems, a fraction of a second of a fast exporter); with `CAP_NET_ADMIN`, `SO_RCVBUFFORCE`
+/// goes beyond it. Failures leave the kernel's choice: the buffer in use is printed at start-up.
+fn grow_recv_buffer(s: &socket2::Socket, want: usize) {
+    let _ = s.set_recv_buffer_size(want);
+    if granted(s.recv_buffer_size().unwrap_or(0)) >= want {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let size = libc::c_int::try_from(want).unwrap_or(libc::c_int::MAX);
+        // SAFETY: a valid socket descriptor, an int option value of the length passed.
+        let _ = unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUFFORCE,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+    }
+}
+
+/// The buffer size set, from the size the kernel reports (Linux reports twice the size set, the second
+/// half being its bookkeeping allowance).
+fn granted(reported: usize) -> usize {
+    if cfg!(target_os = "linux") {
+        reported / 2
+    } else {
+        reported
+    }
+}
+
 impl Collector {
+    /// The socket's receive buffer in bytes, comparable to the size asked for.
+    pub fn recv_buffer(&self) -> usize {
+        granted(
+            socket2::SockRef::from(&self.sock)
+                .recv_buffer_size()
+                .unwrap_or(0),
+        )
+    }
+
     /// Binds the socket and checks the output directory.
     pub fn bind(cfg: CollectConfig) -> Result<Collector> {
         if !cfg.out_dir.is_dir() {
@@ -168,8 +215,26 @@ impl Collector {
                 self.rotate(log)?;
             }
         }
+        self.drain(&mut buf)?;
         self.rotate(log)?;
         Ok(self.summary)
+    }
+
+    /// On stop: decodes the datagrams already queued on the socket (for at most [`DRAIN`]), so that
+    /// what the kernel accepted before the signal is written too.
+    fn drain(&mut self, buf: &mut [u8]) -> Result<()> {
+        if self.sock.set_nonblocking(true).is_err() {
+            return Ok(());
+        }
+        let until = Instant::now() + DRAIN;
+        while Instant::now() < until {
+            match self.sock.recv_from(buf) {
+                Ok((n, from)) => self.datagram(from, &buf[..n])?,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        Ok(())
     }
 
     fn datagram(&mut self, from: SocketAddr, data: &[u8]) -> Result<()> {

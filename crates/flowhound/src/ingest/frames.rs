@@ -220,6 +220,7 @@ fn report(path: PathBuf, out: ReadOutcome) -> IngestReport {
             rows_skipped: out.bad.count,
             ts_unit: out.ts_unit,
             exporters: out.exporters,
+            other_events: out.other_events,
         }],
         bad_rows: out.bad,
         ignored: Vec::new(),

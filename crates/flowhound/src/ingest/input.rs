@@ -233,8 +233,12 @@ pub(crate) fn detect_text(path: &Path, head: &[u8]) -> Result<Format> {
     if first.trim_start().starts_with('{') {
         return if first.contains("\"id.orig_h\"") {
             Ok(Format::ZeekJson)
+        } else if first.contains("\"event_type\"") {
+            Ok(Format::SuricataEve)
         } else {
-            Err(unknown("JSON lines without Zeek's id.orig_h key"))
+            Err(unknown(
+                "JSON lines without Zeek's id.orig_h key or Suricata's event_type",
+            ))
         };
     }
     if first.contains("SrcAddr") && first.contains("TotBytes") && first.contains("StartTime") {
@@ -254,7 +258,7 @@ mod tests {
     #[test]
     fn detect_text_table() {
         let p = Path::new("x");
-        let cases: [(&str, Option<Format>); 9] = [
+        let cases: [(&str, Option<Format>); 11] = [
             ("#separator \\x09\n#fields\tts\n", Some(Format::ZeekTsv)),
             ("{\"ts\":1.0,\"id.orig_h\":\"1.2.3.4\"}\n", Some(Format::ZeekJson)),
             ("StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes\n", Some(Format::Binetflow)),
@@ -264,6 +268,8 @@ mod tests {
             ("ts\tsrc_ip\tdst_ip\n", Some(Format::Csv)),
             ("hello world\n", None),
             ("{\"a\":1}\n", None),
+            ("{\"timestamp\":\"x\",\"event_type\":\"stats\"}\n", Some(Format::SuricataEve)),
+            ("{\"ts\":1,\"event_type\":\"x\",\"id.orig_h\":\"1.2.3.4\"}\n", Some(Format::ZeekJson)),
         ];
         for (text, want) in cases {
             assert_eq!(detect_text(p, text.as_bytes()).ok(), want, "{text}");

@@ -11,6 +11,7 @@
 pub mod builder;
 pub mod columns;
 mod convert;
+pub mod eve;
 pub mod fields;
 pub mod frames;
 pub mod fuzz_entry;
@@ -52,12 +53,21 @@ pub enum Format {
     Binetflow,
     /// nfdump's nfcapd binary files (layouts 1 and 2).
     Nfcapd,
+    /// Suricata eve.json (`flow` and `netflow` events; other event types are skipped and counted).
+    SuricataEve,
 }
 
 impl Format {
     /// Names accepted by `--format`.
-    pub const NAMES: [&'static str; 6] =
-        ["parquet", "csv", "zeek", "zeek-json", "binetflow", "nfcapd"];
+    pub const NAMES: [&'static str; 7] = [
+        "parquet",
+        "csv",
+        "zeek",
+        "zeek-json",
+        "binetflow",
+        "nfcapd",
+        "suricata",
+    ];
 
     /// Parses a `--format` value.
     pub fn parse(text: &str) -> Option<Format> {
@@ -68,6 +78,7 @@ impl Format {
             "zeek-json" | "json" => Some(Format::ZeekJson),
             "binetflow" | "argus" => Some(Format::Binetflow),
             "nfcapd" | "nfdump" => Some(Format::Nfcapd),
+            "suricata" | "eve" | "eve-json" | "suricata-eve" => Some(Format::SuricataEve),
             _ => None,
         }
     }
@@ -294,6 +305,7 @@ fn report(plan: &Plan, mut results: Vec<(usize, ReadOutcome)>) -> IngestReport {
                 rows_skipped: 0,
                 ts_unit: None,
                 exporters: Vec::new(),
+                other_events: Default::default(),
             }
         })
         .collect();
@@ -303,6 +315,7 @@ fn report(plan: &Plan, mut results: Vec<(usize, ReadOutcome)>) -> IngestReport {
         fr.rows_skipped += o.bad.count;
         fr.ts_unit = fr.ts_unit.or(o.ts_unit);
         fr.exporters.extend(o.exporters);
+        fr.other_events.extend(o.other_events);
         rep.bad_rows.merge(o.bad);
     }
     rep

@@ -3,6 +3,7 @@
 use super::{Format, TsUnit};
 use crate::error::{FlowError, Location, Result};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// How many bad rows are kept as examples.
@@ -89,6 +90,8 @@ pub struct ReadOutcome {
     pub ts_unit: Option<TsUnit>,
     /// Exporters (routers) the file recorded, with sampling (nfcapd input).
     pub exporters: Vec<super::nfcapd::Exporter>,
+    /// Events not read as flows, skipped and counted by type (Suricata eve.json input).
+    pub other_events: BTreeMap<String, u64>,
 }
 
 /// Per-file outcome.
@@ -107,6 +110,10 @@ pub struct FileReport {
     /// Exporters (routers) the file recorded, with their sampling rates (nfcapd input).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exporters: Vec<super::nfcapd::Exporter>,
+    /// Events not read as flows (alert, dns, stats, ..., and `netflow` beside `flow`), skipped and counted
+    /// by type (Suricata eve.json).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub other_events: BTreeMap<String, u64>,
 }
 
 /// Everything ingest has to say about a run.
@@ -157,6 +164,14 @@ impl IngestReport {
         }
         for f in self.files.iter().filter(|f| !f.exporters.is_empty()) {
             out.push(exporter_line(f));
+        }
+        for f in self.files.iter().filter(|f| !f.other_events.is_empty()) {
+            out.push(format!(
+                "{}: skipped {} event(s) not read as flows: {}",
+                f.path.display(),
+                f.other_events.values().sum::<u64>(),
+                super::eve::summarise(&f.other_events)
+            ));
         }
         for (_, why) in &self.ignored {
             out.push(format!("ignored {why}"));

@@ -35,7 +35,7 @@ pub fn check_header_with(
         Format::Csv | Format::Binetflow => csv_header(path, reader, cap)?,
         Format::ZeekTsv => zeek_header(path, reader, cap)?.fields,
         Format::ZeekJson => json_keys(path, reader, cap)?,
-        Format::Parquet | Format::Nfcapd => return Ok(()),
+        Format::Parquet | Format::Nfcapd | Format::SuricataEve => return Ok(()),
     };
     resolve(path, &names, format, &opts.mapping).map(|_| ())
 }
@@ -63,10 +63,15 @@ pub fn read_with(
 ) -> Result<ReadOutcome> {
     let reader = data()?;
     let mut sink = TextSink::new(path, opts.strict, emit);
+    let mut other_events = Default::default();
     let unit = match format {
         Format::Csv | Format::Binetflow => read_csv(path, format, reader, opts, &mut sink)?,
         Format::ZeekTsv => read_zeek_tsv(path, reader, opts, &mut sink)?,
         Format::ZeekJson => read_zeek_json(path, reader, header()?, opts, &mut sink)?,
+        Format::SuricataEve => {
+            other_events = super::eve::read(path, reader, opts, &mut sink)?;
+            None
+        }
         Format::Parquet | Format::Nfcapd => None,
     };
     sink.flush()?;
@@ -79,6 +84,7 @@ pub fn read_with(
         rows_read: sink.rows_read,
         bad: sink.bad,
         ts_unit: unit,
+        other_events,
         ..Default::default()
     })
 }
@@ -257,7 +263,7 @@ fn apply_directive(h: &mut ZeekHeader, line: &str) -> bool {
 }
 
 /// Why a line that is not UTF-8 is skipped.
-const NOT_UTF8: &str = "not valid UTF-8 text";
+pub(super) const NOT_UTF8: &str = "not valid UTF-8 text";
 
 /// Reads the next line under the cap, mapping read errors to the file's.
 fn next_line(path: &Path, reader: &mut dyn BufRead, buf: &mut Vec<u8>, cap: usize) -> Result<Line> {
@@ -345,7 +351,7 @@ fn read_zeek_tsv(
 
 /// Reads lines until the next one within the cap (counting every line into `line_no`); an over-long
 /// line is a bad row. None at the end.
-fn text_line<'b>(
+pub(super) fn text_line<'b>(
     path: &Path,
     reader: &mut dyn BufRead,
     buf: &'b mut Vec<u8>,
