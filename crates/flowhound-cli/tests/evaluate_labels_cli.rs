@@ -70,9 +70,11 @@ fn hand_worked_metric_from_verdicts_and_from_findings() {
         ],
         [2.0, 1.0, 2.0, 1.0]
     );
-    let d1 = (-0.01f64).exp() + 1.0;
+    // window numbers from 1 (the authors' reference implementation): decays e^-0.01 + 1, e^-0.02 + 1
+    let (d1, d2) = ((-0.01f64).exp() + 1.0, (-0.02f64).exp() + 1.0);
     assert!(
-        (c("weighted", "tp") - (1.0 + d1)).abs() < 1e-9 && (c("weighted", "fn") - 1.0).abs() < 1e-9
+        (c("weighted", "tp") - (d1 / 2.0 + d2)).abs() < 1e-9
+            && (c("weighted", "fn") - d1 / 2.0).abs() < 1e-9
     );
     assert!((c("weighted", "fp") - 0.5).abs() < 1e-9 && (c("weighted", "tn") - 1.5).abs() < 1e-9);
     // The same judgement as findings: .1 over both windows, .3 only in the first.
