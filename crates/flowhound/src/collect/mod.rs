@@ -176,6 +176,8 @@ impl Collector {
         if cfg.rotate.is_zero() {
             return Err(FlowError::Config("--rotate-secs must be at least 1".into()));
         }
+        // a collector killed (-9, power loss) leaves its open window as a hidden temp file
+        crate::output::atomic::remove_dead_temps(&cfg.out_dir);
         let sock = bind_socket(&cfg.listen, cfg.recv_buffer)?;
         let window = Window::new(cfg.rotate);
         Ok(Collector {

@@ -77,6 +77,21 @@ impl AtomicFile {
 /// Removes the temporary files of `name` left in `dir` by runs that were killed (`.NAME.PID.tmp` whose
 /// process is gone). Only where `/proc` tells which processes live; best effort, never an error.
 fn remove_stale_temps(dir: &Path, name: &str) {
+    sweep_dead(dir, |file| stale_temp_pid(file, name));
+}
+
+/// Removes every temporary file `.NAME.PID.tmp` in `dir`, whatever its name, whose process is gone:
+/// a run killed before it could clean up (a collector's next run sweeps its predecessor's window).
+pub fn remove_dead_temps(dir: &Path) {
+    sweep_dead(dir, |file| {
+        let name = file.strip_prefix('.')?.strip_suffix(".tmp")?;
+        let (name, _) = name.rsplit_once('.')?;
+        stale_temp_pid(file, name)
+    });
+}
+
+/// Removes the files of `dir` whose name gives a process id (`pid_of`) of a process that is gone.
+fn sweep_dead(dir: &Path, pid_of: impl Fn(&str) -> Option<u32>) {
     if !Path::new("/proc/self").exists() {
         return;
     }
@@ -84,8 +99,7 @@ fn remove_stale_temps(dir: &Path, name: &str) {
         return;
     };
     for e in entries.flatten() {
-        let file = e.file_name();
-        let Some(pid) = stale_temp_pid(&file.to_string_lossy(), name) else {
+        let Some(pid) = pid_of(&e.file_name().to_string_lossy()) else {
             continue;
         };
         if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
@@ -191,6 +205,32 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["taken"], "no temp file left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dead_temps_of_any_name_are_swept_live_ones_kept() {
+        let dir = std::env::temp_dir().join(format!("fh-atomic-dead-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let me = std::process::id();
+        let names = [
+            ".flows.20261204230000.parquet.999999999.tmp".to_string(), // no such process
+            format!(".flows.20261204230500.parquet.{me}.tmp"),         // this process: live
+            "flows.20261204230000.parquet".to_string(),                // a final file
+            ".notes.txt".to_string(),                                  // not a temp file
+        ];
+        for n in &names {
+            std::fs::write(dir.join(n), b"x").unwrap();
+        }
+        remove_dead_temps(&dir);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut want = names[1..].to_vec();
+        want.sort();
+        assert_eq!(left, want);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
