@@ -167,6 +167,9 @@ type PeerSeen = (u64, u64, i64, i64);
 struct HostAcc {
     /// (fan-out window, destination, key) seen.
     fan: AHashSet<(i64, u128, u32)>,
+    /// The last (fan-out window, destination, key) inserted: a host's flows come in runs to one
+    /// destination, and a run costs one set lookup instead of one per flow.
+    last_fan: Option<(i64, i64, u128, u32)>,
     /// (baseline window) -> (sent, received, flows).
     windows: AHashMap<i64, [u64; 3]>,
     /// (peer, baseline window) -> bytes sent in flows of at least 64 KiB.
@@ -246,8 +249,11 @@ impl HabitAcc {
             let half = fanout_secs as i64 * 500_000;
             let fw = 2 * super::window_of(f.ts, fanout_secs);
             let shifted = 2 * super::window_of(f.ts.saturating_add(half), fanout_secs) + 1;
-            h.fan.insert((fw, f.peer, key));
-            h.fan.insert((shifted, f.peer, key));
+            if h.last_fan != Some((fw, shifted, f.peer, key)) {
+                h.last_fan = Some((fw, shifted, f.peer, key));
+                h.fan.insert((fw, f.peer, key));
+                h.fan.insert((shifted, f.peer, key));
+            }
         }
         if f.peer_internal {
             return;
