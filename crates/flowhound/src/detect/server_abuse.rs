@@ -7,7 +7,7 @@ use super::{DetectCtx, Detector};
 use crate::baseline::stats::MAD_TO_SIGMA;
 use crate::baseline::window_of;
 use crate::config::{Range, Setting};
-use crate::error::{FlowError, Result};
+use crate::error::Result;
 use crate::findings::{score_from_ratio, Evidence, Finding};
 use crate::ip;
 use crate::output::table::human_bytes;
@@ -123,11 +123,7 @@ fn public_ranges(cfg: &ServerAbuseConfig) -> Result<Vec<flowhound_geo::Cidr>> {
 /// The public servers as `server_abuse` sees them (its `public_ranges`, else inferred from the data),
 /// as a test of a destination address: other detectors treat them as the network's own hosts.
 pub fn public_server_test<'a>(ctx: &'a DetectCtx) -> Result<Box<dyn Fn(u128) -> bool + 'a>> {
-    let cfg: ServerAbuseConfig = ctx
-        .config
-        .detector_section("server_abuse")
-        .try_into()
-        .map_err(|e| FlowError::Config(format!("[detectors.server_abuse]: {e}")))?;
+    let cfg = super::parse_section(&ServerAbuse, &ctx.config.detector_section("server_abuse"))?;
     let ranges = public_ranges(&cfg)?;
     if !ranges.is_empty() {
         return Ok(Box::new(move |a| ranges.iter().any(|c| c.contains_u128(a))));
