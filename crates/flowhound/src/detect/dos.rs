@@ -257,10 +257,11 @@ pub fn flood_score(ratio: f64, packets: u64, min_packets: u64) -> f64 {
     score_from_ratio(AT_FLOOR_RATIO * (ratio * v).sqrt())
 }
 
-/// Packets per second over `[first, last_end]`, the span taken as at least `min_span_secs`.
-pub fn packet_rate(packets: u64, first_us: i64, last_end_us: i64, min_span_secs: f64) -> f64 {
+/// Events (packets, or flows) per second over `[first, last_end]`, the span taken as at least
+/// `min_span_secs`.
+pub fn rate_per_sec(events: u64, first_us: i64, last_end_us: i64, min_span_secs: f64) -> f64 {
     let span = ((last_end_us - first_us).max(0) as f64 / 1e6).max(min_span_secs.max(1e-3));
-    packets as f64 / span
+    events as f64 / span
 }
 
 /// The host's flows per window in the baseline: p99, or the median when self-learned.
@@ -291,13 +292,13 @@ fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Findi
     if (flood.packets as f64) < c.min_packets_per_port_count * flood.ports.len() as f64 {
         return None;
     }
-    let rate = packet_rate(
+    let rate = rate_per_sec(
         flood.packets,
         flood.first_us,
         flood.last_end_us,
         c.rate_min_span_secs,
     );
-    let flow_rate = packet_rate(
+    let flow_rate = rate_per_sec(
         flood.rows.len() as u64,
         flood.first_us,
         flood.last_end_us,
@@ -574,8 +575,8 @@ mod tests {
     #[test]
     fn rate_table() {
         let s = 1_000_000;
-        assert!((packet_rate(1000, 0, 10 * s, 1.0) - 100.0).abs() < 1e-9);
-        assert!((packet_rate(1000, 0, 0, 10.0) - 100.0).abs() < 1e-9);
-        assert!((packet_rate(1000, 5 * s, 0, 20.0) - 50.0).abs() < 1e-9);
+        assert!((rate_per_sec(1000, 0, 10 * s, 1.0) - 100.0).abs() < 1e-9);
+        assert!((rate_per_sec(1000, 0, 0, 10.0) - 100.0).abs() < 1e-9);
+        assert!((rate_per_sec(1000, 5 * s, 0, 20.0) - 50.0).abs() < 1e-9);
     }
 }
