@@ -2,8 +2,8 @@
 //! the input, so lookups walk the fuzzed tree).
 #![no_main]
 
+use flowhound_fuzz::probe_lookups;
 use flowhound_geo::fhg::FhgDb;
-use flowhound_geo::GeoSource;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
@@ -11,21 +11,6 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(db) = FhgDb::from_bytes(data, Some(Path::new("fuzz.fhg"))) {
         let _ = db.check_v6();
         let _ = db.ranges_v4().count();
-        for ip in probe_ips(data) {
-            let _ = db.lookup_u128(ip);
-        }
+        probe_lookups(&db, data);
     }
 });
-
-fn probe_ips(data: &[u8]) -> [u128; 5] {
-    let mut tail = [0u8; 16];
-    let n = data.len().min(16);
-    tail[..n].copy_from_slice(&data[data.len() - n..]);
-    [
-        0xffff_0808_0808,
-        0xffff_c188_4915,
-        0x2001_4860_4860_0000_0000_0000_0000_8888,
-        u128::from_be_bytes(tail),
-        0xffff_0000_0000 | u128::from(u32::from_be_bytes([tail[0], tail[1], tail[2], tail[3]])),
-    ]
-}
