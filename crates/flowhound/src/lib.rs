@@ -21,6 +21,7 @@ pub mod output;
 pub mod profile;
 pub mod report;
 pub mod schema;
+pub mod shard;
 pub mod sql;
 pub mod stats;
 pub mod topk;

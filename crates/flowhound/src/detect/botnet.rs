@@ -120,6 +120,9 @@ impl Detector for Botnet {
     fn settings(&self) -> &'static [Setting] {
         &SETTINGS
     }
+    fn internal_pairs_only(&self) -> bool {
+        true
+    }
     fn run(&self, c: &BotnetConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let excl = Exclusions::new(ctx)?;
         let edges = edges(ctx, c, &excl);

@@ -11,7 +11,7 @@ use crate::error::{FlowError, Result};
 use crate::findings::{format_ts, Evidence, Finding};
 use crate::ip;
 use crate::output::table::human_bytes;
-use ahash::{AHashMap, AHashSet};
+use ahash::AHashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -334,15 +334,13 @@ impl Detector for CncBeacon {
         let acc = accumulate(ctx, c.min_connections_count);
         let mut out = Vec::new();
         for ((host, peer), pair) in &acc.pairs {
-            let Some(s) = beacon_stats(c, &pair.ts, &pair.bytes, acc.span_secs())
+            let Some(s) = beacon_stats(c, &pair.ts, &pair.bytes, acc.span_secs)
                 .filter(|s| s.raw >= c.min_beacon_score_ratio && s.sub.ts >= c.min_ts_score_ratio)
             else {
                 continue;
             };
-            let rare = bm::rarity(
-                acc.dest_hosts.get(peer).map_or(1, |h| h.len() as u64),
-                acc.internal_hosts.len() as u64,
-            );
+            let g = ctx.globals();
+            let rare = bm::rarity(g.hosts_of(*peer), g.internal_hosts.len() as u64);
             let novelty = novelty(ctx, *peer);
             let score = bm::boosted(
                 s.raw,
@@ -352,7 +350,7 @@ impl Detector for CncBeacon {
                 c.novelty_weight_ratio,
             );
             if score >= c.min_score_ratio {
-                let mut f = finding(ctx, c, *host, *peer, pair, &s, (rare, novelty, score), &acc);
+                let mut f = finding(ctx, c, *host, *peer, pair, &s, (rare, novelty, score));
                 discount_thin_evidence(c, &s, &mut f);
                 discount_infrastructure(ctx, c, *peer, pair, &mut f);
                 hold_habitual(ctx, *host, *peer, &mut f);
@@ -517,24 +515,16 @@ struct Pair {
 #[derive(Default)]
 struct Acc {
     pairs: AHashMap<(u128, u128), Pair>,
-    dest_hosts: AHashMap<u128, AHashSet<u128>>,
-    internal_hosts: AHashSet<u128>,
-    first: i64,
-    last: i64,
+    /// The capture's span (whole input), seconds.
+    span_secs: f64,
 }
 
-impl Acc {
-    fn span_secs(&self) -> f64 {
-        (self.last - self.first).max(0) as f64 / 1e6
-    }
-}
-
-/// Two passes: count per pair (and prevalence), then gather the pairs with enough connections.
+/// Two passes: count per pair, then gather the pairs with enough connections.
 fn accumulate(ctx: &DetectCtx, min_count: u64) -> Acc {
     let f = ctx.flows;
+    let (first, last) = ctx.globals().ts_range.unwrap_or((0, 0));
     let mut acc = Acc {
-        first: f.ts.iter().copied().min().unwrap_or(0),
-        last: f.ts.iter().copied().max().unwrap_or(0),
+        span_secs: (last - first).max(0) as f64 / 1e6,
         ..Default::default()
     };
     let mut counts: AHashMap<(u128, u128), u64> = AHashMap::new();
@@ -542,12 +532,10 @@ fn accumulate(ctx: &DetectCtx, min_count: u64) -> Acc {
         let Some(v) = f.host_view(i, ctx.nets) else {
             continue;
         };
-        acc.internal_hosts.insert(v.host);
         if ctx.nets.contains(v.peer) || !v.originator {
             continue;
         }
         *counts.entry((v.host, v.peer)).or_default() += 1;
-        acc.dest_hosts.entry(v.peer).or_default().insert(v.host);
     }
     counts.retain(|_, n| *n >= min_count);
     for i in 0..f.len() {
@@ -670,10 +658,9 @@ fn finding(
     p: &Pair,
     s: &BeaconStats,
     (rare, novelty, score): (f64, f64, f64),
-    acc: &Acc,
 ) -> Finding {
     let port = top_port(p);
-    let dest_hosts = acc.dest_hosts.get(&peer).map_or(1, |h| h.len());
+    let dest_hosts = ctx.globals().hosts_of(peer);
     let novelty_text = match novelty {
         x if x >= 1.0 => "new since the baseline",
         x if x <= 0.0 => "known in the baseline",
@@ -682,13 +669,13 @@ fn finding(
     let explanation = format!(
         "{} beacons to {}:{port}{}: {} connections every {:.1} s (jitter ±{:.1} s) for {}; {} ±{} per connection; destination talked to by {dest_hosts} of {} internal hosts, {novelty_text}",
         ip::format(host), ip::format(peer), geo_suffix(ctx.geo, peer), p.ts.len(), s.period_secs, s.jitter_secs, duration_text(s.span_secs),
-        human_bytes(s.size_median), human_bytes(s.size_mad), acc.internal_hosts.len()
+        human_bytes(s.size_median), human_bytes(s.size_mad), ctx.globals().internal_hosts.len()
     );
     let details = json!({
         "port": port, "period_secs": s.period_secs, "jitter_secs": s.jitter_secs, "connections": p.ts.len(), "events": s.events,
         "duration_secs": s.span_secs, "bytes_median": s.size_median, "bytes_mad": s.size_mad,
         "ts_score": s.sub.ts, "ds_score": s.sub.ds, "hist_score": s.sub.hist, "dur_score": s.sub.dur, "raw_score": s.raw,
-        "rarity": rare, "novelty": novelty, "destination_hosts": dest_hosts, "internal_hosts": acc.internal_hosts.len(),
+        "rarity": rare, "novelty": novelty, "destination_hosts": dest_hosts, "internal_hosts": ctx.globals().internal_hosts.len(),
     });
     let (first, last) = (
         p.ts.iter().min().copied().unwrap_or(0),

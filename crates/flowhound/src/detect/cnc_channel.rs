@@ -341,8 +341,7 @@ fn proto_of(key: &Key) -> Proto {
 /// Two passes: counts per channel, then times and rows of the channels that meet a floor.
 fn accumulate(ctx: &DetectCtx, c: &CncChannelConfig) -> Acc {
     let f = ctx.flows;
-    let first = f.ts.iter().copied().min().unwrap_or(0);
-    let last = f.ts.iter().copied().max().unwrap_or(0);
+    let (first, last) = ctx.globals().ts_range.unwrap_or((0, 0));
     let mut acc = Acc {
         first,
         span_secs: (last - first).max(0) as f64 / 1e6,

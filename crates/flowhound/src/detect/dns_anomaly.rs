@@ -9,7 +9,6 @@ use crate::config::{Range, Setting};
 use crate::error::Result;
 use crate::findings::{score_from_ratio, Evidence, Finding};
 use crate::ip;
-use crate::stats::quantile_sorted;
 use ahash::{AHashMap, AHashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -170,10 +169,10 @@ impl Detector for DnsAnomaly {
     }
     fn run(&self, cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let accs = accumulate(cfg, ctx);
-        let typical = typical_query(&accs);
+        let typical = ctx.globals().typical_dns_query();
         // bidirectional flows (Zeek, Argus, IPFIX biflows) show whether a query was answered;
         // unidirectional NetFlow records never do, and then nothing is held against the host
-        let answers_seen = accs.values().any(|a| a.answered > 0);
+        let answers_seen = ctx.globals().dns_answered;
         let cells = &ctx.host_windows().cells;
         let mut out = Vec::new();
         for (h, a) in accs {
@@ -234,20 +233,6 @@ fn accumulate(cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> AHashMap<u128, HostAcc
         }
     }
     accs
-}
-
-/// The typical query size: the median over hosts of their median DNS upload size.
-fn typical_query(accs: &AHashMap<u128, HostAcc>) -> f64 {
-    let mut medians: Vec<f64> = accs
-        .values()
-        .filter(|a| !a.sizes.is_empty())
-        .filter_map(|a| {
-            let mut s = a.sizes.clone();
-            s.sort_unstable();
-            quantile_sorted(&s, 0.5)
-        })
-        .collect();
-    super::beacon_math::median(&mut medians)
 }
 
 fn baseline_rate(cfg: &DnsAnomalyConfig, b: &Baseline, host: u128) -> f64 {

@@ -20,6 +20,7 @@ pub mod dns_anomaly;
 pub mod dos;
 pub mod exfiltration;
 pub mod flows;
+pub mod globals;
 pub mod inbound_attack;
 pub mod infrastructure;
 pub mod intel_list;
@@ -66,6 +67,8 @@ pub struct DetectCtx<'a> {
     /// All settings.
     pub config: &'a Config,
     host_windows: OnceLock<volume::HostWindows>,
+    globals: OnceLock<globals::TestGlobals>,
+    given_globals: Option<&'a globals::TestGlobals>,
     cancel: Option<&'a AtomicBool>,
 }
 
@@ -87,6 +90,8 @@ impl<'a> DetectCtx<'a> {
             nets,
             config,
             host_windows: OnceLock::new(),
+            globals: OnceLock::new(),
+            given_globals: None,
             cancel: None,
         }
     }
@@ -96,6 +101,25 @@ impl<'a> DetectCtx<'a> {
         DetectCtx {
             cancel: Some(flag),
             ..self
+        }
+    }
+
+    /// The same context, whose whole-input statistics are `g` (computed over more flows than this
+    /// context holds: one host shard's flows, see [`crate::shard`]).
+    pub fn with_globals(self, g: &'a globals::TestGlobals) -> Self {
+        DetectCtx {
+            given_globals: Some(g),
+            ..self
+        }
+    }
+
+    /// Statistics of the whole test input (given, or computed once from the flows).
+    pub fn globals(&self) -> &globals::TestGlobals {
+        match self.given_globals {
+            Some(g) => g,
+            None => self
+                .globals
+                .get_or_init(|| globals::TestGlobals::of(self.flows, self.nets)),
         }
     }
 
@@ -109,6 +133,9 @@ impl<'a> DetectCtx<'a> {
 
     /// Per (internal host, window) sums of the test flows, computed once and shared by detectors.
     pub fn host_windows(&self) -> &volume::HostWindows {
+        if let Some(hw) = self.given_globals.and_then(|g| g.host_windows.as_ref()) {
+            return hw;
+        }
         self.host_windows.get_or_init(|| {
             volume::HostWindows::of(self.flows, self.nets, self.baseline.window_secs)
         })
@@ -132,6 +159,12 @@ pub trait Detector: Sync {
     }
     /// Finds problems.
     fn run(&self, cfg: &Self::Config, ctx: &DetectCtx) -> Result<Vec<Finding>>;
+    /// True for a detector that reads only flows between two internal hosts and judges them together
+    /// (a graph over hosts): the out-of-core runner ([`crate::shard`]) runs it once over those flows
+    /// instead of host shard by host shard.
+    fn internal_pairs_only(&self) -> bool {
+        false
+    }
     /// Long-form markdown for docs/detectors.md: what it looks at, formula, thresholds, blind spots,
     /// tuning.
     fn doc(&self) -> &'static str {
@@ -153,6 +186,8 @@ pub trait DynDetector: Sync {
     fn default_section(&self) -> toml::Value;
     /// Checks that a table deserialises into the config type and passes [`Detector::validate`].
     fn check(&self, section: &toml::Value) -> Result<()>;
+    /// See [`Detector::internal_pairs_only`].
+    fn internal_pairs_only(&self) -> bool;
     /// Runs with a config table (missing keys take their defaults).
     fn run_section(&self, section: &toml::Value, ctx: &DetectCtx) -> Result<Vec<Finding>>;
 }
@@ -176,6 +211,9 @@ impl<D: Detector> DynDetector for D {
     }
     fn check(&self, section: &toml::Value) -> Result<()> {
         self.validate(&parse_section::<D>(self, section)?)
+    }
+    fn internal_pairs_only(&self) -> bool {
+        Detector::internal_pairs_only(self)
     }
     fn run_section(&self, section: &toml::Value, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         self.run(&parse_section::<D>(self, section)?, ctx)
@@ -219,8 +257,15 @@ pub fn find(name: &str) -> Option<&'static dyn DynDetector> {
 /// critical only when corroborated, one per incident ([`fold_incidents`](crate::findings::fold)), at `analysis.min_severity` or above, sorted, numbered, linked),
 /// with peers capped at `analysis.max_peers_count`.
 pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
+    let raw = run_raw(ctx, names)?;
+    finish(raw, ctx)
+}
+
+/// The detectors' findings as they report them, before [`finish`] merges and ranks them. The
+/// out-of-core runner ([`crate::shard`]) calls this once per host shard.
+pub fn run_raw(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     Config::check_detector_list(names)?;
-    let min = min_severity(ctx.config)?;
+    min_severity(ctx.config)?;
     let mut raw = Vec::new();
     for d in REGISTRY
         .iter()
@@ -230,6 +275,13 @@ pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
         raw.extend(d.run_section(&ctx.config.detector_section(d.name()), ctx)?);
     }
     ctx.check_cancel()?;
+    Ok(raw)
+}
+
+/// Merges, enriches, corroborates, folds and ranks raw findings (see [`run`]). Reads only the
+/// context's baseline, geo stack, networks and settings, never its flows.
+pub fn finish(raw: Vec<Finding>, ctx: &DetectCtx) -> Result<Vec<Finding>> {
+    let min = min_severity(ctx.config)?;
     let cap = ctx.config.analysis.max_peers_count as usize;
     let mut out = finalize(raw, ctx.geo, cap);
     corroborate::hold_uncorroborated(&mut out, ctx);

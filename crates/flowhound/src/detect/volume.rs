@@ -44,13 +44,25 @@ pub struct Cell {
 impl HostWindows {
     /// Aggregates `flows` per internal host and window.
     pub fn of(flows: &Flows, nets: &InternalNets, window_secs: u64) -> HostWindows {
-        let mut m: AHashMap<(u128, i64), Cell> = AHashMap::new();
+        let mut sums = CellSums::default();
+        sums.add(flows, nets, window_secs);
+        sums.finish(window_secs)
+    }
+}
+
+/// [`HostWindows`] being summed over parts of the flows (the out-of-core runner's routing pass).
+#[derive(Debug, Clone, Default)]
+pub struct CellSums(AHashMap<(u128, i64), Cell>);
+
+impl CellSums {
+    /// Adds flows, in windows of `window_secs`.
+    pub fn add(&mut self, flows: &Flows, nets: &InternalNets, window_secs: u64) {
         for i in 0..flows.len() {
             let Some(v) = flows.host_view(i, nets) else {
                 continue;
             };
             let w = window_of(flows.ts[i], window_secs);
-            let c = m.entry((v.host, w)).or_insert(Cell {
+            let c = self.0.entry((v.host, w)).or_insert(Cell {
                 host: v.host,
                 window: w,
                 ..Default::default()
@@ -59,7 +71,26 @@ impl HostWindows {
             c.up += v.sent;
             c.down += v.received;
         }
-        let mut cells: Vec<Cell> = m.into_values().collect();
+    }
+
+    /// Merges another part in.
+    pub fn merge(&mut self, o: CellSums) {
+        for (k, c) in o.0 {
+            let m = self.0.entry(k).or_insert(Cell {
+                flows: 0,
+                up: 0,
+                down: 0,
+                ..c
+            });
+            m.flows += c.flows;
+            m.up += c.up;
+            m.down += c.down;
+        }
+    }
+
+    /// The cells, sorted by host then window.
+    pub fn finish(self, window_secs: u64) -> HostWindows {
+        let mut cells: Vec<Cell> = self.0.into_values().collect();
         cells.sort_by_key(|c| (c.host, c.window));
         HostWindows { window_secs, cells }
     }

@@ -134,6 +134,39 @@ pub struct Plan {
     pub total_bytes: u64,
 }
 
+/// Bytes of a text flow file per row, for estimates (a canonical CSV row is about 70 bytes, a Zeek
+/// conn.log line about 200: the low end, so that estimates err on the side of more rows).
+const TEXT_BYTES_PER_ROW: u64 = 60;
+/// Bytes of a (compressed) nfcapd file per record.
+const NFCAPD_BYTES_PER_ROW: u64 = 16;
+/// Compression ratio assumed for gzip text.
+const GZIP_RATIO: u64 = 8;
+
+impl Plan {
+    /// About how many flows the plan holds: exact for Parquet (its footer), estimated for text and
+    /// nfcapd from the file size (generously: 60 bytes a text row, gzip 8x, 16 bytes an nfcapd record).
+    pub fn estimated_rows(&self) -> u64 {
+        self.files
+            .iter()
+            .map(|p| match p {
+                Prepared::Parquet(pp) => pp.num_rows(),
+                Prepared::Text(path, Format::Nfcapd) => {
+                    std::fs::metadata(path).map_or(0, |m| m.len()) / NFCAPD_BYTES_PER_ROW
+                }
+                Prepared::Text(path, _) => {
+                    let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+                    let ratio = if input::is_gzip(path).unwrap_or(false) {
+                        GZIP_RATIO
+                    } else {
+                        1
+                    };
+                    bytes * ratio / TEXT_BYTES_PER_ROW
+                }
+            })
+            .sum()
+    }
+}
+
 /// Expands inputs, detects formats and checks columns: every schema problem is reported here.
 pub fn prepare(inputs: &[String], opts: &ReadOptions) -> Result<Plan> {
     let mut plan = Plan {

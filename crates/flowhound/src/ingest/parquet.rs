@@ -39,6 +39,13 @@ pub struct ParquetPlan {
     ts_unit: Option<TsUnit>,
 }
 
+impl ParquetPlan {
+    /// Rows in the file (from its footer).
+    pub fn num_rows(&self) -> u64 {
+        self.meta.metadata().file_metadata().num_rows().max(0) as u64
+    }
+}
+
 fn corrupt(path: &Path, e: impl std::fmt::Display) -> FlowError {
     FlowError::Corrupt {
         path: path.to_path_buf(),

@@ -1,0 +1,156 @@
+//! What a detector judging one host needs to know about the whole test input: the capture's span, the
+//! active internal hosts, how many of them originate flows to each external destination, and the
+//! network's typical DNS query size.
+//!
+//! One pass over flows fills it and parts merge ([`TestGlobals::merge`]), so the out-of-core runner
+//! ([`crate::shard`]) fills it while routing and every shard sees the values the in-memory run sees. In
+//! memory, [`DetectCtx::globals`](super::DetectCtx::globals) computes it once from the flows.
+
+use super::behaviour::is_dns;
+use super::flows::{host_view, Flows};
+use crate::net::InternalNets;
+use crate::stats::quantile_sorted;
+use ahash::{AHashMap, AHashSet};
+use std::collections::BTreeMap;
+
+/// Whole-input statistics shared by per-host detectors.
+#[derive(Debug, Clone, Default)]
+pub struct TestGlobals {
+    /// Earliest and latest flow start (µs).
+    pub ts_range: Option<(i64, i64)>,
+    /// Internal hosts with at least one flow (as [`host_view`] attributes flows).
+    pub internal_hosts: AHashSet<u128>,
+    /// External destination -> internal hosts that originated flows to it.
+    pub dest_hosts: AHashMap<u128, AHashSet<u128>>,
+    /// Internal host -> sizes (bytes sent) of the DNS queries it originated, as counts per size.
+    pub dns_sizes: AHashMap<u128, BTreeMap<u64, u64>>,
+    /// Whether any DNS query got bytes back (bidirectional input).
+    pub dns_answered: bool,
+    /// Per (internal host, window) sums of the whole input, when computed outside the detection
+    /// context (the out-of-core runner); in memory the context computes its own.
+    pub host_windows: Option<super::volume::HostWindows>,
+}
+
+impl TestGlobals {
+    /// The statistics of `flows`.
+    pub fn of(flows: &Flows, nets: &InternalNets) -> TestGlobals {
+        let mut g = TestGlobals::default();
+        g.add(flows, nets);
+        g
+    }
+
+    /// Adds flows.
+    pub fn add(&mut self, f: &Flows, nets: &InternalNets) {
+        for i in 0..f.len() {
+            let t = f.ts[i];
+            let r = self.ts_range.get_or_insert((t, t));
+            *r = (r.0.min(t), r.1.max(t));
+            let Some(v) = host_view(f.src[i], f.dst[i], f.up[i], f.down[i], nets) else {
+                continue;
+            };
+            self.internal_hosts.insert(v.host);
+            if !v.originator {
+                continue;
+            }
+            if !nets.contains(v.peer) {
+                self.dest_hosts.entry(v.peer).or_default().insert(v.host);
+            }
+            if is_dns(f.proto[i], f.dst_port[i]) {
+                *self
+                    .dns_sizes
+                    .entry(v.host)
+                    .or_default()
+                    .entry(v.sent)
+                    .or_default() += 1;
+                self.dns_answered |= v.received > 0;
+            }
+        }
+    }
+
+    /// Merges another part in.
+    pub fn merge(&mut self, o: TestGlobals) {
+        self.ts_range = match (self.ts_range, o.ts_range) {
+            (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+            (a, b) => a.or(b),
+        };
+        self.internal_hosts.extend(o.internal_hosts);
+        for (peer, hosts) in o.dest_hosts {
+            self.dest_hosts.entry(peer).or_default().extend(hosts);
+        }
+        for (host, sizes) in o.dns_sizes {
+            let mine = self.dns_sizes.entry(host).or_default();
+            for (size, n) in sizes {
+                *mine.entry(size).or_default() += n;
+            }
+        }
+        self.dns_answered |= o.dns_answered;
+    }
+
+    /// Internal hosts that originated flows to external `peer` (1 when unknown).
+    pub fn hosts_of(&self, peer: u128) -> u64 {
+        self.dest_hosts.get(&peer).map_or(1, |h| h.len() as u64)
+    }
+
+    /// The typical DNS query size: the median over hosts of their median query size (0 without DNS).
+    pub fn typical_dns_query(&self) -> f64 {
+        let mut medians: Vec<f64> = self
+            .dns_sizes
+            .values()
+            .filter_map(|h| {
+                let sorted: Vec<u64> = h
+                    .iter()
+                    .flat_map(|(s, n)| std::iter::repeat_n(*s, *n as usize))
+                    .collect();
+                quantile_sorted(&sorted, 0.5)
+            })
+            .collect();
+        super::beacon_math::median(&mut medians)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::Cidr;
+    use crate::schema::Proto;
+
+    fn flows(rows: &[(i64, &str, &str, Proto, u16, u64, u64)]) -> Flows {
+        let a = |s: &str| crate::ip::parse(s).unwrap();
+        let mut f = Flows::default();
+        for (ts, s, d, p, port, up, down) in rows {
+            f.ts.push(*ts);
+            f.src.push(a(s));
+            f.dst.push(a(d));
+            f.proto.push(*p);
+            f.dst_port.push(*port);
+            f.up.push(*up);
+            f.down.push(*down);
+        }
+        f
+    }
+
+    #[test]
+    fn parts_merge_to_the_whole() {
+        let nets = InternalNets::new(vec![Cidr::parse("10.0.0.0/8").unwrap()]);
+        let rows = [
+            (5, "10.0.0.1", "8.8.8.8", Proto::Udp, 53, 40, 90),
+            (1, "10.0.0.2", "8.8.8.8", Proto::Udp, 53, 60, 0),
+            (9, "10.0.0.2", "8.8.8.8", Proto::Udp, 53, 80, 0),
+            (7, "1.2.3.4", "10.0.0.3", Proto::Tcp, 22, 10, 10),
+            (3, "10.0.0.1", "10.0.0.3", Proto::Tcp, 445, 10, 10),
+            (4, "9.9.9.9", "1.1.1.1", Proto::Tcp, 80, 1, 1),
+        ];
+        let whole = TestGlobals::of(&flows(&rows), &nets);
+        let mut parts = TestGlobals::of(&flows(&rows[..2]), &nets);
+        parts.merge(TestGlobals::of(&flows(&rows[2..]), &nets));
+        for g in [&whole, &parts] {
+            assert_eq!(g.ts_range, Some((1, 9)));
+            // 10.0.0.3 only receives (from outside) and 10.0.0.1 -> .3 belongs to the client
+            assert_eq!(g.internal_hosts.len(), 3);
+            assert_eq!(g.hosts_of(crate::ip::parse("8.8.8.8").unwrap()), 2);
+            // medians per host: 40 and 70; their median 55
+            assert_eq!(g.typical_dns_query(), 55.0);
+            assert!(g.dns_answered);
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! Routing a test input into host shards on disk, then detecting shard by shard.
+
+use super::memory::{flows_per_shard, format_size, limit_for};
+use super::route::{owners, shard_file, shard_of, Routed, Router, ROW_BITS};
+use crate::baseline::Baseline;
+use crate::config::Config;
+use crate::detect::flows::Flows;
+use crate::detect::globals::TestGlobals;
+use crate::detect::{self, DetectCtx};
+use crate::error::{FlowError, Result};
+use crate::findings::Finding;
+use crate::ingest::{self, IngestReport, Plan, ReadOptions};
+use crate::net::InternalNets;
+use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::{concat_batches, sort_to_indices, take_record_batch};
+use datafusion::arrow::datatypes::UInt64Type;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use flowhound_geo::GeoStack;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// A test input routed into host shards in a temporary directory (removed when this is dropped).
+pub struct Sharded {
+    dir: tempfile::TempDir,
+    /// Number of shards.
+    pub shards: usize,
+    workers: usize,
+    /// First global row of each work unit.
+    unit_offsets: BTreeMap<usize, u64>,
+    /// Rows per shard (a flow between two shards counts in both), the internal-pairs shard last.
+    pub shard_rows: Vec<u64>,
+    /// Whole-input statistics for the detectors (and the input's time span).
+    pub globals: TestGlobals,
+    /// What reading the input reported.
+    pub report: IngestReport,
+}
+
+/// What detection needs besides the flows.
+pub struct Inputs<'a> {
+    /// The baseline.
+    pub baseline: &'a Baseline,
+    /// Geo/ASN lookups.
+    pub geo: &'a GeoStack,
+    /// Internal networks.
+    pub nets: &'a InternalNets,
+    /// All settings (`[analysis] detectors` are run).
+    pub config: &'a Config,
+    /// Memory one shard may use.
+    pub limit_bytes: u64,
+    /// Stops between detectors and shards once set.
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// The outcome of sharded detection.
+#[derive(Debug, Default)]
+pub struct Detected {
+    /// Finalized, ranked findings (as [`detect::run`] returns them).
+    pub findings: Vec<Finding>,
+    /// `(window start µs, internal source)` pairs with at least one flow, for `--verdicts`.
+    pub active: BTreeSet<(i64, u128)>,
+}
+
+/// Routes `plan` into `shards` host shards under `tmp` (host windows of `window_secs`: the baseline's) (default: the system temp directory).
+pub fn route(
+    plan: &Plan,
+    opts: &ReadOptions,
+    nets: &InternalNets,
+    shards: usize,
+    window_secs: u64,
+    tmp: Option<&Path>,
+) -> Result<Sharded> {
+    let base = tmp.map_or_else(std::env::temp_dir, Path::to_path_buf);
+    let dir = tempfile::Builder::new()
+        .prefix("flowhound-shards-")
+        .tempdir_in(&base)
+        .map_err(|e| FlowError::io(&base, e))?;
+    let next = AtomicUsize::new(0);
+    let path = dir.path().to_path_buf();
+    let (sinks, report) = ingest::scan(plan, opts, || {
+        Router::new(
+            &path,
+            nets,
+            shards,
+            next.fetch_add(1, Ordering::SeqCst),
+            window_secs,
+        )
+    })?;
+    let workers = next.load(Ordering::SeqCst);
+    let mut all = Routed {
+        shard_rows: vec![0; shards + 1],
+        ..Default::default()
+    };
+    for s in sinks {
+        let r = s.close()?;
+        all.unit_rows.extend(r.unit_rows);
+        for (a, b) in all.shard_rows.iter_mut().zip(r.shard_rows) {
+            *a += b;
+        }
+        all.globals.merge(r.globals);
+        all.cells.merge(r.cells);
+    }
+    let mut next_row = 0;
+    let unit_offsets = all
+        .unit_rows
+        .iter()
+        .map(|(u, n)| {
+            let first = next_row;
+            next_row += n;
+            (*u, first)
+        })
+        .collect();
+    Ok(Sharded {
+        dir,
+        shards,
+        workers,
+        unit_offsets,
+        shard_rows: all.shard_rows,
+        globals: TestGlobals {
+            host_windows: Some(all.cells.finish(window_secs)),
+            ..all.globals
+        },
+        report,
+    })
+}
+
+impl Sharded {
+    /// The temporary directory holding the shards.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The global input row of a routed key.
+    fn global_row(&self, key: u64) -> u64 {
+        let unit = (key >> ROW_BITS) as usize;
+        self.unit_offsets.get(&unit).copied().unwrap_or(0) + (key & ((1 << ROW_BITS) - 1))
+    }
+
+    /// Shard `s` in input order, and the key of every row.
+    pub fn load(&self, s: usize) -> Result<(RecordBatch, Vec<u64>)> {
+        let mut parts = Vec::new();
+        for w in 0..self.workers {
+            let path = shard_file(self.dir(), s, w);
+            if !path.exists() {
+                continue;
+            }
+            let file = std::fs::File::open(&path).map_err(|e| FlowError::io(&path, e))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .and_then(|b| b.with_batch_size(1 << 16).build())
+                .map_err(|e| FlowError::Internal(format!("{}: {e}", path.display())))?;
+            for b in reader {
+                parts.push(b?);
+            }
+        }
+        let schema = super::route::keyed_schema();
+        let all = concat_batches(&schema, &parts)?;
+        drop(parts);
+        let key_col = all.num_columns() - 1;
+        let order = sort_to_indices(all.column(key_col), None, None)?;
+        let sorted = take_record_batch(&all, &order)?;
+        drop(all);
+        let keys = sorted
+            .column(key_col)
+            .as_primitive::<UInt64Type>()
+            .values()
+            .to_vec();
+        let flows = sorted.project(&(0..key_col).collect::<Vec<_>>())?;
+        Ok((flows, keys))
+    }
+
+    /// Runs `[analysis] detectors` shard by shard and ranks the findings; `verdict_window_us` also
+    /// collects the active (window, source) pairs for `--verdicts`. `progress(done, total)` is called
+    /// after each shard.
+    pub fn detect(
+        &self,
+        inp: &Inputs,
+        verdict_window_us: Option<i64>,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Detected> {
+        let names = &inp.config.analysis.detectors;
+        let (pairs, hosts): (Vec<String>, Vec<String>) = names
+            .iter()
+            .cloned()
+            .partition(|n| detect::find(n).is_some_and(|d| d.internal_pairs_only()));
+        let mut out = Detected::default();
+        let mut raw = Vec::new();
+        for s in 0..=self.shards {
+            let names = if s == self.shards { &pairs } else { &hosts };
+            if self.shard_rows[s] > 0 && !names.is_empty() {
+                self.check_fits(s, inp.limit_bytes)?;
+                let (batch, keys) = self.load(s)?;
+                let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
+                let ctx = context(&batch, &flows, inp).with_globals(&self.globals);
+                let found = detect::run_raw(&ctx, names)?;
+                raw.extend(self.owned(s, found, &flows, &keys, inp.nets));
+                if let (Some(w), true) = (verdict_window_us, s < self.shards) {
+                    out.active.extend(self.active(s, &flows, inp.nets, w));
+                }
+            }
+            progress(s + 1, self.shards + 1);
+        }
+        let (empty, none) = (
+            Flows::default(),
+            RecordBatch::new_empty(crate::schema::flow_schema()),
+        );
+        let ctx = context(&none, &empty, inp);
+        out.findings = detect::finish(raw, &ctx)?;
+        Ok(out)
+    }
+
+    /// Fails, naming a limit that works, when shard `s` cannot fit under `limit`.
+    fn check_fits(&self, s: usize, limit: u64) -> Result<()> {
+        let rows = self.shard_rows[s];
+        if rows <= flows_per_shard(limit) {
+            return Ok(());
+        }
+        Err(FlowError::Config(format!(
+            "detection: host shard {s} of {} holds {rows} flows (its hosts' flows cannot be split), which needs about {} but the memory limit is {}; use --memory-limit {} or more",
+            self.shards,
+            format_size(limit_for(rows)),
+            format_size(limit),
+            format_size(limit_for(rows).next_multiple_of(1 << 30)),
+        )))
+    }
+
+    /// The findings of shard `s` that it owns ([`Sharded::owns`]), with their rows turned into input
+    /// rows.
+    fn owned(
+        &self,
+        s: usize,
+        raw: Vec<Finding>,
+        flows: &Flows,
+        keys: &[u64],
+        nets: &InternalNets,
+    ) -> Vec<Finding> {
+        raw.into_iter()
+            .filter(|f| self.owns(s, f, flows, nets))
+            .map(|mut f| {
+                for r in f.flow_rows.iter_mut() {
+                    let g = self.global_row(keys[*r as usize]);
+                    *r = u32::try_from(g).unwrap_or(u32::MAX);
+                }
+                f
+            })
+            .collect()
+    }
+
+    /// Whether shard `s` owns a finding it produced: the internal-pairs shard owns all its findings; a
+    /// host shard when the first owner of its first flow is `s`. A
+    /// shard also holds the flows its hosts exchanged with other shards' hosts, so it may see a
+    /// fraction of another shard's host (an internal scanner's probes of this shard's hosts); that host's
+    /// own shard, which holds all its flows, reports it. A finding without flows goes by its first host.
+    fn owns(&self, s: usize, f: &Finding, flows: &Flows, nets: &InternalNets) -> bool {
+        if s == self.shards {
+            return true;
+        }
+        if let Some(r) = f.flow_rows.first().map(|r| *r as usize) {
+            return owners(flows.src[r], flows.dst[r], nets, self.shards).0 == s;
+        }
+        match f.hosts.first().and_then(|h| crate::ip::parse(h)) {
+            Some(h) => shard_of(h, self.shards) == s,
+            None => true,
+        }
+    }
+
+    /// Active (window, internal source) pairs of the sources shard `s` owns.
+    fn active(
+        &self,
+        s: usize,
+        flows: &Flows,
+        nets: &InternalNets,
+        w: i64,
+    ) -> BTreeSet<(i64, u128)> {
+        let shards = self.shards;
+        crate::verdicts::active_windows(&flows.ts, &flows.src, w, |src| {
+            nets.contains(src) && shard_of(src, shards) == s
+        })
+    }
+
+    /// The flows of input rows `rows`, in input order, with their input row numbers (a row two shards
+    /// hold is taken from the shard of its first owner).
+    pub fn rows(
+        &self,
+        rows: &BTreeSet<u32>,
+        nets: &InternalNets,
+    ) -> Result<(RecordBatch, Vec<u32>)> {
+        let (mut parts, mut globals) = (Vec::new(), Vec::new());
+        for s in (0..self.shards).filter(|s| self.shard_rows[*s] > 0) {
+            let (batch, keys) = self.load(s)?;
+            let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
+            let mut picked = Vec::new();
+            for (i, k) in keys.iter().enumerate() {
+                let g = u32::try_from(self.global_row(*k)).unwrap_or(u32::MAX);
+                let first = owners(flows.src[i], flows.dst[i], nets, self.shards).0 == s;
+                if first && rows.contains(&g) {
+                    picked.push(i as u32);
+                    globals.push(g);
+                }
+            }
+            parts.push(take_record_batch(&batch, &UInt32Array::from(picked))?);
+        }
+        let all = concat_batches(&crate::schema::flow_schema(), &parts)?;
+        let order = sort_to_indices(&UInt32Array::from(globals.clone()), None, None)?;
+        let sorted = take_record_batch(&all, &order)?;
+        let globals = order
+            .values()
+            .iter()
+            .map(|i| globals[*i as usize])
+            .collect();
+        Ok((sorted, globals))
+    }
+}
+
+fn context<'a>(batch: &'a RecordBatch, flows: &'a Flows, inp: &'a Inputs) -> DetectCtx<'a> {
+    let ctx = DetectCtx::new(
+        std::slice::from_ref(batch),
+        flows,
+        inp.baseline,
+        inp.geo,
+        inp.nets,
+        inp.config,
+    );
+    match inp.cancel {
+        Some(c) => ctx.cancellable(c),
+        None => ctx,
+    }
+}
