@@ -3,7 +3,8 @@
 
 use super::detect::{Job, RunArgs};
 use super::{GeoDbArgs, InputArgs, NetArgs};
-use anyhow::Result;
+use super::outofcore::TestInput;
+use anyhow::{bail, Result};
 use clap::Args;
 use flowhound::baseline::learn;
 use flowhound::detect::flows::Flows;
@@ -37,7 +38,8 @@ pub struct AnalyzeArgs {
 }
 
 /// Runs `analyze`. With `--normal`, the normal input is read, learned and dropped before the test
-/// input is read, so that peak memory holds one capture's batches at a time.
+/// input is read, so that peak memory holds one capture's batches at a time; a test input larger than
+/// the memory limit is then analysed out of core ([`super::outofcore`]).
 pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut config = a.run.load_config()?;
@@ -62,12 +64,22 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
     };
     // The geo stack is built once (after the first input is read, as before) and shared by the
     // learning and the detection; in self-learned mode the test flows serve both.
-    let (stack, (baseline, bref), (batches, report), flows) = if a.normal.is_empty() {
-        let test = a.input.read_all(&a.test)?;
-        let flows = Flows::from_batches(&test.0)?;
+    let (stack, (baseline, bref), test) = if a.normal.is_empty() {
+        let test = super::outofcore::read_test(
+            &a.input,
+            &a.test,
+            &a.run,
+            &config,
+            &nets,
+            config.baseline.window_secs,
+        )?;
+        let TestInput::InMemory(batches, report) = test else {
+            bail!("analyze without --normal learns the baseline from the test input itself, which needs it in memory, and it does not fit the memory limit: learn a baseline from normal traffic (--normal, or `flowhound baseline` then `flowhound detect`), or raise --memory-limit");
+        };
+        let flows = Flows::from_batches(&batches)?;
         let stack = a.geo.stack()?;
         let learned = learn_on(&a.test, &flows, true, &stack)?;
-        (stack, learned, test, flows)
+        (stack, learned, Test::Memory(batches, report, flows))
     } else {
         let (stack, learned) = {
             let (nb, _) = a.input.read_all(&a.normal)?;
@@ -76,9 +88,16 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
             let learned = learn_on(&a.normal, &nf, false, &stack)?;
             (stack, learned)
         };
-        let test = a.input.read_all(&a.test)?;
-        let flows = Flows::from_batches(&test.0)?;
-        (stack, learned, test, flows)
+        let window = learned.0.window_secs;
+        let test = super::outofcore::read_test(&a.input, &a.test, &a.run, &config, &nets, window)?;
+        let test = match test {
+            TestInput::InMemory(batches, report) => {
+                let flows = Flows::from_batches(&batches)?;
+                Test::Memory(batches, report, flows)
+            }
+            TestInput::Sharded(s) => Test::Sharded(s),
+        };
+        (stack, learned, test)
     };
     let job = Job {
         run: &a.run,
@@ -89,5 +108,20 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
         nets: &nets,
         geo: &stack,
     };
-    job.execute(&batches, &flows, &report, &baseline, bref)
+    match test {
+        Test::Memory(batches, report, flows) => {
+            job.execute(&batches, &flows, &report, &baseline, bref)
+        }
+        Test::Sharded(s) => job.execute_sharded(&s, &baseline, bref),
+    }
+}
+
+/// The test input, read (with its columns) or routed into host shards.
+enum Test {
+    Memory(
+        Vec<datafusion::arrow::record_batch::RecordBatch>,
+        flowhound::ingest::IngestReport,
+        Flows,
+    ),
+    Sharded(Box<flowhound::shard::Sharded>),
 }

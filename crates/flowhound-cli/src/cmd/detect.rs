@@ -1,6 +1,7 @@
 //! `flowhound detect --baseline baseline.json TEST...`: run the detectors against a saved baseline.
 //! Also holds the pipeline `analyze` shares: run, rank, print the table and summary, write outputs.
 
+use super::outofcore::TestInput;
 use super::{GeoDbArgs, InputArgs, NetArgs};
 use anyhow::Result;
 use clap::Args;
@@ -71,6 +72,8 @@ pub struct RunArgs {
     pub color: ColorWhen,
     #[command(flatten)]
     pub dns: super::DnsArgs,
+    #[command(flatten)]
+    pub scale: super::outofcore::ScaleArgs,
 }
 
 /// The values of `--color`.
@@ -109,6 +112,7 @@ impl RunArgs {
             c.analysis.min_severity = m.clone();
         }
         flowhound::detect::threat_intel::add_files(&mut c, &self.intel);
+        self.scale.apply(&mut c)?;
         Ok(c)
     }
 }
@@ -146,9 +150,16 @@ pub fn run(a: DetectArgs) -> Result<ExitCode> {
             a.baseline.display()
         );
     }
-    let (batches, report) = a.input.read_all(&a.inputs)?;
-    let flows = Flows::from_batches(&batches)?;
-    let (stack, nets) = (a.geo.stack()?, a.net.nets());
+    let nets = a.net.nets();
+    let test = super::outofcore::read_test(
+        &a.input,
+        &a.inputs,
+        &a.run,
+        &config,
+        &nets,
+        baseline.window_secs,
+    )?;
+    let stack = a.geo.stack()?;
     let bref = BaselineRef {
         source: "file".into(),
         inputs: vec![a.baseline.display().to_string()],
@@ -163,7 +174,13 @@ pub fn run(a: DetectArgs) -> Result<ExitCode> {
         nets: &nets,
         geo: &stack,
     };
-    job.execute(&batches, &flows, &report, &baseline, bref)
+    match test {
+        TestInput::InMemory(batches, report) => {
+            let flows = Flows::from_batches(&batches)?;
+            job.execute(&batches, &flows, &report, &baseline, bref)
+        }
+        TestInput::Sharded(s) => job.execute_sharded(&s, &baseline, bref),
+    }
 }
 
 /// One detection run: what `detect` and `analyze` share.
@@ -228,6 +245,15 @@ impl Job<'_> {
         batches: &[RecordBatch],
         geo: &flowhound_geo::GeoStack,
     ) -> Result<()> {
+        self.write_documents(doc)?;
+        if let Some(p) = &self.run.flows_out {
+            write_flow_rows(p, &doc.findings, batches, None, geo)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `--json`, `--ndjson` and `--csv`.
+    pub(super) fn write_documents(&self, doc: &FindingsDoc) -> Result<()> {
         if let Some(p) = &self.run.json {
             export::write_json(p, doc)?;
         }
@@ -237,31 +263,48 @@ impl Job<'_> {
         if let Some(p) = &self.run.csv {
             export::write_csv(p, &doc.findings)?;
         }
-        if let Some(p) = &self.run.flows_out {
-            write_flows(p, &doc.findings, batches, geo)?;
-        }
         Ok(())
     }
 
-    /// Writes `--verdicts`: every internal source active per window, judged by the findings.
-    fn write_verdicts(&self, doc: &FindingsDoc, flows: &Flows) -> Result<()> {
-        let Some(p) = &self.run.verdicts else {
-            return Ok(());
-        };
-        use flowhound::verdicts as v;
+    /// The window of `--verdicts`, in µs.
+    pub(super) fn verdict_window_us(&self) -> i64 {
         let secs = self
             .run
             .verdict_window_secs
             .unwrap_or(self.config.baseline.window_secs);
-        let w = i64::try_from(secs.saturating_mul(1_000_000)).unwrap_or(i64::MAX);
-        let active = v::active_windows(&flows.ts, &flows.src, w, |s| self.nets.contains(s));
-        let rows = v::verdicts(&active, &v::blames(&doc.findings), w);
+        i64::try_from(secs.saturating_mul(1_000_000)).unwrap_or(i64::MAX)
+    }
+
+    /// Writes `--verdicts`: every internal source active per window, judged by the findings.
+    fn write_verdicts(&self, doc: &FindingsDoc, flows: &Flows) -> Result<()> {
+        if self.run.verdicts.is_none() {
+            return Ok(());
+        }
+        let w = self.verdict_window_us();
+        let active =
+            flowhound::verdicts::active_windows(&flows.ts, &flows.src, w, |s| self.nets.contains(s));
+        self.write_verdict_rows(doc, &active, w)
+    }
+
+    /// Writes `--verdicts` from the active (window, internal source) pairs.
+    pub(super) fn write_verdict_rows(
+        &self,
+        doc: &FindingsDoc,
+        active: &std::collections::BTreeSet<(i64, u128)>,
+        w: i64,
+    ) -> Result<()> {
+        let Some(p) = &self.run.verdicts else {
+            return Ok(());
+        };
+        use flowhound::verdicts as v;
+        let rows = v::verdicts(active, &v::blames(&doc.findings), w);
         v::write_csv(p, &rows)?;
         let bad = rows.iter().filter(|r| r.malicious).count();
         eprintln!(
-            "verdicts: {} ({} rows, {bad} malicious, {secs} s windows)",
+            "verdicts: {} ({} rows, {bad} malicious, {} s windows)",
             p.display(),
-            rows.len()
+            rows.len(),
+            w / 1_000_000
         );
         Ok(())
     }
@@ -284,11 +327,13 @@ pub(super) fn findings_doc(
 
 pub(super) use flowhound::analysis::input_summary;
 
-/// Writes the flows behind the findings (each row once, with the ids of its findings).
-pub fn write_flows(
+/// Writes the flows behind the findings (each row once, with the ids of its findings); row `j` of
+/// `batches` is input row `numbers[j]` (ascending), or input row `j` without `numbers`.
+pub fn write_flow_rows(
     path: &std::path::Path,
     findings: &[Finding],
     batches: &[RecordBatch],
+    numbers: Option<&[u32]>,
     geo: &flowhound_geo::GeoStack,
 ) -> Result<()> {
     let mut ids: std::collections::BTreeMap<u32, Vec<&str>> = Default::default();
@@ -297,11 +342,15 @@ pub fn write_flows(
             ids.entry(*r).or_default().push(&f.id);
         }
     }
-    let rows: Vec<u32> = ids.keys().copied().collect();
-    let extra = vec![text_column(
-        "finding_ids",
-        ids.values().map(|v| v.join(",")).collect(),
-    )];
+    let local = |g: u32| match numbers {
+        None => Some(g),
+        Some(n) => n.binary_search(&g).ok().map(|j| j as u32),
+    };
+    let (rows, texts): (Vec<u32>, Vec<String>) = ids
+        .iter()
+        .filter_map(|(g, v)| local(*g).map(|j| (j, v.join(","))))
+        .unzip();
+    let extra = vec![text_column("finding_ids", texts)];
     let batch = enriched_rows(batches, &rows, geo, extra)?;
     write(path, OutFormat::Parquet, batch.schema(), &[batch])?;
     Ok(())

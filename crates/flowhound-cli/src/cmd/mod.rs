@@ -15,6 +15,7 @@ mod evaluate_labels;
 mod generate;
 mod geo;
 mod outliers;
+mod outofcore;
 mod profile;
 mod report;
 mod sql;

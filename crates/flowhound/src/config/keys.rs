@@ -114,6 +114,13 @@ pub fn check_value(v: &toml::Value, range: Range) -> Result<(), String> {
         (Range::ListOf(_) | Range::Strings, _) => {
             Err(format!("is not a list of strings: must be {range}"))
         }
+        (Range::Size, toml::Value::String(s)) if s == "auto" => Ok(()),
+        (Range::Size, toml::Value::String(s)) => crate::shard::memory::parse_size(s)
+            .and_then(crate::shard::memory::check_limit)
+            .map(|_| ())
+            .map_err(|e| format!("is not a usable size ({e}): must be {range}")),
+        (Range::Text, toml::Value::String(_)) => Ok(()),
+        (Range::Size | Range::Text, _) => Err(format!("is not a string: must be {range}")),
     }
 }
 

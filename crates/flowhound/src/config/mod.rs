@@ -29,6 +29,10 @@ pub enum Range {
     ListOf(&'static [&'static str]),
     /// A list of strings checked by the consumer (addresses, ...).
     Strings,
+    /// A memory size such as `4GiB` or `512MiB` (at least 512 MiB), or `auto`.
+    Size,
+    /// Any string (a path).
+    Text,
 }
 
 impl std::fmt::Display for Range {
@@ -40,6 +44,8 @@ impl std::fmt::Display for Range {
             Range::Choice(c) => write!(f, "one of {}", c.join(", ")),
             Range::ListOf(c) => write!(f, "a list of {}", c.join(", ")),
             Range::Strings => write!(f, "a list of strings"),
+            Range::Size => write!(f, "auto, or a size such as 4GiB or 512MiB (at least 512MiB)"),
+            Range::Text => write!(f, "a string"),
         }
     }
 }
@@ -67,6 +73,11 @@ pub struct AnalysisConfig {
     pub table_rows_count: u64,
     /// Findings below this severity are left out of every output (`--min-severity`).
     pub min_severity: String,
+    /// Memory the analysis may use (`--memory-limit`): `auto` (half of RAM) or a size such as `4GiB`.
+    /// Test inputs larger than this are analysed out of core, host shard by host shard.
+    pub memory_limit: String,
+    /// Where out-of-core runs spill (`--tmp-dir`); empty: the system's temporary directory.
+    pub tmp_dir: String,
 }
 
 impl Default for AnalysisConfig {
@@ -76,6 +87,8 @@ impl Default for AnalysisConfig {
             max_peers_count: 10,
             table_rows_count: 25,
             min_severity: "medium".into(),
+            memory_limit: "auto".into(),
+            tmp_dir: String::new(),
         }
     }
 }
@@ -134,6 +147,16 @@ pub fn analysis_settings() -> Vec<Setting> {
             doc: "findings below this severity are left out of the table and every output (low-value findings such as off_hours on ordinary hosts are low)",
             range: Range::Choice(&["low", "medium", "high", "critical"]),
         },
+        Setting {
+            key: "memory_limit",
+            doc: "memory the analysis may use: auto (half of RAM) or a size; larger test inputs are analysed out of core, host shard by host shard, spilling to tmp_dir",
+            range: Range::Size,
+        },
+        Setting {
+            key: "tmp_dir",
+            doc: "directory for out-of-core spill files (removed at exit); empty: the system's temporary directory",
+            range: Range::Text,
+        },
     ]
 }
 
@@ -189,6 +212,16 @@ pub struct Config {
 
 fn cfg_err(origin: &str, msg: impl std::fmt::Display) -> FlowError {
     FlowError::Config(format!("{origin}: {msg}"))
+}
+
+impl AnalysisConfig {
+    /// The memory limit in bytes (`auto`: half of RAM).
+    pub fn memory_limit_bytes(&self) -> Result<u64> {
+        match self.memory_limit.trim() {
+            "" | "auto" => Ok(crate::shard::memory::default_limit_bytes()),
+            s => crate::shard::memory::check_limit(crate::shard::memory::parse_size(s)?),
+        }
+    }
 }
 
 impl Config {

@@ -1,0 +1,210 @@
+//! Out-of-core `detect` and `analyze` (`--memory-limit`, `--tmp-dir`, `--shards`): when the test input
+//! would not fit in the memory limit it is routed into host shards on disk and detected shard by shard
+//! (`flowhound::shard`). The spill directory is removed at the end, after errors, and on Ctrl-C.
+
+use super::detect::{Job, RunArgs};
+use super::InputArgs;
+use anyhow::{bail, Result};
+use datafusion::arrow::record_batch::RecordBatch;
+use flowhound::baseline::Baseline;
+use flowhound::config::Config;
+use flowhound::findings::{format_ts, BaselineRef, FindingsDoc, InputSummary};
+use flowhound::ingest::IngestReport;
+use flowhound::net::InternalNets;
+use flowhound::shard::memory::{format_size, parse_size, shards_needed, BYTES_PER_FLOW};
+use flowhound::shard::{self, Inputs, Sharded};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `--memory-limit`, `--tmp-dir`, `--shards`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ScaleArgs {
+    /// Memory the analysis may use, e.g. 4GiB or 512MiB (default: `[analysis] memory_limit`, i.e. half
+    /// of RAM). Test inputs that would not fit are analysed out of core, host shard by host shard,
+    /// with the same findings.
+    #[arg(long, value_name = "SIZE")]
+    pub memory_limit: Option<String>,
+    /// Directory for the out-of-core spill files, removed at exit (default: `[analysis] tmp_dir`, else
+    /// the system's temporary directory). Needs about the test input's size in free space.
+    #[arg(long, value_name = "DIR")]
+    pub tmp_dir: Option<PathBuf>,
+    /// Split the test input into this many host shards whatever its size (0: as the memory limit
+    /// requires).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub shards: usize,
+}
+
+impl ScaleArgs {
+    /// Applies the flags over `[analysis] memory_limit` / `tmp_dir`.
+    pub fn apply(&self, c: &mut Config) -> Result<()> {
+        if let Some(m) = &self.memory_limit {
+            flowhound::shard::memory::check_limit(parse_size(m)?)?;
+            c.analysis.memory_limit = m.clone();
+        }
+        if let Some(d) = &self.tmp_dir {
+            c.analysis.tmp_dir = d.display().to_string();
+        }
+        Ok(())
+    }
+}
+
+/// The test input: in memory, or routed into host shards.
+pub enum TestInput {
+    /// Read whole.
+    InMemory(Vec<RecordBatch>, IngestReport),
+    /// Routed to disk.
+    Sharded(Box<Sharded>),
+}
+
+/// Reads `inputs` whole when they fit in the memory limit (and `--shards` does not force shards), else
+/// routes them into host shards (host windows of `window_secs`).
+pub fn read_test(
+    input: &InputArgs,
+    inputs: &[String],
+    run: &RunArgs,
+    config: &Config,
+    nets: &InternalNets,
+    window_secs: u64,
+) -> Result<TestInput> {
+    let opts = input.options()?;
+    let limit = config.analysis.memory_limit_bytes()?;
+    let tmp = tmp_dir(config);
+    let out = input.scan_with_progress("reading", inputs, &opts, |plan| {
+        let rows = plan.estimated_rows();
+        let shards = match run.scale.shards {
+            0 => shards_needed(rows, limit),
+            n => n,
+        };
+        if shards <= 1 {
+            let (b, r) = flowhound::ingest::collect(plan, &opts)?;
+            return Ok(TestInput::InMemory(b, r));
+        }
+        if !input.quiet {
+            eprintln!(
+                "out of core: about {rows} test flows need ~{} (limit {}); routing them into {shards} host shards under {}",
+                format_size(rows.saturating_mul(BYTES_PER_FLOW)),
+                format_size(limit),
+                tmp.display()
+            );
+        }
+        let s = shard::route(plan, &opts, nets, shards, window_secs, Some(&tmp))?;
+        Ok(TestInput::Sharded(Box::new(s)))
+    })?;
+    if let TestInput::Sharded(s) = &out {
+        remove_on_signal(s.dir().to_path_buf())?;
+    }
+    Ok(out)
+}
+
+fn tmp_dir(config: &Config) -> PathBuf {
+    match config.analysis.tmp_dir.trim() {
+        "" => std::env::temp_dir(),
+        d => PathBuf::from(d),
+    }
+}
+
+/// Removes the spill directory and exits 130 on Ctrl-C or SIGTERM (normal exits and errors remove it
+/// when [`Sharded`] is dropped).
+fn remove_on_signal(dir: PathBuf) -> Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])?;
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            let _ = std::fs::remove_dir_all(&dir);
+            eprintln!("interrupted: removed {}", dir.display());
+            std::process::exit(130);
+        }
+    });
+    Ok(())
+}
+
+/// Fails up front on outputs that need every test flow in memory at once.
+pub fn check_outputs(run: &RunArgs) -> Result<()> {
+    if run.html.is_some() {
+        bail!("--html needs every test flow in memory for its charts, and this input is analysed out of core: raise --memory-limit, or leave out --html (--json, --csv, --ndjson, --flows-out and --verdicts work out of core)");
+    }
+    Ok(())
+}
+
+impl Job<'_> {
+    /// [`Job::execute`] for a test input routed into host shards.
+    pub fn execute_sharded(
+        &self,
+        s: &Sharded,
+        baseline: &Baseline,
+        bref: BaselineRef,
+    ) -> Result<ExitCode> {
+        check_outputs(self.run)?;
+        let inp = Inputs {
+            baseline,
+            geo: self.geo,
+            nets: self.nets,
+            config: self.config,
+            limit_bytes: self.config.analysis.memory_limit_bytes()?,
+            cancel: None,
+        };
+        let verdict_us = self.run.verdicts.as_ref().map(|_| self.verdict_window_us());
+        let bar = shard_bar(s.shards + 1, self.quiet);
+        let detected = s.detect(&inp, verdict_us, |done, _| bar.set_position(done as u64))?;
+        bar.finish_and_clear();
+        let mut doc = FindingsDoc::new(
+            input_summary(self.inputs, s),
+            bref,
+            self.config.analysis.detectors.clone(),
+            detected.findings,
+        );
+        if !self.run.no_rdns {
+            let names = |ips: &[u128]| self.run.dns.reverse_names(ips);
+            flowhound::analysis::add_names(&mut doc.findings, &names)?;
+        }
+        let term = super::detect::stdout_term(self.run.color.into());
+        let rows = self.config.analysis.table_rows_count as usize;
+        print!("{}", flowhound::output::term::findings_table(&doc.findings, rows, &term));
+        self.write_documents(&doc)?;
+        if let Some(p) = &self.run.flows_out {
+            let wanted: BTreeSet<u32> = doc.findings.iter().flat_map(|f| f.flow_rows.clone()).collect();
+            let (batch, rows) = s.rows(&wanted, self.nets)?;
+            super::detect::write_flow_rows(p, &doc.findings, &[batch], Some(&rows), self.geo)?;
+        }
+        if let Some(w) = verdict_us {
+            self.write_verdict_rows(&doc, &detected.active, w)?;
+        }
+        super::summary(&s.report, self.started, self.quiet);
+        eprintln!(
+            "out of core: {} host shards ({} flows routed, largest shard {}), spill removed",
+            s.shards,
+            s.shard_rows.iter().sum::<u64>(),
+            s.shard_rows[..s.shards].iter().max().copied().unwrap_or(0)
+        );
+        eprint!("{}", flowhound::output::term::summary_text(&doc));
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+fn shard_bar(total: usize, quiet: bool) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let style = indicatif::ProgressStyle::with_template(
+        "detecting [{bar:30}] {pos}/{len} shards {elapsed} eta {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar
+}
+
+fn input_summary(inputs: &[String], s: &Sharded) -> InputSummary {
+    let range = s.globals.ts_range;
+    InputSummary {
+        files: inputs.to_vec(),
+        rows_read: s.report.files.iter().map(|f| f.rows_read).sum(),
+        rows_skipped: s.report.bad_rows.count,
+        first_seen: range.map(|r| format_ts(r.0)),
+        last_seen: range.map(|r| format_ts(r.1)),
+    }
+}
