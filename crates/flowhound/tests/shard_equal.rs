@@ -89,7 +89,7 @@ fn sharded(c: &Case, shards: usize, tmp_dir: &Path) -> Vec<String> {
         &c.nets,
         shards,
         c.baseline.window_secs,
-        Some(tmp_dir),
+        shard::spill_dir(Some(tmp_dir)).unwrap(),
     )
     .unwrap();
     let inp = Inputs {
@@ -178,9 +178,18 @@ fn every_scenario_default_configuration() {
     check("default", cfg, false);
 }
 
+/// Seeds of the random configurations: 3 and 11, or `FLOWHOUND_SHARD_SEEDS` (e.g. `1,2,3,4`) for a wider
+/// local sweep.
+fn seeds() -> Vec<u64> {
+    std::env::var("FLOWHOUND_SHARD_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![3, 11])
+}
+
 #[test]
 fn random_small_configurations() {
-    for seed in [3, 11] {
+    for seed in seeds() {
         check(
             &format!("random{seed}"),
             GenConfig::random_small(seed, 6_000),

@@ -2,8 +2,8 @@
 //! `--normal` the baseline is learned from the test input itself, and detectors use robust statistics.
 
 use super::detect::{Job, RunArgs};
-use super::{GeoDbArgs, InputArgs, NetArgs};
 use super::outofcore::TestInput;
+use super::{GeoDbArgs, InputArgs, NetArgs};
 use anyhow::{bail, Result};
 use clap::Args;
 use flowhound::baseline::learn;

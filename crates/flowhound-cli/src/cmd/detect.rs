@@ -281,8 +281,9 @@ impl Job<'_> {
             return Ok(());
         }
         let w = self.verdict_window_us();
-        let active =
-            flowhound::verdicts::active_windows(&flows.ts, &flows.src, w, |s| self.nets.contains(s));
+        let active = flowhound::verdicts::active_windows(&flows.ts, &flows.src, w, |s| {
+            self.nets.contains(s)
+        });
         self.write_verdict_rows(doc, &active, w)
     }
 

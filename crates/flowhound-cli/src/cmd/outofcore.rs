@@ -88,12 +88,11 @@ pub fn read_test(
                 tmp.display()
             );
         }
-        let s = shard::route(plan, &opts, nets, shards, window_secs, Some(&tmp))?;
+        let spill = shard::spill_dir(Some(&tmp))?;
+        remove_on_signal(spill.path().to_path_buf())?;
+        let s = shard::route(plan, &opts, nets, shards, window_secs, spill)?;
         Ok(TestInput::Sharded(Box::new(s)))
     })?;
-    if let TestInput::Sharded(s) = &out {
-        remove_on_signal(s.dir().to_path_buf())?;
-    }
     Ok(out)
 }
 
@@ -162,10 +161,17 @@ impl Job<'_> {
         }
         let term = super::detect::stdout_term(self.run.color.into());
         let rows = self.config.analysis.table_rows_count as usize;
-        print!("{}", flowhound::output::term::findings_table(&doc.findings, rows, &term));
+        print!(
+            "{}",
+            flowhound::output::term::findings_table(&doc.findings, rows, &term)
+        );
         self.write_documents(&doc)?;
         if let Some(p) = &self.run.flows_out {
-            let wanted: BTreeSet<u32> = doc.findings.iter().flat_map(|f| f.flow_rows.clone()).collect();
+            let wanted: BTreeSet<u32> = doc
+                .findings
+                .iter()
+                .flat_map(|f| f.flow_rows.clone())
+                .collect();
             let (batch, rows) = s.rows(&wanted, self.nets)?;
             super::detect::write_flow_rows(p, &doc.findings, &[batch], Some(&rows), self.geo)?;
         }

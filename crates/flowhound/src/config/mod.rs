@@ -44,7 +44,10 @@ impl std::fmt::Display for Range {
             Range::Choice(c) => write!(f, "one of {}", c.join(", ")),
             Range::ListOf(c) => write!(f, "a list of {}", c.join(", ")),
             Range::Strings => write!(f, "a list of strings"),
-            Range::Size => write!(f, "auto, or a size such as 4GiB or 512MiB (at least 512MiB)"),
+            Range::Size => write!(
+                f,
+                "auto, or a size such as 4GiB or 512MiB (at least 512MiB)"
+            ),
             Range::Text => write!(f, "a string"),
         }
     }

@@ -68,13 +68,8 @@ pub fn route(
     nets: &InternalNets,
     shards: usize,
     window_secs: u64,
-    tmp: Option<&Path>,
+    dir: tempfile::TempDir,
 ) -> Result<Sharded> {
-    let base = tmp.map_or_else(std::env::temp_dir, Path::to_path_buf);
-    let dir = tempfile::Builder::new()
-        .prefix("flowhound-shards-")
-        .tempdir_in(&base)
-        .map_err(|e| FlowError::io(&base, e))?;
     let next = AtomicUsize::new(0);
     let path = dir.path().to_path_buf();
     let (sinks, report) = ingest::scan(plan, opts, || {
@@ -122,6 +117,15 @@ pub fn route(
         },
         report,
     })
+}
+
+/// A fresh spill directory `flowhound-shards-*` under `base` (default: the system temp directory).
+pub fn spill_dir(base: Option<&Path>) -> Result<tempfile::TempDir> {
+    let base = base.map_or_else(std::env::temp_dir, Path::to_path_buf);
+    tempfile::Builder::new()
+        .prefix("flowhound-shards-")
+        .tempdir_in(&base)
+        .map_err(|e| FlowError::io(&base, e))
 }
 
 impl Sharded {
