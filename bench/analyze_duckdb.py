@@ -8,7 +8,8 @@ pairs with their sorted timestamps, port-scan fan-out per source and 5-minute wi
 uploads to external hosts per window, and internal pairs absent from the baseline. DuckDB does no GeoIP
 here (flowhound does, on distinct addresses), so the comparison favours DuckDB.
 
-Usage: analyze_duckdb.py NORMAL.parquet TEST.parquet [THREADS]. Prints the elapsed seconds.
+Usage: analyze_duckdb.py NORMAL.parquet TEST.parquet [THREADS [MEMORY_LIMIT [TEMP_DIR]]]. Prints the elapsed
+seconds.
 """
 import sys
 import time
@@ -80,6 +81,10 @@ def main():
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     con = duckdb.connect()
     con.execute(f"SET threads TO {threads}")
+    if len(sys.argv) > 4:
+        # the same memory limit as flowhound's --memory-limit, spilling to the same kind of directory
+        con.execute(f"SET memory_limit = '{sys.argv[4]}'")
+        con.execute(f"SET temp_directory = '{sys.argv[5] if len(sys.argv) > 5 else '/tmp'}'")
     start = time.perf_counter()
     con.execute(f"CREATE VIEW n AS SELECT * FROM read_parquet('{normal}')")
     con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{test}')")
