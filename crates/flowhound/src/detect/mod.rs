@@ -266,16 +266,45 @@ pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
 pub fn run_raw(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     Config::check_detector_list(names)?;
     min_severity(ctx.config)?;
-    let mut raw = Vec::new();
-    for d in REGISTRY
+    let chosen: Vec<&dyn DynDetector> = REGISTRY
         .iter()
+        .copied()
         .filter(|d| names.iter().any(|n| n == d.name()))
-    {
+        .collect();
+    let results = in_parallel(&chosen, |d| {
         ctx.check_cancel()?;
-        raw.extend(d.run_section(&ctx.config.detector_section(d.name()), ctx)?);
-    }
+        d.run_section(&ctx.config.detector_section(d.name()), ctx)
+    });
     ctx.check_cancel()?;
+    let mut raw = Vec::new();
+    for r in results {
+        raw.extend(r?);
+    }
     Ok(raw)
+}
+
+/// Runs `job` on every item with one worker per core, returning the results in item order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], job: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<R>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers.min(items.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let r = job(item);
+                if let Ok(mut slot) = slots[i].lock() {
+                    *slot = Some(r);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .filter_map(|m| m.into_inner().ok().flatten())
+        .collect()
 }
 
 /// Merges, enriches, corroborates, folds and ranks raw findings (see [`run`]). Reads only the
