@@ -53,3 +53,20 @@ impl Progress {
         self.bar.finish_and_clear();
     }
 }
+
+/// A spinner with the elapsed time for a phase whose size is unknown (learning, detecting); hidden with
+/// `--quiet` or when stderr is not a terminal. Clear it with `finish_and_clear`.
+pub fn spinner(label: &str, quiet: bool) -> ProgressBar {
+    let target = if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(None, target);
+    let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar.set_message(label.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}

@@ -83,12 +83,12 @@ fn in_memory(c: &Case) -> Vec<String> {
 fn sharded(c: &Case, shards: usize, tmp_dir: &Path) -> Vec<String> {
     let opts = ReadOptions::default();
     let plan = prepare(&c.inputs, &opts).unwrap();
+    let ro = shard::RouteOptions::new(shards, c.baseline.window_secs, &c.config);
     let s = shard::route(
         &plan,
         &opts,
         &c.nets,
-        shards,
-        c.baseline.window_secs,
+        ro,
         shard::spill_dir(Some(tmp_dir)).unwrap(),
     )
     .unwrap();

@@ -46,6 +46,7 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
     config.baseline.exclude.extend(a.exclude.iter().cloned());
     let nets = a.net.nets();
     let learn_on = |files: &[String], flows: &Flows, self_learned: bool, stack: &GeoStack| {
+        let bar = crate::progress::spinner("learning the baseline", a.input.quiet);
         let b = learn(
             flows,
             &nets,
@@ -53,7 +54,9 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
             &config.baseline,
             files.to_vec(),
             self_learned,
-        )?;
+        );
+        bar.finish_and_clear();
+        let b = b?;
         let source = if self_learned { "self" } else { "normal" };
         let bref = BaselineRef {
             source: source.into(),

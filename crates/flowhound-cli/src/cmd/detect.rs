@@ -216,7 +216,10 @@ impl Job<'_> {
         let ctx = DetectCtx::new(batches, flows, baseline, stack, nets, self.config);
         let input = input_summary(self.inputs, report, flows);
         let dns = (!self.run.no_rdns).then_some(&self.run.dns);
-        let doc = findings_doc(&ctx, input, bref, dns)?;
+        let bar = crate::progress::spinner("detecting", self.quiet);
+        let doc = findings_doc(&ctx, input, bref, dns);
+        bar.finish_and_clear();
+        let doc = doc?;
         let rows = self.config.analysis.table_rows_count as usize;
         let term = stdout_term(self.run.color.into());
         print!("{}", findings_table(&doc.findings, rows, &term));

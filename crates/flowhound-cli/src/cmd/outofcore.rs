@@ -90,7 +90,8 @@ pub fn read_test(
         }
         let spill = shard::spill_dir(Some(&tmp))?;
         remove_on_signal(spill.path().to_path_buf())?;
-        let s = shard::route(plan, &opts, nets, shards, window_secs, spill)?;
+        let ro = shard::RouteOptions::new(shards, window_secs, config);
+        let s = shard::route(plan, &opts, nets, ro, spill)?;
         Ok(TestInput::Sharded(Box::new(s)))
     })?;
     Ok(out)

@@ -255,6 +255,8 @@ fn weight(cfg: &ExfiltrationConfig, n: Novelty) -> f64 {
 fn accumulate(cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> AHashMap<u128, HostAcc> {
     let f = ctx.flows;
     let mut novelty_cache: AHashMap<u128, Novelty> = AHashMap::new();
+    // the baseline keys habits by address text: look each (host, peer) up once, not once per flow
+    let mut upload_cache: AHashMap<(u128, u128), bool> = AHashMap::new();
     let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
     for i in 0..f.len() {
         let Some(v) = f.host_view(i, ctx.nets) else {
@@ -276,7 +278,11 @@ fn accumulate(cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> AHashMap<u128, HostA
         let w = weight(cfg, n);
         let a = accs.entry(v.host).or_default();
         let win = window_of(f.ts[i], ctx.baseline.window_secs);
-        if cfg.habit_upload_ratio > 0.0 && ctx.baseline.habits.upload(v.host, v.peer).is_some() {
+        let habitual = cfg.habit_upload_ratio > 0.0
+            && *upload_cache
+                .entry((v.host, v.peer))
+                .or_insert_with(|| ctx.baseline.habits.upload(v.host, v.peer).is_some());
+        if habitual {
             let e = a.habit.entry((win, v.peer)).or_default();
             (e.0, e.1) = (e.0 + w * v.sent as f64, e.1 + v.sent);
         } else {

@@ -9,4 +9,4 @@ pub mod memory;
 pub mod route;
 mod run;
 
-pub use run::{route, spill_dir, Detected, Inputs, Sharded};
+pub use run::{route, spill_dir, Detected, Inputs, RouteOptions, Sharded};

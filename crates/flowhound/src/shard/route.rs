@@ -40,8 +40,17 @@ pub fn shard_of(addr: u128, shards: usize) -> usize {
 /// The shards a flow goes to: each internal endpoint's (the source's first); the destination's when
 /// neither is internal (a public server outside the internal networks is judged by its inbound flows).
 pub fn owners(src: u128, dst: u128, nets: &InternalNets, shards: usize) -> (usize, Option<usize>) {
-    let (si, di) = (nets.contains(src), nets.contains(dst));
-    match (si, di) {
+    owners_of(src, dst, (nets.contains(src), nets.contains(dst)), shards)
+}
+
+/// [`owners`] given whether each end is internal.
+fn owners_of(
+    src: u128,
+    dst: u128,
+    internal: (bool, bool),
+    shards: usize,
+) -> (usize, Option<usize>) {
+    match internal {
         (true, true) => {
             let (a, b) = (shard_of(src, shards), shard_of(dst, shards));
             (a, (a != b).then_some(b))
@@ -72,6 +81,8 @@ fn props() -> WriterProperties {
         .set_compression(Compression::LZ4_RAW)
         .set_max_row_group_row_count(Some(GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::None)
+        // spill files are read once: dictionary encoding costs more than it saves
+        .set_dictionary_enabled(false)
         .build()
 }
 
@@ -94,6 +105,7 @@ pub struct Routed {
 pub struct Router<'a> {
     dir: &'a Path,
     window_secs: u64,
+    pairs: bool,
     nets: &'a InternalNets,
     worker: usize,
     schema: SchemaRef,
@@ -103,17 +115,18 @@ pub struct Router<'a> {
 }
 
 impl<'a> Router<'a> {
-    /// A router for `worker` into `shards` shards under `dir`, summing host windows of `window_secs`.
+    /// A router for `worker` into `shards` shards under `dir`, summing host windows of `window_secs`;
+    /// `pairs`: also fill the internal-pairs shard.
     pub fn new(
         dir: &'a Path,
         nets: &'a InternalNets,
-        shards: usize,
+        (shards, window_secs, pairs): (usize, u64, bool),
         worker: usize,
-        window_secs: u64,
     ) -> Self {
         Router {
             dir,
             window_secs,
+            pairs,
             nets,
             worker,
             schema: keyed_schema(),
@@ -151,12 +164,13 @@ impl<'a> Router<'a> {
             p.clear();
         }
         for (i, (s, d)) in src.iter().zip(&dst).enumerate() {
-            let (a, b) = owners(*s, *d, self.nets, shards);
+            let (si, di) = (self.nets.contains(*s), self.nets.contains(*d));
+            let (a, b) = owners_of(*s, *d, (si, di), shards);
             self.picks[a].push(i as u32);
             if let Some(b) = b {
                 self.picks[b].push(i as u32);
             }
-            if s != d && self.nets.contains(*s) && self.nets.contains(*d) {
+            if self.pairs && si && di && s != d {
                 self.picks[shards].push(i as u32);
             }
         }

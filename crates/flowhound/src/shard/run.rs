@@ -61,24 +61,52 @@ pub struct Detected {
     pub active: BTreeSet<(i64, u128)>,
 }
 
-/// Routes `plan` into `shards` host shards under `tmp` (host windows of `window_secs`: the baseline's) (default: the system temp directory).
+/// How to route.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteOptions {
+    /// Host shards.
+    pub shards: usize,
+    /// Window of the per (host, window) sums: the baseline's.
+    pub window_secs: u64,
+    /// Fill the internal-pairs shard (needed when a detector that judges the internal graph as a
+    /// whole runs, [`crate::detect::Detector::internal_pairs_only`]).
+    pub internal_pairs: bool,
+}
+
+impl RouteOptions {
+    /// Options for running `config`'s detectors against a baseline of `window_secs` windows.
+    pub fn new(shards: usize, window_secs: u64, config: &Config) -> RouteOptions {
+        let internal_pairs = config
+            .analysis
+            .detectors
+            .iter()
+            .any(|n| detect::find(n).is_some_and(|d| d.internal_pairs_only()));
+        RouteOptions {
+            shards,
+            window_secs,
+            internal_pairs,
+        }
+    }
+}
+
+/// Routes `plan` into host shards in `dir` (removed when the result is dropped).
 pub fn route(
     plan: &Plan,
     opts: &ReadOptions,
     nets: &InternalNets,
-    shards: usize,
-    window_secs: u64,
+    ro: RouteOptions,
     dir: tempfile::TempDir,
 ) -> Result<Sharded> {
+    let (shards, window_secs) = (ro.shards, ro.window_secs);
     let next = AtomicUsize::new(0);
     let path = dir.path().to_path_buf();
     let (sinks, report) = ingest::scan(plan, opts, || {
+        let worker = next.fetch_add(1, Ordering::SeqCst);
         Router::new(
             &path,
             nets,
-            shards,
-            next.fetch_add(1, Ordering::SeqCst),
-            window_secs,
+            (shards, window_secs, ro.internal_pairs),
+            worker,
         )
     })?;
     let workers = next.load(Ordering::SeqCst);
