@@ -82,7 +82,11 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
         let flows = Flows::from_batches(&batches)?;
         let stack = a.geo.stack()?;
         let learned = learn_on(&a.test, &flows, true, &stack)?;
-        (stack, learned, Test::Memory(batches, report, flows))
+        (
+            stack,
+            learned,
+            Test::Memory(Box::new((batches, report, flows))),
+        )
     } else {
         let (stack, learned) = {
             let (nb, _) = a.input.read_all(&a.normal)?;
@@ -96,7 +100,7 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
         let test = match test {
             TestInput::InMemory(batches, report) => {
                 let flows = Flows::from_batches(&batches)?;
-                Test::Memory(batches, report, flows)
+                Test::Memory(Box::new((batches, report, flows)))
             }
             TestInput::Sharded(s) => Test::Sharded(s),
         };
@@ -112,19 +116,23 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
         geo: &stack,
     };
     match test {
-        Test::Memory(batches, report, flows) => {
+        Test::Memory(m) => {
+            let (batches, report, flows) = *m;
             job.execute(&batches, &flows, &report, &baseline, bref)
         }
         Test::Sharded(s) => job.execute_sharded(&s, &baseline, bref),
     }
 }
 
+/// The test input read whole: batches, what reading reported, the same rows as columns.
+type MemoryTest = (
+    Vec<datafusion::arrow::record_batch::RecordBatch>,
+    flowhound::ingest::IngestReport,
+    Flows,
+);
+
 /// The test input, read (with its columns) or routed into host shards.
 enum Test {
-    Memory(
-        Vec<datafusion::arrow::record_batch::RecordBatch>,
-        flowhound::ingest::IngestReport,
-        Flows,
-    ),
+    Memory(Box<MemoryTest>),
     Sharded(Box<flowhound::shard::Sharded>),
 }
