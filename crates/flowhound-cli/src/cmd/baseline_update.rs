@@ -2,12 +2,13 @@
 //! without re-reading history; the oldest days age out (docs/baseline.md, "Rolling baselines").
 
 use super::{GeoDbArgs, InputArgs, NetArgs};
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use clap::Args;
 use flowhound::baseline::days::{self, Day};
 use flowhound::baseline::{learn_state, Baseline, State};
 use flowhound::config::Config;
 use flowhound::detect::flows::Flows;
+use flowhound::FlowError;
 use flowhound::net::{Cidr, InternalNets};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,8 +76,15 @@ fn nets(a: &UpdateArgs, b: &Baseline) -> Result<InternalNets> {
     let blocks = b
         .internal_networks
         .iter()
-        .map(|c| Cidr::parse(c).map_err(|e| anyhow!("{}: internal network '{c}': {e}", a.baseline.display())))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|c| {
+            Cidr::parse(c).map_err(|e| {
+                FlowError::Config(format!(
+                    "{}: internal network '{c}': {e}; pass --internal",
+                    a.baseline.display()
+                ))
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(InternalNets::new(blocks))
 }
 
@@ -104,7 +112,9 @@ pub fn run(a: UpdateArgs) -> Result<ExitCode> {
     drop(batches);
     let label = match label.or_else(|| days::main_day(&flows.ts)) {
         Some(l) => l,
-        None => return Err(anyhow!("{}: no flows to add", a.inputs.join(" "))),
+        None => {
+            return Err(FlowError::Config(format!("{}: no flows to add", a.inputs.join(" "))).into())
+        }
     };
     let geo = a.geo.stack()?;
     let st = learn_state(&flows, &nets, &geo, settings, a.inputs.clone())?;

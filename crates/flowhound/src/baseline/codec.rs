@@ -333,7 +333,7 @@ fn decode_host(r: &mut R) -> Result<HostState, Why> {
     let mut prev = 0i64;
     for _ in 0..r.n()? {
         prev = prev.wrapping_add(r.i()?);
-        h.fan.insert((prev, r.u()?, r.small()?));
+        h.fan.push((prev, r.u()?, r.small()?));
     }
     for _ in 0..r.n()? {
         h.uploads.insert((r.u()?, r.i()?), r.u64()?);

@@ -124,8 +124,16 @@ fn write_state(dir: &Path, day: &mut Day) -> Result<String> {
 /// Returns the baseline written.
 pub fn write(path: &Path, mut days: Vec<Day>, base: State) -> Result<Baseline> {
     days.sort_by(|a, b| a.label.cmp(&b.label));
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if parent.is_some_and(|p| !p.is_dir()) {
+        return Err(FlowError::Output {
+            path: path.to_path_buf(),
+            why: format!("directory {} does not exist", parent.unwrap_or(path).display()),
+        });
+    }
     let dir = sidecar_dir(path);
-    std::fs::create_dir_all(&dir).map_err(|e| FlowError::Output {
+    std::fs::create_dir(&dir)
+        .or_else(|e| if dir.is_dir() { Ok(()) } else { Err(e) }).map_err(|e| FlowError::Output {
         path: dir.clone(),
         why: format!("cannot create the day-state directory: {e}"),
     })?;

@@ -29,6 +29,7 @@ impl State {
             // a state merged before it was sealed: fold its values (geography is already there)
             self.seal(&flowhound_geo::GeoStack::new());
         }
+        self.hosts.values_mut().for_each(HostState::settle);
         let cfg = self.settings.clone();
         let mut b = Baseline {
             schema_version: SCHEMA_VERSION,

@@ -212,7 +212,8 @@ impl HabitAcc {
         self.hosts.entry(f.host).or_default().add(f, g);
     }
 
-    pub fn finish(self, window_secs: u64, fanout_secs: u64) -> Habits {
+    pub fn finish(mut self, window_secs: u64, fanout_secs: u64) -> Habits {
+        self.hosts.values_mut().for_each(HostState::settle);
         let g = Grid {
             window_secs,
             fanout_secs,
@@ -296,7 +297,7 @@ fn channels(a: &HostState) -> Vec<Channel> {
 /// The fan-out levels over both window grids: per key and for ports per destination, the larger of
 /// the two grids' levels.
 fn fanout_levels(
-    fan: &AHashSet<(i64, u128, u32)>,
+    fan: &[(i64, u128, u32)],
     robust: bool,
 ) -> (BTreeMap<String, f64>, f64, f64) {
     let (mut keys, v0) = phase_levels(fan.iter().filter(|x| x.0 & 1 == 0), robust);

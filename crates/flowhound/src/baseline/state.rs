@@ -38,8 +38,14 @@ pub(crate) struct HostState {
     pub ports: AHashMap<(u8, u16), u64>,
     /// Internal peers.
     pub internal_peers: AHashSet<u128>,
-    /// (fan-out window of either grid, destination, fan-out key) seen.
-    pub fan: AHashSet<(i64, u128, u32)>,
+    /// (fan-out window of either grid, destination, fan-out key) seen: sorted and distinct once
+    /// settled ([`HostState::settle`]); before that, runs flushed from `fan_runs` (maybe repeated).
+    pub fan: Vec<(i64, u128, u32)>,
+    /// The sightings of the current fan-out window of each grid: a small set, flushed into `fan`
+    /// when the window changes (sorted-run counting instead of one large hash set).
+    pub fan_runs: [FanRun; 2],
+    /// `fan` is sorted and deduplicated when it reaches this length (bounds it on unsorted input).
+    pub fan_compact_at: usize,
     /// The last fan-out sighting inserted (a run of flows to one destination costs one lookup).
     pub last_fan: Option<(i64, i64, u128, u32)>,
     /// (external peer, baseline window) -> bytes sent in flows of at least 64 KiB.
@@ -49,6 +55,18 @@ pub(crate) struct HostState {
     /// (external peer, baseline window) in which the host talked to it.
     pub peer_windows: AHashSet<(u128, i64)>,
 }
+
+/// The fan-out sightings of one window of one grid.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FanRun {
+    /// The window.
+    pub w: i64,
+    /// (destination, key) seen in it.
+    pub seen: AHashSet<(u128, u32)>,
+}
+
+/// Smallest length at which `HostState::fan` is compacted.
+const FAN_COMPACT_MIN: usize = 4096;
 
 /// One flow seen from its internal host, as the per-host state needs it.
 #[derive(Debug, Clone, Copy)]
@@ -135,13 +153,43 @@ impl HostState {
         let shifted = 2 * window_of(f.ts.saturating_add(half), fanout_secs) + 1;
         if self.last_fan != Some((fw, shifted, f.peer, key)) {
             self.last_fan = Some((fw, shifted, f.peer, key));
-            self.fan.insert((fw, f.peer, key));
-            self.fan.insert((shifted, f.peer, key));
+            self.sight(0, fw, f.peer, key);
+            self.sight(1, shifted, f.peer, key);
         }
     }
 
+    fn sight(&mut self, grid: usize, w: i64, dst: u128, key: u32) {
+        if self.fan_runs[grid].w != w {
+            self.flush(grid);
+            self.fan_runs[grid].w = w;
+        }
+        self.fan_runs[grid].seen.insert((dst, key));
+    }
+
+    /// Moves the current window's sightings of `grid` into `fan`.
+    fn flush(&mut self, grid: usize) {
+        let run = &mut self.fan_runs[grid];
+        let w = run.w;
+        self.fan.extend(run.seen.drain().map(|(d, k)| (w, d, k)));
+        if self.fan.len() >= self.fan_compact_at.max(FAN_COMPACT_MIN) {
+            self.fan.sort_unstable();
+            self.fan.dedup();
+            self.fan_compact_at = 2 * self.fan.len();
+        }
+    }
+
+    /// Flushes the current fan-out windows and sorts and deduplicates `fan`.
+    pub fn settle(&mut self) {
+        self.flush(0);
+        self.flush(1);
+        self.fan.sort_unstable();
+        self.fan.dedup();
+        self.last_fan = None;
+    }
+
     /// Adds another state of the same host.
-    pub fn merge(&mut self, o: HostState) {
+    pub fn merge(&mut self, mut o: HostState) {
+        o.settle();
         self.flows += o.flows;
         self.sent += o.sent;
         self.received += o.received;
@@ -158,8 +206,8 @@ impl HostState {
             *self.ports.entry(k).or_default() += n;
         }
         self.internal_peers.extend(o.internal_peers);
-        self.fan.extend(o.fan);
-        self.last_fan = None;
+        self.fan.append(&mut o.fan);
+        self.settle();
         for (k, b) in o.uploads {
             *self.uploads.entry(k).or_default() += b;
         }
@@ -320,9 +368,12 @@ impl State {
         s.1 += 1;
     }
 
-    /// Ends a learning pass: folds the per-flow values into histograms and looks up the geography of
-    /// the external peers (distinct addresses only).
+    /// Ends a learning pass: settles the hosts' fan-out sightings, folds the per-flow values into
+    /// histograms and looks up the geography of the external peers (distinct addresses only).
     pub(crate) fn seal(&mut self, geo: &flowhound_geo::GeoStack) {
+        for h in self.hosts.values_mut() {
+            h.settle();
+        }
         for k in 0..2 {
             let mut v = std::mem::take(&mut self.pending[k]);
             v.sort_unstable();
