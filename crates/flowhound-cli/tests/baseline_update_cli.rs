@@ -36,8 +36,22 @@ fn daily_updates_equal_learning_every_day() {
     let dir = Scratch::new("rolling");
     let gen = dir.path("gen");
     flowhound(&[
-        "generate", "--quiet", "--out", &s(&gen), "--seed", "3", "--normal-days", "3",
-        "--flows-normal", "30000", "--flows-test", "1000", "--flows-servers", "100", "--clients", "40",
+        "generate",
+        "--quiet",
+        "--out",
+        &s(&gen),
+        "--seed",
+        "3",
+        "--normal-days",
+        "3",
+        "--flows-normal",
+        "30000",
+        "--flows-test",
+        "1000",
+        "--flows-servers",
+        "100",
+        "--clients",
+        "40",
     ])
     .ok("generate");
     let normal = s(&gen.join("normal.parquet"));
@@ -62,16 +76,30 @@ fn daily_updates_equal_learning_every_day() {
         "{err}"
     );
     flowhound(&["baseline", "update", "-q", "--baseline", &s(&b), &d3]).ok("update 3");
-    assert_eq!(derived(&b), derived(&all), "first day + 2 updates = all days");
+    assert_eq!(
+        derived(&b),
+        derived(&all),
+        "first day + 2 updates = all days"
+    );
     // the same day again replaces it
     let (_, err) = flowhound(&["baseline", "update", "--baseline", &s(&b), &d3]).ok("again");
     assert!(err.contains("day 2026-03-04 replaced"), "{err}");
-    assert_eq!(derived(&b), derived(&all), "a day updated twice counts once");
+    assert_eq!(
+        derived(&b),
+        derived(&all),
+        "a day updated twice counts once"
+    );
     // a window of two days, from the config
     let cfg = dir.path("fh.toml");
     std::fs::write(&cfg, "[baseline]\nkeep_days = 2\n").unwrap();
     let (_, err) = flowhound(&[
-        "baseline", "update", "--baseline", &s(&b), &d3, "--config", &s(&cfg),
+        "baseline",
+        "update",
+        "--baseline",
+        &s(&b),
+        &d3,
+        "--config",
+        &s(&cfg),
     ])
     .ok("keep 2");
     assert!(err.contains("days aged out: 1 (2026-03-02)"), "{err}");
@@ -80,21 +108,53 @@ fn daily_updates_equal_learning_every_day() {
     flowhound(&["baseline", &d2, &d3, "-q", "-o", &s(&last2)]).ok("last 2 days");
     assert_eq!(derived(&b), derived(&last2), "keep 2 = the last 2 days");
     // the day that aged out cannot come back into a full window
-    flowhound(&["baseline", "update", "--keep-days", "2", "--baseline", &s(&b), &d1])
-        .expect(2, "too old")
-        .stderr_has(&["2026-03-02", "age out at once"], "too old");
+    flowhound(&[
+        "baseline",
+        "update",
+        "--keep-days",
+        "2",
+        "--baseline",
+        &s(&b),
+        &d1,
+    ])
+    .expect(2, "too old")
+    .stderr_has(&["2026-03-02", "age out at once"], "too old");
     // detect reads the rolled baseline
     let test = s(&gen.join("test.parquet"));
     flowhound(&["detect", "--baseline", &s(&b), &test, "-q"]).ok("detect");
     // bad input
-    flowhound(&["baseline", "update", "--baseline", &s(&b), &d3, "--keep-days", "0"])
-        .expect(2, "keep 0");
-    flowhound(&["baseline", "update", "--baseline", &s(&b), &d3, "--day", "2026-13-01"])
-        .expect(2, "bad day")
-        .stderr_has(&["YYYY-MM-DD"], "bad day");
-    flowhound(&["baseline", "update", "--baseline", &s(&b), &d3, "--internal", "10.0.0.0/8"])
-        .expect(2, "other networks")
-        .stderr_has(&["internal networks", "--internal"], "other networks");
+    flowhound(&[
+        "baseline",
+        "update",
+        "--baseline",
+        &s(&b),
+        &d3,
+        "--keep-days",
+        "0",
+    ])
+    .expect(2, "keep 0");
+    flowhound(&[
+        "baseline",
+        "update",
+        "--baseline",
+        &s(&b),
+        &d3,
+        "--day",
+        "2026-13-01",
+    ])
+    .expect(2, "bad day")
+    .stderr_has(&["YYYY-MM-DD"], "bad day");
+    flowhound(&[
+        "baseline",
+        "update",
+        "--baseline",
+        &s(&b),
+        &d3,
+        "--internal",
+        "10.0.0.0/8",
+    ])
+    .expect(2, "other networks")
+    .stderr_has(&["internal networks", "--internal"], "other networks");
 }
 
 #[test]
@@ -113,22 +173,42 @@ fn old_and_corrupt_baselines_are_clear_errors() {
     flowhound(&["detect", "--baseline", &s(&old), &t, "-q"]).ok("detect on schema 1");
     flowhound(&["baseline", "update", "--baseline", &s(&old), &n])
         .expect(2, "schema 1")
-        .stderr_has(&["old.json", "no day state", "flowhound baseline"], "schema 1");
+        .stderr_has(
+            &["old.json", "no day state", "flowhound baseline"],
+            "schema 1",
+        );
     // a corrupt baseline file
     std::fs::write(&old, "{\"schema_version\": 2, \"hosts\": [").unwrap();
     flowhound(&["baseline", "update", "--baseline", &s(&old), &n])
         .expect(2, "corrupt")
-        .stderr_has(&["old.json", "invalid JSON", "flowhound baseline"], "corrupt");
-    flowhound(&["baseline", "update", "--baseline", &s(&dir.path("none.json")), &n])
-        .expect(3, "missing")
-        .stderr_has(&["none.json"], "missing");
+        .stderr_has(
+            &["old.json", "invalid JSON", "flowhound baseline"],
+            "corrupt",
+        );
+    flowhound(&[
+        "baseline",
+        "update",
+        "--baseline",
+        &s(&dir.path("none.json")),
+        &n,
+    ])
+    .expect(3, "missing")
+    .stderr_has(&["none.json"], "missing");
     // a damaged day state names the state file and the fix
     let states = dir.path("b.json.days");
-    let f = std::fs::read_dir(&states).unwrap().next().unwrap().unwrap().path();
+    let f = std::fs::read_dir(&states)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     std::fs::write(&f, b"garbage").unwrap();
     flowhound(&["baseline", "update", "--baseline", &s(&b), &n])
         .expect(2, "bad state")
         .stderr_has(&[".fhstate", "re-learn"], "bad state");
     let (help, _) = flowhound(&["baseline", "update", "--help"]).ok("help");
-    assert!(help.contains("Examples:") && help.contains("crontab"), "{help}");
+    assert!(
+        help.contains("Examples:") && help.contains("crontab"),
+        "{help}"
+    );
 }

@@ -155,7 +155,12 @@ fn first_day_plus_updates_equals_learning_all_days() {
     // the first day, then each other day as an update
     let (d0, f0) = &daily[0];
     let st = learn_state(f0, &nets, &geo, &cfg, vec![]).unwrap();
-    days::write(&path, vec![Day::new(days::label(*d0), st)], State::empty(&cfg, &nets)).unwrap();
+    days::write(
+        &path,
+        vec![Day::new(days::label(*d0), st)],
+        State::empty(&cfg, &nets),
+    )
+    .unwrap();
     let mut rolled = Baseline::default();
     for (day, f) in &daily[1..] {
         rolled = roll_in(&path, f, &days::label(*day), 30);
@@ -218,8 +223,12 @@ fn corrupt_or_missing_day_states_are_clear_errors() {
     let path = dir.0.join("b.json");
     let (day, f) = &by_day(&d.normal)[0];
     let st = learn_state(f, &nets, &geo, &cfg, vec![]).unwrap();
-    let b = days::write(&path, vec![Day::new(days::label(*day), st)], State::empty(&cfg, &nets))
-        .unwrap();
+    let b = days::write(
+        &path,
+        vec![Day::new(days::label(*day), st)],
+        State::empty(&cfg, &nets),
+    )
+    .unwrap();
     let file = days::sidecar_dir(&path).join(&b.days[0].state);
     let bytes = std::fs::read(&file).unwrap();
     for (name, content) in [
@@ -245,12 +254,23 @@ fn corrupt_or_missing_day_states_are_clear_errors() {
     // a baseline without days (schema 1, or learned in memory) cannot be updated
     let old = learn(f, &nets, &geo, &cfg, vec![], false).unwrap();
     let e = days::load(&path, &old).err().unwrap().to_string();
-    assert!(e.contains("no day state") && e.contains("flowhound baseline"), "{e}");
+    assert!(
+        e.contains("no day state") && e.contains("flowhound baseline"),
+        "{e}"
+    );
     // a day learned with other windows does not merge
     let mut other = cfg.clone();
     other.window_secs = 600;
     let st = learn_state(f, &nets, &geo, &other, vec![]).unwrap();
-    let kept = vec![Day::new("x".into(), learn_state(f, &nets, &geo, &cfg, vec![]).unwrap())];
-    let e = days::check_compatible(&path, &kept, &st).unwrap_err().to_string();
-    assert!(e.contains("window_secs 3600") && e.contains("window_secs 600"), "{e}");
+    let kept = vec![Day::new(
+        "x".into(),
+        learn_state(f, &nets, &geo, &cfg, vec![]).unwrap(),
+    )];
+    let e = days::check_compatible(&path, &kept, &st)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("window_secs 3600") && e.contains("window_secs 600"),
+        "{e}"
+    );
 }

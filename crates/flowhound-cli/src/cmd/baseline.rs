@@ -76,7 +76,14 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
     let geo = a.geo.stack()?;
     let nets = a.net.nets();
     let never = std::sync::atomic::AtomicBool::new(false);
-    let states = learn_days(&flows, &nets, &geo, &config.baseline, a.inputs.clone(), &never)?;
+    let states = learn_days(
+        &flows,
+        &nets,
+        &geo,
+        &config.baseline,
+        a.inputs.clone(),
+        &never,
+    )?;
     drop(flows);
     let mut list: Vec<Day> = states
         .into_iter()
@@ -110,6 +117,10 @@ pub(super) fn print_days(b: &Baseline, aged_out: &[String], path: &Path) {
         eprintln!("  {}  {:>12} flows  {:>7} hosts", d.day, d.flows, d.hosts);
     }
     if !aged_out.is_empty() {
-        eprintln!("days aged out: {} ({})", aged_out.len(), aged_out.join(", "));
+        eprintln!(
+            "days aged out: {} ({})",
+            aged_out.len(),
+            aged_out.join(", ")
+        );
     }
 }

@@ -8,14 +8,15 @@ use flowhound::baseline::days::{self, Day};
 use flowhound::baseline::{learn_state, Baseline, State};
 use flowhound::config::Config;
 use flowhound::detect::flows::Flows;
-use flowhound::FlowError;
 use flowhound::net::{Cidr, InternalNets};
+use flowhound::FlowError;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `baseline update`.
 #[derive(Args, Debug)]
-#[command(after_help = "The new inputs are one day: its date is the UTC date holding most of their flow starts, or --day.
+#[command(
+    after_help = "The new inputs are one day: its date is the UTC date holding most of their flow starts, or --day.
 An update for a day the baseline already keeps replaces that day (running it twice counts the day once).
 Only the newest --keep-days days are kept ([baseline] keep_days, default 7); older days age out.
 Window settings and internal networks must be those the baseline was learned with (by default the
@@ -27,7 +28,8 @@ Examples:
   flowhound baseline update --baseline baseline.json late.parquet --day 2026-03-08   # replaces that day
 
 Nightly (crontab; % must be escaped):
-  15 0 * * * flowhound baseline update -q --baseline /srv/fh/baseline.json /data/flows/$(date -ud yesterday +\\%F)/")]
+  15 0 * * * flowhound baseline update -q --baseline /srv/fh/baseline.json /data/flows/$(date -ud yesterday +\\%F)/"
+)]
 pub struct UpdateArgs {
     /// The rolling baseline to update (written by `flowhound baseline`).
     #[arg(long, required = true, value_name = "FILE")]
@@ -113,7 +115,9 @@ pub fn run(a: UpdateArgs) -> Result<ExitCode> {
     let label = match label.or_else(|| days::main_day(&flows.ts)) {
         Some(l) => l,
         None => {
-            return Err(FlowError::Config(format!("{}: no flows to add", a.inputs.join(" "))).into())
+            return Err(
+                FlowError::Config(format!("{}: no flows to add", a.inputs.join(" "))).into(),
+            )
         }
     };
     let geo = a.geo.stack()?;

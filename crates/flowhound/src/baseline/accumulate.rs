@@ -1,7 +1,7 @@
 //! One pass over the flows into a mergeable learning [`State`] (per capture, per UTC day, or per host
 //! shard); the baseline is derived from the state ([`State::finish`]).
 
-use super::state::{HabitFlow, Grid, State};
+use super::state::{Grid, HabitFlow, State};
 use super::Baseline;
 use crate::config::BaselineConfig;
 use crate::detect::flows::{host_view, Flows};

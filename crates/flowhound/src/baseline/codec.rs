@@ -275,8 +275,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<State, Why> {
         .strip_prefix(MAGIC.as_slice())
         .ok_or("not a flowhound baseline day state (bad magic)")?;
     let mut r = R { b: body, at: 0 };
-    let header: Header =
-        serde_json::from_str(&r.s()?).map_err(|e| format!("bad header: {e}"))?;
+    let header: Header = serde_json::from_str(&r.s()?).map_err(|e| format!("bad header: {e}"))?;
     let mut st = State {
         grid: Some(Grid {
             window_secs: header.window_secs,

@@ -73,7 +73,11 @@ pub fn label(day: i64) -> String {
 pub fn parse_label(s: &str) -> Result<String> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map(|d| d.format("%Y-%m-%d").to_string())
-        .map_err(|_| FlowError::Config(format!("day '{s}': expected a date YYYY-MM-DD, e.g. 2026-03-01")))
+        .map_err(|_| {
+            FlowError::Config(format!(
+                "day '{s}': expected a date YYYY-MM-DD, e.g. 2026-03-01"
+            ))
+        })
 }
 
 /// The UTC day holding the most flow starts (the later one on a tie); `None` without flows.
@@ -99,11 +103,10 @@ fn write_state(dir: &Path, day: &mut Day) -> Result<String> {
     if let Some(f) = &day.file {
         return Ok(f.clone());
     }
-    let bytes = super::codec::encode(&day.state)
-        .map_err(|e| FlowError::Output {
-            path: dir.to_path_buf(),
-            why: e.to_string(),
-        })?;
+    let bytes = super::codec::encode(&day.state).map_err(|e| FlowError::Output {
+        path: dir.to_path_buf(),
+        why: e.to_string(),
+    })?;
     let name = format!("{}-{:016x}.{STATE_EXT}", day.label, fnv64(&bytes));
     let path = dir.join(&name);
     if !path.exists() {
@@ -128,15 +131,19 @@ pub fn write(path: &Path, mut days: Vec<Day>, base: State) -> Result<Baseline> {
     if parent.is_some_and(|p| !p.is_dir()) {
         return Err(FlowError::Output {
             path: path.to_path_buf(),
-            why: format!("directory {} does not exist", parent.unwrap_or(path).display()),
+            why: format!(
+                "directory {} does not exist",
+                parent.unwrap_or(path).display()
+            ),
         });
     }
     let dir = sidecar_dir(path);
     std::fs::create_dir(&dir)
-        .or_else(|e| if dir.is_dir() { Ok(()) } else { Err(e) }).map_err(|e| FlowError::Output {
-        path: dir.clone(),
-        why: format!("cannot create the day-state directory: {e}"),
-    })?;
+        .or_else(|e| if dir.is_dir() { Ok(()) } else { Err(e) })
+        .map_err(|e| FlowError::Output {
+            path: dir.clone(),
+            why: format!("cannot create the day-state directory: {e}"),
+        })?;
     let mut infos = Vec::with_capacity(days.len());
     for d in days.iter_mut() {
         let file = write_state(&dir, d)?;
@@ -275,7 +282,12 @@ pub fn check_compatible(path: &Path, kept: &[Day], new: &State) -> Result<()> {
     if a.grid != b.grid || a.nets != b.nets {
         let g = |s: &State| {
             s.grid
-                .map(|g| format!("window_secs {}, fanout_window_secs {}", g.window_secs, g.fanout_secs))
+                .map(|g| {
+                    format!(
+                        "window_secs {}, fanout_window_secs {}",
+                        g.window_secs, g.fanout_secs
+                    )
+                })
                 .unwrap_or_default()
         };
         return Err(FlowError::Config(format!(
@@ -313,14 +325,20 @@ mod tests {
         assert_eq!(main_day(&ts).as_deref(), Some("1970-01-02"));
         assert_eq!(main_day(&[0, DAY_US]).as_deref(), Some("1970-01-02"));
         assert_eq!(main_day(&[]), None);
-        assert_eq!(sidecar_dir(Path::new("x/b.json")), Path::new("x/b.json.days"));
+        assert_eq!(
+            sidecar_dir(Path::new("x/b.json")),
+            Path::new("x/b.json.days")
+        );
     }
 
     #[test]
     fn roll_adds_replaces_and_ages_out() {
         let mut d = vec![day("2026-03-01"), day("2026-03-02"), day("2026-03-03")];
         let r = roll(&mut d, day("2026-03-04"), 3).unwrap();
-        assert_eq!((r.replaced, r.aged_out.clone()), (false, vec!["2026-03-01".to_string()]));
+        assert_eq!(
+            (r.replaced, r.aged_out.clone()),
+            (false, vec!["2026-03-01".to_string()])
+        );
         assert_eq!(labels(&d), ["2026-03-02", "2026-03-03", "2026-03-04"]);
         let r = roll(&mut d, day("2026-03-03"), 3).unwrap();
         assert!(r.replaced && r.aged_out.is_empty());

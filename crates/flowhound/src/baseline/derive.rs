@@ -52,7 +52,13 @@ impl State {
         let mut pop: [Vec<u64>; 3] = Default::default();
         let mut ratios: [Vec<f64>; 2] = Default::default();
         for (h, a) in &self.hosts {
-            let p = profile(&self, a, cfg.usual_ports_count as usize, &mut pop, &mut ratios);
+            let p = profile(
+                &self,
+                a,
+                cfg.usual_ports_count as usize,
+                &mut pop,
+                &mut ratios,
+            );
             b.hosts.insert(ip::format(*h), p);
         }
         let [mut up, mut down] = ratios;
@@ -110,7 +116,9 @@ fn host_geo(st: &State, a: &HostState) -> (AHashMap<String, u64>, AHashMap<u32, 
     let mut asns: AHashMap<u32, u64> = AHashMap::new();
     for (p, c) in &a.peers {
         let (cc, asn) = st.geo.get(p).cloned().unwrap_or_default();
-        *countries.entry(cc.unwrap_or_else(|| "??".into())).or_default() += c.0;
+        *countries
+            .entry(cc.unwrap_or_else(|| "??".into()))
+            .or_default() += c.0;
         if let Some(asn) = asn {
             *asns.entry(asn).or_default() += c.0;
         }
@@ -247,10 +255,7 @@ fn external(st: &State) -> External {
             bump(&mut ext.asns, asn.to_string(), n);
         }
     }
-    ext.destinations = dests
-        .into_iter()
-        .map(|(k, p)| (ip::format(k), p))
-        .collect();
+    ext.destinations = dests.into_iter().map(|(k, p)| (ip::format(k), p)).collect();
     for (asn, p) in ext.asns.iter_mut() {
         let org = asn.parse::<u32>().ok().and_then(|a| st.asn_org.get(&a));
         p.org = org.and_then(|(_, o)| o.clone());

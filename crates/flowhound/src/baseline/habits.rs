@@ -13,9 +13,9 @@
 //! counting the windows where the behaviour is absent as zero. Behaviour present most of the time (an
 //! SNMP poller) keeps its level; a burst (a scan) does not. Peaks and uploads are then left empty.
 
-use super::state::{Grid, HostState};
 #[cfg(test)]
 pub use super::state::HabitFlow;
+use super::state::{Grid, HostState};
 use crate::findings::format_ts;
 use crate::ip;
 use crate::schema::Proto;
@@ -175,7 +175,10 @@ fn key_text(code: u32) -> String {
 pub(crate) fn derive(hosts: &AHashMap<u128, HostState>, grid: Grid) -> Habits {
     let mut out = BTreeMap::new();
     for (host, a) in hosts {
-        out.insert(ip::format(*host), host_habits(a, grid.window_secs, grid.robust));
+        out.insert(
+            ip::format(*host),
+            host_habits(a, grid.window_secs, grid.robust),
+        );
     }
     let (population_fanout, population_vertical) = population(&out);
     Habits {
@@ -296,10 +299,7 @@ fn channels(a: &HostState) -> Vec<Channel> {
 
 /// The fan-out levels over both window grids: per key and for ports per destination, the larger of
 /// the two grids' levels.
-fn fanout_levels(
-    fan: &[(i64, u128, u32)],
-    robust: bool,
-) -> (BTreeMap<String, f64>, f64, f64) {
+fn fanout_levels(fan: &[(i64, u128, u32)], robust: bool) -> (BTreeMap<String, f64>, f64, f64) {
     let (mut keys, v0) = phase_levels(fan.iter().filter(|x| x.0 & 1 == 0), robust);
     let (shifted, v1) = phase_levels(fan.iter().filter(|x| x.0 & 1 == 1), robust);
     for (k, l) in shifted {

@@ -248,7 +248,9 @@ impl Baseline {
             ))
         })?;
         let version = v.get("schema_version").and_then(|x| x.as_u64());
-        if !version.is_some_and(|x| (OLDEST_SCHEMA_VERSION as u64..=SCHEMA_VERSION as u64).contains(&x)) {
+        if !version
+            .is_some_and(|x| (OLDEST_SCHEMA_VERSION as u64..=SCHEMA_VERSION as u64).contains(&x))
+        {
             return Err(FlowError::Config(format!(
                 "{origin}: baseline schema_version is {version:?}, this flowhound reads {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION}; re-create it with `flowhound baseline`"
             )));

@@ -122,7 +122,10 @@ impl HostState {
         cell[2] += f.received;
         self.hours[hour_of(f.ts)] += 1;
         if f.originator {
-            *self.ports.entry((f.proto.index() as u8, f.port)).or_default() += 1;
+            *self
+                .ports
+                .entry((f.proto.index() as u8, f.port))
+                .or_default() += 1;
             if !g.robust || f.received > 0 {
                 self.add_fan(f, g.fanout_secs);
             }
@@ -305,7 +308,11 @@ pub(crate) fn keep_port(ports: &mut BTreeSet<u16>, port: u16) {
 
 impl State {
     /// An empty state for flows learned with `cfg` over `nets`.
-    pub(crate) fn new(cfg: &BaselineConfig, nets: &crate::net::InternalNets, robust: bool) -> State {
+    pub(crate) fn new(
+        cfg: &BaselineConfig,
+        nets: &crate::net::InternalNets,
+        robust: bool,
+    ) -> State {
         State {
             grid: Some(Grid {
                 window_secs: cfg.window_secs,
