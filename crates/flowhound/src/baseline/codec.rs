@@ -58,7 +58,8 @@ impl W {
         }
     }
     /// A sorted list of addresses, delta-coded.
-    fn addrs(&mut self, v: &mut Vec<u128>) {
+    fn addrs(&mut self, it: impl Iterator<Item = u128>) {
+        let mut v: Vec<u128> = it.collect();
         v.sort_unstable();
         self.u(v.len() as u128);
         let mut prev = 0u128;
@@ -199,7 +200,7 @@ fn encode_host(w: &mut W, h: &HostState) {
         w.u(port as u128);
         w.u(c as u128);
     }
-    w.addrs(&mut h.internal_peers.iter().copied().collect());
+    w.addrs(h.internal_peers.iter().copied());
     let mut fan: Vec<&(i64, u128, u32)> = h.fan.iter().collect();
     fan.sort_unstable();
     w.u(fan.len() as u128);
@@ -240,7 +241,7 @@ fn encode_shared(w: &mut W, st: &State) {
         w.u(*ip);
         w.u(*proto as u128);
         w.u(*port as u128);
-        w.addrs(&mut clients.iter().copied().collect());
+        w.addrs(clients.iter().copied());
         w.u(*n as u128);
     }
     let edges = sorted(st.edges.iter());
