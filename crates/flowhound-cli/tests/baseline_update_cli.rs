@@ -45,7 +45,7 @@ fn daily_updates_equal_learning_every_day() {
         "--normal-days",
         "3",
         "--flows-normal",
-        "30000",
+        "15000",
         "--flows-test",
         "1000",
         "--flows-servers",
@@ -107,6 +107,18 @@ fn daily_updates_equal_learning_every_day() {
     let last2 = dir.path("last2.json");
     flowhound(&["baseline", &d2, &d3, "-q", "-o", &s(&last2)]).ok("last 2 days");
     assert_eq!(derived(&b), derived(&last2), "keep 2 = the last 2 days");
+    let newest2 = dir.path("newest2.json");
+    flowhound(&[
+        "baseline",
+        &normal,
+        "--keep-days",
+        "2",
+        "-q",
+        "-o",
+        &s(&newest2),
+    ])
+    .ok("keep 2");
+    assert_eq!(derived(&newest2), derived(&last2), "baseline --keep-days 2");
     // the day that aged out cannot come back into a full window
     flowhound(&[
         "baseline",
@@ -206,6 +218,19 @@ fn old_and_corrupt_baselines_are_clear_errors() {
     flowhound(&["baseline", "update", "--baseline", &s(&b), &n])
         .expect(2, "bad state")
         .stderr_has(&[".fhstate", "re-learn"], "bad state");
+    let cfg = dir.path("bad.toml");
+    std::fs::write(&cfg, "[baseline]\nkeep_days = 0\n").unwrap();
+    flowhound(&[
+        "baseline",
+        "update",
+        "--baseline",
+        &s(&b),
+        &n,
+        "--config",
+        &s(&cfg),
+    ])
+    .expect(2, "keep_days 0")
+    .stderr_has(&["keep_days"], "keep_days 0");
     let (help, _) = flowhound(&["baseline", "update", "--help"]).ok("help");
     assert!(
         help.contains("Examples:") && help.contains("crontab"),

@@ -49,8 +49,8 @@ fn data() -> &'static Data {
         let dir = Scratch::new("gen");
         let cfg = GenConfig {
             seed: 11,
-            flows_normal: 40_000,
-            flows_test: 30_000,
+            flows_normal: 24_000,
+            flows_test: 20_000,
             flows_servers: 1_000,
             clients: 60,
             normal_days: 4,
@@ -273,4 +273,55 @@ fn corrupt_or_missing_day_states_are_clear_errors() {
         e.contains("window_secs 3600") && e.contains("window_secs 600"),
         "{e}"
     );
+}
+
+/// The pandas oracle (`tests/oracle/notebook_oracle.py`) on the analysts' fixture, learned as two
+/// halves of its rows merged: a host window cut between the halves is summed back, so the global and
+/// per-host statistics are still pandas' own.
+#[test]
+fn merged_halves_keep_the_pandas_statistics() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests");
+    let exp: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/oracle/notebook_expected.json")).unwrap(),
+    )
+    .unwrap();
+    let path = format!("{root}/fixtures/outliers/normal.parquet");
+    let batches = read_all(&[path], &ReadOptions::default()).unwrap().0;
+    let n: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let (nets, geo, cfg) = ctx();
+    let halves: Vec<State> = [0, 1]
+        .iter()
+        .map(|h| {
+            let part = subset(&batches, |i| (i < n / 2) == (*h == 0));
+            learn_state(&part, &nets, &geo, &cfg, vec![]).unwrap()
+        })
+        .collect();
+    let b = merge(halves).unwrap();
+    let close = |a: f64, b: &serde_json::Value| {
+        let b = b.as_f64().unwrap();
+        (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+    };
+    for (name, s) in [
+        ("up_bytes", &b.global.up_bytes),
+        ("down_bytes", &b.global.down_bytes),
+    ] {
+        let w = &exp["normal_stats"][name];
+        for (k, got) in [
+            ("mean", s.mean),
+            ("std", s.std),
+            ("q1", s.q1),
+            ("median", s.median),
+            ("q3", s.q3),
+            ("mad", s.mad),
+        ] {
+            assert!(close(got, &w[k]), "{name} {k}: {got} vs {}", w[k]);
+        }
+    }
+    let o = &exp["exfil_host"];
+    let h = &b.hosts[o["host"].as_str().unwrap()];
+    assert_eq!(h.active_windows, o["normal_windows"].as_u64().unwrap());
+    let up = &h.per_window.up_bytes;
+    assert!(close(up.median, &o["normal_median"]), "{}", up.median);
+    assert!(close(up.p99, &o["normal_p99"]), "{}", up.p99);
+    assert!(close(up.mean, &o["normal_mean"]) && close(up.std, &o["normal_std"]));
 }
