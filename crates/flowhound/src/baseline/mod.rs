@@ -1,10 +1,15 @@
 //! The baseline: what normal looks like, learned from flows and saved as versioned JSON
 //! (`docs/baseline.md`).
 //!
-//! One pass over the flows fills grouped accumulators keyed by address integers ([`learn`]); the
-//! per-host and per-window statistics are then summarised with [`stats::MetricStats`]. A baseline can
-//! also be learned from the test input itself (`self_learned`), in which case detectors use robust
-//! statistics (median and MAD) so that a minority of attack traffic cannot hide itself.
+//! One pass over the flows fills a mergeable learning [`State`] keyed by address integers ([`learn`]);
+//! the per-host and per-window statistics are then derived from it with [`stats::MetricStats`]. A
+//! baseline can also be learned from the test input itself (`self_learned`), in which case detectors use
+//! robust statistics (median and MAD) so that a minority of attack traffic cannot hide itself.
+//!
+//! States merge exactly: the states of days ([`learn_days`], [`learn_state`]) or of host shards
+//! ([`learn_part`], counted by [`owner`]) give, merged ([`merge`], [`State::merge`]), the baseline of
+//! all their flows learned at once. Rolling baselines keep one state per day beside the file ([`days`],
+//! `flowhound baseline update`).
 
 mod accumulate;
 mod codec;
