@@ -325,3 +325,37 @@ fn merged_halves_keep_the_pandas_statistics() {
     assert!(close(up.p99, &o["normal_p99"]), "{}", up.p99);
     assert!(close(up.mean, &o["normal_mean"]) && close(up.std, &o["normal_std"]));
 }
+
+/// A connection that started before midnight but was logged in the next day's files stays with that
+/// day's update and is counted once, with its true start: the result still equals learning every flow
+/// at once (the documented rule for late flows).
+#[test]
+fn late_flows_in_the_next_days_input_count_once() {
+    let d = data();
+    let (nets, geo, cfg) = ctx();
+    let all = Flows::from_batches(&d.normal).unwrap();
+    let days_all = by_day(&d.normal);
+    let (d0, d1) = (days_all[0].0, days_all[1].0);
+    let evening = (d0 + 1) * flowhound::baseline::DAY_US - 3 * 3_600_000_000;
+    let first = subset(&d.normal, |i| {
+        day_of(all.ts[i]) == d0 && all.ts[i] < evening
+    });
+    let second = subset(&d.normal, |i| {
+        (day_of(all.ts[i]) == d0 && all.ts[i] >= evening) || day_of(all.ts[i]) == d1
+    });
+    let both = subset(&d.normal, |i| day_of(all.ts[i]) <= d1);
+    let want = learn(&both, &nets, &geo, &cfg, vec![], false).unwrap();
+    let dir = Scratch::new("late");
+    let path = dir.0.join("b.json");
+    let st = learn_state(&first, &nets, &geo, &cfg, vec![]).unwrap();
+    days::write(
+        &path,
+        vec![Day::new(days::label(d0), st)],
+        State::empty(&cfg, &nets),
+    )
+    .unwrap();
+    assert_eq!(days::main_day(&second.ts), Some(days::label(d1)));
+    let got = roll_in(&path, &second, &days::label(d1), 7);
+    assert_same(&got, &want, "late flows");
+    assert_eq!(got.days.len(), 2);
+}
