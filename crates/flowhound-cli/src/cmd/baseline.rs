@@ -1,26 +1,43 @@
-//! `flowhound baseline NORMAL... -o baseline.json`: learn what normal looks like (docs/baseline.md).
+//! `flowhound baseline NORMAL... -o baseline.json`: learn what normal looks like (docs/baseline.md),
+//! one learning state per UTC day next to it (`baseline.json.days/`) so that `flowhound baseline
+//! update` can roll new days in.
 
 use super::{GeoDbArgs, InputArgs, NetArgs};
 use anyhow::Result;
-use clap::Args;
-use flowhound::baseline::learn;
+use clap::{Args, Subcommand};
+use flowhound::baseline::days::{self, Day};
+use flowhound::baseline::{learn_days, Baseline, State};
 use flowhound::config::Config;
 use flowhound::detect::flows::Flows;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `baseline`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound baseline week/ --internal 192.168.105.0/24 --exclude 192.168.105.5:445 -o baseline.json"
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    after_help = "Writes the baseline JSON and, beside it, the learning state of each UTC day in BASELINE.days/
+(what `flowhound baseline update` merges new days into; docs/baseline.md).
+
+Examples:
+  flowhound baseline normal.parquet -o baseline.json
+  flowhound baseline week/ --internal 192.168.105.0/24 --exclude 192.168.105.5:445 -o baseline.json
+  flowhound baseline month/ --keep-days 7 -o baseline.json        # only the newest 7 days
+  flowhound baseline update --baseline baseline.json yesterday/    # roll a new day in"
 )]
 pub struct BaselineArgs {
+    #[command(subcommand)]
+    cmd: Option<BaselineCmd>,
     /// Normal inputs.
     #[arg(required = true)]
     inputs: Vec<String>,
     /// The baseline file to write.
     #[arg(short, long, required = true)]
-    output: PathBuf,
+    output: Option<PathBuf>,
+    /// Keep only the newest N UTC days of the inputs (default: every day).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=366))]
+    keep_days: Option<u64>,
     /// Settings file (`[baseline]` table).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -35,9 +52,19 @@ pub struct BaselineArgs {
     input: InputArgs,
 }
 
+#[derive(Subcommand, Debug)]
+enum BaselineCmd {
+    /// Merge a new day of flows into a baseline without re-reading history; the oldest days age out.
+    Update(super::baseline_update::UpdateArgs),
+}
+
 /// Runs `baseline`.
 pub fn run(a: BaselineArgs) -> Result<ExitCode> {
+    if let Some(BaselineCmd::Update(u)) = a.cmd {
+        return super::baseline_update::run(u);
+    }
     let started = std::time::Instant::now();
+    let output = a.output.clone().unwrap_or_default();
     let mut config = match &a.config {
         Some(p) => Config::load(p)?,
         None => Config::default(),
@@ -45,22 +72,55 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
     config.baseline.exclude.extend(a.exclude.iter().cloned());
     let (batches, report) = a.input.read_all(&a.inputs)?;
     let flows = Flows::from_batches(&batches)?;
+    drop(batches);
     let geo = a.geo.stack()?;
-    let b = learn(
+    let nets = a.net.nets();
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let states = learn_days(
         &flows,
-        &a.net.nets(),
+        &nets,
         &geo,
         &config.baseline,
         a.inputs.clone(),
-        false,
+        &never,
     )?;
-    b.save(&a.output)?;
+    drop(flows);
+    let mut list: Vec<Day> = states
+        .into_iter()
+        .map(|(d, st)| Day::new(days::label(d), st))
+        .collect();
+    let aged = a
+        .keep_days
+        .map(|k| days::keep_newest(&mut list, k as usize))
+        .unwrap_or_default();
+    let base = State::empty(&config.baseline, &nets);
+    let b = days::write(&output, list, base)?;
     super::summary(&report, started, a.input.quiet);
     if !a.input.quiet {
         eprintln!(
             "baseline: {} flows, {} internal hosts, {} servers, {} internal edges, {} external destinations -> {}",
-            b.source.flows, b.hosts.len(), b.servers.len(), b.internal_graph.len(), b.external.destinations.len(), a.output.display()
+            b.source.flows, b.hosts.len(), b.servers.len(), b.internal_graph.len(), b.external.destinations.len(), output.display()
         );
+        print_days(&b, &aged, &output);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The days of a rolling baseline, one line each, and the days left out.
+pub(super) fn print_days(b: &Baseline, aged_out: &[String], path: &Path) {
+    eprintln!(
+        "days kept: {} in {}",
+        b.days.len(),
+        days::sidecar_dir(path).display()
+    );
+    for d in &b.days {
+        eprintln!("  {}  {:>12} flows  {:>7} hosts", d.day, d.flows, d.hosts);
+    }
+    if !aged_out.is_empty() {
+        eprintln!(
+            "days aged out: {} ({})",
+            aged_out.len(),
+            aged_out.join(", ")
+        );
+    }
 }

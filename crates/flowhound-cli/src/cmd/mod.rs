@@ -2,6 +2,7 @@
 
 mod analyze;
 mod baseline;
+mod baseline_update;
 mod collect;
 mod config;
 mod convert;

@@ -13,6 +13,9 @@
 //! counting the windows where the behaviour is absent as zero. Behaviour present most of the time (an
 //! SNMP poller) keeps its level; a burst (a scan) does not. Peaks and uploads are then left empty.
 
+#[cfg(test)]
+pub use super::state::HabitFlow;
+use super::state::{Grid, HostState};
 use crate::findings::format_ts;
 use crate::ip;
 use crate::schema::Proto;
@@ -24,8 +27,6 @@ use std::collections::BTreeMap;
 const UPLOADS_KEPT: usize = 8;
 /// Fan-out keys kept per host (largest levels first).
 const FANOUT_KEPT: usize = 32;
-/// A flow sending less than this is not counted towards upload destinations.
-const UPLOAD_FLOW_MIN_BYTES: u64 = 64 * 1024;
 /// Recurring channels kept per host (most windows first).
 const CHANNELS_KEPT: usize = 64;
 /// Baseline windows an external peer must recur in to be a channel.
@@ -160,73 +161,44 @@ fn median(v: &mut [f64]) -> f64 {
     median_with_zeros(v, v.len())
 }
 
-/// (windows seen, flows, first ts, last window seen) of one external peer.
-type PeerSeen = (u64, u64, i64, i64);
-
-#[derive(Default)]
-struct HostAcc {
-    /// (fan-out window, destination, key) seen.
-    fan: AHashSet<(i64, u128, u32)>,
-    /// The last (fan-out window, destination, key) inserted: a host's flows come in runs to one
-    /// destination, and a run costs one set lookup instead of one per flow.
-    last_fan: Option<(i64, i64, u128, u32)>,
-    /// (baseline window) -> (sent, received, flows).
-    windows: AHashMap<i64, [u64; 3]>,
-    /// (peer, baseline window) -> bytes sent in flows of at least 64 KiB.
-    uploads: AHashMap<(u128, i64), u64>,
-    /// external peer -> (windows seen, flows, first ts, last window seen).
-    peers: AHashMap<u128, PeerSeen>,
-    /// (external peer, window) seen, for exact distinct windows on unsorted input.
-    peer_windows: AHashSet<(u128, i64)>,
-}
-
 /// A self-learned level needs the host active in this many fan-out windows (half an hour at 300 s):
 /// a capture shorter than that holds no habit, only the behaviour under test.
 pub const ROBUST_MIN_WINDOWS: usize = 6;
-
-/// Accumulates habits flow by flow (one internal host's view of each flow).
-#[derive(Default)]
-pub struct HabitAcc {
-    hosts: AHashMap<u128, HostAcc>,
-    robust: bool,
-}
-
-/// One flow seen from its internal host, as the habit accumulator needs it.
-#[derive(Debug, Clone, Copy)]
-pub struct HabitFlow {
-    /// Start, microseconds.
-    pub ts: i64,
-    /// The internal host.
-    pub host: u128,
-    /// The other end.
-    pub peer: u128,
-    /// True when the peer is internal.
-    pub peer_internal: bool,
-    /// True when the host originated the flow.
-    pub originator: bool,
-    /// Protocol.
-    pub proto: Proto,
-    /// Destination port.
-    pub port: u16,
-    /// Bytes the host sent.
-    pub sent: u64,
-    /// Bytes the host received.
-    pub received: u64,
-}
-
-fn key_code(internal_dst: bool, proto: Proto, port: u16) -> u32 {
-    (u32::from(internal_dst) << 24) | ((proto.index() as u32) << 16) | port as u32
-}
 
 fn key_text(code: u32) -> String {
     let proto = Proto::from_index(((code >> 16) & 0xff) as usize);
     fanout_key(code >> 24 == 1, proto, code as u16)
 }
 
+/// Derives the habits of every host from the learning state (`grid.robust`: medians instead of
+/// maxima, no peaks or uploads).
+pub(crate) fn derive(hosts: &AHashMap<u128, HostState>, grid: Grid) -> Habits {
+    let mut out = BTreeMap::new();
+    for (host, a) in hosts {
+        out.insert(
+            ip::format(*host),
+            host_habits(a, grid.window_secs, grid.robust),
+        );
+    }
+    let (population_fanout, population_vertical) = population(&out);
+    Habits {
+        fanout_window_secs: grid.fanout_secs,
+        hosts: out,
+        population_fanout,
+        population_vertical,
+    }
+}
+
+/// Accumulates habits flow by flow (tests of the habit rules).
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct HabitAcc {
+    hosts: AHashMap<u128, HostState>,
+    robust: bool,
+}
+
+#[cfg(test)]
 impl HabitAcc {
-    /// An accumulator for a baseline learned from normal (`robust` false) or from the capture itself.
-    /// Robust fan-out counts only answered flows: a poller is answered, a scanner's probes mostly are
-    /// not, so a scan that lasts all capture long does not become its own habit.
     pub fn new(robust: bool) -> HabitAcc {
         HabitAcc {
             robust,
@@ -234,59 +206,23 @@ impl HabitAcc {
         }
     }
 
-    /// Adds one flow; `window_secs` is the baseline window, `fanout_secs` the fan-out window.
     pub fn add(&mut self, f: &HabitFlow, window_secs: u64, fanout_secs: u64) {
-        let h = self.hosts.entry(f.host).or_default();
-        let w = super::window_of(f.ts, window_secs);
-        let cell = h.windows.entry(w).or_default();
-        cell[0] += f.sent;
-        cell[1] += f.received;
-        cell[2] += 1;
-        if f.originator && (!self.robust || f.received > 0) {
-            // two grids of fan-out windows, the second shifted by half a window (odd indices), so
-            // a burst that one grid cuts in two is whole in the other
-            let key = key_code(f.peer_internal, f.proto, f.port);
-            let half = fanout_secs as i64 * 500_000;
-            let fw = 2 * super::window_of(f.ts, fanout_secs);
-            let shifted = 2 * super::window_of(f.ts.saturating_add(half), fanout_secs) + 1;
-            if h.last_fan != Some((fw, shifted, f.peer, key)) {
-                h.last_fan = Some((fw, shifted, f.peer, key));
-                h.fan.insert((fw, f.peer, key));
-                h.fan.insert((shifted, f.peer, key));
-            }
-        }
-        if f.peer_internal {
-            return;
-        }
-        if f.sent >= UPLOAD_FLOW_MIN_BYTES {
-            *h.uploads.entry((f.peer, w)).or_default() += f.sent;
-        }
-        let c = h.peers.entry(f.peer).or_insert((0, 0, f.ts, i64::MIN));
-        c.1 += 1;
-        c.2 = c.2.min(f.ts);
-        // the set is only consulted when the window changes (once per run of sorted input)
-        if c.3 != w {
-            c.3 = w;
-            if h.peer_windows.insert((f.peer, w)) {
-                c.0 += 1;
-            }
-        }
+        let g = Grid {
+            window_secs,
+            fanout_secs,
+            robust: self.robust,
+        };
+        self.hosts.entry(f.host).or_default().add(f, g);
     }
 
-    /// Summarises the habits (`robust`: medians instead of maxima, no peaks or uploads).
-    pub fn finish(self, window_secs: u64, fanout_secs: u64) -> Habits {
-        let robust = self.robust;
-        let mut hosts = BTreeMap::new();
-        for (host, a) in self.hosts {
-            hosts.insert(ip::format(host), host_habits(a, window_secs, robust));
-        }
-        let (population_fanout, population_vertical) = population(&hosts);
-        Habits {
-            fanout_window_secs: fanout_secs,
-            hosts,
-            population_fanout,
-            population_vertical,
-        }
+    pub fn finish(mut self, window_secs: u64, fanout_secs: u64) -> Habits {
+        self.hosts.values_mut().for_each(HostState::settle);
+        let g = Grid {
+            window_secs,
+            fanout_secs,
+            robust: self.robust,
+        };
+        derive(&self.hosts, g)
     }
 }
 
@@ -297,7 +233,7 @@ fn window_start(w: i64, window_secs: u64) -> String {
     )
 }
 
-fn host_habits(a: HostAcc, window_secs: u64, robust: bool) -> HostHabits {
+fn host_habits(a: &HostState, window_secs: u64, robust: bool) -> HostHabits {
     let (fanout, fanout_rest, vertical) = fanout_levels(&a.fan, robust);
     let mut h = HostHabits {
         fanout,
@@ -326,37 +262,44 @@ fn host_habits(a: HostAcc, window_secs: u64, robust: bool) -> HostHabits {
             peer: if with_peer { top_peer(*w) } else { None },
         })
     };
-    h.peak_up = peak(0, true);
-    h.peak_down = peak(1, false);
-    h.peak_flows = peak(2, false);
+    h.peak_up = peak(1, true);
+    h.peak_down = peak(2, false);
+    h.peak_flows = peak(0, false);
     h.uploads = uploads(&a.uploads, window_secs);
-    h.channels = channels(&a.peers);
+    h.channels = channels(a);
     h
 }
 
-fn channels(m: &AHashMap<u128, PeerSeen>) -> Vec<Channel> {
-    let mut v: Vec<(&u128, &PeerSeen)> = m
-        .iter()
-        .filter(|(_, c)| c.0 >= CHANNEL_MIN_WINDOWS)
+/// External peers recurring in at least [`CHANNEL_MIN_WINDOWS`] baseline windows.
+fn channels(a: &HostState) -> Vec<Channel> {
+    let mut windows: AHashMap<u128, u64> = AHashMap::new();
+    for (p, _) in &a.peer_windows {
+        *windows.entry(*p).or_default() += 1;
+    }
+    // (peer, windows, flows, first)
+    let mut v: Vec<(u128, u64, u64, i64)> = windows
+        .into_iter()
+        .filter(|(_, n)| *n >= CHANNEL_MIN_WINDOWS)
+        .map(|(p, n)| {
+            let c = a.peers.get(&p).copied().unwrap_or_default();
+            (p, n, c.0, c.1)
+        })
         .collect();
-    v.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     v.truncate(CHANNELS_KEPT);
     v.into_iter()
-        .map(|(p, c)| Channel {
-            peer: ip::format(*p),
-            windows: c.0,
-            flows: c.1,
-            first: format_ts(c.2),
+        .map(|(p, windows, flows, first)| Channel {
+            peer: ip::format(p),
+            windows,
+            flows,
+            first: format_ts(first),
         })
         .collect()
 }
 
 /// The fan-out levels over both window grids: per key and for ports per destination, the larger of
 /// the two grids' levels.
-fn fanout_levels(
-    fan: &AHashSet<(i64, u128, u32)>,
-    robust: bool,
-) -> (BTreeMap<String, f64>, f64, f64) {
+fn fanout_levels(fan: &[(i64, u128, u32)], robust: bool) -> (BTreeMap<String, f64>, f64, f64) {
     let (mut keys, v0) = phase_levels(fan.iter().filter(|x| x.0 & 1 == 0), robust);
     let (shifted, v1) = phase_levels(fan.iter().filter(|x| x.0 & 1 == 1), robust);
     for (k, l) in shifted {

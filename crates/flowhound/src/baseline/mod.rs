@@ -1,17 +1,31 @@
 //! The baseline: what normal looks like, learned from flows and saved as versioned JSON
 //! (`docs/baseline.md`).
 //!
-//! One pass over the flows fills grouped accumulators keyed by address integers ([`learn`]); the
-//! per-host and per-window statistics are then summarised with [`stats::MetricStats`]. A baseline can
-//! also be learned from the test input itself (`self_learned`), in which case detectors use robust
-//! statistics (median and MAD) so that a minority of attack traffic cannot hide itself.
+//! One pass over the flows fills a mergeable learning [`State`] keyed by address integers ([`learn`]);
+//! the per-host and per-window statistics are then derived from it with [`stats::MetricStats`]. A
+//! baseline can also be learned from the test input itself (`self_learned`), in which case detectors use
+//! robust statistics (median and MAD) so that a minority of attack traffic cannot hide itself.
+//!
+//! States merge exactly: the states of days ([`learn_days`], [`learn_state`]) or of host shards
+//! ([`learn_part`], counted by [`owner`]) give, merged ([`merge`], [`State::merge`]), the baseline of
+//! all their flows learned at once. Rolling baselines keep one state per day beside the file ([`days`],
+//! `flowhound baseline update`).
 
 mod accumulate;
+mod codec;
+pub mod days;
+mod derive;
 pub mod habits;
+mod state;
 pub mod stats;
 pub mod tail;
 
-pub use accumulate::{hour_of, learn, learn_cancellable, parse_exclude, window_of};
+pub use accumulate::{
+    day_of, hour_of, learn, learn_cancellable, learn_days, learn_part, learn_state, owner,
+    parse_exclude, window_of, DAY_US,
+};
+pub use days::DayInfo;
+pub use state::{HabitFlow, State};
 
 use crate::error::{FlowError, Result};
 use serde::{Deserialize, Serialize};
@@ -19,8 +33,12 @@ use stats::MetricStats;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Version of the baseline JSON schema.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the baseline JSON schema (2: `days`, the rolling window's days; version 1 files still
+/// load, without days).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest schema version that still loads.
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
 /// Statistics of the two byte metrics.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -187,6 +205,22 @@ pub struct Baseline {
     /// candidate against. Absent in files written before it existed: the checks are then off.
     #[serde(default)]
     pub habits: habits::Habits,
+    /// The days of a rolling baseline, oldest first, whose learning states live in the sidecar
+    /// directory `FILE.days/` ([`days`]). Empty in files written before version 2 and in baselines
+    /// learned in memory (`analyze`): those cannot be updated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<DayInfo>,
+}
+
+/// Derives the baseline of the union of `parts`: learning states of days, or of host shards
+/// ([`learn_part`]). Equal to the baseline learned from all their flows at once (see [`State`]).
+/// The settings of the derived statistics are those of the first part.
+pub fn merge(parts: Vec<State>) -> Result<Baseline> {
+    let mut all = State::default();
+    for p in parts {
+        all.merge(p)?;
+    }
+    all.finish()
 }
 
 impl Baseline {
@@ -219,9 +253,11 @@ impl Baseline {
             ))
         })?;
         let version = v.get("schema_version").and_then(|x| x.as_u64());
-        if version != Some(SCHEMA_VERSION as u64) {
+        if !version
+            .is_some_and(|x| (OLDEST_SCHEMA_VERSION as u64..=SCHEMA_VERSION as u64).contains(&x))
+        {
             return Err(FlowError::Config(format!(
-                "{origin}: baseline schema_version is {version:?}, this flowhound reads {SCHEMA_VERSION}; re-create it with `flowhound baseline`"
+                "{origin}: baseline schema_version is {version:?}, this flowhound reads {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION}; re-create it with `flowhound baseline`"
             )));
         }
         let b: Baseline = serde_json::from_value(v).map_err(|e| {

@@ -112,6 +112,8 @@ pub struct BaselineConfig {
     pub exclude: Vec<String>,
     /// Window of the per-host fan-out habits (distinct destinations per port, ports per destination).
     pub fanout_window_secs: u64,
+    /// Days a rolling baseline keeps (`flowhound baseline update`).
+    pub keep_days: u64,
 }
 
 impl Default for BaselineConfig {
@@ -123,6 +125,7 @@ impl Default for BaselineConfig {
             usual_ports_count: 10,
             exclude: Vec::new(),
             fanout_window_secs: 300,
+            keep_days: 7,
         }
     }
 }
@@ -169,7 +172,7 @@ fn detector_names() -> &'static [&'static str] {
 }
 
 /// The `[baseline]` settings.
-pub const BASELINE_SETTINGS: [Setting; 6] = [
+pub const BASELINE_SETTINGS: [Setting; 7] = [
     Setting {
         key: "window_secs",
         doc: "window of per-host volume profiles and per-host detection",
@@ -199,6 +202,11 @@ pub const BASELINE_SETTINGS: [Setting; 6] = [
         key: "fanout_window_secs",
         doc: "window of the per-host fan-out habits (match port_scan's window_secs)",
         range: Range::Int(10, 86_400),
+    },
+    Setting {
+        key: "keep_days",
+        doc: "days a rolling baseline keeps (`flowhound baseline update`); older days age out",
+        range: Range::Int(1, 366),
     },
 ];
 

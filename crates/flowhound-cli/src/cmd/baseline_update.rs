@@ -1,0 +1,147 @@
+//! `flowhound baseline update --baseline B.json NEW_DAY...`: merge a new day into a rolling baseline
+//! without re-reading history; the oldest days age out (docs/baseline.md, "Rolling baselines").
+
+use super::{GeoDbArgs, InputArgs, NetArgs};
+use anyhow::Result;
+use clap::Args;
+use flowhound::baseline::days::{self, Day};
+use flowhound::baseline::{learn_state, Baseline, State};
+use flowhound::config::Config;
+use flowhound::detect::flows::Flows;
+use flowhound::net::{Cidr, InternalNets};
+use flowhound::FlowError;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `baseline update`.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "The new inputs are one day: its date is the UTC date holding most of their flow starts, or --day.
+An update for a day the baseline already keeps replaces that day (running it twice counts the day once).
+Only the newest --keep-days days are kept ([baseline] keep_days, default 7); older days age out.
+Window settings and internal networks must be those the baseline was learned with (by default the
+baseline's own internal networks are used).
+
+Examples:
+  flowhound baseline update --baseline baseline.json /data/flows/2026-03-08/
+  flowhound baseline update --baseline baseline.json conn.2026-03-08.log.gz --keep-days 14
+  flowhound baseline update --baseline baseline.json late.parquet --day 2026-03-08   # replaces that day
+
+Nightly (crontab; % must be escaped):
+  15 0 * * * flowhound baseline update -q --baseline /srv/fh/baseline.json /data/flows/$(date -ud yesterday +\\%F)/"
+)]
+pub struct UpdateArgs {
+    /// The rolling baseline to update (written by `flowhound baseline`).
+    #[arg(long, required = true, value_name = "FILE")]
+    baseline: PathBuf,
+    /// The new day's inputs.
+    #[arg(required = true, value_name = "NEW_DAY")]
+    inputs: Vec<String>,
+    /// The day's UTC date, YYYY-MM-DD (default: the date holding most of its flow starts).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    day: Option<String>,
+    /// Days kept (default: [baseline] keep_days of --config, else 7).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=366))]
+    keep_days: Option<u64>,
+    /// Settings file (`[baseline]` table).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Extra internal servers, IP or IP:PORT (repeatable); the baseline's configured ones are kept.
+    #[arg(long, value_name = "IP[:PORT]")]
+    exclude: Vec<String>,
+    #[command(flatten)]
+    net: NetArgs,
+    #[command(flatten)]
+    geo: GeoDbArgs,
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+/// The baseline's configured servers as `--exclude` entries.
+fn configured(b: &Baseline) -> Vec<String> {
+    b.servers
+        .iter()
+        .filter(|s| s.source == "configured")
+        .map(|s| match (s.port, s.ip.contains(':')) {
+            (None, _) => s.ip.clone(),
+            (Some(p), true) => format!("[{}]:{p}", s.ip),
+            (Some(p), false) => format!("{}:{p}", s.ip),
+        })
+        .collect()
+}
+
+/// The internal networks: `--internal`, else the baseline's own.
+fn nets(a: &UpdateArgs, b: &Baseline) -> Result<InternalNets> {
+    if !a.net.internal.is_empty() {
+        return Ok(a.net.nets());
+    }
+    let blocks = b
+        .internal_networks
+        .iter()
+        .map(|c| {
+            Cidr::parse(c).map_err(|e| {
+                FlowError::Config(format!(
+                    "{}: internal network '{c}': {e}; pass --internal",
+                    a.baseline.display()
+                ))
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(InternalNets::new(blocks))
+}
+
+/// Runs `baseline update`.
+pub fn run(a: UpdateArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let mut config = match &a.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let keep = a.keep_days.unwrap_or(config.baseline.keep_days) as usize;
+    let old = Baseline::load(&a.baseline)?;
+    let mut kept = days::load(&a.baseline, &old)?;
+    let label = a.day.as_deref().map(days::parse_label).transpose()?;
+    let nets = nets(&a, &old)?;
+    let settings = &mut config.baseline;
+    settings.exclude.extend(a.exclude.iter().cloned());
+    for e in configured(&old) {
+        if !settings.exclude.contains(&e) {
+            settings.exclude.push(e);
+        }
+    }
+    let (batches, report) = a.input.read_all(&a.inputs)?;
+    let flows = Flows::from_batches(&batches)?;
+    drop(batches);
+    let label = match label.or_else(|| days::main_day(&flows.ts)) {
+        Some(l) => l,
+        None => {
+            return Err(
+                FlowError::Config(format!("{}: no flows to add", a.inputs.join(" "))).into(),
+            )
+        }
+    };
+    let geo = a.geo.stack()?;
+    let st = learn_state(&flows, &nets, &geo, settings, a.inputs.clone())?;
+    drop(flows);
+    days::check_compatible(&a.baseline, &kept, &st)?;
+    let new_flows = st.flows();
+    let rolled = days::roll(&mut kept, Day::new(label, st), keep)?;
+    let b = days::write(&a.baseline, kept, State::empty(settings, &nets))?;
+    super::summary(&report, started, a.input.quiet);
+    if !a.input.quiet {
+        eprintln!(
+            "baseline update: day {} {} ({new_flows} flows); {} days kept, {} aged out; {} flows, {} internal hosts, {} servers -> {} in {:.2} s",
+            rolled.added,
+            if rolled.replaced { "replaced" } else { "added" },
+            b.days.len(),
+            rolled.aged_out.len(),
+            b.source.flows,
+            b.hosts.len(),
+            b.servers.len(),
+            a.baseline.display(),
+            started.elapsed().as_secs_f64()
+        );
+        super::baseline::print_days(&b, &rolled.aged_out, &a.baseline);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,264 @@
+//! The baseline derived from a learning [`State`]: host profiles, population statistics, the heavy
+//! tail, server inventory, internal graph, external prevalence and habits.
+
+use super::habits;
+use super::state::{HostState, State};
+use super::stats::MetricStats;
+use super::tail::{push_ratios, RelativeTails, TailModel};
+use super::{
+    parse_exclude, Baseline, ByteStats, Edge, External, HostProfile, KeyCount, Prevalence, Server,
+    Source, SCHEMA_VERSION,
+};
+use crate::config::BaselineConfig;
+use crate::error::{FlowError, Result};
+use crate::findings::format_ts;
+use crate::ip;
+use ahash::AHashMap;
+use std::collections::BTreeMap;
+
+impl State {
+    /// Derives the baseline (the statistics detectors read) from this state, with the settings it
+    /// carries ([`State::set_settings`]).
+    pub fn finish(mut self) -> Result<Baseline> {
+        let Some(grid) = self.grid else {
+            return Err(FlowError::Config(
+                "no baseline state to derive a baseline from".into(),
+            ));
+        };
+        if !self.pending[0].is_empty() {
+            // a state merged before it was sealed: fold its values (geography is already there)
+            self.seal(&flowhound_geo::GeoStack::new());
+        }
+        self.hosts.values_mut().for_each(HostState::settle);
+        let cfg = self.settings.clone();
+        let mut b = Baseline {
+            schema_version: SCHEMA_VERSION,
+            source: Source {
+                files: self.files.clone(),
+                flows: self.flows,
+                first_seen: self.first.map(format_ts),
+                last_seen: self.last.map(format_ts),
+                self_learned: grid.robust,
+            },
+            internal_networks: self.nets.clone(),
+            window_secs: grid.window_secs,
+            global: ByteStats {
+                up_bytes: stats_of_histogram(&self.global[0]),
+                down_bytes: stats_of_histogram(&self.global[1]),
+                flows: MetricStats::default(),
+            },
+            ..Default::default()
+        };
+        let mut pop: [Vec<u64>; 3] = Default::default();
+        let mut ratios: [Vec<f64>; 2] = Default::default();
+        for (h, a) in &self.hosts {
+            let p = profile(
+                &self,
+                a,
+                cfg.usual_ports_count as usize,
+                &mut pop,
+                &mut ratios,
+            );
+            b.hosts.insert(ip::format(*h), p);
+        }
+        let [mut up, mut down] = ratios;
+        b.relative_tail = RelativeTails {
+            up_bytes: TailModel::fit_trimmed(&mut up, grid.robust),
+            down_bytes: TailModel::fit_trimmed(&mut down, grid.robust),
+        };
+        let [mut f, mut s, mut r] = pop;
+        b.host_windows = ByteStats {
+            flows: MetricStats::of(&mut f),
+            up_bytes: MetricStats::of(&mut s),
+            down_bytes: MetricStats::of(&mut r),
+        };
+        b.servers = servers(&self, &cfg)?;
+        b.internal_graph = graph(&self);
+        b.external = external(&self);
+        b.habits = habits::derive(&self.hosts, grid);
+        Ok(b)
+    }
+}
+
+/// Statistics of the values of a `(value, count)` histogram: exactly [`MetricStats::of`] of the
+/// values it counts.
+fn stats_of_histogram(h: &[(u64, u64)]) -> MetricStats {
+    let n: u64 = h.iter().map(|x| x.1).sum();
+    let mut values = Vec::with_capacity(n as usize);
+    for &(v, c) in h {
+        values.extend(std::iter::repeat_n(v, c as usize));
+    }
+    MetricStats::of(&mut values)
+}
+
+fn top<K: ToString>(counts: impl IntoIterator<Item = (K, u64)>, n: usize) -> Vec<KeyCount> {
+    let mut v: Vec<KeyCount> = counts
+        .into_iter()
+        .map(|(k, c)| KeyCount {
+            key: k.to_string(),
+            flows: c,
+        })
+        .collect();
+    v.sort_by(|a, b| b.flows.cmp(&a.flows).then_with(|| a.key.cmp(&b.key)));
+    v.truncate(n);
+    v
+}
+
+fn proto_name(p: u8) -> &'static str {
+    crate::schema::Proto::ALL
+        .get(p as usize)
+        .map_or("other", |x| x.as_str())
+}
+
+/// Flows of a host by country and by AS of its external peers.
+fn host_geo(st: &State, a: &HostState) -> (AHashMap<String, u64>, AHashMap<u32, u64>) {
+    let mut countries: AHashMap<String, u64> = AHashMap::new();
+    let mut asns: AHashMap<u32, u64> = AHashMap::new();
+    for (p, c) in &a.peers {
+        let (cc, asn) = st.geo.get(p).cloned().unwrap_or_default();
+        *countries
+            .entry(cc.unwrap_or_else(|| "??".into()))
+            .or_default() += c.0;
+        if let Some(asn) = asn {
+            *asns.entry(asn).or_default() += c.0;
+        }
+    }
+    (countries, asns)
+}
+
+fn profile(
+    st: &State,
+    a: &HostState,
+    ports_n: usize,
+    pop: &mut [Vec<u64>; 3],
+    ratios: &mut [Vec<f64>; 2],
+) -> HostProfile {
+    let mut cols: [Vec<u64>; 3] = Default::default();
+    for w in a.windows.values() {
+        for (k, v) in w.iter().enumerate() {
+            cols[k].push(*v);
+            pop[k].push(*v);
+        }
+    }
+    let [mut f, mut s, mut r] = cols;
+    let (up, down) = (MetricStats::of(&mut s), MetricStats::of(&mut r));
+    push_ratios(&s, up.median, &mut ratios[0]);
+    push_ratios(&r, down.median, &mut ratios[1]);
+    let mut peers: Vec<u128> = a.internal_peers.iter().copied().collect();
+    peers.sort_unstable();
+    let (countries, asns) = host_geo(st, a);
+    HostProfile {
+        flows: a.flows,
+        up_bytes: a.sent,
+        down_bytes: a.received,
+        active_windows: a.windows.len() as u64,
+        per_window: ByteStats {
+            flows: MetricStats::of(&mut f),
+            up_bytes: up,
+            down_bytes: down,
+        },
+        distinct_destinations: (a.internal_peers.len() + a.peers.len()) as u64,
+        usual_dst_ports: top(
+            a.ports
+                .iter()
+                .map(|((p, port), c)| (format!("{}/{port}", proto_name(*p)), *c)),
+            ports_n,
+        ),
+        countries: top(countries, usize::MAX),
+        asns: top(asns, usize::MAX),
+        active_hours: a.hours.to_vec(),
+        internal_peers: peers.into_iter().map(ip::format).collect(),
+    }
+}
+
+fn servers(st: &State, cfg: &BaselineConfig) -> Result<Vec<Server>> {
+    let mut out: Vec<Server> = st
+        .services
+        .iter()
+        .filter(|((_, _, port), (clients, _))| {
+            *port as u64 <= cfg.server_max_port
+                && clients.len() as u64 >= cfg.server_min_clients_count
+        })
+        .map(|((ipv, proto, port), (clients, flows))| Server {
+            ip: ip::format(*ipv),
+            proto: proto_name(*proto).to_string(),
+            port: Some(*port),
+            clients: clients.len() as u64,
+            flows: *flows,
+            source: "discovered".into(),
+        })
+        .collect();
+    for e in &cfg.exclude {
+        let (ipv, port) = parse_exclude(e)?;
+        let name = ip::format(ipv);
+        if !out
+            .iter()
+            .any(|s| s.ip == name && (port.is_none() || s.port == port))
+        {
+            out.push(Server {
+                ip: name,
+                proto: "any".into(),
+                port,
+                clients: 0,
+                flows: 0,
+                source: "configured".into(),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        a.ip.cmp(&b.ip)
+            .then_with(|| a.port.cmp(&b.port))
+            .then_with(|| a.proto.cmp(&b.proto))
+    });
+    Ok(out)
+}
+
+fn graph(st: &State) -> Vec<Edge> {
+    let mut out: Vec<((u128, u128), Edge)> = st
+        .edges
+        .iter()
+        .map(|((s, d), (ports, flows))| {
+            (
+                (*s, *d),
+                Edge {
+                    src: ip::format(*s),
+                    dst: ip::format(*d),
+                    ports: ports.iter().copied().collect(),
+                    flows: *flows,
+                },
+            )
+        })
+        .collect();
+    out.sort_by_key(|(k, _)| *k);
+    out.into_iter().map(|(_, e)| e).collect()
+}
+
+fn bump<K: Ord>(m: &mut BTreeMap<K, Prevalence>, k: K, flows: u64) {
+    let p = m.entry(k).or_default();
+    p.hosts += 1;
+    p.flows += flows;
+}
+
+/// External destinations, countries and ASNs with their prevalence (hosts that reached them).
+fn external(st: &State) -> External {
+    let mut dests: BTreeMap<u128, Prevalence> = BTreeMap::new();
+    let mut ext = External::default();
+    for a in st.hosts.values() {
+        for (p, c) in &a.peers {
+            bump(&mut dests, *p, c.0);
+        }
+        let (countries, asns) = host_geo(st, a);
+        for (cc, n) in countries {
+            bump(&mut ext.countries, cc, n);
+        }
+        for (asn, n) in asns {
+            bump(&mut ext.asns, asn.to_string(), n);
+        }
+    }
+    ext.destinations = dests.into_iter().map(|(k, p)| (ip::format(k), p)).collect();
+    for (asn, p) in ext.asns.iter_mut() {
+        let org = asn.parse::<u32>().ok().and_then(|a| st.asn_org.get(&a));
+        p.org = org.and_then(|(_, o)| o.clone());
+    }
+    ext
+}
