@@ -100,6 +100,19 @@ fn sharded(c: &Case, shards: usize, tmp_dir: &Path) -> Vec<String> {
         limit_bytes: 64 << 30,
         cancel: None,
     };
+    let env = (&c.nets, &c.geo, &c.config.baseline, 64u64 << 30);
+    let relearned = s
+        .learn(
+            env,
+            c.baseline.source.files.clone(),
+            c.baseline.robust(),
+            |_, _| {},
+        )
+        .unwrap();
+    if c.baseline.robust() {
+        // learned from these very flows: sharded learning gives the same baseline
+        assert_eq!(relearned.to_json().unwrap(), c.baseline.to_json().unwrap());
+    }
     let mut seen = 0;
     let d = s.detect(&inp, None, |done, _| seen = done).unwrap();
     assert_eq!(seen, shards + 1);
@@ -209,4 +222,34 @@ fn self_learned_baseline() {
         ..GenConfig::default()
     };
     check("self", cfg, true);
+}
+
+#[test]
+fn normal_baseline_learned_by_shards_equals_in_memory() {
+    let dir = tmp("learn");
+    let cfg = GenConfig {
+        seed: 9,
+        flows_normal: 40_000,
+        flows_test: 10_000,
+        flows_servers: 5_000,
+        clients: 50,
+        ..GenConfig::default()
+    };
+    let c = case(&cfg, &dir, false);
+    let normal = vec![dir.join("normal.parquet").display().to_string()];
+    let opts = ReadOptions::default();
+    let plan = prepare(&normal, &opts).unwrap();
+    for shards in [2, 5] {
+        let ro = shard::RouteOptions::new(shards, c.baseline.window_secs, &c.config);
+        let spill = shard::spill_dir(Some(&dir)).unwrap();
+        let s = shard::route(&plan, &opts, &c.nets, ro, spill).unwrap();
+        let env = (&c.nets, &c.geo, &c.config.baseline, 64u64 << 30);
+        let b = s.learn(env, normal.clone(), false, |_, _| {}).unwrap();
+        assert_eq!(
+            b.to_json().unwrap(),
+            c.baseline.to_json().unwrap(),
+            "{shards} shards"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,11 +4,16 @@
 use super::detect::{Job, RunArgs};
 use super::outofcore::TestInput;
 use super::{GeoDbArgs, InputArgs, NetArgs};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
+use datafusion::arrow::record_batch::RecordBatch;
 use flowhound::baseline::learn;
+use flowhound::baseline::Baseline;
+use flowhound::config::Config;
 use flowhound::detect::flows::Flows;
 use flowhound::findings::BaselineRef;
+use flowhound::ingest::IngestReport;
+use flowhound::net::InternalNets;
 use flowhound_geo::GeoStack;
 use std::process::ExitCode;
 
@@ -38,66 +43,42 @@ pub struct AnalyzeArgs {
 }
 
 /// Runs `analyze`. With `--normal`, the normal input is read, learned and dropped before the test
-/// input is read, so that peak memory holds one capture's batches at a time; a test input larger than
-/// the memory limit is then analysed out of core ([`super::outofcore`]).
+/// input is read, so that peak memory holds one capture's batches at a time. An input larger than the
+/// memory limit is routed into host shards on disk: the baseline is then learned shard by shard and
+/// the detectors run shard by shard ([`super::outofcore`]), with the same results.
 pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut config = a.run.load_config()?;
     config.baseline.exclude.extend(a.exclude.iter().cloned());
     let nets = a.net.nets();
-    let learn_on = |files: &[String], flows: &Flows, self_learned: bool, stack: &GeoStack| {
-        let bar = crate::progress::spinner("learning the baseline", a.input.quiet);
-        let b = learn(
-            flows,
-            &nets,
-            stack,
-            &config.baseline,
-            files.to_vec(),
-            self_learned,
-        );
-        bar.finish_and_clear();
-        let b = b?;
-        let source = if self_learned { "self" } else { "normal" };
-        let bref = BaselineRef {
-            source: source.into(),
-            inputs: files.to_vec(),
-            flows: flows.len() as u64,
-        };
-        anyhow::Ok((b, bref))
+    let window = config.baseline.window_secs;
+    let read = |files: &[String], detecting: bool| {
+        super::outofcore::read_input(&a.input, files, &a.run, &config, &nets, (window, detecting))
     };
-    // The geo stack is built once (after the first input is read, as before) and shared by the
-    // learning and the detection; in self-learned mode the test flows serve both.
+    // The geo stack is built once (after the first input is read) and shared by the learning and the
+    // detection; in self-learned mode the test input serves both.
     let (stack, (baseline, bref), test) = if a.normal.is_empty() {
-        let test = super::outofcore::read_test(
-            &a.input,
-            &a.test,
-            &a.run,
-            &config,
-            &nets,
-            config.baseline.window_secs,
-        )?;
-        let TestInput::InMemory(batches, report) = test else {
-            bail!("analyze without --normal learns the baseline from the test input itself, which needs it in memory, and it does not fit the memory limit: learn a baseline from normal traffic (--normal, or `flowhound baseline` then `flowhound detect`), or raise --memory-limit");
-        };
-        let flows = Flows::from_batches(&batches)?;
+        let test = read(&a.test, true)?;
         let stack = a.geo.stack()?;
-        let learned = learn_on(&a.test, &flows, true, &stack)?;
-        (
-            stack,
-            learned,
-            Test::Memory(Box::new((batches, report, flows))),
-        )
-    } else {
-        let (stack, learned) = {
-            let (nb, _) = a.input.read_all(&a.normal)?;
-            let nf = Flows::from_batches(&nb)?;
-            let stack = a.geo.stack()?;
-            let learned = learn_on(&a.normal, &nf, false, &stack)?;
-            (stack, learned)
+        let learner = Learner {
+            a: &a,
+            config: &config,
+            nets: &nets,
+            stack: &stack,
         };
-        let window = learned.0.window_secs;
-        let test = super::outofcore::read_test(&a.input, &a.test, &a.run, &config, &nets, window)?;
-        let test = match test {
+        let (learned, test) = learner.learn(test, &a.test, true)?;
+        (stack, learned, test)
+    } else {
+        let normal = read(&a.normal, false)?;
+        let stack = a.geo.stack()?;
+        let learner = Learner {
+            a: &a,
+            config: &config,
+            nets: &nets,
+            stack: &stack,
+        };
+        let (learned, _) = learner.learn(normal, &a.normal, false)?;
+        let test = match read(&a.test, true)? {
             TestInput::InMemory(batches, report) => {
                 let flows = Flows::from_batches(&batches)?;
                 Test::Memory(Box::new((batches, report, flows)))
@@ -124,12 +105,61 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
     }
 }
 
+/// Learns baselines for `run`.
+struct Learner<'a> {
+    a: &'a AnalyzeArgs,
+    config: &'a Config,
+    nets: &'a InternalNets,
+    stack: &'a GeoStack,
+}
+
+impl Learner<'_> {
+    /// Learns from `input` (read whole, or routed into host shards); returns the baseline with its
+    /// reference and the input, kept for detection (its columns extracted when read whole).
+    fn learn(
+        &self,
+        input: TestInput,
+        files: &[String],
+        self_learned: bool,
+    ) -> Result<((Baseline, BaselineRef), Test)> {
+        let bref = |flows: u64| BaselineRef {
+            source: if self_learned { "self" } else { "normal" }.into(),
+            inputs: files.to_vec(),
+            flows,
+        };
+        match input {
+            TestInput::InMemory(batches, report) => {
+                let flows = Flows::from_batches(&batches)?;
+                let bar = crate::progress::spinner("learning the baseline", self.a.input.quiet);
+                let b = learn(
+                    &flows,
+                    self.nets,
+                    self.stack,
+                    &self.config.baseline,
+                    files.to_vec(),
+                    self_learned,
+                );
+                bar.finish_and_clear();
+                let r = bref(flows.len() as u64);
+                Ok(((b?, r), Test::Memory(Box::new((batches, report, flows)))))
+            }
+            TestInput::Sharded(s) => {
+                let limit = self.config.analysis.memory_limit_bytes()?;
+                let env = (self.nets, self.stack, &self.config.baseline, limit);
+                let bar = super::outofcore::shard_bar("learning", s.shards, self.a.input.quiet);
+                let b = s.learn(env, files.to_vec(), self_learned, |d, _| {
+                    bar.set_position(d as u64)
+                });
+                bar.finish_and_clear();
+                let r = bref(s.report.rows_read());
+                Ok(((b?, r), Test::Sharded(s)))
+            }
+        }
+    }
+}
+
 /// The test input read whole: batches, what reading reported, the same rows as columns.
-type MemoryTest = (
-    Vec<datafusion::arrow::record_batch::RecordBatch>,
-    flowhound::ingest::IngestReport,
-    Flows,
-);
+type MemoryTest = (Vec<RecordBatch>, IngestReport, Flows);
 
 /// The test input, read (with its columns) or routed into host shards.
 enum Test {

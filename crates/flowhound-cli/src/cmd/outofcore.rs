@@ -67,6 +67,19 @@ pub fn read_test(
     nets: &InternalNets,
     window_secs: u64,
 ) -> Result<TestInput> {
+    read_input(input, inputs, run, config, nets, (window_secs, true))
+}
+
+/// [`read_test`] for an input to detect on (`detecting`) or only to learn from (no internal-pairs
+/// shard).
+pub fn read_input(
+    input: &InputArgs,
+    inputs: &[String],
+    run: &RunArgs,
+    config: &Config,
+    nets: &InternalNets,
+    (window_secs, detecting): (u64, bool),
+) -> Result<TestInput> {
     let opts = input.options()?;
     let limit = config.analysis.memory_limit_bytes()?;
     let tmp = tmp_dir(config);
@@ -82,7 +95,7 @@ pub fn read_test(
         }
         if !input.quiet {
             eprintln!(
-                "out of core: about {rows} test flows need ~{} (limit {}); routing them into {shards} host shards under {}",
+                "out of core: about {rows} flows need ~{} (limit {}); routing them into {shards} host shards under {}",
                 format_size(rows.saturating_mul(BYTES_PER_FLOW)),
                 format_size(limit),
                 tmp.display()
@@ -90,7 +103,8 @@ pub fn read_test(
         }
         let spill = shard::spill_dir(Some(&tmp))?;
         remove_on_signal(spill.path().to_path_buf())?;
-        let ro = shard::RouteOptions::new(shards, window_secs, config);
+        let mut ro = shard::RouteOptions::new(shards, window_secs, config);
+        ro.internal_pairs &= detecting;
         let s = shard::route(plan, &opts, nets, ro, spill)?;
         Ok(TestInput::Sharded(Box::new(s)))
     })?;
@@ -147,7 +161,7 @@ impl Job<'_> {
             cancel: None,
         };
         let verdict_us = self.run.verdicts.as_ref().map(|_| self.verdict_window_us());
-        let bar = shard_bar(s.shards + 1, self.quiet);
+        let bar = shard_bar("detecting", s.shards + 1, self.quiet);
         let detected = s.detect(&inp, verdict_us, |done, _| bar.set_position(done as u64))?;
         bar.finish_and_clear();
         let mut doc = FindingsDoc::new(
@@ -191,16 +205,16 @@ impl Job<'_> {
     }
 }
 
-fn shard_bar(total: usize, quiet: bool) -> indicatif::ProgressBar {
+/// A progress bar over `total` shards labelled `label`; hidden with `--quiet`.
+pub fn shard_bar(label: &str, total: usize, quiet: bool) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(total as u64);
     if quiet {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let style = indicatif::ProgressStyle::with_template(
-        "detecting [{bar:30}] {pos}/{len} shards {elapsed} eta {eta}",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-    .progress_chars("=> ");
+    let template = format!("{label} [{{bar:30}}] {{pos}}/{{len}} shards {{elapsed}} eta {{eta}}");
+    let style = indicatif::ProgressStyle::with_template(&template)
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
     bar.set_style(style);
     bar
 }

@@ -76,11 +76,12 @@ pub fn learn_state(
 
 /// The host a flow is counted for when learning by host shard: its internal end as the baseline
 /// attributes it (the source when internal, so an internal-to-internal flow belongs to the client;
-/// else the destination), or the source when neither end is internal.
+/// else the destination), or the destination when neither end is internal (as the out-of-core
+/// router, [`crate::shard::route`], places such flows).
 pub fn owner(src: u128, dst: u128, nets: &InternalNets) -> u128 {
     match host_view(src, dst, 0, 0, nets) {
         Some(v) => v.host,
-        None => src,
+        None => dst,
     }
 }
 
@@ -96,8 +97,21 @@ pub fn learn_part(
     files: Vec<String>,
     owns: impl Fn(u128) -> bool,
 ) -> Result<State> {
+    learn_shard(flows, nets, geo, (cfg, false), files, owns)
+}
+
+/// [`learn_part`] for a normal (`self_learned` false) or a self-learned baseline (robust statistics,
+/// learned from the test input itself).
+pub fn learn_shard(
+    flows: &Flows,
+    nets: &InternalNets,
+    geo: &GeoStack,
+    (cfg, self_learned): (&BaselineConfig, bool),
+    files: Vec<String>,
+    owns: impl Fn(u128) -> bool,
+) -> Result<State> {
     check(cfg)?;
-    let mut st = State::new(cfg, nets, false);
+    let mut st = State::new(cfg, nets, self_learned);
     st.files = files;
     let never = AtomicBool::new(false);
     pass(flows, nets, &never, &mut st, |f, i| {

@@ -21,8 +21,8 @@ pub mod stats;
 pub mod tail;
 
 pub use accumulate::{
-    day_of, hour_of, learn, learn_cancellable, learn_days, learn_part, learn_state, owner,
-    parse_exclude, window_of, DAY_US,
+    day_of, hour_of, learn, learn_cancellable, learn_days, learn_part, learn_shard, learn_state,
+    owner, parse_exclude, window_of, DAY_US,
 };
 pub use days::DayInfo;
 pub use state::{HabitFlow, State};

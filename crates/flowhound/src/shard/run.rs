@@ -2,8 +2,8 @@
 
 use super::memory::{flows_per_shard, format_size, limit_for};
 use super::route::{owners, shard_file, shard_of, Routed, Router, ROW_BITS};
-use crate::baseline::Baseline;
-use crate::config::Config;
+use crate::baseline::{learn_shard, Baseline};
+use crate::config::{BaselineConfig, Config};
 use crate::detect::flows::Flows;
 use crate::detect::globals::TestGlobals;
 use crate::detect::{self, DetectCtx};
@@ -238,6 +238,34 @@ impl Sharded {
         let ctx = context(&none, &empty, inp);
         out.findings = detect::finish(raw, &ctx)?;
         Ok(out)
+    }
+
+    /// Learns a baseline shard by shard ([`crate::baseline::learn_shard`], then
+    /// [`crate::baseline::merge`]): equal to learning from every flow at once. `self_learned`: the
+    /// robust baseline single-capture mode learns from the test input itself.
+    pub fn learn(
+        &self,
+        (nets, geo, cfg, limit_bytes): (&InternalNets, &GeoStack, &BaselineConfig, u64),
+        files: Vec<String>,
+        self_learned: bool,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Baseline> {
+        let mut parts = Vec::new();
+        for s in 0..self.shards {
+            if self.shard_rows[s] > 0 {
+                self.check_fits(s, limit_bytes)?;
+                let (batch, _) = self.load(s)?;
+                let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
+                drop(batch);
+                let owns = |h: u128| shard_of(h, self.shards) == s;
+                let st = learn_shard(&flows, nets, geo, (cfg, self_learned), vec![], owns)?;
+                parts.push(st);
+            }
+            progress(s + 1, self.shards);
+        }
+        let mut b = crate::baseline::merge(parts)?;
+        b.source.files = files;
+        Ok(b)
     }
 
     /// Fails, naming a limit that works, when shard `s` cannot fit under `limit`.
