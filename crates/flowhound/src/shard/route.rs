@@ -1,6 +1,7 @@
-//! Routing: every test flow goes to the shard of each internal host it involves (a flow between two
-//! internal hosts of different shards goes to both), written as Parquet files in the run's temporary
-//! directory with its position in the input (column [`KEY`]: work unit << 40 | row within the unit).
+//! Routing: every flow goes to one host shard, the shard of the internal host it is attributed to (the
+//! client for a flow between two internal hosts, as `Flows::host_view` attributes it; the destination
+//! when neither end is internal), written as Parquet files in the run's temporary directory with its
+//! position in the input (column [`KEY`]: work unit << 40 | row within the unit).
 
 use crate::detect::flows::Flows;
 use crate::detect::globals::TestGlobals;
@@ -37,26 +38,15 @@ pub fn shard_of(addr: u128, shards: usize) -> usize {
     ((z ^ (z >> 31)) % shards.max(1) as u64) as usize
 }
 
-/// The shards a flow goes to: each internal endpoint's (the source's first); the destination's when
-/// neither is internal (a public server outside the internal networks is judged by its inbound flows).
-pub fn owners(src: u128, dst: u128, nets: &InternalNets, shards: usize) -> (usize, Option<usize>) {
-    owners_of(src, dst, (nets.contains(src), nets.contains(dst)), shards)
-}
-
-/// [`owners`] given whether each end is internal.
-fn owners_of(
-    src: u128,
-    dst: u128,
-    internal: (bool, bool),
-    shards: usize,
-) -> (usize, Option<usize>) {
-    match internal {
-        (true, true) => {
-            let (a, b) = (shard_of(src, shards), shard_of(dst, shards));
-            (a, (a != b).then_some(b))
-        }
-        (true, false) => (shard_of(src, shards), None),
-        _ => (shard_of(dst, shards), None),
+/// The shard a flow goes to: its source's when the source is internal (a flow between two internal
+/// hosts belongs to the client, as `Flows::host_view` attributes it), else its destination's (an
+/// internal host's inbound flows; a public server outside the internal networks is judged by its
+/// inbound flows). The same rule as [`crate::baseline::owner`].
+pub fn owner_shard(src: u128, dst: u128, nets: &InternalNets, shards: usize) -> usize {
+    if nets.contains(src) {
+        shard_of(src, shards)
+    } else {
+        shard_of(dst, shards)
     }
 }
 
@@ -164,13 +154,10 @@ impl<'a> Router<'a> {
             p.clear();
         }
         for (i, (s, d)) in src.iter().zip(&dst).enumerate() {
-            let (si, di) = (self.nets.contains(*s), self.nets.contains(*d));
-            let (a, b) = owners_of(*s, *d, (si, di), shards);
+            let si = self.nets.contains(*s);
+            let a = shard_of(if si { *s } else { *d }, shards);
             self.picks[a].push(i as u32);
-            if let Some(b) = b {
-                self.picks[b].push(i as u32);
-            }
-            if self.pairs && si && di && s != d {
+            if self.pairs && si && s != d && self.nets.contains(*d) {
                 self.picks[shards].push(i as u32);
             }
         }
@@ -230,21 +217,27 @@ mod tests {
     use crate::net::Cidr;
 
     #[test]
-    fn owners_table() {
+    fn owner_table() {
         let nets = InternalNets::new(vec![Cidr::parse("10.0.0.0/8").unwrap()]);
         let a = |s: &str| crate::ip::parse(s).unwrap();
         let (int1, int2, ext) = (a("10.0.0.1"), a("10.0.0.2"), a("8.8.8.8"));
         let k = 1024;
-        assert_eq!(owners(int1, ext, &nets, k), (shard_of(int1, k), None));
-        assert_eq!(owners(ext, int1, &nets, k), (shard_of(int1, k), None));
+        assert_eq!(owner_shard(int1, ext, &nets, k), shard_of(int1, k));
+        assert_eq!(owner_shard(ext, int1, &nets, k), shard_of(int1, k));
         assert_eq!(
-            owners(ext, a("1.1.1.1"), &nets, k),
-            (shard_of(a("1.1.1.1"), k), None)
+            owner_shard(ext, a("1.1.1.1"), &nets, k),
+            shard_of(a("1.1.1.1"), k)
         );
-        let both = owners(int1, int2, &nets, k);
-        assert_eq!(both.0, shard_of(int1, k));
-        assert_eq!(both.1, Some(shard_of(int2, k)).filter(|s| *s != both.0));
-        assert_eq!(owners(int1, int1, &nets, k), (shard_of(int1, k), None));
+        // an internal pair belongs to the client
+        assert_eq!(owner_shard(int1, int2, &nets, k), shard_of(int1, k));
+        for (s, d) in [(int1, ext), (ext, int2), (int2, int1), (ext, a("1.1.1.1"))] {
+            let o = crate::baseline::owner(s, d, &nets);
+            assert_eq!(
+                owner_shard(s, d, &nets, k),
+                shard_of(o, k),
+                "same rule as learning"
+            );
+        }
         // The hash spreads a /24 over the shards.
         let mut seen = std::collections::BTreeSet::new();
         for i in 0..256u32 {

@@ -1,7 +1,7 @@
 //! Routing a test input into host shards on disk, then detecting shard by shard.
 
 use super::memory::{flows_per_shard, format_size, limit_for};
-use super::route::{owners, shard_file, shard_of, Routed, Router, ROW_BITS};
+use super::route::{owner_shard, shard_file, shard_of, Routed, Router, ROW_BITS};
 use crate::baseline::{learn_shard, Baseline};
 use crate::config::{BaselineConfig, Config};
 use crate::detect::flows::Flows;
@@ -219,7 +219,7 @@ impl Sharded {
         for s in 0..=self.shards {
             let names = if s == self.shards { &pairs } else { &hosts };
             if self.shard_rows[s] > 0 && !names.is_empty() {
-                self.check_fits(s, inp.limit_bytes)?;
+                self.check_fits("detection", s, inp.limit_bytes)?;
                 let (batch, keys) = self.load(s)?;
                 let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
                 let ctx = context(&batch, &flows, inp).with_globals(&self.globals);
@@ -253,7 +253,7 @@ impl Sharded {
         let mut parts = Vec::new();
         for s in 0..self.shards {
             if self.shard_rows[s] > 0 {
-                self.check_fits(s, limit_bytes)?;
+                self.check_fits("learning the baseline", s, limit_bytes)?;
                 let (batch, _) = self.load(s)?;
                 let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
                 drop(batch);
@@ -268,14 +268,14 @@ impl Sharded {
         Ok(b)
     }
 
-    /// Fails, naming a limit that works, when shard `s` cannot fit under `limit`.
-    fn check_fits(&self, s: usize, limit: u64) -> Result<()> {
+    /// Fails, naming the phase and a limit that works, when shard `s` cannot fit under `limit`.
+    fn check_fits(&self, phase: &str, s: usize, limit: u64) -> Result<()> {
         let rows = self.shard_rows[s];
         if rows <= flows_per_shard(limit) {
             return Ok(());
         }
         Err(FlowError::Config(format!(
-            "detection: host shard {s} of {} holds {rows} flows (its hosts' flows cannot be split), which needs about {} but the memory limit is {}; use --memory-limit {} or more",
+            "{phase}: host shard {s} of {} holds {rows} flows (its hosts' flows cannot be split), which needs about {} but the memory limit is {}; use --memory-limit {} or more",
             self.shards,
             format_size(limit_for(rows)),
             format_size(limit),
@@ -306,16 +306,15 @@ impl Sharded {
     }
 
     /// Whether shard `s` owns a finding it produced: the internal-pairs shard owns all its findings; a
-    /// host shard when the first owner of its first flow is `s`. A
-    /// shard also holds the flows its hosts exchanged with other shards' hosts, so it may see a
-    /// fraction of another shard's host (an internal scanner's probes of this shard's hosts); that host's
-    /// own shard, which holds all its flows, reports it. A finding without flows goes by its first host.
+    /// host shard those whose first flow it owns, and those without flows in this shard by their first
+    /// host (the volume detectors read the whole input's host windows, so every shard judges every
+    /// host's windows; only the host's own shard, which holds its flows, keeps the finding).
     fn owns(&self, s: usize, f: &Finding, flows: &Flows, nets: &InternalNets) -> bool {
         if s == self.shards {
             return true;
         }
         if let Some(r) = f.flow_rows.first().map(|r| *r as usize) {
-            return owners(flows.src[r], flows.dst[r], nets, self.shards).0 == s;
+            return owner_shard(flows.src[r], flows.dst[r], nets, self.shards) == s;
         }
         match f.hosts.first().and_then(|h| crate::ip::parse(h)) {
             Some(h) => shard_of(h, self.shards) == s,
@@ -337,8 +336,8 @@ impl Sharded {
         })
     }
 
-    /// The flows of input rows `rows`, in input order, with their input row numbers (a row two shards
-    /// hold is taken from the shard of its first owner).
+    /// The flows of input rows `rows`, in input order, with their input row numbers (rows of the
+    /// internal-pairs shard are taken from their host shard).
     pub fn rows(
         &self,
         rows: &BTreeSet<u32>,
@@ -351,7 +350,7 @@ impl Sharded {
             let mut picked = Vec::new();
             for (i, k) in keys.iter().enumerate() {
                 let g = u32::try_from(self.global_row(*k)).unwrap_or(u32::MAX);
-                let first = owners(flows.src[i], flows.dst[i], nets, self.shards).0 == s;
+                let first = owner_shard(flows.src[i], flows.dst[i], nets, self.shards) == s;
                 if first && rows.contains(&g) {
                     picked.push(i as u32);
                     globals.push(g);
