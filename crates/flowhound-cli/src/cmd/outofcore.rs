@@ -105,6 +105,8 @@ pub fn read_input(
         remove_on_signal(spill.path().to_path_buf())?;
         let mut ro = shard::RouteOptions::new(shards, window_secs, config);
         ro.internal_pairs &= detecting;
+        // with --shards the count is exact; else shards are added until each fits the limit
+        ro.limit_bytes = (run.scale.shards == 0).then_some(limit);
         let s = shard::route(plan, &opts, nets, ro, spill)?;
         Ok(TestInput::Sharded(Box::new(s)))
     })?;

@@ -1,7 +1,7 @@
 //! Routing a test input into host shards on disk, then detecting shard by shard.
 
 use super::memory::{flows_per_shard, format_size, limit_for};
-use super::route::{owner_shard, shard_file, shard_of, Routed, Router, ROW_BITS};
+use super::route::{shard_file, shard_of, Routed, Router, ROW_BITS};
 use crate::baseline::{learn_shard, Baseline};
 use crate::config::{BaselineConfig, Config};
 use crate::detect::flows::Flows;
@@ -23,8 +23,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 /// A test input routed into host shards in a temporary directory (removed when this is dropped).
 pub struct Sharded {
     dir: tempfile::TempDir,
-    /// Number of shards.
+    /// Number of host shards (groups of buckets); the internal-pairs shard has index `shards`.
     pub shards: usize,
+    /// Buckets routed (`hash(owner) % buckets`); bucket `buckets` is the internal-pairs bucket.
+    buckets: usize,
+    /// The buckets of each shard.
+    groups: Vec<Vec<usize>>,
+    /// The shard of each bucket.
+    group_of: Vec<usize>,
     workers: usize,
     /// First global row of each work unit.
     unit_offsets: BTreeMap<usize, u64>,
@@ -71,6 +77,8 @@ pub struct RouteOptions {
     /// Fill the internal-pairs shard (needed when a detector that judges the internal graph as a
     /// whole runs, [`crate::detect::Detector::internal_pairs_only`]).
     pub internal_pairs: bool,
+    /// Memory one shard may use: shards are added until each fits (`None`: exactly `shards`).
+    pub limit_bytes: Option<u64>,
 }
 
 impl RouteOptions {
@@ -85,6 +93,7 @@ impl RouteOptions {
             shards,
             window_secs,
             internal_pairs,
+            limit_bytes: None,
         }
     }
 }
@@ -97,7 +106,7 @@ pub fn route(
     ro: RouteOptions,
     dir: tempfile::TempDir,
 ) -> Result<Sharded> {
-    let (shards, window_secs) = (ro.shards, ro.window_secs);
+    let (buckets, window_secs) = (buckets_for(ro.shards), ro.window_secs);
     let next = AtomicUsize::new(0);
     let path = dir.path().to_path_buf();
     let (sinks, report) = ingest::scan(plan, opts, || {
@@ -105,13 +114,13 @@ pub fn route(
         Router::new(
             &path,
             nets,
-            (shards, window_secs, ro.internal_pairs),
+            (buckets, window_secs, ro.internal_pairs),
             worker,
         )
     })?;
     let workers = next.load(Ordering::SeqCst);
     let mut all = Routed {
-        shard_rows: vec![0; shards + 1],
+        shard_rows: vec![0; buckets + 1],
         ..Default::default()
     };
     for s in sinks {
@@ -133,18 +142,66 @@ pub fn route(
             (*u, first)
         })
         .collect();
+    let capacity = ro.limit_bytes.map(flows_per_shard);
+    let groups = pack(&all.shard_rows[..buckets], ro.shards, capacity);
+    let mut group_of = vec![0; buckets];
+    for (g, members) in groups.iter().enumerate() {
+        for b in members {
+            group_of[*b] = g;
+        }
+    }
+    let mut shard_rows: Vec<u64> = groups
+        .iter()
+        .map(|m| m.iter().map(|b| all.shard_rows[*b]).sum())
+        .collect();
+    shard_rows.push(all.shard_rows[buckets]);
     Ok(Sharded {
         dir,
-        shards,
+        shards: groups.len(),
+        buckets,
+        groups,
+        group_of,
         workers,
         unit_offsets,
-        shard_rows: all.shard_rows,
+        shard_rows,
         globals: TestGlobals {
             host_windows: Some(all.cells.finish(window_secs)),
             ..all.globals
         },
         report,
     })
+}
+
+/// Buckets routed for `shards` shards: 8 per shard (between 8 and 512), so that shards can be made of
+/// buckets of about equal total size although hosts differ much in traffic.
+fn buckets_for(shards: usize) -> usize {
+    (shards.max(1) * 8).clamp(8, 512)
+}
+
+/// Groups buckets of `rows` into shards: at least `min` (when there are that many non-empty buckets),
+/// more while the largest exceeds `capacity`, largest bucket first into the least loaded shard.
+/// Empty buckets join no shard (they hold no host).
+pub fn pack(rows: &[u64], min: usize, capacity: Option<u64>) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..rows.len()).filter(|b| rows[*b] > 0).collect();
+    order.sort_by_key(|b| (std::cmp::Reverse(rows[*b]), *b));
+    let mut n = min.clamp(1, order.len().max(1));
+    loop {
+        let mut bins: Vec<(u64, Vec<usize>)> = vec![(0, Vec::new()); n];
+        for b in &order {
+            let least = (0..n).min_by_key(|i| (bins[*i].0, *i)).unwrap_or(0);
+            bins[least].0 += rows[*b];
+            bins[least].1.push(*b);
+        }
+        let largest = bins.iter().map(|b| b.0).max().unwrap_or(0);
+        if capacity.is_none_or(|c| largest <= c) || n >= order.len() {
+            return bins
+                .into_iter()
+                .map(|b| b.1)
+                .filter(|m| !m.is_empty())
+                .collect();
+        }
+        n += 1;
+    }
 }
 
 /// A fresh spill directory `flowhound-shards-*` under `base` (default: the system temp directory).
@@ -162,6 +219,16 @@ impl Sharded {
         self.dir.path()
     }
 
+    /// The shard of internal host (or owner address) `h`.
+    fn shard_of_host(&self, h: u128) -> usize {
+        self.group_of[shard_of(h, self.buckets)]
+    }
+
+    /// The shard of a flow: its owner's ([`super::route::owner`]).
+    fn shard_of_flow(&self, src: u128, dst: u128, nets: &InternalNets) -> usize {
+        self.shard_of_host(crate::baseline::owner(src, dst, nets))
+    }
+
     /// The global input row of a routed key.
     fn global_row(&self, key: u64) -> u64 {
         let unit = (key >> ROW_BITS) as usize;
@@ -170,9 +237,16 @@ impl Sharded {
 
     /// Shard `s` in input order, and the key of every row.
     pub fn load(&self, s: usize) -> Result<(RecordBatch, Vec<u64>)> {
+        let buckets = match self.groups.get(s) {
+            Some(g) => g.clone(),
+            None => vec![self.buckets],
+        };
         let mut parts = Vec::new();
-        for w in 0..self.workers {
-            let path = shard_file(self.dir(), s, w);
+        for (b, w) in buckets
+            .iter()
+            .flat_map(|b| (0..self.workers).map(move |w| (*b, w)))
+        {
+            let path = shard_file(self.dir(), b, w);
             if !path.exists() {
                 continue;
             }
@@ -257,7 +331,7 @@ impl Sharded {
                 let (batch, _) = self.load(s)?;
                 let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
                 drop(batch);
-                let owns = |h: u128| shard_of(h, self.shards) == s;
+                let owns = |h: u128| self.shard_of_host(h) == s;
                 let st = learn_shard(&flows, nets, geo, (cfg, self_learned), vec![], owns)?;
                 parts.push(st);
             }
@@ -314,10 +388,10 @@ impl Sharded {
             return true;
         }
         if let Some(r) = f.flow_rows.first().map(|r| *r as usize) {
-            return owner_shard(flows.src[r], flows.dst[r], nets, self.shards) == s;
+            return self.shard_of_flow(flows.src[r], flows.dst[r], nets) == s;
         }
         match f.hosts.first().and_then(|h| crate::ip::parse(h)) {
-            Some(h) => shard_of(h, self.shards) == s,
+            Some(h) => self.shard_of_host(h) == s,
             None => true,
         }
     }
@@ -330,9 +404,8 @@ impl Sharded {
         nets: &InternalNets,
         w: i64,
     ) -> BTreeSet<(i64, u128)> {
-        let shards = self.shards;
         crate::verdicts::active_windows(&flows.ts, &flows.src, w, |src| {
-            nets.contains(src) && shard_of(src, shards) == s
+            nets.contains(src) && self.shard_of_host(src) == s
         })
     }
 
@@ -350,7 +423,7 @@ impl Sharded {
             let mut picked = Vec::new();
             for (i, k) in keys.iter().enumerate() {
                 let g = u32::try_from(self.global_row(*k)).unwrap_or(u32::MAX);
-                let first = owner_shard(flows.src[i], flows.dst[i], nets, self.shards) == s;
+                let first = self.shard_of_flow(flows.src[i], flows.dst[i], nets) == s;
                 if first && rows.contains(&g) {
                     picked.push(i as u32);
                     globals.push(g);
@@ -382,5 +455,30 @@ fn context<'a>(batch: &'a RecordBatch, flows: &'a Flows, inp: &'a Inputs) -> Det
     match inp.cancel {
         Some(c) => ctx.cancellable(c),
         None => ctx,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack;
+
+    #[test]
+    fn pack_table() {
+        // (bucket rows, min shards, capacity) -> shards' total rows
+        let cases: [(&[u64], usize, Option<u64>, Vec<u64>); 5] = [
+            (&[5, 0, 3, 2], 2, None, vec![5, 5]),
+            (&[5, 0, 3, 2], 1, Some(6), vec![5, 5]),
+            (&[9, 1, 1, 1], 2, Some(10), vec![9, 3]),
+            // one bucket beyond the capacity cannot be split: one shard per bucket, the caller fails
+            (&[20, 1], 1, Some(10), vec![20, 1]),
+            (&[0, 0], 3, None, vec![]),
+        ];
+        for (rows, min, cap, want) in cases {
+            let got: Vec<u64> = pack(rows, min, cap)
+                .iter()
+                .map(|g| g.iter().map(|b| rows[*b]).sum())
+                .collect();
+            assert_eq!(got, want, "{rows:?} min {min} cap {cap:?}");
+        }
     }
 }
