@@ -462,10 +462,12 @@ fn context<'a>(batch: &'a RecordBatch, flows: &'a Flows, inp: &'a Inputs) -> Det
 mod tests {
     use super::pack;
 
+    /// Bucket rows, minimum shards, capacity -> the shards' total rows.
+    type Case<'a> = (&'a [u64], usize, Option<u64>, Vec<u64>);
+
     #[test]
     fn pack_table() {
-        // (bucket rows, min shards, capacity) -> shards' total rows
-        let cases: [(&[u64], usize, Option<u64>, Vec<u64>); 5] = [
+        let cases: [Case; 5] = [
             (&[5, 0, 3, 2], 2, None, vec![5, 5]),
             (&[5, 0, 3, 2], 1, Some(6), vec![5, 5]),
             (&[9, 1, 1, 1], 2, Some(10), vec![9, 3]),
