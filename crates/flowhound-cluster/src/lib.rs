@@ -1,0 +1,1 @@
+//! flowhound on Apache DataFusion Ballista.
