@@ -2,6 +2,7 @@
 
 mod analyze;
 mod baseline;
+pub mod cluster;
 mod collect;
 mod config;
 mod convert;
@@ -38,7 +39,7 @@ const EXAMPLES: &str = "Examples:
   flowhound sql \"SELECT ip_str(src_ip) AS src, sum(up_bytes) AS up FROM flows GROUP BY 1 ORDER BY up DESC LIMIT 10\" week.parquet
 
 Exit codes: 0 ok, 1 internal error, 2 bad usage or config, 3 unreadable or invalid input,
-4 bad row under --strict, 5 query error, 6 cannot write output.";
+4 bad row under --strict, 5 query error, 6 cannot write output, 7 cluster unreachable or failed.";
 
 /// The command line.
 #[derive(Parser, Debug)]
@@ -84,6 +85,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Receive NetFlow v5/v9/IPFIX over UDP and write rolling canonical Parquet files.
     Collect(collect::CollectArgs),
+    /// Run a Ballista cluster (scheduler, executors) that knows flowhound's functions; see `sql --cluster`.
+    Cluster(cluster::ClusterArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -106,6 +109,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(a) => report::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Collect(a) => collect::run(a),
+        Command::Cluster(a) => cluster::run(a),
     }
 }
 
