@@ -104,8 +104,15 @@ fn wait_for_executors(sched: &str, n: usize, procs: &Procs) {
             return;
         }
         if start.elapsed() > Duration::from_secs(40) {
-            let logs: Vec<String> = procs.0.iter().map(|p| format!("{}:\n{}", p.name, p.log())).collect();
-            panic!("{n} executors did not register: {run:?}\n{}", logs.join("\n"));
+            let logs: Vec<String> = procs
+                .0
+                .iter()
+                .map(|p| format!("{}:\n{}", p.name, p.log()))
+                .collect();
+            panic!(
+                "{n} executors did not register: {run:?}\n{}",
+                logs.join("\n")
+            );
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -132,8 +139,18 @@ fn make_data(tmp: &Scratch) -> Vec<String> {
     let gen = tmp.path("gen");
     let g = gen.to_str().unwrap();
     flowhound(&[
-        "generate", "--out", g, "--flows-normal", "20000", "--flows-test", "20000", "--flows-servers",
-        "2000", "--clients", "60", "-q",
+        "generate",
+        "--out",
+        g,
+        "--flows-normal",
+        "20000",
+        "--flows-test",
+        "20000",
+        "--flows-servers",
+        "2000",
+        "--clients",
+        "60",
+        "-q",
     ])
     .ok("generate");
     ["normal", "test"]
@@ -141,14 +158,20 @@ fn make_data(tmp: &Scratch) -> Vec<String> {
         .map(|name| {
             let out = tmp.path(&format!("{name}.canon.parquet"));
             let src = gen.join(format!("{name}.parquet"));
-            flowhound(&["convert", src.to_str().unwrap(), "-o", out.to_str().unwrap()])
-                .ok("convert");
+            flowhound(&[
+                "convert",
+                src.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ])
+            .ok("convert");
             out.to_string_lossy().into_owned()
         })
         .collect()
 }
 
-const QUERY: &str = "SELECT geo_country(dst_ip) AS cc, ip_str(src_ip) AS src, proto, count(*) AS flows, \
+const QUERY: &str =
+    "SELECT geo_country(dst_ip) AS cc, ip_str(src_ip) AS src, proto, count(*) AS flows, \
                      sum(up_bytes) AS up FROM flows WHERE is_private(src_ip) GROUP BY 1, 2, 3";
 
 /// Heavier (a few seconds on a debug build): a self-join over a sample, so that the query is still
@@ -166,7 +189,14 @@ fn a_two_executor_cluster_answers_like_the_local_run_and_survives_losing_an_exec
     let url = format!("df://{sched}");
     procs.0.push(Proc::start(
         "scheduler",
-        &["cluster", "scheduler", "--bind", &sched, "--executor-timeout", "4"],
+        &[
+            "cluster",
+            "scheduler",
+            "--bind",
+            &sched,
+            "--executor-timeout",
+            "4",
+        ],
         &tmp.0,
     ));
     let mut work_dirs = Vec::new();
@@ -178,15 +208,31 @@ fn a_two_executor_cluster_answers_like_the_local_run_and_survives_losing_an_exec
         procs.0.push(Proc::start(
             &format!("executor{i}"),
             &[
-                "cluster", "executor", "--scheduler", &sched, "--bind", &bind, "--grpc-port", &grpc,
-                "--concurrent-tasks", "2", "--heartbeat", "1", "--work-dir", work.to_str().unwrap(),
+                "cluster",
+                "executor",
+                "--scheduler",
+                &sched,
+                "--bind",
+                &bind,
+                "--grpc-port",
+                &grpc,
+                "--concurrent-tasks",
+                "2",
+                "--heartbeat",
+                "1",
+                "--work-dir",
+                work.to_str().unwrap(),
             ],
             &tmp.0,
         ));
         work_dirs.push(work);
     }
     wait_for_executors(&sched, 2, &procs);
-    assert!(procs.0[0].log().contains(&format!("listening on {sched}")), "{}", procs.0[0].log());
+    assert!(
+        procs.0[0].log().contains(&format!("listening on {sched}")),
+        "{}",
+        procs.0[0].log()
+    );
 
     // The oracle: the same query, locally.
     let (local, cluster) = (tmp.path("local.csv"), tmp.path("cluster.csv"));
@@ -196,13 +242,26 @@ fn a_two_executor_cluster_answers_like_the_local_run_and_survives_losing_an_exec
     local_args.extend(["-o", local.to_str().unwrap()]);
     flowhound(&local_args).ok("local sql");
     let mut cluster_args = args.clone();
-    cluster_args.extend(["-o", cluster.to_str().unwrap(), "--cluster", &url, "--timeout", "60"]);
+    cluster_args.extend([
+        "-o",
+        cluster.to_str().unwrap(),
+        "--cluster",
+        &url,
+        "--timeout",
+        "60",
+    ]);
     let (run, _) = timed(&cluster_args);
-    run.expect(0, "sql --cluster")
-        .stderr_has(&["ran on the cluster at", "2 executor(s)", "over 2 file(s)"], "sql --cluster");
+    run.expect(0, "sql --cluster").stderr_has(
+        &["ran on the cluster at", "2 executor(s)", "over 2 file(s)"],
+        "sql --cluster",
+    );
     let (want, got) = (csv_rows(&local), csv_rows(&cluster));
     assert_eq!(got.0, want.0, "same columns");
-    assert!(want.1.len() > 50, "a real GROUP BY: {} groups", want.1.len());
+    assert!(
+        want.1.len() > 50,
+        "a real GROUP BY: {} groups",
+        want.1.len()
+    );
     assert_eq!(got.1, want.1, "the cluster's groups equal the local run's");
 
     // An executor killed in the middle of a query: a clear error or a retried success, in bounded time.
@@ -214,7 +273,14 @@ fn a_two_executor_cluster_answers_like_the_local_run_and_survives_losing_an_exec
     flowhound(&heavy_args).ok("local heavy sql");
     let heavy_cluster = tmp.path("heavy_cluster.csv");
     let mut heavy_args = heavy.clone();
-    heavy_args.extend(["-o", heavy_cluster.to_str().unwrap(), "--cluster", &url, "--timeout", "20"]);
+    heavy_args.extend([
+        "-o",
+        heavy_cluster.to_str().unwrap(),
+        "--cluster",
+        &url,
+        "--timeout",
+        "20",
+    ]);
     let start = Instant::now();
     let query = Command::new(BIN)
         .args(&heavy_args)
@@ -227,11 +293,18 @@ fn a_two_executor_cluster_answers_like_the_local_run_and_survives_losing_an_exec
     let out = query.wait_with_output().unwrap();
     let elapsed = start.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(elapsed < Duration::from_secs(30), "bounded by --timeout 20: {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "bounded by --timeout 20: {elapsed:?}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     match out.status.code() {
         Some(0) => {
-            assert_eq!(csv_rows(&heavy_cluster), csv_rows(&heavy_local), "the retried result");
+            assert_eq!(
+                csv_rows(&heavy_cluster),
+                csv_rows(&heavy_local),
+                "the retried result"
+            );
             eprintln!("query with a lost executor succeeded in {elapsed:?}");
         }
         Some(code) => {
@@ -244,12 +317,24 @@ fn a_two_executor_cluster_answers_like_the_local_run_and_survives_losing_an_exec
         }
         None => panic!("killed by a signal: {stderr}"),
     }
-    assert!(!heavy_cluster.exists() || out.status.success(), "no partial output");
+    assert!(
+        !heavy_cluster.exists() || out.status.success(),
+        "no partial output"
+    );
 
     // SIGTERM: the survivors stop cleanly, with a summary, and the work directory is removed.
     procs.0[2].signal(libc::SIGTERM);
-    assert_eq!(procs.0[2].wait(Duration::from_secs(40)), 0, "{}", procs.0[2].log());
-    assert!(procs.0[2].log().contains("executor stopped (SIGTERM)"), "{}", procs.0[2].log());
+    assert_eq!(
+        procs.0[2].wait(Duration::from_secs(40)),
+        0,
+        "{}",
+        procs.0[2].log()
+    );
+    assert!(
+        procs.0[2].log().contains("executor stopped (SIGTERM)"),
+        "{}",
+        procs.0[2].log()
+    );
     for w in &work_dirs {
         let left: Vec<_> = std::fs::read_dir(w).unwrap().collect();
         // The killed executor could not clean up; the stopped one did.
@@ -258,9 +343,18 @@ fn a_two_executor_cluster_answers_like_the_local_run_and_survives_losing_an_exec
         }
     }
     procs.0[0].signal(libc::SIGTERM);
-    assert_eq!(procs.0[0].wait(Duration::from_secs(20)), 0, "{}", procs.0[0].log());
+    assert_eq!(
+        procs.0[0].wait(Duration::from_secs(20)),
+        0,
+        "{}",
+        procs.0[0].log()
+    );
     let log = procs.0[0].log();
-    assert!(log.contains("scheduler stopped by SIGTERM") && log.contains("2 executor(s) registered while it ran"), "{log}");
+    assert!(
+        log.contains("scheduler stopped by SIGTERM")
+            && log.contains("2 executor(s) registered while it ran"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -269,24 +363,45 @@ fn an_unreachable_scheduler_is_a_clear_error_within_the_deadline() {
     let input = common::fixture("formats/analysts_float.parquet");
     let sched = format!("127.0.0.1:{}", free_port());
     let url = format!("df://{sched}");
-    let (run, took) = timed(&["sql", "SELECT count(*) FROM flows", &input, "--cluster", &url, "--connect-timeout", "2"]);
+    let (run, took) = timed(&[
+        "sql",
+        "SELECT count(*) FROM flows",
+        &input,
+        "--cluster",
+        &url,
+        "--connect-timeout",
+        "2",
+    ]);
     run.expect(7, "sql --cluster, nobody there").stderr_has(
-        &[&format!("no Ballista scheduler answered at {sched} within 2s"), "flowhound cluster scheduler --bind"],
+        &[
+            &format!("no Ballista scheduler answered at {sched} within 2s"),
+            "flowhound cluster scheduler --bind",
+        ],
         "sql",
     );
     assert!(took < Duration::from_secs(6), "{took:?}");
 
     let (run, took) = timed(&["cluster", "status", "--scheduler", &sched, "--timeout", "1"]);
-    run.expect(7, "status").stderr_has(&["no Ballista scheduler answered"], "status");
+    run.expect(7, "status")
+        .stderr_has(&["no Ballista scheduler answered"], "status");
     assert!(took < Duration::from_secs(5), "{took:?}");
 
     let work = tmp.path("work");
     let bind = format!("127.0.0.1:{}", free_port());
     let (run, took) = timed(&[
-        "cluster", "executor", "--scheduler", &sched, "--bind", &bind, "--connect-timeout", "1", "--work-dir",
+        "cluster",
+        "executor",
+        "--scheduler",
+        &sched,
+        "--bind",
+        &bind,
+        "--connect-timeout",
+        "1",
+        "--work-dir",
         work.to_str().unwrap(),
     ]);
-    run.expect(7, "executor without scheduler").stderr_has(&["no Ballista scheduler answered"], "executor");
+    run.expect(7, "executor without scheduler")
+        .stderr_has(&["no Ballista scheduler answered"], "executor");
     assert!(took < Duration::from_secs(5), "{took:?}");
 
     // Not a scheduler: a service that answers with an SSH banner.
@@ -299,10 +414,19 @@ fn an_unreachable_scheduler_is_a_clear_error_within_the_deadline() {
         let _ = s.read(&mut buf);
         let _ = s.write_all(b"SSH-2.0-OpenSSH_9.6\r\n");
     });
-    let run = flowhound(&["cluster", "status", "--scheduler", &format!("127.0.0.1:{port}"), "--timeout", "2"]);
-    run.expect(7, "not a scheduler").stderr_has(&["not as a Ballista scheduler"], "status");
+    let run = flowhound(&[
+        "cluster",
+        "status",
+        "--scheduler",
+        &format!("127.0.0.1:{port}"),
+        "--timeout",
+        "2",
+    ]);
+    run.expect(7, "not a scheduler")
+        .stderr_has(&["not as a Ballista scheduler"], "status");
     server.join().unwrap();
 
     let run = flowhound(&["sql", "SELECT 1", &input, "--cluster", "http://x:1"]);
-    run.expect(2, "bad url").stderr_has(&["unknown scheme", "df://HOST:PORT"], "url");
+    run.expect(2, "bad url")
+        .stderr_has(&["unknown scheme", "df://HOST:PORT"], "url");
 }

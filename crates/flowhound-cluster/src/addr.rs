@@ -84,16 +84,14 @@ pub fn parse_cluster_url(url: &str) -> Result<HostPort> {
         }
         None => url,
     };
-    rest.trim_end_matches('/')
-        .parse()
-        .map_err(|e| match e {
-            ClusterError::BadAddress { reason, .. } => ClusterError::BadAddress {
-                input: url.to_string(),
-                reason,
-                expected: EXPECTED_URL,
-            },
-            e => e,
-        })
+    rest.trim_end_matches('/').parse().map_err(|e| match e {
+        ClusterError::BadAddress { reason, .. } => ClusterError::BadAddress {
+            input: url.to_string(),
+            reason,
+            expected: EXPECTED_URL,
+        },
+        e => e,
+    })
 }
 
 #[cfg(test)]
@@ -105,7 +103,10 @@ mod tests {
         let hp: HostPort = "127.0.0.1:50050".parse().unwrap();
         assert_eq!((hp.host.as_str(), hp.port), ("127.0.0.1", 50050));
         let hp: HostPort = "[::1]:7".parse().unwrap();
-        assert_eq!((hp.host.as_str(), hp.to_string()), ("::1", "[::1]:7".into()));
+        assert_eq!(
+            (hp.host.as_str(), hp.to_string()),
+            ("::1", "[::1]:7".into())
+        );
         let hp = parse_cluster_url("df://sched.lan:50050/").unwrap();
         assert_eq!(hp.to_string(), "sched.lan:50050");
         assert_eq!(parse_cluster_url("sched:1").unwrap().port, 1);

@@ -82,7 +82,9 @@ pub async fn register_paths(
         .await?;
     ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
     let canonical = format == PathFormat::Parquet
-        && files.iter().all(|f| flowhound::ingest::parquet::is_canonical(f));
+        && files
+            .iter()
+            .all(|f| flowhound::ingest::parquet::is_canonical(f));
     Ok(Registered {
         files: files.len(),
         format,
@@ -117,16 +119,21 @@ fn format_of(path: &Path) -> Result<PathFormat> {
         Some("csv") => Ok(PathFormat::Csv),
         _ => Err(ClusterError::Input {
             path: path.to_path_buf(),
-            reason: "on a cluster flowhound reads Parquet (.parquet) or CSV (.csv) by path; convert \
+            reason:
+                "on a cluster flowhound reads Parquet (.parquet) or CSV (.csv) by path; convert \
                      other formats first: flowhound convert FILE -o FILE.parquet"
-                .into(),
+                    .into(),
         }),
     }
 }
 
 /// Runs `sql` on `ctx` and collects the result, failing with [`ClusterError::QueryTimeout`] after
 /// `deadline` (the job is then cancelled with the dropped stream).
-pub async fn query(ctx: &SessionContext, sql: &str, deadline: Duration) -> Result<Vec<RecordBatch>> {
+pub async fn query(
+    ctx: &SessionContext,
+    sql: &str,
+    deadline: Duration,
+) -> Result<Vec<RecordBatch>> {
     let run = async {
         let df = ctx.sql(sql).await?;
         Ok::<_, ClusterError>(df.collect().await?)
@@ -143,11 +150,19 @@ mod tests {
     #[test]
     fn formats_come_from_extensions_and_do_not_mix() {
         let p = |s: &str| PathBuf::from(s);
-        assert_eq!(common_format(&[p("a.parquet"), p("b.PQ")]).unwrap(), PathFormat::Parquet);
+        assert_eq!(
+            common_format(&[p("a.parquet"), p("b.PQ")]).unwrap(),
+            PathFormat::Parquet
+        );
         assert_eq!(common_format(&[p("a.csv")]).unwrap(), PathFormat::Csv);
-        let e = common_format(&[p("a.csv"), p("b.parquet")]).unwrap_err().to_string();
+        let e = common_format(&[p("a.csv"), p("b.parquet")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("b.parquet") && e.contains("mixes"), "{e}");
         let e = common_format(&[p("conn.log")]).unwrap_err().to_string();
-        assert!(e.contains("conn.log") && e.contains("flowhound convert"), "{e}");
+        assert!(
+            e.contains("conn.log") && e.contains("flowhound convert"),
+            "{e}"
+        );
     }
 }

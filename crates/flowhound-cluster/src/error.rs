@@ -25,7 +25,9 @@ pub enum ClusterError {
         detail: String,
     },
     /// Something answered at the address, but not a Ballista scheduler.
-    #[error("{addr} answered, but not as a Ballista scheduler ({detail}); is it the scheduler's port?")]
+    #[error(
+        "{addr} answered, but not as a Ballista scheduler ({detail}); is it the scheduler's port?"
+    )]
     NotAScheduler { addr: String, detail: String },
     /// A listening address could not be bound.
     #[error("cannot listen on {addr}: {source} (is the port in use, or the address not local?)")]

@@ -60,8 +60,9 @@ impl Executor {
         let grpc_port = opts
             .grpc_port
             .unwrap_or_else(|| opts.bind.port.wrapping_add(1));
-        for port in [opts.bind.port, grpc_port] {
-            check_free(&opts.bind.with_port(port))?;
+        check_free(&opts.bind)?;
+        if opts.scheduling == Scheduling::Push {
+            check_free(&opts.bind.with_port(grpc_port))?;
         }
         let status = tokio::select! {
             r = crate::probe::probe(&opts.scheduler, opts.connect_timeout) => r?,

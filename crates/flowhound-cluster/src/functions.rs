@@ -61,16 +61,31 @@ mod tests {
         let registry = executor_registry();
         let state = scheduler_session(SessionConfig::new()).unwrap();
         for f in flowhound::engine::scalar_functions() {
-            assert!(registry.udf(f.name()).is_ok(), "executor lacks {}", f.name());
+            assert!(
+                registry.udf(f.name()).is_ok(),
+                "executor lacks {}",
+                f.name()
+            );
             assert!(state.udf(f.name()).is_ok(), "scheduler lacks {}", f.name());
         }
         for f in flowhound::engine::aggregate_functions() {
-            assert!(registry.udaf(f.name()).is_ok(), "executor lacks {}", f.name());
+            assert!(
+                registry.udaf(f.name()).is_ok(),
+                "executor lacks {}",
+                f.name()
+            );
             assert!(state.udaf(f.name()).is_ok(), "scheduler lacks {}", f.name());
         }
         // DataFusion's built-ins stay.
         assert!(registry.udf("abs").is_ok() && registry.udaf("count").is_ok());
-        for name in ["ip_str", "geo_country", "asn_number", "asn_org", "is_private", "in_cidr"] {
+        for name in [
+            "ip_str",
+            "geo_country",
+            "asn_number",
+            "asn_org",
+            "is_private",
+            "in_cidr",
+        ] {
             assert!(registry.udf(name).is_ok(), "{name}");
         }
     }

@@ -27,7 +27,6 @@ pub use executor::{Executor, ExecutorOptions, ExecutorSummary};
 pub use probe::SchedulerStatus;
 pub use scheduler::{Scheduler, SchedulerOptions, SchedulerSummary};
 
-
 /// How executors get tasks. Scheduler and executors must use the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Scheduling {

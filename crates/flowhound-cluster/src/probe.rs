@@ -81,7 +81,9 @@ fn parse_response(text: &str) -> std::result::Result<SchedulerStatus, String> {
         .unwrap_or_default();
     if !server.starts_with("ballista/") {
         let first = head.lines().next().unwrap_or("");
-        return Err(format!("answered {first:?} without a ballista Server header"));
+        return Err(format!(
+            "answered {first:?} without a ballista Server header"
+        ));
     }
     let body = body.trim();
     let count = body
@@ -128,8 +130,15 @@ mod tests {
         };
         let start = Instant::now();
         let e = probe(&addr, Duration::from_millis(700)).await.unwrap_err();
-        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
         assert!(matches!(e, ClusterError::Unreachable { .. }), "{e}");
-        assert!(e.to_string().contains("flowhound cluster scheduler --bind"), "{e}");
+        assert!(
+            e.to_string().contains("flowhound cluster scheduler --bind"),
+            "{e}"
+        );
     }
 }

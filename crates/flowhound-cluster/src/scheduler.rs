@@ -6,9 +6,7 @@ use crate::signal::Shutdown;
 use crate::{Events, Scheduling};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
-use ballista_scheduler::scheduler_process::{
-    create_scheduler, start_grpc_service_with_listener,
-};
+use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
 use ballista_scheduler::scheduler_server::SchedulerServer;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use std::collections::BTreeMap;
@@ -151,12 +149,18 @@ async fn watch_executors(server: Server, events: Events, counts: Arc<Counts>) {
         for (id, at) in &now {
             if !known.contains_key(id) {
                 counts.seen.fetch_add(1, Ordering::Relaxed);
-                events(format!("executor {id} at {at} registered ({} registered)", now.len()));
+                events(format!(
+                    "executor {id} at {at} registered ({} registered)",
+                    now.len()
+                ));
             }
         }
         for (id, at) in &known {
             if !now.contains_key(id) {
-                events(format!("executor {id} at {at} is gone ({} registered)", now.len()));
+                events(format!(
+                    "executor {id} at {at} is gone ({} registered)",
+                    now.len()
+                ));
             }
         }
         counts.now.store(now.len(), Ordering::Relaxed);

@@ -36,28 +36,34 @@ pub struct ClusterArgs {
 #[derive(Subcommand, Debug)]
 enum ClusterCommand {
     /// Start a scheduler: it plans queries and hands tasks to the executors (runs until SIGINT/SIGTERM).
-    #[command(after_help = "Listens for clients and executors (gRPC), and answers GET /healthz and /readyz
+    #[command(
+        after_help = "Listens for clients and executors (gRPC), and answers GET /healthz and /readyz
 (\"ready: N executors registered\") on the same port.
 
 Examples:
   flowhound cluster scheduler --bind 127.0.0.1:50050
-  flowhound cluster scheduler --bind 10.0.0.5:50050 --executor-timeout 60 --log-level info")]
+  flowhound cluster scheduler --bind 10.0.0.5:50050 --executor-timeout 60 --log-level info"
+    )]
     Scheduler(SchedulerArgs),
     /// Start an executor: it registers with the scheduler and runs tasks (runs until SIGINT/SIGTERM).
-    #[command(after_help = "Listens on --bind (Arrow Flight: shuffle data and results, fetched by the other executors and
+    #[command(
+        after_help = "Listens on --bind (Arrow Flight: shuffle data and results, fetched by the other executors and
 the client) and, with --task-scheduling push, on --grpc-port (tasks pushed by the scheduler). Shuffle files
 go to a fresh directory inside --work-dir, removed on exit.
 
 Examples:
   flowhound cluster executor --scheduler 127.0.0.1:50050 --bind 127.0.0.1:50051
-  flowhound cluster executor --scheduler 10.0.0.5:50050 --bind 10.0.0.6:50051 --concurrent-tasks 8 --work-dir /var/tmp/flowhound")]
+  flowhound cluster executor --scheduler 10.0.0.5:50050 --bind 10.0.0.6:50051 --concurrent-tasks 8 --work-dir /var/tmp/flowhound"
+    )]
     Executor(ExecutorArgs),
     /// Ask a scheduler whether it answers and how many executors it has.
-    #[command(after_help = "Exit code 0 when the scheduler answers (and has at least --min-executors), 7 otherwise.
+    #[command(
+        after_help = "Exit code 0 when the scheduler answers (and has at least --min-executors), 7 otherwise.
 
 Examples:
   flowhound cluster status --scheduler 127.0.0.1:50050
-  flowhound cluster status --scheduler 10.0.0.5:50050 --min-executors 2 --timeout 5")]
+  flowhound cluster status --scheduler 10.0.0.5:50050 --min-executors 2 --timeout 5"
+    )]
     Status(StatusArgs),
 }
 
@@ -213,8 +219,8 @@ async fn executor(a: ExecutorArgs) -> Result<ExitCode> {
 
 async fn status(a: StatusArgs) -> Result<ExitCode> {
     let url = parse_cluster_url(&a.scheduler)?;
-    let s = flowhound_cluster::cluster_status(&url.to_string(), Duration::from_secs(a.timeout))
-        .await?;
+    let s =
+        flowhound_cluster::cluster_status(&url.to_string(), Duration::from_secs(a.timeout)).await?;
     println!(
         "scheduler {url}: {}, {} executor(s) registered",
         s.server, s.executors

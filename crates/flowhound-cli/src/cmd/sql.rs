@@ -49,7 +49,12 @@ pub struct SqlArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10, requires = "cluster")]
     connect_timeout: u64,
     /// Seconds the query may run on the cluster before it is cancelled.
-    #[arg(long, value_name = "SECS", default_value_t = 3600, requires = "cluster")]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 3600,
+        requires = "cluster"
+    )]
     timeout: u64,
 }
 
