@@ -430,3 +430,50 @@ fn an_unreachable_scheduler_is_a_clear_error_within_the_deadline() {
     run.expect(2, "bad url")
         .stderr_has(&["unknown scheme", "df://HOST:PORT"], "url");
 }
+
+#[test]
+fn the_cluster_commands_explain_themselves() {
+    for (args, parts) in [
+        (
+            vec!["cluster", "--help"],
+            vec!["Examples", "absolute", "authentication"],
+        ),
+        (
+            vec!["cluster", "scheduler", "--help"],
+            vec!["--bind", "/readyz", "Examples"],
+        ),
+        (
+            vec!["cluster", "executor", "--help"],
+            vec![
+                "--work-dir",
+                "--concurrent-tasks",
+                "--grpc-port",
+                "Examples",
+            ],
+        ),
+        (
+            vec!["sql", "--help"],
+            vec!["--cluster", "df://HOST:PORT", "executor"],
+        ),
+    ] {
+        let run = flowhound(&args);
+        run.expect(0, &args.join(" "));
+        for p in parts {
+            assert!(
+                run.stdout.contains(p),
+                "{args:?}: '{p}' not in {}",
+                run.stdout
+            );
+        }
+    }
+    let run = flowhound(&[
+        "cluster",
+        "executor",
+        "--scheduler",
+        "127.0.0.1:1",
+        "--bind",
+        "sched.lan:50051",
+    ]);
+    run.expect(2, "a name as bind address")
+        .stderr_has(&["must be an IP address"], "bind");
+}

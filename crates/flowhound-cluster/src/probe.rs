@@ -88,7 +88,7 @@ fn parse_response(text: &str) -> std::result::Result<SchedulerStatus, String> {
     let body = body.trim();
     let count = body
         .split_once(": ")
-        .and_then(|(_, rest)| rest.split(|c: char| c == '/' || c == ' ').next())
+        .and_then(|(_, rest)| rest.split(['/', ' ']).next())
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| format!("unexpected /readyz answer {body:?}"))?;
     Ok(SchedulerStatus {

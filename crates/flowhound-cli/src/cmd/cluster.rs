@@ -13,12 +13,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-const ABOUT: &str = "Run flowhound on an Apache DataFusion Ballista cluster: one scheduler, any number of
+/// `flowhound cluster --help`: what a cluster is (set on the subcommand in `cmd/mod.rs`).
+pub const ABOUT: &str = "Run flowhound on an Apache DataFusion Ballista cluster: one scheduler, any number of
 executors, and `flowhound sql --cluster df://HOST:PORT` as the client. Inputs are read by path: every
 machine (client, scheduler, executors) must see the same files at the same absolute paths (a shared
 filesystem). Ballista's ports have no authentication: bind to private interfaces only. See docs/cluster.md.";
 
-const EXAMPLES: &str = "Examples (one machine):
+/// `flowhound cluster --help`: examples.
+pub const EXAMPLES: &str = "Examples (one machine):
   flowhound cluster scheduler --bind 127.0.0.1:50050 &
   flowhound cluster executor --scheduler 127.0.0.1:50050 --bind 127.0.0.1:50051 &
   flowhound cluster executor --scheduler 127.0.0.1:50050 --bind 127.0.0.1:50061 &
@@ -27,7 +29,6 @@ const EXAMPLES: &str = "Examples (one machine):
 
 /// Arguments of `cluster`.
 #[derive(Args, Debug)]
-#[command(about = ABOUT, after_help = EXAMPLES)]
 pub struct ClusterArgs {
     #[command(subcommand)]
     command: ClusterCommand,

@@ -86,6 +86,7 @@ enum Command {
     /// Receive NetFlow v5/v9/IPFIX over UDP and write rolling canonical Parquet files.
     Collect(collect::CollectArgs),
     /// Run a Ballista cluster (scheduler, executors) that knows flowhound's functions; see `sql --cluster`.
+    #[command(long_about = cluster::ABOUT, after_help = cluster::EXAMPLES)]
     Cluster(cluster::ClusterArgs),
 }
 
