@@ -128,7 +128,7 @@ fn format_of(path: &Path) -> Result<PathFormat> {
 }
 
 /// Runs `sql` on `ctx` and collects the result, failing with [`ClusterError::QueryTimeout`] after
-/// `deadline` (the job is then cancelled with the dropped stream).
+/// `deadline`. The client stops waiting then; Ballista 55 does not cancel the job on the cluster.
 pub async fn query(
     ctx: &SessionContext,
     sql: &str,
