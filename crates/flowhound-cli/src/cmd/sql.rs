@@ -128,6 +128,12 @@ fn on_cluster(a: &SqlArgs, url: &str, files: &[PathBuf]) -> Result<Vec<RecordBat
         )
         .into());
     }
+    if a.input.format.is_some() {
+        return Err(flowhound::FlowError::Config(
+            "--format does not apply with --cluster: the cluster reads Parquet or CSV files by path".into(),
+        )
+        .into());
+    }
     let settings = super::cluster::SqlOnCluster {
         url,
         connect_timeout: std::time::Duration::from_secs(a.connect_timeout),
