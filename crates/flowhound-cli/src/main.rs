@@ -26,7 +26,12 @@ fn report(e: anyhow::Error) -> ExitCode {
     }
     let code = e
         .downcast_ref::<flowhound::FlowError>()
-        .map_or(1, |f| f.exit_code());
+        .map(|f| f.exit_code())
+        .or_else(|| {
+            e.downcast_ref::<flowhound_cluster::ClusterError>()
+                .map(cmd::cluster::exit_code)
+        })
+        .unwrap_or(1);
     eprintln!("flowhound: error: {e}");
     for cause in e.chain().skip(1) {
         eprintln!("  caused by: {cause}");

@@ -9,7 +9,7 @@ use datafusion::arrow::datatypes::{DataType, Decimal128Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
-use datafusion::logical_expr::{create_udf, ColumnarValue, Volatility};
+use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
 use datafusion::prelude::SessionContext;
 use std::sync::Arc;
 
@@ -18,14 +18,18 @@ pub const TABLE: &str = "flows";
 
 /// Registers flowhound's scalar functions: `ip_str(ip)` renders an address integer as text.
 pub fn register_functions(ctx: &SessionContext) {
-    let udf = create_udf(
+    ctx.register_udf(ip_str_function());
+}
+
+/// `ip_str(ip)`: renders an address integer as text.
+pub fn ip_str_function() -> ScalarUDF {
+    create_udf(
         "ip_str",
         vec![crate::schema::IP_TYPE],
         DataType::Utf8,
         Volatility::Immutable,
         Arc::new(ip_str_udf),
-    );
-    ctx.register_udf(udf);
+    )
 }
 
 fn ip_str_udf(args: &[ColumnarValue]) -> datafusion::error::Result<ColumnarValue> {

@@ -2,7 +2,11 @@
 
 mod analyze;
 mod baseline;
+<<<<<<< HEAD
 mod baseline_update;
+=======
+pub mod cluster;
+>>>>>>> cluster
 mod collect;
 mod config;
 mod convert;
@@ -40,7 +44,7 @@ const EXAMPLES: &str = "Examples:
   flowhound sql \"SELECT ip_str(src_ip) AS src, sum(up_bytes) AS up FROM flows GROUP BY 1 ORDER BY up DESC LIMIT 10\" week.parquet
 
 Exit codes: 0 ok, 1 internal error, 2 bad usage or config, 3 unreadable or invalid input,
-4 bad row under --strict, 5 query error, 6 cannot write output.";
+4 bad row under --strict, 5 query error, 6 cannot write output, 7 cluster unreachable or failed.";
 
 /// The command line.
 #[derive(Parser, Debug)]
@@ -86,6 +90,9 @@ enum Command {
     Report(report::ReportArgs),
     /// Receive NetFlow v5/v9/IPFIX over UDP and write rolling canonical Parquet files.
     Collect(collect::CollectArgs),
+    /// Run a Ballista cluster (scheduler, executors) that knows flowhound's functions; see `sql --cluster`.
+    #[command(long_about = cluster::ABOUT, after_help = cluster::EXAMPLES)]
+    Cluster(cluster::ClusterArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -108,6 +115,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(a) => report::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Collect(a) => collect::run(a),
+        Command::Cluster(a) => cluster::run(a),
     }
 }
 
