@@ -2,11 +2,8 @@
 
 mod analyze;
 mod baseline;
-<<<<<<< HEAD
 mod baseline_update;
-=======
 pub mod cluster;
->>>>>>> cluster
 mod collect;
 mod config;
 mod convert;
