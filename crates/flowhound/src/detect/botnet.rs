@@ -9,6 +9,7 @@ use crate::config::{Range, Setting};
 use crate::error::Result;
 use crate::findings::{format_ts, Evidence, Finding};
 use crate::ip;
+use crate::schema::Proto;
 use ahash::AHashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -145,6 +146,56 @@ impl Detector for Botnet {
 
 /// A (protocol index, port) key.
 type PortKey = (u8, u16);
+
+/// Which flows between internal hosts `botnet` can use, decided in two streaming passes (the
+/// out-of-core runner's internal-pairs shard, [`crate::shard`], need then never be held whole): the
+/// first notes the services whose server itself opens flows on their port (peer-to-peer), the second
+/// keeps every flow [`edges`] would keep, plus the flows that show a service to be peer-to-peer, so
+/// that `botnet` over the kept flows finds exactly what it finds over all of them.
+pub struct PairFilter {
+    x: Exclusions,
+    p2p: AHashSet<(u128, u16)>,
+}
+
+impl PairFilter {
+    /// The filter for `ctx`'s baseline and settings (its flows are not read).
+    pub fn new(ctx: &DetectCtx) -> Result<PairFilter> {
+        Ok(PairFilter {
+            x: Exclusions::new(ctx)?,
+            p2p: AHashSet::new(),
+        })
+    }
+
+    fn candidate(ctx: &DetectCtx, (s, d, proto, port): (u128, u128, Proto, u16)) -> bool {
+        s != d
+            && ctx.nets.contains(s)
+            && ctx.nets.contains(d)
+            && !broadcast_like(d)
+            && super::infrastructure::infrastructure(d, proto, port, ctx).is_none()
+    }
+
+    /// First pass: notes a flow `(src, dst, proto, dst_port)`.
+    pub fn note(&mut self, ctx: &DetectCtx, f: (u128, u128, Proto, u16)) {
+        if Self::candidate(ctx, f) && self.x.services.contains(&(f.0, f.3)) {
+            self.p2p.insert((f.0, f.3));
+        }
+    }
+
+    /// Second pass: whether `botnet` may use the flow.
+    pub fn keeps(&self, ctx: &DetectCtx, f: (u128, u128, Proto, u16)) -> bool {
+        let (s, d, _, port) = f;
+        if !Self::candidate(ctx, f) {
+            return false;
+        }
+        if self.x.services.contains(&(s, port)) {
+            return true;
+        }
+        let server = self.x.hosts.contains(&s)
+            || self.x.hosts.contains(&d)
+            || (self.x.services.contains(&(d, port)) && !self.p2p.contains(&(d, port)));
+        !server && !self.x.known_pairs.contains(&unordered(s, d))
+    }
+}
 
 /// Which flows are to known servers.
 struct Exclusions {

@@ -4,6 +4,7 @@ use super::memory::{flows_per_shard, format_size, limit_for};
 use super::route::{shard_file, shard_of, Routed, Router, ROW_BITS};
 use crate::baseline::{learn_shard, Baseline};
 use crate::config::{BaselineConfig, Config};
+use crate::detect::botnet::PairFilter;
 use crate::detect::flows::Flows;
 use crate::detect::globals::TestGlobals;
 use crate::detect::{self, DetectCtx};
@@ -11,8 +12,10 @@ use crate::error::{FlowError, Result};
 use crate::findings::Finding;
 use crate::ingest::{self, IngestReport, Plan, ReadOptions};
 use crate::net::InternalNets;
-use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
-use datafusion::arrow::compute::{concat_batches, sort_to_indices, take_record_batch};
+use datafusion::arrow::array::{AsArray, BooleanArray, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::{
+    concat_batches, filter_record_batch, sort_to_indices, take_record_batch,
+};
 use datafusion::arrow::datatypes::UInt64Type;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use flowhound_geo::GeoStack;
@@ -237,11 +240,20 @@ impl Sharded {
 
     /// Shard `s` in input order, and the key of every row.
     pub fn load(&self, s: usize) -> Result<(RecordBatch, Vec<u64>)> {
+        let mut parts = Vec::new();
+        self.each_batch(s, |b| {
+            parts.push(b);
+            Ok(())
+        })?;
+        sorted(parts)
+    }
+
+    /// Calls `f` with every stored batch of shard `s` (keyed rows, in no particular order).
+    fn each_batch(&self, s: usize, mut f: impl FnMut(RecordBatch) -> Result<()>) -> Result<()> {
         let buckets = match self.groups.get(s) {
             Some(g) => g.clone(),
             None => vec![self.buckets],
         };
-        let mut parts = Vec::new();
         for (b, w) in buckets
             .iter()
             .flat_map(|b| (0..self.workers).map(move |w| (*b, w)))
@@ -255,23 +267,46 @@ impl Sharded {
                 .and_then(|b| b.with_batch_size(1 << 16).build())
                 .map_err(|e| FlowError::Internal(format!("{}: {e}", path.display())))?;
             for b in reader {
-                parts.push(b?);
+                f(b?)?;
             }
         }
-        let schema = super::route::keyed_schema();
-        let all = concat_batches(&schema, &parts)?;
-        drop(parts);
-        let key_col = all.num_columns() - 1;
-        let order = sort_to_indices(all.column(key_col), None, None)?;
-        let sorted = take_record_batch(&all, &order)?;
-        drop(all);
-        let keys = sorted
-            .column(key_col)
-            .as_primitive::<UInt64Type>()
-            .values()
-            .to_vec();
-        let flows = sorted.project(&(0..key_col).collect::<Vec<_>>())?;
-        Ok((flows, keys))
+        Ok(())
+    }
+
+    /// The internal-pairs shard, keeping only the flows `botnet` can use ([`PairFilter`], two
+    /// streaming passes), so that it is never held whole.
+    fn load_pairs(&self, inp: &Inputs) -> Result<(RecordBatch, Vec<u64>)> {
+        let (empty, none) = (
+            Flows::default(),
+            RecordBatch::new_empty(crate::schema::flow_schema()),
+        );
+        let ctx = context(&none, &empty, inp);
+        let mut filter = PairFilter::new(&ctx)?;
+        let s = self.shards;
+        self.each_batch(s, |b| {
+            let f = Flows::from_batches(std::slice::from_ref(&b))?;
+            for i in 0..f.len() {
+                filter.note(&ctx, (f.src[i], f.dst[i], f.proto[i], f.dst_port[i]));
+            }
+            Ok(())
+        })?;
+        let mut parts = Vec::new();
+        self.each_batch(s, |b| {
+            let f = Flows::from_batches(std::slice::from_ref(&b))?;
+            let keep: BooleanArray = (0..f.len())
+                .map(|i| Some(filter.keeps(&ctx, (f.src[i], f.dst[i], f.proto[i], f.dst_port[i]))))
+                .collect();
+            parts.push(filter_record_batch(&b, &keep)?);
+            Ok(())
+        })?;
+        let rows: u64 = parts.iter().map(|p| p.num_rows() as u64).sum();
+        self.check_rows(
+            "detection (botnet's internal pairs)",
+            s,
+            rows,
+            inp.limit_bytes,
+        )?;
+        sorted(parts)
     }
 
     /// Runs `[analysis] detectors` shard by shard and ranks the findings; `verdict_window_us` also
@@ -293,8 +328,12 @@ impl Sharded {
         for s in 0..=self.shards {
             let names = if s == self.shards { &pairs } else { &hosts };
             if self.shard_rows[s] > 0 && !names.is_empty() {
-                self.check_fits("detection", s, inp.limit_bytes)?;
-                let (batch, keys) = self.load(s)?;
+                let (batch, keys) = if s == self.shards {
+                    self.load_pairs(inp)?
+                } else {
+                    self.check_fits("detection", s, inp.limit_bytes)?;
+                    self.load(s)?
+                };
                 let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
                 let ctx = context(&batch, &flows, inp).with_globals(&self.globals);
                 let found = detect::run_raw(&ctx, names)?;
@@ -344,7 +383,11 @@ impl Sharded {
 
     /// Fails, naming the phase and a limit that works, when shard `s` cannot fit under `limit`.
     fn check_fits(&self, phase: &str, s: usize, limit: u64) -> Result<()> {
-        let rows = self.shard_rows[s];
+        self.check_rows(phase, s, self.shard_rows[s], limit)
+    }
+
+    /// [`Sharded::check_fits`] for `rows` flows of shard `s`.
+    fn check_rows(&self, phase: &str, s: usize, rows: u64, limit: u64) -> Result<()> {
         if rows <= flows_per_shard(limit) {
             return Ok(());
         }
@@ -441,6 +484,24 @@ impl Sharded {
             .collect();
         Ok((sorted, globals))
     }
+}
+
+/// Keyed batches as one batch in input order (by key), without the key, and the keys.
+fn sorted(parts: Vec<RecordBatch>) -> Result<(RecordBatch, Vec<u64>)> {
+    let schema = super::route::keyed_schema();
+    let all = concat_batches(&schema, &parts)?;
+    drop(parts);
+    let key_col = all.num_columns() - 1;
+    let order = sort_to_indices(all.column(key_col), None, None)?;
+    let sorted = take_record_batch(&all, &order)?;
+    drop(all);
+    let keys = sorted
+        .column(key_col)
+        .as_primitive::<UInt64Type>()
+        .values()
+        .to_vec();
+    let flows = sorted.project(&(0..key_col).collect::<Vec<_>>())?;
+    Ok((flows, keys))
 }
 
 fn context<'a>(batch: &'a RecordBatch, flows: &'a Flows, inp: &'a Inputs) -> DetectCtx<'a> {
