@@ -65,6 +65,13 @@ pub fn total_ram_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// This process's resident memory (`/proc/self/statm`), if readable.
+pub fn resident_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
 /// The default limit: half of RAM (the other half for the page cache and other programs), 4 GiB when
 /// RAM cannot be read.
 pub fn default_limit_bytes() -> u64 {

@@ -145,7 +145,9 @@ pub fn route(
             (*u, first)
         })
         .collect();
-    let capacity = ro.limit_bytes.map(flows_per_shard);
+    // what is already held (the baseline, the whole-input statistics) is not available to a shard
+    let held = super::memory::resident_bytes().unwrap_or(0);
+    let capacity = ro.limit_bytes.map(|l| flows_per_shard(l.saturating_sub(held)));
     let groups = pack(&all.shard_rows[..buckets], ro.shards, capacity);
     let mut group_of = vec![0; buckets];
     for (g, members) in groups.iter().enumerate() {
@@ -363,7 +365,8 @@ impl Sharded {
         self_learned: bool,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<Baseline> {
-        let mut parts = Vec::new();
+        // merged as they come, so that one shard's state is held beside the sum, not all of them
+        let mut all = crate::baseline::State::default();
         for s in 0..self.shards {
             if self.shard_rows[s] > 0 {
                 self.check_fits("learning the baseline", s, limit_bytes)?;
@@ -372,11 +375,11 @@ impl Sharded {
                 drop(batch);
                 let owns = |h: u128| self.shard_of_host(h) == s;
                 let st = learn_shard(&flows, nets, geo, (cfg, self_learned), vec![], owns)?;
-                parts.push(st);
+                all.merge(st)?;
             }
             progress(s + 1, self.shards);
         }
-        let mut b = crate::baseline::merge(parts)?;
+        let mut b = all.finish()?;
         b.source.files = files;
         Ok(b)
     }
