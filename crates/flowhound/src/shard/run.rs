@@ -147,7 +147,9 @@ pub fn route(
         .collect();
     // what is already held (the baseline, the whole-input statistics) is not available to a shard
     let held = super::memory::resident_bytes().unwrap_or(0);
-    let capacity = ro.limit_bytes.map(|l| flows_per_shard(l.saturating_sub(held)));
+    let capacity = ro
+        .limit_bytes
+        .map(|l| flows_per_shard(l.saturating_sub(held)));
     let groups = pack(&all.shard_rows[..buckets], ro.shards, capacity);
     let mut group_of = vec![0; buckets];
     for (g, members) in groups.iter().enumerate() {
