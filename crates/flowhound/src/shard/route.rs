@@ -1,4 +1,4 @@
-//! Routing: every flow goes to one host shard, the shard of the internal host it is attributed to (the
+//! Routing: every flow goes to one bucket, that of the internal host it is attributed to (the
 //! client for a flow between two internal hosts, as `Flows::host_view` attributes it; the destination
 //! when neither end is internal), written as Parquet files in the run's temporary directory with its
 //! position in the input (column [`KEY`]: work unit << 40 | row within the unit).
@@ -10,10 +10,10 @@ use crate::error::{FlowError, Result};
 use crate::ingest::FlowSink;
 use crate::net::InternalNets;
 use crate::output::atomic::out_err;
-use crate::schema::{col, flow_schema};
-use datafusion::arrow::array::{ArrayRef, AsArray, UInt32Array, UInt64Array};
+use crate::schema::flow_schema;
+use datafusion::arrow::array::{ArrayRef, UInt32Array, UInt64Array};
 use datafusion::arrow::compute::take_record_batch;
-use datafusion::arrow::datatypes::{DataType, Decimal128Type, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
@@ -36,18 +36,6 @@ pub fn shard_of(addr: u128, shards: usize) -> usize {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     ((z ^ (z >> 31)) % shards.max(1) as u64) as usize
-}
-
-/// The shard a flow goes to: its source's when the source is internal (a flow between two internal
-/// hosts belongs to the client, as `Flows::host_view` attributes it), else its destination's (an
-/// internal host's inbound flows; a public server outside the internal networks is judged by its
-/// inbound flows). The same rule as [`crate::baseline::owner`].
-pub fn owner_shard(src: u128, dst: u128, nets: &InternalNets, shards: usize) -> usize {
-    if nets.contains(src) {
-        shard_of(src, shards)
-    } else {
-        shard_of(dst, shards)
-    }
 }
 
 /// The schema of shard files: the canonical flow schema plus [`KEY`].
@@ -140,28 +128,21 @@ impl<'a> Router<'a> {
         Ok(self.out)
     }
 
-    fn pick(&mut self, batch: &RecordBatch) -> Result<()> {
-        let ip = |name: &str| -> Result<Vec<u128>> {
-            let a = batch
-                .column_by_name(name)
-                .and_then(|c| c.as_primitive_opt::<Decimal128Type>())
-                .ok_or_else(|| FlowError::Internal(format!("flow batch without '{name}'")))?;
-            Ok(a.values().iter().map(|v| *v as u128).collect())
-        };
-        let (src, dst) = (ip(col::SRC_IP)?, ip(col::DST_IP)?);
-        let shards = self.picks.len() - 1;
+    /// Which rows of `flows` go to which bucket: their owner's ([`crate::baseline::owner`], the rule
+    /// learning and detection use), plus the internal pairs.
+    fn pick(&mut self, flows: &Flows) {
+        let buckets = self.picks.len() - 1;
         for p in &mut self.picks {
             p.clear();
         }
-        for (i, (s, d)) in src.iter().zip(&dst).enumerate() {
-            let si = self.nets.contains(*s);
-            let a = shard_of(if si { *s } else { *d }, shards);
-            self.picks[a].push(i as u32);
-            if self.pairs && si && s != d && self.nets.contains(*d) {
-                self.picks[shards].push(i as u32);
+        for (i, (s, d)) in flows.src.iter().zip(&flows.dst).enumerate() {
+            let o = crate::baseline::owner(*s, *d, self.nets);
+            self.picks[shard_of(o, buckets)].push(i as u32);
+            // the owner is the source only when the source is internal
+            if self.pairs && o == *s && s != d && self.nets.contains(*d) {
+                self.picks[buckets].push(i as u32);
             }
         }
-        Ok(())
     }
 
     fn write(&mut self, shard: usize, batch: &RecordBatch) -> Result<()> {
@@ -188,7 +169,7 @@ impl FlowSink for Router<'_> {
         let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
         self.out.globals.add(&flows, self.nets);
         self.out.cells.add(&flows, self.nets, self.window_secs);
-        self.pick(&batch)?;
+        self.pick(&flows);
         let keys: UInt64Array = (0..n)
             .map(|r| ((unit as u64) << ROW_BITS) | (base + r))
             .collect();
@@ -221,23 +202,12 @@ mod tests {
         let nets = InternalNets::new(vec![Cidr::parse("10.0.0.0/8").unwrap()]);
         let a = |s: &str| crate::ip::parse(s).unwrap();
         let (int1, int2, ext) = (a("10.0.0.1"), a("10.0.0.2"), a("8.8.8.8"));
-        let k = 1024;
-        assert_eq!(owner_shard(int1, ext, &nets, k), shard_of(int1, k));
-        assert_eq!(owner_shard(ext, int1, &nets, k), shard_of(int1, k));
-        assert_eq!(
-            owner_shard(ext, a("1.1.1.1"), &nets, k),
-            shard_of(a("1.1.1.1"), k)
-        );
+        let owner = |s, d| crate::baseline::owner(s, d, &nets);
+        assert_eq!(owner(int1, ext), int1);
+        assert_eq!(owner(ext, int1), int1);
+        assert_eq!(owner(ext, a("1.1.1.1")), a("1.1.1.1"));
         // an internal pair belongs to the client
-        assert_eq!(owner_shard(int1, int2, &nets, k), shard_of(int1, k));
-        for (s, d) in [(int1, ext), (ext, int2), (int2, int1), (ext, a("1.1.1.1"))] {
-            let o = crate::baseline::owner(s, d, &nets);
-            assert_eq!(
-                owner_shard(s, d, &nets, k),
-                shard_of(o, k),
-                "same rule as learning"
-            );
-        }
+        assert_eq!(owner(int1, int2), int1);
         // The hash spreads a /24 over the shards.
         let mut seen = std::collections::BTreeSet::new();
         for i in 0..256u32 {
