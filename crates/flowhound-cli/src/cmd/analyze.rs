@@ -57,35 +57,22 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
     };
     // The geo stack is built once (after the first input is read) and shared by the learning and the
     // detection; in self-learned mode the test input serves both.
-    let (stack, (baseline, bref), test) = if a.normal.is_empty() {
-        let test = read(&a.test, true)?;
-        let stack = a.geo.stack()?;
-        let learner = Learner {
-            a: &a,
-            config: &config,
-            nets: &nets,
-            stack: &stack,
-        };
-        let (learned, test) = learner.learn(test, &a.test, true)?;
-        (stack, learned, test)
+    let self_learned = a.normal.is_empty();
+    let first = if self_learned { &a.test } else { &a.normal };
+    let input = read(first, self_learned)?;
+    let stack = a.geo.stack()?;
+    let learner = Learner {
+        a: &a,
+        config: &config,
+        nets: &nets,
+        stack: &stack,
+    };
+    let ((baseline, bref), learned_on) = learner.learn(input, first, self_learned)?;
+    let test = if self_learned {
+        learned_on
     } else {
-        let normal = read(&a.normal, false)?;
-        let stack = a.geo.stack()?;
-        let learner = Learner {
-            a: &a,
-            config: &config,
-            nets: &nets,
-            stack: &stack,
-        };
-        let (learned, _) = learner.learn(normal, &a.normal, false)?;
-        let test = match read(&a.test, true)? {
-            TestInput::InMemory(batches, report) => {
-                let flows = Flows::from_batches(&batches)?;
-                Test::Memory(Box::new((batches, report, flows)))
-            }
-            TestInput::Sharded(s) => Test::Sharded(s),
-        };
-        (stack, learned, test)
+        drop(learned_on);
+        Test::of(read(&a.test, true)?)?
     };
     let job = Job {
         run: &a.run,
@@ -127,12 +114,11 @@ impl Learner<'_> {
             inputs: files.to_vec(),
             flows,
         };
-        match input {
-            TestInput::InMemory(batches, report) => {
-                let flows = Flows::from_batches(&batches)?;
+        match Test::of(input)? {
+            Test::Memory(m) => {
                 let bar = crate::progress::spinner("learning the baseline", self.a.input.quiet);
                 let b = learn(
-                    &flows,
+                    &m.2,
                     self.nets,
                     self.stack,
                     &self.config.baseline,
@@ -140,10 +126,10 @@ impl Learner<'_> {
                     self_learned,
                 );
                 bar.finish_and_clear();
-                let r = bref(flows.len() as u64);
-                Ok(((b?, r), Test::Memory(Box::new((batches, report, flows)))))
+                let r = bref(m.2.len() as u64);
+                Ok(((b?, r), Test::Memory(m)))
             }
-            TestInput::Sharded(s) => {
+            Test::Sharded(s) => {
                 let limit = self.config.analysis.memory_limit_bytes()?;
                 let env = (self.nets, self.stack, &self.config.baseline, limit);
                 let bar = super::outofcore::shard_bar("learning", s.shards, self.a.input.quiet);
@@ -165,4 +151,17 @@ type MemoryTest = (Vec<RecordBatch>, IngestReport, Flows);
 enum Test {
     Memory(Box<MemoryTest>),
     Sharded(Box<flowhound::shard::Sharded>),
+}
+
+impl Test {
+    /// An input as read: its columns extracted when read whole.
+    fn of(input: TestInput) -> Result<Test> {
+        Ok(match input {
+            TestInput::InMemory(batches, report) => {
+                let flows = Flows::from_batches(&batches)?;
+                Test::Memory(Box::new((batches, report, flows)))
+            }
+            TestInput::Sharded(s) => Test::Sharded(s),
+        })
+    }
 }
