@@ -170,29 +170,25 @@ fn errors_remove_the_spill_and_bad_limits_are_explained() {
     assert!(!Path::new(&html).exists());
 
     let t = p("test.parquet");
-    flowhound(&[
-        "detect",
-        "--baseline",
-        "x.json",
-        &t,
-        "--memory-limit",
-        "100MiB",
-    ])
-    .expect(2, "small limit")
-    .stderr_has(
-        &["too small to make progress", "at least 512.0 MiB"],
-        "small limit",
-    );
-    flowhound(&[
-        "detect",
-        "--baseline",
-        "x.json",
-        &t,
-        "--memory-limit",
-        "lots",
-    ])
-    .expect(2, "bad size")
-    .stderr_has(&["memory size 'lots'", "e.g. 4GiB"], "bad size");
+    let limits: [(&str, [&str; 2]); 2] = [
+        (
+            "100MiB",
+            ["too small to make progress", "at least 512.0 MiB"],
+        ),
+        ("lots", ["memory size 'lots'", "e.g. 4GiB"]),
+    ];
+    for (limit, parts) in limits {
+        flowhound(&[
+            "detect",
+            "--baseline",
+            "x.json",
+            &t,
+            "--memory-limit",
+            limit,
+        ])
+        .expect(2, limit)
+        .stderr_has(&parts, limit);
+    }
     assert_eq!(leftovers(&spill), Vec::<String>::new());
 }
 

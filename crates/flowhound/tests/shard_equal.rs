@@ -80,18 +80,17 @@ fn in_memory(c: &Case) -> Vec<String> {
     run(&ctx, &names).unwrap().iter().map(text).collect()
 }
 
-fn sharded(c: &Case, shards: usize, tmp_dir: &Path) -> Vec<String> {
+/// `inputs` routed into `shards` host shards under `tmp_dir`.
+fn route(c: &Case, inputs: &[String], shards: usize, tmp_dir: &Path) -> shard::Sharded {
     let opts = ReadOptions::default();
-    let plan = prepare(&c.inputs, &opts).unwrap();
+    let plan = prepare(inputs, &opts).unwrap();
     let ro = shard::RouteOptions::new(shards, c.baseline.window_secs, &c.config);
-    let s = shard::route(
-        &plan,
-        &opts,
-        &c.nets,
-        ro,
-        shard::spill_dir(Some(tmp_dir)).unwrap(),
-    )
-    .unwrap();
+    let spill = shard::spill_dir(Some(tmp_dir)).unwrap();
+    shard::route(&plan, &opts, &c.nets, ro, spill).unwrap()
+}
+
+fn sharded(c: &Case, shards: usize, tmp_dir: &Path) -> Vec<String> {
+    let s = route(c, &c.inputs, shards, tmp_dir);
     let inp = Inputs {
         baseline: &c.baseline,
         geo: &c.geo,
@@ -237,12 +236,8 @@ fn normal_baseline_learned_by_shards_equals_in_memory() {
     };
     let c = case(&cfg, &dir, false);
     let normal = vec![dir.join("normal.parquet").display().to_string()];
-    let opts = ReadOptions::default();
-    let plan = prepare(&normal, &opts).unwrap();
     for shards in [2, 5] {
-        let ro = shard::RouteOptions::new(shards, c.baseline.window_secs, &c.config);
-        let spill = shard::spill_dir(Some(&dir)).unwrap();
-        let s = shard::route(&plan, &opts, &c.nets, ro, spill).unwrap();
+        let s = route(&c, &normal, shards, &dir);
         let env = (&c.nets, &c.geo, &c.config.baseline, 64u64 << 30);
         let b = s.learn(env, normal.clone(), false, |_, _| {}).unwrap();
         assert_eq!(
