@@ -93,6 +93,10 @@ pub fn read_input(
             let (b, r) = flowhound::ingest::collect(plan, &opts)?;
             return Ok(TestInput::InMemory(b, r));
         }
+        // refused before any routing work, not after (a normal input beyond memory is fine)
+        if detecting {
+            check_outputs(run)?;
+        }
         if !input.quiet {
             eprintln!(
                 "out of core: about {rows} flows need ~{} (limit {}); routing them into {shards} host shards under {}",
@@ -138,7 +142,7 @@ fn remove_on_signal(dir: PathBuf) -> Result<()> {
 }
 
 /// Fails up front on outputs that need every test flow in memory at once.
-pub fn check_outputs(run: &RunArgs) -> Result<()> {
+fn check_outputs(run: &RunArgs) -> Result<()> {
     if run.html.is_some() {
         bail!("--html needs every test flow in memory for its charts, and this input is analysed out of core: raise --memory-limit, or leave out --html (--json, --csv, --ndjson, --flows-out and --verdicts work out of core)");
     }
@@ -153,7 +157,6 @@ impl Job<'_> {
         baseline: &Baseline,
         bref: BaselineRef,
     ) -> Result<ExitCode> {
-        check_outputs(self.run)?;
         let inp = Inputs {
             baseline,
             geo: self.geo,
