@@ -29,8 +29,8 @@ pub struct ScaleArgs {
     /// the system's temporary directory). Needs about the test input's size in free space.
     #[arg(long, value_name = "DIR")]
     pub tmp_dir: Option<PathBuf>,
-    /// Split the test input into this many host shards whatever its size (0: as the memory limit
-    /// requires).
+    /// Split the inputs into this many host shards whatever their size (fewer when they hold fewer
+    /// hosts; 0: as the memory limit requires).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub shards: usize,
 }
