@@ -9,6 +9,7 @@ pub mod collect;
 pub mod config;
 pub mod ctu13;
 pub mod detect;
+pub mod distributed;
 pub mod engine;
 pub mod enrich;
 pub mod error;

@@ -130,6 +130,19 @@ impl R<'_> {
     }
 }
 
+impl State {
+    /// The state in its binary form (what a rolling baseline's day files hold), e.g. to send it from a
+    /// cluster executor to the client.
+    pub fn to_bytes(&self) -> crate::error::Result<Vec<u8>> {
+        encode(self).map_err(|e| crate::error::FlowError::Internal(format!("baseline state: {e}")))
+    }
+
+    /// Decodes what [`State::to_bytes`] wrote.
+    pub fn from_bytes(bytes: &[u8]) -> crate::error::Result<State> {
+        decode(bytes).map_err(|e| crate::error::FlowError::Internal(format!("baseline state: {e}")))
+    }
+}
+
 /// Encodes a sealed state (deterministic: keys are written sorted).
 pub(crate) fn encode(st: &State) -> std::io::Result<Vec<u8>> {
     let g = st.grid.unwrap_or(Grid {

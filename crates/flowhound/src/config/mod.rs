@@ -211,7 +211,7 @@ pub const BASELINE_SETTINGS: [Setting; 7] = [
 ];
 
 /// Every setting.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Config {
     /// `[analysis]`.
     pub analysis: AnalysisConfig,

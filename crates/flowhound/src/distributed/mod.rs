@@ -1,0 +1,189 @@
+//! `analyze`/`baseline`/`detect --cluster`: the analysis as DataFusion plans that a Ballista cluster
+//! runs (docs/cluster.md). Each step is one query over the registered flows, hash-partitioned by host
+//! shard:
+//!
+//! ```sql
+//! SELECT shard, flowhound_shard_task('<spec>', shard, ts, src_ip, ...) FROM (
+//!   SELECT flowhound_shard_of(src_ip, dst_ip, '<nets>', N) AS shard, * FROM flows
+//!   UNION ALL SELECT N, * FROM flows WHERE flowhound_internal_pair(src_ip, dst_ip, '<nets>')
+//! ) GROUP BY shard
+//! ```
+//!
+//! The executors gather each shard's flows (the shuffle moves them as Arrow IPC) and run the step
+//! named by the spec ([`spec::JobSpec`], a file on shared storage): the whole-input statistics, the
+//! baseline's learning state, or the findings of the shard's hosts, the same per-shard work as the
+//! out-of-core runner ([`crate::shard`]). The client merges the answers ([`task`]). The same plans
+//! run on a local DataFusion session, which is how the library tests them.
+
+pub mod functions;
+pub mod spec;
+pub mod task;
+pub mod wire;
+
+use crate::baseline::Baseline;
+use crate::error::Result;
+use crate::findings::Finding;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Int64Type;
+use datafusion::prelude::SessionContext;
+use spec::{JobSpec, Task};
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::path::Path;
+use wire::Globals;
+
+/// Registers the job functions in a (local) session.
+pub fn register(ctx: &SessionContext) {
+    for f in functions::scalar_functions() {
+        ctx.register_udf(f);
+    }
+    for f in functions::aggregate_functions() {
+        ctx.register_udaf(f);
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The query that runs `spec_path`'s task over table `table`, by `shards` host shards of networks
+/// `nets` (CIDRs, comma-separated), plus the internal-pairs shard when `pairs`.
+pub fn job_sql(table: &str, spec_path: &Path, nets: &str, shards: usize, pairs: bool) -> String {
+    let cols: Vec<String> = crate::schema::flow_schema()
+        .fields()
+        .iter()
+        .map(|f| format!("\"{}\"", f.name()))
+        .collect();
+    let cols = cols.join(", ");
+    let (nets, table) = (quote(nets), format!("\"{table}\""));
+    let mut from = format!(
+        "SELECT {}(src_ip, dst_ip, {nets}, {shards}) AS shard, {cols} FROM {table}",
+        functions::SHARD_OF
+    );
+    if pairs {
+        from.push_str(&format!(
+            " UNION ALL SELECT CAST({shards} AS BIGINT) AS shard, {cols} FROM {table} WHERE {}(src_ip, dst_ip, {nets})",
+            functions::INTERNAL_PAIR
+        ));
+    }
+    format!(
+        "SELECT shard, {}({}, shard, {cols}) AS result FROM ({from}) AS routed GROUP BY shard",
+        functions::SHARD_TASK,
+        quote(&spec_path.to_string_lossy())
+    )
+}
+
+/// The (shard, encoded result) rows of a job query.
+pub fn results(batches: &[RecordBatch]) -> Result<Vec<(usize, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let shard = b.column(0).as_primitive::<Int64Type>();
+        let result = b.column(1).as_binary::<i64>();
+        for i in 0..b.num_rows() {
+            if result.is_valid(i) {
+                out.push((shard.value(i) as usize, result.value(i).to_vec()));
+            }
+        }
+    }
+    out.sort_by_key(|p| p.0);
+    Ok(out)
+}
+
+/// The findings of a detection job before [`task::finish`].
+#[derive(Debug, Default)]
+pub struct Detected {
+    /// Raw findings, rows numbered over all shards.
+    pub raw: Vec<Finding>,
+    /// Active (window start µs, internal source) pairs (with `verdict_window_us`).
+    pub active: BTreeSet<(i64, u128)>,
+    /// Flows the host shards held.
+    pub rows: u64,
+}
+
+/// A run's jobs: specs written to `dir` (which every executor must be able to read), queries run by
+/// `run` (on a cluster, or a local session).
+pub struct Jobs<'a, F> {
+    /// Runs one query.
+    pub run: F,
+    /// Where the specs, the baseline and the statistics are written.
+    pub dir: &'a Path,
+    /// The settings every spec shares (task, baseline, globals are set per job).
+    pub base: JobSpec,
+}
+
+impl<F, Fut> Jobs<'_, F>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<Vec<RecordBatch>>>,
+{
+    async fn job(&self, table: &str, spec: JobSpec, pairs: bool) -> Result<Vec<(usize, Vec<u8>)>> {
+        let path = self
+            .dir
+            .join(format!("{:?}.json", spec.task).to_lowercase());
+        spec.write(&path)?;
+        let sql = job_sql(table, &path, &spec.nets.join(","), spec.shards, pairs);
+        results(&(self.run)(sql).await?)
+    }
+
+    /// Learns a baseline from `table` (the files it reads are `files`).
+    pub async fn learn(
+        &self,
+        table: &str,
+        files: Vec<String>,
+        self_learned: bool,
+    ) -> Result<Baseline> {
+        let spec = JobSpec {
+            task: Task::Learn,
+            self_learned,
+            files: files.clone(),
+            ..self.base.clone()
+        };
+        task::gather_baseline(self.job(table, spec, false).await?, files)
+    }
+
+    /// The whole-input statistics of `table`, with host windows of `window_secs`.
+    pub async fn globals(&self, table: &str, window_secs: u64) -> Result<Globals> {
+        let spec = JobSpec {
+            task: Task::Globals,
+            window_secs,
+            ..self.base.clone()
+        };
+        task::gather_globals(self.job(table, spec, false).await?)
+    }
+
+    /// Runs the detectors over `table` against `baseline`, given the table's statistics.
+    pub async fn detect(
+        &self,
+        table: &str,
+        baseline: &Baseline,
+        globals: &Globals,
+        verdict_window_us: Option<i64>,
+    ) -> Result<Detected> {
+        let (b, g) = (
+            self.dir.join("baseline.json"),
+            self.dir.join("globals.json"),
+        );
+        baseline.save(&b)?;
+        wire::write_globals(&g, globals)?;
+        let spec = JobSpec {
+            task: Task::Detect,
+            window_secs: baseline.window_secs,
+            baseline: Some(b),
+            globals: Some(g),
+            verdict_window_us,
+            ..self.base.clone()
+        };
+        let pairs = !task::detectors(&spec.config.analysis.detectors, true).is_empty();
+        let (raw, active, _) = task::gather_findings(self.job(table, spec, pairs).await?)?;
+        Ok(Detected {
+            raw,
+            active,
+            rows: globals.rows,
+        })
+    }
+}
+
+/// The internal networks as the job functions take them.
+pub fn nets_text(nets: &crate::net::InternalNets) -> Vec<String> {
+    nets.blocks().iter().map(|c| c.to_string()).collect()
+}

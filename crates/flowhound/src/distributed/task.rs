@@ -1,0 +1,205 @@
+//! The work of one shard on an executor, and what the client makes of the shards' answers. The flows
+//! of a shard arrive in no particular order; they are sorted by every column first, so each run sees
+//! them in the same order.
+
+use super::spec::{Loaded, Task};
+use super::wire::Globals;
+use crate::baseline::{learn_shard, Baseline, State};
+use crate::detect::flows::Flows;
+use crate::detect::globals::TestGlobals;
+use crate::detect::volume::HostWindows;
+use crate::detect::{self, DetectCtx};
+use crate::error::{FlowError, Result};
+use crate::findings::Finding;
+use crate::net::InternalNets;
+use crate::shard::route::shard_of;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::{lexsort_to_indices, take_record_batch, SortColumn};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// The findings of one shard, with the rows behind them (local to the shard).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct DetectPart {
+    /// Flows in the shard.
+    pub rows: u64,
+    /// Findings the shard owns (raw, before [`detect::finish`]).
+    pub findings: Vec<Finding>,
+    /// `flow_rows` of each finding (not part of a finding's JSON form).
+    pub flow_rows: Vec<Vec<u32>>,
+    /// Active (window start µs, internal source) pairs, for `--verdicts`.
+    pub active: Vec<(i64, u128)>,
+}
+
+/// Runs the spec's task over shard `shard`'s flows.
+pub fn run(l: &Loaded, shard: usize, batch: RecordBatch) -> Result<Vec<u8>> {
+    let batch = in_order(&batch)?;
+    let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
+    match l.spec.task {
+        Task::Globals => Ok(globals(l, &flows).to_bytes()),
+        Task::Learn => learn(l, shard, &flows)?.to_bytes(),
+        Task::Detect => {
+            let part = detect_shard(l, shard, &batch, &flows)?;
+            serde_json::to_vec(&part).map_err(|e| FlowError::Internal(e.to_string()))
+        }
+    }
+}
+
+/// `batch` sorted by every column.
+fn in_order(batch: &RecordBatch) -> Result<RecordBatch> {
+    let cols: Vec<SortColumn> = batch
+        .columns()
+        .iter()
+        .map(|c| SortColumn {
+            values: c.clone(),
+            options: None,
+        })
+        .collect();
+    let order = lexsort_to_indices(&cols, None)?;
+    Ok(take_record_batch(batch, &order)?)
+}
+
+fn globals(l: &Loaded, flows: &Flows) -> Globals {
+    Globals {
+        rows: flows.len() as u64,
+        globals: TestGlobals::of(flows, &l.nets),
+        cells: HostWindows::of(flows, &l.nets, l.spec.window_secs).cells,
+    }
+}
+
+fn learn(l: &Loaded, shard: usize, flows: &Flows) -> Result<State> {
+    let s = &l.spec;
+    let owns = |h: u128| shard_of(h, s.shards) == shard;
+    let cfg = (&s.config.baseline, s.self_learned);
+    learn_shard(flows, &l.nets, &l.geo, cfg, s.files.clone(), owns)
+}
+
+fn detect_shard(
+    l: &Loaded,
+    shard: usize,
+    batch: &RecordBatch,
+    flows: &Flows,
+) -> Result<DetectPart> {
+    let (s, pairs) = (&l.spec, shard == l.spec.shards);
+    let missing = |what: &str| FlowError::Internal(format!("a detection job without {what}"));
+    let baseline = l.baseline.as_ref().ok_or_else(|| missing("a baseline"))?;
+    let globals = l
+        .globals
+        .as_ref()
+        .ok_or_else(|| missing("its statistics"))?;
+    let names = detectors(&s.config.analysis.detectors, pairs);
+    let ctx = DetectCtx::new(
+        std::slice::from_ref(batch),
+        flows,
+        baseline,
+        &l.geo,
+        &l.nets,
+        &s.config,
+    )
+    .with_globals(globals);
+    let owns = |h: u128| pairs || shard_of(h, s.shards) == shard;
+    let findings: Vec<Finding> = detect::run_raw(&ctx, &names)?
+        .into_iter()
+        .filter(|f| owned(f, &owns))
+        .collect();
+    let active = match (s.verdict_window_us, pairs) {
+        (Some(w), false) => crate::verdicts::active_windows(&flows.ts, &flows.src, w, |src| {
+            l.nets.contains(src) && owns(src)
+        }),
+        _ => BTreeSet::new(),
+    };
+    Ok(DetectPart {
+        rows: flows.len() as u64,
+        flow_rows: findings.iter().map(|f| f.flow_rows.clone()).collect(),
+        findings,
+        active: active.into_iter().collect(),
+    })
+}
+
+/// The detectors of a host shard (`pairs` false) or of the internal-pairs shard.
+pub fn detectors(names: &[String], pairs: bool) -> Vec<String> {
+    names
+        .iter()
+        .filter(|n| detect::find(n).is_some_and(|d| d.internal_pairs_only()) == pairs)
+        .cloned()
+        .collect()
+}
+
+/// Whether a host shard keeps a finding: every flow of the shard is its hosts', so findings with
+/// flows are its own; a finding without flows (the volume detectors judge every host's windows from
+/// the whole-input statistics) belongs to its first host's shard.
+fn owned(f: &Finding, owns: &impl Fn(u128) -> bool) -> bool {
+    if !f.flow_rows.is_empty() {
+        return true;
+    }
+    match f.hosts.first().and_then(|h| crate::ip::parse(h)) {
+        Some(h) => owns(h),
+        None => true,
+    }
+}
+
+/// The client's side: the shards' findings as one raw list, rows numbered over all shards (in shard
+/// order), and the active (window, source) pairs.
+pub fn gather_findings(
+    mut parts: Vec<(usize, Vec<u8>)>,
+) -> Result<(Vec<Finding>, BTreeSet<(i64, u128)>, u64)> {
+    parts.sort_by_key(|p| p.0);
+    let (mut raw, mut active, mut offset) = (Vec::new(), BTreeSet::new(), 0u64);
+    for (shard, bytes) in parts {
+        let p: DetectPart = serde_json::from_slice(&bytes)
+            .map_err(|e| FlowError::Internal(format!("findings of shard {shard}: {e}")))?;
+        for (mut f, rows) in p.findings.into_iter().zip(p.flow_rows) {
+            let at = |r: u32| u32::try_from(offset + u64::from(r)).unwrap_or(u32::MAX);
+            f.flow_rows = rows.into_iter().map(at).collect();
+            raw.push(f);
+        }
+        active.extend(p.active);
+        offset += p.rows;
+    }
+    Ok((raw, active, offset))
+}
+
+/// The client's side: the shards' learning states merged into a baseline.
+pub fn gather_baseline(parts: Vec<(usize, Vec<u8>)>, files: Vec<String>) -> Result<Baseline> {
+    let mut all = State::default();
+    for (_, bytes) in parts {
+        all.merge(State::from_bytes(&bytes)?)?;
+    }
+    let mut b = all.finish()?;
+    b.source.files = files;
+    Ok(b)
+}
+
+/// The client's side: the shards' statistics summed.
+pub fn gather_globals(parts: Vec<(usize, Vec<u8>)>) -> Result<Globals> {
+    let mut all = Globals::default();
+    for (_, bytes) in parts {
+        all.merge(Globals::from_bytes(&bytes)?);
+    }
+    Ok(all)
+}
+
+/// Finalizes raw findings gathered from the shards ([`detect::finish`]).
+pub fn finish(
+    raw: Vec<Finding>,
+    (baseline, geo, nets, config): (
+        &Baseline,
+        &flowhound_geo::GeoStack,
+        &InternalNets,
+        &crate::config::Config,
+    ),
+) -> Result<Vec<Finding>> {
+    let (flows, none) = (
+        Flows::default(),
+        RecordBatch::new_empty(crate::schema::flow_schema()),
+    );
+    let ctx = DetectCtx::new(
+        std::slice::from_ref(&none),
+        &flows,
+        baseline,
+        geo,
+        nets,
+        config,
+    );
+    detect::finish(raw, &ctx)
+}

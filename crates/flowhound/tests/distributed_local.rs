@@ -1,0 +1,151 @@
+//! The cluster jobs (`flowhound::distributed`: learning, whole-input statistics and detection as
+//! DataFusion plans partitioned by host shard) run on a local DataFusion session give what the
+//! in-memory analysis gives: the same baseline (JSON), the same findings. The Ballista run of the same
+//! plans is tested through the binary (flowhound-cli/tests/cluster_analyze_cli.rs).
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use flowhound::baseline::{learn, Baseline};
+use flowhound::config::Config;
+use flowhound::detect::flows::Flows;
+use flowhound::detect::{run, DetectCtx};
+use flowhound::distributed::spec::{GeoFiles, JobSpec, Task};
+use flowhound::distributed::{nets_text, register, task, Jobs};
+use flowhound::findings::Finding;
+use flowhound::ingest::{read_all, ReadOptions};
+use flowhound::net::{Cidr, InternalNets};
+use flowhound_gen::GenConfig;
+use flowhound_geo::GeoStack;
+use std::path::Path;
+
+const CONFIG: &str = "[analysis]\nmin_severity = \"low\"\n";
+
+/// A finding as comparable text: every serialised field (rows are numbered per run, so left out).
+fn text(f: &Finding) -> String {
+    serde_json::to_string(f).unwrap()
+}
+
+/// `files` as canonical flowhound Parquet (what `flowhound convert` writes; the cluster reads that),
+/// registered as table `name`.
+async fn table(ctx: &SessionContext, name: &str, files: &[String]) {
+    let (batches, _) = read_all(files, &ReadOptions::default()).unwrap();
+    let path = format!("{}.canonical.parquet", files[0]);
+    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        flowhound::schema::flow_schema(),
+        None,
+    )
+    .unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+    let df = ctx
+        .read_parquet(vec![path], ParquetReadOptions::default())
+        .await
+        .unwrap();
+    ctx.register_table(name, df.into_view()).unwrap();
+}
+
+fn in_memory_findings(
+    files: &[String],
+    b: &Baseline,
+    (geo, nets, config): (&GeoStack, &InternalNets, &Config),
+) -> Vec<String> {
+    let batches = read_all(files, &ReadOptions::default()).unwrap().0;
+    let flows = Flows::from_batches(&batches).unwrap();
+    let ctx = DetectCtx::new(&batches, &flows, b, geo, nets, config);
+    let names = config.analysis.detectors.clone();
+    run(&ctx, &names).unwrap().iter().map(text).collect()
+}
+
+fn in_memory_baseline(
+    files: &[String],
+    nets: &InternalNets,
+    geo: &GeoStack,
+    c: &Config,
+) -> Baseline {
+    let flows = Flows::from_batches(&read_all(files, &ReadOptions::default()).unwrap().0).unwrap();
+    learn(&flows, nets, geo, &c.baseline, files.to_vec(), false).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_on_a_local_session_equal_the_in_memory_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = GenConfig {
+        seed: 7,
+        flows_normal: 40_000,
+        flows_test: 20_000,
+        flows_servers: 8_000,
+        clients: 40,
+        ..GenConfig::default()
+    };
+    let summary = flowhound_gen::generate(&cfg, dir.path(), &|_, _| {}).unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    let (normal, test) = (
+        vec![p("normal.parquet")],
+        vec![p("test.parquet"), p("servers.parquet")],
+    );
+    let nets = InternalNets::new(vec![Cidr::parse(&summary.truth.network.subnet).unwrap()]);
+    let geo = GeoStack::from_options(&[], &[], true).unwrap();
+    let config = Config::from_toml(CONFIG, "test config").unwrap();
+
+    let ctx = SessionContext::new();
+    register(&ctx);
+    table(&ctx, "normal", &normal).await;
+    table(&ctx, "test", &test).await;
+    let jobs_dir = tempfile::tempdir().unwrap();
+    let jobs = Jobs {
+        run: |sql: String| {
+            let ctx = ctx.clone();
+            async move { Ok::<Vec<RecordBatch>, _>(ctx.sql(&sql).await?.collect().await?) }
+        },
+        dir: jobs_dir.path(),
+        base: JobSpec {
+            task: Task::Learn,
+            shards: 3,
+            nets: nets_text(&nets),
+            window_secs: config.baseline.window_secs,
+            geo: GeoFiles {
+                embedded: true,
+                ..GeoFiles::default()
+            },
+            config: config.clone(),
+            self_learned: false,
+            files: vec![],
+            baseline: None,
+            globals: None,
+            verdict_window_us: None,
+        },
+    };
+
+    let baseline = jobs.learn("normal", normal.clone(), false).await.unwrap();
+    let want = in_memory_baseline(&normal, &nets, &geo, &config);
+    assert_eq!(
+        baseline.to_json().unwrap(),
+        want.to_json().unwrap(),
+        "learned by host shards in plans == learned at once"
+    );
+
+    let globals = jobs.globals("test", baseline.window_secs).await.unwrap();
+    let d = jobs
+        .detect("test", &baseline, &globals, None)
+        .await
+        .unwrap();
+    let got: Vec<String> = task::finish(d.raw, (&baseline, &geo, &nets, &config))
+        .unwrap()
+        .iter()
+        .map(text)
+        .collect();
+    let want = in_memory_findings(&test, &want, (&geo, &nets, &config));
+    assert!(!want.is_empty(), "the scenarios give findings");
+    let missing: Vec<&String> = want.iter().filter(|w| !got.contains(w)).collect();
+    let extra: Vec<&String> = got.iter().filter(|g| !want.contains(g)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty() && got.len() == want.len(),
+        "{} findings in memory, {} by jobs\nmissing: {missing:#?}\nextra: {extra:#?}",
+        want.len(),
+        got.len()
+    );
+    assert!(Path::new(&jobs_dir.path().join("detect.json")).exists());
+}
