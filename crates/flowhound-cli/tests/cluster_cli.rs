@@ -5,118 +5,11 @@
 
 mod common;
 
+use common::cluster::{canonical_data, free_port, start_cluster, BIN};
 use common::{flowhound, Run, Scratch};
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_flowhound");
-
-/// A free TCP port on 127.0.0.1 (bound, then released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// One background `flowhound` process, its stderr in a log file.
-struct Proc {
-    name: String,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn start(name: &str, args: &[&str], dir: &Path) -> Proc {
-        let log = dir.join(format!("{name}.log"));
-        let child = Command::new(BIN)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {name}: {e}"));
-        Proc {
-            name: name.into(),
-            child,
-            log,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn signal(&self, sig: i32) {
-        unsafe { libc::kill(self.child.id() as i32, sig) };
-    }
-
-    /// Waits for the exit (after a signal), at most `deadline`; returns the exit code.
-    fn wait(&mut self, deadline: Duration) -> i32 {
-        let start = Instant::now();
-        loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return s.code().unwrap_or(-1);
-            }
-            assert!(
-                start.elapsed() < deadline,
-                "{} did not exit within {deadline:?}:\n{}",
-                self.name,
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-/// Every process of a test, killed when dropped (also when an assertion failed).
-#[derive(Default)]
-struct Procs(Vec<Proc>);
-
-impl Drop for Procs {
-    fn drop(&mut self) {
-        for p in &mut self.0 {
-            let _ = p.child.kill();
-            let _ = p.child.wait();
-        }
-    }
-}
-
-/// Polls `cluster status` until `n` executors are registered.
-fn wait_for_executors(sched: &str, n: usize, procs: &Procs) {
-    let start = Instant::now();
-    loop {
-        let run = flowhound(&[
-            "cluster",
-            "status",
-            "--scheduler",
-            sched,
-            "--timeout",
-            "1",
-            "--min-executors",
-            &n.to_string(),
-        ]);
-        if run.code == 0 {
-            assert!(run.stdout.contains("ballista/55"), "{}", run.stdout);
-            return;
-        }
-        if start.elapsed() > Duration::from_secs(40) {
-            let logs: Vec<String> = procs
-                .0
-                .iter()
-                .map(|p| format!("{}:\n{}", p.name, p.log()))
-                .collect();
-            panic!(
-                "{n} executors did not register: {run:?}\n{}",
-                logs.join("\n")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 /// A CSV result's header and its rows, sorted (the order of GROUP BY output is not defined).
 fn csv_rows(path: &Path) -> (String, Vec<String>) {
@@ -134,42 +27,6 @@ fn timed(args: &[&str]) -> (Run, Duration) {
     (run, start.elapsed())
 }
 
-/// Small generated data in canonical Parquet: two files, so the table spans files.
-fn make_data(tmp: &Scratch) -> Vec<String> {
-    let gen = tmp.path("gen");
-    let g = gen.to_str().unwrap();
-    flowhound(&[
-        "generate",
-        "--out",
-        g,
-        "--flows-normal",
-        "20000",
-        "--flows-test",
-        "20000",
-        "--flows-servers",
-        "2000",
-        "--clients",
-        "60",
-        "-q",
-    ])
-    .ok("generate");
-    ["normal", "test"]
-        .iter()
-        .map(|name| {
-            let out = tmp.path(&format!("{name}.canon.parquet"));
-            let src = gen.join(format!("{name}.parquet"));
-            flowhound(&[
-                "convert",
-                src.to_str().unwrap(),
-                "-o",
-                out.to_str().unwrap(),
-            ])
-            .ok("convert");
-            out.to_string_lossy().into_owned()
-        })
-        .collect()
-}
-
 const QUERY: &str =
     "SELECT geo_country(dst_ip) AS cc, ip_str(src_ip) AS src, proto, count(*) AS flows, \
                      sum(up_bytes) AS up FROM flows WHERE is_private(src_ip) GROUP BY 1, 2, 3";
@@ -183,51 +40,9 @@ const HEAVY: &str = "SELECT a.proto, count(*) AS pairs, sum(b.up_bytes) AS up FR
 #[test]
 fn a_two_executor_cluster_answers_like_the_local_run_and_survives_losing_an_executor() {
     let tmp = Scratch::new("cluster");
-    let files = make_data(&tmp);
-    let mut procs = Procs::default();
-    let sched = format!("127.0.0.1:{}", free_port());
+    let files = canonical_data(&tmp, 20_000, 2_000);
+    let (mut procs, sched, work_dirs) = start_cluster(&tmp.0, 2);
     let url = format!("df://{sched}");
-    procs.0.push(Proc::start(
-        "scheduler",
-        &[
-            "cluster",
-            "scheduler",
-            "--bind",
-            &sched,
-            "--executor-timeout",
-            "4",
-        ],
-        &tmp.0,
-    ));
-    let mut work_dirs = Vec::new();
-    for i in 1..=2 {
-        let work = tmp.path(&format!("work{i}"));
-        std::fs::create_dir_all(&work).unwrap();
-        let bind = format!("127.0.0.1:{}", free_port());
-        let grpc = free_port().to_string();
-        procs.0.push(Proc::start(
-            &format!("executor{i}"),
-            &[
-                "cluster",
-                "executor",
-                "--scheduler",
-                &sched,
-                "--bind",
-                &bind,
-                "--grpc-port",
-                &grpc,
-                "--concurrent-tasks",
-                "2",
-                "--heartbeat",
-                "1",
-                "--work-dir",
-                work.to_str().unwrap(),
-            ],
-            &tmp.0,
-        ));
-        work_dirs.push(work);
-    }
-    wait_for_executors(&sched, 2, &procs);
     assert!(
         procs.0[0].log().contains(&format!("listening on {sched}")),
         "{}",

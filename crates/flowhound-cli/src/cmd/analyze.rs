@@ -51,6 +51,9 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
     let mut config = a.run.load_config()?;
     config.baseline.exclude.extend(a.exclude.iter().cloned());
     let nets = a.net.nets();
+    if a.run.cluster.cluster.is_some() {
+        return on_cluster(&a, &config, &nets, started);
+    }
     let window = config.baseline.window_secs;
     let read = |files: &[String], detecting: bool| {
         super::outofcore::read_input(&a.input, files, &a.run, &config, &nets, (window, detecting))
@@ -90,6 +93,30 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
         }
         Test::Sharded(s) => job.execute_sharded(&s, &baseline, bref),
     }
+}
+
+/// `analyze --cluster`: every step on the cluster.
+fn on_cluster(
+    a: &AnalyzeArgs,
+    config: &Config,
+    nets: &InternalNets,
+    started: std::time::Instant,
+) -> Result<ExitCode> {
+    let stack = a.geo.stack()?;
+    let job = Job {
+        run: &a.run,
+        config,
+        inputs: &a.test,
+        quiet: a.input.quiet,
+        started,
+        nets,
+        geo: &stack,
+    };
+    let learn = match a.normal.is_empty() {
+        true => super::on_cluster::Learn::SelfLearned,
+        false => super::on_cluster::Learn::Normal(&a.normal),
+    };
+    job.execute_on_cluster(&a.run.cluster, learn, a.geo.files()?)
 }
 
 /// Learns baselines for `run`.

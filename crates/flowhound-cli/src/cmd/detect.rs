@@ -74,6 +74,8 @@ pub struct RunArgs {
     pub dns: super::DnsArgs,
     #[command(flatten)]
     pub scale: super::outofcore::ScaleArgs,
+    #[command(flatten)]
+    pub cluster: super::on_cluster::ClusterArgs,
 }
 
 /// The values of `--color`.
@@ -151,14 +153,6 @@ pub fn run(a: DetectArgs) -> Result<ExitCode> {
         );
     }
     let nets = a.net.nets();
-    let test = super::outofcore::read_test(
-        &a.input,
-        &a.inputs,
-        &a.run,
-        &config,
-        &nets,
-        baseline.window_secs,
-    )?;
     let stack = a.geo.stack()?;
     let bref = BaselineRef {
         source: "file".into(),
@@ -174,6 +168,18 @@ pub fn run(a: DetectArgs) -> Result<ExitCode> {
         nets: &nets,
         geo: &stack,
     };
+    if a.run.cluster.cluster.is_some() {
+        let learn = super::on_cluster::Learn::Saved(&baseline, bref);
+        return job.execute_on_cluster(&a.run.cluster, learn, a.geo.files()?);
+    }
+    let test = super::outofcore::read_test(
+        &a.input,
+        &a.inputs,
+        &a.run,
+        &config,
+        &nets,
+        baseline.window_secs,
+    )?;
     match test {
         TestInput::InMemory(batches, report) => {
             let flows = Flows::from_batches(&batches)?;

@@ -16,6 +16,7 @@ mod evaluate;
 mod evaluate_labels;
 mod generate;
 mod geo;
+mod on_cluster;
 mod outliers;
 mod outofcore;
 mod profile;
@@ -259,6 +260,20 @@ pub struct GeoDbArgs {
 }
 
 impl GeoDbArgs {
+    /// The databases as cluster executors open them (absolute paths).
+    pub fn files(&self) -> Result<flowhound::distributed::spec::GeoFiles> {
+        let abs = |v: &[std::path::PathBuf]| -> Result<Vec<std::path::PathBuf>> {
+            Ok(v.iter()
+                .map(std::path::absolute)
+                .collect::<std::io::Result<_>>()?)
+        };
+        Ok(flowhound::distributed::spec::GeoFiles {
+            country: abs(&self.geoip_db)?,
+            asn: abs(&self.asn_db)?,
+            embedded: !self.no_embedded_geo,
+        })
+    }
+
     /// The layered database stack: user files first, then the embedded database.
     pub fn stack(&self) -> Result<std::sync::Arc<flowhound_geo::GeoStack>> {
         let stack = flowhound_geo::GeoStack::from_options(

@@ -117,7 +117,7 @@ pub fn read_input(
     Ok(out)
 }
 
-fn tmp_dir(config: &Config) -> PathBuf {
+pub(super) fn tmp_dir(config: &Config) -> PathBuf {
     match config.analysis.tmp_dir.trim() {
         "" => std::env::temp_dir(),
         d => PathBuf::from(d),
@@ -126,7 +126,7 @@ fn tmp_dir(config: &Config) -> PathBuf {
 
 /// Removes the spill directory and exits 130 on Ctrl-C or SIGTERM (normal exits and errors remove it
 /// when [`Sharded`] is dropped).
-fn remove_on_signal(dir: PathBuf) -> Result<()> {
+pub(super) fn remove_on_signal(dir: PathBuf) -> Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,

@@ -1,6 +1,8 @@
 //! Shared helpers of the CLI tests: run the real `flowhound` binary, find fixtures, make scratch dirs.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

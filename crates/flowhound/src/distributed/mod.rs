@@ -96,8 +96,6 @@ pub struct Detected {
     pub raw: Vec<Finding>,
     /// Active (window start µs, internal source) pairs (with `verdict_window_us`).
     pub active: BTreeSet<(i64, u128)>,
-    /// Flows the host shards held.
-    pub rows: u64,
 }
 
 /// A run's jobs: specs written to `dir` (which every executor must be able to read), queries run by
@@ -174,12 +172,7 @@ where
             ..self.base.clone()
         };
         let pairs = !task::detectors(&spec.config.analysis.detectors, true).is_empty();
-        let (raw, active, _) = task::gather_findings(self.job(table, spec, pairs).await?)?;
-        Ok(Detected {
-            raw,
-            active,
-            rows: globals.rows,
-        })
+        task::gather_findings(self.job(table, spec, pairs).await?)
     }
 }
 

@@ -140,9 +140,7 @@ fn owned(f: &Finding, owns: &impl Fn(u128) -> bool) -> bool {
 
 /// The client's side: the shards' findings as one raw list, rows numbered over all shards (in shard
 /// order), and the active (window, source) pairs.
-pub fn gather_findings(
-    mut parts: Vec<(usize, Vec<u8>)>,
-) -> Result<(Vec<Finding>, BTreeSet<(i64, u128)>, u64)> {
+pub fn gather_findings(mut parts: Vec<(usize, Vec<u8>)>) -> Result<super::Detected> {
     parts.sort_by_key(|p| p.0);
     let (mut raw, mut active, mut offset) = (Vec::new(), BTreeSet::new(), 0u64);
     for (shard, bytes) in parts {
@@ -156,7 +154,7 @@ pub fn gather_findings(
         active.extend(p.active);
         offset += p.rows;
     }
-    Ok((raw, active, offset))
+    Ok(super::Detected { raw, active })
 }
 
 /// The client's side: the shards' learning states merged into a baseline.

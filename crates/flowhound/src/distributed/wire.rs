@@ -191,8 +191,8 @@ mod tests {
         assert_eq!(w.internal_hosts, m.internal_hosts);
         assert_eq!(w.dest_hosts, m.dest_hosts);
         assert_eq!(w.dns_sizes, m.dns_sizes);
-        assert_eq!(w.host_windows.unwrap().cells, m.host_windows.unwrap().cells);
         assert_eq!(m.hosts_of(ext), 2);
+        assert_eq!(w.host_windows.unwrap().cells, m.host_windows.unwrap().cells);
         assert!(Globals::from_bytes(b"{not json").is_err());
     }
 }

@@ -1,0 +1,298 @@
+//! `analyze`/`detect --cluster df://HOST:PORT`: the analysis runs as plans on a Ballista cluster
+//! (`flowhound::distributed`), one query per step (learning, whole-input statistics, detection), each
+//! partitioned by host shard; the client merges the shards' answers, enriches and writes the findings.
+
+use super::detect::{Job, RunArgs};
+use anyhow::{bail, Result};
+use datafusion::arrow::record_batch::RecordBatch;
+use flowhound::baseline::Baseline;
+use flowhound::distributed::spec::{GeoFiles, JobSpec, Task};
+use flowhound::distributed::wire::Globals;
+use flowhound::distributed::{nets_text, task, Jobs};
+use flowhound::findings::{format_ts, BaselineRef, FindingsDoc, InputSummary};
+use flowhound_cluster::ClusterError;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// `--cluster`, `--connect-timeout`, `--cluster-timeout`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ClusterArgs {
+    /// Run the analysis on a Ballista cluster (`flowhound cluster --help`, docs/cluster.md). Inputs
+    /// must be canonical Parquet (`flowhound convert`) at paths every executor can read, and --tmp-dir
+    /// a directory they can all read (the run's job files are written there).
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub cluster: Option<String>,
+    /// Seconds to wait for the cluster's scheduler to answer.
+    #[arg(long, value_name = "SECS", default_value_t = 10, requires = "cluster")]
+    pub connect_timeout: u64,
+    /// Seconds each step may run on the cluster before the client gives up (exit 7).
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 3600,
+        requires = "cluster"
+    )]
+    pub cluster_timeout: u64,
+}
+
+/// Fails up front on outputs that need the test flows on the client.
+fn check_outputs(run: &RunArgs) -> Result<()> {
+    if run.html.is_some() || run.flows_out.is_some() {
+        bail!("--html and --flows-out need the test flows on this machine, and with --cluster they stay on the executors: leave them out (--json, --csv, --ndjson and --verdicts work on a cluster), or run without --cluster");
+    }
+    Ok(())
+}
+
+/// What to learn from.
+pub enum Learn<'a> {
+    /// A saved baseline (`detect`).
+    Saved(&'a Baseline, BaselineRef),
+    /// Learn from these normal inputs (`analyze --normal`).
+    Normal(&'a [String]),
+    /// Learn robustly from the test input itself (`analyze` without `--normal`).
+    SelfLearned,
+}
+
+/// A client of one cluster for one run.
+struct Client {
+    rt: tokio::runtime::Runtime,
+    ctx: datafusion::prelude::SessionContext,
+    url: String,
+    executors: usize,
+    server: String,
+    timeout: Duration,
+    /// The cluster error behind a failed step (reported as such, exit 7).
+    failed: Mutex<Option<ClusterError>>,
+}
+
+impl Client {
+    fn connect(c: &ClusterArgs, url: &str) -> Result<Client> {
+        let rt = tokio::runtime::Runtime::new()?;
+        let (ctx, status) = rt.block_on(flowhound_cluster::remote_context_with_status(
+            url,
+            Duration::from_secs(c.connect_timeout),
+        ))?;
+        if status.executors == 0 {
+            eprintln!(
+                "warning: the scheduler has no executor registered yet; the jobs wait for one"
+            );
+        }
+        Ok(Client {
+            rt,
+            ctx,
+            url: url.to_string(),
+            executors: status.executors,
+            server: status.server,
+            timeout: Duration::from_secs(c.cluster_timeout),
+            failed: Mutex::new(None),
+        })
+    }
+
+    /// Registers `files` as table `name`; they must be canonical Parquet.
+    fn table(&self, name: &str, files: &[String]) -> Result<()> {
+        let paths: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
+        let reg = self
+            .rt
+            .block_on(flowhound_cluster::register_paths(&self.ctx, name, &paths))?;
+        if !reg.canonical {
+            bail!(
+                "--cluster reads canonical flowhound Parquet, and {} is not: convert it first (flowhound convert FILE -o FILE.parquet), to a path every executor can read",
+                files.join(", ")
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs one query with the deadline; a cluster error is kept for the report.
+    async fn query(&self, sql: String) -> flowhound::error::Result<Vec<RecordBatch>> {
+        flowhound_cluster::query(&self.ctx, &sql, self.timeout)
+            .await
+            .map_err(|e| {
+                let text = e.to_string();
+                if let Ok(mut f) = self.failed.lock() {
+                    *f = Some(e);
+                }
+                flowhound::FlowError::Internal(text)
+            })
+    }
+
+    /// The cluster error behind `e`, when there was one.
+    fn explain(&self, e: flowhound::FlowError) -> anyhow::Error {
+        match self.failed.lock().ok().and_then(|mut f| f.take()) {
+            Some(c) => c.into(),
+            None => e.into(),
+        }
+    }
+}
+
+/// What the steps give: the findings document, the active (window, source) pairs, the statistics.
+type Outcome = (FindingsDoc, BTreeSet<(i64, u128)>, Globals);
+
+fn steps_bar(steps: u64, quiet: bool) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(steps);
+    if quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let style = indicatif::ProgressStyle::with_template(
+        "on the cluster: {msg} [{bar:20}] {pos}/{len} jobs {elapsed}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn input_summary(inputs: &[String], g: &Globals) -> InputSummary {
+    let range = g.globals.ts_range;
+    InputSummary {
+        files: inputs.to_vec(),
+        rows_read: g.rows,
+        rows_skipped: 0,
+        first_seen: range.map(|r| format_ts(r.0)),
+        last_seen: range.map(|r| format_ts(r.1)),
+    }
+}
+
+fn learned_ref(source: &str, files: &[String], b: &Baseline) -> BaselineRef {
+    BaselineRef {
+        source: source.into(),
+        inputs: files.to_vec(),
+        flows: b.source.flows,
+    }
+}
+
+impl Job<'_> {
+    /// Runs the analysis on the cluster at `c.cluster`: learning (unless `learn` is a saved
+    /// baseline), the test input's statistics, detection; then ranks, enriches and writes the findings.
+    pub fn execute_on_cluster(
+        &self,
+        c: &ClusterArgs,
+        learn: Learn,
+        geo: GeoFiles,
+    ) -> Result<ExitCode> {
+        check_outputs(self.run)?;
+        let client = Client::connect(c, c.cluster.as_deref().unwrap_or_default())?;
+        // the job files, under `[analysis] tmp_dir` (absolute, as executors read them); removed at the
+        // end, after errors and on Ctrl-C
+        let base = std::path::absolute(super::outofcore::tmp_dir(self.config))?;
+        let dir = flowhound::shard::spill_dir(Some(&base))?;
+        super::outofcore::remove_on_signal(dir.path().to_path_buf())?;
+        client.table("test", self.inputs)?;
+        if let Learn::Normal(files) = &learn {
+            client.table("normal", files)?;
+        }
+        let shards = match self.run.scale.shards {
+            0 => (client.executors * 2).max(2),
+            n => n,
+        };
+        let jobs = Jobs {
+            run: |sql: String| client.query(sql),
+            dir: dir.path(),
+            base: JobSpec {
+                task: Task::Globals,
+                shards,
+                nets: nets_text(self.nets),
+                window_secs: self.config.baseline.window_secs,
+                geo,
+                config: self.config.clone(),
+                self_learned: false,
+                files: vec![],
+                baseline: None,
+                globals: None,
+                verdict_window_us: None,
+            },
+        };
+        let steps = if matches!(learn, Learn::Saved(..)) {
+            2
+        } else {
+            3
+        };
+        let bar = steps_bar(steps, self.quiet);
+        let out = client.rt.block_on(self.steps(&jobs, learn, &bar));
+        bar.finish_and_clear();
+        let (doc, active, globals) = out.map_err(|e| client.explain(e))?;
+        drop(dir);
+        let doc = self.report_cluster(doc, &active)?;
+        eprintln!(
+            "ran on the cluster at {} ({}, {} executor(s)): {} test flows in {shards} host shards, {steps} jobs, {:.1} s",
+            client.url,
+            client.server,
+            client.executors,
+            globals.rows,
+            self.started.elapsed().as_secs_f64()
+        );
+        eprint!("{}", flowhound::output::term::summary_text(&doc));
+        Ok(ExitCode::SUCCESS)
+    }
+
+    async fn steps<F, Fut>(
+        &self,
+        jobs: &Jobs<'_, F>,
+        learn: Learn<'_>,
+        bar: &indicatif::ProgressBar,
+    ) -> flowhound::error::Result<Outcome>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = flowhound::error::Result<Vec<RecordBatch>>>,
+    {
+        let learned;
+        let (baseline, bref) = match learn {
+            Learn::Saved(b, r) => (b, r),
+            Learn::Normal(files) => {
+                bar.set_message("learning the baseline");
+                learned = jobs.learn("normal", files.to_vec(), false).await?;
+                bar.inc(1);
+                (&learned, learned_ref("normal", files, &learned))
+            }
+            Learn::SelfLearned => {
+                bar.set_message("learning the baseline from the test input");
+                learned = jobs.learn("test", self.inputs.to_vec(), true).await?;
+                bar.inc(1);
+                (&learned, learned_ref("self", self.inputs, &learned))
+            }
+        };
+        bar.set_message("test input statistics");
+        let globals = jobs.globals("test", baseline.window_secs).await?;
+        bar.inc(1);
+        bar.set_message("detecting");
+        let verdicts = self.run.verdicts.as_ref().map(|_| self.verdict_window_us());
+        let d = jobs.detect("test", baseline, &globals, verdicts).await?;
+        bar.inc(1);
+        let findings = task::finish(d.raw, (baseline, self.geo, self.nets, self.config))?;
+        let detectors = self.config.analysis.detectors.clone();
+        let doc = FindingsDoc::new(
+            input_summary(self.inputs, &globals),
+            bref,
+            detectors,
+            findings,
+        );
+        Ok((doc, d.active, globals))
+    }
+
+    /// Names, the table, the documents and the verdicts of a cluster run's findings.
+    fn report_cluster(
+        &self,
+        mut doc: FindingsDoc,
+        active: &BTreeSet<(i64, u128)>,
+    ) -> Result<FindingsDoc> {
+        if !self.run.no_rdns {
+            let names = |ips: &[u128]| self.run.dns.reverse_names(ips);
+            flowhound::analysis::add_names(&mut doc.findings, &names)?;
+        }
+        let term = super::detect::stdout_term(self.run.color.into());
+        let rows = self.config.analysis.table_rows_count as usize;
+        print!(
+            "{}",
+            flowhound::output::term::findings_table(&doc.findings, rows, &term)
+        );
+        self.write_documents(&doc)?;
+        if self.run.verdicts.is_some() {
+            self.write_verdict_rows(&doc, active, self.verdict_window_us())?;
+        }
+        Ok(doc)
+    }
+}

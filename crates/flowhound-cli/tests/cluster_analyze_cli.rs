@@ -1,0 +1,139 @@
+//! `analyze`/`detect --cluster` on real Ballista processes (one scheduler, two executors on
+//! 127.0.0.1, from the built binary): the findings document and the verdicts equal the local run's
+//! (the oracle: the in-memory analysis of the same files), with a normal input, self-learned, and
+//! against a saved baseline; inputs the cluster cannot read and outputs it cannot make are refused
+//! with the fix; the job files are removed.
+
+mod common;
+
+use common::cluster::{canonical_data, start_cluster};
+use common::{flowhound, Scratch};
+use serde_json::Value;
+use std::path::Path;
+
+/// The findings document without what differs by design between two runs (the generator string is
+/// equal; nothing else is left out).
+fn doc(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Runs `args` locally and with `--cluster url`, each writing its JSON and verdicts; both must equal.
+fn same_as_local(tmp: &Scratch, name: &str, args: &[&str], url: &str) -> Value {
+    let run = |tag: &str, extra: &[&str]| {
+        let (json, verdicts) = (
+            tmp.path(&format!("{name}-{tag}.json")),
+            tmp.path(&format!("{name}-{tag}.csv")),
+        );
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend([
+            "--json",
+            json.to_str().unwrap(),
+            "--verdicts",
+            verdicts.to_str().unwrap(),
+            "--no-rdns",
+            "--min-severity",
+            "low",
+            "--color",
+            "never",
+        ]);
+        all.extend(extra);
+        let r = flowhound(&all);
+        r.expect(0, &format!("{name} {tag}"));
+        (r, doc(&json), std::fs::read_to_string(&verdicts).unwrap())
+    };
+    let (_, want, want_v) = run("local", &[]);
+    let jobs = tmp.path(&format!("{name}-jobs"));
+    std::fs::create_dir_all(&jobs).unwrap();
+    let (r, got, got_v) = run(
+        "cluster",
+        &[
+            "--cluster",
+            url,
+            "--cluster-timeout",
+            "300",
+            "--tmp-dir",
+            jobs.to_str().unwrap(),
+        ],
+    );
+    r.stderr_has(
+        &["ran on the cluster at", "2 executor(s)", "host shards"],
+        name,
+    );
+    assert!(
+        want["findings"].as_array().is_some_and(|f| f.len() >= 3),
+        "{name}: the scenarios give findings: {}",
+        want["findings"]
+    );
+    for key in [
+        "findings",
+        "per_severity",
+        "top_hosts",
+        "input",
+        "baseline",
+        "detectors",
+    ] {
+        assert_eq!(
+            got[key], want[key],
+            "{name}: `{key}` on the cluster == local"
+        );
+    }
+    assert_eq!(got_v, want_v, "{name}: verdicts on the cluster == local");
+    let left: Vec<_> = std::fs::read_dir(&jobs).unwrap().collect();
+    assert!(left.is_empty(), "{name}: job files removed: {left:?}");
+    got
+}
+
+#[test]
+fn analyze_and_detect_on_a_two_executor_cluster_equal_the_local_run() {
+    let tmp = Scratch::new("cluster-analyze");
+    let files = canonical_data(&tmp, 20_000, 2_000);
+    let (normal, test) = (files[0].as_str(), files[1].as_str());
+    let (_procs, sched, _) = start_cluster(&tmp.0, 2);
+    let url = format!("df://{sched}");
+
+    let d = same_as_local(
+        &tmp,
+        "analyze",
+        &["analyze", "--normal", normal, "--test", test],
+        &url,
+    );
+    assert_eq!(d["baseline"]["source"], "normal");
+    let d = same_as_local(&tmp, "self", &["analyze", "--test", test], &url);
+    assert_eq!(d["baseline"]["source"], "self");
+
+    let b = tmp.path("baseline.json");
+    flowhound(&["baseline", normal, "-o", b.to_str().unwrap(), "-q"]).ok("baseline");
+    let detect = ["detect", "--baseline", b.to_str().unwrap(), test];
+    same_as_local(&tmp, "detect", &detect, &url);
+
+    // What the cluster cannot do is refused up front, with the fix.
+    let raw = tmp.0.join("gen").join("test.parquet");
+    let r = flowhound(&[
+        "analyze",
+        "--test",
+        raw.to_str().unwrap(),
+        "--cluster",
+        &url,
+        "-q",
+    ]);
+    r.no_panic("analyze --cluster, analysts' Parquet");
+    assert_ne!(r.code, 0);
+    r.stderr_has(
+        &["canonical flowhound Parquet", "flowhound convert"],
+        "non-canonical",
+    );
+    let html = tmp.path("r.html");
+    let r = flowhound(&[
+        "analyze",
+        "--test",
+        test,
+        "--cluster",
+        &url,
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    r.expect(1, "--html on a cluster")
+        .stderr_has(&["--html", "--cluster"], "html");
+    assert!(!html.exists());
+}
