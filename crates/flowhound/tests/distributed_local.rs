@@ -95,10 +95,15 @@ async fn jobs_on_a_local_session_equal_the_in_memory_analysis() {
     table(&ctx, "normal", &normal).await;
     table(&ctx, "test", &test).await;
     let jobs_dir = tempfile::tempdir().unwrap();
+    let seen = std::sync::Mutex::new(Vec::new());
     let jobs = Jobs {
         run: |sql: String| {
             let ctx = ctx.clone();
             async move { Ok::<Vec<RecordBatch>, _>(ctx.sql(&sql).await?.collect().await?) }
+        },
+        progress: &|task, done, planned| {
+            assert!(done <= planned, "{task:?}: {done} of {planned} shards done");
+            seen.lock().unwrap().push((task, done, planned));
         },
         dir: jobs_dir.path(),
         base: JobSpec {
@@ -148,4 +153,21 @@ async fn jobs_on_a_local_session_equal_the_in_memory_analysis() {
         got.len()
     );
     assert!(Path::new(&jobs_dir.path().join("detect.json")).exists());
+    // progress is reported for every job; each shard marks itself done (3 host shards and the
+    // internal pairs for detection)
+    let seen = seen.into_inner().unwrap();
+    for task in [Task::Learn, Task::Globals, Task::Detect] {
+        assert!(seen.iter().any(|s| s.0 == task), "{task:?}: {seen:?}");
+    }
+    let done = std::fs::read_dir(jobs_dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("detect.done.")
+        })
+        .count();
+    assert_eq!(done, 4, "each detection shard marked itself done");
 }

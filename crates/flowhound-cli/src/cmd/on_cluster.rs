@@ -131,19 +131,28 @@ impl Client {
 /// What the steps give: the findings document, the active (window, source) pairs, the statistics.
 type Outcome = (FindingsDoc, BTreeSet<(i64, u128)>, Globals);
 
-fn steps_bar(steps: u64, quiet: bool) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(steps);
+/// The bar of the running job: its shards done out of its shards planned.
+fn shards_bar(quiet: bool) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
     if quiet {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let style = indicatif::ProgressStyle::with_template(
-        "on the cluster: {msg} [{bar:20}] {pos}/{len} jobs {elapsed}",
+        "{msg} on the cluster [{bar:25}] {pos}/{len} shards {elapsed}",
     )
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
     .progress_chars("=> ");
     bar.set_style(style);
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
+}
+
+fn step_name(task: Task) -> &'static str {
+    match task {
+        Task::Learn => "learning the baseline",
+        Task::Globals => "test input statistics",
+        Task::Detect => "detecting",
+    }
 }
 
 fn input_summary(inputs: &[String], g: &Globals) -> InputSummary {
@@ -189,8 +198,15 @@ impl Job<'_> {
             0 => (client.executors * 2).max(2),
             n => n,
         };
+        let bar = shards_bar(self.quiet);
+        let progress = |task: Task, done: usize, planned: usize| {
+            bar.set_message(step_name(task));
+            bar.set_length(planned as u64);
+            bar.set_position(done as u64);
+        };
         let jobs = Jobs {
             run: |sql: String| client.query(sql),
+            progress: &progress,
             dir: dir.path(),
             base: JobSpec {
                 task: Task::Globals,
@@ -211,8 +227,7 @@ impl Job<'_> {
         } else {
             3
         };
-        let bar = steps_bar(steps, self.quiet);
-        let out = client.rt.block_on(self.steps(&jobs, learn, &bar));
+        let out = client.rt.block_on(self.steps(&jobs, learn));
         bar.finish_and_clear();
         let (doc, active, globals) = out.map_err(|e| client.explain(e))?;
         drop(dir);
@@ -233,7 +248,6 @@ impl Job<'_> {
         &self,
         jobs: &Jobs<'_, F>,
         learn: Learn<'_>,
-        bar: &indicatif::ProgressBar,
     ) -> flowhound::error::Result<Outcome>
     where
         F: Fn(String) -> Fut,
@@ -243,25 +257,17 @@ impl Job<'_> {
         let (baseline, bref) = match learn {
             Learn::Saved(b, r) => (b, r),
             Learn::Normal(files) => {
-                bar.set_message("learning the baseline");
                 learned = jobs.learn("normal", files.to_vec(), false).await?;
-                bar.inc(1);
                 (&learned, learned_ref("normal", files, &learned))
             }
             Learn::SelfLearned => {
-                bar.set_message("learning the baseline from the test input");
                 learned = jobs.learn("test", self.inputs.to_vec(), true).await?;
-                bar.inc(1);
                 (&learned, learned_ref("self", self.inputs, &learned))
             }
         };
-        bar.set_message("test input statistics");
         let globals = jobs.globals("test", baseline.window_secs).await?;
-        bar.inc(1);
-        bar.set_message("detecting");
         let verdicts = self.run.verdicts.as_ref().map(|_| self.verdict_window_us());
         let d = jobs.detect("test", baseline, &globals, verdicts).await?;
-        bar.inc(1);
         let findings = task::finish(d.raw, (baseline, self.geo, self.nets, self.config))?;
         let detectors = self.config.analysis.detectors.clone();
         let doc = FindingsDoc::new(

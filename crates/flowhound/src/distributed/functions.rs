@@ -269,10 +269,12 @@ impl Accumulator for Gather {
         let (Some(spec), Some(shard)) = (&self.spec, self.shard) else {
             return Ok(ScalarValue::LargeBinary(None));
         };
-        let loaded = super::spec::load(std::path::Path::new(spec)).map_err(df_err)?;
+        let path = std::path::Path::new(spec);
+        let loaded = super::spec::load(path).map_err(df_err)?;
         let all = datafusion::arrow::compute::concat_batches(&flow_schema(), &self.batches)?;
         self.batches.clear();
         let out = super::task::run(&loaded, shard as usize, all).map_err(df_err)?;
+        super::spec::mark_done(path, shard);
         Ok(ScalarValue::LargeBinary(Some(out)))
     }
 

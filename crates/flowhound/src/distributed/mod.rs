@@ -98,11 +98,16 @@ pub struct Detected {
     pub active: BTreeSet<(i64, u128)>,
 }
 
+/// Told `(task, shards done, shards planned)` while a job runs.
+pub type Progress<'a> = &'a (dyn Fn(Task, usize, usize) + Sync);
+
 /// A run's jobs: specs written to `dir` (which every executor must be able to read), queries run by
 /// `run` (on a cluster, or a local session).
 pub struct Jobs<'a, F> {
     /// Runs one query.
     pub run: F,
+    /// Progress of the running job, polled twice a second.
+    pub progress: Progress<'a>,
     /// Where the specs, the baseline and the statistics are written.
     pub dir: &'a Path,
     /// The settings every spec shares (task, baseline, globals are set per job).
@@ -120,7 +125,18 @@ where
             .join(format!("{:?}.json", spec.task).to_lowercase());
         spec.write(&path)?;
         let sql = job_sql(table, &path, &spec.nets.join(","), spec.shards, pairs);
-        results(&(self.run)(sql).await?)
+        let planned = spec.shards + usize::from(pairs);
+        let query = (self.run)(sql);
+        tokio::pin!(query);
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        let batches = loop {
+            tokio::select! {
+                r = &mut query => break r?,
+                _ = tick.tick() => (self.progress)(spec.task, spec::shards_done(&path), planned),
+            }
+        };
+        (self.progress)(spec.task, planned, planned);
+        results(&batches)
     }
 
     /// Learns a baseline from `table` (the files it reads are `files`).

@@ -147,3 +147,25 @@ fn open(path: &Path) -> Result<Loaded> {
         spec,
     })
 }
+
+/// Marks shard `shard` of the job at `spec_path` done (a file beside the spec, which the client
+/// counts for its progress bar). Best effort: progress is not worth failing a shard for.
+pub fn mark_done(spec_path: &Path, shard: i64) {
+    if let Some(dir) = spec_path.parent() {
+        let stem = spec_path.file_stem().unwrap_or_default().to_string_lossy();
+        let _ = std::fs::write(dir.join(format!("{stem}.done.{shard}")), b"");
+    }
+}
+
+/// Shards of the job at `spec_path` marked done ([`mark_done`]).
+pub fn shards_done(spec_path: &Path) -> usize {
+    let (Some(dir), Some(stem)) = (spec_path.parent(), spec_path.file_stem()) else {
+        return 0;
+    };
+    let prefix = format!("{}.done.", stem.to_string_lossy());
+    std::fs::read_dir(dir).map_or(0, |rd| {
+        rd.filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .count()
+    })
+}
