@@ -9,7 +9,7 @@ mod common;
 use common::cluster::{canonical_data, start_cluster};
 use common::{flowhound, Scratch};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The findings document without what differs by design between two runs (the generator string is
 /// equal; nothing else is left out).
@@ -107,6 +107,44 @@ fn analyze_and_detect_on_a_two_executor_cluster_equal_the_local_run() {
     let detect = ["detect", "--baseline", b.to_str().unwrap(), test];
     same_as_local(&tmp, "detect", &detect, &url);
 
+    // baseline --cluster: the same JSON and the same day states (byte for byte) as learned here
+    let bc = tmp.path("baseline-cluster.json");
+    let r = flowhound(&[
+        "baseline",
+        normal,
+        "-o",
+        bc.to_str().unwrap(),
+        "--cluster",
+        &url,
+    ]);
+    r.expect(0, "baseline --cluster").stderr_has(
+        &["learned on the cluster at", "host shards", "days kept"],
+        "baseline",
+    );
+    let read = |p: &Path| std::fs::read(p).unwrap();
+    assert_eq!(
+        read(&bc),
+        read(&b),
+        "baseline JSON learned on the cluster == here"
+    );
+    let days = |p: &Path| {
+        let dir = PathBuf::from(format!("{}.days", p.display()));
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|n| read(&dir.join(n)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        days(&bc),
+        days(&b),
+        "day states learned on the cluster == here"
+    );
+
     // What the cluster cannot do is refused up front, with the fix.
     let raw = tmp.0.join("gen").join("test.parquet");
     let r = flowhound(&[
@@ -136,4 +174,39 @@ fn analyze_and_detect_on_a_two_executor_cluster_equal_the_local_run() {
     r.expect(1, "--html on a cluster")
         .stderr_has(&["--html", "--cluster"], "html");
     assert!(!html.exists());
+}
+
+#[test]
+fn an_unreachable_cluster_is_a_clear_error_within_the_deadline_and_leaves_nothing() {
+    let tmp = Scratch::new("cluster-analyze-unreachable");
+    let input = common::fixture("formats/analysts_float.parquet");
+    let sched = format!("127.0.0.1:{}", common::cluster::free_port());
+    let url = format!("df://{sched}");
+    let jobs = tmp.path("jobs");
+    std::fs::create_dir_all(&jobs).unwrap();
+    for cmd in [
+        vec!["analyze", "--test", &input],
+        vec!["baseline", &input, "-o", "/nonexistent/never-written.json"],
+    ] {
+        let started = std::time::Instant::now();
+        let mut args = cmd.clone();
+        args.extend(["--cluster", &url, "--connect-timeout", "2"]);
+        if cmd[0] == "analyze" {
+            args.extend(["--tmp-dir", jobs.to_str().unwrap()]);
+        }
+        let r = flowhound(&args);
+        r.expect(7, cmd[0]).stderr_has(
+            &[&format!(
+                "no Ballista scheduler answered at {sched} within 2s"
+            )],
+            cmd[0],
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(8),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(&jobs).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 }

@@ -132,6 +132,27 @@ async fn jobs_on_a_local_session_equal_the_in_memory_analysis() {
         "learned by host shards in plans == learned at once"
     );
 
+    // a rolling baseline's days: each day's state equal to learning the day at once
+    let days = jobs.learn_days("normal", normal.clone()).await.unwrap();
+    let flows =
+        Flows::from_batches(&read_all(&normal, &ReadOptions::default()).unwrap().0).unwrap();
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let want_days = flowhound::baseline::learn_days(
+        &flows,
+        &nets,
+        &geo,
+        &config.baseline,
+        normal.clone(),
+        &never,
+    )
+    .unwrap();
+    assert!(!want_days.is_empty());
+    assert_eq!(days.len(), want_days.len());
+    for ((d, st), (wd, wst)) in days.iter().zip(&want_days) {
+        assert_eq!(d, wd);
+        assert_eq!(st.to_bytes().unwrap(), wst.to_bytes().unwrap(), "day {d}");
+    }
+
     let globals = jobs.globals("test", baseline.window_secs).await.unwrap();
     let d = jobs
         .detect("test", &baseline, &globals, None)

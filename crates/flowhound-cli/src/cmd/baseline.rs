@@ -24,7 +24,8 @@ Examples:
   flowhound baseline normal.parquet -o baseline.json
   flowhound baseline week/ --internal 192.168.105.0/24 --exclude 192.168.105.5:445 -o baseline.json
   flowhound baseline month/ --keep-days 7 -o baseline.json        # only the newest 7 days
-  flowhound baseline update --baseline baseline.json yesterday/    # roll a new day in"
+  flowhound baseline update --baseline baseline.json yesterday/    # roll a new day in
+  flowhound baseline /shared/normal.parquet --cluster df://10.0.0.5:50050 --tmp-dir /shared/tmp -o b.json"
 )]
 pub struct BaselineArgs {
     #[command(subcommand)]
@@ -50,6 +51,8 @@ pub struct BaselineArgs {
     geo: GeoDbArgs,
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    cluster: super::on_cluster::ClusterArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -70,21 +73,15 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
         None => Config::default(),
     };
     config.baseline.exclude.extend(a.exclude.iter().cloned());
-    let (batches, report) = a.input.read_all(&a.inputs)?;
-    let flows = Flows::from_batches(&batches)?;
-    drop(batches);
-    let geo = a.geo.stack()?;
     let nets = a.net.nets();
-    let never = std::sync::atomic::AtomicBool::new(false);
-    let states = learn_days(
-        &flows,
-        &nets,
-        &geo,
-        &config.baseline,
-        a.inputs.clone(),
-        &never,
-    )?;
-    drop(flows);
+    let (states, report) = if a.cluster.cluster.is_some() {
+        let what = (&nets, a.geo.files()?, &config);
+        let s = super::on_cluster::Session::open(&a.cluster, what, 0, a.input.quiet)?;
+        (s.learn_days(&a.inputs)?, None)
+    } else {
+        let (states, report) = learn_here(&a, &config, &nets)?;
+        (states, Some(report))
+    };
     let mut list: Vec<Day> = states
         .into_iter()
         .map(|(d, st)| Day::new(days::label(d), st))
@@ -95,7 +92,9 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
         .unwrap_or_default();
     let base = State::empty(&config.baseline, &nets);
     let b = days::write(&output, list, base)?;
-    super::summary(&report, started, a.input.quiet);
+    if let Some(report) = &report {
+        super::summary(report, started, a.input.quiet);
+    }
     if !a.input.quiet {
         eprintln!(
             "baseline: {} flows, {} internal hosts, {} servers, {} internal edges, {} external destinations -> {}",
@@ -104,6 +103,22 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
         print_days(&b, &aged, &output);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the inputs and learns their days here.
+fn learn_here(
+    a: &BaselineArgs,
+    config: &Config,
+    nets: &flowhound::net::InternalNets,
+) -> Result<(Vec<(i64, State)>, flowhound::ingest::IngestReport)> {
+    let (batches, report) = a.input.read_all(&a.inputs)?;
+    let flows = Flows::from_batches(&batches)?;
+    drop(batches);
+    let geo = a.geo.stack()?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let files = a.inputs.clone();
+    let states = learn_days(&flows, nets, &geo, &config.baseline, files, &never)?;
+    Ok((states, report))
 }
 
 /// The days of a rolling baseline, one line each, and the days left out.

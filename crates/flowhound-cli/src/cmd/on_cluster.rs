@@ -149,7 +149,7 @@ fn shards_bar(quiet: bool) -> indicatif::ProgressBar {
 
 fn step_name(task: Task) -> &'static str {
     match task {
-        Task::Learn => "learning the baseline",
+        Task::Learn | Task::LearnDays => "learning the baseline",
         Task::Globals => "test input statistics",
         Task::Detect => "detecting",
     }
@@ -174,6 +174,104 @@ fn learned_ref(source: &str, files: &[String], b: &Baseline) -> BaselineRef {
     }
 }
 
+/// One run's connection to the cluster: the client, the job directory (under `[analysis] tmp_dir`,
+/// absolute as executors read it; removed at the end, after errors and on Ctrl-C), the progress bar
+/// and the settings every job shares.
+pub struct Session {
+    client: Client,
+    dir: flowhound::shard::SpillDir,
+    bar: indicatif::ProgressBar,
+    base: JobSpec,
+    shards: usize,
+}
+
+/// What a session's jobs need: internal networks, geo databases, settings.
+type What<'a> = (
+    &'a flowhound::net::InternalNets,
+    GeoFiles,
+    &'a flowhound::config::Config,
+);
+
+impl Session {
+    /// Connects to `c.cluster`; `shards` 0: two per executor.
+    pub fn open(
+        c: &ClusterArgs,
+        (nets, geo, config): What,
+        shards: usize,
+        quiet: bool,
+    ) -> Result<Session> {
+        let client = Client::connect(c, c.cluster.as_deref().unwrap_or_default())?;
+        let base = std::path::absolute(super::outofcore::tmp_dir(config))?;
+        let dir = flowhound::shard::spill_dir(Some(&base))?;
+        super::outofcore::remove_on_signal(dir.path().to_path_buf())?;
+        let shards = match shards {
+            0 => (client.executors * 2).max(2),
+            n => n,
+        };
+        let base = JobSpec {
+            task: Task::Globals,
+            shards,
+            nets: nets_text(nets),
+            window_secs: config.baseline.window_secs,
+            geo,
+            config: config.clone(),
+            self_learned: false,
+            files: vec![],
+            baseline: None,
+            globals: None,
+            verdict_window_us: None,
+        };
+        Ok(Session {
+            client,
+            dir,
+            bar: shards_bar(quiet),
+            base,
+            shards,
+        })
+    }
+
+    fn show(&self, task: Task, done: usize, planned: usize) {
+        self.bar.set_message(step_name(task));
+        self.bar.set_length(planned as u64);
+        self.bar.set_position(done as u64);
+    }
+
+    fn jobs<'a>(
+        &'a self,
+        progress: flowhound::distributed::Progress<'a>,
+    ) -> Jobs<'a, impl Fn(String) -> QueryFuture<'a> + 'a> {
+        Jobs {
+            run: move |sql: String| -> QueryFuture<'a> { Box::pin(self.client.query(sql)) },
+            progress,
+            dir: self.dir.path(),
+            base: self.base.clone(),
+        }
+    }
+
+    /// `baseline --cluster`: the learning states of `files` per UTC day.
+    pub fn learn_days(&self, files: &[String]) -> Result<Vec<(i64, flowhound::baseline::State)>> {
+        self.client.table("normal", files)?;
+        let progress = |t, d, p| self.show(t, d, p);
+        let jobs = self.jobs(&progress);
+        let out = self
+            .client
+            .rt
+            .block_on(jobs.learn_days("normal", files.to_vec()));
+        self.bar.finish_and_clear();
+        let days = out.map_err(|e| self.client.explain(e))?;
+        eprintln!(
+            "learned on the cluster at {} ({}, {} executor(s)) in {} host shards",
+            self.client.url, self.client.server, self.client.executors, self.shards
+        );
+        Ok(days)
+    }
+}
+
+/// A query running on the cluster.
+type QueryFuture<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = flowhound::error::Result<Vec<RecordBatch>>> + 'a>,
+>;
+
 impl Job<'_> {
     /// Runs the analysis on the cluster at `c.cluster`: learning (unless `learn` is a saved
     /// baseline), the test input's statistics, detection; then ranks, enriches and writes the findings.
@@ -184,53 +282,23 @@ impl Job<'_> {
         geo: GeoFiles,
     ) -> Result<ExitCode> {
         check_outputs(self.run)?;
-        let client = Client::connect(c, c.cluster.as_deref().unwrap_or_default())?;
-        // the job files, under `[analysis] tmp_dir` (absolute, as executors read them); removed at the
-        // end, after errors and on Ctrl-C
-        let base = std::path::absolute(super::outofcore::tmp_dir(self.config))?;
-        let dir = flowhound::shard::spill_dir(Some(&base))?;
-        super::outofcore::remove_on_signal(dir.path().to_path_buf())?;
-        client.table("test", self.inputs)?;
+        let what = (self.nets, geo, self.config);
+        let r = Session::open(c, what, self.run.scale.shards, self.quiet)?;
+        r.client.table("test", self.inputs)?;
         if let Learn::Normal(files) = &learn {
-            client.table("normal", files)?;
+            r.client.table("normal", files)?;
         }
-        let shards = match self.run.scale.shards {
-            0 => (client.executors * 2).max(2),
-            n => n,
-        };
-        let bar = shards_bar(self.quiet);
-        let progress = |task: Task, done: usize, planned: usize| {
-            bar.set_message(step_name(task));
-            bar.set_length(planned as u64);
-            bar.set_position(done as u64);
-        };
-        let jobs = Jobs {
-            run: |sql: String| client.query(sql),
-            progress: &progress,
-            dir: dir.path(),
-            base: JobSpec {
-                task: Task::Globals,
-                shards,
-                nets: nets_text(self.nets),
-                window_secs: self.config.baseline.window_secs,
-                geo,
-                config: self.config.clone(),
-                self_learned: false,
-                files: vec![],
-                baseline: None,
-                globals: None,
-                verdict_window_us: None,
-            },
-        };
+        let progress = |t, d, p| r.show(t, d, p);
+        let jobs = r.jobs(&progress);
+        let (client, shards) = (&r.client, r.shards);
         let steps = if matches!(learn, Learn::Saved(..)) {
             2
         } else {
             3
         };
         let out = client.rt.block_on(self.steps(&jobs, learn));
-        bar.finish_and_clear();
+        r.bar.finish_and_clear();
         let (doc, active, globals) = out.map_err(|e| client.explain(e))?;
-        drop(dir);
         let doc = self.report_cluster(doc, &active)?;
         eprintln!(
             "ran on the cluster at {} ({}, {} executor(s)): {} test flows in {shards} host shards, {steps} jobs, {:.1} s",

@@ -155,6 +155,20 @@ where
         task::gather_baseline(self.job(table, spec, false).await?, files)
     }
 
+    /// The learning states of `table` per UTC day, oldest first (a rolling baseline's days).
+    pub async fn learn_days(
+        &self,
+        table: &str,
+        files: Vec<String>,
+    ) -> Result<Vec<(i64, crate::baseline::State)>> {
+        let spec = JobSpec {
+            task: Task::LearnDays,
+            files,
+            ..self.base.clone()
+        };
+        task::gather_days(self.job(table, spec, false).await?)
+    }
+
     /// The whole-input statistics of `table`, with host windows of `window_secs`.
     pub async fn globals(&self, table: &str, window_secs: u64) -> Result<Globals> {
         let spec = JobSpec {

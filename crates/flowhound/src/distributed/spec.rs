@@ -20,6 +20,8 @@ pub enum Task {
     Globals,
     /// The baseline learning state of the shard's hosts.
     Learn,
+    /// The learning states of the shard's hosts per UTC day (a rolling baseline's days).
+    LearnDays,
     /// The findings of the shard's hosts.
     Detect,
 }

@@ -38,6 +38,7 @@ pub fn run(l: &Loaded, shard: usize, batch: RecordBatch) -> Result<Vec<u8>> {
     match l.spec.task {
         Task::Globals => Ok(globals(l, &flows).to_bytes()),
         Task::Learn => learn(l, shard, &flows)?.to_bytes(),
+        Task::LearnDays => learn_days(l, &flows),
         Task::Detect => {
             let part = detect_shard(l, shard, &batch, &flows)?;
             serde_json::to_vec(&part).map_err(|e| FlowError::Internal(e.to_string()))
@@ -72,6 +73,54 @@ fn learn(l: &Loaded, shard: usize, flows: &Flows) -> Result<State> {
     let owns = |h: u128| shard_of(h, s.shards) == shard;
     let cfg = (&s.config.baseline, s.self_learned);
     learn_shard(flows, &l.nets, &l.geo, cfg, s.files.clone(), owns)
+}
+
+/// Every flow of a host shard is its hosts', so the shard's days are learned without a filter.
+fn learn_days(l: &Loaded, flows: &Flows) -> Result<Vec<u8>> {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let s = &l.spec;
+    let days = crate::baseline::learn_days(
+        flows,
+        &l.nets,
+        &l.geo,
+        &s.config.baseline,
+        s.files.clone(),
+        &never,
+    )?;
+    let mut out = Vec::new();
+    for (day, st) in days {
+        let bytes = st.to_bytes()?;
+        out.extend_from_slice(&day.to_le_bytes());
+        out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+        out.extend_from_slice(&bytes);
+    }
+    Ok(out)
+}
+
+/// Reads what [`learn_days`] wrote.
+fn read_days(mut b: &[u8]) -> Result<Vec<(i64, State)>> {
+    let bad = || FlowError::Internal("a shard's day states are cut short".into());
+    let mut out = Vec::new();
+    while !b.is_empty() {
+        let head = b.get(..16).ok_or_else(bad)?;
+        let day = i64::from_le_bytes(head[..8].try_into().map_err(|_| bad())?);
+        let len = u64::from_le_bytes(head[8..].try_into().map_err(|_| bad())?) as usize;
+        let body = b.get(16..16usize.saturating_add(len)).ok_or_else(bad)?;
+        out.push((day, State::from_bytes(body)?));
+        b = &b[16 + len..];
+    }
+    Ok(out)
+}
+
+/// The client's side: the shards' day states merged per day, oldest first.
+pub fn gather_days(parts: Vec<(usize, Vec<u8>)>) -> Result<Vec<(i64, State)>> {
+    let mut days: std::collections::BTreeMap<i64, State> = std::collections::BTreeMap::new();
+    for (_, bytes) in parts {
+        for (day, st) in read_days(&bytes)? {
+            days.entry(day).or_default().merge(st)?;
+        }
+    }
+    Ok(days.into_iter().collect())
 }
 
 fn detect_shard(

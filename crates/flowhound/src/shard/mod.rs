@@ -10,3 +10,5 @@ pub mod route;
 mod run;
 
 pub use run::{route, spill_dir, Detected, Inputs, RouteOptions, Sharded};
+/// A spill or job directory, removed when dropped.
+pub use tempfile::TempDir as SpillDir;
