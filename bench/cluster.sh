@@ -3,7 +3,9 @@
 # (`flowhound sql`, 2 threads) and on a loopback Ballista cluster (`flowhound cluster`: one scheduler, two
 # executors with one task slot each, so both sides use 2 cores), side by side. Prints the median wall
 # seconds of 3 runs each and the ratio cluster/local: the cost of distribution (planning, task dispatch,
-# shuffle files and Flight transfers) on one machine. Usage: bench/cluster.sh [ROWS]   (default 10000000)
+# shuffle files and Flight transfers) on one machine. Then `analyze` of ROWS normal + ROWS test generated
+# flows (every detector), locally (2 threads) and with --cluster (4 host shards), findings compared.
+# Usage: bench/cluster.sh [ROWS]   (default 10000000; ANALYZE=0 skips the analyze part)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -c 'import pyarrow, numpy' 2>/dev/null || pip install -q pyarrow numpy
@@ -54,3 +56,23 @@ run "per source (ip_str, count distinct):" \
   "SELECT ip_str(src_ip) AS src, count(*) AS flows, sum(up_bytes) AS up, count(DISTINCT dst_ip) AS peers FROM flows GROUP BY 1"
 run "per country and proto (geo_country):" \
   "SELECT geo_country(dst_ip) AS cc, proto, count(*) AS flows, sum(up_bytes) AS up, sum(down_bytes) AS down FROM flows GROUP BY 1, 2"
+
+[ "${ANALYZE:-1}" = 1 ] || exit 0
+gen="$work/gen-$rows"
+[ -f "$gen/test.parquet" ] || "$bin" generate --quiet --out "$gen" --seed 7 --flows-normal "$rows" --flows-test "$rows" --flows-servers 1 >/dev/null
+for f in normal test; do
+  [ -f "$gen/$f.canon.parquet" ] || "$bin" convert --quiet "$gen/$f.parquet" -o "$gen/$f.canon.parquet"
+done
+an=(analyze --quiet --no-rdns --normal "$gen/normal.canon.parquet" --test "$gen/test.canon.parquet")
+"$bin" "${an[@]}" --threads 2 --json "$work/an-local.json" >/dev/null
+"$bin" "${an[@]}" --cluster "df://$sched" --json "$work/an-cluster.json" >/dev/null 2>"$work/last.err" || { cat "$work/last.err"; exit 1; }
+python3 - "$work/an-local.json" "$work/an-cluster.json" <<'PY' || exit 1
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+assert a["findings"] == b["findings"], "analyze: findings differ between local and cluster"
+print(f"analyze: {len(a['findings'])} findings, equal locally and on the cluster")
+PY
+l=$(for _ in 1 2 3; do secs "$bin" "${an[@]}" --threads 2 --json "$work/an-local.json"; done | median)
+c=$(for _ in 1 2 3; do secs "$bin" "${an[@]}" --cluster "df://$sched" --json "$work/an-cluster.json"; done | median)
+awk -v n="$rows" -v l="$l" -v c="$c" 'BEGIN {
+  printf "%10d + %d flows, analyze (every detector):       local %.2f s, cluster (2 executors) %.2f s, ratio cluster/local %.2f\n", n, n, l, c, c/l }'

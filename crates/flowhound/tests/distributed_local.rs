@@ -106,22 +106,16 @@ async fn jobs_on_a_local_session_equal_the_in_memory_analysis() {
             seen.lock().unwrap().push((task, done, planned));
         },
         dir: jobs_dir.path(),
-        base: JobSpec {
-            task: Task::Learn,
-            shards: 3,
-            nets: nets_text(&nets),
-            window_secs: config.baseline.window_secs,
-            geo: GeoFiles {
+        base: JobSpec::new(
+            Task::Learn,
+            3,
+            nets_text(&nets),
+            GeoFiles {
                 embedded: true,
                 ..GeoFiles::default()
             },
-            config: config.clone(),
-            self_learned: false,
-            files: vec![],
-            baseline: None,
-            globals: None,
-            verdict_window_us: None,
-        },
+            config.clone(),
+        ),
     };
 
     let baseline = jobs.learn("normal", normal.clone(), false).await.unwrap();

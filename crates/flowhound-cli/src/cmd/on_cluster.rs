@@ -208,19 +208,7 @@ impl Session {
             0 => (client.executors * 2).max(2),
             n => n,
         };
-        let base = JobSpec {
-            task: Task::Globals,
-            shards,
-            nets: nets_text(nets),
-            window_secs: config.baseline.window_secs,
-            geo,
-            config: config.clone(),
-            self_learned: false,
-            files: vec![],
-            baseline: None,
-            globals: None,
-            verdict_window_us: None,
-        };
+        let base = JobSpec::new(Task::Globals, shards, nets_text(nets), geo, config.clone());
         Ok(Session {
             client,
             dir,
@@ -353,17 +341,7 @@ impl Job<'_> {
         mut doc: FindingsDoc,
         active: &BTreeSet<(i64, u128)>,
     ) -> Result<FindingsDoc> {
-        if !self.run.no_rdns {
-            let names = |ips: &[u128]| self.run.dns.reverse_names(ips);
-            flowhound::analysis::add_names(&mut doc.findings, &names)?;
-        }
-        let term = super::detect::stdout_term(self.run.color.into());
-        let rows = self.config.analysis.table_rows_count as usize;
-        print!(
-            "{}",
-            flowhound::output::term::findings_table(&doc.findings, rows, &term)
-        );
-        self.write_documents(&doc)?;
+        self.present(&mut doc)?;
         if self.run.verdicts.is_some() {
             self.write_verdict_rows(&doc, active, self.verdict_window_us())?;
         }

@@ -175,17 +175,7 @@ impl Job<'_> {
             self.config.analysis.detectors.clone(),
             detected.findings,
         );
-        if !self.run.no_rdns {
-            let names = |ips: &[u128]| self.run.dns.reverse_names(ips);
-            flowhound::analysis::add_names(&mut doc.findings, &names)?;
-        }
-        let term = super::detect::stdout_term(self.run.color.into());
-        let rows = self.config.analysis.table_rows_count as usize;
-        print!(
-            "{}",
-            flowhound::output::term::findings_table(&doc.findings, rows, &term)
-        );
-        self.write_documents(&doc)?;
+        self.present(&mut doc)?;
         if let Some(p) = &self.run.flows_out {
             let wanted: BTreeSet<u32> = doc
                 .findings
@@ -207,6 +197,24 @@ impl Job<'_> {
         );
         eprint!("{}", flowhound::output::term::summary_text(&doc));
         Ok(ExitCode::SUCCESS)
+    }
+}
+
+impl Job<'_> {
+    /// Adds reverse DNS names (unless `--no-rdns`), prints the findings table and writes `--json`,
+    /// `--ndjson` and `--csv`: what a run whose flows are not in memory does with its findings.
+    pub(super) fn present(&self, doc: &mut FindingsDoc) -> Result<()> {
+        if !self.run.no_rdns {
+            let names = |ips: &[u128]| self.run.dns.reverse_names(ips);
+            flowhound::analysis::add_names(&mut doc.findings, &names)?;
+        }
+        let term = super::detect::stdout_term(self.run.color.into());
+        let rows = self.config.analysis.table_rows_count as usize;
+        print!(
+            "{}",
+            flowhound::output::term::findings_table(&doc.findings, rows, &term)
+        );
+        self.write_documents(doc)
     }
 }
 

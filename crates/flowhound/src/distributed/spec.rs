@@ -76,6 +76,29 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
+    /// A spec of `task` with no baseline, statistics or input files yet.
+    pub fn new(
+        task: Task,
+        shards: usize,
+        nets: Vec<String>,
+        geo: GeoFiles,
+        config: Config,
+    ) -> JobSpec {
+        JobSpec {
+            task,
+            shards,
+            nets,
+            window_secs: config.baseline.window_secs,
+            geo,
+            config,
+            self_learned: false,
+            files: vec![],
+            baseline: None,
+            globals: None,
+            verdict_window_us: None,
+        }
+    }
+
     /// The internal networks.
     pub fn internal_nets(&self) -> Result<InternalNets> {
         let blocks = self
