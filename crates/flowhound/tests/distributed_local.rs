@@ -10,7 +10,9 @@ use flowhound::config::Config;
 use flowhound::detect::flows::Flows;
 use flowhound::detect::{run, DetectCtx};
 use flowhound::distributed::spec::{GeoFiles, JobSpec, Task};
-use flowhound::distributed::{nets_text, register, task, Jobs};
+use flowhound::distributed::{
+    job_frame, job_query, nets_text, register, run_query, task, JobQuery, Jobs,
+};
 use flowhound::findings::Finding;
 use flowhound::ingest::{read_all, ReadOptions};
 use flowhound::net::{Cidr, InternalNets};
@@ -97,9 +99,9 @@ async fn jobs_on_a_local_session_equal_the_in_memory_analysis() {
     let jobs_dir = tempfile::tempdir().unwrap();
     let seen = std::sync::Mutex::new(Vec::new());
     let jobs = Jobs {
-        run: |sql: String| {
+        run: |q: JobQuery| {
             let ctx = ctx.clone();
-            async move { Ok::<Vec<RecordBatch>, _>(ctx.sql(&sql).await?.collect().await?) }
+            async move { Ok::<Vec<RecordBatch>, _>(run_query(&ctx, &q).await?) }
         },
         progress: &|task, done, planned| {
             assert!(done <= planned, "{task:?}: {done} of {planned} shards done");
@@ -117,6 +119,27 @@ async fn jobs_on_a_local_session_equal_the_in_memory_analysis() {
             config.clone(),
         ),
     };
+
+    // the plan: flows routed to shards, a shuffle hash-partitioned by shard, the task per partition
+    let q = job_query("test", Path::new("/x/detect.json"), "10.0.0.0/8", 3, true);
+    let plan = job_frame(&ctx, &q)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let shown = datafusion::physical_plan::displayable(plan.as_ref())
+        .indent(false)
+        .to_string();
+    assert!(
+        shown.contains("RepartitionExec: partitioning=Hash([shard@0]")
+            && shown.contains(
+                "mode=FinalPartitioned, gby=[shard@0 as shard], aggr=[flowhound_shard_task("
+            )
+            && shown.contains("flowhound_shard_of(src_ip@1, dst_ip@2, 10.0.0.0/8, 3) as shard")
+            && shown.contains("FilterExec: flowhound_internal_pair("),
+        "{shown}"
+    );
 
     let baseline = jobs.learn("normal", normal.clone(), false).await.unwrap();
     let want = in_memory_baseline(&normal, &nets, &geo, &config);

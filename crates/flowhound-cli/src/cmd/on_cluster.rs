@@ -8,7 +8,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use flowhound::baseline::Baseline;
 use flowhound::distributed::spec::{GeoFiles, JobSpec, Task};
 use flowhound::distributed::wire::Globals;
-use flowhound::distributed::{nets_text, task, Jobs};
+use flowhound::distributed::{nets_text, task, JobQuery, Jobs};
 use flowhound::findings::{format_ts, BaselineRef, FindingsDoc, InputSummary};
 use flowhound_cluster::ClusterError;
 use std::collections::BTreeSet;
@@ -106,17 +106,21 @@ impl Client {
         Ok(())
     }
 
-    /// Runs one query with the deadline; a cluster error is kept for the report.
-    async fn query(&self, sql: String) -> flowhound::error::Result<Vec<RecordBatch>> {
-        flowhound_cluster::query(&self.ctx, &sql, self.timeout)
-            .await
-            .map_err(|e| {
-                let text = e.to_string();
-                if let Ok(mut f) = self.failed.lock() {
-                    *f = Some(e);
-                }
-                flowhound::FlowError::Internal(text)
-            })
+    /// Runs one job query with the deadline; a cluster error is kept for the report.
+    async fn query(&self, q: JobQuery) -> flowhound::error::Result<Vec<RecordBatch>> {
+        let run = flowhound::distributed::run_query(&self.ctx, &q);
+        let e = match tokio::time::timeout(self.timeout, run).await {
+            Ok(Ok(batches)) => return Ok(batches),
+            Ok(Err(e)) => ClusterError::from(e),
+            Err(_) => ClusterError::QueryTimeout {
+                deadline: self.timeout,
+            },
+        };
+        let text = e.to_string();
+        if let Ok(mut f) = self.failed.lock() {
+            *f = Some(e);
+        }
+        Err(flowhound::FlowError::Internal(text))
     }
 
     /// The cluster error behind `e`, when there was one.
@@ -227,9 +231,9 @@ impl Session {
     fn jobs<'a>(
         &'a self,
         progress: flowhound::distributed::Progress<'a>,
-    ) -> Jobs<'a, impl Fn(String) -> QueryFuture<'a> + 'a> {
+    ) -> Jobs<'a, impl Fn(JobQuery) -> QueryFuture<'a> + 'a> {
         Jobs {
-            run: move |sql: String| -> QueryFuture<'a> { Box::pin(self.client.query(sql)) },
+            run: move |q: JobQuery| -> QueryFuture<'a> { Box::pin(self.client.query(q)) },
             progress,
             dir: self.dir.path(),
             base: self.base.clone(),
@@ -306,7 +310,7 @@ impl Job<'_> {
         learn: Learn<'_>,
     ) -> flowhound::error::Result<Outcome>
     where
-        F: Fn(String) -> Fut,
+        F: Fn(JobQuery) -> Fut,
         Fut: std::future::Future<Output = flowhound::error::Result<Vec<RecordBatch>>>,
     {
         let learned;

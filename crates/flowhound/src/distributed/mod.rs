@@ -9,7 +9,8 @@
 //! ) GROUP BY shard
 //! ```
 //!
-//! The executors gather each shard's flows (the shuffle moves them as Arrow IPC) and run the step
+//! The executors gather each shard's flows (the aggregate's partial states carry them through the
+//! shuffle as Arrow IPC) and run the step
 //! named by the spec ([`spec::JobSpec`], a file on shared storage): the whole-input statistics, the
 //! baseline's learning state, or the findings of the shard's hosts, the same per-shard work as the
 //! out-of-core runner ([`crate::shard`]). The client merges the answers ([`task`]). The same plans
@@ -46,9 +47,26 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// The query that runs `spec_path`'s task over table `table`, by `shards` host shards of networks
-/// `nets` (CIDRs, comma-separated), plus the internal-pairs shard when `pairs`.
-pub fn job_sql(table: &str, spec_path: &Path, nets: &str, shards: usize, pairs: bool) -> String {
+/// One job's query: the flows routed to host shards (SQL), then gathered per shard by
+/// [`functions::SHARD_TASK`], which runs the spec's task ([`run_query`]).
+#[derive(Debug, Clone)]
+pub struct JobQuery {
+    /// `SELECT shard, <flow columns> FROM ...`: every flow with its host shard (and the internal pairs
+    /// once more, in shard `shards`).
+    pub routed: String,
+    /// The job's spec file.
+    pub spec: std::path::PathBuf,
+}
+
+/// The query of `spec_path`'s task over table `table`, by `shards` host shards of networks `nets`
+/// (CIDRs, comma-separated), plus the internal-pairs shard when `pairs`.
+pub fn job_query(
+    table: &str,
+    spec_path: &Path,
+    nets: &str,
+    shards: usize,
+    pairs: bool,
+) -> JobQuery {
     let cols: Vec<String> = crate::schema::flow_schema()
         .fields()
         .iter()
@@ -56,21 +74,50 @@ pub fn job_sql(table: &str, spec_path: &Path, nets: &str, shards: usize, pairs: 
         .collect();
     let cols = cols.join(", ");
     let (nets, table) = (quote(nets), format!("\"{table}\""));
-    let mut from = format!(
+    let mut routed = format!(
         "SELECT {}(src_ip, dst_ip, {nets}, {shards}) AS shard, {cols} FROM {table}",
         functions::SHARD_OF
     );
     if pairs {
-        from.push_str(&format!(
+        routed.push_str(&format!(
             " UNION ALL SELECT CAST({shards} AS BIGINT) AS shard, {cols} FROM {table} WHERE {}(src_ip, dst_ip, {nets})",
             functions::INTERNAL_PAIR
         ));
     }
-    format!(
-        "SELECT shard, {}({}, shard, {cols}) AS result FROM ({from}) AS routed GROUP BY shard",
-        functions::SHARD_TASK,
-        quote(&spec_path.to_string_lossy())
-    )
+    JobQuery {
+        routed,
+        spec: spec_path.to_path_buf(),
+    }
+}
+
+/// Runs a job query on `ctx` (local, or a Ballista cluster).
+pub async fn run_query(
+    ctx: &SessionContext,
+    q: &JobQuery,
+) -> datafusion::error::Result<Vec<RecordBatch>> {
+    job_frame(ctx, q).await?.collect().await
+}
+
+/// The plan of a job query: the routed flows grouped by shard. DataFusion plans it as a partial
+/// aggregate per input partition (its state carries the partition's flows of each shard as Arrow IPC),
+/// a shuffle hash-partitioned by shard, and a final aggregate per partition that gathers each shard's
+/// flows and runs the task. (An explicit repartition by shard before the aggregate is taken out again
+/// by DataFusion's distribution rules, so the partial step stays.)
+pub async fn job_frame(
+    ctx: &SessionContext,
+    q: &JobQuery,
+) -> datafusion::error::Result<datafusion::dataframe::DataFrame> {
+    use datafusion::logical_expr::{col, lit};
+    let routed = ctx.sql(&q.routed).await?;
+    let mut args = vec![lit(q.spec.to_string_lossy().to_string()), col("shard")];
+    args.extend(
+        crate::schema::flow_schema()
+            .fields()
+            .iter()
+            .map(|f| col(format!("\"{}\"", f.name()))),
+    );
+    let task = datafusion::logical_expr::AggregateUDF::from(functions::ShardTask::default());
+    routed.aggregate(vec![col("shard")], vec![task.call(args).alias("result")])
 }
 
 /// The (shard, encoded result) rows of a job query.
@@ -116,7 +163,7 @@ pub struct Jobs<'a, F> {
 
 impl<F, Fut> Jobs<'_, F>
 where
-    F: Fn(String) -> Fut,
+    F: Fn(JobQuery) -> Fut,
     Fut: Future<Output = Result<Vec<RecordBatch>>>,
 {
     async fn job(&self, table: &str, spec: JobSpec, pairs: bool) -> Result<Vec<(usize, Vec<u8>)>> {
@@ -124,9 +171,9 @@ where
             .dir
             .join(format!("{:?}.json", spec.task).to_lowercase());
         spec.write(&path)?;
-        let sql = job_sql(table, &path, &spec.nets.join(","), spec.shards, pairs);
+        let q = job_query(table, &path, &spec.nets.join(","), spec.shards, pairs);
         let planned = spec.shards + usize::from(pairs);
-        let query = (self.run)(sql);
+        let query = (self.run)(q);
         tokio::pin!(query);
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         let batches = loop {
