@@ -20,7 +20,8 @@ use std::process::ExitCode;
 /// Arguments of `analyze`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  flowhound analyze --normal normal.parquet --test test.parquet --json findings.json\n  flowhound analyze --test conn.log.labeled              # baseline learned from the capture itself\n  flowhound analyze --normal n.parquet --test t.parquet --detectors mad --csv out.csv --flows-out flows.parquet\n  flowhound analyze --test conn.log --intel firehol_level1.netset --intel drop.txt   # blocklists, nothing fetched"
+    after_help = "Examples:\n  flowhound analyze --normal normal.parquet --test test.parquet --json findings.json\n  flowhound analyze --test conn.log.labeled              # baseline learned from the capture itself\n  flowhound analyze --normal n.parquet --test t.parquet --detectors mad --csv out.csv --flows-out flows.parquet\n  flowhound analyze --test conn.log --intel firehol_level1.netset --intel drop.txt   # blocklists, nothing fetched
+  flowhound analyze --normal /shared/n.parquet --test /shared/t.parquet --cluster df://10.0.0.5:50050 --tmp-dir /shared/tmp"
 )]
 pub struct AnalyzeArgs {
     /// Normal inputs to learn the baseline from (default: the test input itself, robustly).

@@ -122,7 +122,8 @@ impl RunArgs {
 /// Arguments of `detect`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound detect --baseline baseline.json test.parquet --json findings.json\n  flowhound detect --baseline baseline.json --detectors mad,iqr conn.log --csv findings.csv\n  flowhound detect --baseline baseline.json conn.log --intel firehol_level1.netset --intel drop.txt"
+    after_help = "Examples:\n  flowhound baseline normal.parquet -o baseline.json\n  flowhound detect --baseline baseline.json test.parquet --json findings.json\n  flowhound detect --baseline baseline.json --detectors mad,iqr conn.log --csv findings.csv\n  flowhound detect --baseline baseline.json conn.log --intel firehol_level1.netset --intel drop.txt
+  flowhound detect --baseline b.json /shared/t.parquet --cluster df://10.0.0.5:50050 --tmp-dir /shared/tmp"
 )]
 pub struct DetectArgs {
     /// The baseline learned by `flowhound baseline`.
