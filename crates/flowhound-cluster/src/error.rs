@@ -49,7 +49,8 @@ pub enum ClusterError {
     /// A query on the cluster did not finish within its deadline.
     #[error(
         "the query did not finish on the cluster within {}s; an executor may have been lost \
-         (see the scheduler's log) or the query needs longer: raise --timeout",
+         (see the scheduler's log) or the query needs longer: raise --timeout (sql) or \
+         --cluster-timeout (analyze, baseline, detect)",
         .deadline.as_secs_f64()
     )]
     QueryTimeout { deadline: Duration },

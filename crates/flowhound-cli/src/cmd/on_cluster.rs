@@ -124,11 +124,21 @@ impl Client {
     }
 
     /// The cluster error behind `e`, when there was one.
-    fn explain(&self, e: flowhound::FlowError) -> anyhow::Error {
-        match self.failed.lock().ok().and_then(|mut f| f.take()) {
-            Some(c) => c.into(),
-            None => e.into(),
+    /// The cluster error behind `e` (exit 7), with a hint when the executors could not read the job
+    /// directory `dir`.
+    fn explain(&self, e: flowhound::FlowError, dir: &std::path::Path) -> anyhow::Error {
+        let Some(c) = self.failed.lock().ok().and_then(|mut f| f.take()) else {
+            return e.into();
+        };
+        let text = c.to_string();
+        if text.contains(&*dir.to_string_lossy()) {
+            return ClusterError::Ballista(format!(
+                "{text}\nthe executors could not read the job directory {}: --tmp-dir (or [analysis] tmp_dir) must be a directory every executor can read, e.g. on the shared filesystem that holds the inputs",
+                dir.display()
+            ))
+            .into();
         }
+        c.into()
     }
 }
 
@@ -250,7 +260,7 @@ impl Session {
             .rt
             .block_on(jobs.learn_days("normal", files.to_vec()));
         self.bar.finish_and_clear();
-        let days = out.map_err(|e| self.client.explain(e))?;
+        let days = out.map_err(|e| self.client.explain(e, self.dir.path()))?;
         eprintln!(
             "learned on the cluster at {} ({}, {} executor(s)) in {} host shards",
             self.client.url, self.client.server, self.client.executors, self.shards
@@ -290,7 +300,7 @@ impl Job<'_> {
         };
         let out = client.rt.block_on(self.steps(&jobs, learn));
         r.bar.finish_and_clear();
-        let (doc, active, globals) = out.map_err(|e| client.explain(e))?;
+        let (doc, active, globals) = out.map_err(|e| client.explain(e, r.dir.path()))?;
         let doc = self.report_cluster(doc, &active)?;
         eprintln!(
             "ran on the cluster at {} ({}, {} executor(s)): {} test flows in {shards} host shards, {steps} jobs, {:.1} s",

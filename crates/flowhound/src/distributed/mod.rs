@@ -236,7 +236,7 @@ where
     ) -> Result<Detected> {
         let (b, g) = (
             self.dir.join("baseline.json"),
-            self.dir.join("globals.json"),
+            self.dir.join("statistics.json"),
         );
         baseline.save(&b)?;
         wire::write_globals(&g, globals)?;
