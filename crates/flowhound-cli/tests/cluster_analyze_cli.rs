@@ -210,3 +210,50 @@ fn an_unreachable_cluster_is_a_clear_error_within_the_deadline_and_leaves_nothin
     let left: Vec<_> = std::fs::read_dir(&jobs).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Executors that do not see the client's `--tmp-dir` (each in a mount namespace with an empty tmpfs
+/// over it, as on a machine without that shared directory): a clear error naming the fix, in bounded
+/// time, and the job directory removed.
+#[test]
+fn a_job_directory_the_executors_cannot_read_is_explained() {
+    if !common::cluster::can_hide_directories() {
+        eprintln!(
+            "skipped: this machine cannot hide a directory from a process (needs root and unshare)"
+        );
+        return;
+    }
+    let tmp = Scratch::new("cluster-hidden");
+    let files = canonical_data(&tmp, 3_000, 300);
+    let private = tmp.path("not-shared");
+    std::fs::create_dir_all(&private).unwrap();
+    let (_procs, sched, _) = common::cluster::start_cluster_hiding(&tmp.0, 1, Some(&private));
+    let url = format!("df://{sched}");
+    let started = std::time::Instant::now();
+    let r = flowhound(&[
+        "analyze",
+        "--test",
+        &files[1],
+        "--cluster",
+        &url,
+        "--tmp-dir",
+        private.to_str().unwrap(),
+        "--cluster-timeout",
+        "60",
+        "-q",
+    ]);
+    r.expect(7, "analyze, job directory not shared").stderr_has(
+        &[
+            "could not read the job directory",
+            "--tmp-dir",
+            "every executor can read",
+        ],
+        "hidden job directory",
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(50),
+        "{:?}",
+        started.elapsed()
+    );
+    let left: Vec<_> = std::fs::read_dir(&private).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -130,16 +130,27 @@ impl Client {
         let Some(c) = self.failed.lock().ok().and_then(|mut f| f.take()) else {
             return e.into();
         };
-        let text = c.to_string();
-        if text.contains(&*dir.to_string_lossy()) {
-            return ClusterError::Ballista(format!(
-                "{text}\nthe executors could not read the job directory {}: --tmp-dir (or [analysis] tmp_dir) must be a directory every executor can read, e.g. on the shared filesystem that holds the inputs",
+        let Some(inner) = executor_message(&c.to_string()) else {
+            return c.into();
+        };
+        let mut text = format!("a shard failed on an executor: {inner}");
+        if inner.contains(&*dir.to_string_lossy()) {
+            text.push_str(&format!(
+                "\nthe executors could not read the job directory {}: --tmp-dir (or [analysis] tmp_dir) must be a directory every executor can read, e.g. on the shared filesystem that holds the inputs",
                 dir.display()
-            ))
-            .into();
+            ));
         }
-        c.into()
+        ClusterError::Ballista(text).into()
     }
+}
+
+/// flowhound's own message inside the error Ballista relays from an executor (whose text nests the
+/// debug forms of the errors it passed through).
+fn executor_message(text: &str) -> Option<String> {
+    let at = text.rfind("flowhound: ")?;
+    let rest = &text[at + "flowhound: ".len()..];
+    let end = rest.find("\")").unwrap_or(rest.len());
+    Some(rest[..end].replace("\\\"", "\""))
 }
 
 /// What the steps give: the findings document, the active (window, source) pairs, the statistics.
@@ -360,5 +371,28 @@ impl Job<'_> {
             self.write_verdict_rows(&doc, active, self.verdict_window_us())?;
         }
         Ok(doc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::executor_message;
+
+    #[test]
+    fn executor_messages_are_taken_out_of_ballistas_nesting() {
+        let cases = [
+            (
+                r#"ballista: Execution error: Job 1 failed: Job failed due to stage 1 failed: Task failed due to runtime execution error: DataFusionError(Shared(External(DataFusionError(Execution("flowhound: /s/job/learn.json: No such file or directory (os error 2)")))))"#,
+                Some("/s/job/learn.json: No such file or directory (os error 2)"),
+            ),
+            (
+                r#"x: Execution("flowhound: column proto is Int32, not Utf8: convert \"it\"")"#,
+                Some(r#"column proto is Int32, not Utf8: convert "it""#),
+            ),
+            ("ballista: executor lost", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(executor_message(text).as_deref(), want, "{text}");
+        }
     }
 }

@@ -27,9 +27,25 @@ pub struct Proc {
 
 impl Proc {
     pub fn start(name: &str, args: &[&str], dir: &Path) -> Proc {
+        Proc::spawn(name, Command::new(BIN).args(args), dir)
+    }
+
+    /// [`Proc::start`] in a private mount namespace where `hidden` is an empty tmpfs: a machine that
+    /// does not share that directory.
+    pub fn start_hiding(name: &str, args: &[&str], dir: &Path, hidden: &Path) -> Proc {
+        let script = format!(
+            "mount -t tmpfs none '{}' && exec \"$0\" \"$@\"",
+            hidden.display()
+        );
+        let mut cmd = Command::new("unshare");
+        cmd.args(["-m", "--propagation", "private", "sh", "-c", &script, BIN])
+            .args(args);
+        Proc::spawn(name, &mut cmd, dir)
+    }
+
+    fn spawn(name: &str, cmd: &mut Command, dir: &Path) -> Proc {
         let log = dir.join(format!("{name}.log"));
-        let child = Command::new(BIN)
-            .args(args)
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(File::create(&log).unwrap())
@@ -117,6 +133,33 @@ pub fn wait_for_executors(sched: &str, n: usize, procs: &Procs) {
 /// A scheduler and `n` executors (2 concurrent tasks each) on 127.0.0.1 with their work directories
 /// under `dir`, registered; returns the processes (scheduler first) and the scheduler's HOST:PORT.
 pub fn start_cluster(dir: &Path, n: usize) -> (Procs, String, Vec<PathBuf>) {
+    start_cluster_hiding(dir, n, None)
+}
+
+/// Whether this machine lets a test hide a directory from a process (a private mount namespace with a
+/// tmpfs over it; needs root).
+pub fn can_hide_directories() -> bool {
+    Command::new("unshare")
+        .args([
+            "-m",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            "mount -t tmpfs none /mnt",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// [`start_cluster`] whose executors do not see `hidden` (see [`Proc::start_hiding`]).
+pub fn start_cluster_hiding(
+    dir: &Path,
+    n: usize,
+    hidden: Option<&Path>,
+) -> (Procs, String, Vec<PathBuf>) {
     let mut procs = Procs::default();
     let sched = format!("127.0.0.1:{}", free_port());
     procs.0.push(Proc::start(
@@ -137,26 +180,27 @@ pub fn start_cluster(dir: &Path, n: usize) -> (Procs, String, Vec<PathBuf>) {
         std::fs::create_dir_all(&work).unwrap();
         let bind = format!("127.0.0.1:{}", free_port());
         let grpc = free_port().to_string();
-        procs.0.push(Proc::start(
-            &format!("executor{i}"),
-            &[
-                "cluster",
-                "executor",
-                "--scheduler",
-                &sched,
-                "--bind",
-                &bind,
-                "--grpc-port",
-                &grpc,
-                "--concurrent-tasks",
-                "2",
-                "--heartbeat",
-                "1",
-                "--work-dir",
-                work.to_str().unwrap(),
-            ],
-            dir,
-        ));
+        let args = [
+            "cluster",
+            "executor",
+            "--scheduler",
+            &sched,
+            "--bind",
+            &bind,
+            "--grpc-port",
+            &grpc,
+            "--concurrent-tasks",
+            "2",
+            "--heartbeat",
+            "1",
+            "--work-dir",
+            work.to_str().unwrap(),
+        ];
+        let name = format!("executor{i}");
+        procs.0.push(match hidden {
+            Some(h) => Proc::start_hiding(&name, &args, dir, h),
+            None => Proc::start(&name, &args, dir),
+        });
         work_dirs.push(work);
     }
     wait_for_executors(&sched, n, &procs);
