@@ -11,7 +11,7 @@ use flowhound::detect::flows::Flows;
 use flowhound::detect::{run, DetectCtx};
 use flowhound::distributed::spec::{GeoFiles, JobSpec, Task};
 use flowhound::distributed::{
-    job_frame, job_query, nets_text, register, run_query, task, JobQuery, Jobs,
+    job_frame, job_query, nets_text, register, run_query, task, Jobs, Query,
 };
 use flowhound::findings::Finding;
 use flowhound::ingest::{read_all, ReadOptions};
@@ -99,7 +99,7 @@ async fn jobs_on_a_local_session_equal_the_in_memory_analysis() {
     let jobs_dir = tempfile::tempdir().unwrap();
     let seen = std::sync::Mutex::new(Vec::new());
     let jobs = Jobs {
-        run: |q: JobQuery| {
+        run: |q: Query| {
             let ctx = ctx.clone();
             async move { Ok::<Vec<RecordBatch>, _>(run_query(&ctx, &q).await?) }
         },
@@ -171,6 +171,19 @@ async fn jobs_on_a_local_session_equal_the_in_memory_analysis() {
     }
 
     let globals = jobs.globals("test", baseline.window_secs).await.unwrap();
+    // the statistics from SQL aggregations == computed from every flow at once
+    let all = Flows::from_batches(&read_all(&test, &ReadOptions::default()).unwrap().0).unwrap();
+    let want_g = flowhound::detect::globals::TestGlobals::of(&all, &nets);
+    let want_cells = flowhound::detect::volume::HostWindows::of(&all, &nets, baseline.window_secs);
+    assert_eq!(globals.rows, all.len() as u64);
+    let g = &globals.globals;
+    assert_eq!(g.ts_range, want_g.ts_range);
+    assert_eq!(g.internal_hosts, want_g.internal_hosts);
+    assert_eq!(g.dest_hosts, want_g.dest_hosts);
+    assert_eq!(g.dns_sizes, want_g.dns_sizes);
+    assert_eq!(g.dns_answered, want_g.dns_answered);
+    assert!(!want_g.dns_sizes.is_empty() && !want_g.dest_hosts.is_empty());
+    assert_eq!(globals.cells, want_cells.cells);
     let d = jobs
         .detect("test", &baseline, &globals, None)
         .await

@@ -8,7 +8,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use flowhound::baseline::Baseline;
 use flowhound::distributed::spec::{GeoFiles, JobSpec, Task};
 use flowhound::distributed::wire::Globals;
-use flowhound::distributed::{nets_text, task, JobQuery, Jobs};
+use flowhound::distributed::{nets_text, task, Jobs, Query};
 use flowhound::findings::{format_ts, BaselineRef, FindingsDoc, InputSummary};
 use flowhound_cluster::ClusterError;
 use std::collections::BTreeSet;
@@ -107,7 +107,7 @@ impl Client {
     }
 
     /// Runs one job query with the deadline; a cluster error is kept for the report.
-    async fn query(&self, q: JobQuery) -> flowhound::error::Result<Vec<RecordBatch>> {
+    async fn query(&self, q: Query) -> flowhound::error::Result<Vec<RecordBatch>> {
         let run = flowhound::distributed::run_query(&self.ctx, &q);
         let e = match tokio::time::timeout(self.timeout, run).await {
             Ok(Ok(batches)) => return Ok(batches),
@@ -252,9 +252,9 @@ impl Session {
     fn jobs<'a>(
         &'a self,
         progress: flowhound::distributed::Progress<'a>,
-    ) -> Jobs<'a, impl Fn(JobQuery) -> QueryFuture<'a> + 'a> {
+    ) -> Jobs<'a, impl Fn(Query) -> QueryFuture<'a> + 'a> {
         Jobs {
-            run: move |q: JobQuery| -> QueryFuture<'a> { Box::pin(self.client.query(q)) },
+            run: move |q: Query| -> QueryFuture<'a> { Box::pin(self.client.query(q)) },
             progress,
             dir: self.dir.path(),
             base: self.base.clone(),
@@ -331,7 +331,7 @@ impl Job<'_> {
         learn: Learn<'_>,
     ) -> flowhound::error::Result<Outcome>
     where
-        F: Fn(JobQuery) -> Fut,
+        F: Fn(Query) -> Fut,
         Fut: std::future::Future<Output = flowhound::error::Result<Vec<RecordBatch>>>,
     {
         let learned;

@@ -33,7 +33,7 @@ pub const INTERNAL_PAIR: &str = "flowhound_internal_pair";
 /// The scalar functions of cluster jobs.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
     let ip = crate::schema::IP_TYPE;
-    vec![
+    let mut fs = vec![
         create_udf(
             SHARD_OF,
             vec![ip.clone(), ip.clone(), DataType::Utf8, DataType::Int64],
@@ -48,7 +48,9 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
             Volatility::Immutable,
             Arc::new(internal_pair_udf),
         ),
-    ]
+    ];
+    fs.extend(super::stats_sql::view_functions());
+    fs
 }
 
 /// The aggregate functions of cluster jobs.
@@ -67,6 +69,11 @@ fn nets_arg(v: &ColumnarValue) -> DfResult<InternalNets> {
         ColumnarValue::Array(a) if !a.is_empty() => a.as_string::<i32>().value(0).to_string(),
         _ => return Err(df_err("the networks argument must be a text literal")),
     };
+    parse_nets(&text)
+}
+
+/// Networks given as CIDRs separated by commas.
+pub fn parse_nets(text: &str) -> DfResult<InternalNets> {
     let blocks = text
         .split(',')
         .filter(|c| !c.trim().is_empty())

@@ -18,6 +18,7 @@
 
 pub mod functions;
 pub mod spec;
+pub mod stats_sql;
 pub mod task;
 pub mod wire;
 
@@ -90,12 +91,24 @@ pub fn job_query(
     }
 }
 
-/// Runs a job query on `ctx` (local, or a Ballista cluster).
+/// A query a run sends: a job over host shards, or plain SQL (the statistics).
+#[derive(Debug, Clone)]
+pub enum Query {
+    /// A job ([`job_frame`]).
+    Job(JobQuery),
+    /// SQL as it is.
+    Sql(String),
+}
+
+/// Runs a query on `ctx` (local, or a Ballista cluster).
 pub async fn run_query(
     ctx: &SessionContext,
-    q: &JobQuery,
+    q: &Query,
 ) -> datafusion::error::Result<Vec<RecordBatch>> {
-    job_frame(ctx, q).await?.collect().await
+    match q {
+        Query::Job(j) => job_frame(ctx, j).await?.collect().await,
+        Query::Sql(sql) => ctx.sql(sql).await?.collect().await,
+    }
 }
 
 /// The plan of a job query: the routed flows grouped by shard. DataFusion plans it as a partial
@@ -163,7 +176,7 @@ pub struct Jobs<'a, F> {
 
 impl<F, Fut> Jobs<'_, F>
 where
-    F: Fn(JobQuery) -> Fut,
+    F: Fn(Query) -> Fut,
     Fut: Future<Output = Result<Vec<RecordBatch>>>,
 {
     async fn job(&self, table: &str, spec: JobSpec, pairs: bool) -> Result<Vec<(usize, Vec<u8>)>> {
@@ -173,7 +186,7 @@ where
         spec.write(&path)?;
         let q = job_query(table, &path, &spec.nets.join(","), spec.shards, pairs);
         let planned = spec.shards + usize::from(pairs);
-        let query = (self.run)(q);
+        let query = (self.run)(Query::Job(q));
         tokio::pin!(query);
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         let batches = loop {
@@ -216,14 +229,18 @@ where
         task::gather_days(self.job(table, spec, false).await?)
     }
 
-    /// The whole-input statistics of `table`, with host windows of `window_secs`.
+    /// The whole-input statistics of `table`, with host windows of `window_secs`: aggregations the
+    /// engine runs as they are ([`stats_sql`]), no flow gathered.
     pub async fn globals(&self, table: &str, window_secs: u64) -> Result<Globals> {
-        let spec = JobSpec {
-            task: Task::Globals,
-            window_secs,
-            ..self.base.clone()
-        };
-        task::gather_globals(self.job(table, spec, false).await?)
+        let nets = self.base.nets.join(",");
+        let queries = stats_sql::queries(table, &nets, window_secs);
+        let mut results = Vec::new();
+        for (i, sql) in queries.iter().enumerate() {
+            (self.progress)(Task::Globals, i, queries.len());
+            results.push((self.run)(Query::Sql(sql.clone())).await?);
+        }
+        (self.progress)(Task::Globals, queries.len(), queries.len());
+        stats_sql::assemble(&results)
     }
 
     /// Runs the detectors over `table` against `baseline`, given the table's statistics.
