@@ -121,8 +121,8 @@ closer than `burst_max_gap_secs` (120 s) form a burst. A burst is reported when 
 
 - it has at least `min_fetches_count` (3) fetches: a loader fetches one binary per CPU architecture,
   or the same one from each address of its host name; one download is an update;
-- at least `min_new_share_ratio` (half) of its peers are new to the host: the host has no flow with
-  them outside the burst (± `burst_max_gap_secs`) and, with a baseline learned from normal traffic,
+- at least `min_new_share_ratio` (half) of its peers are new to the host: no flow with them starts
+  or ends outside the burst (± `burst_max_gap_secs`; a session held across it is contact) and, with a baseline learned from normal traffic,
   no baseline host used them;
 - fetching payloads over HTTP is not the host's habit: it fetched payloads in fewer than
   `habit_min_windows_count` (2) other windows of the test input;
@@ -213,7 +213,7 @@ pub struct Fetch {
 #[derive(Default)]
 struct HostAcc {
     fetches: Vec<Fetch>,
-    /// First and last start time (µs) of any flow with each external peer.
+    /// First start and last end (µs) of the flows with each external peer.
     contact: AHashMap<u128, (i64, i64)>,
     /// External peers it opened flows to, infrastructure left out.
     peers: AHashSet<u128>,
@@ -230,8 +230,10 @@ fn accumulate(ctx: &DetectCtx, c: &DropperConfig, ports: &[u16]) -> AHashMap<u12
             continue;
         }
         let acc = hosts.entry(v.host).or_default();
-        let span = acc.contact.entry(v.peer).or_insert((f.ts[i], f.ts[i]));
-        *span = (span.0.min(f.ts[i]), span.1.max(f.ts[i]));
+        // a session open across the burst is contact too: its end counts, not only its start
+        let end = f.ts[i] + (f.duration_secs(i).unwrap_or(0.0).max(0.0) * 1e6) as i64;
+        let span = acc.contact.entry(v.peer).or_insert((f.ts[i], end));
+        *span = (span.0.min(f.ts[i]), span.1.max(end));
         if !v.originator {
             continue;
         }
@@ -592,6 +594,12 @@ mod tests {
         let mut rows = vec![(0, host, peer, Proto::Tcp, 80u16, 150, 1700, 0.1, 9)];
         rows.extend((0..4i64).map(|i| (36_000 * S + i * S, host, peer, Proto::Tcp, 80, 150, 65_000, 1.0, 100)));
         assert!(run_on(&Flows::from_rows(&rows), &self_learned()).is_empty());
+        // ... nor is one with a session held across the burst (its start alone is inside)
+        let mut rows = vec![(36_000 * S - 10 * S, host, peer, Proto::Tcp, 23u16, 500, 900, 7200.0, 90)];
+        rows.extend((0..4i64).map(|i| (36_000 * S + i * S, host, peer, Proto::Tcp, 80, 150, 65_000, 1.0, 100)));
+        assert!(run_on(&Flows::from_rows(&rows), &self_learned()).is_empty());
+        rows[0].7 = 1.0;
+        assert_eq!(run_on(&Flows::from_rows(&rows), &self_learned()).len(), 1);
         // a peer a baseline learned from normal traffic knows is not new either
         let flows = device(6, 0);
         let mut normal = Baseline::default();
