@@ -161,7 +161,14 @@ fn iot_devices_send_ntp_and_heartbeats_in_both_periods() {
         .flat_map(|s| &s.hosts)
         .collect();
     assert_eq!(infected.len(), 1);
-    let benign: Vec<String> = d.truth.network.iot.iter().filter(|h| !infected.contains(h)).cloned().collect();
+    let benign: Vec<String> = d
+        .truth
+        .network
+        .iot
+        .iter()
+        .filter(|h| !infected.contains(h))
+        .cloned()
+        .collect();
     assert_eq!(iot.hosts, benign);
     assert_eq!(d.truth.network.iot.len(), 3);
     for dev in &iot.hosts {

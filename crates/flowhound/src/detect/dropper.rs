@@ -468,7 +468,10 @@ mod tests {
         assert_eq!(got, vec![vec![0, 2, 1, 3], vec![4]]);
         assert!(bursts(&[], S).is_empty());
         // a gap of exactly the limit stays in the burst
-        assert_eq!(bursts(&[fetch(0, 1, 0), fetch(120, 1, 1)], 120 * S).len(), 1);
+        assert_eq!(
+            bursts(&[fetch(0, 1, 0), fetch(120, 1, 1)], 120 * S).len(),
+            1
+        );
     }
 
     #[test]
@@ -510,10 +513,16 @@ mod tests {
 
     #[test]
     fn parse_ports_names_the_key() {
-        assert_eq!(parse_ports(&["80".into(), " 8080".into()]).unwrap(), [80, 8080]);
+        assert_eq!(
+            parse_ports(&["80".into(), " 8080".into()]).unwrap(),
+            [80, 8080]
+        );
         for bad in ["http", "0", "70000"] {
             let e = parse_ports(&[bad.into()]).unwrap_err().to_string();
-            assert!(e.contains("[detectors.dropper] ports") && e.contains(bad), "{e}");
+            assert!(
+                e.contains("[detectors.dropper] ports") && e.contains(bad),
+                "{e}"
+            );
         }
     }
 
@@ -524,17 +533,51 @@ mod tests {
         let p = |s: &str| ip::parse(s).unwrap();
         let mut rows = Vec::new();
         for h in 0..24i64 {
-            rows.push((h * 3600 * S, host, p("198.51.100.1"), Proto::Tcp, 80, 155, 1745, 0.1, 9));
+            rows.push((
+                h * 3600 * S,
+                host,
+                p("198.51.100.1"),
+                Proto::Tcp,
+                80,
+                155,
+                1745,
+                0.1,
+                9,
+            ));
             let ntp = p(&format!("192.0.2.{}", h % 16 + 1));
             rows.push((h * 3600 * S + S, host, ntp, Proto::Udp, 123, 48, 48, 0.1, 2));
         }
         for i in 0..n {
-            let peer = p(if i % 2 == 0 { "203.0.113.7" } else { "203.0.113.8" });
-            rows.push((36_000 * S + i * 5 * S, host, peer, Proto::Tcp, 80, 150, 65_000, 1.0, 100));
+            let peer = p(if i % 2 == 0 {
+                "203.0.113.7"
+            } else {
+                "203.0.113.8"
+            });
+            rows.push((
+                36_000 * S + i * 5 * S,
+                host,
+                peer,
+                Proto::Tcp,
+                80,
+                150,
+                65_000,
+                1.0,
+                100,
+            ));
         }
         for k in 0..extra_peers {
             let peer = ip::parse(&format!("198.18.{}.{}", k / 200, k % 200 + 1)).unwrap();
-            rows.push((7200 * S + k as i64 * S, host, peer, Proto::Tcp, 443, 900, 9000, 0.5, 12));
+            rows.push((
+                7200 * S + k as i64 * S,
+                host,
+                peer,
+                Proto::Tcp,
+                443,
+                900,
+                9000,
+                0.5,
+                12,
+            ));
         }
         Flows::from_rows(&rows)
     }
@@ -562,7 +605,10 @@ mod tests {
         assert_eq!(f.flows, 6);
         let e = &f.evidence.explanation;
         assert!(e.contains("6 payload-sized responses"), "{e}");
-        assert!(e.contains("2 of 2 peers contacted in this burst only"), "{e}");
+        assert!(
+            e.contains("2 of 2 peers contacted in this burst only"),
+            "{e}"
+        );
         // NTP pool servers are infrastructure: 3 external peers, not 19
         assert_eq!(f.evidence.details["host_external_peers"], json!(3));
     }
@@ -585,18 +631,62 @@ mod tests {
         let rows: Vec<_> = (0..24i64)
             .flat_map(|h| {
                 (0..3i64).map(move |i| {
-                    (h * 3600 * S + i * S, host, peer, Proto::Tcp, 80, 150, 65_000, 1.0, 100)
+                    (
+                        h * 3600 * S + i * S,
+                        host,
+                        peer,
+                        Proto::Tcp,
+                        80,
+                        150,
+                        65_000,
+                        1.0,
+                        100,
+                    )
                 })
             })
             .collect();
         assert!(run_on(&Flows::from_rows(&rows), &self_learned()).is_empty());
         // a peer the host uses outside the burst is not new
         let mut rows = vec![(0, host, peer, Proto::Tcp, 80u16, 150, 1700, 0.1, 9)];
-        rows.extend((0..4i64).map(|i| (36_000 * S + i * S, host, peer, Proto::Tcp, 80, 150, 65_000, 1.0, 100)));
+        rows.extend((0..4i64).map(|i| {
+            (
+                36_000 * S + i * S,
+                host,
+                peer,
+                Proto::Tcp,
+                80,
+                150,
+                65_000,
+                1.0,
+                100,
+            )
+        }));
         assert!(run_on(&Flows::from_rows(&rows), &self_learned()).is_empty());
         // ... nor is one with a session held across the burst (its start alone is inside)
-        let mut rows = vec![(36_000 * S - 10 * S, host, peer, Proto::Tcp, 23u16, 500, 900, 7200.0, 90)];
-        rows.extend((0..4i64).map(|i| (36_000 * S + i * S, host, peer, Proto::Tcp, 80, 150, 65_000, 1.0, 100)));
+        let mut rows = vec![(
+            36_000 * S - 10 * S,
+            host,
+            peer,
+            Proto::Tcp,
+            23u16,
+            500,
+            900,
+            7200.0,
+            90,
+        )];
+        rows.extend((0..4i64).map(|i| {
+            (
+                36_000 * S + i * S,
+                host,
+                peer,
+                Proto::Tcp,
+                80,
+                150,
+                65_000,
+                1.0,
+                100,
+            )
+        }));
         assert!(run_on(&Flows::from_rows(&rows), &self_learned()).is_empty());
         rows[0].7 = 1.0;
         assert_eq!(run_on(&Flows::from_rows(&rows), &self_learned()).len(), 1);
