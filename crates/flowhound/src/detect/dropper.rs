@@ -526,58 +526,36 @@ mod tests {
         }
     }
 
-    /// 10.0.0.5: an hourly 2 KB check-in to 198.51.100.1 for a day, NTP to 16 pool servers, and
-    /// `n` 65 KB fetches from 203.0.113.7/.8 at 5 s intervals at 10:00.
+    type Row = crate::detect::flows::TestRow;
+
+    /// A flow 10.0.0.5 opens at `ts` (µs) to `peer`: port, bytes received, duration (s).
+    fn row(ts: i64, peer: &str, port: u16, down: u64, dur: f64) -> Row {
+        let proto = if port == 123 { Proto::Udp } else { Proto::Tcp };
+        let (host, peer) = (ip::parse("10.0.0.5").unwrap(), ip::parse(peer).unwrap());
+        (ts, host, peer, proto, port, 150, down, dur, 9)
+    }
+
+    /// `n` 65 KB fetches from `peer(i)` one every `every` s from `t0` (µs).
+    fn payloads(t0: i64, n: i64, every: i64, peer: impl Fn(i64) -> &'static str) -> Vec<Row> {
+        (0..n)
+            .map(|i| row(t0 + i * every * S, peer(i), 80, 65_000, 1.0))
+            .collect()
+    }
+
+    /// 10.0.0.5: an hourly 2 KB check-in to 198.51.100.1 for a day, NTP to 16 pool servers,
+    /// `extra_peers` HTTPS peers, and `n` 65 KB fetches from 203.0.113.7/.8 5 s apart at 10:00.
     fn device(n: i64, extra_peers: u32) -> Flows {
-        let host = ip::parse("10.0.0.5").unwrap();
-        let p = |s: &str| ip::parse(s).unwrap();
         let mut rows = Vec::new();
         for h in 0..24i64 {
-            rows.push((
-                h * 3600 * S,
-                host,
-                p("198.51.100.1"),
-                Proto::Tcp,
-                80,
-                155,
-                1745,
-                0.1,
-                9,
-            ));
-            let ntp = p(&format!("192.0.2.{}", h % 16 + 1));
-            rows.push((h * 3600 * S + S, host, ntp, Proto::Udp, 123, 48, 48, 0.1, 2));
+            rows.push(row(h * 3600 * S, "198.51.100.1", 80, 1745, 0.1));
+            let ntp = format!("192.0.2.{}", h % 16 + 1);
+            rows.push(row(h * 3600 * S + S, &ntp, 123, 48, 0.1));
         }
-        for i in 0..n {
-            let peer = p(if i % 2 == 0 {
-                "203.0.113.7"
-            } else {
-                "203.0.113.8"
-            });
-            rows.push((
-                36_000 * S + i * 5 * S,
-                host,
-                peer,
-                Proto::Tcp,
-                80,
-                150,
-                65_000,
-                1.0,
-                100,
-            ));
-        }
+        let pair = |i: i64| ["203.0.113.7", "203.0.113.8"][(i % 2) as usize];
+        rows.extend(payloads(36_000 * S, n, 5, pair));
         for k in 0..extra_peers {
-            let peer = ip::parse(&format!("198.18.{}.{}", k / 200, k % 200 + 1)).unwrap();
-            rows.push((
-                7200 * S + k as i64 * S,
-                host,
-                peer,
-                Proto::Tcp,
-                443,
-                900,
-                9000,
-                0.5,
-                12,
-            ));
+            let peer = format!("198.18.{}.{}", k / 200, k % 200 + 1);
+            rows.push(row(7200 * S + k as i64 * S, &peer, 443, 9000, 0.5));
         }
         Flows::from_rows(&rows)
     }
@@ -625,71 +603,22 @@ mod tests {
 
     #[test]
     fn habitual_fetches_and_known_peers_are_not_droppers() {
+        const PEER: &str = "203.0.113.7";
+        let run = |rows: &[Row]| run_on(&Flows::from_rows(rows), &self_learned());
         // the same fetches every hour: the host's habit
-        let host = ip::parse("10.0.0.5").unwrap();
-        let peer = ip::parse("203.0.113.7").unwrap();
-        let rows: Vec<_> = (0..24i64)
-            .flat_map(|h| {
-                (0..3i64).map(move |i| {
-                    (
-                        h * 3600 * S + i * S,
-                        host,
-                        peer,
-                        Proto::Tcp,
-                        80,
-                        150,
-                        65_000,
-                        1.0,
-                        100,
-                    )
-                })
-            })
+        let hourly: Vec<Row> = (0..24i64)
+            .flat_map(|h| payloads(h * 3600 * S, 3, 1, |_| PEER))
             .collect();
-        assert!(run_on(&Flows::from_rows(&rows), &self_learned()).is_empty());
+        assert!(run(&hourly).is_empty());
         // a peer the host uses outside the burst is not new
-        let mut rows = vec![(0, host, peer, Proto::Tcp, 80u16, 150, 1700, 0.1, 9)];
-        rows.extend((0..4i64).map(|i| {
-            (
-                36_000 * S + i * S,
-                host,
-                peer,
-                Proto::Tcp,
-                80,
-                150,
-                65_000,
-                1.0,
-                100,
-            )
-        }));
-        assert!(run_on(&Flows::from_rows(&rows), &self_learned()).is_empty());
+        let mut rows = vec![row(0, PEER, 80, 1700, 0.1)];
+        rows.extend(payloads(36_000 * S, 4, 1, |_| PEER));
+        assert!(run(&rows).is_empty());
         // ... nor is one with a session held across the burst (its start alone is inside)
-        let mut rows = vec![(
-            36_000 * S - 10 * S,
-            host,
-            peer,
-            Proto::Tcp,
-            23u16,
-            500,
-            900,
-            7200.0,
-            90,
-        )];
-        rows.extend((0..4i64).map(|i| {
-            (
-                36_000 * S + i * S,
-                host,
-                peer,
-                Proto::Tcp,
-                80,
-                150,
-                65_000,
-                1.0,
-                100,
-            )
-        }));
-        assert!(run_on(&Flows::from_rows(&rows), &self_learned()).is_empty());
+        rows[0] = row(36_000 * S - 10 * S, PEER, 23, 900, 7200.0);
+        assert!(run(&rows).is_empty());
         rows[0].7 = 1.0;
-        assert_eq!(run_on(&Flows::from_rows(&rows), &self_learned()).len(), 1);
+        assert_eq!(run(&rows).len(), 1);
         // a peer a baseline learned from normal traffic knows is not new either
         let flows = device(6, 0);
         let mut normal = Baseline::default();
