@@ -213,36 +213,32 @@ pub struct Fetch {
 #[derive(Default)]
 struct HostAcc {
     fetches: Vec<Fetch>,
-    /// First start and last end (µs) of the flows with each external peer.
+    /// First start and last end (µs) of the flows with each peer of its fetches.
     contact: AHashMap<u128, (i64, i64)>,
-    /// External peers it opened flows to, infrastructure left out.
+    /// External peers it opened flows to, infrastructure left out (counted up to one past
+    /// `narrow_max_peers_count`).
     peers: AHashSet<u128>,
 }
 
+/// The host and external peer of flow `i`, when it has an internal end and an external one.
+fn external_view(ctx: &DetectCtx, i: usize) -> Option<super::flows::HostView> {
+    ctx.flows
+        .host_view(i, ctx.nets)
+        .filter(|v| !ctx.nets.contains(v.peer))
+}
+
+/// Two passes: the payload fetches (a few comparisons a flow), then, only for the hosts with a
+/// burst of enough of them, the contacts with the fetches' peers and the count of external peers.
 fn accumulate(ctx: &DetectCtx, c: &DropperConfig, ports: &[u16]) -> AHashMap<u128, HostAcc> {
     let f = ctx.flows;
     let mut hosts: AHashMap<u128, HostAcc> = AHashMap::new();
     for i in 0..f.len() {
-        let Some(v) = f.host_view(i, ctx.nets) else {
+        let web = f.proto[i] == Proto::Tcp && ports.contains(&f.dst_port[i]);
+        let Some(v) = web.then(|| external_view(ctx, i)).flatten() else {
             continue;
         };
-        if ctx.nets.contains(v.peer) {
-            continue;
-        }
-        let acc = hosts.entry(v.host).or_default();
-        // a session open across the burst is contact too: its end counts, not only its start
-        let end = f.ts[i] + (f.duration_secs(i).unwrap_or(0.0).max(0.0) * 1e6) as i64;
-        let span = acc.contact.entry(v.peer).or_insert((f.ts[i], end));
-        *span = (span.0.min(f.ts[i]), span.1.max(end));
-        if !v.originator {
-            continue;
-        }
-        if infrastructure(v.peer, f.proto[i], f.dst_port[i], ctx).is_none() {
-            acc.peers.insert(v.peer);
-        }
-        let web = f.proto[i] == Proto::Tcp && ports.contains(&f.dst_port[i]);
-        if web && v.received >= c.payload_min_bytes {
-            acc.fetches.push(Fetch {
+        if v.originator && v.received >= c.payload_min_bytes {
+            hosts.entry(v.host).or_default().fetches.push(Fetch {
                 ts: f.ts[i],
                 peer: v.peer,
                 bytes: v.received,
@@ -250,7 +246,40 @@ fn accumulate(ctx: &DetectCtx, c: &DropperConfig, ports: &[u16]) -> AHashMap<u12
             });
         }
     }
-    hosts.retain(|_, a| a.fetches.len() as u64 >= c.min_fetches_count);
+    let gap = (c.burst_max_gap_secs * 1e6) as i64;
+    hosts.retain(|_, a| {
+        bursts(&a.fetches, gap)
+            .iter()
+            .any(|b| b.len() as u64 >= c.min_fetches_count)
+    });
+    for acc in hosts.values_mut() {
+        acc.contact = acc.fetches.iter().map(|x| (x.peer, (x.ts, x.ts))).collect();
+    }
+    if hosts.is_empty() {
+        return hosts;
+    }
+    for i in 0..f.len() {
+        let Some(v) = external_view(ctx, i) else {
+            continue;
+        };
+        let Some(acc) = hosts.get_mut(&v.host) else {
+            continue;
+        };
+        // only the fetches' peers need their contacts: is a peer new?
+        if let Some(span) = acc.contact.get_mut(&v.peer) {
+            // a session open across the burst is contact too: its end counts, not only its start
+            let end = f.ts[i] + (f.duration_secs(i).unwrap_or(0.0).max(0.0) * 1e6) as i64;
+            *span = (span.0.min(f.ts[i]), span.1.max(end));
+        }
+        // counting stops one past the narrow limit: the host is then broad whatever the rest
+        let counting = acc.peers.len() as u64 <= c.narrow_max_peers_count;
+        if counting
+            && v.originator
+            && infrastructure(v.peer, f.proto[i], f.dst_port[i], ctx).is_none()
+        {
+            acc.peers.insert(v.peer);
+        }
+    }
     hosts
 }
 
