@@ -126,8 +126,9 @@ closer than `burst_max_gap_secs` (120 s) form a burst. A burst is reported when 
   no baseline host used them;
 - fetching payloads over HTTP is not the host's habit: it fetched payloads in fewer than
   `habit_min_windows_count` (2) other windows of the test input;
-- the host is a narrow device: at most `narrow_max_peers_count` (32) external peers (infrastructure
-  such as NTP pools left out; with a baseline from normal traffic, also its baseline destinations).
+- the host is a narrow device: at most `narrow_max_peers_count` (32) external peers in the test
+  input (infrastructure such as NTP pools left out: a device's NTP client rotates through dozens of
+  pool servers a day).
 
 `score = 0.4 + (max_score_ratio - 0.4) * sat(fetches, half_fetches_count) * new_share`, with
 `sat(x, h) = x / (x + h)`: medium at most by default.
@@ -331,61 +332,62 @@ struct Judged<'a> {
 }
 
 fn judge_host(ctx: &DetectCtx, c: &DropperConfig, host: u128, acc: &HostAcc) -> Vec<Finding> {
-    let b = ctx.baseline;
-    let host_text = ip::format(host);
-    let baseline_peers = match (b.robust(), b.hosts.get(&host_text)) {
-        (false, Some(p)) => p
-            .distinct_destinations
-            .saturating_sub(p.internal_peers.len() as u64),
-        _ => 0,
-    };
-    let host_peers = (acc.peers.len() as u64).max(baseline_peers);
+    // the test input's own peers: a baseline's destination count holds the NTP pool's rotation
+    let host_peers = acc.peers.len() as u64;
     if host_peers > c.narrow_max_peers_count {
         return Vec::new();
     }
+    let gap = (c.burst_max_gap_secs * 1e6) as i64;
+    let all_windows = windows_of(&acc.fetches, ctx.baseline.window_secs);
+    bursts(&acc.fetches, gap)
+        .iter()
+        .filter(|b| b.len() as u64 >= c.min_fetches_count)
+        .filter_map(|burst| {
+            let own = windows_of(burst, ctx.baseline.window_secs);
+            let other_windows = all_windows.difference(&own).count();
+            (other_windows < c.habit_min_windows_count as usize)
+                .then(|| judge_burst(ctx, c, (host, acc), burst, other_windows))
+                .flatten()
+        })
+        .map(|j| finding(ctx, &j))
+        .collect()
+}
+
+/// A burst that is not the host's habit, judged by how new its peers are.
+fn judge_burst<'a>(
+    ctx: &DetectCtx,
+    c: &DropperConfig,
+    (host, acc): (u128, &HostAcc),
+    burst: &'a [Fetch],
+    other_windows: usize,
+) -> Option<Judged<'a>> {
+    let b = ctx.baseline;
     let margin = (c.burst_max_gap_secs * 1e6) as i64;
-    let all_windows = windows_of(&acc.fetches, b.window_secs);
-    let mut out = Vec::new();
-    for burst in bursts(&acc.fetches, margin) {
-        if (burst.len() as u64) < c.min_fetches_count {
-            continue;
-        }
-        let own = windows_of(&burst, b.window_secs);
-        let other_windows = all_windows.difference(&own).count();
-        if other_windows as u64 >= c.habit_min_windows_count {
-            continue;
-        }
-        let span = (burst[0].ts, burst[burst.len() - 1].ts);
-        let peers = ranked_peers(&burst);
-        let is_new = |p: &u128| {
-            let here = acc
-                .contact
-                .get(p)
-                .is_none_or(|ct| only_in_burst(*ct, span, margin));
-            here && (b.robust() || !b.external.destinations.contains_key(&ip::format(*p)))
-        };
-        let new_peers = peers.iter().filter(|p| is_new(p)).count();
-        let new_share = new_peers as f64 / peers.len().max(1) as f64;
-        if new_share < c.min_new_share_ratio {
-            continue;
-        }
-        let j = Judged {
-            host,
-            burst: &burst,
-            peers,
-            new_peers,
-            other_windows,
-            host_peers,
-            score: score(
-                burst.len() as u64,
-                c.half_fetches_count,
-                new_share,
-                c.max_score_ratio,
-            ),
-        };
-        out.push(finding(ctx, &j));
-    }
-    out
+    let span = (burst[0].ts, burst[burst.len() - 1].ts);
+    let peers = ranked_peers(burst);
+    let is_new = |p: &u128| {
+        let here = acc
+            .contact
+            .get(p)
+            .is_none_or(|ct| only_in_burst(*ct, span, margin));
+        here && (b.robust() || !b.external.destinations.contains_key(&ip::format(*p)))
+    };
+    let new_peers = peers.iter().filter(|p| is_new(p)).count();
+    let new_share = new_peers as f64 / peers.len().max(1) as f64;
+    (new_share >= c.min_new_share_ratio).then(|| Judged {
+        host,
+        burst,
+        peers,
+        new_peers,
+        other_windows,
+        host_peers: acc.peers.len() as u64,
+        score: score(
+            burst.len() as u64,
+            c.half_fetches_count,
+            new_share,
+            c.max_score_ratio,
+        ),
+    })
 }
 
 /// The burst's peers, most bytes first (ties by address).
