@@ -194,6 +194,26 @@ mod tests {
     }
 
     #[test]
+    fn dropper_configurations_have_a_device() {
+        assert_eq!(
+            [
+                with_device(0, true),
+                with_device(0, false),
+                with_device(5, true)
+            ],
+            [1, 0, 5]
+        );
+        let with: Vec<GenConfig> = (0..100)
+            .map(|s| GenConfig::random_small(s, 6000))
+            .filter(|c| c.has(Scenario::Dropper))
+            .collect();
+        assert!((40..=90).contains(&with.len()), "{}", with.len());
+        assert!(with
+            .iter()
+            .all(|c| c.iot_devices >= 1 && c.validate().is_ok()));
+    }
+
+    #[test]
     fn small_networks_keep_scenarios_that_fit() {
         let mut all = Scenario::ALL.to_vec();
         fit_scenarios(&mut all, 20);
