@@ -32,11 +32,14 @@ pub enum Scenario {
     InboundAttack,
     /// An internal host talking to an address listed in the generated blocklist.
     ThreatIntel,
+    /// An IoT device's malware loader fetching several binaries over plain HTTP
+    /// from never-seen addresses within a minute or two.
+    Dropper,
 }
 
 impl Scenario {
     /// Every scenario, in canonical order.
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::Botnet,
         Scenario::CncBeacon,
         Scenario::Exfiltration,
@@ -48,6 +51,7 @@ impl Scenario {
         Scenario::Dos,
         Scenario::InboundAttack,
         Scenario::ThreatIntel,
+        Scenario::Dropper,
     ];
 
     /// The snake_case name used in JSON, labels and findings (`cnc_beacon`, ...).
@@ -64,6 +68,7 @@ impl Scenario {
             Scenario::Dos => "dos",
             Scenario::InboundAttack => "inbound_attack",
             Scenario::ThreatIntel => "threat_intel",
+            Scenario::Dropper => "dropper",
         }
     }
 }
@@ -259,6 +264,9 @@ impl GenConfig {
         }
         if self.iot_devices > MAX_IOT {
             return bad("iot_devices must be at most 200");
+        }
+        if self.has(Scenario::Dropper) && (self.iot_devices == 0 || !self.decoys) {
+            return bad("the dropper scenario needs an IoT device (its host): set iot_devices to at least 1 with decoys on, or leave dropper out of the scenarios");
         }
         if self
             .flows_per_host_day

@@ -206,6 +206,9 @@ fn period((a, b): (i64, i64)) -> Period {
     }
 }
 
+/// RNG stream of the `dropper` scenario (distinct from the planning and data streams).
+const DROPPER_STREAM: u64 = 98;
+
 fn plan_scenarios(
     cfg: &GenConfig,
     p: &mut Planner,
@@ -214,7 +217,11 @@ fn plan_scenarios(
     Scenario::ALL
         .into_iter()
         .filter(|k| cfg.has(*k))
-        .map(|k| inject(p, rng, k))
+        .map(|k| match k {
+            // its own stream: configurations without it draw exactly as before it existed
+            Scenario::Dropper => inject(p, &mut stream_rng(cfg.seed, DROPPER_STREAM), k),
+            _ => inject(p, rng, k),
+        })
         .collect()
 }
 

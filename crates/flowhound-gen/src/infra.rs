@@ -222,7 +222,13 @@ pub(crate) fn iot_devices(
         ));
     }
     let peers: Vec<u32> = time_servers.iter().chain(&clouds).copied().collect();
-    let mut d = both_periods(DecoyKind::IotDevice, strings(&devices), strings(&peers));
+    // a device a scenario infected is that scenario's host, not a benign decoy
+    let benign: Vec<u32> = devices
+        .iter()
+        .copied()
+        .filter(|d| !p.iot_taken.contains(d))
+        .collect();
+    let mut d = both_periods(DecoyKind::IotDevice, strings(&benign), strings(&peers));
     d.ports = vec![123, 443, 8883];
     d.flows = (out.len() - before) as u64;
     d.note = format!(

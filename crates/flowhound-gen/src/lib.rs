@@ -29,6 +29,7 @@ mod attacks;
 mod config;
 mod decoys;
 mod dist;
+mod dropper;
 mod error;
 mod eval;
 mod flow;

@@ -50,6 +50,8 @@ pub(crate) struct Planner<'a> {
     next_unusual: usize,
     used: BTreeSet<u32>,
     free_clients: Vec<u32>,
+    /// IoT devices a scenario made its host: no longer benign decoys.
+    pub iot_taken: Vec<u32>,
 }
 
 impl<'a> Planner<'a> {
@@ -82,6 +84,7 @@ impl<'a> Planner<'a> {
             next_unusual: 0,
             used: net.known.clone(),
             free_clients: choose_distinct(rng, &ips, ips.len()),
+            iot_taken: Vec::new(),
         })
     }
 

@@ -10,6 +10,18 @@ use rand::Rng;
 /// Stream of the configuration RNG (distinct from the data streams).
 const CONFIG_STREAM: u64 = 99;
 
+/// Stream deciding whether a configuration has the `dropper` scenario.
+const DROPPER_CONFIG_STREAM: u64 = 97;
+
+/// IoT devices of a configuration: at least one when it has the `dropper` scenario (its host).
+fn with_device(iot: u32, dropper: bool) -> u32 {
+    if dropper {
+        iot.max(1)
+    } else {
+        iot
+    }
+}
+
 /// Clients each scenario takes at most (botnet 8, ...), for the fit check.
 fn clients_needed(s: Scenario) -> u32 {
     match s {
@@ -22,7 +34,7 @@ fn clients_needed(s: Scenario) -> u32 {
         | Scenario::CncChannel
         | Scenario::Dos
         | Scenario::ThreatIntel => 1,
-        Scenario::ServerAbuse | Scenario::InboundAttack => 0,
+        Scenario::ServerAbuse | Scenario::InboundAttack | Scenario::Dropper => 0,
     }
 }
 
@@ -98,14 +110,19 @@ fn draw(seed: u64, r: &Ranges) -> GenConfig {
     if normal_rows(density) > r.max_rows {
         density = (r.max_rows / (u64::from(clients) * u64::from(normal_days))).max(1);
     }
-    let mut scenarios: Vec<Scenario> = Scenario::ALL
-        .into_iter()
+    // the scenarios that existed before `dropper` are drawn from the configuration stream as
+    // before it (so every seed keeps its configuration); `dropper` from a stream of its own
+    let earlier = &Scenario::ALL[..Scenario::ALL.len() - 1];
+    let mut scenarios: Vec<Scenario> = earlier
+        .iter()
+        .copied()
         .filter(|_| rng.random_bool(0.7))
         .collect();
     if scenarios.is_empty() {
-        scenarios.push(Scenario::ALL[rng.random_range(0..Scenario::ALL.len())]);
+        scenarios.push(earlier[rng.random_range(0..earlier.len())]);
     }
     fit_scenarios(&mut scenarios, clients);
+    let dropper = stream_rng(seed, DROPPER_CONFIG_STREAM).random_bool(0.7);
     let formats = [
         TsFormat::Seconds,
         TsFormat::Millis,
@@ -123,8 +140,12 @@ fn draw(seed: u64, r: &Ranges) -> GenConfig {
         clients,
         normal_days,
         test_hours: Some(test_hours),
-        scenarios,
-        iot_devices: rng.random_range(r.iot.0..=r.iot.1),
+        iot_devices: with_device(rng.random_range(r.iot.0..=r.iot.1), dropper),
+        scenarios: if dropper {
+            [scenarios, vec![Scenario::Dropper]].concat()
+        } else {
+            scenarios
+        },
         ts_format: formats[rng.random_range(0..formats.len())],
         labels: true,
         ..GenConfig::default()
@@ -170,6 +191,26 @@ mod tests {
             let s = GenConfig::random_small(seed, 30_000);
             assert!(s.flows_normal <= 30_000 && (20..=60).contains(&s.clients));
         }
+    }
+
+    #[test]
+    fn dropper_configurations_have_a_device() {
+        assert_eq!(
+            [
+                with_device(0, true),
+                with_device(0, false),
+                with_device(5, true)
+            ],
+            [1, 0, 5]
+        );
+        let with: Vec<GenConfig> = (0..100)
+            .map(|s| GenConfig::random_small(s, 6000))
+            .filter(|c| c.has(Scenario::Dropper))
+            .collect();
+        assert!((40..=90).contains(&with.len()), "{}", with.len());
+        assert!(with
+            .iter()
+            .all(|c| c.iot_devices >= 1 && c.validate().is_ok()));
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub(crate) fn inject(
         Scenario::Dos => attacks::dos(p, rng),
         Scenario::InboundAttack => attacks::inbound_attack(p, rng),
         Scenario::ThreatIntel => attacks::threat_intel(p, rng),
+        Scenario::Dropper => crate::dropper::dropper(p, rng),
     }
 }
 

@@ -152,8 +152,25 @@ fn vuln_scanner_sweeps_at_the_same_time_every_day_in_both_periods() {
 fn iot_devices_send_ntp_and_heartbeats_in_both_periods() {
     let d = data(&one_day(5));
     let iot = d.decoy(DecoyKind::IotDevice);
-    assert_eq!(iot.hosts, d.truth.network.iot);
-    assert_eq!(iot.hosts.len(), 3);
+    // the device the dropper scenario infects is its host, no longer a benign decoy
+    let infected: Vec<&String> = d
+        .truth
+        .scenarios
+        .iter()
+        .filter(|s| s.kind == Scenario::Dropper)
+        .flat_map(|s| &s.hosts)
+        .collect();
+    assert_eq!(infected.len(), 1);
+    let benign: Vec<String> = d
+        .truth
+        .network
+        .iot
+        .iter()
+        .filter(|h| !infected.contains(h))
+        .cloned()
+        .collect();
+    assert_eq!(iot.hosts, benign);
+    assert_eq!(d.truth.network.iot.len(), 3);
     for dev in &iot.hosts {
         for period in d.both(dev) {
             let ntp: Vec<i64> = period

@@ -65,7 +65,9 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "SEED")]
     random_config: Option<u64>,
     /// Scenarios to inject, comma-separated (default all): botnet, cnc_beacon, exfiltration, dns_tunnel,
-    /// port_scan, unusual_country, server_abuse, cnc_channel, dos, inbound_attack, threat_intel.
+    /// port_scan, unusual_country, server_abuse, cnc_channel, dos, inbound_attack, threat_intel,
+    /// dropper (needs an IoT device: --iot-devices >= 1, decoys on; the default leaves it out
+    /// without one).
     #[arg(long, value_delimiter = ',', value_parser = parse_scenario)]
     scenarios: Vec<Scenario>,
     /// Leave out the decoys (benign-but-unusual traffic).
@@ -126,6 +128,9 @@ fn config(a: &GenerateArgs) -> GenConfig {
     };
     if !a.scenarios.is_empty() {
         cfg.scenarios = a.scenarios.clone();
+    } else if !cfg.decoys || cfg.iot_devices == 0 {
+        // "all" means all that the network can hold: dropper infects an IoT device
+        cfg.scenarios.retain(|s| *s != Scenario::Dropper);
     }
     cfg
 }

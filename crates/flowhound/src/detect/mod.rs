@@ -18,6 +18,7 @@ pub mod cnc_channel;
 pub mod corroborate;
 pub mod dns_anomaly;
 pub mod dos;
+pub mod dropper;
 pub mod exfiltration;
 pub mod flows;
 pub mod globals;
@@ -246,6 +247,7 @@ pub static REGISTRY: &[&dyn DynDetector] = &[
     &dos::Dos,
     &inbound_attack::InboundAttack,
     &threat_intel::ThreatIntel,
+    &dropper::Dropper,
 ];
 
 /// The detector called `name`.
