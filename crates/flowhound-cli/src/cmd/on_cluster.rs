@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// `--cluster`, `--connect-timeout`, `--cluster-timeout`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -175,7 +175,7 @@ fn shards_bar(quiet: bool) -> indicatif::ProgressBar {
 fn step_name(task: Task) -> &'static str {
     match task {
         Task::Learn | Task::LearnDays => "learning the baseline",
-        Task::Globals => "test input statistics",
+        Task::Globals => "statistics",
         Task::Detect => "detecting",
     }
 }
@@ -208,6 +208,8 @@ pub struct Session {
     bar: indicatif::ProgressBar,
     base: JobSpec,
     shards: usize,
+    /// Each step: its task, when it started, when its last shard finished.
+    steps: Mutex<Vec<(Task, Instant, Instant)>>,
 }
 
 /// What a session's jobs need: internal networks, geo databases, settings.
@@ -240,10 +242,18 @@ impl Session {
             bar: shards_bar(quiet),
             base,
             shards,
+            steps: Mutex::new(Vec::new()),
         })
     }
 
     fn show(&self, task: Task, done: usize, planned: usize) {
+        if let Ok(mut steps) = self.steps.lock() {
+            let now = Instant::now();
+            match steps.last_mut() {
+                Some(s) if s.0 == task => s.2 = now,
+                _ => steps.push((task, now, now)),
+            }
+        }
         self.bar.set_message(step_name(task));
         self.bar.set_length(planned as u64);
         self.bar.set_position(done as u64);
@@ -261,6 +271,16 @@ impl Session {
         }
     }
 
+    /// How long each step took, e.g. `learning the baseline 12.1 s, detecting 15.0 s`.
+    fn step_times(&self) -> String {
+        let steps = self.steps.lock().map(|s| s.clone()).unwrap_or_default();
+        let parts: Vec<String> = steps
+            .iter()
+            .map(|(t, a, b)| format!("{} {:.1} s", step_name(*t), (*b - *a).as_secs_f64()))
+            .collect();
+        parts.join(", ")
+    }
+
     /// `baseline --cluster`: the learning states of `files` per UTC day.
     pub fn learn_days(&self, files: &[String]) -> Result<Vec<(i64, flowhound::baseline::State)>> {
         self.client.table("normal", files)?;
@@ -273,8 +293,12 @@ impl Session {
         self.bar.finish_and_clear();
         let days = out.map_err(|e| self.client.explain(e, self.dir.path()))?;
         eprintln!(
-            "learned on the cluster at {} ({}, {} executor(s)) in {} host shards",
-            self.client.url, self.client.server, self.client.executors, self.shards
+            "learned on the cluster at {} ({}, {} executor(s)) in {} host shards ({})",
+            self.client.url,
+            self.client.server,
+            self.client.executors,
+            self.shards,
+            self.step_times()
         );
         Ok(days)
     }
@@ -314,11 +338,12 @@ impl Job<'_> {
         let (doc, active, globals) = out.map_err(|e| client.explain(e, r.dir.path()))?;
         let doc = self.report_cluster(doc, &active)?;
         eprintln!(
-            "ran on the cluster at {} ({}, {} executor(s)): {} test flows in {shards} host shards, {steps} jobs, {:.1} s",
+            "ran on the cluster at {} ({}, {} executor(s)): {} test flows in {shards} host shards, {steps} steps ({}), {:.1} s",
             client.url,
             client.server,
             client.executors,
             globals.rows,
+            r.step_times(),
             self.started.elapsed().as_secs_f64()
         );
         eprint!("{}", flowhound::output::term::summary_text(&doc));
