@@ -5,6 +5,7 @@
 //! what it sees in memory; each shard keeps only the findings about its own hosts. The ranked findings
 //! equal the in-memory run's (tests/shard_equal.rs). See docs/scale.md.
 
+mod columns;
 pub mod memory;
 pub mod route;
 mod run;

@@ -1,5 +1,6 @@
 //! Routing a test input into host shards on disk, then detecting shard by shard.
 
+use super::columns::Gather;
 use super::memory::{flows_per_shard, format_size, limit_for};
 use super::route::{shard_file, shard_of, Routed, Router, ROW_BITS};
 use crate::baseline::{learn_shard, Baseline};
@@ -242,14 +243,12 @@ impl Sharded {
         self.unit_offsets.get(&unit).copied().unwrap_or(0) + (key & ((1 << ROW_BITS) - 1))
     }
 
-    /// Shard `s` in input order, and the key of every row.
-    pub fn load(&self, s: usize) -> Result<(RecordBatch, Vec<u64>)> {
-        let mut parts = Vec::new();
-        self.each_batch(s, |b| {
-            parts.push(b);
-            Ok(())
-        })?;
-        sorted(parts)
+    /// Shard `s` as columns in input order, and the key of every row ([`Gather`]: the shard is never
+    /// held as batches).
+    fn load(&self, s: usize) -> Result<(Flows, Vec<u64>)> {
+        let mut g = Gather::new(self.shard_rows[s] as usize);
+        self.each_batch(s, |b| g.push(&b))?;
+        g.finish()
     }
 
     /// Calls `f` with every stored batch of shard `s` (keyed rows, in no particular order).
@@ -279,12 +278,9 @@ impl Sharded {
 
     /// The internal-pairs shard, keeping only the flows `botnet` can use ([`PairFilter`], two
     /// streaming passes), so that it is never held whole.
-    fn load_pairs(&self, inp: &Inputs) -> Result<(RecordBatch, Vec<u64>)> {
-        let (empty, none) = (
-            Flows::default(),
-            RecordBatch::new_empty(crate::schema::flow_schema()),
-        );
-        let ctx = context(&none, &empty, inp);
+    fn load_pairs(&self, inp: &Inputs) -> Result<(Flows, Vec<u64>)> {
+        let empty = Flows::default();
+        let ctx = context(&empty, inp);
         let mut filter = PairFilter::new(&ctx)?;
         let s = self.shards;
         self.each_batch(s, |b| {
@@ -310,7 +306,11 @@ impl Sharded {
             rows,
             inp.limit_bytes,
         )?;
-        sorted(parts)
+        let mut g = Gather::new(rows as usize);
+        for p in parts {
+            g.push(&p)?;
+        }
+        g.finish()
     }
 
     /// Runs `[analysis] detectors` shard by shard and ranks the findings; `verdict_window_us` also
@@ -332,14 +332,13 @@ impl Sharded {
         for s in 0..=self.shards {
             let names = if s == self.shards { &pairs } else { &hosts };
             if self.shard_rows[s] > 0 && !names.is_empty() {
-                let (batch, keys) = if s == self.shards {
+                let (flows, keys) = if s == self.shards {
                     self.load_pairs(inp)?
                 } else {
                     self.check_fits("detection", s, inp.limit_bytes)?;
                     self.load(s)?
                 };
-                let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
-                let ctx = context(&batch, &flows, inp).with_globals(&self.globals);
+                let ctx = context(&flows, inp).with_globals(&self.globals);
                 let found = detect::run_raw(&ctx, names)?;
                 raw.extend(self.owned(s, found, &flows, &keys, inp.nets));
                 if let (Some(w), true) = (verdict_window_us, s < self.shards) {
@@ -348,11 +347,8 @@ impl Sharded {
             }
             progress(s + 1, self.shards + 1);
         }
-        let (empty, none) = (
-            Flows::default(),
-            RecordBatch::new_empty(crate::schema::flow_schema()),
-        );
-        let ctx = context(&none, &empty, inp);
+        let empty = Flows::default();
+        let ctx = context(&empty, inp);
         out.findings = detect::finish(raw, &ctx)?;
         Ok(out)
     }
@@ -372,9 +368,7 @@ impl Sharded {
         for s in 0..self.shards {
             if self.shard_rows[s] > 0 {
                 self.check_fits("learning the baseline", s, limit_bytes)?;
-                let (batch, _) = self.load(s)?;
-                let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
-                drop(batch);
+                let (flows, _) = self.load(s)?;
                 let owns = |h: u128| self.shard_of_host(h) == s;
                 let st = learn_shard(&flows, nets, geo, (cfg, self_learned), vec![], owns)?;
                 all.merge(st)?;
@@ -465,19 +459,30 @@ impl Sharded {
         nets: &InternalNets,
     ) -> Result<(RecordBatch, Vec<u32>)> {
         let (mut parts, mut globals) = (Vec::new(), Vec::new());
-        for s in (0..self.shards).filter(|s| self.shard_rows[*s] > 0) {
-            let (batch, keys) = self.load(s)?;
-            let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
-            let mut picked = Vec::new();
-            for (i, k) in keys.iter().enumerate() {
-                let g = u32::try_from(self.global_row(*k)).unwrap_or(u32::MAX);
-                let first = self.shard_of_flow(flows.src[i], flows.dst[i], nets) == s;
-                if first && rows.contains(&g) {
-                    picked.push(i as u32);
-                    globals.push(g);
+        let shards: Vec<usize> = (0..self.shards)
+            .filter(|s| self.shard_rows[*s] > 0)
+            .collect();
+        for s in shards {
+            // batch by batch: only the wanted rows are held
+            self.each_batch(s, |batch| {
+                let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
+                let key_col = batch.num_columns() - 1;
+                let keys = batch.column(key_col).as_primitive::<UInt64Type>();
+                let mut picked = Vec::new();
+                for (i, k) in keys.values().iter().enumerate() {
+                    let g = u32::try_from(self.global_row(*k)).unwrap_or(u32::MAX);
+                    let first = self.shard_of_flow(flows.src[i], flows.dst[i], nets) == s;
+                    if first && rows.contains(&g) {
+                        picked.push(i as u32);
+                        globals.push(g);
+                    }
                 }
-            }
-            parts.push(take_record_batch(&batch, &UInt32Array::from(picked))?);
+                if !picked.is_empty() {
+                    let part = take_record_batch(&batch, &UInt32Array::from(picked))?;
+                    parts.push(part.project(&(0..key_col).collect::<Vec<_>>())?);
+                }
+                Ok(())
+            })?;
         }
         let all = concat_batches(&crate::schema::flow_schema(), &parts)?;
         let order = sort_to_indices(&UInt32Array::from(globals.clone()), None, None)?;
@@ -491,27 +496,11 @@ impl Sharded {
     }
 }
 
-/// Keyed batches as one batch in input order (by key), without the key, and the keys.
-fn sorted(parts: Vec<RecordBatch>) -> Result<(RecordBatch, Vec<u64>)> {
-    let schema = super::route::keyed_schema();
-    let all = concat_batches(&schema, &parts)?;
-    drop(parts);
-    let key_col = all.num_columns() - 1;
-    let order = sort_to_indices(all.column(key_col), None, None)?;
-    let sorted = take_record_batch(&all, &order)?;
-    drop(all);
-    let keys = sorted
-        .column(key_col)
-        .as_primitive::<UInt64Type>()
-        .values()
-        .to_vec();
-    let flows = sorted.project(&(0..key_col).collect::<Vec<_>>())?;
-    Ok((flows, keys))
-}
-
-fn context<'a>(batch: &'a RecordBatch, flows: &'a Flows, inp: &'a Inputs) -> DetectCtx<'a> {
+/// The detection context of a shard's columns. No detector reads the context's record batches (only
+/// its columns), so a shard is not held as batches too.
+fn context<'a>(flows: &'a Flows, inp: &'a Inputs) -> DetectCtx<'a> {
     let ctx = DetectCtx::new(
-        std::slice::from_ref(batch),
+        &[],
         flows,
         inp.baseline,
         inp.geo,
