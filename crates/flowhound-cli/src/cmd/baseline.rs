@@ -6,9 +6,8 @@ use super::{GeoDbArgs, InputArgs, NetArgs};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use flowhound::baseline::days::{self, Day};
-use flowhound::baseline::{learn_days, Baseline, State};
+use flowhound::baseline::{Baseline, State};
 use flowhound::config::Config;
-use flowhound::detect::flows::Flows;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,6 +23,7 @@ Examples:
   flowhound baseline normal.parquet -o baseline.json
   flowhound baseline week/ --internal 192.168.105.0/24 --exclude 192.168.105.5:445 -o baseline.json
   flowhound baseline month/ --keep-days 7 -o baseline.json        # only the newest 7 days
+  flowhound baseline huge.parquet --memory-limit 4GiB --tmp-dir /scratch -o baseline.json   # out of core
   flowhound baseline update --baseline baseline.json yesterday/    # roll a new day in"
 )]
 pub struct BaselineArgs {
@@ -50,6 +50,8 @@ pub struct BaselineArgs {
     geo: GeoDbArgs,
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    scale: super::outofcore::ScaleArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -70,21 +72,21 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
         None => Config::default(),
     };
     config.baseline.exclude.extend(a.exclude.iter().cloned());
-    let (batches, report) = a.input.read_all(&a.inputs)?;
-    let flows = Flows::from_batches(&batches)?;
-    drop(batches);
+    a.scale.apply(&mut config)?;
     let geo = a.geo.stack()?;
     let nets = a.net.nets();
-    let never = std::sync::atomic::AtomicBool::new(false);
-    let states = learn_days(
-        &flows,
-        &nets,
-        &geo,
-        &config.baseline,
-        a.inputs.clone(),
-        &never,
-    )?;
-    drop(flows);
+    let (input, inputs, scale) = (&a.input, a.inputs.as_slice(), &a.scale);
+    let (config, nets, geo) = (&config, &nets, &geo);
+    let learn = super::learn_scaled::Learn {
+        input,
+        inputs,
+        scale,
+        config,
+        nets,
+        geo,
+    };
+    // read whole, or routed into host shards and learned shard by shard beyond --memory-limit
+    let (states, report) = learn.days()?;
     let mut list: Vec<Day> = states
         .into_iter()
         .map(|(d, st)| Day::new(days::label(d), st))

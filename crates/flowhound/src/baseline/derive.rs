@@ -88,7 +88,10 @@ fn stats_of_histogram(h: &[(u64, u64)]) -> MetricStats {
     if n == 0 {
         return MetricStats::default();
     }
-    let values = || h.iter().flat_map(|&(v, c)| std::iter::repeat_n(v, c as usize));
+    let values = || {
+        h.iter()
+            .flat_map(|&(v, c)| std::iter::repeat_n(v, c as usize))
+    };
     let sum: u128 = h.iter().map(|&(v, c)| v as u128 * c as u128).sum();
     let mean = sum as f64 / n as f64;
     let std = (n >= 2).then(|| {
@@ -104,7 +107,10 @@ fn stats_of_histogram(h: &[(u64, u64)]) -> MetricStats {
     let (q1, median, q3) = (q(0.25), q(0.5), q(0.75));
     let (iqr_lower, iqr_upper) = super::stats::iqr_fences(q1, q3, 1.5);
     // the deviations from the median, as counts per deviation, ascending
-    let mut dev: Vec<(f64, u64)> = h.iter().map(|&(v, c)| ((v as f64 - median).abs(), c)).collect();
+    let mut dev: Vec<(f64, u64)> = h
+        .iter()
+        .map(|&(v, c)| ((v as f64 - median).abs(), c))
+        .collect();
     dev.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mad = if n % 2 == 1 {
         ranked(&dev, n / 2)
@@ -321,7 +327,9 @@ mod tests {
     fn histogram_stats_equal_expanded() {
         let mut seed = 7u64;
         let mut next = move |m: u64| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) % m
         };
         for len in [0usize, 1, 2, 3, 10, 57, 400] {
@@ -335,7 +343,11 @@ mod tests {
                 .iter()
                 .flat_map(|&(v, c)| std::iter::repeat_n(v, c as usize))
                 .collect();
-            assert_eq!(stats_of_histogram(&h), MetricStats::of(&mut values), "{len}");
+            assert_eq!(
+                stats_of_histogram(&h),
+                MetricStats::of(&mut values),
+                "{len}"
+            );
         }
     }
 }

@@ -58,7 +58,9 @@ impl Gather {
 
     /// The columns in key (input) order, and the keys.
     pub fn finish(self) -> Result<(Flows, Vec<u64>)> {
-        let Gather { mut flows, keys, .. } = self;
+        let Gather {
+            mut flows, keys, ..
+        } = self;
         if keys.is_sorted() {
             return Ok((flows, keys));
         }

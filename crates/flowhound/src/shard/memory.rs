@@ -74,6 +74,17 @@ pub fn resident_bytes() -> Option<u64> {
     Some(pages * 4096)
 }
 
+/// Returns the allocator's free memory to the system (glibc keeps freed heap pages resident: after
+/// the learning state or a shard is dropped, the resident size would otherwise stay at its high-water
+/// mark, and what is held could not be read from it). No-op elsewhere.
+pub fn release_free() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// The default limit: half of RAM (the other half for the page cache and other programs), 4 GiB when
 /// RAM cannot be read.
 pub fn default_limit_bytes() -> u64 {

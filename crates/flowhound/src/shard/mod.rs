@@ -6,8 +6,10 @@
 //! equal the in-memory run's (tests/shard_equal.rs). See docs/scale.md.
 
 mod columns;
+mod learn;
 pub mod memory;
 pub mod route;
 mod run;
 
+pub use learn::LearnEnv;
 pub use run::{route, spill_dir, Detected, Inputs, RouteOptions, Sharded};

@@ -1,10 +1,10 @@
 //! Routing a test input into host shards on disk, then detecting shard by shard.
 
 use super::columns::Gather;
-use super::memory::{flows_per_shard, format_size, limit_for};
+use super::memory::{flows_per_shard, format_size, limit_for, release_free};
 use super::route::{shard_file, shard_of, Routed, Router, ROW_BITS};
-use crate::baseline::{learn_shard, Baseline};
-use crate::config::{BaselineConfig, Config};
+use crate::baseline::Baseline;
+use crate::config::Config;
 use crate::detect::botnet::PairFilter;
 use crate::detect::flows::Flows;
 use crate::detect::globals::TestGlobals;
@@ -42,6 +42,8 @@ pub struct Sharded {
     pub shard_rows: Vec<u64>,
     /// Whole-input statistics for the detectors (and the input's time span).
     pub globals: TestGlobals,
+    /// Flows per UTC day they start in.
+    pub day_flows: BTreeMap<i64, u64>,
     /// What reading the input reported.
     pub report: IngestReport,
 }
@@ -135,6 +137,9 @@ pub fn route(
         }
         all.globals.merge(r.globals);
         all.cells.merge(r.cells);
+        for (d, n) in r.day_flows {
+            *all.day_flows.entry(d).or_default() += n;
+        }
     }
     let mut next_row = 0;
     let unit_offsets = all
@@ -146,6 +151,8 @@ pub fn route(
             (*u, first)
         })
         .collect();
+    all.globals.count_hosts();
+    super::memory::release_free();
     // what is already held (the baseline, the whole-input statistics) is not available to a shard
     let held = super::memory::resident_bytes().unwrap_or(0);
     let capacity = ro
@@ -172,6 +179,7 @@ pub fn route(
         workers,
         unit_offsets,
         shard_rows,
+        day_flows: all.day_flows,
         globals: TestGlobals {
             host_windows: Some(all.cells.finish(window_secs)),
             ..all.globals
@@ -228,7 +236,7 @@ impl Sharded {
     }
 
     /// The shard of internal host (or owner address) `h`.
-    fn shard_of_host(&self, h: u128) -> usize {
+    pub(super) fn shard_of_host(&self, h: u128) -> usize {
         self.group_of[shard_of(h, self.buckets)]
     }
 
@@ -245,7 +253,7 @@ impl Sharded {
 
     /// Shard `s` as columns in input order, and the key of every row ([`Gather`]: the shard is never
     /// held as batches).
-    fn load(&self, s: usize) -> Result<(Flows, Vec<u64>)> {
+    pub(super) fn load(&self, s: usize) -> Result<(Flows, Vec<u64>)> {
         let mut g = Gather::new(self.shard_rows[s] as usize);
         self.each_batch(s, |b| g.push(&b))?;
         g.finish()
@@ -344,6 +352,8 @@ impl Sharded {
                 if let (Some(w), true) = (verdict_window_us, s < self.shards) {
                     out.active.extend(self.active(s, &flows, inp.nets, w));
                 }
+                drop((flows, keys));
+                release_free();
             }
             progress(s + 1, self.shards + 1);
         }
@@ -353,35 +363,8 @@ impl Sharded {
         Ok(out)
     }
 
-    /// Learns a baseline shard by shard ([`crate::baseline::learn_shard`], then
-    /// [`crate::baseline::merge`]): equal to learning from every flow at once. `self_learned`: the
-    /// robust baseline single-capture mode learns from the test input itself.
-    pub fn learn(
-        &self,
-        (nets, geo, cfg, limit_bytes): (&InternalNets, &GeoStack, &BaselineConfig, u64),
-        files: Vec<String>,
-        self_learned: bool,
-        mut progress: impl FnMut(usize, usize),
-    ) -> Result<Baseline> {
-        // merged as they come, so that one shard's state is held beside the sum, not all of them
-        let mut all = crate::baseline::State::default();
-        for s in 0..self.shards {
-            if self.shard_rows[s] > 0 {
-                self.check_fits("learning the baseline", s, limit_bytes)?;
-                let (flows, _) = self.load(s)?;
-                let owns = |h: u128| self.shard_of_host(h) == s;
-                let st = learn_shard(&flows, nets, geo, (cfg, self_learned), vec![], owns)?;
-                all.merge(st)?;
-            }
-            progress(s + 1, self.shards);
-        }
-        let mut b = all.finish()?;
-        b.source.files = files;
-        Ok(b)
-    }
-
     /// Fails, naming the phase and a limit that works, when shard `s` cannot fit under `limit`.
-    fn check_fits(&self, phase: &str, s: usize, limit: u64) -> Result<()> {
+    pub(super) fn check_fits(&self, phase: &str, s: usize, limit: u64) -> Result<()> {
         self.check_rows(phase, s, self.shard_rows[s], limit)
     }
 
@@ -499,14 +482,7 @@ impl Sharded {
 /// The detection context of a shard's columns. No detector reads the context's record batches (only
 /// its columns), so a shard is not held as batches too.
 fn context<'a>(flows: &'a Flows, inp: &'a Inputs) -> DetectCtx<'a> {
-    let ctx = DetectCtx::new(
-        &[],
-        flows,
-        inp.baseline,
-        inp.geo,
-        inp.nets,
-        inp.config,
-    );
+    let ctx = DetectCtx::new(&[], flows, inp.baseline, inp.geo, inp.nets, inp.config);
     match inp.cancel {
         Some(c) => ctx.cancellable(c),
         None => ctx,

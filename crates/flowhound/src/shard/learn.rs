@@ -1,0 +1,90 @@
+//! Learning a baseline from a normal input routed into host shards: each shard's learning state
+//! counts exactly the flows its hosts own ([`crate::baseline::owner`], the routing rule), and the
+//! states merge into the one learned from every flow at once (tests/shard_equal.rs).
+
+use super::memory::release_free;
+use super::Sharded;
+use crate::baseline::{learn_days, learn_shard, Baseline, State};
+use crate::config::BaselineConfig;
+use crate::error::Result;
+use crate::net::InternalNets;
+use flowhound_geo::GeoStack;
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+
+/// What learning needs besides the flows: the internal networks, the geo stack, the settings and
+/// the memory one shard may use.
+pub type LearnEnv<'a> = (&'a InternalNets, &'a GeoStack, &'a BaselineConfig, u64);
+
+impl Sharded {
+    /// Learns a baseline shard by shard ([`crate::baseline::learn_shard`], then
+    /// [`crate::baseline::merge`]): equal to learning from every flow at once. `self_learned`: the
+    /// robust baseline single-capture mode learns from the test input itself.
+    pub fn learn(
+        &self,
+        env: LearnEnv,
+        files: Vec<String>,
+        self_learned: bool,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<Baseline> {
+        let all = self.learn_state(env, vec![], self_learned, progress)?;
+        let mut b = all.finish()?;
+        release_free();
+        b.source.files = files;
+        Ok(b)
+    }
+
+    /// The learning state of every flow ([`crate::baseline::learn_state`] of the whole input),
+    /// learned shard by shard.
+    pub fn learn_state(
+        &self,
+        (nets, geo, cfg, limit_bytes): LearnEnv,
+        files: Vec<String>,
+        self_learned: bool,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<State> {
+        // merged as they come, so that one shard's state is held beside the sum, not all of them
+        let mut all = State::default();
+        for s in 0..self.shards {
+            if self.shard_rows[s] > 0 {
+                self.check_fits("learning the baseline", s, limit_bytes)?;
+                let (flows, _) = self.load(s)?;
+                let owns = |h: u128| self.shard_of_host(h) == s;
+                let st = learn_shard(&flows, nets, geo, (cfg, self_learned), vec![], owns)?;
+                drop(flows);
+                all.merge(st)?;
+                release_free();
+            }
+            progress(s + 1, self.shards);
+        }
+        all.files = files;
+        Ok(all)
+    }
+
+    /// The learning states per UTC day ([`crate::baseline::learn_days`] of the whole input), oldest
+    /// first, learned shard by shard and merged per day. A host shard holds exactly the flows its
+    /// hosts own, so each shard's states count each flow once.
+    pub fn learn_days(
+        &self,
+        (nets, geo, cfg, limit_bytes): LearnEnv,
+        files: Vec<String>,
+        cancel: &AtomicBool,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<Vec<(i64, State)>> {
+        let mut days: BTreeMap<i64, State> = BTreeMap::new();
+        for s in 0..self.shards {
+            if self.shard_rows[s] > 0 {
+                self.check_fits("learning the baseline", s, limit_bytes)?;
+                let (flows, _) = self.load(s)?;
+                let states = learn_days(&flows, nets, geo, cfg, files.clone(), cancel)?;
+                drop(flows);
+                for (d, st) in states {
+                    days.entry(d).or_default().merge(st)?;
+                }
+                release_free();
+            }
+            progress(s + 1, self.shards);
+        }
+        Ok(days.into_iter().collect())
+    }
+}
