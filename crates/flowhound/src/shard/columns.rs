@@ -18,16 +18,8 @@ pub struct Gather {
 impl Gather {
     /// A gatherer for about `rows` rows (reserved exactly, so no column grows to twice its need).
     pub fn new(rows: usize) -> Gather {
-        let mut f = Flows::default();
-        f.ts.reserve_exact(rows);
-        f.src.reserve_exact(rows);
-        f.dst.reserve_exact(rows);
-        f.proto.reserve_exact(rows);
-        f.dst_port.reserve_exact(rows);
-        f.up.reserve_exact(rows);
-        f.down.reserve_exact(rows);
         Gather {
-            flows: f,
+            flows: Flows::with_capacity(rows),
             keys: Vec::with_capacity(rows),
             capacity: rows,
         }

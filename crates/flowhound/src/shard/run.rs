@@ -32,7 +32,9 @@ pub struct Sharded {
     /// Buckets routed (`hash(owner) % buckets`); bucket `buckets` is the internal-pairs bucket.
     buckets: usize,
     /// The buckets of each shard.
-    groups: Vec<Vec<usize>>,
+    pub(super) groups: Vec<Vec<usize>>,
+    /// Rows per bucket.
+    pub(super) bucket_rows: Vec<u64>,
     /// The shard of each bucket.
     group_of: Vec<usize>,
     workers: usize,
@@ -175,6 +177,7 @@ pub fn route(
         shards: groups.len(),
         buckets,
         groups,
+        bucket_rows: all.shard_rows[..buckets].to_vec(),
         group_of,
         workers,
         unit_offsets,
@@ -254,17 +257,35 @@ impl Sharded {
     /// Shard `s` as columns in input order, and the key of every row ([`Gather`]: the shard is never
     /// held as batches).
     pub(super) fn load(&self, s: usize) -> Result<(Flows, Vec<u64>)> {
-        let mut g = Gather::new(self.shard_rows[s] as usize);
-        self.each_batch(s, |b| g.push(&b))?;
-        g.finish()
-    }
-
-    /// Calls `f` with every stored batch of shard `s` (keyed rows, in no particular order).
-    fn each_batch(&self, s: usize, mut f: impl FnMut(RecordBatch) -> Result<()>) -> Result<()> {
         let buckets = match self.groups.get(s) {
             Some(g) => g.clone(),
             None => vec![self.buckets],
         };
+        self.load_buckets(&buckets, self.shard_rows[s])
+    }
+
+    /// The flows of `buckets` (holding `rows` rows) as columns in input order, and their keys.
+    pub(super) fn load_buckets(&self, buckets: &[usize], rows: u64) -> Result<(Flows, Vec<u64>)> {
+        let mut g = Gather::new(rows as usize);
+        self.each_bucket_batch(buckets, |b| g.push(&b))?;
+        g.finish()
+    }
+
+    /// Calls `f` with every stored batch of shard `s` (keyed rows, in no particular order).
+    fn each_batch(&self, s: usize, f: impl FnMut(RecordBatch) -> Result<()>) -> Result<()> {
+        let buckets = match self.groups.get(s) {
+            Some(g) => g.clone(),
+            None => vec![self.buckets],
+        };
+        self.each_bucket_batch(&buckets, f)
+    }
+
+    /// [`Sharded::each_batch`] over `buckets`.
+    fn each_bucket_batch(
+        &self,
+        buckets: &[usize],
+        mut f: impl FnMut(RecordBatch) -> Result<()>,
+    ) -> Result<()> {
         for (b, w) in buckets
             .iter()
             .flat_map(|b| (0..self.workers).map(move |w| (*b, w)))
@@ -364,7 +385,7 @@ impl Sharded {
     }
 
     /// Fails, naming the phase and a limit that works, when shard `s` cannot fit under `limit`.
-    pub(super) fn check_fits(&self, phase: &str, s: usize, limit: u64) -> Result<()> {
+    fn check_fits(&self, phase: &str, s: usize, limit: u64) -> Result<()> {
         self.check_rows(phase, s, self.shard_rows[s], limit)
     }
 
