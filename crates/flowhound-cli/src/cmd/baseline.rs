@@ -75,15 +75,13 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
     a.scale.apply(&mut config)?;
     let geo = a.geo.stack()?;
     let nets = a.net.nets();
-    let (input, inputs, scale) = (&a.input, a.inputs.as_slice(), &a.scale);
-    let (config, nets, geo) = (&config, &nets, &geo);
     let learn = super::learn_scaled::Learn {
-        input,
-        inputs,
-        scale,
-        config,
-        nets,
-        geo,
+        input: &a.input,
+        inputs: &a.inputs,
+        scale: &a.scale,
+        config: &config,
+        nets: &nets,
+        geo: &geo,
     };
     // read whole, or routed into host shards and learned shard by shard beyond --memory-limit
     let (states, report) = learn.days()?;

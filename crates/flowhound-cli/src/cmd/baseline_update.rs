@@ -113,11 +113,10 @@ pub fn run(a: UpdateArgs) -> Result<ExitCode> {
     }
     a.scale.apply(&mut config)?;
     let geo = a.geo.stack()?;
-    let (input, inputs, scale) = (&a.input, a.inputs.as_slice(), &a.scale);
     let learn = super::learn_scaled::Learn {
-        input,
-        inputs,
-        scale,
+        input: &a.input,
+        inputs: &a.inputs,
+        scale: &a.scale,
         config: &config,
         nets: &nets,
         geo: &geo,
