@@ -102,23 +102,56 @@ impl Sharded {
             return Ok(vec![(members.clone(), self.shard_rows[s])]);
         }
         let rows: Vec<u64> = members.iter().map(|b| self.bucket_rows[*b]).collect();
-        let mut out = Vec::new();
-        for group in pack(&rows, 1, Some(room)) {
+        // one bucket beyond the room: its hosts' flows cannot be split
+        split(members, &rows, room).map_err(|n| {
+            let need = held + limit_for(n);
+            FlowError::Config(format!(
+                "learning the baseline: host shard {s} of {} has a bucket of {n} flows (its hosts' flows cannot be split), which needs about {} beside the {} already held (the learning state so far), but the memory limit is {}; use --memory-limit {} or more",
+                self.shards,
+                format_size(limit_for(n)),
+                format_size(held),
+                format_size(limit),
+                format_size(need.next_multiple_of(1 << 30)),
+            ))
+        })
+    }
+}
+
+/// Buckets `members` (of `rows` rows each) packed into groups of at most `room` rows, as (buckets,
+/// rows); `Err(rows)` of a bucket larger than `room`.
+fn split(
+    members: &[usize],
+    rows: &[u64],
+    room: u64,
+) -> std::result::Result<Vec<(Vec<usize>, u64)>, u64> {
+    pack(rows, 1, Some(room))
+        .into_iter()
+        .map(|group| {
             let n: u64 = group.iter().map(|i| rows[*i]).sum();
-            if n > room {
-                // one bucket beyond the room: its hosts' flows cannot be split
-                let need = held + limit_for(n);
-                return Err(FlowError::Config(format!(
-                    "learning the baseline: host shard {s} of {} has a bucket of {n} flows (its hosts' flows cannot be split), which needs about {} beside the {} already held (the learning state so far), but the memory limit is {}; use --memory-limit {} or more",
-                    self.shards,
-                    format_size(limit_for(n)),
-                    format_size(held),
-                    format_size(limit),
-                    format_size(need.next_multiple_of(1 << 30)),
-                )));
+            match n <= room {
+                true => Ok((group.iter().map(|i| members[*i]).collect(), n)),
+                false => Err(n),
             }
-            out.push((group.iter().map(|i| members[*i]).collect(), n));
-        }
-        Ok(out)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn oversized_shards_split_into_bucket_groups() {
+        let members = [3, 7, 9, 12];
+        let rows = [40, 10, 30, 20];
+        let parts = split(&members, &rows, 50).unwrap();
+        // every bucket exactly once, every group within the room
+        let mut seen: Vec<usize> = parts.iter().flat_map(|p| p.0.clone()).collect();
+        seen.sort();
+        assert_eq!(seen, members);
+        assert!(parts.iter().all(|p| p.1 <= 50));
+        assert_eq!(parts.iter().map(|p| p.1).sum::<u64>(), 100);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(split(&members, &rows, 35), Err(40));
     }
 }
