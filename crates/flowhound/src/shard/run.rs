@@ -257,11 +257,15 @@ impl Sharded {
     /// Shard `s` as columns in input order, and the key of every row ([`Gather`]: the shard is never
     /// held as batches).
     pub(super) fn load(&self, s: usize) -> Result<(Flows, Vec<u64>)> {
-        let buckets = match self.groups.get(s) {
+        self.load_buckets(&self.buckets_of(s), self.shard_rows[s])
+    }
+
+    /// The buckets of shard `s` (the internal-pairs bucket for the internal-pairs shard).
+    fn buckets_of(&self, s: usize) -> Vec<usize> {
+        match self.groups.get(s) {
             Some(g) => g.clone(),
             None => vec![self.buckets],
-        };
-        self.load_buckets(&buckets, self.shard_rows[s])
+        }
     }
 
     /// The flows of `buckets` (holding `rows` rows) as columns in input order, and their keys.
@@ -273,11 +277,7 @@ impl Sharded {
 
     /// Calls `f` with every stored batch of shard `s` (keyed rows, in no particular order).
     fn each_batch(&self, s: usize, f: impl FnMut(RecordBatch) -> Result<()>) -> Result<()> {
-        let buckets = match self.groups.get(s) {
-            Some(g) => g.clone(),
-            None => vec![self.buckets],
-        };
-        self.each_bucket_batch(&buckets, f)
+        self.each_bucket_batch(&self.buckets_of(s), f)
     }
 
     /// [`Sharded::each_batch`] over `buckets`.
