@@ -8,8 +8,11 @@ pairs with their sorted timestamps, port-scan fan-out per source and 5-minute wi
 uploads to external hosts per window, and internal pairs absent from the baseline. DuckDB does no GeoIP
 here (flowhound does, on distinct addresses), so the comparison favours DuckDB.
 
-Usage: analyze_duckdb.py NORMAL.parquet TEST.parquet [THREADS [MEMORY_LIMIT [TEMP_DIR]]]. Prints the elapsed
-seconds.
+Usage: analyze_duckdb.py NORMAL.parquet TEST.parquet [THREADS [MEMORY_LIMIT [TEMP_DIR [MAX_TEMP [views]]]]].
+Prints the elapsed seconds. MAX_TEMP (e.g. 9GB) caps DuckDB's spill files (`max_temp_directory_size`), so
+that a run that needs more disk fails instead of filling it: it then prints `failed after S s: ...` and
+exits 1. `views`: the host views of both inputs are views read again by every query instead of temporary
+tables (which DuckDB spills whole under a memory limit: 100M + 100M flows need more than 9 GB of disk).
 """
 import sys
 import time
@@ -81,18 +84,29 @@ def main():
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     con = duckdb.connect()
     con.execute(f"SET threads TO {threads}")
+    con.execute("SET enable_progress_bar = false")
     if len(sys.argv) > 4:
         # the same memory limit as flowhound's --memory-limit, spilling to the same kind of directory
         con.execute(f"SET memory_limit = '{sys.argv[4]}'")
         con.execute(f"SET temp_directory = '{sys.argv[5] if len(sys.argv) > 5 else '/tmp'}'")
+    if len(sys.argv) > 6:
+        con.execute(f"SET max_temp_directory_size = '{sys.argv[6]}'")
     start = time.perf_counter()
+    try:
+        run(con, normal, test, "VIEW" if sys.argv[7:8] == ["views"] else "TEMP TABLE")
+    except duckdb.Error as e:
+        print(f"failed after {time.perf_counter() - start:.1f} s: {e}")
+        sys.exit(1)
+    print(f"{time.perf_counter() - start:.3f}")
+
+
+def run(con, normal, test, kind):
     con.execute(f"CREATE VIEW n AS SELECT * FROM read_parquet('{normal}')")
     con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{test}')")
-    con.execute(f"CREATE TEMP TABLE nh AS {host_view('n')}")
-    con.execute(f"CREATE TEMP TABLE th AS {host_view('t')}")
+    con.execute(f"CREATE {kind} nh AS {host_view('n')}")
+    con.execute(f"CREATE {kind} th AS {host_view('t')}")
     for q in BASELINE + DETECT:
         con.execute(q).fetchall()
-    print(f"{time.perf_counter() - start:.3f}")
 
 
 if __name__ == "__main__":

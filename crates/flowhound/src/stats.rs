@@ -40,7 +40,7 @@ pub fn quantile_sorted(sorted: &[u64], q: f64) -> Option<f64> {
 }
 
 /// numpy's `_lerp`: `a + (b - a) * t`, computed from the upper end when `t >= 0.5` for symmetry.
-fn lerp(a: f64, b: f64, t: f64) -> f64 {
+pub(crate) fn lerp(a: f64, b: f64, t: f64) -> f64 {
     if t >= 0.5 {
         b - (b - a) * (1.0 - t)
     } else {

@@ -6,9 +6,8 @@ use super::{GeoDbArgs, InputArgs, NetArgs};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use flowhound::baseline::days::{self, Day};
-use flowhound::baseline::{learn_days, Baseline, State};
+use flowhound::baseline::{Baseline, State};
 use flowhound::config::Config;
-use flowhound::detect::flows::Flows;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,6 +23,7 @@ Examples:
   flowhound baseline normal.parquet -o baseline.json
   flowhound baseline week/ --internal 192.168.105.0/24 --exclude 192.168.105.5:445 -o baseline.json
   flowhound baseline month/ --keep-days 7 -o baseline.json        # only the newest 7 days
+  flowhound baseline huge.parquet --memory-limit 4GiB --tmp-dir /scratch -o baseline.json   # out of core
   flowhound baseline update --baseline baseline.json yesterday/    # roll a new day in
   flowhound baseline /shared/normal.parquet --cluster df://10.0.0.5:50050 --tmp-dir /shared/tmp -o b.json"
 )]
@@ -52,6 +52,8 @@ pub struct BaselineArgs {
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
+    scale: super::outofcore::ScaleArgs,
+    #[command(flatten)]
     cluster: super::on_cluster::ClusterArgs,
 }
 
@@ -73,13 +75,24 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
         None => Config::default(),
     };
     config.baseline.exclude.extend(a.exclude.iter().cloned());
+    a.scale.apply(&mut config)?;
     let nets = a.net.nets();
     let (states, report) = if a.cluster.cluster.is_some() {
         let what = (&nets, a.geo.files()?, &config);
-        let s = super::on_cluster::Session::open(&a.cluster, what, 0, a.input.quiet)?;
+        let s = super::on_cluster::Session::open(&a.cluster, what, a.scale.shards, a.input.quiet)?;
         (s.learn_days(&a.inputs)?, None)
     } else {
-        let (states, report) = learn_here(&a, &config, &nets)?;
+        let geo = a.geo.stack()?;
+        let learn = super::learn_scaled::Learn {
+            input: &a.input,
+            inputs: &a.inputs,
+            scale: &a.scale,
+            config: &config,
+            nets: &nets,
+            geo: &geo,
+        };
+        // read whole, or routed into host shards and learned shard by shard beyond --memory-limit
+        let (states, report) = learn.days()?;
         (states, Some(report))
     };
     let mut list: Vec<Day> = states
@@ -103,22 +116,6 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
         print_days(&b, &aged, &output);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Reads the inputs and learns their days here.
-fn learn_here(
-    a: &BaselineArgs,
-    config: &Config,
-    nets: &flowhound::net::InternalNets,
-) -> Result<(Vec<(i64, State)>, flowhound::ingest::IngestReport)> {
-    let (batches, report) = a.input.read_all(&a.inputs)?;
-    let flows = Flows::from_batches(&batches)?;
-    drop(batches);
-    let geo = a.geo.stack()?;
-    let never = std::sync::atomic::AtomicBool::new(false);
-    let files = a.inputs.clone();
-    let states = learn_days(&flows, nets, &geo, &config.baseline, files, &never)?;
-    Ok((states, report))
 }
 
 /// The days of a rolling baseline, one line each, and the days left out.

@@ -5,9 +5,8 @@ use super::{GeoDbArgs, InputArgs, NetArgs};
 use anyhow::Result;
 use clap::Args;
 use flowhound::baseline::days::{self, Day};
-use flowhound::baseline::{learn_state, Baseline, State};
+use flowhound::baseline::{Baseline, State};
 use flowhound::config::Config;
-use flowhound::detect::flows::Flows;
 use flowhound::net::{Cidr, InternalNets};
 use flowhound::FlowError;
 use std::path::PathBuf;
@@ -26,6 +25,7 @@ Examples:
   flowhound baseline update --baseline baseline.json /data/flows/2026-03-08/
   flowhound baseline update --baseline baseline.json conn.2026-03-08.log.gz --keep-days 14
   flowhound baseline update --baseline baseline.json late.parquet --day 2026-03-08   # replaces that day
+  flowhound baseline update --baseline baseline.json big-day/ --memory-limit 2GiB    # out of core
 
 Nightly (crontab; % must be escaped):
   15 0 * * * flowhound baseline update -q --baseline /srv/fh/baseline.json /data/flows/$(date -ud yesterday +\\%F)/"
@@ -55,6 +55,8 @@ pub struct UpdateArgs {
     geo: GeoDbArgs,
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    scale: super::outofcore::ScaleArgs,
 }
 
 /// The baseline's configured servers as `--exclude` entries.
@@ -109,24 +111,25 @@ pub fn run(a: UpdateArgs) -> Result<ExitCode> {
             settings.exclude.push(e);
         }
     }
-    let (batches, report) = a.input.read_all(&a.inputs)?;
-    let flows = Flows::from_batches(&batches)?;
-    drop(batches);
-    let label = match label.or_else(|| days::main_day(&flows.ts)) {
-        Some(l) => l,
-        None => {
-            return Err(
-                FlowError::Config(format!("{}: no flows to add", a.inputs.join(" "))).into(),
-            )
-        }
-    };
+    a.scale.apply(&mut config)?;
     let geo = a.geo.stack()?;
-    let st = learn_state(&flows, &nets, &geo, settings, a.inputs.clone())?;
-    drop(flows);
+    let learn = super::learn_scaled::Learn {
+        input: &a.input,
+        inputs: &a.inputs,
+        scale: &a.scale,
+        config: &config,
+        nets: &nets,
+        geo: &geo,
+    };
+    // read whole, or routed into host shards and learned shard by shard beyond --memory-limit
+    let (st, main_day, report) = learn.state()?;
+    let Some(label) = label.or(main_day) else {
+        return Err(FlowError::Config(format!("{}: no flows to add", a.inputs.join(" "))).into());
+    };
     days::check_compatible(&a.baseline, &kept, &st)?;
     let new_flows = st.flows();
     let rolled = days::roll(&mut kept, Day::new(label, st), keep)?;
-    let b = days::write(&a.baseline, kept, State::empty(settings, &nets))?;
+    let b = days::write(&a.baseline, kept, State::empty(&config.baseline, &nets))?;
     super::summary(&report, started, a.input.quiet);
     if !a.input.quiet {
         eprintln!(

@@ -16,6 +16,7 @@ mod evaluate;
 mod evaluate_labels;
 mod generate;
 mod geo;
+mod learn_scaled;
 mod on_cluster;
 mod outliers;
 mod outofcore;

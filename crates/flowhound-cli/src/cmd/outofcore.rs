@@ -80,12 +80,32 @@ pub fn read_input(
     nets: &InternalNets,
     (window_secs, detecting): (u64, bool),
 ) -> Result<TestInput> {
+    // outputs that need every flow are refused before any routing work, not after (a normal input
+    // beyond memory is fine)
+    let check = || match detecting {
+        true => check_outputs(run),
+        false => Ok(()),
+    };
+    let how = (window_secs, detecting);
+    read_scaled(input, inputs, (&run.scale, config, nets), how, check)
+}
+
+/// Reads `inputs` whole when they fit in `config`'s memory limit (and `scale.shards` does not force
+/// shards), else routes them into host shards (host windows of `window_secs`; the internal-pairs
+/// shard when `detecting`) after `check` passes.
+pub fn read_scaled(
+    input: &InputArgs,
+    inputs: &[String],
+    (scale, config, nets): (&ScaleArgs, &Config, &InternalNets),
+    (window_secs, detecting): (u64, bool),
+    check: impl FnOnce() -> Result<()>,
+) -> Result<TestInput> {
     let opts = input.options()?;
     let limit = config.analysis.memory_limit_bytes()?;
     let tmp = tmp_dir(config);
     let out = input.scan_with_progress("reading", inputs, &opts, |plan| {
         let rows = plan.estimated_rows();
-        let shards = match run.scale.shards {
+        let shards = match scale.shards {
             0 => shards_needed(rows, limit),
             n => n,
         };
@@ -93,10 +113,7 @@ pub fn read_input(
             let (b, r) = flowhound::ingest::collect(plan, &opts)?;
             return Ok(TestInput::InMemory(b, r));
         }
-        // refused before any routing work, not after (a normal input beyond memory is fine)
-        if detecting {
-            check_outputs(run)?;
-        }
+        check()?;
         if !input.quiet {
             eprintln!(
                 "out of core: about {rows} flows need ~{} (limit {}); routing them into {shards} host shards under {}",
@@ -110,7 +127,7 @@ pub fn read_input(
         let mut ro = shard::RouteOptions::new(shards, window_secs, config);
         ro.internal_pairs &= detecting;
         // with --shards the count is exact; else shards are added until each fits the limit
-        ro.limit_bytes = (run.scale.shards == 0).then_some(limit);
+        ro.limit_bytes = (scale.shards == 0).then_some(limit);
         let s = shard::route(plan, &opts, nets, ro, spill)?;
         Ok(TestInput::Sharded(Box::new(s)))
     })?;

@@ -80,15 +80,70 @@ impl State {
     }
 }
 
-/// Statistics of the values of a `(value, count)` histogram: exactly [`MetricStats::of`] of the
-/// values it counts.
+/// Statistics of the values of an ascending `(value, count)` histogram: exactly [`MetricStats::of`]
+/// of the values it counts (the same sums in the same order, the same ranks), without expanding
+/// them: the global histograms count every normal flow, and 100M flows expanded took 1.6 GB.
 fn stats_of_histogram(h: &[(u64, u64)]) -> MetricStats {
     let n: u64 = h.iter().map(|x| x.1).sum();
-    let mut values = Vec::with_capacity(n as usize);
-    for &(v, c) in h {
-        values.extend(std::iter::repeat_n(v, c as usize));
+    if n == 0 {
+        return MetricStats::default();
     }
-    MetricStats::of(&mut values)
+    let values = || {
+        h.iter()
+            .flat_map(|&(v, c)| std::iter::repeat_n(v, c as usize))
+    };
+    let sum: u128 = h.iter().map(|&(v, c)| v as u128 * c as u128).sum();
+    let mean = sum as f64 / n as f64;
+    let std = (n >= 2).then(|| {
+        let ss: f64 = values().map(|v| (v as f64 - mean).powi(2)).sum();
+        (ss / (n - 1) as f64).sqrt()
+    });
+    let at = |k: u64| ranked(h, k) as f64;
+    let q = |p: f64| {
+        let pos = p * (n - 1) as f64;
+        let lo = pos.floor() as u64;
+        crate::stats::lerp(at(lo), at((lo + 1).min(n - 1)), pos - lo as f64)
+    };
+    let (q1, median, q3) = (q(0.25), q(0.5), q(0.75));
+    let (iqr_lower, iqr_upper) = super::stats::iqr_fences(q1, q3, 1.5);
+    // the deviations from the median, as counts per deviation, ascending
+    let mut dev: Vec<(f64, u64)> = h
+        .iter()
+        .map(|&(v, c)| ((v as f64 - median).abs(), c))
+        .collect();
+    dev.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let mad = if n % 2 == 1 {
+        ranked(&dev, n / 2)
+    } else {
+        (ranked(&dev, n / 2 - 1) + ranked(&dev, n / 2)) / 2.0
+    };
+    MetricStats {
+        count: n,
+        mean,
+        std: std.unwrap_or(0.0),
+        min: at(0),
+        q1,
+        median,
+        q3,
+        p90: q(0.9),
+        p99: q(0.99),
+        max: at(n - 1),
+        iqr_lower,
+        iqr_upper,
+        mad,
+    }
+}
+
+/// The value of rank `k` (0-based) of the values a sorted `(value, count)` histogram counts.
+fn ranked<T: Copy + Default>(h: &[(T, u64)], k: u64) -> T {
+    let mut seen = 0;
+    for &(v, c) in h {
+        seen += c;
+        if k < seen {
+            return v;
+        }
+    }
+    h.last().map_or_else(T::default, |x| x.0)
 }
 
 fn top<K: ToString>(counts: impl IntoIterator<Item = (K, u64)>, n: usize) -> Vec<KeyCount> {
@@ -261,4 +316,38 @@ fn external(st: &State) -> External {
         p.org = org.and_then(|(_, o)| o.clone());
     }
     ext
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The histogram statistics equal those of the expanded values, bit for bit.
+    #[test]
+    fn histogram_stats_equal_expanded() {
+        let mut seed = 7u64;
+        let mut next = move |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        for len in [0usize, 1, 2, 3, 10, 57, 400] {
+            let mut h: Vec<(u64, u64)> = Vec::new();
+            let mut v = next(50);
+            for _ in 0..len {
+                v += 1 + next(5000);
+                h.push((v, 1 + next(if len % 2 == 0 { 9 } else { 2 })));
+            }
+            let mut values: Vec<u64> = h
+                .iter()
+                .flat_map(|&(v, c)| std::iter::repeat_n(v, c as usize))
+                .collect();
+            assert_eq!(
+                stats_of_histogram(&h),
+                MetricStats::of(&mut values),
+                "{len}"
+            );
+        }
+    }
 }

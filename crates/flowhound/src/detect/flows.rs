@@ -113,7 +113,8 @@ impl Flows {
         self.packets.get(i).copied().filter(|p| *p > 0)
     }
 
-    fn with_capacity(n: usize) -> Flows {
+    /// Empty columns with room for `n` flows (the optional columns stay empty until used).
+    pub(crate) fn with_capacity(n: usize) -> Flows {
         Flows {
             ts: Vec::with_capacity(n),
             src: Vec::with_capacity(n),

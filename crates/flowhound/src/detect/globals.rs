@@ -20,8 +20,12 @@ pub struct TestGlobals {
     pub ts_range: Option<(i64, i64)>,
     /// Internal hosts with at least one flow (as [`host_view`] attributes flows).
     pub internal_hosts: AHashSet<u128>,
-    /// External destination -> internal hosts that originated flows to it.
+    /// External destination -> internal hosts that originated flows to it (while summing).
     pub dest_hosts: AHashMap<u128, AHashSet<u128>>,
+    /// External destination -> how many internal hosts originated flows to it: `dest_hosts` reduced
+    /// by [`TestGlobals::count_hosts`] once every part is merged (all that detectors read, so the
+    /// out-of-core runner does not hold a host set per destination while it detects).
+    pub dest_counts: AHashMap<u128, u64>,
     /// Internal host -> sizes (bytes sent) of the DNS queries it originated, as counts per size.
     pub dns_sizes: AHashMap<u128, BTreeMap<u64, u64>>,
     /// Whether any DNS query got bytes back (bidirectional input).
@@ -86,9 +90,21 @@ impl TestGlobals {
         self.dns_answered |= o.dns_answered;
     }
 
+    /// Reduces the host sets per destination to counts (after the last [`TestGlobals::merge`]:
+    /// counts of parts that share hosts do not add up).
+    pub fn count_hosts(&mut self) {
+        for (peer, hosts) in std::mem::take(&mut self.dest_hosts) {
+            *self.dest_counts.entry(peer).or_default() += hosts.len() as u64;
+        }
+        self.dest_counts.shrink_to_fit();
+    }
+
     /// Internal hosts that originated flows to external `peer` (1 when unknown).
     pub fn hosts_of(&self, peer: u128) -> u64 {
-        self.dest_hosts.get(&peer).map_or(1, |h| h.len() as u64)
+        match self.dest_counts.get(&peer) {
+            Some(n) => *n,
+            None => self.dest_hosts.get(&peer).map_or(1, |h| h.len() as u64),
+        }
     }
 
     /// The typical DNS query size: the median over hosts of their median query size (0 without DNS).
@@ -152,5 +168,10 @@ mod tests {
             assert_eq!(g.typical_dns_query(), 55.0);
             assert!(g.dns_answered);
         }
+        let mut counted = parts.clone();
+        counted.count_hosts();
+        assert!(counted.dest_hosts.is_empty());
+        assert_eq!(counted.hosts_of(crate::ip::parse("8.8.8.8").unwrap()), 2);
+        assert_eq!(counted.hosts_of(crate::ip::parse("9.9.9.9").unwrap()), 1);
     }
 }

@@ -1,7 +1,7 @@
 //! The whole-input statistics the detectors need ([`TestGlobals`]) as DataFusion aggregations, which a
 //! Ballista cluster runs natively (partial aggregates on every executor, no flow gathered anywhere):
 //! each flow is seen from its internal end by the `flowhound_view_*` functions (the rule of
-//! [`crate::detect::flows::host_view`]), then grouped by (host, window), by (external peer, host) and by
+//! [`crate::detect::flows::host_view`]), then grouped by (host, window), by external peer (distinct hosts) and by
 //! (host, DNS query size).
 
 use crate::detect::behaviour::is_dns;
@@ -194,7 +194,7 @@ pub fn queries(table: &str, nets: &str, window_secs: u64) -> Vec<String> {
             v("host")
         ),
         format!(
-            "SELECT {} AS peer, {} AS host FROM {t} WHERE {} AND NOT {} GROUP BY 1, 2",
+            "SELECT {} AS peer, count(DISTINCT {}) AS hosts FROM {t} WHERE {} AND NOT {} GROUP BY 1",
             v("peer"),
             v("host"),
             v("originator"),
@@ -270,10 +270,8 @@ pub fn assemble(results: &[Vec<RecordBatch>]) -> Result<super::wire::Globals> {
     }
     all.sort_unstable_by_key(|c| (c.host, c.window));
     for b in dests {
-        let (peer, host) = (ips(b, 0)?, ips(b, 1)?);
-        for (p, h) in peer.into_iter().zip(host) {
-            g.dest_hosts.entry(p).or_default().insert(h);
-        }
+        let (peer, hosts) = (ips(b, 0)?, u64s(b, 1)?);
+        g.dest_counts.extend(peer.into_iter().zip(hosts));
     }
     for b in dns {
         let (host, size, n, answered) = (ips(b, 0)?, u64s(b, 1)?, u64s(b, 2)?, u64s(b, 3)?);

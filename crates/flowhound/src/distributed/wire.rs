@@ -26,6 +26,9 @@ struct Wire {
     ts_range: Option<(i64, i64)>,
     internal_hosts: Vec<u128>,
     dest_hosts: Vec<(u128, Vec<u128>)>,
+    /// Hosts per destination, once counted (shards hold disjoint hosts, so counts add up).
+    #[serde(default)]
+    dest_counts: Vec<(u128, u64)>,
     dns_sizes: Vec<(u128, Vec<(u64, u64)>)>,
     dns_answered: bool,
     /// (host, window, flows, up, down)
@@ -36,6 +39,9 @@ impl Globals {
     /// Adds another shard's statistics.
     pub fn merge(&mut self, o: Globals) {
         self.rows += o.rows;
+        for (peer, n) in &o.globals.dest_counts {
+            *self.globals.dest_counts.entry(*peer).or_default() += n;
+        }
         self.globals.merge(o.globals);
         self.cells.extend(o.cells);
         self.cells.sort_unstable_by_key(|c| (c.host, c.window));
@@ -72,6 +78,7 @@ impl Globals {
                 .iter()
                 .map(|(d, h)| (*d, h.iter().copied().collect()))
                 .collect(),
+            dest_counts: g.dest_counts.iter().map(|(d, n)| (*d, *n)).collect(),
             dns_sizes: g
                 .dns_sizes
                 .iter()
@@ -99,6 +106,7 @@ impl Globals {
                 .into_iter()
                 .map(|(d, h)| (d, h.into_iter().collect()))
                 .collect(),
+            dest_counts: w.dest_counts.into_iter().collect(),
             dns_sizes: w
                 .dns_sizes
                 .into_iter()

@@ -3,11 +3,12 @@
 
 use crate::error::{FlowError, Result};
 
-/// Bytes one flow of a shard costs while it is processed: its canonical batch row (twice while the
-/// shard is sorted into input order), its column form, and the working sets of two detectors running
-/// at once. Measured on 100M + 100M generated flows under a 4 GiB limit: 260 bytes let the peak reach
-/// 4.9 GiB (about 350 bytes per flow of the largest shard above what was already held).
-pub const BYTES_PER_FLOW: u64 = 400;
+/// Bytes one flow of a shard costs while it is processed: its columns (`detect::Flows`, 75 bytes)
+/// and routing key (8), gathered batch by batch (`shard::columns`, no whole-shard batch), one column
+/// reordered at a time, and the detectors' (or the learning pass') working sets. Measured on 100M +
+/// 100M generated flows under a 4 GiB limit: about 160 bytes per flow of the largest shard (8.4M
+/// flows) above what was already held; 200 leaves room for detectors' spikes between samples.
+pub const BYTES_PER_FLOW: u64 = 200;
 /// Memory set aside for everything that is not flows: the baseline, the geo stack, the findings, the
 /// allocator's slack.
 pub const FIXED_BYTES: u64 = 384 << 20;
@@ -72,6 +73,17 @@ pub fn resident_bytes() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4096)
+}
+
+/// Returns the allocator's free memory to the system (glibc keeps freed heap pages resident: after
+/// the learning state or a shard is dropped, the resident size would otherwise stay at its high-water
+/// mark, and what is held could not be read from it). No-op elsewhere.
+pub fn release_free() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// The default limit: half of RAM (the other half for the page cache and other programs), 4 GiB when

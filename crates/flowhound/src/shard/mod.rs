@@ -5,10 +5,13 @@
 //! what it sees in memory; each shard keeps only the findings about its own hosts. The ranked findings
 //! equal the in-memory run's (tests/shard_equal.rs). See docs/scale.md.
 
+mod columns;
+mod learn;
 pub mod memory;
 pub mod route;
 mod run;
 
+pub use learn::LearnEnv;
 pub use run::{route, spill_dir, Detected, Inputs, RouteOptions, Sharded};
 /// A spill or job directory, removed when dropped.
 pub use tempfile::TempDir as SpillDir;

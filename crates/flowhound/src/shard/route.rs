@@ -75,6 +75,8 @@ pub struct Routed {
     pub globals: TestGlobals,
     /// Per (internal host, window) sums.
     pub cells: CellSums,
+    /// Flows per UTC day they start in (the day a `baseline update` input stands for).
+    pub day_flows: BTreeMap<i64, u64>,
 }
 
 /// A [`FlowSink`] that routes batches to shard files: `shards` host shards, plus shard number `shards`
@@ -169,6 +171,7 @@ impl FlowSink for Router<'_> {
         let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
         self.out.globals.add(&flows, self.nets);
         self.out.cells.add(&flows, self.nets, self.window_secs);
+        count_days(&mut self.out.day_flows, &flows.ts);
         self.pick(&flows);
         let keys: UInt64Array = (0..n)
             .map(|r| ((unit as u64) << ROW_BITS) | (base + r))
@@ -189,6 +192,25 @@ impl FlowSink for Router<'_> {
             self.write(s, &part)?;
         }
         Ok(())
+    }
+}
+
+/// Adds flows starting at `ts` to the counts per UTC day (runs of one day cost one lookup).
+fn count_days(days: &mut BTreeMap<i64, u64>, ts: &[i64]) {
+    let mut run: Option<(i64, u64)> = None;
+    for t in ts {
+        let d = crate::baseline::day_of(*t);
+        match &mut run {
+            Some((day, n)) if *day == d => *n += 1,
+            _ => {
+                if let Some((day, n)) = run.replace((d, 1)) {
+                    *days.entry(day).or_default() += n;
+                }
+            }
+        }
+    }
+    if let Some((day, n)) = run {
+        *days.entry(day).or_default() += n;
     }
 }
 

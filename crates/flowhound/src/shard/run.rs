@@ -1,9 +1,10 @@
 //! Routing a test input into host shards on disk, then detecting shard by shard.
 
-use super::memory::{flows_per_shard, format_size, limit_for};
+use super::columns::Gather;
+use super::memory::{flows_per_shard, format_size, limit_for, release_free};
 use super::route::{shard_file, shard_of, Routed, Router, ROW_BITS};
-use crate::baseline::{learn_shard, Baseline};
-use crate::config::{BaselineConfig, Config};
+use crate::baseline::Baseline;
+use crate::config::Config;
 use crate::detect::botnet::PairFilter;
 use crate::detect::flows::Flows;
 use crate::detect::globals::TestGlobals;
@@ -31,7 +32,9 @@ pub struct Sharded {
     /// Buckets routed (`hash(owner) % buckets`); bucket `buckets` is the internal-pairs bucket.
     buckets: usize,
     /// The buckets of each shard.
-    groups: Vec<Vec<usize>>,
+    pub(super) groups: Vec<Vec<usize>>,
+    /// Rows per bucket.
+    pub(super) bucket_rows: Vec<u64>,
     /// The shard of each bucket.
     group_of: Vec<usize>,
     workers: usize,
@@ -41,6 +44,8 @@ pub struct Sharded {
     pub shard_rows: Vec<u64>,
     /// Whole-input statistics for the detectors (and the input's time span).
     pub globals: TestGlobals,
+    /// Flows per UTC day they start in.
+    pub day_flows: BTreeMap<i64, u64>,
     /// What reading the input reported.
     pub report: IngestReport,
 }
@@ -134,6 +139,9 @@ pub fn route(
         }
         all.globals.merge(r.globals);
         all.cells.merge(r.cells);
+        for (d, n) in r.day_flows {
+            *all.day_flows.entry(d).or_default() += n;
+        }
     }
     let mut next_row = 0;
     let unit_offsets = all
@@ -145,6 +153,8 @@ pub fn route(
             (*u, first)
         })
         .collect();
+    all.globals.count_hosts();
+    super::memory::release_free();
     // what is already held (the baseline, the whole-input statistics) is not available to a shard
     let held = super::memory::resident_bytes().unwrap_or(0);
     let capacity = ro
@@ -167,10 +177,12 @@ pub fn route(
         shards: groups.len(),
         buckets,
         groups,
+        bucket_rows: all.shard_rows[..buckets].to_vec(),
         group_of,
         workers,
         unit_offsets,
         shard_rows,
+        day_flows: all.day_flows,
         globals: TestGlobals {
             host_windows: Some(all.cells.finish(window_secs)),
             ..all.globals
@@ -227,7 +239,7 @@ impl Sharded {
     }
 
     /// The shard of internal host (or owner address) `h`.
-    fn shard_of_host(&self, h: u128) -> usize {
+    pub(super) fn shard_of_host(&self, h: u128) -> usize {
         self.group_of[shard_of(h, self.buckets)]
     }
 
@@ -242,22 +254,38 @@ impl Sharded {
         self.unit_offsets.get(&unit).copied().unwrap_or(0) + (key & ((1 << ROW_BITS) - 1))
     }
 
-    /// Shard `s` in input order, and the key of every row.
-    pub fn load(&self, s: usize) -> Result<(RecordBatch, Vec<u64>)> {
-        let mut parts = Vec::new();
-        self.each_batch(s, |b| {
-            parts.push(b);
-            Ok(())
-        })?;
-        sorted(parts)
+    /// Shard `s` as columns in input order, and the key of every row ([`Gather`]: the shard is never
+    /// held as batches).
+    pub(super) fn load(&self, s: usize) -> Result<(Flows, Vec<u64>)> {
+        self.load_buckets(&self.buckets_of(s), self.shard_rows[s])
+    }
+
+    /// The buckets of shard `s` (the internal-pairs bucket for the internal-pairs shard).
+    fn buckets_of(&self, s: usize) -> Vec<usize> {
+        match self.groups.get(s) {
+            Some(g) => g.clone(),
+            None => vec![self.buckets],
+        }
+    }
+
+    /// The flows of `buckets` (holding `rows` rows) as columns in input order, and their keys.
+    pub(super) fn load_buckets(&self, buckets: &[usize], rows: u64) -> Result<(Flows, Vec<u64>)> {
+        let mut g = Gather::new(rows as usize);
+        self.each_bucket_batch(buckets, |b| g.push(&b))?;
+        g.finish()
     }
 
     /// Calls `f` with every stored batch of shard `s` (keyed rows, in no particular order).
-    fn each_batch(&self, s: usize, mut f: impl FnMut(RecordBatch) -> Result<()>) -> Result<()> {
-        let buckets = match self.groups.get(s) {
-            Some(g) => g.clone(),
-            None => vec![self.buckets],
-        };
+    fn each_batch(&self, s: usize, f: impl FnMut(RecordBatch) -> Result<()>) -> Result<()> {
+        self.each_bucket_batch(&self.buckets_of(s), f)
+    }
+
+    /// [`Sharded::each_batch`] over `buckets`.
+    fn each_bucket_batch(
+        &self,
+        buckets: &[usize],
+        mut f: impl FnMut(RecordBatch) -> Result<()>,
+    ) -> Result<()> {
         for (b, w) in buckets
             .iter()
             .flat_map(|b| (0..self.workers).map(move |w| (*b, w)))
@@ -279,12 +307,9 @@ impl Sharded {
 
     /// The internal-pairs shard, keeping only the flows `botnet` can use ([`PairFilter`], two
     /// streaming passes), so that it is never held whole.
-    fn load_pairs(&self, inp: &Inputs) -> Result<(RecordBatch, Vec<u64>)> {
-        let (empty, none) = (
-            Flows::default(),
-            RecordBatch::new_empty(crate::schema::flow_schema()),
-        );
-        let ctx = context(&none, &empty, inp);
+    fn load_pairs(&self, inp: &Inputs) -> Result<(Flows, Vec<u64>)> {
+        let empty = Flows::default();
+        let ctx = context(&empty, inp);
         let mut filter = PairFilter::new(&ctx)?;
         let s = self.shards;
         self.each_batch(s, |b| {
@@ -310,7 +335,11 @@ impl Sharded {
             rows,
             inp.limit_bytes,
         )?;
-        sorted(parts)
+        let mut g = Gather::new(rows as usize);
+        for p in parts {
+            g.push(&p)?;
+        }
+        g.finish()
     }
 
     /// Runs `[analysis] detectors` shard by shard and ranks the findings; `verdict_window_us` also
@@ -332,58 +361,27 @@ impl Sharded {
         for s in 0..=self.shards {
             let names = if s == self.shards { &pairs } else { &hosts };
             if self.shard_rows[s] > 0 && !names.is_empty() {
-                let (batch, keys) = if s == self.shards {
+                let (flows, keys) = if s == self.shards {
                     self.load_pairs(inp)?
                 } else {
                     self.check_fits("detection", s, inp.limit_bytes)?;
                     self.load(s)?
                 };
-                let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
-                let ctx = context(&batch, &flows, inp).with_globals(&self.globals);
+                let ctx = context(&flows, inp).with_globals(&self.globals);
                 let found = detect::run_raw(&ctx, names)?;
                 raw.extend(self.owned(s, found, &flows, &keys, inp.nets));
                 if let (Some(w), true) = (verdict_window_us, s < self.shards) {
                     out.active.extend(self.active(s, &flows, inp.nets, w));
                 }
+                drop((flows, keys));
+                release_free();
             }
             progress(s + 1, self.shards + 1);
         }
-        let (empty, none) = (
-            Flows::default(),
-            RecordBatch::new_empty(crate::schema::flow_schema()),
-        );
-        let ctx = context(&none, &empty, inp);
+        let empty = Flows::default();
+        let ctx = context(&empty, inp);
         out.findings = detect::finish(raw, &ctx)?;
         Ok(out)
-    }
-
-    /// Learns a baseline shard by shard ([`crate::baseline::learn_shard`], then
-    /// [`crate::baseline::merge`]): equal to learning from every flow at once. `self_learned`: the
-    /// robust baseline single-capture mode learns from the test input itself.
-    pub fn learn(
-        &self,
-        (nets, geo, cfg, limit_bytes): (&InternalNets, &GeoStack, &BaselineConfig, u64),
-        files: Vec<String>,
-        self_learned: bool,
-        mut progress: impl FnMut(usize, usize),
-    ) -> Result<Baseline> {
-        // merged as they come, so that one shard's state is held beside the sum, not all of them
-        let mut all = crate::baseline::State::default();
-        for s in 0..self.shards {
-            if self.shard_rows[s] > 0 {
-                self.check_fits("learning the baseline", s, limit_bytes)?;
-                let (batch, _) = self.load(s)?;
-                let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
-                drop(batch);
-                let owns = |h: u128| self.shard_of_host(h) == s;
-                let st = learn_shard(&flows, nets, geo, (cfg, self_learned), vec![], owns)?;
-                all.merge(st)?;
-            }
-            progress(s + 1, self.shards);
-        }
-        let mut b = all.finish()?;
-        b.source.files = files;
-        Ok(b)
     }
 
     /// Fails, naming the phase and a limit that works, when shard `s` cannot fit under `limit`.
@@ -465,19 +463,30 @@ impl Sharded {
         nets: &InternalNets,
     ) -> Result<(RecordBatch, Vec<u32>)> {
         let (mut parts, mut globals) = (Vec::new(), Vec::new());
-        for s in (0..self.shards).filter(|s| self.shard_rows[*s] > 0) {
-            let (batch, keys) = self.load(s)?;
-            let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
-            let mut picked = Vec::new();
-            for (i, k) in keys.iter().enumerate() {
-                let g = u32::try_from(self.global_row(*k)).unwrap_or(u32::MAX);
-                let first = self.shard_of_flow(flows.src[i], flows.dst[i], nets) == s;
-                if first && rows.contains(&g) {
-                    picked.push(i as u32);
-                    globals.push(g);
+        let shards: Vec<usize> = (0..self.shards)
+            .filter(|s| self.shard_rows[*s] > 0)
+            .collect();
+        for s in shards {
+            // batch by batch: only the wanted rows are held
+            self.each_batch(s, |batch| {
+                let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
+                let key_col = batch.num_columns() - 1;
+                let keys = batch.column(key_col).as_primitive::<UInt64Type>();
+                let mut picked = Vec::new();
+                for (i, k) in keys.values().iter().enumerate() {
+                    let g = u32::try_from(self.global_row(*k)).unwrap_or(u32::MAX);
+                    let first = self.shard_of_flow(flows.src[i], flows.dst[i], nets) == s;
+                    if first && rows.contains(&g) {
+                        picked.push(i as u32);
+                        globals.push(g);
+                    }
                 }
-            }
-            parts.push(take_record_batch(&batch, &UInt32Array::from(picked))?);
+                if !picked.is_empty() {
+                    let part = take_record_batch(&batch, &UInt32Array::from(picked))?;
+                    parts.push(part.project(&(0..key_col).collect::<Vec<_>>())?);
+                }
+                Ok(())
+            })?;
         }
         let all = concat_batches(&crate::schema::flow_schema(), &parts)?;
         let order = sort_to_indices(&UInt32Array::from(globals.clone()), None, None)?;
@@ -491,33 +500,10 @@ impl Sharded {
     }
 }
 
-/// Keyed batches as one batch in input order (by key), without the key, and the keys.
-fn sorted(parts: Vec<RecordBatch>) -> Result<(RecordBatch, Vec<u64>)> {
-    let schema = super::route::keyed_schema();
-    let all = concat_batches(&schema, &parts)?;
-    drop(parts);
-    let key_col = all.num_columns() - 1;
-    let order = sort_to_indices(all.column(key_col), None, None)?;
-    let sorted = take_record_batch(&all, &order)?;
-    drop(all);
-    let keys = sorted
-        .column(key_col)
-        .as_primitive::<UInt64Type>()
-        .values()
-        .to_vec();
-    let flows = sorted.project(&(0..key_col).collect::<Vec<_>>())?;
-    Ok((flows, keys))
-}
-
-fn context<'a>(batch: &'a RecordBatch, flows: &'a Flows, inp: &'a Inputs) -> DetectCtx<'a> {
-    let ctx = DetectCtx::new(
-        std::slice::from_ref(batch),
-        flows,
-        inp.baseline,
-        inp.geo,
-        inp.nets,
-        inp.config,
-    );
+/// The detection context of a shard's columns. No detector reads the context's record batches (only
+/// its columns), so a shard is not held as batches too.
+fn context<'a>(flows: &'a Flows, inp: &'a Inputs) -> DetectCtx<'a> {
+    let ctx = DetectCtx::new(&[], flows, inp.baseline, inp.geo, inp.nets, inp.config);
     match inp.cancel {
         Some(c) => ctx.cancellable(c),
         None => ctx,

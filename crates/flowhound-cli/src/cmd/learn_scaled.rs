@@ -1,0 +1,108 @@
+//! `flowhound baseline` and `baseline update` under `--memory-limit` / `--tmp-dir` / `--shards`: the
+//! normal input is read whole when it fits, else routed into host shards on disk and learned shard by
+//! shard (`flowhound::shard::Sharded::learn_days` / `learn_state`), with the same baseline.
+
+use super::outofcore::{read_scaled, shard_bar, ScaleArgs, TestInput};
+use super::InputArgs;
+use anyhow::Result;
+use flowhound::baseline::{days, learn_days, learn_state, State};
+use flowhound::config::Config;
+use flowhound::detect::flows::Flows;
+use flowhound::ingest::IngestReport;
+use flowhound::net::InternalNets;
+use flowhound_geo::GeoStack;
+use std::sync::atomic::AtomicBool;
+
+/// Where and how a normal input is learned.
+pub struct Learn<'a> {
+    /// How to read it.
+    pub input: &'a InputArgs,
+    /// Its files.
+    pub inputs: &'a [String],
+    /// `--memory-limit`, `--tmp-dir`, `--shards` (already applied to `config`).
+    pub scale: &'a ScaleArgs,
+    /// Settings (`[baseline]`, `[analysis] memory_limit` and `tmp_dir`).
+    pub config: &'a Config,
+    /// Internal networks.
+    pub nets: &'a InternalNets,
+    /// Geo/ASN lookups.
+    pub geo: &'a GeoStack,
+}
+
+impl Learn<'_> {
+    fn read(&self) -> Result<TestInput> {
+        let window = self.config.baseline.window_secs;
+        let env = (self.scale, self.config, self.nets);
+        read_scaled(self.input, self.inputs, env, (window, false), || Ok(()))
+    }
+
+    /// The learning states per UTC day ([`flowhound::baseline::learn_days`]), and what reading
+    /// reported.
+    pub fn days(&self) -> Result<(Vec<(i64, State)>, IngestReport)> {
+        let never = AtomicBool::new(false);
+        let files = self.inputs.to_vec();
+        match self.read()? {
+            TestInput::InMemory(batches, report) => {
+                let flows = Flows::from_batches(&batches)?;
+                drop(batches);
+                let cfg = &self.config.baseline;
+                let states = learn_days(&flows, self.nets, self.geo, cfg, files, &never)?;
+                Ok((states, report))
+            }
+            TestInput::Sharded(mut s) => {
+                let bar = shard_bar("learning", s.shards, self.input.quiet);
+                let states = s.learn_days(self.env()?, files, &never, |d, _| {
+                    bar.set_position(d as u64)
+                })?;
+                bar.finish_and_clear();
+                self.done(&s);
+                Ok((states, std::mem::take(&mut s.report)))
+            }
+        }
+    }
+
+    /// The learning state of every flow ([`flowhound::baseline::learn_state`]), the UTC day holding
+    /// most flow starts ([`flowhound::baseline::days::main_day`]; `None` without flows), and what
+    /// reading reported.
+    pub fn state(&self) -> Result<(State, Option<String>, IngestReport)> {
+        let files = self.inputs.to_vec();
+        match self.read()? {
+            TestInput::InMemory(batches, report) => {
+                let flows = Flows::from_batches(&batches)?;
+                drop(batches);
+                let day = days::main_day(&flows.ts);
+                let cfg = &self.config.baseline;
+                let st = learn_state(&flows, self.nets, self.geo, cfg, files)?;
+                Ok((st, day, report))
+            }
+            TestInput::Sharded(mut s) => {
+                let day = s
+                    .day_flows
+                    .iter()
+                    .max_by_key(|(d, n)| (**n, **d))
+                    .map(|(d, _)| days::label(*d));
+                let bar = shard_bar("learning", s.shards, self.input.quiet);
+                let st =
+                    s.learn_state(self.env()?, files, false, |d, _| bar.set_position(d as u64))?;
+                bar.finish_and_clear();
+                self.done(&s);
+                Ok((st, day, std::mem::take(&mut s.report)))
+            }
+        }
+    }
+
+    fn env(&self) -> Result<flowhound::shard::LearnEnv<'_>> {
+        let limit = self.config.analysis.memory_limit_bytes()?;
+        Ok((self.nets, self.geo, &self.config.baseline, limit))
+    }
+
+    fn done(&self, s: &flowhound::shard::Sharded) {
+        if !self.input.quiet {
+            eprintln!(
+                "out of core: learned from {} host shards (largest {} flows), spill removed",
+                s.shards,
+                s.shard_rows[..s.shards].iter().max().copied().unwrap_or(0)
+            );
+        }
+    }
+}
