@@ -5,6 +5,10 @@
 //! - **A C&C channel is one channel.** A `cnc_beacon` and a `cnc_channel` finding over the same
 //!   connections become one: `cnc_channel` when most of its connections failed (a reconnect storm:
 //!   nothing is checked in, the bot is trying to reach its C&C), `cnc_beacon` when they carry data.
+//! - **What a server sends its attackers is the attack.** An `exfiltration` finding whose flows are
+//!   (almost) all held by an `inbound_attack` finding of the same host is the victim answering the
+//!   attack's connections (a brute-forced login's banners and prompts): it becomes evidence of the
+//!   attack, which stays the finding (and still says how much went out).
 //! - **A place or a time is context, not an activity.** An `unusual_country` or `off_hours` finding
 //!   whose flows are mostly held by another finding of the host (the C&C is in that country, the
 //!   exfiltration ran at night) becomes evidence of that finding.
@@ -75,6 +79,15 @@ fn fold_order(a: &Finding, b: &Finding) -> Option<bool> {
         let failed = storm.evidence.details.get("failed_share");
         let is_storm = failed.and_then(|v| v.as_f64()).unwrap_or(0.0) >= STORM_FAILED_SHARE;
         return Some((a.kind == "cnc_channel") == is_storm);
+    }
+    match (a.kind.as_str(), b.kind.as_str()) {
+        ("inbound_attack", "exfiltration") if share_held(b, a) >= SAME_INCIDENT_SHARE => {
+            return Some(true)
+        }
+        ("exfiltration", "inbound_attack") if share_held(a, b) >= SAME_INCIDENT_SHARE => {
+            return Some(false)
+        }
+        _ => {}
     }
     let context = |f: &Finding| CONTEXT_KINDS.contains(&f.kind.as_str());
     match (context(a), context(b)) {
@@ -228,6 +241,24 @@ mod tests {
             f("dos", 0.5, 0..0, None),
         ]);
         assert_eq!(ctx.len(), 3);
+    }
+
+    #[test]
+    fn uploads_to_the_attackers_fold_into_the_attack() {
+        // the victim's answers to the brute force: the same flows
+        let out = fold_incidents(vec![
+            f("exfiltration", 0.41, 0..1000, None),
+            f("inbound_attack", 0.94, 0..1000, None),
+        ]);
+        assert_eq!(kinds(&out), vec![("inbound_attack", 0.94)]);
+        assert_eq!(out[0].other_evidence.len(), 1);
+        assert_eq!(out[0].detector, "exfiltration,inbound_attack");
+        // uploads mostly elsewhere stay an exfiltration of their own
+        let apart = fold_incidents(vec![
+            f("inbound_attack", 0.94, 0..1000, None),
+            f("exfiltration", 0.8, 850..2000, None),
+        ]);
+        assert_eq!(apart.len(), 2);
     }
 
     #[test]
