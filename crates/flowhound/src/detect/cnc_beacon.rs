@@ -67,6 +67,9 @@ pub struct CncBeaconConfig {
     pub trusted_orgs: Vec<String>,
     /// Share of the score a beacon to a trusted organisation loses (it is still reported).
     pub trusted_org_discount_ratio: f64,
+    /// A beacon to one of the host's baseline upload destinations sending at most this multiple of
+    /// the most it sent there in one baseline window (in every window) is its habit (a backup).
+    pub habit_upload_ratio: f64,
 }
 
 /// Security, OS and software-update vendors: their agents poll on timers from every host (AV
@@ -128,13 +131,14 @@ impl Default for CncBeaconConfig {
             full_evidence_span_secs: 3600.0,
             trusted_orgs: TRUSTED_ORGS.iter().map(|s| s.to_string()).collect(),
             trusted_org_discount_ratio: 0.5,
+            habit_upload_ratio: 10.0,
         }
     }
 }
 
 const UNIT: Range = Range::Float(0.0, 1.0);
 
-static SETTINGS: [Setting; 22] = [
+static SETTINGS: [Setting; 23] = [
     Setting {
         key: "min_connections_count",
         doc: "connections a pair needs before it is scored",
@@ -245,6 +249,11 @@ static SETTINGS: [Setting; 22] = [
         doc: "share of the score a beacon to a trusted organisation loses (applied after min_score_ratio, so it is still reported)",
         range: UNIT,
     },
+    Setting {
+        key: "habit_upload_ratio",
+        doc: "a beacon to a baseline upload destination of the host sending at most this multiple of its baseline peak window (in every window) is its habit: held low",
+        range: Range::Float(1.0, 1e6),
+    },
 ];
 
 /// The markdown section of `docs/detectors.md`.
@@ -354,6 +363,7 @@ impl Detector for CncBeacon {
                 discount_thin_evidence(c, &s, &mut f);
                 discount_infrastructure(ctx, c, *peer, pair, &mut f);
                 hold_habitual(ctx, *host, *peer, &mut f);
+                hold_habitual_upload(ctx, c, (*host, *peer), &mut f);
                 discount_trusted(ctx, c, *peer, &mut f);
                 out.push(f);
             }
@@ -452,6 +462,41 @@ fn hold_habitual(ctx: &DetectCtx, host: u128, peer: u128, f: &mut Finding) {
     );
     let score = f.score.min(super::volume::HABITUAL_SCORE);
     adjust(f, score, &note, Some(("habitual", json!(ch))));
+}
+
+/// A beacon to one of the host's baseline upload destinations (a backup, a sync) that sends no more in
+/// any window than `habit_upload_ratio` times its baseline peak there is the host's habit: held low,
+/// with the baseline occurrence named. (Upload habits come from a normal baseline; a self-learned one
+/// has none.)
+fn hold_habitual_upload(
+    ctx: &DetectCtx,
+    c: &CncBeaconConfig,
+    (host, peer): (u128, u128),
+    f: &mut Finding,
+) {
+    let Some(u) = ctx.baseline.habits.upload(host, peer) else {
+        return;
+    };
+    let mut per_window: std::collections::BTreeMap<i64, u64> = std::collections::BTreeMap::new();
+    for r in &f.flow_rows {
+        if let Some(v) = ctx.flows.host_view(*r as usize, ctx.nets) {
+            let w = crate::baseline::window_of(ctx.flows.ts[*r as usize], ctx.baseline.window_secs);
+            *per_window.entry(w).or_default() += v.sent;
+        }
+    }
+    let most = per_window.values().copied().max().unwrap_or(0);
+    if most as f64 > c.habit_upload_ratio * u.peak_window_bytes as f64 {
+        return;
+    }
+    let note = format!(
+        "as in the baseline: {} uploaded to {} (at most {} in the window starting {})",
+        human_bytes(u.up_bytes as f64),
+        u.peer,
+        human_bytes(u.peak_window_bytes as f64),
+        u.at
+    );
+    let score = f.score.min(super::volume::HABITUAL_SCORE);
+    adjust(f, score, &note, Some(("habitual_upload", json!(u))));
 }
 
 /// Lowers the score of a beacon to a trusted vendor's AS and says so in the explanation.

@@ -43,6 +43,12 @@ pub struct ServerAbuseConfig {
     pub min_window_bytes: u64,
     /// Flows a window needs before its volume can be flagged (one huge flow is not abuse).
     pub min_volume_flows_count: u64,
+    /// A client active towards a server in at least this share of the server's windows is one of
+    /// its regulars: its rate is judged against its own level.
+    pub regular_min_windows_ratio: f64,
+    /// A regular's window is a rate burst only above this multiple of its own median flows per
+    /// active window.
+    pub regular_burst_ratio: f64,
 }
 
 impl Default for ServerAbuseConfig {
@@ -58,11 +64,13 @@ impl Default for ServerAbuseConfig {
             k_log_bytes_mad: 6.0,
             min_window_bytes: 100_000_000,
             min_volume_flows_count: 5,
+            regular_min_windows_ratio: 0.25,
+            regular_burst_ratio: 3.0,
         }
     }
 }
 
-static SETTINGS: [Setting; 10] = [
+static SETTINGS: [Setting; 12] = [
     Setting {
         key: "public_ranges",
         doc: "public server ranges (CIDR) whose incoming flows are checked; empty = inferred from the data",
@@ -112,6 +120,16 @@ static SETTINGS: [Setting; 10] = [
         key: "min_volume_flows_count",
         doc: "flows a window needs before its volume can be flagged",
         range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "regular_min_windows_ratio",
+        doc: "a client active in at least this share of a server's windows is a regular, judged by its own rate",
+        range: Range::Float(0.0, 1.0),
+    },
+    Setting {
+        key: "regular_burst_ratio",
+        doc: "a regular's window is a rate burst only above this multiple of its own median flows per window",
+        range: Range::Float(1.0, 1000.0),
     },
 ];
 
@@ -164,6 +182,44 @@ pub fn thresholds(flows: (f64, f64), log_bytes: (f64, f64), cfg: &ServerAbuseCon
 /// `(score_from_ratio(x / threshold) + score_from_ratio(x / max(typical, 1))) / 2`.
 pub fn score(x: f64, threshold: f64, typical: f64) -> f64 {
     (score_from_ratio(x / threshold) + score_from_ratio(x / typical.max(1.0))) / 2.0
+}
+
+/// Whether a rate-only window of `flows` is a regular client's own level: the client is one of the
+/// server's regulars (`regular`) and the window stays within `burst` times its own median flows per
+/// active window.
+pub fn legitimate_rate(flows: f64, (regular, own_median): (bool, f64), burst: f64) -> bool {
+    regular && flows <= burst * own_median
+}
+
+/// Per (client, server): active windows and median flows per active window; per server: its windows.
+struct Habits {
+    pairs: AHashMap<(u128, u128), (usize, f64)>,
+    servers: AHashMap<u128, usize>,
+}
+
+impl Habits {
+    fn of(cells: &AHashMap<CellKey, Cell>) -> Habits {
+        let mut per: AHashMap<(u128, u128), Vec<f64>> = AHashMap::new();
+        let mut windows: AHashMap<u128, ahash::AHashSet<i64>> = AHashMap::new();
+        for ((client, server, w), c) in cells {
+            per.entry((*client, *server))
+                .or_default()
+                .push(c.flows as f64);
+            windows.entry(*server).or_default().insert(*w);
+        }
+        let pairs = per
+            .into_iter()
+            .map(|(k, v)| (k, (v.len(), median_scale(&v).0)))
+            .collect();
+        let servers = windows.into_iter().map(|(s, w)| (s, w.len())).collect();
+        Habits { pairs, servers }
+    }
+
+    fn is_regular(&self, client: u128, server: u128, min_share: f64) -> bool {
+        let windows = self.servers.get(&server).copied().unwrap_or(0);
+        let own = self.pairs.get(&(client, server)).map_or(0, |p| p.0);
+        own >= 3 && own as f64 >= min_share * windows as f64
+    }
 }
 
 #[derive(Default, Clone, Copy)]
@@ -292,9 +348,15 @@ fn hot_cells(
     refs: &AHashMap<u128, ServerRef>,
 ) -> AHashMap<CellKey, (f64, String)> {
     let mut hot = AHashMap::new();
+    let h = Habits::of(cells);
+    let regular = |k: &CellKey, flows: f64| {
+        let own = h.pairs.get(&(k.0, k.1)).map_or(0.0, |p| p.1);
+        let is_regular = h.is_regular(k.0, k.1, cfg.regular_min_windows_ratio);
+        legitimate_rate(flows, (is_regular, own), cfg.regular_burst_ratio)
+    };
     for (k, c) in cells {
         let Some(r) = refs.get(&k.1) else { continue };
-        let by_rate = c.flows as f64 > r.thr_flows;
+        let by_rate = c.flows as f64 > r.thr_flows && !regular(k, c.flows as f64);
         let by_volume = c.flows >= cfg.min_volume_flows_count && c.bytes as f64 > r.thr_bytes;
         if !by_rate && !by_volume {
             continue;
@@ -439,6 +501,11 @@ scraping) or, with at least `min_volume_flows_count` flows,
 `hosts` are the external clients, `peers` the servers; `details.servers` says whether the servers were
 configured or inferred.
 
+A client active towards the server in at least `regular_min_windows_ratio` of the server's windows
+(and 3 or more) is one of its regulars: its rate is its own habit, and one of its windows is a rate
+burst only above `regular_burst_ratio` times its median flows per active window (a busy API client or
+proxy is not a DoS; a regular that suddenly multiplies its rate still is). Volume is judged as before.
+
 **Blind spots.** Distributed attacks where each client stays under the per-client thresholds (look at
 per-server totals instead); slow scraping below `min_window_flows_count` per window; a public server
 with fewer than `min_clients_count` served clients in the test input (set `public_ranges`).
@@ -477,6 +544,20 @@ mod tests {
         let (tf, tb) = thresholds((20.0, 3.0), (15.0, 2.0), &cfg);
         assert_eq!(tf, 50.0);
         assert!((tb - 27f64.exp()).abs() < 1e-3 * tb);
+    }
+
+    #[test]
+    fn legitimate_rate_table() {
+        // (flows, (regular, own median)) -> a regular's own level?
+        let cases = [
+            (45.0, (true, 33.0), true),   // a busy regular at its usual rate
+            (120.0, (true, 33.0), false), // a regular multiplying its rate
+            (33.0, (false, 33.0), false), // not a regular: the server's thresholds decide
+            (99.0, (true, 33.0), true),   // exactly three times its median
+        ];
+        for (flows, own, want) in cases {
+            assert_eq!(legitimate_rate(flows, own, 3.0), want, "{flows} {own:?}");
+        }
     }
 
     #[test]
