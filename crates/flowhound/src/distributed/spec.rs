@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 /// The work a shard does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Task {
-    /// The whole-input statistics the detectors need ([`TestGlobals`]) of the shard's flows.
+    /// The whole-input statistics the detectors need ([`TestGlobals`]): a step of its own, but SQL
+    /// aggregations ([`super::stats_sql`]), not a shard task.
     Globals,
     /// The baseline learning state of the shard's hosts.
     Learn,

@@ -3,11 +3,8 @@
 //! them in the same order.
 
 use super::spec::{Loaded, Task};
-use super::wire::Globals;
 use crate::baseline::{learn_shard, Baseline, State};
 use crate::detect::flows::Flows;
-use crate::detect::globals::TestGlobals;
-use crate::detect::volume::HostWindows;
 use crate::detect::{self, DetectCtx};
 use crate::error::{FlowError, Result};
 use crate::findings::Finding;
@@ -36,7 +33,10 @@ pub fn run(l: &Loaded, shard: usize, batch: RecordBatch) -> Result<Vec<u8>> {
     let batch = in_order(&batch)?;
     let flows = Flows::from_batches(std::slice::from_ref(&batch))?;
     match l.spec.task {
-        Task::Globals => Ok(globals(l, &flows).to_bytes()),
+        Task::Globals => Err(FlowError::Internal(
+            "the whole-input statistics are SQL aggregations (distributed::stats_sql), not a shard task"
+                .into(),
+        )),
         Task::Learn => learn(l, shard, &flows)?.to_bytes(),
         Task::LearnDays => learn_days(l, &flows),
         Task::Detect => {
@@ -58,14 +58,6 @@ fn in_order(batch: &RecordBatch) -> Result<RecordBatch> {
         .collect();
     let order = lexsort_to_indices(&cols, None)?;
     Ok(take_record_batch(batch, &order)?)
-}
-
-fn globals(l: &Loaded, flows: &Flows) -> Globals {
-    Globals {
-        rows: flows.len() as u64,
-        globals: TestGlobals::of(flows, &l.nets),
-        cells: HostWindows::of(flows, &l.nets, l.spec.window_secs).cells,
-    }
 }
 
 fn learn(l: &Loaded, shard: usize, flows: &Flows) -> Result<State> {
@@ -215,15 +207,6 @@ pub fn gather_baseline(parts: Vec<(usize, Vec<u8>)>, files: Vec<String>) -> Resu
     let mut b = all.finish()?;
     b.source.files = files;
     Ok(b)
-}
-
-/// The client's side: the shards' statistics summed.
-pub fn gather_globals(parts: Vec<(usize, Vec<u8>)>) -> Result<Globals> {
-    let mut all = Globals::default();
-    for (_, bytes) in parts {
-        all.merge(Globals::from_bytes(&bytes)?);
-    }
-    Ok(all)
 }
 
 /// Finalizes raw findings gathered from the shards ([`detect::finish`]).

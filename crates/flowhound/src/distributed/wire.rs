@@ -1,6 +1,6 @@
-//! What shards send back to the client, and what the client sends to the executors: the whole-input
-//! statistics ([`Globals`]), as JSON (every field is a plain list, so the form does not depend on the
-//! hash maps' layout).
+//! What the client sends to the executors: the test input's whole-input statistics ([`Globals`], from
+//! [`super::stats_sql`]), as JSON (every field is a plain list, so the form does not depend on the hash
+//! maps' layout).
 
 use crate::detect::globals::TestGlobals;
 use crate::detect::volume::{Cell, HostWindows};
@@ -8,7 +8,7 @@ use crate::error::{FlowError, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The whole-input statistics of some shards: summed over every host shard, they are the test input's.
+/// The whole-input statistics of the test input, hosts per destination counted.
 #[derive(Debug, Clone, Default)]
 pub struct Globals {
     /// Flows counted.
@@ -25,9 +25,7 @@ struct Wire {
     rows: u64,
     ts_range: Option<(i64, i64)>,
     internal_hosts: Vec<u128>,
-    dest_hosts: Vec<(u128, Vec<u128>)>,
-    /// Hosts per destination, once counted (shards hold disjoint hosts, so counts add up).
-    #[serde(default)]
+    /// Internal hosts per external destination.
     dest_counts: Vec<(u128, u64)>,
     dns_sizes: Vec<(u128, Vec<(u64, u64)>)>,
     dns_answered: bool,
@@ -36,26 +34,6 @@ struct Wire {
 }
 
 impl Globals {
-    /// Adds another shard's statistics.
-    pub fn merge(&mut self, o: Globals) {
-        self.rows += o.rows;
-        for (peer, n) in &o.globals.dest_counts {
-            *self.globals.dest_counts.entry(*peer).or_default() += n;
-        }
-        self.globals.merge(o.globals);
-        self.cells.extend(o.cells);
-        self.cells.sort_unstable_by_key(|c| (c.host, c.window));
-        self.cells.dedup_by(|c, kept| {
-            let same = (c.host, c.window) == (kept.host, kept.window);
-            if same {
-                kept.flows += c.flows;
-                kept.up += c.up;
-                kept.down += c.down;
-            }
-            same
-        });
-    }
-
     /// The statistics as the detectors read them, with host windows of `window_secs`.
     pub fn into_test_globals(self, window_secs: u64) -> TestGlobals {
         let mut cells = self.cells;
@@ -73,11 +51,6 @@ impl Globals {
             rows: self.rows,
             ts_range: g.ts_range,
             internal_hosts: g.internal_hosts.iter().copied().collect(),
-            dest_hosts: g
-                .dest_hosts
-                .iter()
-                .map(|(d, h)| (*d, h.iter().copied().collect()))
-                .collect(),
             dest_counts: g.dest_counts.iter().map(|(d, n)| (*d, *n)).collect(),
             dns_sizes: g
                 .dns_sizes
@@ -101,11 +74,7 @@ impl Globals {
         let globals = TestGlobals {
             ts_range: w.ts_range,
             internal_hosts: w.internal_hosts.into_iter().collect(),
-            dest_hosts: w
-                .dest_hosts
-                .into_iter()
-                .map(|(d, h)| (d, h.into_iter().collect()))
-                .collect(),
+            dest_hosts: Default::default(),
             dest_counts: w.dest_counts.into_iter().collect(),
             dns_sizes: w
                 .dns_sizes
@@ -168,17 +137,8 @@ mod tests {
         f
     }
 
-    fn part(f: &Flows, nets: &InternalNets) -> Globals {
-        let hw = HostWindows::of(f, nets, 60);
-        Globals {
-            rows: f.len() as u64,
-            globals: TestGlobals::of(f, nets),
-            cells: hw.cells,
-        }
-    }
-
     #[test]
-    fn parts_sent_and_merged_equal_the_whole() {
+    fn statistics_sent_and_read_back_are_unchanged() {
         let nets = InternalNets::new(vec![Cidr::parse("10.0.0.0/8").unwrap()]);
         let (a, b, ext) = (0xffff_0a00_0001u128, 0xffff_0a00_0002, 0xffff_0808_0808);
         let rows = [
@@ -187,18 +147,22 @@ mod tests {
             (2_000_000, b, ext, 443, 500, 70),
             (3_000_000, b, u128::MAX - 1, 53, 5, 0),
         ];
-        let whole = part(&flows(&rows), &nets);
-        let mut merged = Globals::default();
-        for r in [&rows[..2], &rows[2..]] {
-            let p = part(&flows(r), &nets);
-            merged.merge(Globals::from_bytes(&p.to_bytes()).unwrap());
-        }
-        assert_eq!(merged.rows, 4);
-        let (w, m) = (whole.into_test_globals(60), merged.into_test_globals(60));
+        let f = flows(&rows);
+        let mut globals = TestGlobals::of(&f, &nets);
+        globals.count_hosts();
+        let sent = Globals {
+            rows: f.len() as u64,
+            globals,
+            cells: HostWindows::of(&f, &nets, 60).cells,
+        };
+        let got = Globals::from_bytes(&sent.to_bytes()).unwrap();
+        assert_eq!(got.rows, 4);
+        let (w, m) = (sent.into_test_globals(60), got.into_test_globals(60));
         assert_eq!(w.ts_range, m.ts_range);
         assert_eq!(w.internal_hosts, m.internal_hosts);
-        assert_eq!(w.dest_hosts, m.dest_hosts);
+        assert_eq!(w.dest_counts, m.dest_counts);
         assert_eq!(w.dns_sizes, m.dns_sizes);
+        assert_eq!(w.dns_answered, m.dns_answered);
         assert_eq!(m.hosts_of(ext), 2);
         assert_eq!(w.host_windows.unwrap().cells, m.host_windows.unwrap().cells);
         assert!(Globals::from_bytes(b"{not json").is_err());
