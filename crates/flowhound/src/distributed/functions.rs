@@ -58,22 +58,36 @@ pub fn aggregate_functions() -> Vec<AggregateUDF> {
     vec![AggregateUDF::from(ShardTask::default())]
 }
 
-fn df_err(e: impl std::fmt::Display) -> DataFusionError {
+pub(super) fn df_err(e: impl std::fmt::Display) -> DataFusionError {
     DataFusionError::Execution(format!("flowhound: {e}"))
 }
 
+/// A text literal argument (`what` names it in the error).
+pub(super) fn text_arg(v: &ColumnarValue, what: &str) -> DfResult<String> {
+    match v {
+        ColumnarValue::Scalar(ScalarValue::Utf8(Some(s))) => Ok(s.clone()),
+        _ => Err(df_err(format!("{what} must be a text literal"))),
+    }
+}
+
+/// A positive integer literal argument (`what` names it in the error).
+pub(super) fn positive_arg(v: &ColumnarValue, what: &str) -> DfResult<u64> {
+    match v {
+        ColumnarValue::Scalar(ScalarValue::Int64(Some(n))) if *n > 0 => Ok(*n as u64),
+        _ => Err(df_err(format!("{what} must be a positive integer literal"))),
+    }
+}
+
 /// The networks of a `nets` argument: CIDRs separated by commas.
-fn nets_arg(v: &ColumnarValue) -> DfResult<InternalNets> {
-    let text = match v {
-        ColumnarValue::Scalar(ScalarValue::Utf8(Some(s))) => s.clone(),
-        ColumnarValue::Array(a) if !a.is_empty() => a.as_string::<i32>().value(0).to_string(),
-        _ => return Err(df_err("the networks argument must be a text literal")),
-    };
-    parse_nets(&text)
+pub(super) fn nets_arg(v: &ColumnarValue) -> DfResult<InternalNets> {
+    match v {
+        ColumnarValue::Array(a) if !a.is_empty() => parse_nets(a.as_string::<i32>().value(0)),
+        _ => parse_nets(&text_arg(v, "the networks argument")?),
+    }
 }
 
 /// Networks given as CIDRs separated by commas.
-pub fn parse_nets(text: &str) -> DfResult<InternalNets> {
+pub(super) fn parse_nets(text: &str) -> DfResult<InternalNets> {
     let blocks = text
         .split(',')
         .filter(|c| !c.trim().is_empty())
@@ -100,7 +114,8 @@ fn addresses(args: &[ColumnarValue], rows: usize) -> DfResult<Vec<(u128, u128)>>
         .collect())
 }
 
-fn rows_of(args: &[ColumnarValue]) -> usize {
+/// Rows of a call: the length of its first array argument (1 when all are literals).
+pub(super) fn rows_of(args: &[ColumnarValue]) -> usize {
     args.iter()
         .find_map(|a| match a {
             ColumnarValue::Array(a) => Some(a.len()),
@@ -112,10 +127,7 @@ fn rows_of(args: &[ColumnarValue]) -> usize {
 fn shard_of_udf(args: &[ColumnarValue]) -> DfResult<ColumnarValue> {
     let rows = rows_of(args);
     let nets = nets_arg(&args[2])?;
-    let shards = match &args[3] {
-        ColumnarValue::Scalar(ScalarValue::Int64(Some(n))) if *n > 0 => *n as usize,
-        _ => return Err(df_err("the shard count must be a positive integer literal")),
-    };
+    let shards = positive_arg(&args[3], "the shard count")? as usize;
     let out: Int64Array = addresses(args, rows)?
         .into_iter()
         .map(|(s, d)| {

@@ -4,6 +4,7 @@
 //! [`crate::detect::flows::host_view`]), then grouped by (host, window), by external peer (distinct hosts) and by
 //! (host, DNS query size).
 
+use super::functions as fa;
 use crate::detect::behaviour::is_dns;
 use crate::detect::flows::host_view;
 use crate::detect::globals::TestGlobals;
@@ -17,7 +18,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{
     DataType, Decimal128Type, Int64Type, TimestampMicrosecondType, UInt16Type, UInt64Type,
 };
-use datafusion::common::{DataFusionError, Result as DfResult, ScalarValue};
+use datafusion::common::Result as DfResult;
 use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
 use std::sync::Arc;
 
@@ -62,41 +63,19 @@ pub fn view_functions() -> Vec<ScalarUDF> {
     ]
 }
 
-fn text_arg(v: &ColumnarValue) -> DfResult<String> {
-    match v {
-        ColumnarValue::Scalar(ScalarValue::Utf8(Some(s))) => Ok(s.clone()),
-        _ => Err(DataFusionError::Execution(
-            "flowhound: the networks and the field must be text literals".into(),
-        )),
-    }
-}
-
 fn view_udf(args: &[ColumnarValue], ret: &DataType) -> DfResult<ColumnarValue> {
-    let rows = args
-        .iter()
-        .find_map(|a| match a {
-            ColumnarValue::Array(a) => Some(a.len()),
-            _ => None,
-        })
-        .unwrap_or(1);
-    let nets = super::functions::parse_nets(&text_arg(&args[7])?)?;
-    let window = match &args[8] {
-        ColumnarValue::Scalar(ScalarValue::Int64(Some(w))) if *w > 0 => *w as u64,
-        _ => {
-            return Err(DataFusionError::Execution(
-                "flowhound: the window must be a positive integer literal".into(),
-            ))
-        }
-    };
-    let field = text_arg(&args[9])?;
+    let rows = fa::rows_of(args);
+    let nets = fa::parse_nets(&fa::text_arg(&args[7], "the networks argument")?)?;
+    let window = fa::positive_arg(&args[8], "the window")?;
+    let field = fa::text_arg(&args[9], "the field")?;
     let a: Vec<ArrayRef> = args[..7]
         .iter()
         .map(|c| c.to_array(rows))
         .collect::<DfResult<_>>()?;
     let out = views(&a, &nets, window, &field)?;
     if out.data_type() != ret {
-        return Err(DataFusionError::Execution(format!(
-            "flowhound: view field {field} is {}, not {ret}",
+        return Err(fa::df_err(format!(
+            "view field {field} is {}, not {ret}",
             out.data_type()
         )));
     }
@@ -160,11 +139,7 @@ fn views(a: &[ArrayRef], nets: &InternalNets, window: u64, field: &str) -> DfRes
         "originator" => is(&|r| r.v.originator),
         "dns" => is(&|r| r.dns),
         "peer_internal" => is(&|r| nets.contains(r.v.peer)),
-        _ => {
-            return Err(DataFusionError::Execution(format!(
-                "flowhound: no view field {field}"
-            )))
-        }
+        _ => return Err(fa::df_err(format!("no view field {field}"))),
     })
 }
 
