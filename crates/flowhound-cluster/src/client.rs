@@ -134,13 +134,19 @@ pub async fn query(
     sql: &str,
     deadline: Duration,
 ) -> Result<Vec<RecordBatch>> {
-    let run = async {
-        let df = ctx.sql(sql).await?;
-        Ok::<_, ClusterError>(df.collect().await?)
-    };
-    tokio::time::timeout(deadline, run)
-        .await
-        .map_err(|_| ClusterError::QueryTimeout { deadline })?
+    within(deadline, async { ctx.sql(sql).await?.collect().await }).await
+}
+
+/// Waits for `work` (a query on the cluster) at most `deadline`: its DataFusion error, or
+/// [`ClusterError::QueryTimeout`]. The client stops waiting then; Ballista 55 does not cancel the job.
+pub async fn within<T>(
+    deadline: Duration,
+    work: impl std::future::Future<Output = datafusion::error::Result<T>>,
+) -> Result<T> {
+    match tokio::time::timeout(deadline, work).await {
+        Ok(r) => Ok(r?),
+        Err(_) => Err(ClusterError::QueryTimeout { deadline }),
+    }
 }
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ mod signal;
 
 pub use addr::{parse_cluster_url, HostPort};
 pub use client::{
-    cluster_status, query, register_paths, remote_context, remote_context_with_status, PathFormat,
-    Registered,
+    cluster_status, query, register_paths, remote_context, remote_context_with_status, within,
+    PathFormat, Registered,
 };
 pub use error::{ClusterError, Result};
 pub use executor::{Executor, ExecutorOptions, ExecutorSummary};

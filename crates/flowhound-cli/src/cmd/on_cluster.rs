@@ -109,12 +109,9 @@ impl Client {
     /// Runs one job query with the deadline; a cluster error is kept for the report.
     async fn query(&self, q: Query) -> flowhound::error::Result<Vec<RecordBatch>> {
         let run = flowhound::distributed::run_query(&self.ctx, &q);
-        let e = match tokio::time::timeout(self.timeout, run).await {
-            Ok(Ok(batches)) => return Ok(batches),
-            Ok(Err(e)) => ClusterError::from(e),
-            Err(_) => ClusterError::QueryTimeout {
-                deadline: self.timeout,
-            },
+        let e = match flowhound_cluster::within(self.timeout, run).await {
+            Ok(batches) => return Ok(batches),
+            Err(e) => e,
         };
         let text = e.to_string();
         if let Ok(mut f) = self.failed.lock() {
