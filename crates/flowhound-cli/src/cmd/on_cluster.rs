@@ -120,7 +120,6 @@ impl Client {
         Err(flowhound::FlowError::Internal(text))
     }
 
-    /// The cluster error behind `e`, when there was one.
     /// The cluster error behind `e` (exit 7), with a hint when the executors could not read the job
     /// directory `dir`.
     fn explain(&self, e: flowhound::FlowError, dir: &std::path::Path) -> anyhow::Error {
@@ -204,7 +203,6 @@ pub struct Session {
     dir: flowhound::shard::SpillDir,
     bar: indicatif::ProgressBar,
     base: JobSpec,
-    shards: usize,
     /// Each step: its task, when it started, when its last shard finished.
     steps: Mutex<Vec<(Task, Instant, Instant)>>,
 }
@@ -238,7 +236,6 @@ impl Session {
             dir,
             bar: shards_bar(quiet),
             base,
-            shards,
             steps: Mutex::new(Vec::new()),
         })
     }
@@ -294,7 +291,7 @@ impl Session {
             self.client.url,
             self.client.server,
             self.client.executors,
-            self.shards,
+            self.base.shards,
             self.step_times()
         );
         Ok(days)
@@ -324,7 +321,7 @@ impl Job<'_> {
         }
         let progress = |t, d, p| r.show(t, d, p);
         let jobs = r.jobs(&progress);
-        let (client, shards) = (&r.client, r.shards);
+        let (client, shards) = (&r.client, r.base.shards);
         let steps = if matches!(learn, Learn::Saved(..)) {
             2
         } else {
