@@ -98,13 +98,26 @@ fn kinds_by_host(findings: &[Finding]) -> BTreeMap<String, BTreeSet<String>> {
     m
 }
 
-/// The score an uncorroborated finding is held at, if it is above it: [`HELD_SCORE`], or
-/// [`HELD_DEVIATION_SCORE`] for a deviation on a self-learned baseline.
-pub fn held_at(kind: &str, robust: bool) -> f64 {
-    if robust && DEVIATION_KINDS.contains(&kind) {
-        HELD_DEVIATION_SCORE
+/// True for a volume deviation of received bytes (`details.metric` is `down_bytes`): a download. Alone
+/// it is weak evidence: data theft uploads, and a dropper's downloads are `dropper`'s; a big update or
+/// a video from the usual CDNs is the common case.
+pub fn is_download(f: &Finding) -> bool {
+    DEVIATION_KINDS.contains(&f.kind.as_str())
+        && f.evidence.details.get("metric").and_then(|m| m.as_str()) == Some("down_bytes")
+}
+
+/// The score an uncorroborated finding is held at, if it is above it, and why: [`HELD_SCORE`] (for
+/// critical), or [`HELD_DEVIATION_SCORE`] for a deviation on a self-learned baseline or a download.
+pub fn held_at(f: &Finding, robust: bool) -> (f64, &'static str) {
+    if robust && DEVIATION_KINDS.contains(&f.kind.as_str()) {
+        (
+            HELD_DEVIATION_SCORE,
+            "a deviation learned from the capture itself",
+        )
+    } else if is_download(f) {
+        (HELD_DEVIATION_SCORE, "a download deviation")
     } else {
-        HELD_SCORE
+        (HELD_SCORE, "critical")
     }
 }
 
@@ -114,7 +127,7 @@ pub fn hold_uncorroborated(findings: &mut [Finding], ctx: &DetectCtx) {
     let kinds = kinds_by_host(findings);
     let robust = ctx.baseline.robust();
     for f in findings.iter_mut() {
-        let cap = held_at(&f.kind, robust);
+        let (cap, what) = held_at(f, robust);
         if f.score <= cap {
             continue;
         }
@@ -130,7 +143,7 @@ pub fn hold_uncorroborated(findings: &mut [Finding], ctx: &DetectCtx) {
                 f.evidence.explanation.push_str(&format!(
                     "; held at {}: {} needs corroboration (a new or rare peer, an unusual place, or another detector on the host at high)",
                     f.severity.as_str(),
-                    if cap == HELD_SCORE { "critical" } else { "a deviation learned from the capture itself" }
+                    what
                 ));
             }
         }
@@ -184,10 +197,48 @@ mod tests {
 
     #[test]
     fn held_at_table() {
-        assert_eq!(held_at("cnc_beacon", false), HELD_SCORE);
-        assert_eq!(held_at("cnc_beacon", true), HELD_SCORE);
-        assert_eq!(held_at("volume_outlier", false), HELD_SCORE);
-        assert_eq!(held_at("volume_outlier", true), HELD_DEVIATION_SCORE);
+        let with_metric = |kind: &str, metric: &str| {
+            let mut f = finding(kind, "10.0.0.1", &[], 0.9);
+            f.evidence
+                .details
+                .insert("metric".into(), serde_json::json!(metric));
+            f
+        };
+        // (finding, self-learned baseline) -> held at
+        let cases = [
+            (
+                finding("cnc_beacon", "10.0.0.1", &[], 0.9),
+                false,
+                HELD_SCORE,
+            ),
+            (
+                finding("cnc_beacon", "10.0.0.1", &[], 0.9),
+                true,
+                HELD_SCORE,
+            ),
+            (with_metric("volume_outlier", "up_bytes"), false, HELD_SCORE),
+            (
+                with_metric("volume_outlier", "up_bytes"),
+                true,
+                HELD_DEVIATION_SCORE,
+            ),
+            (
+                with_metric("volume_outlier", "down_bytes"),
+                false,
+                HELD_DEVIATION_SCORE,
+            ),
+            (
+                with_metric("flow_outlier", "down_bytes"),
+                false,
+                HELD_DEVIATION_SCORE,
+            ),
+            (with_metric("flow_outlier", "up_bytes"), false, HELD_SCORE),
+            // a download measured by another kind is not a volume deviation
+            (with_metric("exfiltration", "down_bytes"), false, HELD_SCORE),
+        ];
+        for (i, (f, robust, want)) in cases.iter().enumerate() {
+            assert_eq!(held_at(f, *robust).0, *want, "case {i}");
+        }
         assert_eq!(
             crate::findings::severity(HELD_SCORE),
             crate::findings::Severity::High

@@ -439,6 +439,7 @@ impl Group {
             explanation.push_str(&format!("; {}", habit_text(m, peak)));
         }
         let mut details = serde_json::Map::new();
+        details.insert("metric".into(), json!(m.name()));
         details.insert("reference".into(), json!(hit.reference));
         details.insert("limit_by".into(), json!(hit.bound));
         details.insert("rule".into(), json!(p.rule_text));
@@ -549,6 +550,7 @@ fn flow_finding(
         human_bytes(hit.p99)
     );
     let mut details = serde_json::Map::new();
+    details.insert("metric".into(), json!(m.name()));
     details.insert("reference".into(), json!(hit.reference));
     details.insert("rule".into(), json!(p.rule_text));
     let evidence = Evidence {
