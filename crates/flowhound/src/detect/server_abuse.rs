@@ -203,39 +203,71 @@ pub fn score(x: f64, threshold: f64, typical: f64) -> f64 {
 
 /// Whether a rate-only window of `flows` is a regular client's own level: the client is one of the
 /// server's regulars (`regular`) and the window stays within `burst` times its own median flows per
-/// active window.
-pub fn legitimate_rate(flows: f64, (regular, own_median): (bool, f64), burst: f64) -> bool {
-    regular && flows <= burst * own_median
+/// active window, scaled up by the server's load in that window (`load_ratio`: the other clients'
+/// flows in the window over the server's median window; busy hours raise every regular's rate).
+pub fn legitimate_rate(
+    flows: f64,
+    (regular, own_median): (bool, f64),
+    burst: f64,
+    load_ratio: f64,
+) -> bool {
+    regular && flows <= burst * own_median * load_ratio.max(1.0)
 }
 
-/// Per (client, server): active windows and median flows per active window; per server: its windows.
+/// Per (client, server): active windows and median flows per active window; per server: its windows;
+/// per (server, window): its flows, and per server the median of those.
 struct Habits {
     pairs: AHashMap<(u128, u128), (usize, f64)>,
     servers: AHashMap<u128, usize>,
+    load: AHashMap<(u128, i64), u64>,
+    median_load: AHashMap<u128, f64>,
 }
 
 impl Habits {
     fn of(cells: &AHashMap<CellKey, Cell>) -> Habits {
         let mut per: AHashMap<(u128, u128), Vec<f64>> = AHashMap::new();
-        let mut windows: AHashMap<u128, ahash::AHashSet<i64>> = AHashMap::new();
+        let mut load: AHashMap<(u128, i64), u64> = AHashMap::new();
         for ((client, server, w), c) in cells {
             per.entry((*client, *server))
                 .or_default()
                 .push(c.flows as f64);
-            windows.entry(*server).or_default().insert(*w);
+            *load.entry((*server, *w)).or_default() += c.flows;
         }
         let pairs = per
             .into_iter()
             .map(|(k, v)| (k, (v.len(), median_scale(&v).0)))
             .collect();
-        let servers = windows.into_iter().map(|(s, w)| (s, w.len())).collect();
-        Habits { pairs, servers }
+        let mut loads: AHashMap<u128, Vec<f64>> = AHashMap::new();
+        for ((server, _), n) in &load {
+            loads.entry(*server).or_default().push(*n as f64);
+        }
+        let servers = loads.iter().map(|(s, v)| (*s, v.len())).collect();
+        let median_load = loads
+            .into_iter()
+            .map(|(s, v)| (s, median_scale(&v).0))
+            .collect();
+        Habits {
+            pairs,
+            servers,
+            load,
+            median_load,
+        }
     }
 
     fn is_regular(&self, client: u128, server: u128, min_share: f64) -> bool {
         let windows = self.servers.get(&server).copied().unwrap_or(0);
         let own = self.pairs.get(&(client, server)).map_or(0, |p| p.0);
         own >= 3 && own as f64 >= min_share * windows as f64
+    }
+
+    /// The other clients' flows to the server in the window of `k` over the server's median window.
+    fn load_ratio(&self, k: &CellKey, own_flows: u64) -> f64 {
+        let total = self.load.get(&(k.1, k.2)).copied().unwrap_or(0);
+        let median = self.median_load.get(&k.1).copied().unwrap_or(0.0);
+        if median <= 0.0 {
+            return 1.0;
+        }
+        total.saturating_sub(own_flows) as f64 / median
     }
 }
 
@@ -406,7 +438,8 @@ fn hot_cells(
     let regular = |k: &CellKey, flows: f64| {
         let own = h.pairs.get(&(k.0, k.1)).map_or(0.0, |p| p.1);
         let is_regular = h.is_regular(k.0, k.1, cfg.regular_min_windows_ratio);
-        legitimate_rate(flows, (is_regular, own), cfg.regular_burst_ratio)
+        let load = h.load_ratio(k, flows as u64);
+        legitimate_rate(flows, (is_regular, own), cfg.regular_burst_ratio, load)
     };
     for (k, c) in cells {
         let Some(r) = refs.get(&k.1) else { continue };
@@ -557,8 +590,10 @@ configured or inferred.
 
 A client active towards the server in at least `regular_min_windows_ratio` of the server's windows
 (and 3 or more) is one of its regulars: its rate is its own habit, and one of its windows is a rate
-burst only above `regular_burst_ratio` times its median flows per active window (a busy API client or
-proxy is not a DoS; a regular that suddenly multiplies its rate still is). Volume is judged as before.
+burst only above `regular_burst_ratio` times its median flows per active window, times the server's
+load in that window when it is above usual (the other clients' flows over the server's median window:
+at the busy hour of the day every regular is busier) (a busy API client or proxy is not a DoS; a
+regular that suddenly multiplies its rate still is). Volume is judged as before.
 
 A busy server has busy ordinary clients: with thousands of clients, one of them making 40 requests in
 an hour is the tail of the crowd, not abuse. The server's *busy level* is the peak flows per window of
@@ -611,15 +646,23 @@ mod tests {
 
     #[test]
     fn legitimate_rate_table() {
-        // (flows, (regular, own median)) -> a regular's own level?
+        // (flows, (regular, own median), server load ratio) -> a regular's own level?
         let cases = [
-            (45.0, (true, 33.0), true),   // a busy regular at its usual rate
-            (120.0, (true, 33.0), false), // a regular multiplying its rate
-            (33.0, (false, 33.0), false), // not a regular: the server's thresholds decide
-            (99.0, (true, 33.0), true),   // exactly three times its median
+            (45.0, (true, 33.0), 1.0, true),   // a busy regular at its usual rate
+            (120.0, (true, 33.0), 1.0, false), // a regular multiplying its rate
+            (33.0, (false, 33.0), 1.0, false), // not a regular: the server's thresholds decide
+            (99.0, (true, 33.0), 1.0, true),   // exactly three times its median
+            (46.0, (true, 15.0), 1.0, false),  // over three times its median on an average hour
+            (46.0, (true, 15.0), 2.0, true), // the same at the server's busy hour (twice the load)
+            (46.0, (true, 15.0), 0.2, false), // a quiet hour never lowers the bar below its own
+            (400.0, (true, 15.0), 2.0, false), // a flood at the busy hour still stands out
         ];
-        for (flows, own, want) in cases {
-            assert_eq!(legitimate_rate(flows, own, 3.0), want, "{flows} {own:?}");
+        for (flows, own, load, want) in cases {
+            assert_eq!(
+                legitimate_rate(flows, own, 3.0, load),
+                want,
+                "{flows} {own:?} {load}"
+            );
         }
     }
 

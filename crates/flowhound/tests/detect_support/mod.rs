@@ -52,8 +52,7 @@ fn read(path: PathBuf) -> Vec<RecordBatch> {
 
 /// Generates seed `seed` (default scenarios, decoys on) at a small size and learns the baseline.
 pub fn dataset(seed: u64, flows_normal: u64) -> Dataset {
-    let out = dir(seed);
-    let cfg = GenConfig {
+    dataset_of(&GenConfig {
         seed,
         flows_normal,
         flows_test: flows_normal / 2,
@@ -61,8 +60,13 @@ pub fn dataset(seed: u64, flows_normal: u64) -> Dataset {
         // The issue-6 acceptance data; issue 12's realistic decoys and scenarios are judged by the
         // acceptance sweep (crates/flowhound-cli/tests/acceptance_sweep.rs).
         ..GenConfig::classic()
-    };
-    let summary = flowhound_gen::generate(&cfg, &out, &|_, _| {}).unwrap();
+    })
+}
+
+/// Generates `cfg` and learns the baseline of its normal period.
+pub fn dataset_of(cfg: &GenConfig) -> Dataset {
+    let out = dir(cfg.seed);
+    let summary = flowhound_gen::generate(cfg, &out, &|_, _| {}).unwrap();
     let normal = read(out.join("normal.parquet"));
     let mut test = read(out.join("test.parquet"));
     test.extend(read(out.join("servers.parquet")));
