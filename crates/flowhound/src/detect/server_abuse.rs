@@ -2,7 +2,7 @@
 //! public servers breaks that server's normal (DoS-like bursts, scraping, bulk transfers).
 
 use super::behaviour::{clock, describe_peer, parse_cidrs, Span};
-use super::public_servers::{infer, served, InferParams};
+use super::public_servers::{infer, InferParams};
 use super::{DetectCtx, Detector};
 use crate::baseline::stats::MAD_TO_SIGMA;
 use crate::baseline::window_of;
@@ -49,11 +49,6 @@ pub struct ServerAbuseConfig {
     /// A regular's window is a rate burst only above this multiple of its own median flows per
     /// active window.
     pub regular_burst_ratio: f64,
-    /// The server's ordinary busy level is the peak window of its `peer_rank_count`-th busiest served
-    /// client (0: off).
-    pub peer_rank_count: u64,
-    /// A rate burst must exceed this multiple of that level.
-    pub peer_burst_ratio: f64,
 }
 
 impl Default for ServerAbuseConfig {
@@ -71,13 +66,11 @@ impl Default for ServerAbuseConfig {
             min_volume_flows_count: 5,
             regular_min_windows_ratio: 0.25,
             regular_burst_ratio: 3.0,
-            peer_rank_count: 5,
-            peer_burst_ratio: 2.0,
         }
     }
 }
 
-static SETTINGS: [Setting; 14] = [
+static SETTINGS: [Setting; 12] = [
     Setting {
         key: "public_ranges",
         doc: "public server ranges (CIDR) whose incoming flows are checked; empty = inferred from the data",
@@ -136,16 +129,6 @@ static SETTINGS: [Setting; 14] = [
     Setting {
         key: "regular_burst_ratio",
         doc: "a regular's window is a rate burst only above this multiple of its own median flows per window",
-        range: Range::Float(1.0, 1000.0),
-    },
-    Setting {
-        key: "peer_rank_count",
-        doc: "the server's busy level is the peak window of its n-th busiest served client (0 = off)",
-        range: Range::Int(0, 1_000_000),
-    },
-    Setting {
-        key: "peer_burst_ratio",
-        doc: "a rate burst must exceed this multiple of the server's busy level",
         range: Range::Float(1.0, 1000.0),
     },
 ];
@@ -275,8 +258,6 @@ impl Habits {
 struct Cell {
     flows: u64,
     bytes: u64,
-    /// Flows that served the client (see [`served`]).
-    served: u64,
 }
 
 struct ServerRef {
@@ -284,39 +265,6 @@ struct ServerRef {
     thr_bytes: f64,
     typical_flows: f64,
     typical_bytes: f64,
-    /// The peak window of the server's `peer_rank_count`-th busiest served client (0: none).
-    peer_level: f64,
-}
-
-/// The `rank`-th largest of `peaks` (1 = the largest); 0 when `rank` is 0 or there are fewer.
-pub fn kth_largest(mut peaks: Vec<u64>, rank: usize) -> f64 {
-    if rank == 0 || peaks.len() < rank {
-        return 0.0;
-    }
-    peaks.sort_unstable_by(|a, b| b.cmp(a));
-    peaks[rank - 1] as f64
-}
-
-/// Per server, the busy level of its ordinary clients: the peak flows per window of its `rank`-th
-/// busiest *served* client (at least half of its flows got data back). Abusers that are refused or
-/// ignored (brute forces, floods) never set it, and fewer than `rank` served abusers cannot.
-fn peer_levels(cells: &AHashMap<CellKey, Cell>, rank: usize) -> AHashMap<u128, f64> {
-    // per (client, server): flows, served flows, peak flows per window
-    let mut per: AHashMap<(u128, u128), (u64, u64, u64)> = AHashMap::new();
-    for ((client, server, _), c) in cells {
-        let e = per.entry((*client, *server)).or_default();
-        *e = (e.0 + c.flows, e.1 + c.served, e.2.max(c.flows));
-    }
-    let mut peaks: AHashMap<u128, Vec<u64>> = AHashMap::new();
-    for ((_, server), (flows, served, peak)) in per {
-        if 2 * served >= flows {
-            peaks.entry(server).or_default().push(peak);
-        }
-    }
-    peaks
-        .into_iter()
-        .map(|(s, v)| (s, kth_largest(v, rank)))
-        .collect()
 }
 
 #[derive(Default)]
@@ -366,7 +314,7 @@ impl Detector for ServerAbuse {
                 })
                 .collect()
         };
-        let cells = cells(ctx, &rows, cfg.tiny_flow_bytes);
+        let cells = cells(ctx, &rows);
         let refs = server_refs(cfg, &cells);
         let hot = hot_cells(cfg, &cells, &refs);
         let clients = collect(ctx, &rows, &hot);
@@ -381,7 +329,7 @@ impl Detector for ServerAbuse {
 
 type CellKey = (u128, u128, i64);
 
-fn cells(ctx: &DetectCtx, rows: &[usize], tiny: u64) -> AHashMap<CellKey, Cell> {
+fn cells(ctx: &DetectCtx, rows: &[usize]) -> AHashMap<CellKey, Cell> {
     let f = ctx.flows;
     let mut m: AHashMap<CellKey, Cell> = AHashMap::new();
     for &i in rows {
@@ -394,7 +342,6 @@ fn cells(ctx: &DetectCtx, rows: &[usize], tiny: u64) -> AHashMap<CellKey, Cell> 
             .or_default();
         c.flows += 1;
         c.bytes += f.up[i] + f.down[i];
-        c.served += u64::from(served(f.up[i], f.down[i], tiny));
     }
     m
 }
@@ -409,18 +356,15 @@ fn server_refs(
         e.0.push(c.flows as f64);
         e.1.push((1.0 + c.bytes as f64).ln());
     }
-    let levels = peer_levels(cells, cfg.peer_rank_count as usize);
     per.into_iter()
         .map(|(s, (fl, lb))| {
             let (mf, ml) = (median_scale(&fl), median_scale(&lb));
             let (thr_flows, thr_bytes) = thresholds(mf, ml, cfg);
-            let peer_level = levels.get(&s).copied().unwrap_or(0.0);
             let r = ServerRef {
-                thr_flows: thr_flows.max(cfg.peer_burst_ratio * peer_level),
+                thr_flows,
                 thr_bytes,
                 typical_flows: mf.0,
                 typical_bytes: ml.0.exp(),
-                peer_level,
             };
             (s, r)
         })
@@ -460,8 +404,8 @@ fn hot_cells(
         };
         let why = if s_rate >= s_vol {
             format!(
-                "{} flows in one window (server's typical client {:.0}, its busiest served clients {:.0}, threshold {:.0})",
-                c.flows, r.typical_flows, r.peer_level, r.thr_flows
+                "{} flows in one window (server's typical client {:.0}, threshold {:.0})",
+                c.flows, r.typical_flows, r.thr_flows
             )
         } else {
             format!(
@@ -595,17 +539,8 @@ load in that window when it is above usual (the other clients' flows over the se
 at the busy hour of the day every regular is busier) (a busy API client or proxy is not a DoS; a
 regular that suddenly multiplies its rate still is). Volume is judged as before.
 
-A busy server has busy ordinary clients: with thousands of clients, one of them making 40 requests in
-an hour is the tail of the crowd, not abuse. The server's *busy level* is the peak flows per window of
-its `peer_rank_count`-th (5th) busiest *served* client (at least half of its flows got data back), and
-a rate burst must also exceed `peer_burst_ratio` (2) times that level. Only served clients set it:
-brute forcers and flooders get nothing back (CTU-Normal-40's attackers sent hundreds of flows and
-received 0 bytes), so however many they are they cannot raise the bar over themselves; and taking the
-5th busiest, not the busiest, means up to 4 served abusers (scrapers) cannot either. With fewer than 5
-served clients there is no level and the thresholds above decide alone.
-
 **Blind spots.** Distributed attacks where each client stays under the per-client thresholds (look at
-per-server totals instead); five or more served scrapers at one rate (they set the busy level); slow scraping below `min_window_flows_count` per window; a public server
+per-server totals instead); slow scraping below `min_window_flows_count` per window; a public server
 with fewer than `min_clients_count` served clients in the test input (set `public_ranges`).
 
 **Tuning.** Set `public_ranges` (e.g. `["200.0.0.0/24"]`) to name the servers yourself. Lower
@@ -664,46 +599,6 @@ mod tests {
                 "{flows} {own:?} {load}"
             );
         }
-    }
-
-    #[test]
-    fn kth_largest_table() {
-        // (peaks, rank) -> level
-        let cases: [(&[u64], usize, f64); 5] = [
-            (&[3, 45, 9, 12, 30, 7], 5, 7.0), // the 5th busiest of six
-            (&[3, 45, 9, 12, 30, 7], 1, 45.0),
-            (&[45, 30, 12, 9], 5, 0.0), // fewer served clients than the rank: no level
-            (&[], 1, 0.0),
-            (&[45, 30], 0, 0.0), // off
-        ];
-        for (peaks, rank, want) in cases {
-            assert_eq!(kth_largest(peaks.to_vec(), rank), want, "{peaks:?} {rank}");
-        }
-    }
-
-    #[test]
-    fn peer_levels_count_served_clients_by_their_peak_window() {
-        let cell = |flows, served| Cell {
-            flows,
-            bytes: 1000 * flows,
-            served,
-        };
-        let mut cells = AHashMap::new();
-        // server 9: clients 1..=6 served, one window each with c flows
-        for c in 1..=6u64 {
-            cells.insert((u128::from(c), 9, 0), cell(c, c));
-        }
-        // client 7: two windows, its peak (50) counts, not its sum
-        cells.insert((7, 9, 0), cell(3, 3));
-        cells.insert((7, 9, 1), cell(50, 50));
-        // ten refused clients at 500 flows (a brute force) never set the level
-        for c in 100..110u128 {
-            cells.insert((c, 9, 0), cell(500, 10));
-        }
-        // peaks of served clients: 50, 6, 5, 4, 3, 2, 1 -> the 5th busiest is 3
-        assert_eq!(peer_levels(&cells, 5)[&9], 3.0);
-        assert_eq!(peer_levels(&cells, 1)[&9], 50.0);
-        assert_eq!(peer_levels(&cells, 8)[&9], 0.0);
     }
 
     #[test]

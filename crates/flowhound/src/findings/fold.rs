@@ -9,6 +9,10 @@
 //!   (almost) all held by an `inbound_attack` finding of the same host is the victim answering the
 //!   attack's connections (a brute-forced login's banners and prompts): it becomes evidence of the
 //!   attack, which stays the finding (and still says how much went out).
+//! - **A crowd against one server is one attack.** A `server_abuse` finding (one external client over
+//!   a public server's normal) whose flows are (almost) all held by an `inbound_attack` finding on that
+//!   server is one of the attack's sources: it is listed in the attack's
+//!   `details.server_abuse_sources`, not reported once per source.
 //! - **A place or a time is context, not an activity.** An `unusual_country` or `off_hours` finding
 //!   whose flows are mostly held by another finding of the host (the C&C is in that country, the
 //!   exfiltration ran at night) becomes evidence of that finding.
@@ -41,7 +45,54 @@ pub fn fold_incidents(findings: Vec<Finding>) -> Vec<Finding> {
     for group in by_hosts.values().filter(|g| g.len() > 1) {
         fold_group(&mut slots, group);
     }
+    fold_crowds(&mut slots);
     slots.into_iter().flatten().collect()
+}
+
+/// Folds each `server_abuse` finding whose flows an `inbound_attack` on its server holds into that
+/// attack (see the module docs).
+fn fold_crowds(slots: &mut [Option<Finding>]) {
+    let of_kind = |slots: &[Option<Finding>], k: &str| -> Vec<usize> {
+        (0..slots.len())
+            .filter(|&i| slots[i].as_ref().is_some_and(|f| f.kind == k))
+            .collect()
+    };
+    let attacks = of_kind(slots, "inbound_attack");
+    for i in of_kind(slots, "server_abuse") {
+        let holder = attacks.iter().copied().find(|&a| {
+            let (Some(sa), Some(ia)) = (&slots[i], &slots[a]) else {
+                return false;
+            };
+            sa.peers.iter().any(|p| ia.hosts.contains(p))
+                && share_held(sa, ia) >= SAME_INCIDENT_SHARE
+        });
+        if let Some(a) = holder {
+            let source = slots[i].take().unwrap_or_default();
+            if let Some(attack) = slots[a].as_mut() {
+                add_crowd_source(attack, source);
+            }
+        }
+    }
+}
+
+/// Lists a `server_abuse` finding's client among an `inbound_attack`'s sources.
+fn add_crowd_source(attack: &mut Finding, source: Finding) {
+    attack.score = attack.score.max(source.score);
+    if !attack.detector.split(',').any(|d| d == source.detector) {
+        attack.detector = format!("{},{}", attack.detector, source.detector);
+    }
+    let details = &mut attack.evidence.details;
+    if !details.contains_key("server_abuse_sources") {
+        attack.evidence.explanation.push_str(
+            "; sources that also broke the server's per-client normal (server_abuse) are listed in details.server_abuse_sources",
+        );
+    }
+    let list = details
+        .entry("server_abuse_sources")
+        .or_insert_with(|| serde_json::json!([]));
+    if let Some(v) = list.as_array_mut() {
+        v.extend(source.hosts.into_iter().map(serde_json::Value::from));
+    }
 }
 
 /// Folds within one group of findings of the same host(s).
@@ -182,6 +233,32 @@ mod tests {
             },
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_crowds_sources_fold_into_the_attack_on_their_server() {
+        let attack = Finding {
+            hosts: vec!["200.0.0.94".into()],
+            ..f("inbound_attack", 0.9, 0..1000, None)
+        };
+        let source = |ip: &str, server: &str, rows: std::ops::Range<u32>| Finding {
+            hosts: vec![ip.into()],
+            peers: vec![server.into()],
+            ..f("server_abuse", 0.5, rows, None)
+        };
+        let out = fold_incidents(vec![
+            attack,
+            source("1.1.1.1", "200.0.0.94", 10..50), // in the crowd
+            source("2.2.2.2", "200.0.0.94", 990..1100), // mostly outside it: its own finding
+            source("3.3.3.3", "200.0.0.25", 50..90), // flows held, but another server
+            source("4.4.4.4", "200.0.0.94", 100..140), // in the crowd
+        ]);
+        let hosts: Vec<&str> = out.iter().map(|f| f.hosts[0].as_str()).collect();
+        assert_eq!(hosts, ["200.0.0.94", "2.2.2.2", "3.3.3.3"]);
+        let listed = &out[0].evidence.details["server_abuse_sources"];
+        assert_eq!(listed, &json!(["1.1.1.1", "4.4.4.4"]));
+        assert_eq!(out[0].detector, "inbound_attack,server_abuse");
+        assert!(out[0].evidence.explanation.contains("server_abuse_sources"));
     }
 
     fn kinds(v: &[Finding]) -> Vec<(&str, f64)> {
