@@ -473,6 +473,33 @@ mod tests {
     }
 
     #[test]
+    fn a_tunnel_diluted_by_busy_lookups_is_seen_on_its_own_flows() {
+        // a busy host (sweep configuration 37 at 1M rows): 5,000 ordinary lookups of 62 B to known
+        // resolvers and 1,400 tunnel queries of 170-190 B to one unknown resolver, over 24 windows
+        // with a baseline of 300 DNS flows a window
+        let cfg = DnsAnomalyConfig::default();
+        let tunnel: Vec<u64> = (0..1400).map(|i| 170 + i % 21).collect();
+        let mut all: Vec<u64> = vec![62; 5000];
+        all.extend(&tunnel);
+        let seen = (24, true);
+        let whole = verdict(&cfg, (&all, all.len() as u64, 1400), seen, (62.0, 300.0));
+        // mean (5000 * 62 + 1400 * 180) / 6400 = 87.8 B: size 1.42 < 1.8, rate 0.89 < 8: not a
+        // tunnel as a whole (configuration 37: 92 B)
+        assert!(
+            (whole.stats.mean_up - 87.8).abs() < 0.1,
+            "{}",
+            whole.stats.mean_up
+        );
+        assert!(whole.score.is_none());
+        let own = verdict(&cfg, (&tunnel, 1400, 1400), seen, (62.0, 300.0));
+        // its own flows: mean 180 B, size 2.9 > 1.8
+        assert!(own.size_r > 2.8 && own.score.is_some(), "{}", own.size_r);
+        // unanswered, the same queries are a flood's, not a tunnel's
+        let unanswered = verdict(&cfg, (&tunnel, 100, 1400), seen, (62.0, 300.0));
+        assert!(unanswered.score.is_none());
+    }
+
+    #[test]
     fn score_table() {
         // r = max(3/1.5, 10/5) = 2 -> score_from_ratio(2) = 0.1 + 0.9 * (1 - 1/1.5) = 0.4
         let cases = [
