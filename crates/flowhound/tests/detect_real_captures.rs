@@ -144,6 +144,18 @@ fn ctu_normal_40_ranks_malicious_hosts_first() {
     assert_eq!(attack.len(), 1, "{attack:#?}");
     assert_eq!(attack[0].hosts, [CTU40_HOST]);
     assert!(attack[0].peers.iter().all(|p| malicious.contains(p)));
+    // the attackers that also broke the PC's per-client normal (server_abuse, with public_ranges set)
+    // are the attack's sources: listed in it, not reported one finding per source
+    let listed: Vec<String> = attack[0].evidence.details["server_abuse_sources"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(listed.len() >= 3, "attackers listed: {listed:?}");
+    assert!(listed.iter().all(|s| malicious.contains(s)), "{listed:?}");
     let culprits: Vec<Finding> = findings
         .into_iter()
         .filter(|f| f.kind != "inbound_attack")
@@ -156,7 +168,6 @@ fn ctu_normal_40_ranks_malicious_hosts_first() {
             .collect()
     };
     let (bad, good) = (pos(&malicious), pos(&benign));
-    assert!(bad.len() >= 3, "attackers found: {bad:?}");
     let first_good = good.first().copied().unwrap_or(usize::MAX);
     assert!(
         bad.iter().all(|b| *b < first_good),
