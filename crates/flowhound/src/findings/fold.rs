@@ -78,9 +78,7 @@ fn fold_crowds(slots: &mut [Option<Finding>]) {
 /// Lists a `server_abuse` finding's client among an `inbound_attack`'s sources.
 fn add_crowd_source(attack: &mut Finding, source: Finding) {
     attack.score = attack.score.max(source.score);
-    if !attack.detector.split(',').any(|d| d == source.detector) {
-        attack.detector = format!("{},{}", attack.detector, source.detector);
-    }
+    attack.detector = unite_detectors(&attack.detector, &source.detector);
     let details = &mut attack.evidence.details;
     if !details.contains_key("server_abuse_sources") {
         attack.evidence.explanation.push_str(
@@ -182,13 +180,17 @@ fn share_held(f: &Finding, holder: &Finding) -> f64 {
     held as f64 / f.flow_rows.len() as f64
 }
 
+/// The detectors of two comma-separated lists, united and sorted.
+fn unite_detectors(a: &str, b: &str) -> String {
+    let all: BTreeSet<&str> = a.split(',').chain(b.split(',')).collect();
+    all.into_iter().collect::<Vec<_>>().join(",")
+}
+
 /// Folds `other` into `into`: the higher score, detectors, peers, flows, time span and enrichment
 /// united, `other`'s evidence (and what it had folded) appended to `other_evidence`.
 pub fn absorb(into: &mut Finding, other: Finding) {
     into.score = into.score.max(other.score);
-    let mut detectors: BTreeSet<String> = into.detector.split(',').map(str::to_string).collect();
-    detectors.extend(other.detector.split(',').map(str::to_string));
-    into.detector = detectors.into_iter().collect::<Vec<_>>().join(",");
+    into.detector = unite_detectors(&into.detector, &other.detector);
     let mut seen: HashSet<String> = into.peers.iter().cloned().collect();
     for p in other.peers {
         if seen.insert(p.clone()) {
