@@ -10,7 +10,8 @@
 //! worst configuration) are asserted too, unless `FLOWHOUND_SWEEP_ASSERT=0` (to print a sweep that
 //! misses them without failing). They held on configurations 0-99 on 2026-12-04. `FLOWHOUND_SWEEP_COUNT` (default 20) and
 //! `FLOWHOUND_SWEEP_ROWS` (normal rows per configuration, default 6000) size it; `scripts/sweep`
-//! runs a bigger one.
+//! runs a bigger one. `FLOWHOUND_SWEEP_WIDE=1` draws `GenConfig::random_wide` instead (20-2000
+//! clients, 1-7 normal days, 24-72 h test, 0-20 IoT devices, the rows capped the same way).
 
 mod common;
 
@@ -37,7 +38,11 @@ struct Outcome {
 
 /// Generates configuration `seed`, analyses it through the binary, scores it.
 fn run_one(seed: u64, rows: u64, scratch: &Path, intel_flag: bool) -> Outcome {
-    let cfg = GenConfig::random_small(seed, rows);
+    let cfg = if std::env::var("FLOWHOUND_SWEEP_WIDE").as_deref() == Ok("1") {
+        GenConfig::random_wide(seed, rows)
+    } else {
+        GenConfig::random_small(seed, rows)
+    };
     let dir = scratch.join(format!("cfg-{seed}"));
     flowhound_gen::generate(&cfg, &dir, &|_, _| {}).expect("generate");
     let truth =

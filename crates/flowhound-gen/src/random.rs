@@ -64,17 +64,7 @@ impl GenConfig {
     /// period, each scenario with probability 0.7 (at least one), 0-20 IoT
     /// devices, any timestamp encoding. Decoys are on. Deterministic.
     pub fn random(seed: u64) -> GenConfig {
-        draw(
-            seed,
-            &Ranges {
-                clients: (20.0, 2000.0),
-                density: (5_000.0, 200_000.0),
-                normal_days: (1, 7),
-                test_hours: (24, 72),
-                iot: (0, 20),
-                max_rows: 20_000_000,
-            },
-        )
+        Self::random_wide(seed, 20_000_000)
     }
 
     /// Like [`GenConfig::random`] at test size: 20-60 clients, normal 1-2
@@ -90,6 +80,24 @@ impl GenConfig {
                 normal_days: (1, 2),
                 test_hours: (24, 36),
                 iot: (0, 6),
+                max_rows: max_rows_normal,
+            },
+        )
+    }
+
+    /// [`GenConfig::random`]'s ranges (20-2000 clients, 1-7 normal days,
+    /// 24-72 h test, 0-20 IoT devices) with the normal rows capped at
+    /// `max_rows_normal` by lowering the density: network size and period
+    /// length vary as widely as in the real thing, at a size a sweep can run.
+    pub fn random_wide(seed: u64, max_rows_normal: u64) -> GenConfig {
+        draw(
+            seed,
+            &Ranges {
+                clients: (20.0, 2000.0),
+                density: (5_000.0, 200_000.0),
+                normal_days: (1, 7),
+                test_hours: (24, 72),
+                iot: (0, 20),
                 max_rows: max_rows_normal,
             },
         )

@@ -49,6 +49,11 @@ pub struct ServerAbuseConfig {
     /// A regular's window is a rate burst only above this multiple of its own median flows per
     /// active window.
     pub regular_burst_ratio: f64,
+    /// Consecutive windows of sustained volume that make bulk abuse on their own.
+    pub sustained_windows_count: u64,
+    /// Robust deviations above the median of log bytes per client and window that a window of a
+    /// sustained run must reach (lower than `k_log_bytes_mad`: the run is the evidence).
+    pub k_sustained_log_bytes_mad: f64,
 }
 
 impl Default for ServerAbuseConfig {
@@ -66,11 +71,13 @@ impl Default for ServerAbuseConfig {
             min_volume_flows_count: 5,
             regular_min_windows_ratio: 0.25,
             regular_burst_ratio: 3.0,
+            sustained_windows_count: 3,
+            k_sustained_log_bytes_mad: 3.0,
         }
     }
 }
 
-static SETTINGS: [Setting; 12] = [
+static SETTINGS: [Setting; 14] = [
     Setting {
         key: "public_ranges",
         doc: "public server ranges (CIDR) whose incoming flows are checked; empty = inferred from the data",
@@ -131,6 +138,16 @@ static SETTINGS: [Setting; 12] = [
         doc: "a regular's window is a rate burst only above this multiple of its own median flows per window",
         range: Range::Float(1.0, 1000.0),
     },
+    Setting {
+        key: "sustained_windows_count",
+        doc: "consecutive windows of sustained volume (each above the sustained threshold) that make bulk abuse",
+        range: Range::Int(2, 1_000_000),
+    },
+    Setting {
+        key: "k_sustained_log_bytes_mad",
+        doc: "robust deviations above the median of log bytes per client and window for a window of a sustained run",
+        range: Range::Float(0.5, 100.0),
+    },
 ];
 
 /// The `public_ranges` setting as CIDR blocks (the error names the key and the bad item).
@@ -178,6 +195,30 @@ pub fn thresholds(flows: (f64, f64), log_bytes: (f64, f64), cfg: &ServerAbuseCon
     (tf, tb)
 }
 
+/// A window of a sustained run needs `max(min_window_bytes, exp(med_log + k_sustained *
+/// max(scale_log, 0.5)))` bytes (its largest flow left out).
+pub fn sustained_threshold(log_bytes: (f64, f64), cfg: &ServerAbuseConfig) -> f64 {
+    (log_bytes.0 + cfg.k_sustained_log_bytes_mad * log_bytes.1.max(0.5))
+        .exp()
+        .max(cfg.min_window_bytes as f64)
+}
+
+/// The windows of `windows` (sorted, distinct) that lie in a run of at least `min_len`
+/// consecutive windows.
+pub fn in_runs(windows: &[i64], min_len: usize) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=windows.len() {
+        if i == windows.len() || windows[i] != windows[i - 1] + 1 {
+            if i - start >= min_len.max(1) {
+                out.extend_from_slice(&windows[start..i]);
+            }
+            start = i;
+        }
+    }
+    out
+}
+
 /// The score of an observation against its threshold and the server's typical cell:
 /// `(score_from_ratio(x / threshold) + score_from_ratio(x / max(typical, 1))) / 2`.
 pub fn score(x: f64, threshold: f64, typical: f64) -> f64 {
@@ -197,10 +238,11 @@ pub fn legitimate_rate(
     regular && flows <= burst * own_median * load_ratio.max(1.0)
 }
 
-/// Per (client, server): active windows and median flows per active window; per server: its windows;
-/// per (server, window): its flows, and per server the median of those.
+/// Per (client, server): active windows, median flows and median bytes (largest flow left out) per
+/// active window; per server: its windows; per (server, window): its flows, and per server the median
+/// of those.
 struct Habits {
-    pairs: AHashMap<(u128, u128), (usize, f64)>,
+    pairs: AHashMap<(u128, u128), (usize, f64, f64)>,
     servers: AHashMap<u128, usize>,
     load: AHashMap<(u128, i64), u64>,
     median_load: AHashMap<u128, f64>,
@@ -208,17 +250,17 @@ struct Habits {
 
 impl Habits {
     fn of(cells: &AHashMap<CellKey, Cell>) -> Habits {
-        let mut per: AHashMap<(u128, u128), Vec<f64>> = AHashMap::new();
+        let mut per: AHashMap<(u128, u128), (Vec<f64>, Vec<f64>)> = AHashMap::new();
         let mut load: AHashMap<(u128, i64), u64> = AHashMap::new();
         for ((client, server, w), c) in cells {
-            per.entry((*client, *server))
-                .or_default()
-                .push(c.flows as f64);
+            let e = per.entry((*client, *server)).or_default();
+            e.0.push(c.flows as f64);
+            e.1.push(c.spread_bytes() as f64);
             *load.entry((*server, *w)).or_default() += c.flows;
         }
         let pairs = per
             .into_iter()
-            .map(|(k, v)| (k, (v.len(), median_scale(&v).0)))
+            .map(|(k, (fl, by))| (k, (fl.len(), median_scale(&fl).0, median_scale(&by).0)))
             .collect();
         let mut loads: AHashMap<u128, Vec<f64>> = AHashMap::new();
         for ((server, _), n) in &load {
@@ -258,11 +300,22 @@ impl Habits {
 struct Cell {
     flows: u64,
     bytes: u64,
+    /// The largest flow's bytes.
+    largest: u64,
+}
+
+impl Cell {
+    /// The bytes of the window's flows but its largest: one huge download among a client's ordinary
+    /// requests (a big file, a Pareto tail draw) is no bulk abuse; many big ones are.
+    fn spread_bytes(&self) -> u64 {
+        self.bytes - self.largest
+    }
 }
 
 struct ServerRef {
     thr_flows: f64,
     thr_bytes: f64,
+    thr_sustained: f64,
     typical_flows: f64,
     typical_bytes: f64,
 }
@@ -340,8 +393,10 @@ fn cells(ctx: &DetectCtx, rows: &[usize]) -> AHashMap<CellKey, Cell> {
                 window_of(f.ts[i], ctx.baseline.window_secs),
             ))
             .or_default();
+        let b = f.up[i] + f.down[i];
         c.flows += 1;
-        c.bytes += f.up[i] + f.down[i];
+        c.bytes += b;
+        c.largest = c.largest.max(b);
     }
     m
 }
@@ -363,6 +418,7 @@ fn server_refs(
             let r = ServerRef {
                 thr_flows,
                 thr_bytes,
+                thr_sustained: sustained_threshold(ml, cfg),
                 typical_flows: mf.0,
                 typical_bytes: ml.0.exp(),
             };
@@ -379,6 +435,7 @@ fn hot_cells(
 ) -> AHashMap<CellKey, (f64, String)> {
     let mut hot = AHashMap::new();
     let h = Habits::of(cells);
+    sustained_cells(cfg, cells, refs, &h, &mut hot);
     let regular = |k: &CellKey, flows: f64| {
         let own = h.pairs.get(&(k.0, k.1)).map_or(0.0, |p| p.1);
         let is_regular = h.is_regular(k.0, k.1, cfg.regular_min_windows_ratio);
@@ -388,7 +445,8 @@ fn hot_cells(
     for (k, c) in cells {
         let Some(r) = refs.get(&k.1) else { continue };
         let by_rate = c.flows as f64 > r.thr_flows && !regular(k, c.flows as f64);
-        let by_volume = c.flows >= cfg.min_volume_flows_count && c.bytes as f64 > r.thr_bytes;
+        let by_volume =
+            c.flows >= cfg.min_volume_flows_count && c.spread_bytes() as f64 > r.thr_bytes;
         if !by_rate && !by_volume {
             continue;
         }
@@ -398,7 +456,7 @@ fn hot_cells(
             0.0
         };
         let s_vol = if by_volume {
-            score(c.bytes as f64, r.thr_bytes, r.typical_bytes)
+            score(c.spread_bytes() as f64, r.thr_bytes, r.typical_bytes)
         } else {
             0.0
         };
@@ -409,16 +467,67 @@ fn hot_cells(
             )
         } else {
             format!(
-                "{} in {} flows in one window (typical client {}, threshold {})",
+                "{} in {} flows in one window ({} without its largest flow; typical client {}, threshold {})",
                 human_bytes(c.bytes as f64),
                 c.flows,
+                human_bytes(c.spread_bytes() as f64),
                 human_bytes(r.typical_bytes),
                 human_bytes(r.thr_bytes)
             )
         };
-        hot.insert(*k, (s_rate.max(s_vol), why));
+        if hot
+            .get(k)
+            .is_none_or(|o: &(f64, String)| o.0 < s_rate.max(s_vol))
+        {
+            hot.insert(*k, (s_rate.max(s_vol), why));
+        }
     }
     hot
+}
+
+/// Sustained bulk transfer: a client whose windows carry more than the server's sustained threshold
+/// (its largest flow left out, with at least `min_volume_flows_count` flows) for
+/// `sustained_windows_count` windows in a row, unless it is a regular of the server within
+/// `regular_burst_ratio` times its own median window. Ordinary clients reach the tail of a server's
+/// heavy-tailed downloads now and then, not window after window.
+fn sustained_cells(
+    cfg: &ServerAbuseConfig,
+    cells: &AHashMap<CellKey, Cell>,
+    refs: &AHashMap<u128, ServerRef>,
+    h: &Habits,
+    hot: &mut AHashMap<CellKey, (f64, String)>,
+) {
+    let mut heavy: AHashMap<(u128, u128), Vec<i64>> = AHashMap::new();
+    for (k, c) in cells {
+        let Some(r) = refs.get(&k.1) else { continue };
+        let spread = c.spread_bytes() as f64;
+        let own = h.pairs.get(&(k.0, k.1)).map_or(0.0, |p| p.2);
+        let habit = h.is_regular(k.0, k.1, cfg.regular_min_windows_ratio)
+            && spread <= cfg.regular_burst_ratio * own;
+        if c.flows >= cfg.min_volume_flows_count && spread > r.thr_sustained && !habit {
+            heavy.entry((k.0, k.1)).or_default().push(k.2);
+        }
+    }
+    for ((client, server), mut windows) in heavy {
+        windows.sort_unstable();
+        let run = in_runs(&windows, cfg.sustained_windows_count as usize);
+        let (Some(r), n) = (refs.get(&server), run.len()) else {
+            continue;
+        };
+        for w in run {
+            let c = cells[&(client, server, w)];
+            let why = format!(
+                "{} in {} flows in one window, sustained: {n} windows, at least {} in a row, above {} (largest flow left out; typical client {})",
+                human_bytes(c.bytes as f64),
+                c.flows,
+                cfg.sustained_windows_count,
+                human_bytes(r.thr_sustained),
+                human_bytes(r.typical_bytes)
+            );
+            let s = score(c.spread_bytes() as f64, r.thr_sustained, r.typical_bytes);
+            hot.insert((client, server, w), (s, why));
+        }
+    }
 }
 
 fn collect(
@@ -527,7 +636,9 @@ servers (a `servers.parquet` spanning both periods is test input only), and a ha
 move the median of a server's client cells, as in single-capture mode. A cell is abnormal when
 `flows > max(min_window_flows_count, median + k_flows_mad * max(scale, 1))` (rate: DoS bursts,
 scraping) or, with at least `min_volume_flows_count` flows,
-`bytes > max(min_window_bytes, exp(median_log + k_log_bytes_mad * max(scale_log, 0.5)))` (volume).
+`bytes > max(min_window_bytes, exp(median_log + k_log_bytes_mad * max(scale_log, 0.5)))` (volume),
+where `bytes` leaves out the window's largest flow: one huge download among a client's ordinary
+requests (a big file; web sizes are heavy-tailed) is not bulk abuse, many big ones are.
 `score = (score_from_ratio(x / threshold) + score_from_ratio(x / typical)) / 2` for the worst cell.
 `hosts` are the external clients, `peers` the servers; `details.servers` says whether the servers were
 configured or inferred.
@@ -538,6 +649,15 @@ burst only above `regular_burst_ratio` times its median flows per active window,
 load in that window when it is above usual (the other clients' flows over the server's median window:
 at the busy hour of the day every regular is busier) (a busy API client or proxy is not a DoS; a
 regular that suddenly multiplies its rate still is). Volume is judged as before.
+
+**Sustained volume.** A client whose windows each carry more than
+`max(min_window_bytes, exp(median_log + k_sustained_log_bytes_mad * max(scale_log, 0.5)))` (largest
+flow left out, at least `min_volume_flows_count` flows) for `sustained_windows_count` windows in a row
+is abnormal in each of them, unless it is a regular of the server within `regular_burst_ratio` times its
+own median window. A web server's downloads are heavy-tailed: an ordinary client reaches the tail now
+and then, so one window must be far out (`k_log_bytes_mad`), but a bulk puller (a scraper mirroring
+the site, data theft through the public interface) stays in the tail hour after hour, where three
+robust deviations suffice.
 
 **Blind spots.** Distributed attacks where each client stays under the per-client thresholds (look at
 per-server totals instead); slow scraping below `min_window_flows_count` per window; a public server
@@ -599,6 +719,115 @@ mod tests {
                 "{flows} {own:?} {load}"
             );
         }
+    }
+
+    /// One huge download among a client's ordinary requests is not bulk abuse; many big flows are.
+    #[test]
+    fn volume_leaves_out_the_windows_largest_flow() {
+        let cfg = ServerAbuseConfig::default();
+        let server = 7u128;
+        let mut cells: AHashMap<CellKey, Cell> = AHashMap::new();
+        for client in 100..400u128 {
+            for w in 0..3 {
+                let c = Cell {
+                    flows: 3,
+                    bytes: 60_000 + client as u64 * 10,
+                    largest: 30_000,
+                };
+                cells.insert((client, server, w), c);
+            }
+        }
+        let cases = [
+            // (flows, bytes, largest flow) -> flagged by volume? (20 flows: under the rate threshold)
+            ((20, 2_100_000_000, 2_058_000_000), false), // a 2 GB file among 19 requests
+            ((20, 5_000_000_000, 300_000_000), true),    // 20 bulk downloads of 250 MB
+            ((5, 600_000_000, 150_000_000), true),       // a few big ones still add up
+        ];
+        for (i, ((flows, bytes, largest), want)) in cases.into_iter().enumerate() {
+            let mut all = cells.clone();
+            let key = (1_000 + i as u128, server, 1);
+            all.insert(
+                key,
+                Cell {
+                    flows,
+                    bytes,
+                    largest,
+                },
+            );
+            let refs = server_refs(&cfg, &all);
+            let hot = hot_cells(&cfg, &all, &refs);
+            assert_eq!(hot.contains_key(&key), want, "{flows} {bytes} {largest}");
+        }
+    }
+
+    #[test]
+    fn in_runs_table() {
+        let cases: [(&[i64], usize, &[i64]); 6] = [
+            (&[], 3, &[]),
+            (&[4, 5], 3, &[]),
+            (&[4, 5, 6], 3, &[4, 5, 6]),
+            (&[1, 3, 5, 7], 2, &[]), // every other window is no run
+            (&[1, 2, 3, 7, 9, 10, 11, 12], 3, &[1, 2, 3, 9, 10, 11, 12]),
+            (&[8], 1, &[8]),
+        ];
+        for (w, n, want) in cases {
+            assert_eq!(in_runs(w, n), want, "{w:?} {n}");
+        }
+    }
+
+    /// A bulk puller below the one-window volume threshold for five hours in a row is abnormal; a
+    /// client as heavy for two hours, or a regular at its own heavy level, is not.
+    #[test]
+    fn sustained_volume_table() {
+        let cfg = ServerAbuseConfig::default();
+        let server = 7u128;
+        let mut cells: AHashMap<CellKey, Cell> = AHashMap::new();
+        let typical = |b| Cell {
+            flows: 5,
+            bytes: b,
+            largest: b / 4,
+        };
+        // heavy-tailed ordinary windows: e^(11 + 2z), z spread over [-2, 2] (60 kB median, up to 3 MB)
+        for client in 100..400u128 {
+            for w in 0..24 {
+                if (client as i64 + w) % 6 == 0 {
+                    let z = ((client as i64 * 7 + w * 13) % 41 - 20) as f64 / 10.0;
+                    cells.insert((client, server, w), typical((11.0 + 2.0 * z).exp() as u64));
+                }
+            }
+        }
+        // a regular mirror pulling 4 GB every hour
+        for w in 0..24 {
+            cells.insert((50, server, w), typical(4_000_000_000));
+        }
+        let heavy = Cell {
+            flows: 15,
+            bytes: 3_000_000_000,
+            largest: 200_000_000,
+        };
+        for w in 10..15 {
+            cells.insert((60, server, w), heavy); // five hours in a row
+        }
+        for w in [3, 4, 9, 20] {
+            cells.insert((61, server, w), heavy); // two in a row, then apart
+        }
+        let refs = server_refs(&cfg, &cells);
+        let r = &refs[&server];
+        assert!(
+            r.thr_bytes > 5e9,
+            "one window alone is not enough: {}",
+            r.thr_bytes
+        );
+        assert!(r.thr_sustained < 2.8e9, "{}", r.thr_sustained);
+        let hot = hot_cells(&cfg, &cells, &refs);
+        let flagged = |c: u128| {
+            (0..24)
+                .filter(|w| hot.contains_key(&(c, server, *w)))
+                .count()
+        };
+        assert_eq!(flagged(60), 5);
+        assert_eq!(flagged(61), 0);
+        assert_eq!(flagged(50), 0);
     }
 
     #[test]
