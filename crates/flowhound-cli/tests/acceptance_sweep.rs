@@ -34,6 +34,9 @@ struct Outcome {
     per_kind: BTreeMap<Scenario, (Option<f64>, Option<f64>)>,
     /// Benign hosts in findings at high or critical: (host, kind, severity).
     benign_high: Vec<(String, String, String)>,
+    /// Hosts named by findings in the default table (medium and above), and the benign ones among
+    /// them with the kinds that named them: the host-level precision an analyst sees.
+    table_hosts: (usize, BTreeMap<String, BTreeSet<String>>),
 }
 
 /// Generates configuration `seed`, analyses it through the binary, scores it.
@@ -80,6 +83,7 @@ fn run_one(seed: u64, rows: u64, scratch: &Path, intel_flag: bool) -> Outcome {
         seed,
         per_kind,
         benign_high: benign_high(&truth, &text),
+        table_hosts: table_hosts(&truth, &text),
     }
 }
 
@@ -134,6 +138,65 @@ fn benign_high(truth: &Truth, findings_json: &str) -> Vec<(String, String, Strin
         }
     }
     out
+}
+
+/// Hosts named by findings at medium or above, and the benign ones with their kinds.
+fn table_hosts(truth: &Truth, findings_json: &str) -> (usize, BTreeMap<String, BTreeSet<String>>) {
+    let bad: BTreeSet<&String> = truth.scenarios.iter().flat_map(|s| &s.hosts).collect();
+    let doc: serde_json::Value = serde_json::from_str(findings_json).unwrap();
+    let (mut all, mut benign) = (BTreeSet::new(), BTreeMap::<String, BTreeSet<String>>::new());
+    for f in doc["findings"].as_array().into_iter().flatten() {
+        if f["severity"].as_str() == Some("low") {
+            continue;
+        }
+        let kind = f["kind"].as_str().unwrap_or("").to_string();
+        for h in f["hosts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|h| h.as_str())
+        {
+            all.insert(h.to_string());
+            if !bad.contains(&h.to_string()) {
+                benign
+                    .entry(h.to_string())
+                    .or_default()
+                    .insert(kind.clone());
+            }
+        }
+    }
+    (all.len(), benign)
+}
+
+/// The default table's host-level precision over the configurations, and its benign hosts.
+fn table_line(outcomes: &[Outcome]) -> String {
+    let precision: Vec<f64> = outcomes
+        .iter()
+        .filter(|o| o.table_hosts.0 > 0)
+        .map(|o| 1.0 - o.table_hosts.1.len() as f64 / o.table_hosts.0 as f64)
+        .collect();
+    let benign: usize = outcomes.iter().map(|o| o.table_hosts.1.len()).sum();
+    let mut s = format!(
+        "default table (medium and above), host precision over all kinds: worst/median {}; benign hosts: {benign}\n",
+        cell(worst_median(precision))
+    );
+    for o in outcomes.iter().filter(|o| !o.table_hosts.1.is_empty()) {
+        let list: Vec<String> = o
+            .table_hosts
+            .1
+            .iter()
+            .take(4)
+            .map(|(h, k)| format!("{h} {}", k.iter().cloned().collect::<Vec<_>>().join("+")))
+            .collect();
+        s.push_str(&format!(
+            "  config {}: {} of {} hosts: {}\n",
+            o.seed,
+            o.table_hosts.1.len(),
+            o.table_hosts.0,
+            list.join("; ")
+        ));
+    }
+    s
 }
 
 /// Worst and median of `v` (`None` when empty).
@@ -193,6 +256,7 @@ fn table(outcomes: &[Outcome]) -> String {
             .collect();
         s.push_str(&format!("  config {}: {}\n", o.seed, list.join("; ")));
     }
+    s.push_str(&table_line(outcomes));
     s
 }
 

@@ -105,6 +105,9 @@ pub enum DecoyKind {
     VulnScanner,
     /// IoT devices: NTP to public time servers and small periodic cloud heartbeats.
     IotDevice,
+    /// A software update rolled out to most clients: each downloads hundreds of MB from one CDN
+    /// address within the same hour of the test period (not in normal).
+    FleetUpdate,
 }
 
 impl DecoyKind {
@@ -117,6 +120,7 @@ impl DecoyKind {
             DecoyKind::SnmpPoller => "snmp_poller",
             DecoyKind::VulnScanner => "vuln_scanner",
             DecoyKind::IotDevice => "iot_device",
+            DecoyKind::FleetUpdate => "fleet_update",
         }
     }
 }
@@ -204,6 +208,10 @@ pub struct GenConfig {
     pub vuln_scanner: bool,
     /// Number of `iot_device` decoys (NTP + cloud heartbeats; default 2; 0 = none).
     pub iot_devices: u32,
+    /// The `fleet_update` decoy: most clients download a large update from one CDN address in the
+    /// same hour of the test period (default: false, so the demo and the benchmarks keep their data;
+    /// on in the random sweep configurations; needs `decoys`).
+    pub fleet_update: bool,
     /// Traffic density: ordinary flows per client per day. When set, it
     /// replaces `flows_normal` and `flows_test` (`density * clients * days`),
     /// and the test period defaults to 24 h.
@@ -238,6 +246,7 @@ impl Default for GenConfig {
             snmp_poller: true,
             vuln_scanner: true,
             iot_devices: 2,
+            fleet_update: false,
             flows_per_host_day: None,
             labels: false,
             ts_format: TsFormat::Seconds,

@@ -3,7 +3,7 @@
 //! the infrastructure decoys of [`crate::infra`] in both periods).
 
 use crate::config::{DecoyKind, GenConfig};
-use crate::dist::{bytes, jitter, lognormal, GenRng};
+use crate::dist::{bytes, jitter, lognormal, stream_rng, GenRng};
 use crate::flow::{Flow, Proto, HOUR_US, US};
 use crate::infra;
 use crate::ip::dotted;
@@ -43,7 +43,64 @@ pub(crate) fn plan(cfg: &GenConfig, p: &mut Planner, rng: &mut GenRng) -> Result
             note: "a new client, only in the test period, with ordinary habits".into(),
         });
     }
+    if cfg.fleet_update {
+        // its own stream, drawn last: configurations keep every earlier draw
+        let mut own = stream_rng(cfg.seed, FLEET_STREAM);
+        truth.push(fleet_update(p, &mut own, &mut flows)?);
+    }
     Ok(Decoys { flows, truth })
+}
+
+/// RNG stream of the `fleet_update` decoy.
+const FLEET_STREAM: u64 = 96;
+
+/// A software update rolled out to 50-90 % of the clients: within one hour of the test period each
+/// downloads 100-800 MB from one CDN address (a usual country) over HTTPS in 1-3 flows.
+fn fleet_update(
+    p: &mut Planner,
+    rng: &mut GenRng,
+    out: &mut Vec<Flow>,
+) -> Result<DecoyTruth, GenError> {
+    let cc = p.usual[0].clone();
+    let cdn = p.fresh_ip(rng, &cc)?;
+    let share = rng.random_range(0.5..0.9);
+    let (t0, _) = p.window(rng, HOUR_US);
+    let hosts: Vec<u32> = p
+        .net
+        .clients
+        .iter()
+        .map(|c| c.ip)
+        .filter(|_| rng.random_bool(share))
+        .collect();
+    let before = out.len();
+    for &h in &hosts {
+        let ts = t0 + rng.random_range(0..HOUR_US - 60 * US);
+        for k in 0..rng.random_range(1..=3) {
+            let down = bytes(rng.random_range(1e8..8e8), 1, i64::MAX);
+            let up = bytes(lognormal(rng, 40_000.0, 0.3), 1000, 10_000_000);
+            out.push(decoy(
+                ts + k * 10 * US,
+                h,
+                cdn,
+                443,
+                up,
+                down,
+                DecoyKind::FleetUpdate,
+            ));
+        }
+    }
+    Ok(DecoyTruth {
+        kind: DecoyKind::FleetUpdate,
+        hosts: strings(&hosts),
+        peers: vec![dotted(cdn)],
+        ports: vec![443],
+        files: vec!["test".into()],
+        flows: (out.len() - before) as u64,
+        note: format!(
+            "{} clients download an update from one CDN address ({cc}) in the same hour",
+            hosts.len()
+        ),
+    })
 }
 
 fn decoy(ts_us: i64, src: u32, dst: u32, port: u16, up: i64, down: i64, kind: DecoyKind) -> Flow {

@@ -156,6 +156,7 @@ fn draw(seed: u64, r: &Ranges) -> GenConfig {
         },
         ts_format: formats[rng.random_range(0..formats.len())],
         labels: true,
+        fleet_update: true,
         ..GenConfig::default()
     }
 }

@@ -60,3 +60,61 @@ fn finds_the_exfiltrating_hosts_not_the_nightly_backup() {
         .collect();
     assert!(fps.is_empty(), "hosts outside every scenario: {fps:#?}");
 }
+
+/// A software update rolled out to most clients within one hour of the test period (the generator's
+/// `fleet_update` decoy, absent from normal): each client's download is far above its own hours, but
+/// a quarter or more of the network reached the same CDN address, so it is reported low (out of the
+/// default table) and says why; the data theft in the same capture is still reported.
+#[test]
+fn a_fleet_wide_update_is_held_low() {
+    use flowhound::config::Config;
+    use flowhound::findings::{Finding, Severity};
+    use flowhound_gen::{GenConfig, Scenario};
+    let mut d = detect_support::dataset_of(&GenConfig {
+        seed: 12,
+        clients: 30,
+        flows_normal: 20_000,
+        flows_test: 20_000,
+        normal_days: 1,
+        fleet_update: true,
+        scenarios: vec![Scenario::Exfiltration],
+        ..GenConfig::classic()
+    });
+    let fleet = d
+        .truth
+        .decoys
+        .iter()
+        .find(|x| x.kind.name() == "fleet_update")
+        .expect("the decoy")
+        .clone();
+    assert!(fleet.hosts.len() >= 10, "{fleet:?}");
+    let cdn = fleet.peers[0].clone();
+    let in_table = |fs: &[Finding]| {
+        fs.iter()
+            .filter(|f| f.peers.first() == Some(&cdn) && f.severity >= Severity::Medium)
+            .count()
+    };
+    let held = d.run(&[]);
+    assert_eq!(in_table(&held), 0, "{held:#?}");
+    let low: Vec<&Finding> = held
+        .iter()
+        .filter(|f| f.peers.first() == Some(&cdn) && f.kind == "volume_outlier")
+        .collect();
+    assert!(!low.is_empty(), "the downloads are deviations");
+    for f in &low {
+        assert!(f.evidence.explanation.contains("fleet-wide"), "{f:#?}");
+    }
+    for h in d.scenario_hosts("exfiltration") {
+        assert!(
+            held.iter()
+                .any(|f| f.hosts == [h.clone()] && f.severity >= Severity::High),
+            "{h}: {held:#?}"
+        );
+    }
+    // the hold is what keeps them out: off, some are in the default table
+    let off = ["sigma", "iqr", "zscore", "mad"]
+        .map(|n| format!("[detectors.{n}]\nfleet_share_ratio = 0.0\n"))
+        .concat();
+    d.config = Config::from_toml(&format!("{}{off}", detect_support::CONFIG), "fleet off").unwrap();
+    assert!(in_table(&d.run(&[])) > 0);
+}

@@ -118,8 +118,29 @@ fn one_finding_per_target_with_its_top_sources() {
             1500,
         ));
     }
-    // a few scanners only at the web server: far below its 400 ordinary clients per hour
-    scanners(&mut rows, "192.168.1.80", 3, 30, 0x3300_0000);
+    // the web server's background: 5 scanners of its closed ports every hour, and in hour 4, 30
+    // sources whose connections to its served port fail (a flaky network, no scan)
+    for h in 0..6 {
+        scanners(
+            &mut rows,
+            "192.168.1.80",
+            h,
+            5,
+            0x3300_0000 + h as u32 * 100_003,
+        );
+    }
+    for s in 0..30u32 {
+        let src = ip::format(ip::v4_to_u128(0x3400_0000 + s * 7919));
+        rows.push((
+            4 * HOUR + s as i64,
+            src,
+            "192.168.1.80".into(),
+            Proto::Tcp,
+            443,
+            0,
+            0,
+        ));
+    }
     let f = flows(&rows);
     let got = detect(&f, &self_learned(&f));
     assert_eq!(got.len(), 1, "{got:#?}");
@@ -133,6 +154,27 @@ fn one_finding_per_target_with_its_top_sources() {
     assert_eq!(a.evidence.details["live_brute_sources"], 1);
     assert_eq!(a.evidence.threshold, Some(10.0));
     assert!(a.severity >= Severity::Medium, "{a:#?}");
+    // a scan of the web server's closed ports by 60 sources in hour 3: far below its 400 clients an
+    // hour, twelve times its usual 5 scanners
+    scanners(&mut rows, "192.168.1.80", 3, 60, 0x3500_0000);
+    let f = flows(&rows);
+    let got = detect(&f, &self_learned(&f));
+    let web: Vec<&Finding> = got
+        .iter()
+        .filter(|g| g.hosts[0] == "192.168.1.80")
+        .collect();
+    assert_eq!(web.len(), 1, "{got:#?}");
+    assert_eq!(web[0].evidence.details["sources_count"], 65);
+    assert_eq!(
+        web[0].evidence.details["max_scanners_of_unserved_ports"],
+        65
+    );
+    assert_eq!(web[0].evidence.details["scanners_threshold"], 20.0);
+    assert!(web[0]
+        .evidence
+        .explanation
+        .contains("ports it serves nobody"));
+    assert!(web[0].severity >= Severity::Medium, "{:#?}", web[0]);
 }
 
 #[test]

@@ -60,6 +60,10 @@ pub struct GenerateArgs {
     /// Leave out the daily vulnerability scan.
     #[arg(long)]
     no_vuln_scanner: bool,
+    /// Add a software update rolled out to most clients in one hour of the test period (a decoy:
+    /// each downloads 100-800 MB from one new CDN address). On in --random-config.
+    #[arg(long)]
+    fleet_update: bool,
     /// Draw the whole configuration (size, density, periods, scenarios, IoT devices, timestamp
     /// format) from this seed, as the acceptance sweep does; the other data flags are ignored.
     #[arg(long, value_name = "SEED")]
@@ -124,6 +128,7 @@ fn config(a: &GenerateArgs) -> GenConfig {
         iot_devices: a.iot_devices,
         snmp_poller: !a.no_snmp_poller,
         vuln_scanner: !a.no_vuln_scanner,
+        fleet_update: a.fleet_update,
         ..GenConfig::default()
     };
     if !a.scenarios.is_empty() {

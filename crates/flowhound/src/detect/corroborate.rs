@@ -27,6 +27,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const HELD_SCORE: f64 = 0.79;
 /// The score an uncorroborated deviation is held at on a self-learned baseline (the top of medium).
 pub const HELD_DEVIATION_SCORE: f64 = 0.64;
+/// The score an uncorroborated download from a peer the normal-period baseline already knows is held
+/// at (the top of low: out of the default table).
+pub const HELD_KNOWN_DOWNLOAD_SCORE: f64 = 0.39;
 /// Kinds whose only evidence is a statistical deviation of volume.
 pub const DEVIATION_KINDS: [&str; 2] = ["volume_outlier", "flow_outlier"];
 /// A self-learned baseline needs this many internal hosts before "one host only" means rare.
@@ -60,7 +63,13 @@ pub fn corroboration(
         return Some(format!("also {k} on the same host"));
     }
     let rarity_counts = !b.robust() || external_population(b) >= MIN_HOSTS_FOR_RARITY as u64;
-    for p in &f.peers {
+    // a volume deviation is carried by its top peer: a new site among the others is daily browsing
+    let judged = if DEVIATION_KINDS.contains(&f.kind.as_str()) {
+        1
+    } else {
+        f.peers.len()
+    };
+    for p in f.peers.iter().take(judged) {
         let Some(v) = ip::parse(p).filter(|v| !nets.contains(*v)) else {
             continue;
         };
@@ -106,10 +115,49 @@ pub fn is_download(f: &Finding) -> bool {
         && f.evidence.details.get("metric").and_then(|m| m.as_str()) == Some("down_bytes")
 }
 
+/// Where a finding's top peer (the one that carried most of it) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopPeer {
+    /// One of the network's own hosts: the bytes stayed inside (a file share, a backup).
+    Internal,
+    /// An external destination the normal-period baseline already knows (a self-learned baseline
+    /// knows every peer of the capture, so never there).
+    Known,
+    /// Anything else, or no peer.
+    Other,
+}
+
+/// Where the finding's top peer stands.
+pub fn top_peer(f: &Finding, b: &Baseline, nets: &InternalNets) -> TopPeer {
+    let Some(p) = f.peers.first() else {
+        return TopPeer::Other;
+    };
+    if ip::parse(p).is_some_and(|v| nets.contains(v)) {
+        TopPeer::Internal
+    } else if !b.robust() && b.external.destinations.contains_key(p) {
+        TopPeer::Known
+    } else {
+        TopPeer::Other
+    }
+}
+
 /// The score an uncorroborated finding is held at, if it is above it, and why: [`HELD_SCORE`] (for
-/// critical), or [`HELD_DEVIATION_SCORE`] for a deviation on a self-learned baseline or a download.
-pub fn held_at(f: &Finding, robust: bool) -> (f64, &'static str) {
-    if robust && DEVIATION_KINDS.contains(&f.kind.as_str()) {
+/// critical), or [`HELD_DEVIATION_SCORE`] for a deviation on a self-learned baseline or a download,
+/// [`HELD_KNOWN_DOWNLOAD_SCORE`] for a download from a peer the baseline knows or a deviation whose
+/// top peer is one of the network's own hosts.
+pub fn held_at(f: &Finding, robust: bool, top: TopPeer) -> (f64, &'static str) {
+    let deviation = DEVIATION_KINDS.contains(&f.kind.as_str());
+    if deviation && top == TopPeer::Internal {
+        (
+            HELD_KNOWN_DOWNLOAD_SCORE,
+            "a volume deviation towards the network's own hosts",
+        )
+    } else if is_download(f) && top == TopPeer::Known {
+        (
+            HELD_KNOWN_DOWNLOAD_SCORE,
+            "a download deviation from a destination the baseline already knows",
+        )
+    } else if robust && DEVIATION_KINDS.contains(&f.kind.as_str()) {
         (
             HELD_DEVIATION_SCORE,
             "a deviation learned from the capture itself",
@@ -127,7 +175,7 @@ pub fn hold_uncorroborated(findings: &mut [Finding], ctx: &DetectCtx) {
     let kinds = kinds_by_host(findings);
     let robust = ctx.baseline.robust();
     for f in findings.iter_mut() {
-        let (cap, what) = held_at(f, robust);
+        let (cap, what) = held_at(f, robust, top_peer(f, ctx.baseline, ctx.nets));
         if f.score <= cap {
             continue;
         }
@@ -237,8 +285,30 @@ mod tests {
             (with_metric("exfiltration", "down_bytes"), false, HELD_SCORE),
         ];
         for (i, (f, robust, want)) in cases.iter().enumerate() {
-            assert_eq!(held_at(f, *robust).0, *want, "case {i}");
+            assert_eq!(held_at(f, *robust, TopPeer::Other).0, *want, "case {i}");
         }
+        // a download from a peer the baseline knows: low; an upload there is judged as before
+        let down = with_metric("volume_outlier", "down_bytes");
+        let low = HELD_KNOWN_DOWNLOAD_SCORE;
+        assert_eq!(held_at(&down, false, TopPeer::Known).0, low);
+        let up = with_metric("volume_outlier", "up_bytes");
+        assert_eq!(held_at(&up, false, TopPeer::Known).0, HELD_SCORE);
+        // bytes that stayed inside, either way: low; another kind is judged as before
+        assert_eq!(held_at(&up, false, TopPeer::Internal).0, low);
+        let beacon = finding("cnc_beacon", "10.0.0.1", &[], 0.9);
+        assert_eq!(held_at(&beacon, false, TopPeer::Internal).0, HELD_SCORE);
+        // known to a normal-period baseline only
+        let nets = InternalNets::new(vec![crate::net::Cidr::parse("10.0.0.0/8").unwrap()]);
+        let mut f = down.clone();
+        f.peers = vec!["17.1.2.3".into()];
+        let b = baseline(false, 3, &[("17.1.2.3", 9)], &[]);
+        assert_eq!(top_peer(&f, &b, &nets), TopPeer::Known);
+        let self_learned = baseline(true, 3, &[("17.1.2.3", 9)], &[]);
+        assert_eq!(top_peer(&f, &self_learned, &nets), TopPeer::Other);
+        f.peers = vec!["203.0.113.9".into()];
+        assert_eq!(top_peer(&f, &b, &nets), TopPeer::Other);
+        f.peers = vec!["10.1.2.3".into()];
+        assert_eq!(top_peer(&f, &b, &nets), TopPeer::Internal);
         assert_eq!(
             crate::findings::severity(HELD_SCORE),
             crate::findings::Severity::High
@@ -310,5 +380,20 @@ mod tests {
             let got = corroboration(&fs[0], &kinds, &b, &geo, &nets);
             assert_eq!(got.is_some(), want, "case {i}: {got:?}");
         }
+        // a volume deviation is judged on its top peer: a new site among the others is no corroboration
+        let b = baseline(false, 5, &known, &us);
+        let mut down = finding("volume_outlier", "10.0.0.1", &["8.8.8.8", "8.8.4.4"], 0.9);
+        down.evidence
+            .details
+            .insert("metric".into(), serde_json::json!("down_bytes"));
+        assert_eq!(
+            corroboration(&down, &BTreeMap::new(), &b, &geo, &nets),
+            None
+        );
+        down.peers.reverse();
+        assert!(corroboration(&down, &BTreeMap::new(), &b, &geo, &nets).is_some());
+        // another kind: every peer counts
+        let beacon = finding("cnc_beacon", "10.0.0.1", &["8.8.8.8", "8.8.4.4"], 0.9);
+        assert!(corroboration(&beacon, &BTreeMap::new(), &b, &geo, &nets).is_some());
     }
 }

@@ -192,6 +192,15 @@ pub struct TargetWindow {
     pub auth_attempts: u64,
     /// Hostile sources brute-forcing a live authentication service.
     pub live_brute: u64,
+    /// Hostile sources that touched only services the target serves nobody (scanners of its closed
+    /// ports), when it serves something.
+    pub scanners: u64,
+}
+
+/// Whether a hostile source's services in a window are all outside what the target serves its
+/// ordinary clients: a scanner of closed ports, whatever the server's load.
+pub fn scans_unserved(sw: &SourceWindow, served: &AHashSet<(u8, u16)>) -> bool {
+    !served.is_empty() && sw.ports.iter().all(|p| !served.contains(p))
 }
 
 /// Sums the sources of one target window, each with whether it is hostile to the target.
@@ -251,6 +260,8 @@ struct Gathered {
     cells: AHashMap<Key, AHashMap<u128, SourceWindow>>,
     /// (target, source) pairs hostile over the whole input ([`hostile_sources`]).
     hostile: AHashSet<(u128, u128)>,
+    /// Per target, the services its ordinary (non-hostile) sources used.
+    served: AHashMap<u128, AHashSet<(u8, u16)>>,
 }
 
 impl Detector for InboundAttack {
@@ -279,15 +290,19 @@ impl Detector for InboundAttack {
         let mut g = gather(ctx, cfg, &auth, &public);
         let (share, brute) = (cfg.probe_share_ratio, cfg.brute_force_attempts_count);
         g.hostile = hostile_sources(&g, share, brute);
+        g.served = served_services(&g);
         let mut per_target: AHashMap<u128, Vec<(i64, TargetWindow)>> = AHashMap::new();
         for ((t, w), srcs) in &g.cells {
-            let marked = srcs
+            let is_hostile = |src: &u128| g.hostile.contains(&(*t, *src));
+            let marked = srcs.iter().map(|(src, sw)| (sw, is_hostile(src)));
+            let mut tw = summarise(marked, brute);
+            let none = AHashSet::new();
+            let served = g.served.get(t).unwrap_or(&none);
+            tw.scanners = srcs
                 .iter()
-                .map(|(src, sw)| (sw, g.hostile.contains(&(*t, *src))));
-            per_target
-                .entry(*t)
-                .or_default()
-                .push((*w, summarise(marked, brute)));
+                .filter(|(src, sw)| is_hostile(src) && scans_unserved(sw, served))
+                .count() as u64;
+            per_target.entry(*t).or_default().push((*w, tw));
         }
         let mut out = Vec::new();
         for (target, windows) in per_target {
@@ -315,6 +330,22 @@ fn hostile_sources(g: &Gathered, share: f64, brute: u64) -> AHashSet<(u128, u128
         .filter(|(_, sw)| sw.hostile(share, brute))
         .map(|(k, _)| k)
         .collect()
+}
+
+/// Per target, the services (protocol, port) that its ordinary (non-hostile) sources used.
+fn served_services(g: &Gathered) -> AHashMap<u128, AHashSet<(u8, u16)>> {
+    let mut served: AHashMap<u128, AHashSet<(u8, u16)>> = AHashMap::new();
+    for ((t, _), srcs) in &g.cells {
+        for (src, sw) in srcs {
+            if !g.hostile.contains(&(*t, *src)) {
+                served
+                    .entry(*t)
+                    .or_default()
+                    .extend(sw.ports.iter().copied());
+            }
+        }
+    }
+    served
 }
 
 /// True for a TCP or UDP flow from an external source to an internal host or one of the network's
@@ -354,6 +385,7 @@ fn gather(
     Gathered {
         cells,
         hostile: AHashSet::new(),
+        served: AHashMap::new(),
     }
 }
 
@@ -372,12 +404,49 @@ fn judge(
     let mut ordinary: Vec<f64> = windows.iter().map(|w| w.1.ordinary as f64).collect();
     let usual = usual_level(held, &mut ordinary);
     let thr = threshold(usual, cfg.min_sources_count, cfg.usual_ratio);
-    windows.retain(|w| w.1.hostile as f64 >= thr);
+    let mut scanners: Vec<f64> = windows.iter().map(|w| w.1.scanners as f64).collect();
+    let thr_scan = threshold(
+        median(&mut scanners),
+        cfg.min_sources_count,
+        cfg.usual_ratio,
+    );
+    windows.retain(|w| attack_window(&w.1, thr, thr_scan));
     if windows.is_empty() {
         return None;
     }
     windows.sort_by_key(|w| w.0);
-    Some(finding(ctx, g, target, &windows, usual, thr, held))
+    let refs = Reference {
+        usual,
+        thr,
+        thr_scan,
+        held,
+    };
+    Some(finding(ctx, g, target, &windows, &refs))
+}
+
+/// What a target's windows were judged against.
+#[derive(Clone, Copy)]
+struct Reference {
+    /// Usual distinct peers per window.
+    usual: f64,
+    /// Hostile sources that make an attack.
+    thr: f64,
+    /// Scanners of unserved services that make an attack (against their usual level).
+    thr_scan: f64,
+    /// The baseline's (distinct peers, active windows) of the target, when used.
+    held: Option<(u64, u64)>,
+}
+
+/// A window is an attack when its hostile sources reach the threshold of the target's usual peers,
+/// or its scanners of unserved services reach theirs: a busy server's many clients set a high bar
+/// for the first, not for a crowd probing ports it serves nobody.
+pub fn attack_window(t: &TargetWindow, thr: f64, thr_scan: f64) -> bool {
+    t.hostile as f64 >= thr || t.scanners as f64 >= thr_scan
+}
+
+/// The strongest window's excess: hostile sources over their threshold, or scanners over theirs.
+pub fn excess(t: &TargetWindow, thr: f64, thr_scan: f64) -> f64 {
+    (t.hostile as f64 / thr).max(t.scanners as f64 / thr_scan)
 }
 
 /// What the flagged windows of one target add up to.
@@ -424,28 +493,44 @@ fn collect(ctx: &DetectCtx, g: &Gathered, target: u128, windows: &[(i64, TargetW
     a
 }
 
+/// ", N scanners of ports it serves nobody in one window (usual level x N, threshold T)" when such
+/// scanners made a window an attack.
+fn scan_text(windows: &[(i64, TargetWindow)], thr_scan: f64) -> String {
+    let most = windows.iter().map(|w| w.1.scanners).max().unwrap_or(0);
+    if (most as f64) < thr_scan {
+        return String::new();
+    }
+    format!(", {most} sources scanning only ports it serves nobody in one window (threshold {thr_scan:.0})")
+}
+
 fn service_text(s: (u8, u16)) -> String {
     let p = Proto::ALL.get(s.0 as usize).map_or("other", |p| p.as_str());
     format!("{}/{p}", s.1)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn finding(
     ctx: &DetectCtx,
     g: &Gathered,
     target: u128,
     windows: &[(i64, TargetWindow)],
-    usual: f64,
-    thr: f64,
-    held: Option<(u64, u64)>,
+    refs: &Reference,
 ) -> Finding {
+    let Reference {
+        usual,
+        thr,
+        thr_scan,
+        held,
+    } = *refs;
     let best = windows
         .iter()
         .max_by(|a, b| a.1.hostile.cmp(&b.1.hostile).then(b.0.cmp(&a.0)))
         .map(|w| w.1.clone())
         .unwrap_or_default();
     let a = collect(ctx, g, target, windows);
-    let ratio = best.hostile as f64 / thr;
+    let ratio = windows
+        .iter()
+        .map(|w| excess(&w.1, thr, thr_scan))
+        .fold(0.0, f64::max);
     let auth_share = best.auth_attempts as f64 / best.attempts.max(1) as f64;
     let score = attack_score(ratio, best.live_brute, auth_share);
     let mut sources: Vec<(u128, u64)> = a.sources.iter().map(|(s, n)| (*s, *n)).collect();
@@ -471,13 +556,14 @@ fn finding(
         None => "its ordinary clients per window in the test input (not in the baseline)",
     };
     let explanation = format!(
-        "{} attacked by {} external sources in {} window(s) {}: at most {} hostile sources in one {} s window (usual level {usual:.1} distinct peers, threshold {thr:.0}); {} attempts on {} ports, {:.0} % failed or tiny, {} on authentication services{}; top sources {}; top ports {}",
+        "{} attacked by {} external sources in {} window(s) {}: at most {} hostile sources in one {} s window (usual level {usual:.1} distinct peers, threshold {thr:.0}){}; {} attempts on {} ports, {:.0} % failed or tiny, {} on authentication services{}; top sources {}; top ports {}",
         ip::format(target),
         sources.len(),
         windows.len(),
         super::behaviour::span_text(a.first, a.last),
         best.hostile,
         ctx.baseline.window_secs,
+        scan_text(windows, thr_scan),
         a.attempts,
         ports.len(),
         failed * 100.0,
@@ -494,6 +580,8 @@ fn finding(
         "sources_count": sources.len(), "windows": windows.len(), "max_hostile_sources": best.hostile,
         "attempts": a.attempts, "failed_ratio": failed, "ports_count": ports.len(),
         "auth_attempts": a.auth_attempts, "live_brute_sources": best.live_brute,
+        "max_scanners_of_unserved_ports": windows.iter().map(|w| w.1.scanners).max().unwrap_or(0),
+        "scanners_threshold": thr_scan,
         "top_ports": ports.iter().take(10).map(|(p, n)| json!({"service": service_text(*p), "attempts": n})).collect::<Vec<_>>(),
         "top_sources": sources.iter().take(10).map(|(s, n)| json!({"source": ip::format(*s), "attempts": n})).collect::<Vec<_>>(),
         "reference": reference,
@@ -547,7 +635,13 @@ bound of the mean per window, which includes the Internet's background scanners 
 exposed then too, so that the same background is not reported again); and at least the median, over
 the target's windows, of its ordinary (non-hostile) sources in the test input, so that a public server
 that the baseline does not hold (or a self-learned baseline, which holds the attack itself and is
-therefore not used) is judged against its own clients. Defaults from first principles: one scanner is
+therefore not used) is judged against its own clients. A server's many clients set that bar high, so
+its scanners are also judged on their own: a window is an attack too when the hostile sources that
+touched only services the target serves nobody (services its ordinary sources never used: its
+closed ports) reach `max(min_sources_count, usual_ratio * their median per window)`. The Internet's
+steady background scanning of a public address sets that median; a crowd scanning a busy VPN server's
+closed ports in one hour (230 sources against its 70 clients an hour) stands out against it, while the
+clients' own failed sessions (on served ports) never count. Defaults from first principles: one scanner is
 `port_scan`'s business, so "many" starts an order of magnitude above it, at 10 distinct sources in one
 window; `usual_ratio = 4` clears the daily peak of a server's client count (peak hours are typically 2
 to 3 times the mean of active hours); a probe is what `port_scan` calls one (128 bytes holds a TCP
@@ -623,9 +717,45 @@ mod tests {
                 attempts: 13,
                 probes: 4,
                 auth_attempts: 8,
-                live_brute: 1
+                live_brute: 1,
+                scanners: 0
             }
         );
+    }
+
+    /// A scan of a busy server's closed ports: its clients set the bar of hostile sources high, the
+    /// scanners of services it serves nobody are judged against their own usual level.
+    #[test]
+    fn scanners_of_unserved_services_table() {
+        let served: AHashSet<(u8, u16)> = [(1u8, 1194u16)].into_iter().collect();
+        let with_ports = |ports: &[(u8, u16)]| SourceWindow {
+            flows: 1,
+            probes: 1,
+            ports: ports.to_vec(),
+            auth: vec![],
+        };
+        assert!(scans_unserved(&with_ports(&[(0, 657), (0, 321)]), &served));
+        assert!(!scans_unserved(
+            &with_ports(&[(0, 657), (1, 1194)]),
+            &served
+        ));
+        assert!(!scans_unserved(&with_ports(&[(0, 657)]), &AHashSet::new())); // serves nothing
+        let tw = |hostile, scanners| TargetWindow {
+            hostile,
+            scanners,
+            ..Default::default()
+        };
+        // (window, threshold of hostile sources, of scanners) -> attack?
+        let cases = [
+            (tw(150, 140), 280.0, 10.0, true), // 140 scanners of a busy VPN server's closed ports
+            (tw(150, 0), 280.0, 10.0, false),  // its clients' failed sessions: no scan
+            (tw(300, 0), 280.0, 10.0, true),   // a crowd above the clients' level
+            (tw(30, 30), 280.0, 120.0, false), // scanned as usual (30 a window, 4x = 120)
+        ];
+        for (t, thr, thr_scan, want) in cases {
+            assert_eq!(attack_window(&t, thr, thr_scan), want, "{t:?}");
+        }
+        assert_eq!(excess(&tw(150, 140), 280.0, 10.0), 14.0);
     }
 
     /// (baseline peers, windows), ordinary sources per window, usual, threshold.

@@ -3,6 +3,7 @@
 //! statistics. Each detector only supplies its threshold rule (a pure function of [`MetricStats`]).
 
 use super::behaviour::{geo_suffix, span_text, window_text};
+use super::corroborate::is_download;
 use super::flows::Flows;
 use super::volume_config::Common;
 use super::DetectCtx;
@@ -249,7 +250,36 @@ pub fn run(ctx: &DetectCtx, p: &VolumeParams, rule: Rule) -> Result<Vec<Finding>
             out.extend(per_flow(ctx, p, *m, rule));
         }
     }
+    for f in out.iter_mut().filter(|f| is_download(f)) {
+        hold_fleet(ctx, &p.c, f);
+    }
     Ok(out)
+}
+
+/// Whether `hosts` of the network's `active` hosts reaching one peer make it a fleet's: at least
+/// `min_hosts` and `share` of them (`share` 0: never).
+pub fn is_fleet(hosts: u64, active: u64, share: f64, min_hosts: u64) -> bool {
+    share > 0.0 && hosts >= min_hosts && hosts as f64 >= share * active as f64
+}
+
+/// Holds a download from a peer that a fleet of the network's hosts reached too at low, saying so.
+fn hold_fleet(ctx: &DetectCtx, c: &Common, f: &mut Finding) {
+    let Some(peer) = f.peers.first().and_then(|p| ip::parse(p)) else {
+        return;
+    };
+    let g = ctx.globals();
+    let (hosts, active) = (g.hosts_of(peer), g.internal_hosts.len() as u64);
+    if !is_fleet(hosts, active, c.fleet_share_ratio, c.fleet_min_hosts_count) {
+        return;
+    }
+    f.score = f.score.min(HABITUAL_SCORE);
+    f.evidence.explanation.push_str(&format!(
+        "; {hosts} of the network's {active} active hosts reached {} too: a fleet-wide download (an update rollout, a popular CDN), reported low",
+        f.peers[0]
+    ));
+    f.evidence
+        .details
+        .insert("fleet_hosts".into(), json!(hosts));
 }
 
 fn reference_stats<'b>(
@@ -669,6 +699,26 @@ pub fn metrics(names: &[String]) -> Result<Vec<Metric>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_fleet_table() {
+        // (hosts reaching the peer, active hosts, share, min hosts) -> a fleet's?
+        let cases = [
+            (20, 26, 0.25, 3, true),    // an update on 20 of 26 clients
+            (1, 26, 0.25, 3, false),    // one host's own download
+            (6, 26, 0.25, 3, false),    // under a quarter
+            (2, 4, 0.25, 3, false),     // half of a tiny network, but two hosts
+            (500, 2000, 0.25, 3, true), // a quarter of a big one
+            (26, 26, 0.0, 3, false),    // off
+        ];
+        for (hosts, active, share, min, want) in cases {
+            assert_eq!(
+                is_fleet(hosts, active, share, min),
+                want,
+                "{hosts} {active}"
+            );
+        }
+    }
 
     #[test]
     fn excess_table() {

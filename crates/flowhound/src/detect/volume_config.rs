@@ -27,6 +27,10 @@ pub struct Common {
     pub tail_expected_false_windows: f64,
     /// A window within this multiple of the host's own peak window in the baseline is habitual (0: off).
     pub habit_peak_ratio: f64,
+    /// A download whose top peer this share of the network's active hosts also used is a fleet's (0: off).
+    pub fleet_share_ratio: f64,
+    /// ... and at least this many hosts.
+    pub fleet_min_hosts_count: u64,
 }
 
 impl Default for Common {
@@ -41,6 +45,8 @@ impl Default for Common {
             min_p99_ratio: 3.0,
             tail_expected_false_windows: 0.05,
             habit_peak_ratio: 5.0,
+            fleet_share_ratio: 0.25,
+            fleet_min_hosts_count: 3,
         }
     }
 }
@@ -72,6 +78,10 @@ macro_rules! volume_config {
             pub tail_expected_false_windows: f64,
             /// A window within this multiple of the host's baseline peak window is habitual (0: off).
             pub habit_peak_ratio: f64,
+            /// A download from a peer this share of the active hosts used is a fleet's (0: off).
+            pub fleet_share_ratio: f64,
+            /// ... and at least this many hosts.
+            pub fleet_min_hosts_count: u64,
         }
 
         impl Default for $name {
@@ -88,6 +98,8 @@ macro_rules! volume_config {
                     min_p99_ratio: c.min_p99_ratio,
                     tail_expected_false_windows: c.tail_expected_false_windows,
                     habit_peak_ratio: c.habit_peak_ratio,
+                    fleet_share_ratio: c.fleet_share_ratio,
+                    fleet_min_hosts_count: c.fleet_min_hosts_count,
                 }
             }
         }
@@ -105,6 +117,8 @@ macro_rules! volume_config {
                     min_p99_ratio: self.min_p99_ratio,
                     tail_expected_false_windows: self.tail_expected_false_windows,
                     habit_peak_ratio: self.habit_peak_ratio,
+                    fleet_share_ratio: self.fleet_share_ratio,
+                    fleet_min_hosts_count: self.fleet_min_hosts_count,
                 }
             }
         }
@@ -126,6 +140,8 @@ macro_rules! volume_settings {
             $crate::detect::volume_config::MIN_P99_RATIO,
             $crate::detect::volume_config::TAIL_FALSE_WINDOWS,
             $crate::detect::volume_config::HABIT_PEAK_RATIO,
+            $crate::detect::volume_config::FLEET_SHARE_RATIO,
+            $crate::detect::volume_config::FLEET_MIN_HOSTS,
         ]
     };
 }
@@ -151,13 +167,19 @@ metric in the baseline (`habits.hosts[...].peak_up` / `peak_down`) is behaviour 
 holds, even when normal was a single day: it is reported low (kept out of the default table) and the
 explanation names the baseline occurrence, e.g. "as in the baseline: 1.4 GB sent (mostly to
 203.0.113.7) in the window starting 2026-03-01T01:00". A baseline learned from the capture itself has no
-peaks (the attack would be its own reference)."#
+peaks (the attack would be its own reference).
+
+Fleets: a download (`down_bytes`) whose top peer at least `fleet_share_ratio` (a quarter) of the
+network's active hosts, and at least `fleet_min_hosts_count` (3), also reached in the test input is the
+whole network's, not the host's: a software update rolled out to every client, a popular CDN. It is
+reported low with the count named. Data theft uploads and a dropper fetches from a peer of its own, so
+uploads are never held this way."#
     };
 }
 pub(crate) use guards_doc;
 
 /// Number of shared settings (for the `SETTINGS` array lengths).
-pub const SHARED: usize = 9;
+pub const SHARED: usize = 11;
 
 /// The `metrics` setting.
 pub const METRICS: Setting = Setting {
@@ -197,3 +219,11 @@ pub const MIN_HISTORY: Setting = Setting {
 pub const TAIL_FALSE_WINDOWS: Setting = Setting { key: "tail_expected_false_windows", doc: "heavy-tail guard (per host window): a window must also exceed the host's median times the network-wide Pareto tail quantile that ordinary windows reach this many times per run; lower is stricter (0 disables)", range: Range::Float(0.0, 1000.0) };
 /// The `habit_peak_ratio` setting.
 pub const HABIT_PEAK_RATIO: Setting = Setting { key: "habit_peak_ratio", doc: "a host window within this multiple of the host's own largest window of the same metric in the baseline is habitual: reported low (out of the default table) with the baseline occurrence named; one occurrence in normal is evidence (0 disables; not used on self-learned baselines)", range: Range::Float(0.0, 1e6) };
+/// The `fleet_share_ratio` setting.
+pub const FLEET_SHARE_RATIO: Setting = Setting { key: "fleet_share_ratio", doc: "a download whose top peer at least this share of the network's active hosts also reached in the test input is a fleet's (an update rollout, a popular CDN): reported low (0 disables)", range: Range::Float(0.0, 1.0) };
+/// The `fleet_min_hosts_count` setting.
+pub const FLEET_MIN_HOSTS: Setting = Setting {
+    key: "fleet_min_hosts_count",
+    doc: "hosts reaching the top peer that a fleet download also needs",
+    range: Range::Int(1, 1_000_000_000),
+};
