@@ -145,6 +145,29 @@ fn analyze_and_detect_on_a_two_executor_cluster_equal_the_local_run() {
         "day states learned on the cluster == here"
     );
 
+    // baseline update --cluster: the test day merged in, equal to the update made here
+    let update = |p: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "baseline",
+            "update",
+            "--baseline",
+            p.to_str().unwrap(),
+            test,
+        ];
+        args.extend(extra);
+        flowhound(&args)
+    };
+    update(&b, &["-q"]).ok("baseline update");
+    update(&bc, &["--cluster", &url])
+        .expect(0, "baseline update --cluster")
+        .stderr_has(
+            &["learned on the cluster at", "baseline update: day"],
+            "update",
+        );
+    assert_eq!(read(&bc), read(&b), "updated on the cluster == here");
+    assert_eq!(days(&bc), days(&b), "updated day states");
+    assert!(days(&b).len() >= 2, "the test day was added");
+
     // What the cluster cannot do is refused up front, with the fix.
     let raw = tmp.0.join("gen").join("test.parquet");
     let r = flowhound(&[

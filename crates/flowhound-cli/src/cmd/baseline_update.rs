@@ -26,6 +26,7 @@ Examples:
   flowhound baseline update --baseline baseline.json conn.2026-03-08.log.gz --keep-days 14
   flowhound baseline update --baseline baseline.json late.parquet --day 2026-03-08   # replaces that day
   flowhound baseline update --baseline baseline.json big-day/ --memory-limit 2GiB    # out of core
+  flowhound baseline update --baseline b.json /shared/day.parquet --cluster df://10.0.0.5:50050 --tmp-dir /shared/tmp
 
 Nightly (crontab; % must be escaped):
   15 0 * * * flowhound baseline update -q --baseline /srv/fh/baseline.json /data/flows/$(date -ud yesterday +\\%F)/"
@@ -57,6 +58,25 @@ pub struct UpdateArgs {
     input: InputArgs,
     #[command(flatten)]
     scale: super::outofcore::ScaleArgs,
+    #[command(flatten)]
+    cluster: super::on_cluster::ClusterArgs,
+}
+
+/// The day states the cluster learned as one state, and the UTC day holding most of their flows
+/// (the local run's `days::main_day`; a tie goes to the later day).
+fn merge_days(
+    learned: Vec<(i64, State)>,
+    empty: State,
+) -> flowhound::error::Result<(State, Option<String>)> {
+    let main = learned
+        .iter()
+        .max_by_key(|(d, st)| (st.flows(), *d))
+        .map(|(d, _)| days::label(*d));
+    let mut all = empty;
+    for (_, st) in learned {
+        all.merge(st)?;
+    }
+    Ok((all, main))
 }
 
 /// The baseline's configured servers as `--exclude` entries.
@@ -112,17 +132,26 @@ pub fn run(a: UpdateArgs) -> Result<ExitCode> {
         }
     }
     a.scale.apply(&mut config)?;
-    let geo = a.geo.stack()?;
-    let learn = super::learn_scaled::Learn {
-        input: &a.input,
-        inputs: &a.inputs,
-        scale: &a.scale,
-        config: &config,
-        nets: &nets,
-        geo: &geo,
+    let (st, main_day, report) = if a.cluster.cluster.is_some() {
+        let what = (&nets, a.geo.files()?, &config);
+        let s = super::on_cluster::Session::open(&a.cluster, what, a.scale.shards, a.input.quiet)?;
+        let empty = State::empty(&config.baseline, &nets);
+        let (st, day) = merge_days(s.learn_days(&a.inputs)?, empty)?;
+        (st, day, None)
+    } else {
+        let geo = a.geo.stack()?;
+        let learn = super::learn_scaled::Learn {
+            input: &a.input,
+            inputs: &a.inputs,
+            scale: &a.scale,
+            config: &config,
+            nets: &nets,
+            geo: &geo,
+        };
+        // read whole, or routed into host shards and learned shard by shard beyond --memory-limit
+        let (st, day, report) = learn.state()?;
+        (st, day, Some(report))
     };
-    // read whole, or routed into host shards and learned shard by shard beyond --memory-limit
-    let (st, main_day, report) = learn.state()?;
     let Some(label) = label.or(main_day) else {
         return Err(FlowError::Config(format!("{}: no flows to add", a.inputs.join(" "))).into());
     };
@@ -130,7 +159,9 @@ pub fn run(a: UpdateArgs) -> Result<ExitCode> {
     let new_flows = st.flows();
     let rolled = days::roll(&mut kept, Day::new(label, st), keep)?;
     let b = days::write(&a.baseline, kept, State::empty(&config.baseline, &nets))?;
-    super::summary(&report, started, a.input.quiet);
+    if let Some(report) = &report {
+        super::summary(report, started, a.input.quiet);
+    }
     if !a.input.quiet {
         eprintln!(
             "baseline update: day {} {} ({new_flows} flows); {} days kept, {} aged out; {} flows, {} internal hosts, {} servers -> {} in {:.2} s",
