@@ -83,14 +83,8 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
         (s.learn_days(&a.inputs)?, None)
     } else {
         let geo = a.geo.stack()?;
-        let learn = super::learn_scaled::Learn {
-            input: &a.input,
-            inputs: &a.inputs,
-            scale: &a.scale,
-            config: &config,
-            nets: &nets,
-            geo: &geo,
-        };
+        let learn =
+            super::learn_scaled::Learn::new(&a.input, &a.inputs, &a.scale, (&config, &nets, &geo));
         // read whole, or routed into host shards and learned shard by shard beyond --memory-limit
         let (states, report) = learn.days()?;
         (states, Some(report))

@@ -29,7 +29,25 @@ pub struct Learn<'a> {
     pub geo: &'a GeoStack,
 }
 
-impl Learn<'_> {
+impl<'a> Learn<'a> {
+    /// The learning of `inputs`, read as `input` says and scaled by `scale`, with `config`, `nets`
+    /// and `geo`.
+    pub fn new(
+        input: &'a InputArgs,
+        inputs: &'a [String],
+        scale: &'a ScaleArgs,
+        (config, nets, geo): (&'a Config, &'a InternalNets, &'a GeoStack),
+    ) -> Self {
+        Learn {
+            input,
+            inputs,
+            scale,
+            config,
+            nets,
+            geo,
+        }
+    }
+
     fn read(&self) -> Result<TestInput> {
         let window = self.config.baseline.window_secs;
         let env = (self.scale, self.config, self.nets);
