@@ -35,6 +35,16 @@ pub struct Flows {
     pub packets: Vec<u64>,
 }
 
+/// The most bytes (each way) or packets one flow is taken to carry: 16 TiB. Larger counts are damaged
+/// input (a flipped high bit, a wrapped counter): they are taken at this value, so that the sums of
+/// up to a million such flows cannot overflow a `u64` in the detectors and the baseline.
+pub const MAX_FLOW_COUNT: u64 = 1 << 44;
+
+/// A byte or packet count capped at [`MAX_FLOW_COUNT`].
+pub fn capped(v: u64) -> u64 {
+    v.min(MAX_FLOW_COUNT)
+}
+
 fn column<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a dyn Array> {
     b.column_by_name(name)
         .map(|c| c.as_ref())
@@ -84,13 +94,13 @@ impl Flows {
                 typed::<UInt64Type>(b, col::UP_BYTES)?
                     .values()
                     .iter()
-                    .copied(),
+                    .map(|v| capped(*v)),
             );
             f.down.extend(
                 typed::<UInt64Type>(b, col::DOWN_BYTES)?
                     .values()
                     .iter()
-                    .copied(),
+                    .map(|v| capped(*v)),
             );
             let proto = column(b, col::PROTO)?
                 .as_string_opt::<i32>()
@@ -100,6 +110,7 @@ impl Flows {
         }
         f.duration = optional_column::<Float64Type>(batches, col::DURATION, f64::NAN)?;
         f.packets = optional_column::<UInt64Type>(batches, col::PACKETS, 0)?;
+        f.packets.iter_mut().for_each(|p| *p = capped(*p));
         Ok(f)
     }
 
