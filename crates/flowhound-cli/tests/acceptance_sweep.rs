@@ -7,8 +7,10 @@
 //! Always asserted: the harness works (configurations generated and analysed, every scenario kind
 //! present in some configuration, metrics finite), and no benign host is reported at high or
 //! critical. The rest of the targets (recall 1.0 and host precision >= 0.95 per kind in the
-//! worst configuration) are asserted too, unless `FLOWHOUND_SWEEP_ASSERT=0` (to print a sweep that
-//! misses them without failing). They held on configurations 0-99 on 2026-12-04. `FLOWHOUND_SWEEP_COUNT` (default 20) and
+//! worst configuration, and host precision >= 0.95 of the default table over all kinds) are asserted
+//! too, unless `FLOWHOUND_SWEEP_ASSERT=0` (to print a sweep that misses them without failing). They
+//! held on configurations 0-99 at 6k, 0-59 at 30k, 0-79 at 150k and 0-39 at 1M normal rows, and on
+//! wide configurations 0-29 at 2M, on 2026-12-06. `FLOWHOUND_SWEEP_COUNT` (default 20) and
 //! `FLOWHOUND_SWEEP_ROWS` (normal rows per configuration, default 6000) size it; `scripts/sweep`
 //! runs a bigger one. `FLOWHOUND_SWEEP_WIDE=1` draws `GenConfig::random_wide` instead (20-2000
 //! clients, 1-7 normal days, 24-72 h test, 0-20 IoT devices, the rows capped the same way).
@@ -271,6 +273,14 @@ fn target_failures(outcomes: &[Outcome]) -> Vec<String> {
             if p.is_some_and(|p| p < 0.95) {
                 f.push(format!("config {}: {} precision {p:?}", o.seed, k.name()));
             }
+        }
+        let (named, benign) = (o.table_hosts.0, o.table_hosts.1.len());
+        if named > 0 && (benign as f64) > 0.05 * named as f64 {
+            f.push(format!(
+                "config {}: default table host precision {:.2} ({benign} benign of {named} hosts)",
+                o.seed,
+                1.0 - benign as f64 / named as f64
+            ));
         }
         if !o.benign_high.is_empty() {
             f.push(format!(
