@@ -68,10 +68,7 @@ fn merge_days(
     learned: Vec<(i64, State)>,
     empty: State,
 ) -> flowhound::error::Result<(State, Option<String>)> {
-    let main = learned
-        .iter()
-        .max_by_key(|(d, st)| (st.flows(), *d))
-        .map(|(d, _)| days::label(*d));
+    let main = days::busiest_day(learned.iter().map(|(d, st)| (*d, st.flows())));
     let mut all = empty;
     for (_, st) in learned {
         all.merge(st)?;

@@ -94,11 +94,7 @@ impl<'a> Learn<'a> {
                 Ok((st, day, report))
             }
             TestInput::Sharded(mut s) => {
-                let day = s
-                    .day_flows
-                    .iter()
-                    .max_by_key(|(d, n)| (**n, **d))
-                    .map(|(d, _)| days::label(*d));
+                let day = days::busiest_day(s.day_flows.iter().map(|(d, n)| (*d, *n)));
                 let bar = shard_bar("learning", s.shards, self.input.quiet);
                 let st =
                     s.learn_state(self.env()?, files, false, |d, _| bar.set_position(d as u64))?;

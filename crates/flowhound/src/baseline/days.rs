@@ -86,6 +86,11 @@ pub fn main_day(ts: &[i64]) -> Option<String> {
     for t in ts {
         *counts.entry(day_of(*t)).or_default() += 1;
     }
+    busiest_day(counts)
+}
+
+/// The label of the day with the most flows among (day, flows) counts (the later one on a tie).
+pub fn busiest_day(counts: impl IntoIterator<Item = (i64, u64)>) -> Option<String> {
     counts
         .into_iter()
         .max_by_key(|(d, n)| (*n, *d))

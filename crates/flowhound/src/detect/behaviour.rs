@@ -138,6 +138,13 @@ pub fn peers_text(ctx: &DetectCtx, span: &Span, n: usize) -> String {
     parts.join("; ")
 }
 
+/// Whether `hosts` of a network's `of` hosts make a destination the network's own habit: at least
+/// `min_hosts` of them and at least `share` of all (`cnc_channel`'s prevalent destinations, the volume
+/// detectors' fleet downloads).
+pub fn prevalent(hosts: u64, of: u64, share: f64, min_hosts: u64) -> bool {
+    hosts >= min_hosts && hosts as f64 >= share * of as f64
+}
+
 /// `HH:MM` UTC of a timestamp (microseconds), with the date when `with_date`.
 pub fn clock(ts_us: i64, with_date: bool) -> String {
     let fmt = if with_date { "%Y-%m-%d %H:%M" } else { "%H:%M" };

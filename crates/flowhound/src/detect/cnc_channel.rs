@@ -4,7 +4,7 @@
 //! to well-known infrastructure ([`infrastructure`](super::infrastructure)) or to destinations most
 //! hosts use in the baseline are scored down, and the explanation says so.
 
-use super::behaviour::{duration_text, geo_suffix};
+use super::behaviour::{duration_text, geo_suffix, prevalent};
 use super::channel_math as cm;
 use super::cnc_beacon::{is_trusted_org, TRUSTED_ORGS};
 use super::infrastructure::infrastructure;
@@ -476,8 +476,12 @@ fn discounts(ctx: &DetectCtx, c: &CncChannelConfig, key: Key) -> Discounts {
             .get(&ip::format(key.1))
             .map(|p| (p.hosts, total))
             .filter(|(h, t)| {
-                *h >= c.prevalent_min_hosts_count
-                    && *h as f64 >= c.prevalent_min_share_ratio * *t as f64
+                prevalent(
+                    *h,
+                    *t,
+                    c.prevalent_min_share_ratio,
+                    c.prevalent_min_hosts_count,
+                )
             })
     };
     let trusted_org = ctx

@@ -27,9 +27,10 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const HELD_SCORE: f64 = 0.79;
 /// The score an uncorroborated deviation is held at on a self-learned baseline (the top of medium).
 pub const HELD_DEVIATION_SCORE: f64 = 0.64;
-/// The score an uncorroborated download from a peer the normal-period baseline already knows is held
-/// at (the top of low: out of the default table).
-pub const HELD_KNOWN_DOWNLOAD_SCORE: f64 = 0.39;
+/// The score an uncorroborated volume deviation is held at when its top peer is one of the network's
+/// own hosts, or, for a download, a destination the normal-period baseline already knows (the top of
+/// low: out of the default table).
+pub const HELD_LOW_SCORE: f64 = 0.39;
 /// Kinds whose only evidence is a statistical deviation of volume.
 pub const DEVIATION_KINDS: [&str; 2] = ["volume_outlier", "flow_outlier"];
 /// A self-learned baseline needs this many internal hosts before "one host only" means rare.
@@ -143,21 +144,21 @@ pub fn top_peer(f: &Finding, b: &Baseline, nets: &InternalNets) -> TopPeer {
 
 /// The score an uncorroborated finding is held at, if it is above it, and why: [`HELD_SCORE`] (for
 /// critical), or [`HELD_DEVIATION_SCORE`] for a deviation on a self-learned baseline or a download,
-/// [`HELD_KNOWN_DOWNLOAD_SCORE`] for a download from a peer the baseline knows or a deviation whose
+/// [`HELD_LOW_SCORE`] for a download from a peer the baseline knows or a deviation whose
 /// top peer is one of the network's own hosts.
 pub fn held_at(f: &Finding, robust: bool, top: TopPeer) -> (f64, &'static str) {
     let deviation = DEVIATION_KINDS.contains(&f.kind.as_str());
     if deviation && top == TopPeer::Internal {
         (
-            HELD_KNOWN_DOWNLOAD_SCORE,
+            HELD_LOW_SCORE,
             "a volume deviation towards the network's own hosts",
         )
     } else if is_download(f) && top == TopPeer::Known {
         (
-            HELD_KNOWN_DOWNLOAD_SCORE,
+            HELD_LOW_SCORE,
             "a download deviation from a destination the baseline already knows",
         )
-    } else if robust && DEVIATION_KINDS.contains(&f.kind.as_str()) {
+    } else if robust && deviation {
         (
             HELD_DEVIATION_SCORE,
             "a deviation learned from the capture itself",
@@ -289,7 +290,7 @@ mod tests {
         }
         // a download from a peer the baseline knows: low; an upload there is judged as before
         let down = with_metric("volume_outlier", "down_bytes");
-        let low = HELD_KNOWN_DOWNLOAD_SCORE;
+        let low = HELD_LOW_SCORE;
         assert_eq!(held_at(&down, false, TopPeer::Known).0, low);
         let up = with_metric("volume_outlier", "up_bytes");
         assert_eq!(held_at(&up, false, TopPeer::Known).0, HELD_SCORE);

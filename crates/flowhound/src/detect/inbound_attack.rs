@@ -493,10 +493,9 @@ fn collect(ctx: &DetectCtx, g: &Gathered, target: u128, windows: &[(i64, TargetW
     a
 }
 
-/// ", N scanners of ports it serves nobody in one window (usual level x N, threshold T)" when such
-/// scanners made a window an attack.
-fn scan_text(windows: &[(i64, TargetWindow)], thr_scan: f64) -> String {
-    let most = windows.iter().map(|w| w.1.scanners).max().unwrap_or(0);
+/// ", N sources scanning only ports it serves nobody in one window (threshold T)" when the most
+/// scanners of one window (`most`) made it an attack.
+fn scan_text(most: u64, thr_scan: f64) -> String {
     if (most as f64) < thr_scan {
         return String::new();
     }
@@ -527,6 +526,7 @@ fn finding(
         .map(|w| w.1.clone())
         .unwrap_or_default();
     let a = collect(ctx, g, target, windows);
+    let most_scanners = windows.iter().map(|w| w.1.scanners).max().unwrap_or(0);
     let ratio = windows
         .iter()
         .map(|w| excess(&w.1, thr, thr_scan))
@@ -563,7 +563,7 @@ fn finding(
         super::behaviour::span_text(a.first, a.last),
         best.hostile,
         ctx.baseline.window_secs,
-        scan_text(windows, thr_scan),
+        scan_text(most_scanners, thr_scan),
         a.attempts,
         ports.len(),
         failed * 100.0,
@@ -580,7 +580,7 @@ fn finding(
         "sources_count": sources.len(), "windows": windows.len(), "max_hostile_sources": best.hostile,
         "attempts": a.attempts, "failed_ratio": failed, "ports_count": ports.len(),
         "auth_attempts": a.auth_attempts, "live_brute_sources": best.live_brute,
-        "max_scanners_of_unserved_ports": windows.iter().map(|w| w.1.scanners).max().unwrap_or(0),
+        "max_scanners_of_unserved_ports": most_scanners,
         "scanners_threshold": thr_scan,
         "top_ports": ports.iter().take(10).map(|(p, n)| json!({"service": service_text(*p), "attempts": n})).collect::<Vec<_>>(),
         "top_sources": sources.iter().take(10).map(|(s, n)| json!({"source": ip::format(*s), "attempts": n})).collect::<Vec<_>>(),

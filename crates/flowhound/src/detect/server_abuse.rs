@@ -510,10 +510,9 @@ fn sustained_cells(
     }
     for ((client, server), mut windows) in heavy {
         windows.sort_unstable();
+        let Some(r) = refs.get(&server) else { continue };
         let run = in_runs(&windows, cfg.sustained_windows_count as usize);
-        let (Some(r), n) = (refs.get(&server), run.len()) else {
-            continue;
-        };
+        let n = run.len();
         for w in run {
             let c = cells[&(client, server, w)];
             let why = format!(

@@ -259,7 +259,7 @@ pub fn run(ctx: &DetectCtx, p: &VolumeParams, rule: Rule) -> Result<Vec<Finding>
 /// Whether `hosts` of the network's `active` hosts reaching one peer make it a fleet's: at least
 /// `min_hosts` and `share` of them (`share` 0: never).
 pub fn is_fleet(hosts: u64, active: u64, share: f64, min_hosts: u64) -> bool {
-    share > 0.0 && hosts >= min_hosts && hosts as f64 >= share * active as f64
+    share > 0.0 && super::behaviour::prevalent(hosts, active, share, min_hosts)
 }
 
 /// Holds a download from a peer that a fleet of the network's hosts reached too at low, saying so.
