@@ -175,6 +175,98 @@ fn a_damaged_arrow_schema_in_a_parquet_footer_is_read_from_the_parquet_types() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `analysts_s.parquet` repeated to `rows` rows in one SNAPPY page per column (no dictionary), so that
+/// each page is a few kilobytes compressed and megabytes uncompressed.
+fn one_page_per_column(rows: usize, out: &Path) {
+    use datafusion::arrow::compute::concat_batches;
+    use datafusion::parquet::arrow::{arrow_reader::ParquetRecordBatchReaderBuilder, ArrowWriter};
+    use datafusion::parquet::{basic::Compression, file::properties::WriterProperties};
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/formats/analysts_s.parquet");
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(src).unwrap()).unwrap();
+    let batch = reader.build().unwrap().next().unwrap().unwrap();
+    let copies = vec![batch.clone(); rows / batch.num_rows()];
+    let big = concat_batches(&batch.schema(), &copies).unwrap();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_dictionary_enabled(false)
+        .set_data_page_row_count_limit(usize::MAX)
+        .set_data_page_size_limit(64 << 20)
+        .set_write_batch_size(rows)
+        .build();
+    let file = std::fs::File::create(out).unwrap();
+    let mut w = ArrowWriter::try_new(file, big.schema(), Some(props)).unwrap();
+    w.write(&big).unwrap();
+    w.close().unwrap();
+}
+
+/// What the `parquet` target found (out of memory on a 20 KB input): parquet 59 fills a SNAPPY page's
+/// buffer with zeros up to the size its header claims before decompressing, so a damaged header made it
+/// write up to 2 GiB per page. A page claiming more than its codec can produce from its compressed
+/// bytes is refused up front, naming the row group, column and page; the sound file reads whole. (The
+/// parquet crate reads the damaged file: it zero-fills the claimed size, decompresses the real page
+/// into its start and decodes the values it needs from there.)
+#[test]
+fn a_page_claiming_more_than_its_codec_can_produce_is_refused_before_decompression() {
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let dir = std::env::temp_dir().join(format!("fh-fuzz-pages-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big-pages.parquet");
+    one_page_per_column(240_000, &file);
+    let mut data = std::fs::read(&file).unwrap();
+    assert_eq!(fuzz_entry::parse_parquet(&data).unwrap(), 240_000);
+
+    let meta = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap())
+        .unwrap()
+        .metadata()
+        .clone();
+    let col = meta
+        .row_group(0)
+        .columns()
+        .iter()
+        .find(|c| c.column_path().string() == "up_bytes");
+    let at = col.unwrap().data_page_offset() as usize;
+    // PageHeader: 0x15 type=0, then 0x15 and uncompressed_page_size as a zigzag varint.
+    assert_eq!(&data[at..at + 3], &[0x15, 0x00, 0x15]);
+    let len = data[at + 3..].iter().position(|b| b & 0x80 == 0).unwrap() + 1;
+    assert!(len >= 3, "a page of megabytes: {len}-byte size");
+    // the largest even zigzag of the same length: the file's layout is unchanged
+    let claim = (1i64 << (7 * len - 1)) - 1;
+    data[at + 3] = 0xfe;
+    data[at + 4..at + 3 + len - 1].fill(0xff);
+    data[at + 3 + len - 1] = 0x7f;
+    std::fs::write(&file, &data).unwrap();
+
+    // the claim is false: the footer's total for the whole chunk (headers and all) is smaller
+    assert!(claim > col.unwrap().uncompressed_size(), "{claim}");
+    let err = fuzz_entry::parse_parquet(&data).unwrap_err().to_string();
+    eprintln!("{err}");
+    for part in [
+        "row group 0",
+        "column up_bytes",
+        "page 0",
+        &format!("claims {claim} bytes"),
+        "re-export",
+    ] {
+        assert!(err.contains(part), "{part:?} in {err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The slow input the `parquet` target found (minutes in the parquet crate: a page header's Thrift list
+/// claims more elements than its column chunk has bytes, and the crate's reader skips each at end of
+/// file) is refused as an unreadable page header, naming the row group, column and page.
+#[test]
+fn a_page_header_longer_than_its_chunk_is_refused_not_walked() {
+    let data =
+        std::fs::read(corpus().join("parquet/thrift-list-longer-than-chunk.parquet")).unwrap();
+    let err = fuzz_entry::parse_parquet(&data).unwrap_err().to_string();
+    let want =
+        "row group 0, column timestamp: page 1: its header does not parse inside the column chunk";
+    assert!(err.contains(want), "{err}");
+}
+
 /// The `nfcapd` target's entry point decodes the LZO, BZ2 and LZ4 fixtures whole: 470 flows each
 /// (`nfdump -r FILE -o csv`'s summary).
 #[test]
@@ -238,7 +330,9 @@ fn the_netflow_entry_point_decodes_sequences_like_the_collector() {
 /// Damaged pages and column chunks on which the parquet crate panics (found by the `parquet` target
 /// after the hint fix: 29 inputs with a run-length header over 10 bytes, one with a negative column
 /// offset, one with an empty level bitmap) are refused with a typed error naming the file and row
-/// group. Any panic raised meanwhile is a dependency's, inside flowhound's guard (what the fuzz target
+/// group. Since the page headers are walked first (`ingest/parquet_pages.rs`), the two whose chunk
+/// offsets point at no page header are refused before the crate decodes anything (pyarrow refuses
+/// both files as "Invalid column metadata"). Any panic raised meanwhile is a dependency's, inside flowhound's guard (what the fuzz target
 /// tolerates); a panic of flowhound's own fails the test.
 #[test]
 fn damaged_parquet_pages_are_a_typed_error_not_a_panic() {
@@ -246,14 +340,17 @@ fn damaged_parquet_pages_are_a_typed_error_not_a_panic() {
     use std::sync::atomic::{AtomicBool, Ordering};
     static STRAY: AtomicBool = AtomicBool::new(false);
     let cases = [
+        // the column chunk starts inside another page's data: its "page header" does not parse (the
+        // crate read garbage as one, then panicked on the run-length header it found after it)
         (
             "rle-header-over-10-bytes.parquet",
-            "Parquet decoder failed on damaged data",
+            "column proto: page 0: its header does not parse inside the column chunk",
         ),
         ("negative-column-offset.parquet", "negative offset"),
+        // the same: the chunk's offset points into the footer's text
         (
             "empty-level-bitmap.parquet",
-            "Parquet decoder failed on damaged data",
+            "column down_bytes: page 0: its header does not parse inside the column chunk",
         ),
     ];
     for (name, why) in cases {

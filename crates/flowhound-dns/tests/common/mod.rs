@@ -89,11 +89,7 @@ pub async fn start_with(
         servfail,
         slow,
     };
-    let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
-    let addr = udp.local_addr().expect("udp addr");
-    let tcp = TcpListener::bind(addr)
-        .await
-        .expect("bind tcp on same port");
+    let (udp, tcp, addr) = bind_pair().await;
     let mut server = Server::new(handler);
     server.register_socket(udp);
     server.register_listener(tcp, Duration::from_secs(10), 1024);
@@ -102,6 +98,19 @@ pub async fn start_with(
         counters,
         _server: server,
     }
+}
+
+/// A UDP socket and a TCP listener on one free port of 127.0.0.1. The UDP port is free when bound,
+/// but its TCP twin may be taken (another test's connection): then another port is tried.
+async fn bind_pair() -> (UdpSocket, TcpListener, std::net::SocketAddr) {
+    for _ in 0..50 {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+        let addr = udp.local_addr().expect("udp addr");
+        if let Ok(tcp) = TcpListener::bind(addr).await {
+            return (udp, tcp, addr);
+        }
+    }
+    panic!("no port of 127.0.0.1 free for both UDP and TCP in 50 tries");
 }
 
 /// Counts queries; answers SERVFAIL for `servfail.*`, REFUSED for

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod nfcapd;
 pub mod parquet;
 mod parquet_hint;
+mod parquet_pages;
 pub mod report;
 pub mod text;
 pub mod time;

@@ -5,7 +5,7 @@
 use super::columns::{resolve, Resolved, Source, Target};
 use super::convert::{self, Rejects};
 use super::report::ReadOutcome;
-use super::{parquet_hint, upstream};
+use super::{parquet_hint, parquet_pages, upstream};
 use super::{Format, ReadOptions, TsUnit};
 use crate::error::{FlowError, Result};
 use datafusion::arrow::array::{ArrayRef, AsArray};
@@ -16,6 +16,7 @@ use datafusion::parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::file::metadata::ParquetMetaData;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -84,9 +85,11 @@ fn upstream_failure(path: &Path, what: &str, why: String) -> FlowError {
     corrupt(path, text)
 }
 
-/// Column chunks whose offset or length is negative: the parquet crate asserts on them when reading.
-fn check_chunks(path: &Path, meta: &ArrowReaderMetadata) -> Result<()> {
-    for (g, rg) in meta.metadata().row_groups().iter().enumerate() {
+/// Column chunks whose offset or length is negative (the parquet crate asserts on them when reading),
+/// and pages that claim more bytes than their codec can produce (the crate would fill that much memory
+/// with zeros first: [`parquet_pages`]).
+fn check_chunks(path: &Path, file: &File, meta: &ParquetMetaData) -> Result<()> {
+    for (g, rg) in meta.row_groups().iter().enumerate() {
         for (c, col) in rg.columns().iter().enumerate() {
             let start = col
                 .dictionary_page_offset()
@@ -96,6 +99,11 @@ fn check_chunks(path: &Path, meta: &ArrowReaderMetadata) -> Result<()> {
                     "row group {g}, column {c}: negative offset {start} or length {}",
                     col.compressed_size()
                 );
+                return Err(corrupt(path, why));
+            }
+            if let Some(page) = parquet_pages::check_chunk(file, col) {
+                let name = col.column_path().string();
+                let why = format!("row group {g}, column {name}: {page}; re-export the file");
                 return Err(corrupt(path, why));
             }
         }
@@ -108,7 +116,7 @@ fn check_chunks(path: &Path, meta: &ArrowReaderMetadata) -> Result<()> {
 pub fn plan(path: &Path, opts: &ReadOptions) -> Result<ParquetPlan> {
     let file = open(path)?;
     let meta = load_metadata(path, &file)?;
-    check_chunks(path, &meta)?;
+    check_chunks(path, &file, meta.metadata())?;
     upstream::guarded(|| plan_with(path, opts, file, meta))
         .unwrap_or_else(|why| Err(upstream_failure(path, "footer", why)))
 }
@@ -338,20 +346,26 @@ fn convert_batch(
 }
 
 /// True when `path` is a Parquet file whose schema holds every canonical column with its canonical
-/// type (a file written by `convert` or `enrich`); such files can be queried directly, streaming.
+/// type (a file written by `convert` or `enrich`) and whose pages pass [`check_chunks`]; such files can
+/// be queried directly, streaming. Any other file goes through the reader, which reports the damage.
 pub fn is_canonical(path: &Path) -> bool {
     let Ok(file) = File::open(path) else {
         return false;
     };
-    let Ok(b) = ParquetRecordBatchReaderBuilder::try_new(file) else {
+    let Ok(b) = file
+        .try_clone()
+        .map_err(|e| e.into())
+        .and_then(ParquetRecordBatchReaderBuilder::try_new)
+    else {
         return false;
     };
     let schema = b.schema();
-    crate::schema::flow_schema().fields().iter().all(|f| {
+    let canonical = crate::schema::flow_schema().fields().iter().all(|f| {
         schema
             .field_with_name(f.name())
             .is_ok_and(|g| g.data_type() == f.data_type())
-    })
+    });
+    canonical && check_chunks(path, &file, b.metadata()).is_ok()
 }
 
 #[cfg(test)]
