@@ -178,8 +178,8 @@ fn malicious_sources(csv: &str) -> BTreeSet<String> {
 }
 
 /// Real captures: `analyze --verdicts` then `evaluate --labels` through the binary; the metric is
-/// finite, counts the oracle's malicious sources as botnet IPs, and the verdicts file and the
-/// findings file give the same numbers.
+/// finite, counts the oracle's malicious sources as botnet IPs, and the verdicts file finds what the
+/// findings file finds with no more false positives (Malware-44 at 300 s: 0 against the span's 1).
 #[test]
 fn real_labelled_captures() {
     let files = [
@@ -211,11 +211,15 @@ fn real_labelled_captures() {
         ])
         .ok(rel);
         let m = eval_json(&["--labels", &cap, "--verdicts", &vs, "--window-secs", "300"]);
-        assert_eq!(
-            eval_json(&["--labels", &cap, &fs, "--window-secs", "300"]),
-            m,
-            "{rel}"
-        );
+        let span = eval_json(&["--labels", &cap, &fs, "--window-secs", "300"]);
+        // the run's verdicts blame the windows of the flows behind each finding; a findings file
+        // carries no flows, so its findings blame their whole span: the same hits, no fewer errors
+        for k in ["windows", "botnet_ips", "normal_ips"] {
+            assert_eq!(m[k], span[k], "{rel} {k}");
+        }
+        let (p, q) = (&m["plain"], &span["plain"]);
+        assert_eq!(p["tp"], q["tp"], "{rel}: {m} vs {span}");
+        assert!(p["fp"].as_f64() <= q["fp"].as_f64(), "{rel}: {m} vs {span}");
         for k in ["plain", "weighted"] {
             for c in ["tp", "fp", "tn", "fn"] {
                 assert!(

@@ -1,6 +1,9 @@
 //! Per-window verdicts for the standard evaluation (CTU-13 error metric, Garcia et al. 2014): one row
 //! per (internal source IP, time window) in which that IP sent a flow, `malicious` when some finding
-//! blames the IP over a span `[first_seen, last_seen]` that overlaps the window, else `normal`.
+//! blames the IP in that window, else `normal`. A finding blames a host in the windows where flows
+//! behind it that involve the host start (the metric labels a window by the flows that start in it: a
+//! 12-hour C&C connection blames its first window, not the eleven after it); a finding read back from
+//! JSON, which carries no flows, blames its span `[first_seen, last_seen]`.
 //!
 //! Columns of `--verdicts FILE.csv`: `window_start,ip,verdict,score,kinds` — the window start in
 //! RFC 3339 UTC, the address, the verdict, the highest score of the findings blaming it there (0 when
@@ -31,6 +34,46 @@ pub struct Blame {
     pub score: f64,
     /// The finding's kind.
     pub kind: String,
+    /// (start second, host) of the flows behind it ([`Finding::evidence_at`]); empty: the span counts.
+    pub at: Vec<(i64, u128)>,
+}
+
+impl Blame {
+    /// Whether the blame names `ip` in the window `[w, w + window_us)`.
+    fn hits(&self, ip: u128, w: i64, window_us: i64) -> bool {
+        if self.at.is_empty() {
+            return self.start_us < w + window_us && self.end_us >= w;
+        }
+        let in_window = |s: i64| window_of(s.saturating_mul(1_000_000), window_us) == w;
+        self.at.iter().any(|&(s, h)| h == ip && in_window(s))
+    }
+}
+
+/// Fills each finding's [`Finding::evidence_at`] from its `flow_rows` over `flows`: the start second of
+/// every flow behind it, with each of its hosts the flow involves (source or destination).
+pub fn stamp(findings: &mut [Finding], flows: &crate::detect::flows::Flows) {
+    for f in findings {
+        let hosts: Vec<u128> = f.hosts.iter().filter_map(|h| crate::ip::parse(h)).collect();
+        let mut at: Vec<(i64, u128)> = Vec::new();
+        for &r in &f.flow_rows {
+            let r = r as usize;
+            let (Some(&ts), Some(&s), Some(&d)) =
+                (flows.ts.get(r), flows.src.get(r), flows.dst.get(r))
+            else {
+                continue;
+            };
+            let sec = ts.div_euclid(1_000_000);
+            at.extend(
+                hosts
+                    .iter()
+                    .filter(|&&h| h == s || h == d)
+                    .map(|&h| (sec, h)),
+            );
+        }
+        at.sort_unstable();
+        at.dedup();
+        f.evidence_at = at;
+    }
 }
 
 /// One verdict row.
@@ -91,12 +134,13 @@ pub fn blames(findings: &[Finding]) -> Vec<Blame> {
             end_us: ts(&f.last_seen, i64::MAX),
             score: f.score,
             kind: f.kind.clone(),
+            at: f.evidence_at.clone(),
         })
         .collect()
 }
 
-/// One verdict per active (window, source): malicious when a blame names the source and its span
-/// overlaps the window `[start, start + window_us)`. Rows are ordered by window, then address.
+/// One verdict per active (window, source): malicious when a blame names the source in the window
+/// `[start, start + window_us)` ([`Blame::hits`]). Rows are ordered by window, then address.
 pub fn verdicts(active: &BTreeSet<(i64, u128)>, blames: &[Blame], window_us: i64) -> Vec<Verdict> {
     let mut by_host: BTreeMap<u128, Vec<&Blame>> = BTreeMap::new();
     for b in blames {
@@ -109,11 +153,7 @@ pub fn verdicts(active: &BTreeSet<(i64, u128)>, blames: &[Blame], window_us: i64
         .map(|&(w, ip)| {
             let hits: Vec<&&Blame> = by_host
                 .get(&ip)
-                .map(|v| {
-                    v.iter()
-                        .filter(|b| b.start_us < w + window_us && b.end_us >= w)
-                        .collect()
-                })
+                .map(|v| v.iter().filter(|b| b.hits(ip, w, window_us)).collect())
                 .unwrap_or_default();
             let kinds: BTreeSet<String> = hits.iter().map(|b| b.kind.clone()).collect();
             Verdict {
@@ -160,6 +200,7 @@ mod tests {
             end_us,
             score,
             kind: kind.into(),
+            at: Vec::new(),
         }
     }
 
@@ -213,6 +254,53 @@ mod tests {
                 (3 * H, 1, false, 0.0, String::new()),
             ]
         );
+    }
+
+    /// A finding with flows blames its hosts in the windows where those flows start, not the windows
+    /// its span crosses: a 12-hour connection opened at 0:10 and re-opened at 11:20 (host 1), and
+    /// another host's flow in the same finding (host 2 at 5:00).
+    #[test]
+    fn blames_with_flows_name_the_windows_of_their_flows() {
+        let s = |us: i64| us / 1_000_000;
+        let mut b = blame(1, H / 6, 12 * H, 0.8, "cnc_channel");
+        b.hosts.push(2);
+        b.at = vec![(s(H / 6), 1), (s(5 * H), 2), (s(11 * H + H / 3), 1)];
+        let active: BTreeSet<(i64, u128)> =
+            (0..12).flat_map(|w| [(w * H, 1), (w * H, 2)]).collect();
+        let bad: Vec<(i64, u128)> = verdicts(&active, &[b.clone()], H)
+            .into_iter()
+            .filter(|r| r.malicious)
+            .map(|r| (r.window_start_us / H, r.ip))
+            .collect();
+        assert_eq!(bad, vec![(0, 1), (5, 2), (11, 1)]);
+        // two-hour windows: the same flows, coarser
+        let bad2: Vec<(i64, u128)> = verdicts(&active, &[b], 2 * H)
+            .into_iter()
+            .filter(|r| r.malicious)
+            .map(|r| (r.window_start_us / H, r.ip))
+            .collect();
+        assert_eq!(bad2, vec![(0, 1), (4, 2), (10, 1)]);
+    }
+
+    #[test]
+    fn stamps_pair_each_flow_with_the_hosts_it_involves() {
+        use crate::detect::flows::Flows;
+        let ip = |t: &str| crate::ip::parse(t).unwrap();
+        let (a, b, x) = (ip("10.0.0.1"), ip("10.0.0.2"), ip("203.0.113.9"));
+        let flows = Flows {
+            ts: vec![1_500_000, 7_200_000_000, 7_200_999_999, -1],
+            src: vec![a, b, x, a],
+            dst: vec![x, x, a, b],
+            ..Flows::default()
+        };
+        let mut f = Finding {
+            hosts: vec!["10.0.0.1".into(), "10.0.0.2".into()],
+            flow_rows: vec![0, 1, 2, 3, 99], // 99: no such row, skipped
+            ..Finding::default()
+        };
+        stamp(std::slice::from_mut(&mut f), &flows);
+        let want = vec![(-1, a), (-1, b), (1, a), (7200, a), (7200, b)];
+        assert_eq!(f.evidence_at, want);
     }
 
     #[test]

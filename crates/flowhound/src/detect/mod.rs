@@ -282,6 +282,7 @@ pub fn run_raw(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     for r in results {
         raw.extend(r?);
     }
+    crate::verdicts::stamp(&mut raw, ctx.flows);
     Ok(raw)
 }
 

@@ -24,6 +24,9 @@ pub struct DetectPart {
     pub findings: Vec<Finding>,
     /// `flow_rows` of each finding (not part of a finding's JSON form).
     pub flow_rows: Vec<Vec<u32>>,
+    /// `evidence_at` of each finding (not part of a finding's JSON form either).
+    #[serde(default)]
+    pub evidence_at: Vec<Vec<(i64, u128)>>,
     /// Active (window start µs, internal source) pairs, for `--verdicts`.
     pub active: Vec<(i64, u128)>,
 }
@@ -152,6 +155,7 @@ fn detect_shard(
     Ok(DetectPart {
         rows: flows.len() as u64,
         flow_rows: findings.iter().map(|f| f.flow_rows.clone()).collect(),
+        evidence_at: findings.iter().map(|f| f.evidence_at.clone()).collect(),
         findings,
         active: active.into_iter().collect(),
     })
@@ -187,9 +191,11 @@ pub fn gather_findings(mut parts: Vec<(usize, Vec<u8>)>) -> Result<super::Detect
     for (shard, bytes) in parts {
         let p: DetectPart = serde_json::from_slice(&bytes)
             .map_err(|e| FlowError::Internal(format!("findings of shard {shard}: {e}")))?;
+        let mut stamps = p.evidence_at.into_iter();
         for (mut f, rows) in p.findings.into_iter().zip(p.flow_rows) {
             let at = |r: u32| u32::try_from(offset + u64::from(r)).unwrap_or(u32::MAX);
             f.flow_rows = rows.into_iter().map(at).collect();
+            f.evidence_at = stamps.next().unwrap_or_default();
             raw.push(f);
         }
         active.extend(p.active);

@@ -203,6 +203,9 @@ pub fn absorb(into: &mut Finding, other: Finding) {
     rows.extend(other.flow_rows);
     into.flows = into.flows.max(other.flows).max(rows.len() as u64);
     into.flow_rows = rows.into_iter().collect();
+    into.evidence_at.extend(other.evidence_at);
+    into.evidence_at.sort_unstable();
+    into.evidence_at.dedup();
     into.other_evidence.push(other.evidence);
     into.other_evidence.extend(other.other_evidence);
     for (k, v) in other.enrichment {

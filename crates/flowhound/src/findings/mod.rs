@@ -100,6 +100,10 @@ pub struct Finding {
     /// Row numbers (over the test input) of the flows behind the finding; not serialised.
     #[serde(skip)]
     pub flow_rows: Vec<u32>,
+    /// When and whom the flows behind the finding involve: (start second, blamed host) of each, sorted
+    /// and distinct ([`crate::verdicts::stamp`]); the windows it blames in `--verdicts`. Not serialised.
+    #[serde(skip)]
+    pub evidence_at: Vec<(i64, u128)>,
 }
 
 /// Formats microseconds since the epoch as RFC 3339 UTC with microseconds (sorts as text).
