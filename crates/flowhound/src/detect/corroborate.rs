@@ -121,6 +121,9 @@ pub fn is_download(f: &Finding) -> bool {
 pub enum TopPeer {
     /// One of the network's own hosts: the bytes stayed inside (a file share, a backup).
     Internal,
+    /// A multicast or broadcast address: the bytes stayed on the local segment (discovery, streaming
+    /// to a group), which no exfiltration or download goes through.
+    Segment,
     /// An external destination the normal-period baseline already knows (a self-learned baseline
     /// knows every peer of the capture, so never there).
     Known,
@@ -133,7 +136,10 @@ pub fn top_peer(f: &Finding, b: &Baseline, nets: &InternalNets) -> TopPeer {
     let Some(p) = f.peers.first() else {
         return TopPeer::Other;
     };
-    if ip::parse(p).is_some_and(|v| nets.contains(v)) {
+    let addr = ip::parse(p);
+    if addr.is_some_and(|v| super::infrastructure::address_label(v, nets).is_some()) {
+        TopPeer::Segment
+    } else if addr.is_some_and(|v| nets.contains(v)) {
         TopPeer::Internal
     } else if !b.robust() && b.external.destinations.contains_key(p) {
         TopPeer::Known
@@ -152,6 +158,11 @@ pub fn held_at(f: &Finding, robust: bool, top: TopPeer) -> (f64, &'static str) {
         (
             HELD_LOW_SCORE,
             "a volume deviation towards the network's own hosts",
+        )
+    } else if deviation && top == TopPeer::Segment {
+        (
+            HELD_LOW_SCORE,
+            "a volume deviation towards multicast or broadcast, which stays on the local segment",
         )
     } else if is_download(f) && top == TopPeer::Known {
         (
@@ -310,6 +321,19 @@ mod tests {
         assert_eq!(top_peer(&f, &b, &nets), TopPeer::Other);
         f.peers = vec!["10.1.2.3".into()];
         assert_eq!(top_peer(&f, &b, &nets), TopPeer::Internal);
+        // multicast, broadcast and an internal /24's broadcast stay on the segment: low
+        for p in [
+            "239.255.255.250",
+            "224.0.0.251",
+            "255.255.255.255",
+            "10.1.2.255",
+            "ff02::fb",
+        ] {
+            f.peers = vec![p.into()];
+            assert_eq!(top_peer(&f, &b, &nets), TopPeer::Segment, "{p}");
+        }
+        assert_eq!(held_at(&up, true, TopPeer::Segment).0, low);
+        assert_eq!(held_at(&beacon, false, TopPeer::Segment).0, HELD_SCORE);
         assert_eq!(
             crate::findings::severity(HELD_SCORE),
             crate::findings::Severity::High

@@ -36,7 +36,8 @@ pub fn classify(
     address_label(peer, nets).or_else(|| service_label(peer, proto, port, nets, baseline))
 }
 
-fn address_label(peer: u128, nets: &InternalNets) -> Option<&'static str> {
+/// "multicast", "broadcast" or "subnet broadcast" for such an address (the address rules of [`classify`]).
+pub fn address_label(peer: u128, nets: &InternalNets) -> Option<&'static str> {
     if let Some(a) = ip::as_v4(peer) {
         if a >> 28 == 0xe {
             return Some("multicast");

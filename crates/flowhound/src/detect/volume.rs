@@ -203,12 +203,24 @@ struct Hit {
     value: f64,
     threshold: f64,
     center: f64,
-    p99: f64,
+    /// The reference's tail quantile the guard multiplies: p99, or p90 on a self-learned baseline.
+    tail: f64,
+    /// Its name, for the explanation.
+    tail_name: &'static str,
     reference: &'static str,
     /// Which limit bound: `rule`, `p99` or `tail`.
     bound: &'static str,
     /// The baseline peak the value stays within (habitual behaviour), if any.
     habit: Option<Peak>,
+}
+
+/// The name of [`crate::baseline::stats::MetricStats::tail`]'s quantile.
+fn tail_name(robust: bool) -> &'static str {
+    if robust {
+        "p90"
+    } else {
+        "p99"
+    }
 }
 
 /// The binding limit: the detector's rule, the p99 guard, or the heavy-tail guard, whichever is
@@ -329,7 +341,8 @@ fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
                 value: value as f64,
                 threshold,
                 center: s.center(robust),
-                p99: s.p99,
+                tail: s.tail(robust),
+                tail_name: tail_name(robust),
                 reference,
                 bound,
                 habit: habitual_peak(ctx, p, m, c.host, value as f64),
@@ -368,7 +381,8 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
                 value: v as f64,
                 threshold: thr,
                 center: s.center(robust),
-                p99: s.p99,
+                tail: s.tail(robust),
+                tail_name: tail_name(robust),
                 reference,
                 bound,
                 habit: None,
@@ -446,7 +460,8 @@ impl Group {
             value: 0.0,
             threshold: 0.0,
             center: 0.0,
-            p99: 0.0,
+            tail: 0.0,
+            tail_name: "p99",
             reference: "",
             bound: "rule",
             habit: None,
@@ -474,7 +489,7 @@ impl Group {
         details.insert("limit_by".into(), json!(hit.bound));
         details.insert("rule".into(), json!(p.rule_text));
         details.insert("total_bytes".into(), json!(self.total));
-        details.insert("reference_p99".into(), json!(hit.p99));
+        details.insert(format!("reference_{}", hit.tail_name), json!(hit.tail));
         if let Some(peak) = &hit.habit {
             details.insert("habitual".into(), json!(peak));
         }
@@ -508,7 +523,7 @@ impl Group {
 /// What set the limit, for the explanation: the rule, the p99 guard or the heavy-tail guard.
 fn bound_label(h: &Hit, p: &VolumeParams) -> String {
     match h.bound {
-        "p99" => format!("{} x the reference p99", p.c.min_p99_ratio),
+        "p99" => format!("{} x the reference {}", p.c.min_p99_ratio, h.tail_name),
         "tail" => "the network's heavy-tail limit".into(),
         _ => p.rule_text.clone(),
     }
@@ -571,13 +586,14 @@ fn flow_finding(
     let mut peers: Vec<(u128, u64)> = peers.into_iter().collect();
     peers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let explanation = format!(
-        "{} flow(s) with {} above {} (largest {}; a normal flow carries {}, p99 {})",
+        "{} flow(s) with {} above {} (largest {}; a normal flow carries {}, {} {})",
         rows.len(),
         m.name(),
         human_bytes(hit.threshold),
         human_bytes(hit.value),
         human_bytes(hit.center),
-        human_bytes(hit.p99)
+        hit.tail_name,
+        human_bytes(hit.tail)
     );
     let mut details = serde_json::Map::new();
     details.insert("metric".into(), json!(m.name()));
@@ -634,11 +650,12 @@ fn explain(
         _ => format!("the typical {window} {noun} per host in this capture is"),
     };
     format!(
-        "{verb} {} {prep} {peer}{others} {}; {whose} {} (p99 {}), limit {}",
+        "{verb} {} {prep} {peer}{others} {}; {whose} {} ({} {}), limit {}",
         human_bytes(total as f64),
         span_text(first, last),
         human_bytes(hit.center),
-        human_bytes(hit.p99),
+        hit.tail_name,
+        human_bytes(hit.tail),
         human_bytes(hit.threshold)
     )
 }
