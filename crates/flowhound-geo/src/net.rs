@@ -27,6 +27,7 @@ pub fn u128_to_ip(value: u128) -> IpAddr {
 }
 
 /// The IPv4 address held by an IPv4-mapped `u128`, if it is one.
+#[inline]
 pub fn as_v4(value: u128) -> Option<u32> {
     (value >> 32 == V4_MAPPED_PREFIX >> 32).then_some(value as u32)
 }

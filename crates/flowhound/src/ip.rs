@@ -22,6 +22,7 @@ pub fn v4_to_u128(v4: u32) -> u128 {
 }
 
 /// The IPv4 value when `ip` is an IPv4(-mapped) address.
+#[inline]
 pub fn as_v4(ip: u128) -> Option<u32> {
     flowhound_geo::as_v4(ip)
 }

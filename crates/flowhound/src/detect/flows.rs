@@ -33,6 +33,48 @@ pub struct Flows {
     /// Packets in both directions, 0 when unknown; empty when no input row carries them (see
     /// [`Flows::packets`]).
     pub packets: Vec<u64>,
+    /// Which end of each flow is internal, worked out once for the run's networks (see
+    /// [`Flows::host_view`]); filled at the first call.
+    pub sides: Sides,
+}
+
+/// Per flow: [`SRC_INTERNAL`], [`DST_INTERNAL`] (source external) or 0, for the networks it was
+/// computed with. Every detector asks this of every flow; the networks are the same all run long.
+#[derive(Debug, Clone, Default)]
+pub struct Sides(std::sync::OnceLock<(InternalNets, Vec<u8>)>);
+
+/// The source is internal.
+const SRC_INTERNAL: u8 = 1;
+/// The source is not, the destination is.
+const DST_INTERNAL: u8 = 2;
+
+impl Sides {
+    /// The sides of `f`'s flows for `nets`; None when they were computed for other networks or for
+    /// other flows (columns changed since).
+    fn of<'a>(&'a self, f: &Flows, nets: &InternalNets) -> Option<&'a [u8]> {
+        let (n, v) = self.0.get_or_init(|| (nets.clone(), side_column(f, nets)));
+        (n == nets && v.len() == f.src.len()).then_some(v.as_slice())
+    }
+}
+
+fn side_column(f: &Flows, nets: &InternalNets) -> Vec<u8> {
+    f.src
+        .iter()
+        .zip(&f.dst)
+        .map(|(s, d)| side_of(*s, *d, nets))
+        .collect()
+}
+
+/// Which end of a flow is internal: the source when it is (so internal-to-internal flows belong to
+/// the client), else the destination when it is, else neither (0).
+fn side_of(src: u128, dst: u128, nets: &InternalNets) -> u8 {
+    if nets.contains(src) {
+        SRC_INTERNAL
+    } else if nets.contains(dst) {
+        DST_INTERNAL
+    } else {
+        0
+    }
 }
 
 /// The most bytes (each way) or packets one flow is taken to carry: 16 TiB. Larger counts are damaged
@@ -136,6 +178,7 @@ impl Flows {
             down: Vec::with_capacity(n),
             duration: Vec::new(),
             packets: Vec::new(),
+            sides: Sides::default(),
         }
     }
 
@@ -169,7 +212,12 @@ impl Flows {
 
     /// The internal host a flow belongs to, seen from that host (see [`HostView`]).
     pub fn host_view(&self, i: usize, nets: &InternalNets) -> Option<HostView> {
-        host_view(self.src[i], self.dst[i], self.up[i], self.down[i], nets)
+        let (src, dst, up, down) = (self.src[i], self.dst[i], self.up[i], self.down[i]);
+        let side = match self.sides.of(self, nets) {
+            Some(sides) => sides[i],
+            None => side_of(src, dst, nets),
+        };
+        view(side, src, dst, up, down)
     }
 }
 
@@ -227,24 +275,27 @@ pub fn host_view(
     down: u64,
     nets: &InternalNets,
 ) -> Option<HostView> {
-    if nets.contains(src) {
-        Some(HostView {
+    view(side_of(src, dst, nets), src, dst, up, down)
+}
+
+/// The flow seen from the end `side` names.
+fn view(side: u8, src: u128, dst: u128, up: u64, down: u64) -> Option<HostView> {
+    match side {
+        SRC_INTERNAL => Some(HostView {
             host: src,
             peer: dst,
             sent: up,
             received: down,
             originator: true,
-        })
-    } else if nets.contains(dst) {
-        Some(HostView {
+        }),
+        DST_INTERNAL => Some(HostView {
             host: dst,
             peer: src,
             sent: down,
             received: up,
             originator: false,
-        })
-    } else {
-        None
+        }),
+        _ => None,
     }
 }
 
@@ -252,6 +303,45 @@ pub fn host_view(
 mod tests {
     use super::*;
     use crate::ip::parse;
+
+    /// The remembered sides answer as the plain test does: for the networks they were computed with,
+    /// for other networks (not remembered), and after the columns grew.
+    #[test]
+    fn remembered_sides_agree_with_the_plain_view() {
+        let a = |t: &str| parse(t).unwrap();
+        let mut f = Flows {
+            src: vec![a("10.0.0.1"), a("8.8.8.8"), a("8.8.8.8"), a("10.0.0.1")],
+            dst: vec![a("8.8.4.4"), a("192.168.1.5"), a("1.1.1.1"), a("10.0.0.2")],
+            up: vec![1, 2, 3, 4],
+            down: vec![10, 20, 30, 40],
+            ..Default::default()
+        };
+        let check = |f: &Flows, nets: &InternalNets| {
+            for i in 0..f.src.len() {
+                let plain = host_view(f.src[i], f.dst[i], f.up[i], f.down[i], nets);
+                assert_eq!(f.host_view(i, nets), plain, "{nets:?} flow {i}");
+            }
+        };
+        let default = InternalNets::default();
+        let narrow = InternalNets::new(vec![crate::net::Cidr::parse("8.8.8.0/24").unwrap()]);
+        check(&f, &default);
+        check(&f, &narrow);
+        assert_eq!(
+            f.host_view(0, &default).map(|v| (v.host, v.sent)),
+            Some((a("10.0.0.1"), 1))
+        );
+        assert_eq!(
+            f.host_view(1, &default).map(|v| (v.host, v.sent)),
+            Some((a("192.168.1.5"), 20))
+        );
+        assert_eq!(f.host_view(2, &default), None);
+        for (col, v) in [(&mut f.src, a("1.2.3.4")), (&mut f.dst, a("10.9.9.9"))] {
+            col.push(v);
+        }
+        f.up.push(5);
+        f.down.push(50);
+        check(&f, &default);
+    }
 
     #[test]
     fn optional_columns_fill_gaps_and_stay_empty_when_absent() {
