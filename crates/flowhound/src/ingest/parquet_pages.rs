@@ -103,10 +103,9 @@ pub fn check_chunk(file: &File, col: &ColumnChunkMetaData) -> Option<PageDamage>
         };
         let (uncompressed, compressed) = (sizes.uncompressed?, sizes.compressed?);
         let c = u64::try_from(compressed).ok()?;
-        let limit = ratio.map(|r| c.saturating_mul(r).saturating_add(SLACK_BYTES));
-        if let (Some(max_ratio), Some(limit)) = (ratio, limit) {
+        if let Some(max_ratio) = ratio {
+            let limit = c.saturating_mul(max_ratio).saturating_add(SLACK_BYTES);
             if u64::try_from(uncompressed).is_ok_and(|u| u > limit) {
-                let (uncompressed, compressed) = (uncompressed, compressed);
                 return Some(PageDamage::Implausible {
                     page,
                     uncompressed,
