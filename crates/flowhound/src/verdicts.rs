@@ -34,7 +34,8 @@ pub struct Blame {
     pub score: f64,
     /// The finding's kind.
     pub kind: String,
-    /// (start second, host) of the flows behind it ([`Finding::evidence_at`]); empty: the span counts.
+    /// (start second, host) of the flows behind it, sorted ([`Finding::evidence_at`]); empty: the
+    /// span counts.
     pub at: Vec<(i64, u128)>,
 }
 
@@ -44,8 +45,14 @@ impl Blame {
         if self.at.is_empty() {
             return self.start_us < w + window_us && self.end_us >= w;
         }
-        let in_window = |s: i64| window_of(s.saturating_mul(1_000_000), window_us) == w;
-        self.at.iter().any(|&(s, h)| h == ip && in_window(s))
+        if window_of(w, window_us) != w {
+            return false; // not a window start: no flow's window
+        }
+        // the stamps whose start lies in [w, w + window_us), found by bisection (`at` is sorted)
+        let before = |end: i64| move |&(s, _): &(i64, u128)| s.saturating_mul(1_000_000) < end;
+        let lo = self.at.partition_point(before(w));
+        let hi = self.at.partition_point(before(w.saturating_add(window_us)));
+        self.at[lo..hi].iter().any(|&(_, h)| h == ip)
     }
 }
 

@@ -138,6 +138,15 @@ impl MetricStats {
         }
     }
 
+    /// The name of [`MetricStats::tail`]'s quantile, for explanations.
+    pub fn tail_name(robust: bool) -> &'static str {
+        if robust {
+            "p90"
+        } else {
+            "p99"
+        }
+    }
+
     /// The spread used by mean-based rules: the sample std, or the robust scale when `robust`.
     pub fn scale(&self, robust: bool) -> f64 {
         if robust {

@@ -214,15 +214,6 @@ struct Hit {
     habit: Option<Peak>,
 }
 
-/// The name of [`crate::baseline::stats::MetricStats::tail`]'s quantile.
-fn tail_name(robust: bool) -> &'static str {
-    if robust {
-        "p90"
-    } else {
-        "p99"
-    }
-}
-
 /// The binding limit: the detector's rule, the p99 guard, or the heavy-tail guard, whichever is
 /// highest (ties go to the first). Returns the limit and its name.
 pub fn binding_limit(rule: f64, p99_guard: f64, tail_guard: Option<f64>) -> (f64, &'static str) {
@@ -342,7 +333,7 @@ fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
                 threshold,
                 center: s.center(robust),
                 tail: s.tail(robust),
-                tail_name: tail_name(robust),
+                tail_name: MetricStats::tail_name(robust),
                 reference,
                 bound,
                 habit: habitual_peak(ctx, p, m, c.host, value as f64),
@@ -382,7 +373,7 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
                 threshold: thr,
                 center: s.center(robust),
                 tail: s.tail(robust),
-                tail_name: tail_name(robust),
+                tail_name: MetricStats::tail_name(robust),
                 reference,
                 bound,
                 habit: None,
