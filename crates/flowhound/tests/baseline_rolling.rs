@@ -211,6 +211,22 @@ fn host_shards_merge_to_the_whole_capture() {
     assert!(hosts.iter().all(|h| *h > 5), "shards of hosts: {hosts:?}");
     let overlap: u64 = parts.iter().map(|p| p.flows()).sum();
     assert_eq!(overlap, all.len() as u64, "each flow counted by one shard");
+    // compacted (habits derived per shard, sightings dropped): the same baseline
+    let compacted: Vec<State> = parts
+        .iter()
+        .map(|p| {
+            let mut c = p.clone();
+            c.compact();
+            c
+        })
+        .collect();
+    let err = compacted[0].to_bytes().unwrap_err().to_string();
+    assert!(err.contains("cannot be stored"), "{err}");
+    assert_same(&merge(compacted.clone()).unwrap(), &want, "3 compacted host shards");
+    // a compacted host cannot take more of its flows (its habits would be wrong): an error
+    let mut twice = compacted[1].clone();
+    let err = twice.merge(parts[1].clone()).unwrap_err().to_string();
+    assert!(err.contains("learned in two parts"), "{err}");
     let got = merge(parts).unwrap();
     assert_same(&got, &want, "3 host shards");
 }

@@ -145,6 +145,11 @@ impl State {
 
 /// Encodes a sealed state (deterministic: keys are written sorted).
 pub(crate) fn encode(st: &State) -> std::io::Result<Vec<u8>> {
+    if st.hosts.values().any(|h| h.habits.is_some()) {
+        return Err(std::io::Error::other(
+            "a compacted state (habits derived, sightings dropped) cannot be stored",
+        ));
+    }
     let g = st.grid.unwrap_or(Grid {
         window_secs: 0,
         fanout_secs: 0,

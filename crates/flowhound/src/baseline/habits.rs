@@ -175,10 +175,11 @@ fn key_text(code: u32) -> String {
 pub(crate) fn derive(hosts: &AHashMap<u128, HostState>, grid: Grid) -> Habits {
     let mut out = BTreeMap::new();
     for (host, a) in hosts {
-        out.insert(
-            ip::format(*host),
-            host_habits(a, grid.window_secs, grid.robust),
-        );
+        let h = match &a.habits {
+            Some(h) => (**h).clone(),
+            None => host_habits(a, grid.window_secs, grid.robust),
+        };
+        out.insert(ip::format(*host), h);
     }
     let (population_fanout, population_vertical) = population(&out);
     Habits {
@@ -231,6 +232,19 @@ fn window_start(w: i64, window_secs: u64) -> String {
         w.saturating_mul(window_secs as i64)
             .saturating_mul(1_000_000),
     )
+}
+
+/// Derives `a`'s habits and drops what they were derived from ([`super::State::compact`]).
+pub(crate) fn compact(a: &mut HostState, grid: Grid) {
+    if a.habits.is_some() {
+        return;
+    }
+    a.settle();
+    a.habits = Some(Box::new(host_habits(a, grid.window_secs, grid.robust)));
+    a.fan = Vec::new();
+    a.fan_runs = Default::default();
+    a.uploads = AHashMap::new();
+    a.peer_windows = AHashSet::new();
 }
 
 fn host_habits(a: &HostState, window_secs: u64, robust: bool) -> HostHabits {

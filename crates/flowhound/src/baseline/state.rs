@@ -11,6 +11,7 @@
 use super::accumulate::{hour_of, window_of};
 use crate::config::BaselineConfig;
 use crate::error::{FlowError, Result};
+use super::habits::HostHabits;
 use crate::schema::Proto;
 use ahash::{AHashMap, AHashSet};
 use std::collections::BTreeSet;
@@ -54,6 +55,9 @@ pub(crate) struct HostState {
     pub peers: AHashMap<u128, PeerSeen>,
     /// (external peer, baseline window) in which the host talked to it.
     pub peer_windows: AHashSet<(u128, i64)>,
+    /// The host's habits, derived once its flows are all counted ([`State::compact`]); `fan`,
+    /// `uploads` and `peer_windows` are then empty.
+    pub habits: Option<Box<HostHabits>>,
 }
 
 /// The fan-out sightings of one window of one grid.
@@ -260,6 +264,14 @@ pub struct State {
     pub(crate) asn_org: AHashMap<u32, (u128, Option<String>)>,
 }
 
+/// A host whose habits were derived ([`State::compact`]) cannot take more flows.
+fn compacted_merge(ip: u128) -> FlowError {
+    FlowError::Internal(format!(
+        "host {} was learned in two parts after its habits were derived; learn each host in one part",
+        crate::ip::format(ip)
+    ))
+}
+
 /// Folds sorted values into a `(value, count)` histogram.
 fn histogram(sorted: &[u64]) -> Vec<(u64, u64)> {
     let mut out: Vec<(u64, u64)> = Vec::new();
@@ -407,6 +419,18 @@ impl State {
         }
     }
 
+    /// Derives every host's habits now and drops what they are derived from (fan-out sightings,
+    /// upload and peer windows: the part of the state that grows with the flows). Only for a state
+    /// holding all the flows of its hosts, e.g. a host shard's, whose hosts no later merge adds to
+    /// (such a merge fails): the baseline derived from the merged state is unchanged. A compacted
+    /// state cannot be stored ([`State::to_bytes`]).
+    pub fn compact(&mut self) {
+        let Some(grid) = self.grid else { return };
+        for h in self.hosts.values_mut() {
+            super::habits::compact(h, grid);
+        }
+    }
+
     /// Adds `other` (another day, or another host shard) into this state. Fails when the two were
     /// learned with different windows or internal networks (their sums would not mean the same).
     pub fn merge(&mut self, other: State) -> Result<()> {
@@ -436,6 +460,9 @@ impl State {
         }
         for (ip, h) in other.hosts {
             match self.hosts.get_mut(&ip) {
+                Some(mine) if mine.habits.is_some() || h.habits.is_some() => {
+                    return Err(compacted_merge(ip));
+                }
                 Some(mine) => mine.merge(h),
                 None => {
                     self.hosts.insert(ip, h);

@@ -28,7 +28,7 @@ impl Sharded {
         self_learned: bool,
         progress: impl FnMut(usize, usize),
     ) -> Result<Baseline> {
-        let all = self.learn_state(env, vec![], self_learned, progress)?;
+        let all = self.states(env, self_learned, true, progress)?;
         let mut b = all.finish()?;
         release_free();
         b.source.files = files;
@@ -39,25 +39,42 @@ impl Sharded {
     /// learned shard by shard.
     pub fn learn_state(
         &self,
-        (nets, geo, cfg, limit_bytes): LearnEnv,
+        env: LearnEnv,
         files: Vec<String>,
         self_learned: bool,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<State> {
+        let mut all = self.states(env, self_learned, false, progress)?;
+        all.files = files;
+        Ok(all)
+    }
+
+    /// The shards' learning states merged as they come, so that one shard's state is held beside
+    /// the sum, not all of them. `compact`: each shard's hosts' habits are derived before it is
+    /// merged ([`State::compact`]; a host lives in one shard), so the sum grows with the hosts,
+    /// not the flows; the state then derives a baseline but cannot be stored.
+    fn states(
+        &self,
+        (nets, geo, cfg, limit_bytes): LearnEnv,
+        self_learned: bool,
+        compact: bool,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<State> {
-        // merged as they come, so that one shard's state is held beside the sum, not all of them
         let mut all = State::default();
         for s in 0..self.shards {
             for (buckets, rows) in self.parts(s, limit_bytes)? {
                 let (flows, _) = self.load_buckets(&buckets, rows)?;
                 let owns = |h: u128| self.shard_of_host(h) == s;
-                let st = learn_shard(&flows, nets, geo, (cfg, self_learned), vec![], owns)?;
+                let mut st = learn_shard(&flows, nets, geo, (cfg, self_learned), vec![], owns)?;
                 drop(flows);
+                if compact {
+                    st.compact();
+                }
                 all.merge(st)?;
                 release_free();
             }
             progress(s + 1, self.shards);
         }
-        all.files = files;
         Ok(all)
     }
 
