@@ -145,11 +145,6 @@ impl State {
 
 /// Encodes a sealed state (deterministic: keys are written sorted).
 pub(crate) fn encode(st: &State) -> std::io::Result<Vec<u8>> {
-    if st.hosts.values().any(|h| h.habits.is_some()) {
-        return Err(std::io::Error::other(
-            "a compacted state (habits derived, sightings dropped) cannot be stored",
-        ));
-    }
     let g = st.grid.unwrap_or(Grid {
         window_secs: 0,
         fanout_secs: 0,
@@ -185,6 +180,7 @@ pub(crate) fn encode(st: &State) -> std::io::Result<Vec<u8>> {
         encode_host(&mut w, h);
     }
     encode_shared(&mut w, st);
+    encode_compacted(&mut w, st)?;
     let mut enc = zstd::stream::Encoder::new(Vec::new(), 3)?;
     enc.include_checksum(true)?;
     enc.write_all(MAGIC)?;
@@ -250,6 +246,31 @@ fn encode_host(w: &mut W, h: &HostState) {
         w.u(*p);
         w.i(*pwin);
     }
+}
+
+/// The habits of compacted hosts ([`State::compact`]), when any: a trailing section, so states
+/// written before it existed (day files) decode unchanged.
+fn encode_compacted(w: &mut W, st: &State) -> std::io::Result<()> {
+    let done = sorted(st.hosts.iter().filter_map(|(ip, h)| Some((*ip, h.habits.as_ref()?))));
+    if done.is_empty() {
+        return Ok(());
+    }
+    w.u(done.len() as u128);
+    for (ip, h) in done {
+        w.u(ip);
+        w.s(&serde_json::to_string(h).map_err(std::io::Error::other)?);
+    }
+    Ok(())
+}
+
+fn decode_compacted(r: &mut R, st: &mut State) -> Result<(), Why> {
+    for _ in 0..r.n()? {
+        let ip = r.u()?;
+        let h = serde_json::from_str(&r.s()?).map_err(|e| format!("bad host habits: {e}"))?;
+        let host = st.hosts.get_mut(&ip).ok_or("habits of a host not in the state")?;
+        host.habits = Some(Box::new(h));
+    }
+    Ok(())
 }
 
 fn encode_shared(w: &mut W, st: &State) {
@@ -323,6 +344,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<State, Why> {
         st.hosts.insert(ip, decode_host(&mut r)?);
     }
     decode_shared(&mut r, &mut st)?;
+    if r.at != body.len() {
+        decode_compacted(&mut r, &mut st)?;
+    }
     if r.at != body.len() {
         return Err("trailing data".into());
     }

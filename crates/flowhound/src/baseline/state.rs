@@ -422,8 +422,8 @@ impl State {
     /// Derives every host's habits now and drops what they are derived from (fan-out sightings,
     /// upload and peer windows: the part of the state that grows with the flows). Only for a state
     /// holding all the flows of its hosts, e.g. a host shard's, whose hosts no later merge adds to
-    /// (such a merge fails): the baseline derived from the merged state is unchanged. A compacted
-    /// state cannot be stored ([`State::to_bytes`]).
+    /// (such a merge fails): the baseline derived from the merged state is unchanged. Its binary
+    /// form ([`State::to_bytes`]) carries the derived habits.
     pub fn compact(&mut self) {
         let Some(grid) = self.grid else { return };
         for h in self.hosts.values_mut() {

@@ -40,7 +40,12 @@ pub fn run(l: &Loaded, shard: usize, batch: RecordBatch) -> Result<Vec<u8>> {
             "the whole-input statistics are SQL aggregations (distributed::stats_sql), not a shard task"
                 .into(),
         )),
-        Task::Learn => learn(l, shard, &flows)?.to_bytes(),
+        Task::Learn => {
+            // the shard holds all of its hosts' flows: the client only merges and derives
+            let mut st = learn(l, shard, &flows)?;
+            st.compact();
+            st.to_bytes()
+        }
         Task::LearnDays => learn_days(l, &flows),
         Task::Detect => {
             let part = detect_shard(l, shard, &batch, &flows)?;

@@ -52,7 +52,7 @@ impl Sharded {
     /// The shards' learning states merged as they come, so that one shard's state is held beside
     /// the sum, not all of them. `compact`: each shard's hosts' habits are derived before it is
     /// merged ([`State::compact`]; a host lives in one shard), so the sum grows with the hosts,
-    /// not the flows; the state then derives a baseline but cannot be stored.
+    /// not the flows; the state then derives a baseline but cannot take more flows of its hosts.
     fn states(
         &self,
         (nets, geo, cfg, limit_bytes): LearnEnv,
