@@ -220,7 +220,11 @@ fn host_shards_merge_to_the_whole_capture() {
             c
         })
         .collect();
-    assert_same(&merge(compacted.clone()).unwrap(), &want, "3 compacted host shards");
+    assert_same(
+        &merge(compacted.clone()).unwrap(),
+        &want,
+        "3 compacted host shards",
+    );
     // as a cluster executor sends them: their binary form keeps the derived habits
     let sent: Vec<State> = compacted
         .iter()

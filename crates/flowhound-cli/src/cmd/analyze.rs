@@ -76,6 +76,8 @@ pub fn run(a: AnalyzeArgs) -> Result<ExitCode> {
         learned_on
     } else {
         drop(learned_on);
+        // the learning threads' freed heap back to the system before the test input is read
+        flowhound::shard::memory::release_free();
         Test::of(read(&a.test, true)?)?
     };
     let job = Job {

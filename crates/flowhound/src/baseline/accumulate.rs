@@ -56,11 +56,55 @@ pub fn learn_cancellable(
     cancel: &AtomicBool,
 ) -> Result<Baseline> {
     check(cfg)?;
-    let mut st = State::new(cfg, nets, self_learned);
+    let parts = learning_parts(flows.len());
+    let mut st = learn_parallel(flows, nets, geo, (cfg, self_learned), cancel, parts)?;
     st.files = files;
-    pass(flows, nets, cancel, &mut st, |_, _| true)?;
-    st.seal(geo);
     st.finish()
+}
+
+/// Flows below which learning is one pass on one thread.
+const PARALLEL_MIN_FLOWS: usize = 200_000;
+
+/// How many host parts learn `flows` flows: one below [`PARALLEL_MIN_FLOWS`], else several per
+/// core (hosts differ much in traffic, and a part is one host group).
+fn learning_parts(flows: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if flows < PARALLEL_MIN_FLOWS || cores == 1 {
+        1
+    } else {
+        (cores * 4).min(64)
+    }
+}
+
+/// The sealed learning state of every flow, learned by `parts` (at most 256) host parts on every
+/// core: each part learns the flows its hosts own ([`owner`], as a host shard does) and the parts
+/// merge into the state of all the flows.
+fn learn_parallel(
+    flows: &Flows,
+    nets: &InternalNets,
+    geo: &GeoStack,
+    (cfg, self_learned): (&BaselineConfig, bool),
+    cancel: &AtomicBool,
+    parts: usize,
+) -> Result<State> {
+    let parts = parts.clamp(1, 256);
+    let part: Vec<u8> = (0..flows.len())
+        .map(|i| {
+            crate::shard::route::shard_of(owner(flows.src[i], flows.dst[i], nets), parts) as u8
+        })
+        .collect();
+    let ids: Vec<u8> = (0..parts).map(|k| k as u8).collect();
+    let states = crate::detect::in_parallel(&ids, |k| {
+        let mut st = State::new(cfg, nets, self_learned);
+        pass(flows, nets, cancel, &mut st, |_, i| part[i] == *k)?;
+        st.seal(geo);
+        Ok::<State, FlowError>(st)
+    });
+    let mut all = State::default();
+    for st in states {
+        all.merge(st?)?;
+    }
+    Ok(all)
 }
 
 /// The learning state of `flows` (all of them), for [`super::merge`] or a day of a rolling baseline.
@@ -236,6 +280,63 @@ pub fn parse_exclude(text: &str) -> Result<(u128, Option<u16>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Learning in host parts on several threads gives the baseline of one pass; the columns
+    /// gathered on two threads, and the side column computed in halves, equal those of one thread.
+    #[test]
+    fn parallel_learning_and_gathering_equal_one_pass() {
+        use crate::detect::flows::{gather, side_column_in};
+        let dir = tempfile::tempdir().unwrap();
+        let g = flowhound_gen::GenConfig {
+            seed: 5,
+            flows_normal: 4_000,
+            flows_test: 30_000,
+            flows_servers: 500,
+            clients: 40,
+            ..Default::default()
+        };
+        flowhound_gen::generate(&g, dir.path(), &|_, _| {}).unwrap();
+        let path = dir
+            .path()
+            .join("test.parquet")
+            .to_string_lossy()
+            .to_string();
+        let (batches, _) = crate::ingest::read_all(&[path], &Default::default()).unwrap();
+        let (one, two) = (
+            gather(&batches, false).unwrap(),
+            gather(&batches, true).unwrap(),
+        );
+        assert!(
+            one.len() > 20_000 && batches.len() > 1,
+            "{} rows",
+            one.len()
+        );
+        assert_eq!((&one.ts, &one.src, &one.dst), (&two.ts, &two.src, &two.dst));
+        assert_eq!((&one.proto, &one.dst_port), (&two.proto, &two.dst_port));
+        assert_eq!(
+            (&one.up, &one.down, &one.packets),
+            (&two.up, &two.down, &two.packets)
+        );
+        let bits = |f: &Flows| f.duration.iter().map(|d| d.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&one), bits(&two));
+        let nets = InternalNets::default();
+        let sides = side_column_in(&one, &nets, false);
+        assert!(sides.contains(&1) && sides.contains(&2), "both sides seen");
+        assert_eq!(sides, side_column_in(&one, &nets, true));
+        let never = AtomicBool::new(false);
+        let (geo, cfg) = (GeoStack::new(), BaselineConfig::default());
+        for robust in [false, true] {
+            let learn = |parts| {
+                let st = learn_parallel(&one, &nets, &geo, (&cfg, robust), &never, parts).unwrap();
+                serde_json::to_string(&st.finish().unwrap()).unwrap()
+            };
+            let whole = learn(1);
+            assert!(whole.contains("192.168.105."), "hosts learned");
+            for parts in [2, 7, 300] {
+                assert_eq!(learn(parts), whole, "{parts} parts, robust {robust}");
+            }
+        }
+    }
 
     #[test]
     fn windows_and_hours() {

@@ -251,7 +251,11 @@ fn encode_host(w: &mut W, h: &HostState) {
 /// The habits of compacted hosts ([`State::compact`]), when any: a trailing section, so states
 /// written before it existed (day files) decode unchanged.
 fn encode_compacted(w: &mut W, st: &State) -> std::io::Result<()> {
-    let done = sorted(st.hosts.iter().filter_map(|(ip, h)| Some((*ip, h.habits.as_ref()?))));
+    let done = sorted(
+        st.hosts
+            .iter()
+            .filter_map(|(ip, h)| Some((*ip, h.habits.as_ref()?))),
+    );
     if done.is_empty() {
         return Ok(());
     }
@@ -267,7 +271,10 @@ fn decode_compacted(r: &mut R, st: &mut State) -> Result<(), Why> {
     for _ in 0..r.n()? {
         let ip = r.u()?;
         let h = serde_json::from_str(&r.s()?).map_err(|e| format!("bad host habits: {e}"))?;
-        let host = st.hosts.get_mut(&ip).ok_or("habits of a host not in the state")?;
+        let host = st
+            .hosts
+            .get_mut(&ip)
+            .ok_or("habits of a host not in the state")?;
         host.habits = Some(Box::new(h));
     }
     Ok(())

@@ -49,18 +49,7 @@ impl State {
             },
             ..Default::default()
         };
-        let mut pop: [Vec<u64>; 3] = Default::default();
-        let mut ratios: [Vec<f64>; 2] = Default::default();
-        for (h, a) in &self.hosts {
-            let p = profile(
-                &self,
-                a,
-                cfg.usual_ports_count as usize,
-                &mut pop,
-                &mut ratios,
-            );
-            b.hosts.insert(ip::format(*h), p);
-        }
+        let (pop, ratios) = profiles(&self, cfg.usual_ports_count as usize, &mut b);
         let [mut up, mut down] = ratios;
         b.relative_tail = RelativeTails {
             up_bytes: TailModel::fit_trimmed(&mut up, grid.robust),
@@ -179,6 +168,30 @@ fn host_geo(st: &State, a: &HostState) -> (AHashMap<String, u64>, AHashMap<u32, 
         }
     }
     (countries, asns)
+}
+
+/// Every host's profile into `b`, on every core; returns the population's window values and the
+/// hosts' ratios to their medians (in no particular order: their statistics sort them).
+fn profiles(st: &State, ports_n: usize, b: &mut Baseline) -> ([Vec<u64>; 3], [Vec<f64>; 2]) {
+    let list: Vec<(&u128, &HostState)> = st.hosts.iter().collect();
+    let done = crate::detect::in_parallel(&list, |(h, a)| {
+        let mut pop: [Vec<u64>; 3] = Default::default();
+        let mut ratios: [Vec<f64>; 2] = Default::default();
+        let p = profile(st, a, ports_n, &mut pop, &mut ratios);
+        (ip::format(**h), p, pop, ratios)
+    });
+    let mut pop: [Vec<u64>; 3] = Default::default();
+    let mut ratios: [Vec<f64>; 2] = Default::default();
+    for (h, p, hp, hr) in done {
+        b.hosts.insert(h, p);
+        for (all, mine) in pop.iter_mut().zip(hp) {
+            all.extend(mine);
+        }
+        for (all, mine) in ratios.iter_mut().zip(hr) {
+            all.extend(mine);
+        }
+    }
+    (pop, ratios)
 }
 
 fn profile(

@@ -173,14 +173,16 @@ fn key_text(code: u32) -> String {
 /// Derives the habits of every host from the learning state (`grid.robust`: medians instead of
 /// maxima, no peaks or uploads).
 pub(crate) fn derive(hosts: &AHashMap<u128, HostState>, grid: Grid) -> Habits {
-    let mut out = BTreeMap::new();
-    for (host, a) in hosts {
+    let list: Vec<(&u128, &HostState)> = hosts.iter().collect();
+    // per host, on every core (a busy host's fan-out sightings take long)
+    let derived = crate::detect::in_parallel(&list, |(host, a)| {
         let h = match &a.habits {
             Some(h) => (**h).clone(),
             None => host_habits(a, grid.window_secs, grid.robust),
         };
-        out.insert(ip::format(*host), h);
-    }
+        (ip::format(**host), h)
+    });
+    let out: BTreeMap<String, HostHabits> = derived.into_iter().collect();
     let (population_fanout, population_vertical) = population(&out);
     Habits {
         fanout_window_secs: grid.fanout_secs,

@@ -9,9 +9,9 @@
 //! per-flow statistics, a histogram of byte values.
 
 use super::accumulate::{hour_of, window_of};
+use super::habits::HostHabits;
 use crate::config::BaselineConfig;
 use crate::error::{FlowError, Result};
-use super::habits::HostHabits;
 use crate::schema::Proto;
 use ahash::{AHashMap, AHashSet};
 use std::collections::BTreeSet;

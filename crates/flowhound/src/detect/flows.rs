@@ -58,11 +58,24 @@ impl Sides {
 }
 
 fn side_column(f: &Flows, nets: &InternalNets) -> Vec<u8> {
-    f.src
-        .iter()
-        .zip(&f.dst)
-        .map(|(s, d)| side_of(*s, *d, nets))
-        .collect()
+    side_column_in(f, nets, f.src.len() >= 2 * PARALLEL_MIN_ROWS)
+}
+
+/// The side column, computed in two halves on two threads when `parallel`.
+pub(crate) fn side_column_in(f: &Flows, nets: &InternalNets, parallel: bool) -> Vec<u8> {
+    let sides = |src: &[u128], dst: &[u128]| -> Vec<u8> {
+        src.iter()
+            .zip(dst)
+            .map(|(s, d)| side_of(*s, *d, nets))
+            .collect()
+    };
+    let half = f.src.len().min(f.dst.len()) / 2;
+    let (a, b) = both(
+        parallel,
+        || sides(&f.src[..half], &f.dst[..half]),
+        || sides(&f.src[half..], &f.dst[half..]),
+    );
+    [a, b].concat()
 }
 
 /// Which end of a flow is internal: the source when it is (so internal-to-internal flows belong to
@@ -102,58 +115,100 @@ fn typed<'a, T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
         .ok_or_else(|| FlowError::Internal(format!("flow column '{name}' has an unexpected type")))
 }
 
+/// Rows from which the columns are extracted on two threads.
+const PARALLEL_MIN_ROWS: usize = 100_000;
+
+/// Runs `a` and `b`, on two threads when `parallel`.
+fn both<A: Send, B: Send>(
+    parallel: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B,
+) -> (A, B) {
+    if !parallel {
+        return (a(), b());
+    }
+    std::thread::scope(|s| {
+        let h = s.spawn(a);
+        let rb = b();
+        match h.join() {
+            Ok(ra) => (ra, rb),
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    })
+}
+
+/// The columns of `batches`: the addresses and times on one thread, the other columns on another
+/// when `parallel`.
+pub(crate) fn gather(batches: &[RecordBatch], parallel: bool) -> Result<Flows> {
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let (ends, rest) = both(parallel, || ends(batches, rows), || rest(batches, rows));
+    let ((ts, src, dst), mut f) = (ends?, rest?);
+    (f.ts, f.src, f.dst) = (ts, src, dst);
+    Ok(f)
+}
+
+/// Start times, source and destination addresses of every row.
+fn ends(batches: &[RecordBatch], rows: usize) -> Result<(Vec<i64>, Vec<u128>, Vec<u128>)> {
+    let (mut ts, mut src, mut dst) = (
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+    );
+    for b in batches {
+        ts.extend_from_slice(typed::<TimestampMicrosecondType>(b, col::TS)?.values());
+        let ip = |name| {
+            Ok::<_, FlowError>(
+                typed::<Decimal128Type>(b, name)?
+                    .values()
+                    .iter()
+                    .map(|v| *v as u128),
+            )
+        };
+        src.extend(ip(col::SRC_IP)?);
+        dst.extend(ip(col::DST_IP)?);
+    }
+    Ok((ts, src, dst))
+}
+
+/// Every column but the start times and addresses.
+fn rest(batches: &[RecordBatch], rows: usize) -> Result<Flows> {
+    let mut f = Flows {
+        proto: Vec::with_capacity(rows),
+        dst_port: Vec::with_capacity(rows),
+        up: Vec::with_capacity(rows),
+        down: Vec::with_capacity(rows),
+        ..Default::default()
+    };
+    for b in batches {
+        f.dst_port
+            .extend_from_slice(typed::<UInt16Type>(b, col::DST_PORT)?.values());
+        let bytes = |name| {
+            Ok::<_, FlowError>(
+                typed::<UInt64Type>(b, name)?
+                    .values()
+                    .iter()
+                    .map(|v| capped(*v)),
+            )
+        };
+        f.up.extend(bytes(col::UP_BYTES)?);
+        f.down.extend(bytes(col::DOWN_BYTES)?);
+        let proto = column(b, col::PROTO)?
+            .as_string_opt::<i32>()
+            .ok_or_else(|| FlowError::Internal("flow column 'proto' is not Utf8".into()))?;
+        f.proto
+            .extend(proto.iter().map(|p| p.map_or(Proto::Other, Proto::parse)));
+    }
+    f.duration = optional_column::<Float64Type>(batches, col::DURATION, f64::NAN)?;
+    f.packets = optional_column::<UInt64Type>(batches, col::PACKETS, 0)?;
+    f.packets.iter_mut().for_each(|p| *p = capped(*p));
+    Ok(f)
+}
+
 impl Flows {
     /// Extracts the columns of canonical flow batches.
     pub fn from_batches(batches: &[RecordBatch]) -> Result<Flows> {
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-        let mut f = Flows::with_capacity(rows);
-        for b in batches {
-            f.ts.extend(
-                typed::<TimestampMicrosecondType>(b, col::TS)?
-                    .values()
-                    .iter()
-                    .copied(),
-            );
-            f.src.extend(
-                typed::<Decimal128Type>(b, col::SRC_IP)?
-                    .values()
-                    .iter()
-                    .map(|v| *v as u128),
-            );
-            f.dst.extend(
-                typed::<Decimal128Type>(b, col::DST_IP)?
-                    .values()
-                    .iter()
-                    .map(|v| *v as u128),
-            );
-            f.dst_port.extend(
-                typed::<UInt16Type>(b, col::DST_PORT)?
-                    .values()
-                    .iter()
-                    .copied(),
-            );
-            f.up.extend(
-                typed::<UInt64Type>(b, col::UP_BYTES)?
-                    .values()
-                    .iter()
-                    .map(|v| capped(*v)),
-            );
-            f.down.extend(
-                typed::<UInt64Type>(b, col::DOWN_BYTES)?
-                    .values()
-                    .iter()
-                    .map(|v| capped(*v)),
-            );
-            let proto = column(b, col::PROTO)?
-                .as_string_opt::<i32>()
-                .ok_or_else(|| FlowError::Internal("flow column 'proto' is not Utf8".into()))?;
-            f.proto
-                .extend(proto.iter().map(|p| p.map_or(Proto::Other, Proto::parse)));
-        }
-        f.duration = optional_column::<Float64Type>(batches, col::DURATION, f64::NAN)?;
-        f.packets = optional_column::<UInt64Type>(batches, col::PACKETS, 0)?;
-        f.packets.iter_mut().for_each(|p| *p = capped(*p));
-        Ok(f)
+        gather(batches, rows >= PARALLEL_MIN_ROWS)
     }
 
     /// The duration of flow `i` in seconds, when the input carries it.

@@ -287,7 +287,7 @@ pub fn run_raw(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
 }
 
 /// Runs `job` on every item with one worker per core, returning the results in item order.
-fn in_parallel<T: Sync, R: Send>(items: &[T], job: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn in_parallel<T: Sync, R: Send>(items: &[T], job: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let slots: Vec<std::sync::Mutex<Option<R>>> =
