@@ -557,6 +557,17 @@ struct Pair {
     ports: AHashMap<(u8, u16), u64>,
 }
 
+impl Pair {
+    fn with_capacity(n: usize) -> Pair {
+        Pair {
+            ts: Vec::with_capacity(n),
+            bytes: Vec::with_capacity(n),
+            rows: Vec::with_capacity(n),
+            ports: AHashMap::new(),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Acc {
     pairs: AHashMap<(u128, u128), Pair>,
@@ -582,15 +593,22 @@ fn accumulate(ctx: &DetectCtx, min_count: u64) -> Acc {
         }
         *counts.entry((v.host, v.peer)).or_default() += 1;
     }
-    counts.retain(|_, n| *n >= min_count);
+    // the pairs with enough connections, sized for them: one lookup per flow in the second pass
+    acc.pairs = counts
+        .into_iter()
+        .filter(|(_, n)| *n >= min_count)
+        .map(|(k, n)| (k, Pair::with_capacity(n as usize)))
+        .collect();
     for i in 0..f.len() {
         let Some(v) = f.host_view(i, ctx.nets) else {
             continue;
         };
-        if !v.originator || !counts.contains_key(&(v.host, v.peer)) {
+        if !v.originator {
             continue;
         }
-        let p = acc.pairs.entry((v.host, v.peer)).or_default();
+        let Some(p) = acc.pairs.get_mut(&(v.host, v.peer)) else {
+            continue;
+        };
         p.ts.push(f.ts[i]);
         p.bytes.push(f.up[i].saturating_add(f.down[i]) as f64);
         p.rows.push(i as u32);

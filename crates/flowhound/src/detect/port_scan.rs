@@ -158,8 +158,9 @@ impl Detector for PortScan {
         let mut flagged: AHashMap<(u128, i64), WindowScan> = AHashMap::new();
         for (key, probes) in gather(ctx, c) {
             let limits = BaselineLimits { ctx, c, src: key.0 };
-            let shape = shape(&probes.probes, &limits);
-            if shape.ratio() >= 1.0 {
+            // the distinct targets and ports only for the windows that are scans
+            if measure(&probes.probes, &limits, false).ratio() >= 1.0 {
+                let shape = shape(&probes.probes, &limits);
                 let scan = WindowScan {
                     window: key.1,
                     shape,
@@ -318,6 +319,11 @@ fn best_over<K: Copy + Ord>(
 /// Deduplicates probes (keeping each one's strongest weight) and measures the vertical and
 /// horizontal counts, each against its limit.
 pub fn shape(probes: &[Probe], limits: &dyn Limits) -> Shape {
+    measure(probes, limits, true)
+}
+
+/// [`shape`], with its sets of distinct targets and ports only when `sets`.
+fn measure(probes: &[Probe], limits: &dyn Limits, sets: bool) -> Shape {
     let mut best: AHashMap<(u128, u8, u16), f64> = AHashMap::new();
     for &(d, p, port, w) in probes {
         let e = best.entry((d, p, port)).or_insert(w);
@@ -330,8 +336,10 @@ pub fn shape(probes: &[Probe], limits: &dyn Limits) -> Shape {
     for (&(d, p, port), &w) in &best {
         *per_dst.entry(d).or_default() += w;
         *per_port.entry((limits.internal(d), p, port)).or_default() += w;
-        s.targets.insert(d);
-        s.ports.insert(port);
+        if sets {
+            s.targets.insert(d);
+            s.ports.insert(port);
+        }
         failed += usize::from(w >= 1.0);
     }
     let v_limit = limits.vertical();
