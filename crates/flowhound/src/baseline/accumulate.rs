@@ -76,9 +76,8 @@ fn learning_parts(flows: usize) -> usize {
     }
 }
 
-/// The sealed learning state of every flow, learned by `parts` (at most 256) host parts on every
-/// core: each part learns the flows its hosts own ([`owner`], as a host shard does) and the parts
-/// merge into the state of all the flows.
+/// The sealed learning state of every flow, learned by `parts` host parts on every core
+/// ([`in_host_parts`]); the parts merge into the state of all the flows.
 fn learn_parallel(
     flows: &Flows,
     nets: &InternalNets,
@@ -87,6 +86,28 @@ fn learn_parallel(
     cancel: &AtomicBool,
     parts: usize,
 ) -> Result<State> {
+    let states = in_host_parts(flows, nets, parts, |mine| {
+        let mut st = State::new(cfg, nets, self_learned);
+        pass(flows, nets, cancel, &mut st, |_, i| mine(i))?;
+        st.seal(geo);
+        Ok(st)
+    })?;
+    let mut all = State::default();
+    for st in states {
+        all.merge(st)?;
+    }
+    Ok(all)
+}
+
+/// Runs `job` for each of `parts` (at most 256) groups of hosts, on every core. `job` is given the
+/// test "flow `i` is the part's": the flow's [`owner`] is one of its hosts, as for a host shard, so
+/// the parts' states merge into the state of all the flows.
+fn in_host_parts<R: Send>(
+    flows: &Flows,
+    nets: &InternalNets,
+    parts: usize,
+    job: impl Fn(&(dyn Fn(usize) -> bool + Sync)) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
     let parts = parts.clamp(1, 256);
     let part: Vec<u8> = (0..flows.len())
         .map(|i| {
@@ -94,17 +115,9 @@ fn learn_parallel(
         })
         .collect();
     let ids: Vec<u8> = (0..parts).map(|k| k as u8).collect();
-    let states = crate::detect::in_parallel(&ids, |k| {
-        let mut st = State::new(cfg, nets, self_learned);
-        pass(flows, nets, cancel, &mut st, |_, i| part[i] == *k)?;
-        st.seal(geo);
-        Ok::<State, FlowError>(st)
-    });
-    let mut all = State::default();
-    for st in states {
-        all.merge(st?)?;
-    }
-    Ok(all)
+    crate::detect::in_parallel(&ids, |k| job(&|i: usize| part[i] == *k))
+        .into_iter()
+        .collect()
 }
 
 /// The learning state of `flows` (all of them), for [`super::merge`] or a day of a rolling baseline.
@@ -115,7 +128,12 @@ pub fn learn_state(
     cfg: &BaselineConfig,
     files: Vec<String>,
 ) -> Result<State> {
-    learn_part(flows, nets, geo, cfg, files, |_| true)
+    check(cfg)?;
+    let never = AtomicBool::new(false);
+    let parts = learning_parts(flows.len());
+    let mut st = learn_parallel(flows, nets, geo, (cfg, false), &never, parts)?;
+    st.files = files;
+    Ok(st)
 }
 
 /// The host a flow is counted for when learning by host shard: its internal end as the baseline
@@ -174,15 +192,53 @@ pub fn learn_days(
     files: Vec<String>,
     cancel: &AtomicBool,
 ) -> Result<Vec<(i64, State)>> {
+    learn_days_in(
+        flows,
+        (nets, geo, cfg),
+        files,
+        cancel,
+        learning_parts(flows.len()),
+    )
+}
+
+/// [`learn_days`] by `parts` host parts on every core, merged day by day.
+fn learn_days_in(
+    flows: &Flows,
+    (nets, geo, cfg): (&InternalNets, &GeoStack, &BaselineConfig),
+    files: Vec<String>,
+    cancel: &AtomicBool,
+    parts: usize,
+) -> Result<Vec<(i64, State)>> {
     check(cfg)?;
-    let mut days: Vec<i64> = flows.ts.iter().map(|t| day_of(*t)).collect();
+    let per_part = in_host_parts(flows, nets, parts, |mine| {
+        days_of(flows, (nets, geo, cfg), &files, cancel, mine)
+    })?;
+    let mut days: std::collections::BTreeMap<i64, State> = Default::default();
+    for (d, st) in per_part.into_iter().flatten() {
+        days.entry(d).or_default().merge(st)?;
+    }
+    Ok(days.into_iter().collect())
+}
+
+/// The sealed states per UTC day of the flows `mine` accepts, oldest first.
+fn days_of(
+    flows: &Flows,
+    (nets, geo, cfg): (&InternalNets, &GeoStack, &BaselineConfig),
+    files: &[String],
+    cancel: &AtomicBool,
+    mine: &(dyn Fn(usize) -> bool + Sync),
+) -> Result<Vec<(i64, State)>> {
+    let mut days: Vec<i64> = (0..flows.len())
+        .filter(|i| mine(*i))
+        .map(|i| day_of(flows.ts[i]))
+        .collect();
     days.sort_unstable();
     days.dedup();
     let mut states: Vec<(i64, State)> = days
         .iter()
         .map(|d| {
             let mut st = State::new(cfg, nets, false);
-            st.files = files.clone();
+            st.files = files.to_vec();
             (*d, st)
         })
         .collect();
@@ -190,6 +246,9 @@ pub fn learn_days(
     for i in 0..flows.len() {
         if i % 65_536 == 0 && cancel.load(Ordering::Relaxed) {
             return Err(interrupted());
+        }
+        if !mine(i) {
+            continue;
         }
         let d = day_of(flows.ts[i]);
         if states[at].0 != d {
@@ -289,10 +348,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let g = flowhound_gen::GenConfig {
             seed: 5,
-            flows_normal: 4_000,
+            flows_normal: 30_000,
             flows_test: 30_000,
             flows_servers: 500,
             clients: 40,
+            normal_days: 3,
             ..Default::default()
         };
         flowhound_gen::generate(&g, dir.path(), &|_, _| {}).unwrap();
@@ -301,7 +361,16 @@ mod tests {
             .join("test.parquet")
             .to_string_lossy()
             .to_string();
-        let (batches, _) = crate::ingest::read_all(&[path], &Default::default()).unwrap();
+        let (read, _) = crate::ingest::read_all(&[path], &Default::default()).unwrap();
+        // in several batches, as a reader gives them
+        let batches: Vec<_> = read
+            .iter()
+            .flat_map(|b| {
+                (0..b.num_rows())
+                    .step_by(7_000)
+                    .map(|at| b.slice(at, 7_000.min(b.num_rows() - at)))
+            })
+            .collect();
         let (one, two) = (
             gather(&batches, false).unwrap(),
             gather(&batches, true).unwrap(),
@@ -336,6 +405,28 @@ mod tests {
                 assert_eq!(learn(parts), whole, "{parts} parts, robust {robust}");
             }
         }
+        // the states per UTC day of a normal input spanning days: byte-identical
+        let path = dir
+            .path()
+            .join("normal.parquet")
+            .to_string_lossy()
+            .to_string();
+        let normal = Flows::from_batches(
+            &crate::ingest::read_all(&[path], &Default::default())
+                .unwrap()
+                .0,
+        )
+        .unwrap();
+        let days = |parts| {
+            let ctx = (&nets, &geo, &cfg);
+            let d = learn_days_in(&normal, ctx, vec!["n".into()], &never, parts).unwrap();
+            d.iter()
+                .map(|(day, st)| (*day, st.to_bytes().unwrap()))
+                .collect::<Vec<_>>()
+        };
+        let whole = days(1);
+        assert!(whole.len() >= 3, "{} days", whole.len());
+        assert_eq!(days(5), whole);
     }
 
     #[test]
