@@ -119,7 +119,7 @@ fn typed<'a, T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
 const PARALLEL_MIN_ROWS: usize = 100_000;
 
 /// Runs `a` and `b`, on two threads when `parallel`.
-fn both<A: Send, B: Send>(
+pub(crate) fn both<A: Send, B: Send>(
     parallel: bool,
     a: impl FnOnce() -> A + Send,
     b: impl FnOnce() -> B,

@@ -13,6 +13,9 @@ use crate::stats::quantile_sorted;
 use ahash::{AHashMap, AHashSet};
 use std::collections::BTreeMap;
 
+/// Flows in each half from which [`TestGlobals::of`] uses two threads.
+const PARALLEL_MIN_HALF: usize = 200_000;
+
 /// Whole-input statistics shared by per-host detectors.
 #[derive(Debug, Clone, Default)]
 pub struct TestGlobals {
@@ -38,14 +41,30 @@ pub struct TestGlobals {
 impl TestGlobals {
     /// The statistics of `flows`.
     pub fn of(flows: &Flows, nets: &InternalNets) -> TestGlobals {
-        let mut g = TestGlobals::default();
-        g.add(flows, nets);
-        g
+        let half = flows.len() / 2;
+        let part = |rows: std::ops::Range<usize>| {
+            let mut g = TestGlobals::default();
+            g.add_rows(flows, nets, rows);
+            g
+        };
+        // two halves on two threads, merged (the parts' sums and sets merge exactly)
+        let (mut a, b) = super::flows::both(
+            half >= PARALLEL_MIN_HALF,
+            || part(0..half),
+            || part(half..flows.len()),
+        );
+        a.merge(b);
+        a
     }
 
     /// Adds flows.
     pub fn add(&mut self, f: &Flows, nets: &InternalNets) {
-        for i in 0..f.len() {
+        self.add_rows(f, nets, 0..f.len());
+    }
+
+    /// Adds the flows of rows `rows`.
+    fn add_rows(&mut self, f: &Flows, nets: &InternalNets, rows: std::ops::Range<usize>) {
+        for i in rows {
             let t = f.ts[i];
             let r = self.ts_range.get_or_insert((t, t));
             *r = (r.0.min(t), r.1.max(t));
