@@ -151,6 +151,11 @@ pub struct InputArgs {
     #[arg(long, value_name = "RATIO", default_value_t = flowhound::ingest::limits::DEFAULT_MAX_GZIP_RATIO,
           value_parser = clap::value_parser!(u64).range(2..))]
     max_gzip_ratio: u64,
+    /// Keep one-way records (router flows: NetFlow, IPFIX without biflows, nfcapd) as read. By
+    /// default `analyze`, `detect` and `baseline` stitch each connection's answer record into its
+    /// first record, as nfdump -B does (docs/detection-quality.md, section 11).
+    #[arg(long)]
+    pub no_stitch: bool,
 }
 
 /// Parses a byte size: a whole number with an optional binary suffix K, M or G (e.g. 64K, 1M).
@@ -198,6 +203,7 @@ impl InputArgs {
                 max_line_bytes: self.max_line_bytes,
                 max_gzip_ratio: self.max_gzip_ratio,
             },
+            stitch: false,
         })
     }
 

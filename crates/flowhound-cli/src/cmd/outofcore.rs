@@ -100,7 +100,8 @@ pub fn read_scaled(
     (window_secs, detecting): (u64, bool),
     check: impl FnOnce() -> Result<()>,
 ) -> Result<TestInput> {
-    let opts = input.options()?;
+    let mut opts = input.options()?;
+    opts.stitch = !input.no_stitch;
     let limit = config.analysis.memory_limit_bytes()?;
     let tmp = tmp_dir(config);
     let out = input.scan_with_progress("reading", inputs, &opts, |plan| {

@@ -221,6 +221,7 @@ fn report(path: PathBuf, out: ReadOutcome) -> IngestReport {
             ts_unit: out.ts_unit,
             exporters: out.exporters,
             other_events: out.other_events,
+            stitched: out.stitched,
         }],
         bad_rows: out.bad,
         ignored: Vec::new(),

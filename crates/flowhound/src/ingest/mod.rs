@@ -22,6 +22,7 @@ pub mod parquet;
 mod parquet_hint;
 mod parquet_pages;
 pub mod report;
+pub mod stitch;
 pub mod text;
 pub mod time;
 pub mod upstream;
@@ -104,6 +105,8 @@ pub struct ReadOptions {
     pub apply_sampling: bool,
     /// Line and gzip caps of the text readers.
     pub limits: Limits,
+    /// Stitch one-way records (router flows) into biflows, work unit by work unit ([`stitch`]).
+    pub stitch: bool,
 }
 
 /// Receives canonical batches. One sink per worker; the caller merges them.
@@ -308,11 +311,33 @@ fn read_unit<S: FlowSink>(
     opts: &ReadOptions,
     sink: &mut S,
 ) -> Result<ReadOutcome> {
-    let mut emit = |b: RecordBatch| sink.push(idx, b);
+    if !opts.stitch {
+        return read_unit_into(plan, unit, opts, &mut |b| sink.push(idx, b));
+    }
+    // held whole: a connection's two records may be far apart in the unit
+    let mut held = Vec::new();
+    let mut out = read_unit_into(plan, unit, opts, &mut |b| {
+        held.push(b);
+        Ok(())
+    })?;
+    let (batches, folded) = stitch::stitch_unit(held)?;
+    out.stitched = folded;
+    for b in batches {
+        sink.push(idx, b)?;
+    }
+    Ok(out)
+}
+
+fn read_unit_into(
+    plan: &Plan,
+    unit: Unit,
+    opts: &ReadOptions,
+    emit: &mut dyn FnMut(RecordBatch) -> Result<()>,
+) -> Result<ReadOutcome> {
     match &plan.files[unit.file] {
-        Prepared::Parquet(pp) => parquet::read_group(pp, unit.row_group, opts, &mut emit),
-        Prepared::Text(path, Format::Nfcapd) => nfcapd::read(path, opts, &mut emit),
-        Prepared::Text(path, format) => text::read(path, *format, opts, &mut emit),
+        Prepared::Parquet(pp) => parquet::read_group(pp, unit.row_group, opts, emit),
+        Prepared::Text(path, Format::Nfcapd) => nfcapd::read(path, opts, emit),
+        Prepared::Text(path, format) => text::read(path, *format, opts, emit),
     }
 }
 
@@ -340,6 +365,7 @@ fn report(plan: &Plan, mut results: Vec<(usize, ReadOutcome)>) -> IngestReport {
                 ts_unit: None,
                 exporters: Vec::new(),
                 other_events: Default::default(),
+                stitched: 0,
             }
         })
         .collect();
@@ -350,6 +376,7 @@ fn report(plan: &Plan, mut results: Vec<(usize, ReadOutcome)>) -> IngestReport {
         fr.ts_unit = fr.ts_unit.or(o.ts_unit);
         fr.exporters.extend(o.exporters);
         fr.other_events.extend(o.other_events);
+        fr.stitched += o.stitched;
         rep.bad_rows.merge(o.bad);
     }
     rep

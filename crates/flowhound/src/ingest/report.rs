@@ -92,6 +92,8 @@ pub struct ReadOutcome {
     pub exporters: Vec<super::nfcapd::Exporter>,
     /// Events not read as flows, skipped and counted by type (Suricata eve.json input).
     pub other_events: BTreeMap<String, u64>,
+    /// One-way answer records folded into their connection's first record ([`super::stitch`]).
+    pub stitched: u64,
 }
 
 /// Per-file outcome.
@@ -114,6 +116,14 @@ pub struct FileReport {
     /// by type (Suricata eve.json).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub other_events: BTreeMap<String, u64>,
+    /// One-way answer records folded into their connection's first record (analysis of router flows,
+    /// [`super::stitch`]); `rows_read` counts them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub stitched: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Everything ingest has to say about a run.
@@ -145,6 +155,12 @@ impl IngestReport {
             self.rows_read(),
             self.files.len()
         )];
+        let stitched: u64 = self.files.iter().map(|f| f.stitched).sum();
+        if stitched > 0 {
+            out.push(format!(
+                "stitched {stitched} one-way answer record(s) into their connections' first records (router flows; --no-stitch keeps them)"
+            ));
+        }
         if self.bad_rows.count > 0 {
             out.push(format!(
                 "skipped {} bad row(s); first ones:",

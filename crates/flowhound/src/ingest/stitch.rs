@@ -1,0 +1,434 @@
+//! One-way records stitched into biflows. Routers export one record per direction of a connection
+//! (NetFlow v5/v9, IPFIX without RFC 5103 biflows, nfcapd files, `flowhound collect`, Suricata
+//! `netflow` events): the answer is a second record from the server to the client's port, with no
+//! download bytes. Analysed as they are, answers look like external hosts connecting to internal
+//! hosts' high ports (docs/detection-quality.md, section 11). Like nfdump `-B` and SiLK `rwmatch`,
+//! a record is paired with the reverse record of the same connection (protocol, both addresses and
+//! ports swapped) starting within [`MATCH_SECS`]; the earlier one is the client's: it keeps its row,
+//! takes the other's bytes as its download (and their packets, and the later end), and the other row
+//! is dropped. A work unit is stitched only when it is one-way: no record has download bytes and
+//! records carry source ports.
+
+use crate::error::{FlowError, Result};
+use crate::schema::{col, Proto};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, RecordBatch, UInt32Array, UInt64Array,
+};
+use datafusion::arrow::compute::{concat_batches, take_record_batch};
+use datafusion::arrow::datatypes::{
+    Decimal128Type, Float64Type, TimestampMicrosecondType, UInt16Type, UInt64Type,
+};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// Longest gap between the starts of a connection's two records, seconds (exporters report the
+/// answer's first packet within the client's flow; 120 s covers a slow server and clock skew).
+pub const MATCH_SECS: i64 = 120;
+
+/// A unit's batches, stitched when they are one-way: the batch and the reverse records folded in.
+pub fn stitch_unit(batches: Vec<RecordBatch>) -> Result<(Vec<RecordBatch>, u64)> {
+    let Some(first) = batches.first() else {
+        return Ok((batches, 0));
+    };
+    if !batches.iter().all(one_way) || !batches.iter().any(has_ports) {
+        return Ok((batches, 0));
+    }
+    let all = concat_batches(&first.schema(), &batches)?;
+    let (b, folded) = stitch(&all)?;
+    Ok((vec![b], folded))
+}
+
+/// No record has download bytes.
+fn one_way(b: &RecordBatch) -> bool {
+    b.column_by_name(col::DOWN_BYTES)
+        .and_then(|c| c.as_primitive_opt::<UInt64Type>())
+        .is_some_and(|d| d.values().iter().all(|v| *v == 0))
+}
+
+/// Some record has a source port.
+fn has_ports(b: &RecordBatch) -> bool {
+    b.column_by_name(col::SRC_PORT)
+        .is_some_and(|c| c.null_count() < c.len())
+}
+
+/// One end of a record: (address, port).
+type End = (i128, u16);
+
+/// The connection a record belongs to, the same for both directions, and whether the record goes
+/// from the lower end to the higher.
+fn connection(proto: u8, src: End, dst: End) -> ((u8, End, End), bool) {
+    if src <= dst {
+        ((proto, src, dst), true)
+    } else {
+        ((proto, dst, src), false)
+    }
+}
+
+/// Pairs the records of `b` (see the module documentation); returns the stitched batch, rows in
+/// input order, and how many reverse records were folded in.
+pub fn stitch(b: &RecordBatch) -> Result<(RecordBatch, u64)> {
+    let cols = Cols::of(b)?;
+    let pairs = pair(&cols);
+    let mut responder_of: Vec<Option<u32>> = vec![None; b.num_rows()];
+    for &(client, server) in &pairs {
+        responder_of[client as usize] = Some(server);
+    }
+    let mut dropped = vec![false; b.num_rows()];
+    pairs.iter().for_each(|p| dropped[p.1 as usize] = true);
+    let kept: Vec<u32> = (0..b.num_rows() as u32)
+        .filter(|i| !dropped[*i as usize])
+        .collect();
+    let out = take_record_batch(b, &UInt32Array::from(kept.clone()))?;
+    let out = fold(out, &cols, &kept, &responder_of)?;
+    Ok((out, pairs.len() as u64))
+}
+
+/// The columns pairing reads.
+struct Cols<'a> {
+    ts: &'a [i64],
+    src: &'a [i128],
+    dst: &'a [i128],
+    proto: Vec<u8>,
+    sport: Vec<u16>,
+    dport: &'a [u16],
+    up: &'a [u64],
+    packets: Option<&'a datafusion::arrow::array::UInt64Array>,
+    duration: Option<&'a Float64Array>,
+}
+
+impl<'a> Cols<'a> {
+    fn of(b: &'a RecordBatch) -> Result<Cols<'a>> {
+        let get = |name: &str| {
+            b.column_by_name(name)
+                .ok_or_else(|| FlowError::Internal(format!("flow batch without column '{name}'")))
+        };
+        let bad = |name: &str| {
+            FlowError::Internal(format!("flow column '{name}' has an unexpected type"))
+        };
+        let prim = |name: &'static str| get(name).map(|c| c.as_ref());
+        let sport = prim(col::SRC_PORT)?
+            .as_primitive_opt::<UInt16Type>()
+            .ok_or_else(|| bad(col::SRC_PORT))?;
+        let proto = prim(col::PROTO)?
+            .as_string_opt::<i32>()
+            .ok_or_else(|| bad(col::PROTO))?;
+        Ok(Cols {
+            ts: prim(col::TS)?
+                .as_primitive_opt::<TimestampMicrosecondType>()
+                .ok_or_else(|| bad(col::TS))?
+                .values(),
+            src: prim(col::SRC_IP)?
+                .as_primitive_opt::<Decimal128Type>()
+                .ok_or_else(|| bad(col::SRC_IP))?
+                .values(),
+            dst: prim(col::DST_IP)?
+                .as_primitive_opt::<Decimal128Type>()
+                .ok_or_else(|| bad(col::DST_IP))?
+                .values(),
+            proto: proto
+                .iter()
+                .map(|p| p.map_or(Proto::Other, Proto::parse).index() as u8)
+                .collect(),
+            sport: sport.iter().map(|p| p.unwrap_or(0)).collect(),
+            dport: prim(col::DST_PORT)?
+                .as_primitive_opt::<UInt16Type>()
+                .ok_or_else(|| bad(col::DST_PORT))?
+                .values(),
+            up: prim(col::UP_BYTES)?
+                .as_primitive_opt::<UInt64Type>()
+                .ok_or_else(|| bad(col::UP_BYTES))?
+                .values(),
+            packets: b
+                .column_by_name(col::PACKETS)
+                .and_then(|c| c.as_primitive_opt::<UInt64Type>()),
+            duration: b
+                .column_by_name(col::DURATION)
+                .and_then(|c| c.as_primitive_opt::<Float64Type>()),
+        })
+    }
+
+    fn key(&self, i: usize) -> ((u8, End, End), bool) {
+        connection(
+            self.proto[i],
+            (self.src[i], self.sport[i]),
+            (self.dst[i], self.dport[i]),
+        )
+    }
+}
+
+/// (client row, answering row) pairs: per connection in start order, a record takes the earliest
+/// unmatched record of the other direction that started at most [`MATCH_SECS`] before it.
+fn pair(c: &Cols) -> Vec<(u32, u32)> {
+    let mut order: Vec<u32> = (0..c.ts.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| (c.key(i as usize).0, c.ts[i as usize], i));
+    let window = MATCH_SECS * 1_000_000;
+    let mut out = Vec::new();
+    let mut open: [VecDeque<u32>; 2] = Default::default();
+    let mut current = None;
+    for &i in &order {
+        let (key, forward) = c.key(i as usize);
+        if current != Some(key) {
+            current = Some(key);
+            open.iter_mut().for_each(VecDeque::clear);
+        }
+        let t = c.ts[i as usize];
+        let other = &mut open[usize::from(!forward)];
+        while other
+            .front()
+            .is_some_and(|&o| t - c.ts[o as usize] > window)
+        {
+            other.pop_front();
+        }
+        match other.pop_front() {
+            Some(o) => out.push((o, i)),
+            None => open[usize::from(forward)].push_back(i),
+        }
+    }
+    out
+}
+
+/// The kept rows' download bytes, packets and durations with their answers folded in.
+fn fold(
+    out: RecordBatch,
+    c: &Cols,
+    kept: &[u32],
+    responder_of: &[Option<u32>],
+) -> Result<RecordBatch> {
+    let answer = |k: &u32| responder_of[*k as usize].map(|r| r as usize);
+    let down: UInt64Array = kept
+        .iter()
+        .map(|k| answer(k).map_or(0, |r| c.up[r]))
+        .collect();
+    let mut cols: Vec<ArrayRef> = out.columns().to_vec();
+    let schema = out.schema();
+    let at = |name: &str| schema.index_of(name).ok();
+    if let Some(i) = at(col::DOWN_BYTES) {
+        cols[i] = Arc::new(down);
+    }
+    if let (Some(i), Some(p)) = (at(col::PACKETS), c.packets) {
+        let v: UInt64Array = kept
+            .iter()
+            .map(|k| {
+                let mine = p.is_valid(*k as usize).then(|| p.value(*k as usize));
+                let theirs = answer(k).and_then(|r| p.is_valid(r).then(|| p.value(r)));
+                match (mine, theirs) {
+                    (Some(a), Some(b)) => Some(a.saturating_add(b)),
+                    (a, b) => a.or(b),
+                }
+            })
+            .collect();
+        cols[i] = Arc::new(v);
+    }
+    if let (Some(i), Some(d)) = (at(col::DURATION), c.duration) {
+        let v: Float64Array = kept
+            .iter()
+            .map(|k| {
+                let k = *k as usize;
+                let mine = d.is_valid(k).then(|| d.value(k));
+                let Some(r) = answer(&(k as u32)) else {
+                    return mine;
+                };
+                let theirs = d.is_valid(r).then(|| d.value(r));
+                // the later end of the two, from the client's start
+                let end = |s: usize, len: Option<f64>| len.map(|l| c.ts[s] as f64 / 1e6 + l);
+                match (end(k, mine), end(r, theirs)) {
+                    (Some(a), Some(b)) => Some(a.max(b) - c.ts[k] as f64 / 1e6),
+                    _ => mine,
+                }
+            })
+            .collect();
+        cols[i] = Arc::new(v);
+    }
+    Ok(RecordBatch::try_new(schema, cols)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::flows::Flows;
+    use crate::ingest::builder::{FlowBuilder, FlowRow};
+
+    const S: i64 = 1_000_000;
+
+    fn row(ts: i64, src: u128, sport: u16, dst: u128, dport: u16, up: u64) -> FlowRow {
+        FlowRow {
+            ts_us: ts * S,
+            src,
+            dst,
+            proto: Some(Proto::Tcp),
+            src_port: Some(sport),
+            dst_port: dport,
+            up,
+            packets: Some(2),
+            duration: Some(1.0),
+            ..Default::default()
+        }
+    }
+
+    fn batch(rows: &[FlowRow]) -> RecordBatch {
+        let mut b = FlowBuilder::new();
+        rows.iter().for_each(|r| b.push(r));
+        b.finish()
+    }
+
+    /// (start s, src, dst, dst port, up, down, packets) of a row.
+    type Seen = (i64, u128, u128, u16, u64, u64, u64);
+
+    /// What every row of `b` is.
+    fn rows(b: &RecordBatch) -> Vec<Seen> {
+        let f = Flows::from_batches(std::slice::from_ref(b)).unwrap();
+        (0..f.len())
+            .map(|i| {
+                (
+                    f.ts[i] / S,
+                    f.src[i],
+                    f.dst[i],
+                    f.dst_port[i],
+                    f.up[i],
+                    f.down[i],
+                    f.packets[i],
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn answers_fold_into_their_connections() {
+        let (c, s, t) = (10, 20, 30);
+        let cases: Vec<(&str, Vec<FlowRow>, Vec<Seen>, u64)> = vec![
+            (
+                "answer after the request",
+                vec![row(0, c, 50000, s, 443, 100), row(1, s, 443, c, 50000, 900)],
+                vec![(0, c, s, 443, 100, 900, 4)],
+                1,
+            ),
+            (
+                "answer listed first keeps the client's row",
+                vec![row(5, s, 443, c, 50000, 900), row(4, c, 50000, s, 443, 100)],
+                vec![(4, c, s, 443, 100, 900, 4)],
+                1,
+            ),
+            (
+                "answer too late: two one-way flows",
+                vec![
+                    row(0, c, 50000, s, 443, 100),
+                    row(500, s, 443, c, 50000, 900),
+                ],
+                vec![(0, c, s, 443, 100, 0, 2), (500, s, c, 50000, 900, 0, 2)],
+                0,
+            ),
+            (
+                "other port: no pair",
+                vec![row(0, c, 50000, s, 443, 100), row(1, s, 443, c, 50001, 900)],
+                vec![(0, c, s, 443, 100, 0, 2), (1, s, c, 50001, 900, 0, 2)],
+                0,
+            ),
+            (
+                "a scan: nothing answers",
+                vec![row(0, c, 50000, s, 22, 60), row(0, c, 50000, t, 22, 60)],
+                vec![(0, c, s, 22, 60, 0, 2), (0, c, t, 22, 60, 0, 2)],
+                0,
+            ),
+            (
+                "reused port: each answer to its request",
+                vec![
+                    row(0, c, 50000, s, 53, 40),
+                    row(0, s, 53, c, 50000, 200),
+                    row(300, c, 50000, s, 53, 41),
+                    row(300, s, 53, c, 50000, 201),
+                ],
+                vec![(0, c, s, 53, 40, 200, 4), (300, c, s, 53, 41, 201, 4)],
+                2,
+            ),
+        ];
+        for (what, input, want, folded) in cases {
+            let (out, n) = stitch_unit(vec![batch(&input)]).unwrap();
+            assert_eq!(n, folded, "{what}");
+            assert_eq!(rows(&out[0]), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn two_way_or_portless_units_are_kept_as_read() {
+        let mut two_way = row(0, 10, 50000, 20, 443, 100);
+        two_way.down = 5;
+        let answer = row(1, 20, 443, 10, 50000, 900);
+        let b = batch(&[two_way, answer.clone()]);
+        let (out, n) = stitch_unit(vec![b.clone()]).unwrap();
+        assert_eq!((n, &out[0]), (0, &b));
+        let mut portless = row(0, 10, 50000, 20, 443, 100);
+        portless.src_port = None;
+        let mut answer = answer;
+        answer.src_port = None;
+        let b = batch(&[portless, answer]);
+        let (out, n) = stitch_unit(vec![b.clone()]).unwrap();
+        assert_eq!((n, &out[0]), (0, &b));
+        assert_eq!(stitch_unit(vec![]).unwrap().1, 0);
+    }
+
+    /// A generated capture split into one record per direction (as a router exports it) stitches
+    /// back into the generated flows.
+    #[test]
+    fn split_then_stitched_gives_the_flows_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = flowhound_gen::GenConfig {
+            seed: 9,
+            flows_normal: 2_000,
+            flows_test: 20_000,
+            flows_servers: 0,
+            clients: 30,
+            ..Default::default()
+        };
+        flowhound_gen::generate(&g, dir.path(), &|_, _| {}).unwrap();
+        let path = dir
+            .path()
+            .join("test.parquet")
+            .to_string_lossy()
+            .to_string();
+        let (read, _) = crate::ingest::read_all(&[path], &Default::default()).unwrap();
+        let f = Flows::from_batches(&read).unwrap();
+        let mut split = Vec::new();
+        let mut want = Vec::new();
+        for i in 0..f.len() {
+            // a distinct client port per flow (the generator has none)
+            let eph = 1024 + (i % 60_000) as u16;
+            let mut fwd = row(0, f.src[i], eph, f.dst[i], f.dst_port[i], f.up[i]);
+            (fwd.ts_us, fwd.proto, fwd.packets, fwd.duration) =
+                (f.ts[i], Some(f.proto[i]), None, None);
+            split.push(fwd);
+            if f.down[i] > 0 {
+                let mut back = row(0, f.dst[i], f.dst_port[i], f.src[i], eph, f.down[i]);
+                (back.ts_us, back.proto, back.packets, back.duration) =
+                    (f.ts[i] + 1_000, Some(f.proto[i]), None, None);
+                split.push(back);
+            }
+            want.push((
+                f.ts[i],
+                f.src[i],
+                f.dst[i],
+                f.dst_port[i],
+                f.up[i],
+                f.down[i],
+            ));
+        }
+        let answers = split.len() - f.len();
+        assert!(answers > 10_000, "{answers} answers");
+        let batches: Vec<RecordBatch> = split.chunks(7_000).map(batch).collect();
+        let (out, n) = stitch_unit(batches).unwrap();
+        assert_eq!(n as usize, answers);
+        let got = Flows::from_batches(&out).unwrap();
+        let got: Vec<_> = (0..got.len())
+            .map(|i| {
+                (
+                    got.ts[i],
+                    got.src[i],
+                    got.dst[i],
+                    got.dst_port[i],
+                    got.up[i],
+                    got.down[i],
+                )
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
+}
