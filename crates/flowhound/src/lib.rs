@@ -25,6 +25,8 @@ pub mod schema;
 pub mod shard;
 pub mod sql;
 pub mod stats;
+#[cfg(test)]
+mod test_data;
 pub mod topk;
 pub mod verdicts;
 

@@ -345,7 +345,6 @@ mod tests {
     #[test]
     fn parallel_learning_and_gathering_equal_one_pass() {
         use crate::detect::flows::{gather, side_column_in};
-        let dir = tempfile::tempdir().unwrap();
         let g = flowhound_gen::GenConfig {
             seed: 5,
             flows_normal: 30_000,
@@ -355,13 +354,7 @@ mod tests {
             normal_days: 3,
             ..Default::default()
         };
-        flowhound_gen::generate(&g, dir.path(), &|_, _| {}).unwrap();
-        let path = dir
-            .path()
-            .join("test.parquet")
-            .to_string_lossy()
-            .to_string();
-        let (read, _) = crate::ingest::read_all(&[path], &Default::default()).unwrap();
+        let (dir, read) = crate::test_data::generated(&g, "test.parquet");
         // in several batches, as a reader gives them
         let batches: Vec<_> = read
             .iter()

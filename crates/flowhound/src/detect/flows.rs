@@ -100,13 +100,13 @@ pub fn capped(v: u64) -> u64 {
     v.min(MAX_FLOW_COUNT)
 }
 
-fn column<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a dyn Array> {
+pub(crate) fn column<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a dyn Array> {
     b.column_by_name(name)
         .map(|c| c.as_ref())
         .ok_or_else(|| FlowError::Internal(format!("flow batch without column '{name}'")))
 }
 
-fn typed<'a, T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
+pub(crate) fn typed<'a, T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
     b: &'a RecordBatch,
     name: &str,
 ) -> Result<&'a datafusion::arrow::array::PrimitiveArray<T>> {

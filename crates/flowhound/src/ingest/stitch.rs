@@ -9,6 +9,7 @@
 //! is dropped. A work unit is stitched only when it is one-way: no record has download bytes and
 //! records carry source ports.
 
+use crate::detect::flows::{column, typed};
 use crate::error::{FlowError, Result};
 use crate::schema::{col, Proto};
 use datafusion::arrow::array::{
@@ -92,58 +93,31 @@ struct Cols<'a> {
     sport: Vec<u16>,
     dport: &'a [u16],
     up: &'a [u64],
-    packets: Option<&'a datafusion::arrow::array::UInt64Array>,
+    packets: Option<&'a UInt64Array>,
     duration: Option<&'a Float64Array>,
 }
 
 impl<'a> Cols<'a> {
     fn of(b: &'a RecordBatch) -> Result<Cols<'a>> {
-        let get = |name: &str| {
-            b.column_by_name(name)
-                .ok_or_else(|| FlowError::Internal(format!("flow batch without column '{name}'")))
-        };
-        let bad = |name: &str| {
-            FlowError::Internal(format!("flow column '{name}' has an unexpected type"))
-        };
-        let prim = |name: &'static str| get(name).map(|c| c.as_ref());
-        let sport = prim(col::SRC_PORT)?
-            .as_primitive_opt::<UInt16Type>()
-            .ok_or_else(|| bad(col::SRC_PORT))?;
-        let proto = prim(col::PROTO)?
+        let proto = column(b, col::PROTO)?
             .as_string_opt::<i32>()
-            .ok_or_else(|| bad(col::PROTO))?;
+            .ok_or_else(|| FlowError::Internal("flow column 'proto' is not Utf8".into()))?;
         Ok(Cols {
-            ts: prim(col::TS)?
-                .as_primitive_opt::<TimestampMicrosecondType>()
-                .ok_or_else(|| bad(col::TS))?
-                .values(),
-            src: prim(col::SRC_IP)?
-                .as_primitive_opt::<Decimal128Type>()
-                .ok_or_else(|| bad(col::SRC_IP))?
-                .values(),
-            dst: prim(col::DST_IP)?
-                .as_primitive_opt::<Decimal128Type>()
-                .ok_or_else(|| bad(col::DST_IP))?
-                .values(),
+            ts: typed::<TimestampMicrosecondType>(b, col::TS)?.values(),
+            src: typed::<Decimal128Type>(b, col::SRC_IP)?.values(),
+            dst: typed::<Decimal128Type>(b, col::DST_IP)?.values(),
             proto: proto
                 .iter()
                 .map(|p| p.map_or(Proto::Other, Proto::parse).index() as u8)
                 .collect(),
-            sport: sport.iter().map(|p| p.unwrap_or(0)).collect(),
-            dport: prim(col::DST_PORT)?
-                .as_primitive_opt::<UInt16Type>()
-                .ok_or_else(|| bad(col::DST_PORT))?
-                .values(),
-            up: prim(col::UP_BYTES)?
-                .as_primitive_opt::<UInt64Type>()
-                .ok_or_else(|| bad(col::UP_BYTES))?
-                .values(),
-            packets: b
-                .column_by_name(col::PACKETS)
-                .and_then(|c| c.as_primitive_opt::<UInt64Type>()),
-            duration: b
-                .column_by_name(col::DURATION)
-                .and_then(|c| c.as_primitive_opt::<Float64Type>()),
+            sport: typed::<UInt16Type>(b, col::SRC_PORT)?
+                .iter()
+                .map(|p| p.unwrap_or(0))
+                .collect(),
+            dport: typed::<UInt16Type>(b, col::DST_PORT)?.values(),
+            up: typed::<UInt64Type>(b, col::UP_BYTES)?.values(),
+            packets: typed::<UInt64Type>(b, col::PACKETS).ok(),
+            duration: typed::<Float64Type>(b, col::DURATION).ok(),
         })
     }
 
@@ -370,7 +344,6 @@ mod tests {
     /// back into the generated flows.
     #[test]
     fn split_then_stitched_gives_the_flows_back() {
-        let dir = tempfile::tempdir().unwrap();
         let g = flowhound_gen::GenConfig {
             seed: 9,
             flows_normal: 2_000,
@@ -379,13 +352,7 @@ mod tests {
             clients: 30,
             ..Default::default()
         };
-        flowhound_gen::generate(&g, dir.path(), &|_, _| {}).unwrap();
-        let path = dir
-            .path()
-            .join("test.parquet")
-            .to_string_lossy()
-            .to_string();
-        let (read, _) = crate::ingest::read_all(&[path], &Default::default()).unwrap();
+        let (_dir, read) = crate::test_data::generated(&g, "test.parquet");
         let f = Flows::from_batches(&read).unwrap();
         let mut split = Vec::new();
         let mut want = Vec::new();
