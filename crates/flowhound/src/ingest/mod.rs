@@ -314,11 +314,22 @@ fn read_unit<S: FlowSink>(
     if !opts.stitch {
         return read_unit_into(plan, unit, opts, &mut |b| sink.push(idx, b));
     }
-    // held whole: a connection's two records may be far apart in the unit
+    // a one-way unit is held whole (a connection's two records may be far apart in it); a unit is
+    // passed on as soon as a record with download bytes shows it is two-way
     let mut held = Vec::new();
+    let mut two_way = false;
     let mut out = read_unit_into(plan, unit, opts, &mut |b| {
-        held.push(b);
-        Ok(())
+        if !two_way && stitch::one_way(&b) {
+            held.push(b);
+            return Ok(());
+        }
+        if !two_way {
+            two_way = true;
+            for h in held.drain(..) {
+                sink.push(idx, h)?;
+            }
+        }
+        sink.push(idx, b)
     })?;
     let (batches, folded) = stitch::stitch_unit(held)?;
     out.stitched = folded;

@@ -40,7 +40,7 @@ pub fn stitch_unit(batches: Vec<RecordBatch>) -> Result<(Vec<RecordBatch>, u64)>
 }
 
 /// No record has download bytes.
-fn one_way(b: &RecordBatch) -> bool {
+pub(crate) fn one_way(b: &RecordBatch) -> bool {
     b.column_by_name(col::DOWN_BYTES)
         .and_then(|c| c.as_primitive_opt::<UInt64Type>())
         .is_some_and(|d| d.values().iter().all(|v| *v == 0))
