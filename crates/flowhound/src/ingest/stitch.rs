@@ -149,7 +149,7 @@ fn pair(c: &Cols) -> Vec<(u32, u32)> {
         let other = &mut open[usize::from(!forward)];
         while other
             .front()
-            .is_some_and(|&o| t - c.ts[o as usize] > window)
+            .is_some_and(|&o| t.saturating_sub(c.ts[o as usize]) > window)
         {
             other.pop_front();
         }
@@ -320,6 +320,16 @@ mod tests {
             assert_eq!(n, folded, "{what}");
             assert_eq!(rows(&out[0]), want, "{what}");
         }
+    }
+
+    #[test]
+    fn extreme_start_times_neither_overflow_nor_pair() {
+        let mut early = row(0, 10, 50000, 20, 443, 100);
+        early.ts_us = i64::MIN;
+        let mut late = row(0, 20, 443, 10, 50000, 900);
+        late.ts_us = i64::MAX;
+        let (out, n) = stitch_unit(vec![batch(&[early, late])]).unwrap();
+        assert_eq!((n, out[0].num_rows()), (0, 2));
     }
 
     #[test]
