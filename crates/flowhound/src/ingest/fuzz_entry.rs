@@ -28,7 +28,13 @@ pub fn parse_text(data: &[u8], format: Option<Format>) -> Result<u64> {
         return Ok(0);
     }
     text::check_header_with(path, format, &opts, &open)?;
-    let out = text::read_with(path, format, &opts, [&open, &open], &mut |_| Ok(()))?;
+    let mut held = Vec::new();
+    let out = text::read_with(path, format, &opts, [&open, &open], &mut |b| {
+        held.push(b);
+        Ok(())
+    })?;
+    // as analyze reads it: one-way records stitched into biflows
+    super::stitch::stitch_unit(held)?;
     Ok(out.rows_read)
 }
 
@@ -62,7 +68,13 @@ fn read_parquet(path: &Path) -> Result<u64> {
     let plan = parquet::plan(path, &opts)?;
     let mut rows = 0;
     for rg in 0..plan.row_groups.len() {
-        rows += parquet::read_group(&plan, rg, &opts, &mut |_| Ok(()))?.rows_read;
+        let mut held = Vec::new();
+        let emit = &mut |b| {
+            held.push(b);
+            Ok(())
+        };
+        rows += parquet::read_group(&plan, rg, &opts, emit)?.rows_read;
+        super::stitch::stitch_unit(held)?;
     }
     Ok(rows)
 }
