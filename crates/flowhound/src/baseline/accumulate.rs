@@ -55,11 +55,22 @@ pub fn learn_cancellable(
     self_learned: bool,
     cancel: &AtomicBool,
 ) -> Result<Baseline> {
-    check(cfg)?;
+    state_of(flows, (nets, geo), (cfg, self_learned), files, cancel)?.finish()
+}
+
+/// The sealed learning state of every flow of `flows`, on every core ([`learn_parallel`]).
+fn state_of(
+    flows: &Flows,
+    (nets, geo): (&InternalNets, &GeoStack),
+    settings: (&BaselineConfig, bool),
+    files: Vec<String>,
+    cancel: &AtomicBool,
+) -> Result<State> {
+    check(settings.0)?;
     let parts = learning_parts(flows.len());
-    let mut st = learn_parallel(flows, nets, geo, (cfg, self_learned), cancel, parts)?;
+    let mut st = learn_parallel(flows, nets, geo, settings, cancel, parts)?;
     st.files = files;
-    st.finish()
+    Ok(st)
 }
 
 /// Flows below which learning is one pass on one thread.
@@ -128,12 +139,8 @@ pub fn learn_state(
     cfg: &BaselineConfig,
     files: Vec<String>,
 ) -> Result<State> {
-    check(cfg)?;
     let never = AtomicBool::new(false);
-    let parts = learning_parts(flows.len());
-    let mut st = learn_parallel(flows, nets, geo, (cfg, false), &never, parts)?;
-    st.files = files;
-    Ok(st)
+    state_of(flows, (nets, geo), (cfg, false), files, &never)
 }
 
 /// The host a flow is counted for when learning by host shard: its internal end as the baseline
