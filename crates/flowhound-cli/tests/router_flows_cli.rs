@@ -18,7 +18,47 @@ fn export_one_way(input: &Path, out: &Path) {
     let (read, _) =
         flowhound::ingest::read_all(&[input.display().to_string()], &Default::default()).unwrap();
     let f = Flows::from_batches(&read).unwrap();
+    write(&one_way_records(&f), out);
+}
+
+/// Writes `input` as [`export_one_way`] does, but into files rotated every `rotate_secs` of export
+/// time, as a collector writes them: a record is exported when its flow expires, 0-59 s after it
+/// started (the answer's expiry drawn apart from the client's), so some connections' two records
+/// land in two files. Returns the files written, in order.
+fn export_rotated(input: &Path, dir: &Path, rotate_secs: i64) -> Vec<String> {
+    let (read, _) =
+        flowhound::ingest::read_all(&[input.display().to_string()], &Default::default()).unwrap();
+    let f = Flows::from_batches(&read).unwrap();
+    let mut files: std::collections::BTreeMap<i64, Vec<FlowRow>> = Default::default();
+    for (k, r) in one_way_records(&f).into_iter().enumerate() {
+        let expiry = r.ts_us + ((k as i64 * 7_919) % 60) * 1_000_000;
+        files
+            .entry(expiry.div_euclid(rotate_secs * 1_000_000))
+            .or_default()
+            .push(r);
+    }
+    let mut out = Vec::new();
+    for (slot, rows) in files {
+        let path = dir.join(format!("flows-{slot}.parquet"));
+        write(&rows, &path);
+        out.push(path.display().to_string());
+    }
+    out
+}
+
+fn write(rows: &[FlowRow], out: &Path) {
     let mut b = FlowBuilder::new();
+    rows.iter().for_each(|r| b.push(r));
+    let batch: RecordBatch = b.finish();
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(out).unwrap(), batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// Each flow of `f` as one-way records (see [`export_one_way`]), in input order.
+fn one_way_records(f: &Flows) -> Vec<FlowRow> {
+    let mut b = Vec::new();
     for i in 0..f.len() {
         let port = 1024 + (i % 60_000) as u16;
         let one = |ts, src, sport, dst, dport, up| FlowRow {
@@ -31,7 +71,7 @@ fn export_one_way(input: &Path, out: &Path) {
             up,
             ..Default::default()
         };
-        b.push(&one(
+        b.push(one(
             f.ts[i],
             f.src[i],
             port,
@@ -40,7 +80,7 @@ fn export_one_way(input: &Path, out: &Path) {
             f.up[i],
         ));
         if f.down[i] > 0 {
-            b.push(&one(
+            b.push(one(
                 f.ts[i] + 2_000,
                 f.dst[i],
                 f.dst_port[i],
@@ -50,11 +90,7 @@ fn export_one_way(input: &Path, out: &Path) {
             ));
         }
     }
-    let batch: RecordBatch = b.finish();
-    let mut w =
-        ArrowWriter::try_new(std::fs::File::create(out).unwrap(), batch.schema(), None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    b
 }
 
 fn findings(path: &Path) -> serde_json::Value {
@@ -91,24 +127,32 @@ fn one_way_records_are_stitched_into_the_same_findings() {
         );
     }
     let p = |n: &str| d.join(n).display().to_string();
-    let analyze = |tag: &str, suffix: &str, extra: &[&str]| {
+    let analyze_files = |tag: &str, normal: String, test: Vec<String>, extra: &[&str]| {
         let out = dir.path(&format!("{tag}.json"));
         let mut args = vec![
             "analyze".to_string(),
             "--no-rdns".into(),
             "--normal".into(),
-            p(&format!("normal{suffix}.parquet")),
+            normal,
             "--test".into(),
-            p(&format!("test{suffix}.parquet")),
-            p(&format!("servers{suffix}.parquet")),
+        ];
+        args.extend(test);
+        args.extend([
             "--min-severity".into(),
             "low".into(),
             "--json".into(),
             out.display().to_string(),
-        ];
+        ]);
         args.extend(extra.iter().map(|x| x.to_string()));
         let (_, err) = flowhound(&args).ok(tag);
         (findings(&out), err)
+    };
+    let analyze = |tag: &str, suffix: &str, extra: &[&str]| {
+        let test = vec![
+            p(&format!("test{suffix}.parquet")),
+            p(&format!("servers{suffix}.parquet")),
+        ];
+        analyze_files(tag, p(&format!("normal{suffix}.parquet")), test, extra)
     };
     let (two_way, _) = analyze("two-way", "", &[]);
     assert!(two_way.as_array().unwrap().len() >= 8, "{two_way}");
@@ -123,6 +167,27 @@ fn one_way_records_are_stitched_into_the_same_findings() {
     );
     let (sharded, _) = analyze("sharded", "-1way", &["--shards", "3"]);
     assert_eq!(sharded, two_way, "out of core too");
+    // a collector's rotated files: some connections' two records are in two files
+    let rotated = dir.path("rotated");
+    std::fs::create_dir_all(&rotated).unwrap();
+    let mut files = export_rotated(&d.join("test.parquet"), &rotated, 3600);
+    assert!(files.len() > 5, "{} files", files.len());
+    files.push(p("servers-1way.parquet"));
+    let normal = p("normal-1way.parquet");
+    let (across, err) = analyze_files("rotated", normal.clone(), files.clone(), &[]);
+    let answers = |name: &str| {
+        let (b, _) = flowhound::ingest::read_all(&[p(name)], &Default::default()).unwrap();
+        let f = Flows::from_batches(&b).unwrap();
+        one_way_records(&f).len() - f.len()
+    };
+    let want = answers("test.parquet") + answers("servers.parquet");
+    assert!(
+        err.contains(&format!("stitched {want} one-way answer record")),
+        "every answer stitched, across files too ({want}): {err}"
+    );
+    assert_eq!(across, two_way, "rotated files: the biflows' findings");
+    let (across, _) = analyze_files("rotated-sharded", normal, files, &["--shards", "3"]);
+    assert_eq!(across, two_way, "rotated files, out of core");
     let (raw, err) = analyze("raw", "-1way", &["--no-stitch"]);
     assert!(!err.contains("stitched"), "{err}");
     let n = |v: &serde_json::Value| v.as_array().unwrap().len();

@@ -51,7 +51,8 @@ impl Data {
     }
 }
 
-/// Reading options (`map=`, `ts_unit=`, `format=`, `strict=`, `threads=`).
+/// Reading options (`map=`, `ts_unit=`, `format=`, `strict=`, `threads=`; `stitch`: one-way
+/// router records stitched into biflows, as `analyze`, `detect` and `baseline` read).
 #[derive(FromPyObject, Clone, Default)]
 #[pyo3(from_item_all)]
 pub struct ReadArgs {
@@ -60,6 +61,7 @@ pub struct ReadArgs {
     format: Option<String>,
     strict: bool,
     threads: usize,
+    stitch: bool,
 }
 
 impl ReadArgs {
@@ -87,6 +89,7 @@ impl ReadArgs {
             mapping: ColumnMap::parse(&self.map)?,
             strict: self.strict,
             threads: self.threads,
+            stitch: self.stitch,
             progress: ctl.done.clone(),
             ..ReadOptions::default()
         })

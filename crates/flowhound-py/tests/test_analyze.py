@@ -115,3 +115,34 @@ def test_evaluate_equals_the_cli(cli, gen_dir, findings, tmp_path):
                          check=True, capture_output=True, text=True).stdout
     assert fh.evaluate(gen_dir / "truth.json", findings) == json.loads(out)
     assert fh.evaluate(gen_dir / "truth.json", path) == json.loads(out)
+
+
+def one_way(df):
+    """``df`` as a router exports it: per flow the client's record (a client port unique to the
+    flow, no download bytes), then the server's answer one second later when there was one."""
+    port = 1024 + (pd.RangeIndex(len(df)) % 60_000)
+    fwd = pd.DataFrame({
+        "timestamp": df["timestamp"].values, "src_ip": df["src_ip"].values,
+        "dst_ip": df["dst_ip"].values, "proto": df["proto"].values, "src_port": port,
+        "port": df["port"].values, "up_bytes": df["up_bytes"].values, "down_bytes": 0,
+    })
+    answered = (df["down_bytes"] > 0).values
+    back = pd.DataFrame({
+        "timestamp": df["timestamp"].values[answered] + 1, "src_ip": df["dst_ip"].values[answered],
+        "dst_ip": df["src_ip"].values[answered], "proto": df["proto"].values[answered],
+        "src_port": df["port"].values[answered], "port": port[answered],
+        "up_bytes": df["down_bytes"].values[answered], "down_bytes": 0,
+    })
+    return pd.concat([fwd, back], ignore_index=True).sort_values("timestamp", kind="stable")
+
+
+def test_router_flows_are_stitched_as_the_cli_stitches_them(frames, findings):
+    normal, test, _ = frames
+    want = json.loads(findings.to_json())["findings"]
+    stitched = fh.analyze(one_way(test), normal=one_way(normal), progress=False)
+    assert json.loads(stitched.to_json())["findings"] == want
+    b = fh.baseline(one_way(normal), progress=False)
+    again = fh.analyze(one_way(test), baseline=b, progress=False)
+    assert json.loads(again.to_json())["findings"] == want
+    raw = fh.analyze(one_way(test), normal=one_way(normal), stitch=False, progress=False)
+    assert len(raw) > len(want) + 3, "answers read as inbound connections"

@@ -214,6 +214,7 @@ def analyze(
     format: Optional[str] = None,
     strict: bool = False,
     threads: int = 0,
+    stitch: bool = True,
     progress: bool = True,
 ) -> Findings:
     """Learns what normal looks like and finds what is not: ``flowhound analyze``.
@@ -222,7 +223,8 @@ def analyze(
     ``normal``, else learned robustly from ``test`` itself. ``config`` is a flowhound.toml
     (``flowhound config example``); ``detectors`` picks detectors by name (``flowhound detectors``);
     ``exclude`` adds internal servers (``IP`` or ``IP:PORT``) to the discovered ones, so the botnet
-    hunt leaves them out. ``rdns=True`` adds PTR names (``nameserver="127.0.0.1:5353"`` picks the
+    hunt leaves them out. Router flows (one record per direction) are stitched into biflows as the
+    CLI stitches them; ``stitch=False`` keeps the records as read. ``rdns=True`` adds PTR names (``nameserver="127.0.0.1:5353"`` picks the
     server). Returns :class:`Findings`, ranked.
 
     >>> f = fh.analyze(test_df, normal=normal_df, internal=["192.168.105.0/24"])   # doctest: +SKIP
@@ -244,7 +246,7 @@ def analyze(
     }
     with _bar(progress) as cb:
         inner = _rs.analyze(
-            t, tl, n, nl, baseline, args, _data.read_args(map, ts_unit, format, strict, threads),
+            t, tl, n, nl, baseline, args, _data.read_args(map, ts_unit, format, strict, threads, stitch),
             _data.geo_args(geoip_db, asn_db, embedded_geo), _data.dns_args(nameserver, dns_cache), cb,
         )
     return Findings(inner, kind)
@@ -264,6 +266,7 @@ def baseline(
     format: Optional[str] = None,
     strict: bool = False,
     threads: int = 0,
+    stitch: bool = True,
     progress: bool = True,
 ) -> Baseline:
     """Learns the model of normal traffic (``flowhound baseline``): per-host and per-window levels,
@@ -277,7 +280,7 @@ def baseline(
     with _bar(progress) as cb:
         return _rs.baseline(
             obj, label, os.fspath(config) if config is not None else None, list(internal or []),
-            list(exclude or []), _data.read_args(map, ts_unit, format, strict, threads),
+            list(exclude or []), _data.read_args(map, ts_unit, format, strict, threads, stitch),
             _data.geo_args(geoip_db, asn_db, embedded_geo), cb,
         )
 

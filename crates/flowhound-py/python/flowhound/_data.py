@@ -66,8 +66,10 @@ def read_args(
     format: Optional[str] = None,
     strict: bool = False,
     threads: int = 0,
+    stitch: bool = False,
 ) -> Dict[str, Any]:
-    """The reading options, as the Rust module takes them."""
+    """The reading options, as the Rust module takes them (``stitch``: one-way router records are
+    stitched into biflows, as analysis reads them)."""
     if map is None:
         pairs: List[str] = []
     elif isinstance(map, dict):
@@ -76,7 +78,8 @@ def read_args(
         pairs = [map]
     else:
         pairs = list(map)
-    return {"map": pairs, "ts_unit": ts_unit, "format": format, "strict": bool(strict), "threads": int(threads)}
+    return {"map": pairs, "ts_unit": ts_unit, "format": format, "strict": bool(strict), "threads": int(threads),
+            "stitch": bool(stitch)}
 
 
 def geo_args(geoip_db: Any = None, asn_db: Any = None, embedded_geo: bool = True) -> Dict[str, Any]:

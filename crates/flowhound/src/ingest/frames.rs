@@ -41,7 +41,11 @@ pub fn read_batches(
         ts_unit,
         opts,
     };
-    let (canon, out) = job.run()?;
+    let (mut canon, mut out) = job.run()?;
+    if opts.stitch {
+        // a frame is one work unit: its one-way records (router flows) stitched into biflows
+        (canon, out.stitched) = super::stitch::stitch_unit(canon)?;
+    }
     Ok((canon, report(path, out)))
 }
 

@@ -245,6 +245,12 @@ struct Shared {
     next: AtomicUsize,
     abort: AtomicBool,
     results: Mutex<Vec<(usize, ReadOutcome)>>,
+    /// One-way records their own unit could not pair, held to be paired across units.
+    unpaired: Mutex<Vec<(usize, RecordBatch)>>,
+}
+
+fn poisoned() -> FlowError {
+    FlowError::Internal("poisoned reader results".into())
 }
 
 /// Reads everything in `plan` with `opts.threads` workers, each feeding its own sink from `make_sink`.
@@ -263,6 +269,7 @@ pub fn scan<S: FlowSink>(
         next: AtomicUsize::new(0),
         abort: AtomicBool::new(false),
         results: Mutex::new(Vec::new()),
+        unpaired: Mutex::new(Vec::new()),
     };
     let sinks: Vec<Result<S>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -276,12 +283,40 @@ pub fn scan<S: FlowSink>(
             })
             .collect()
     });
-    let sinks = sinks.into_iter().collect::<Result<Vec<S>>>()?;
-    let results = shared
-        .results
-        .into_inner()
-        .map_err(|_| FlowError::Internal("poisoned results".into()))?;
+    let mut sinks = sinks.into_iter().collect::<Result<Vec<S>>>()?;
+    let mut results = shared.results.into_inner().map_err(|_| poisoned())?;
+    let unpaired = shared.unpaired.into_inner().map_err(|_| poisoned())?;
+    if let Some(sink) = sinks.first_mut() {
+        results.extend(stitch_across_units(plan, unpaired, sink)?);
+    }
     Ok((sinks, report(plan, results)))
+}
+
+/// Pairs the records that one-way units could not pair on their own (a connection's two records in
+/// two files, e.g. either side of a collector's rotation) and passes them on as one more work unit,
+/// numbered after the last; returns per unit how many of its records were folded in.
+fn stitch_across_units<S: FlowSink>(
+    plan: &Plan,
+    mut unpaired: Vec<(usize, RecordBatch)>,
+    sink: &mut S,
+) -> Result<Vec<(usize, ReadOutcome)>> {
+    unpaired.sort_by_key(|(u, _)| *u);
+    let (batches, folded) = stitch::stitch_across(unpaired)?;
+    for b in batches {
+        sink.push(plan.units.len(), b)?;
+    }
+    Ok(folded
+        .into_iter()
+        .map(|(u, n)| {
+            (
+                u,
+                ReadOutcome {
+                    stitched: n,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect())
 }
 
 fn worker<S: FlowSink>(plan: &Plan, opts: &ReadOptions, shared: &Shared, mut sink: S) -> Result<S> {
@@ -290,11 +325,11 @@ fn worker<S: FlowSink>(plan: &Plan, opts: &ReadOptions, shared: &Shared, mut sin
         if u >= plan.units.len() || shared.abort.load(Ordering::SeqCst) {
             return Ok(sink);
         }
-        match read_unit(plan, plan.units[u], u, opts, &mut sink) {
+        match read_unit(plan, (u, &shared.unpaired), opts, &mut sink) {
             Ok(out) => shared
                 .results
                 .lock()
-                .map_err(|_| FlowError::Internal("poisoned results".into()))?
+                .map_err(|_| poisoned())?
                 .push((u, out)),
             Err(e) => {
                 shared.abort.store(true, Ordering::SeqCst);
@@ -304,13 +339,15 @@ fn worker<S: FlowSink>(plan: &Plan, opts: &ReadOptions, shared: &Shared, mut sin
     }
 }
 
+/// Reads work unit `idx`; stitching, a one-way unit's unpaired records go to `unpaired` when there
+/// are other units to pair them with.
 fn read_unit<S: FlowSink>(
     plan: &Plan,
-    unit: Unit,
-    idx: usize,
+    (idx, unpaired): (usize, &Mutex<Vec<(usize, RecordBatch)>>),
     opts: &ReadOptions,
     sink: &mut S,
 ) -> Result<ReadOutcome> {
+    let unit = plan.units[idx];
     if !opts.stitch {
         return read_unit_into(plan, unit, opts, &mut |b| sink.push(idx, b));
     }
@@ -331,10 +368,13 @@ fn read_unit<S: FlowSink>(
         }
         sink.push(idx, b)
     })?;
-    let (batches, folded) = stitch::stitch_unit(held)?;
+    let (batches, folded, apart) = stitch::stitch_unit_holding(held, plan.units.len() > 1)?;
     out.stitched = folded;
     for b in batches {
         sink.push(idx, b)?;
+    }
+    if let Some(b) = apart {
+        unpaired.lock().map_err(|_| poisoned())?.push((idx, b));
     }
     Ok(out)
 }

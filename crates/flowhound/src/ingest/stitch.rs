@@ -28,15 +28,80 @@ pub const MATCH_SECS: i64 = 120;
 
 /// A unit's batches, stitched when they are one-way: the batch and the reverse records folded in.
 pub fn stitch_unit(batches: Vec<RecordBatch>) -> Result<(Vec<RecordBatch>, u64)> {
+    let (mut out, folded, unpaired) = stitch_unit_holding(batches, false)?;
+    out.extend(unpaired);
+    Ok((out, folded))
+}
+
+/// A unit's batches as [`stitch_unit`] stitches them; with `hold`, the records of a one-way unit
+/// that found no reverse record are returned apart (third value, input order): their answer may be
+/// in another unit (a file rotated between a connection's two records), see [`stitch_across`].
+pub fn stitch_unit_holding(
+    batches: Vec<RecordBatch>,
+    hold: bool,
+) -> Result<(Vec<RecordBatch>, u64, Option<RecordBatch>)> {
     let Some(first) = batches.first() else {
-        return Ok((batches, 0));
+        return Ok((batches, 0, None));
     };
     if !batches.iter().all(one_way) || !batches.iter().any(has_ports) {
-        return Ok((batches, 0));
+        return Ok((batches, 0, None));
     }
     let all = concat_batches(&first.schema(), &batches)?;
-    let (b, folded) = stitch(&all)?;
-    Ok((vec![b], folded))
+    let (b, pairs) = stitch_pairs(&all)?;
+    let folded = pairs.len() as u64;
+    if !hold {
+        return Ok((vec![b], folded, None));
+    }
+    // rows of `b` are the kept rows of `all` in order: the clients of pairs and the unpaired
+    let mut paired = vec![false; all.num_rows()];
+    pairs.iter().for_each(|p| paired[p.0 as usize] = true);
+    let (inside, apart) = kept_rows(&pairs, all.num_rows())
+        .into_iter()
+        .enumerate()
+        .partition::<Vec<_>, _>(|(_, row)| paired[*row as usize]);
+    let take = |rows: Vec<(usize, u32)>| {
+        let idx = UInt32Array::from_iter_values(rows.into_iter().map(|(i, _)| i as u32));
+        take_record_batch(&b, &idx)
+    };
+    let apart = take(apart)?;
+    Ok((
+        vec![take(inside)?],
+        folded,
+        Some(apart).filter(|a| a.num_rows() > 0),
+    ))
+}
+
+/// (work unit, records) counts, in unit order.
+pub type UnitCounts = Vec<(usize, u64)>;
+
+/// The records of several units that their own unit could not pair ([`stitch_unit_holding`]), as
+/// (unit, batch) in unit order, stitched together: the batches, and per unit how many of its records
+/// were folded into a record of another unit. Records of another schema than the first are passed on
+/// as they are.
+pub fn stitch_across(held: Vec<(usize, RecordBatch)>) -> Result<(Vec<RecordBatch>, UnitCounts)> {
+    let Some((_, first)) = held.first() else {
+        return Ok((vec![], vec![]));
+    };
+    let schema = first.schema();
+    let (same, other): (Vec<_>, Vec<_>) = held.into_iter().partition(|(_, b)| b.schema() == schema);
+    let all = concat_batches(&schema, same.iter().map(|(_, b)| b))?;
+    let (b, pairs) = stitch_pairs(&all)?;
+    let mut starts = Vec::with_capacity(same.len());
+    let mut next = 0u32;
+    for (u, b) in &same {
+        starts.push((next, *u));
+        next += b.num_rows() as u32;
+    }
+    let mut per_unit: std::collections::BTreeMap<usize, u64> = Default::default();
+    for (_, answer) in pairs {
+        let at = starts
+            .partition_point(|(s, _)| *s <= answer)
+            .saturating_sub(1);
+        *per_unit.entry(starts[at].1).or_default() += 1;
+    }
+    let mut out = vec![b];
+    out.extend(other.into_iter().map(|(_, b)| b));
+    Ok((out, per_unit.into_iter().collect()))
 }
 
 /// No record has download bytes.
@@ -68,20 +133,29 @@ fn connection(proto: u8, src: End, dst: End) -> ((u8, End, End), bool) {
 /// Pairs the records of `b` (see the module documentation); returns the stitched batch, rows in
 /// input order, and how many reverse records were folded in.
 pub fn stitch(b: &RecordBatch) -> Result<(RecordBatch, u64)> {
+    let (out, pairs) = stitch_pairs(b)?;
+    Ok((out, pairs.len() as u64))
+}
+
+/// [`stitch`], returning the (client row, answer row) pairs it folded.
+fn stitch_pairs(b: &RecordBatch) -> Result<(RecordBatch, Vec<(u32, u32)>)> {
     let cols = Cols::of(b)?;
     let pairs = pair(&cols);
     let mut responder_of: Vec<Option<u32>> = vec![None; b.num_rows()];
     for &(client, server) in &pairs {
         responder_of[client as usize] = Some(server);
     }
-    let mut dropped = vec![false; b.num_rows()];
-    pairs.iter().for_each(|p| dropped[p.1 as usize] = true);
-    let kept: Vec<u32> = (0..b.num_rows() as u32)
-        .filter(|i| !dropped[*i as usize])
-        .collect();
+    let kept = kept_rows(&pairs, b.num_rows());
     let out = take_record_batch(b, &UInt32Array::from(kept.clone()))?;
     let out = fold(out, &cols, &kept, &responder_of)?;
-    Ok((out, pairs.len() as u64))
+    Ok((out, pairs))
+}
+
+/// The rows of `n` that stay once the answers of `pairs` are folded into their clients, in order.
+fn kept_rows(pairs: &[(u32, u32)], n: usize) -> Vec<u32> {
+    let mut dropped = vec![false; n];
+    pairs.iter().for_each(|p| dropped[p.1 as usize] = true);
+    (0..n as u32).filter(|i| !dropped[*i as usize]).collect()
 }
 
 /// The columns pairing reads.
@@ -348,6 +422,50 @@ mod tests {
         let (out, n) = stitch_unit(vec![b.clone()]).unwrap();
         assert_eq!((n, &out[0]), (0, &b));
         assert_eq!(stitch_unit(vec![]).unwrap().1, 0);
+    }
+
+    #[test]
+    fn records_unpaired_in_their_unit_pair_across_units() {
+        let (c, s, t) = (10, 20, 30);
+        let unit0 = vec![
+            row(0, c, 50000, s, 443, 100), // its answer is in unit 1
+            row(1, c, 50001, s, 443, 110), // answered here
+            row(1, s, 443, c, 50001, 910),
+            row(2, c, 50002, t, 22, 60), // a probe nothing answers
+        ];
+        let unit1 = vec![row(3, s, 443, c, 50000, 900), row(4, c, 50003, s, 80, 70)];
+        let (kept0, n0, apart0) = stitch_unit_holding(vec![batch(&unit0)], true).unwrap();
+        assert_eq!(
+            (n0, rows(&kept0[0])),
+            (1, vec![(1, c, s, 443, 110, 910, 4)])
+        );
+        let apart0 = apart0.unwrap();
+        assert_eq!(
+            rows(&apart0).len(),
+            2,
+            "the unanswered client and the probe"
+        );
+        let (kept1, n1, apart1) = stitch_unit_holding(vec![batch(&unit1)], true).unwrap();
+        assert_eq!((n1, kept1[0].num_rows()), (0, 0));
+        let held = vec![(0, apart0), (1, apart1.unwrap())];
+        let (out, per_unit) = stitch_across(held).unwrap();
+        assert_eq!(
+            per_unit,
+            [(1, 1)],
+            "unit 1's answer folded into unit 0's client"
+        );
+        assert_eq!(
+            rows(&out[0]),
+            vec![
+                (0, c, s, 443, 100, 900, 4),
+                (2, c, t, 22, 60, 0, 2),
+                (4, c, s, 80, 70, 0, 2),
+            ]
+        );
+        // without holding, a unit's unpaired records stay in place
+        let (kept, n, apart) = stitch_unit_holding(vec![batch(&unit0)], false).unwrap();
+        assert_eq!((n, kept[0].num_rows(), apart.is_none()), (1, 3, true));
+        assert_eq!(stitch_across(vec![]).unwrap().0.len(), 0);
     }
 
     /// A generated capture split into one record per direction (as a router exports it) stitches
