@@ -6,8 +6,9 @@
 //! a record is paired with the reverse record of the same connection (protocol, both addresses and
 //! ports swapped) starting within [`MATCH_SECS`]; the earlier one is the client's: it keeps its row,
 //! takes the other's bytes as its download (and their packets, and the later end), and the other row
-//! is dropped. A work unit is stitched only when it is one-way: no record has download bytes and
-//! records carry source ports.
+//! is dropped. An ICMP reply pairs with its request (echo, timestamp, information, address mask). A
+//! work unit is stitched only when it is one-way: no record has download bytes and records carry
+//! source ports; records it leaves unpaired may pair across units ([`stitch_across`]).
 
 use crate::detect::flows::{column, typed};
 use crate::error::{FlowError, Result};
@@ -202,24 +203,71 @@ impl<'a> Cols<'a> {
             (self.dst[i], self.dport[i]),
         )
     }
+
+    /// An ICMP request's or reply's exchange: (request type, client, server), and whether the record
+    /// is the request (the request's source is the client).
+    fn icmp_key(&self, i: usize) -> Option<((u16, i128, i128), bool)> {
+        if self.proto[i] != Proto::Icmp.index() as u8 {
+            return None;
+        }
+        let (kind, request) = icmp_exchange(self.dport[i])?;
+        Some(match request {
+            true => ((kind, self.src[i], self.dst[i]), true),
+            false => ((kind, self.dst[i], self.src[i]), false),
+        })
+    }
+}
+
+/// An ICMP record's exchange from its port field, as (request type, whether it is the request):
+/// echo, timestamp, information and address mask requests and their replies (ICMPv6 echo too).
+/// Exporters put the type in the destination port as `type * 256 + code` (NetFlow, IPFIX, nfdump)
+/// or as the type alone (Suricata); a reply's code is 0, so both read alike.
+fn icmp_exchange(port: u16) -> Option<(u16, bool)> {
+    let t = if port > 255 { port >> 8 } else { port };
+    match t {
+        8 | 13 | 15 | 17 | 128 => Some((t, true)),
+        0 => Some((8, false)),
+        14 | 16 | 18 => Some((t - 1, false)),
+        129 => Some((128, false)),
+        _ => None,
+    }
 }
 
 /// (client row, answering row) pairs: per connection in start order, a record takes the earliest
-/// unmatched record of the other direction that started at most [`MATCH_SECS`] before it.
+/// unmatched record of the other direction that started at most [`MATCH_SECS`] before it. ICMP
+/// records left unpaired (the reply's type differs from the request's) then pair per exchange.
 fn pair(c: &Cols) -> Vec<(u32, u32)> {
-    let mut order: Vec<u32> = (0..c.ts.len() as u32).collect();
-    order.sort_unstable_by_key(|&i| (c.key(i as usize).0, c.ts[i as usize], i));
+    let n = c.ts.len();
+    let mut out = pair_by(c, (0..n as u32).collect(), |i| Some(c.key(i)));
+    let mut paired = vec![false; n];
+    for &(a, b) in &out {
+        (paired[a as usize], paired[b as usize]) = (true, true);
+    }
+    let rest: Vec<u32> = (0..n as u32).filter(|i| !paired[*i as usize]).collect();
+    out.extend(pair_by(c, rest, |i| c.icmp_key(i)));
+    out
+}
+
+/// [`pair`] over `rows`, by `key` (connection, forward); rows without a key stay unpaired.
+fn pair_by<K: Ord + Copy>(
+    c: &Cols,
+    rows: Vec<u32>,
+    key: impl Fn(usize) -> Option<(K, bool)>,
+) -> Vec<(u32, u32)> {
+    let mut order: Vec<(K, bool, i64, u32)> = rows
+        .into_iter()
+        .filter_map(|i| key(i as usize).map(|(k, f)| (k, f, c.ts[i as usize], i)))
+        .collect();
+    order.sort_unstable_by_key(|&(k, _, t, i)| (k, t, i));
     let window = MATCH_SECS * 1_000_000;
     let mut out = Vec::new();
     let mut open: [VecDeque<u32>; 2] = Default::default();
     let mut current = None;
-    for &i in &order {
-        let (key, forward) = c.key(i as usize);
-        if current != Some(key) {
-            current = Some(key);
+    for &(k, forward, t, i) in &order {
+        if current != Some(k) {
+            current = Some(k);
             open.iter_mut().for_each(VecDeque::clear);
         }
-        let t = c.ts[i as usize];
         let other = &mut open[usize::from(!forward)];
         while other
             .front()
@@ -387,6 +435,70 @@ mod tests {
                 ],
                 vec![(0, c, s, 53, 40, 200, 4), (300, c, s, 53, 41, 201, 4)],
                 2,
+            ),
+        ];
+        for (what, input, want, folded) in cases {
+            let (out, n) = stitch_unit(vec![batch(&input)]).unwrap();
+            assert_eq!(n, folded, "{what}");
+            assert_eq!(rows(&out[0]), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn icmp_replies_fold_into_their_requests() {
+        let (c, s) = (10, 20);
+        let icmp = |ts, src, dst, port, up| FlowRow {
+            proto: Some(Proto::Icmp),
+            src_port: Some(0),
+            ..row(ts, src, 0, dst, port, up)
+        };
+        let cases: Vec<(&str, Vec<FlowRow>, Vec<Seen>, u64)> = vec![
+            (
+                "echo, NetFlow's type * 256 + code",
+                vec![icmp(0, c, s, 8 << 8, 84), icmp(0, s, c, 0, 84)],
+                vec![(0, c, s, 8 << 8, 84, 84, 4)],
+                1,
+            ),
+            (
+                "echo, Suricata's type alone; the reply listed first",
+                vec![icmp(1, s, c, 0, 84), icmp(0, c, s, 8, 84)],
+                vec![(0, c, s, 8, 84, 84, 4)],
+                1,
+            ),
+            (
+                "timestamp request and reply; ICMPv6 echo",
+                vec![
+                    icmp(0, c, s, 13 << 8, 40),
+                    icmp(0, s, c, 14 << 8, 40),
+                    icmp(5, c, s, 128 << 8, 64),
+                    icmp(5, s, c, 129 << 8, 64),
+                ],
+                vec![
+                    (0, c, s, 13 << 8, 40, 40, 4),
+                    (5, c, s, 128 << 8, 64, 64, 4),
+                ],
+                2,
+            ),
+            (
+                "a sweep: each reply to its own request, unanswered ones kept",
+                vec![
+                    icmp(0, c, s, 8 << 8, 84),
+                    icmp(0, c, 30, 8 << 8, 84),
+                    icmp(0, 30, c, 0, 84),
+                    icmp(0, c, 40, 8 << 8, 84),
+                ],
+                vec![
+                    (0, c, s, 8 << 8, 84, 0, 2),
+                    (0, c, 30, 8 << 8, 84, 84, 4),
+                    (0, c, 40, 8 << 8, 84, 0, 2),
+                ],
+                1,
+            ),
+            (
+                "unreachable (type 3) is no reply",
+                vec![icmp(0, c, s, 8 << 8, 84), icmp(0, s, c, 3 << 8 | 3, 56)],
+                vec![(0, c, s, 8 << 8, 84, 0, 2), (0, s, c, 3 << 8 | 3, 56, 0, 2)],
+                0,
             ),
         ];
         for (what, input, want, folded) in cases {
