@@ -81,6 +81,23 @@ fn sharded_baseline_and_update_equal_in_memory() {
     assert!(!days(&mem).is_empty());
     assert_eq!(days(&mem), days(&ooc), "per-day learning states");
 
+    // the newest day only: older days age out before they are written, out of core as in memory
+    let (mem1, ooc1) = (s.path("mem1"), s.path("ooc1"));
+    for dir in [&mem1, &ooc1] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    learn(b(&mem1), &["--keep-days", "1"]).ok("in memory, 1 day");
+    let mut one_day = scale.to_vec();
+    one_day.extend(["--keep-days", "1"]);
+    learn(b(&ooc1), &one_day).ok("out of core, 1 day");
+    assert_eq!(days(&mem1).len(), 1);
+    assert!(days(&mem).len() > 1, "the input spans several days");
+    assert_eq!(
+        json(&mem1.join("baseline.json")),
+        json(&ooc1.join("baseline.json"))
+    );
+    assert_eq!(days(&mem1), days(&ooc1), "the kept day's state");
+
     // a new day rolled in (its day found from the routed flows out of core), in memory and out of core
     let update = |dir: &Path, extra: &[&str]| {
         let mut args = vec!["baseline", "update", "-q", "--baseline"];

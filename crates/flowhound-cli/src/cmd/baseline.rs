@@ -2,12 +2,14 @@
 //! one learning state per UTC day next to it (`baseline.json.days/`) so that `flowhound baseline
 //! update` can roll new days in.
 
+use super::learn_scaled::Days;
 use super::{GeoDbArgs, InputArgs, NetArgs};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use flowhound::baseline::days::{self, Day};
 use flowhound::baseline::{Baseline, State};
 use flowhound::config::Config;
+use flowhound::shard::SpilledDays;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -77,28 +79,26 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
     config.baseline.exclude.extend(a.exclude.iter().cloned());
     a.scale.apply(&mut config)?;
     let nets = a.net.nets();
-    let (states, report) = if a.cluster.cluster.is_some() {
+    let keep = a.keep_days.map(|k| k as usize);
+    let base = State::empty(&config.baseline, &nets);
+    let ((b, aged), report) = if a.cluster.cluster.is_some() {
         let what = (&nets, a.geo.files()?, &config);
         let s = super::on_cluster::Session::open(&a.cluster, what, a.scale.shards, a.input.quiet)?;
-        (s.learn_days(&a.inputs)?, None)
+        (
+            write_held(&output, s.learn_days(&a.inputs)?, keep, base)?,
+            None,
+        )
     } else {
         let geo = a.geo.stack()?;
         let learn =
             super::learn_scaled::Learn::new(&a.input, &a.inputs, &a.scale, (&config, &nets, &geo));
         // read whole, or routed into host shards and learned shard by shard beyond --memory-limit
-        let (states, report) = learn.days()?;
-        (states, Some(report))
+        let (written, report) = learn.days(keep, |days| match days {
+            Days::Held(states) => write_held(&output, states, keep, base),
+            Days::Spilled(sp) => write_spilled(&output, *sp, base),
+        })?;
+        (written, Some(report))
     };
-    let mut list: Vec<Day> = states
-        .into_iter()
-        .map(|(d, st)| Day::new(days::label(d), st))
-        .collect();
-    let aged = a
-        .keep_days
-        .map(|k| days::keep_newest(&mut list, k as usize))
-        .unwrap_or_default();
-    let base = State::empty(&config.baseline, &nets);
-    let b = days::write(&output, list, base)?;
     if let Some(report) = &report {
         super::summary(report, started, a.input.quiet);
     }
@@ -110,6 +110,38 @@ pub fn run(a: BaselineArgs) -> Result<ExitCode> {
         print_days(&b, &aged, &output);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the baseline of the newest `keep` of `states` (all without) to `output`; returns it and the
+/// labels of the days left out.
+fn write_held(
+    output: &Path,
+    states: Vec<(i64, State)>,
+    keep: Option<usize>,
+    base: State,
+) -> Result<(Baseline, Vec<String>)> {
+    let mut list: Vec<Day> = states
+        .into_iter()
+        .map(|(d, st)| Day::new(days::label(d), st))
+        .collect();
+    let aged = keep
+        .map(|k| days::keep_newest(&mut list, k))
+        .unwrap_or_default();
+    Ok((days::write(output, list, base)?, aged))
+}
+
+/// Writes the baseline of days learned out of core to `output`, one day's state at a time; returns
+/// it and the labels of the days left out.
+fn write_spilled(
+    output: &Path,
+    mut sp: SpilledDays,
+    base: State,
+) -> Result<(Baseline, Vec<String>)> {
+    let labels = sp.days().into_iter().map(days::label).collect();
+    let aged = sp.aged.iter().map(|d| days::label(*d)).collect();
+    let union = std::mem::take(&mut sp.union);
+    let b = days::write_each(output, labels, |k| sp.day(k), (base, union))?;
+    Ok((b, aged))
 }
 
 /// The days of a rolling baseline, one line each, and the days left out.

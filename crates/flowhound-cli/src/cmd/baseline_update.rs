@@ -77,6 +77,28 @@ fn merge_days(
 }
 
 /// The baseline's configured servers as `--exclude` entries.
+/// How many times its state file's size a day's learning state takes in memory (measured: 7 days of
+/// 100M generated flows, 92 MB of files, took 3.2 GiB held together; docs/scale.md).
+const STATE_BYTES_PER_FILE_BYTE: u64 = 40;
+
+/// Host parts to derive the rolled baseline in: `--shards` when given, else 1 (every kept day held at
+/// once) when the kept days' states fit in half the memory limit, else enough parts that one does.
+fn union_parts(a: &UpdateArgs, old: &Baseline, config: &Config) -> Result<usize> {
+    if a.scale.shards > 0 {
+        return Ok(a.scale.shards.max(1));
+    }
+    let dir = days::sidecar_dir(&a.baseline);
+    let file_bytes: u64 = old
+        .days
+        .iter()
+        .filter_map(|d| std::fs::metadata(dir.join(&d.state)).ok())
+        .map(|m| m.len())
+        .sum();
+    let held = file_bytes.saturating_mul(STATE_BYTES_PER_FILE_BYTE);
+    let room = (config.analysis.memory_limit_bytes()? / 2).max(1);
+    Ok(held.div_ceil(room).max(1) as usize)
+}
+
 fn configured(b: &Baseline) -> Vec<String> {
     b.servers
         .iter()
@@ -118,7 +140,12 @@ pub fn run(a: UpdateArgs) -> Result<ExitCode> {
     };
     let keep = a.keep_days.unwrap_or(config.baseline.keep_days) as usize;
     let old = Baseline::load(&a.baseline)?;
-    let mut kept = days::load(&a.baseline, &old)?;
+    let parts = union_parts(&a, &old, &config)?;
+    // beyond the memory limit the kept days stay in their files until the union is derived by parts
+    let mut kept = match parts {
+        1 => days::load(&a.baseline, &old)?,
+        _ => days::load_listed(&a.baseline, &old)?,
+    };
     let label = a.day.as_deref().map(days::parse_label).transpose()?;
     let nets = nets(&a, &old)?;
     let settings = &mut config.baseline;
@@ -149,7 +176,22 @@ pub fn run(a: UpdateArgs) -> Result<ExitCode> {
     days::check_compatible(&a.baseline, &kept, &st)?;
     let new_flows = st.flows();
     let rolled = days::roll(&mut kept, Day::new(label, st), keep)?;
-    let b = days::write(&a.baseline, kept, State::empty(&config.baseline, &nets))?;
+    let base = State::empty(&config.baseline, &nets);
+    let b = match parts {
+        1 => days::write(&a.baseline, kept, base)?,
+        _ => {
+            let spill = flowhound::shard::spill_dir(Some(&super::outofcore::tmp_dir(&config)))?;
+            super::outofcore::remove_on_signal(spill.path().to_path_buf())?;
+            if !a.input.quiet {
+                eprintln!(
+                    "out of core: the {} days' states derived in {parts} host parts under {}",
+                    kept.len(),
+                    spill.path().display()
+                );
+            }
+            days::write_by_parts(&a.baseline, kept, base, (parts, spill.path()))?
+        }
+    };
     if let Some(report) = &report {
         super::summary(report, started, a.input.quiet);
     }

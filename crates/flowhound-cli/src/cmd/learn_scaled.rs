@@ -10,8 +10,17 @@ use flowhound::config::Config;
 use flowhound::detect::flows::Flows;
 use flowhound::ingest::IngestReport;
 use flowhound::net::InternalNets;
+use flowhound::shard::SpilledDays;
 use flowhound_geo::GeoStack;
 use std::sync::atomic::AtomicBool;
+
+/// Learned day states: held in memory, or spilled out of core (read back one day at a time).
+pub enum Days {
+    /// Every day's state, oldest first.
+    Held(Vec<(i64, State)>),
+    /// Out of core: the kept days' states spilled, with their union.
+    Spilled(Box<SpilledDays>),
+}
 
 /// Where and how a normal input is learned.
 pub struct Learn<'a> {
@@ -54,9 +63,13 @@ impl<'a> Learn<'a> {
         read_scaled(self.input, self.inputs, env, (window, false), || Ok(()))
     }
 
-    /// The learning states per UTC day ([`flowhound::baseline::learn_days`]), and what reading
-    /// reported.
-    pub fn days(&self) -> Result<(Vec<(i64, State)>, IngestReport)> {
+    /// The learning states per UTC day ([`flowhound::baseline::learn_days`]) of the newest `keep`
+    /// days (all without), given to `write` while they exist, and what reading reported.
+    pub fn days<T>(
+        &self,
+        keep: Option<usize>,
+        write: impl FnOnce(Days) -> Result<T>,
+    ) -> Result<(T, IngestReport)> {
         let never = AtomicBool::new(false);
         let files = self.inputs.to_vec();
         match self.read()? {
@@ -65,16 +78,18 @@ impl<'a> Learn<'a> {
                 drop(batches);
                 let cfg = &self.config.baseline;
                 let states = learn_days(&flows, self.nets, self.geo, cfg, files, &never)?;
-                Ok((states, report))
+                drop(flows);
+                Ok((write(Days::Held(states))?, report))
             }
             TestInput::Sharded(mut s) => {
                 let bar = shard_bar("learning", s.shards, self.input.quiet);
-                let states = s.learn_days(self.env()?, files, &never, |d, _| {
+                let days = s.learn_days(self.env()?, (files, keep), &never, |d, _| {
                     bar.set_position(d as u64)
                 })?;
                 bar.finish_and_clear();
+                let out = write(Days::Spilled(Box::new(days)))?;
                 self.done(&s);
-                Ok((states, std::mem::take(&mut s.report)))
+                Ok((out, std::mem::take(&mut s.report)))
             }
         }
     }

@@ -142,20 +142,32 @@ pub(super) fn tmp_dir(config: &Config) -> PathBuf {
     }
 }
 
-/// Removes the spill directory and exits 130 on Ctrl-C or SIGTERM (normal exits and errors remove it
-/// when [`Sharded`] is dropped).
+/// Directories to remove on Ctrl-C or SIGTERM ([`remove_on_signal`]).
+static ON_SIGNAL: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Removes `dir` (a spill directory) and exits 130 on Ctrl-C or SIGTERM (normal exits and errors
+/// remove it when its owner, e.g. [`Sharded`], is dropped). Every directory registered is removed.
 pub(super) fn remove_on_signal(dir: PathBuf) -> Result<()> {
-    let mut signals = signal_hook::iterator::Signals::new([
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-    ])?;
-    std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
-            let _ = std::fs::remove_dir_all(&dir);
-            eprintln!("interrupted: removed {}", dir.display());
-            std::process::exit(130);
-        }
-    });
+    let mut dirs = ON_SIGNAL
+        .lock()
+        .map_err(|_| anyhow::anyhow!("signal registry poisoned"))?;
+    if dirs.is_empty() {
+        let mut signals = signal_hook::iterator::Signals::new([
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTERM,
+        ])?;
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                let dirs = ON_SIGNAL.lock().map(|d| d.clone()).unwrap_or_default();
+                for dir in dirs.iter().filter(|d| d.exists()) {
+                    let _ = std::fs::remove_dir_all(dir);
+                    eprintln!("interrupted: removed {}", dir.display());
+                }
+                std::process::exit(130);
+            }
+        });
+    }
+    dirs.push(dir);
     Ok(())
 }
 

@@ -42,6 +42,8 @@ pub struct Day {
     pub state: State,
     /// Its state file, once written.
     file: Option<String>,
+    /// Its entry in the day list when its state was left in its file ([`load_listed`]).
+    listed: Option<DayInfo>,
 }
 
 impl Day {
@@ -51,6 +53,7 @@ impl Day {
             label,
             state,
             file: None,
+            listed: None,
         }
     }
 }
@@ -132,6 +135,41 @@ fn write_state(dir: &Path, day: &mut Day) -> Result<String> {
 /// Returns the baseline written.
 pub fn write(path: &Path, mut days: Vec<Day>, base: State) -> Result<Baseline> {
     days.sort_by(|a, b| a.label.cmp(&b.label));
+    let dir = day_dir(path)?;
+    let mut infos = Vec::with_capacity(days.len());
+    for d in days.iter_mut() {
+        infos.push(write_day(&dir, d)?);
+    }
+    let settings = base.settings.clone();
+    let mut all = base;
+    for d in days {
+        all.merge(d.state)?;
+    }
+    finish(path, &dir, (all, &settings), infos)
+}
+
+/// [`write`] for days too large to hold together (a baseline learned out of core): day `k` of
+/// `labels` (oldest first) is built by `load(k)` when its state is written, and dropped before the
+/// next; `union` is the union of their states, already derived part by part ([`State::compact`]).
+pub fn write_each(
+    path: &Path,
+    labels: Vec<String>,
+    mut load: impl FnMut(usize) -> Result<State>,
+    (base, union): (State, State),
+) -> Result<Baseline> {
+    let dir = day_dir(path)?;
+    let mut infos = Vec::with_capacity(labels.len());
+    for (k, label) in labels.into_iter().enumerate() {
+        infos.push(write_day(&dir, &mut Day::new(label, load(k)?))?);
+    }
+    let settings = base.settings.clone();
+    let mut all = base;
+    all.merge(union)?;
+    finish(path, &dir, (all, &settings), infos)
+}
+
+/// The sidecar directory of `path`, created when missing; fails when `path`'s directory is missing.
+fn day_dir(path: &Path) -> Result<PathBuf> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
     if parent.is_some_and(|p| !p.is_dir()) {
         return Err(FlowError::Output {
@@ -149,27 +187,37 @@ pub fn write(path: &Path, mut days: Vec<Day>, base: State) -> Result<Baseline> {
             path: dir.clone(),
             why: format!("cannot create the day-state directory: {e}"),
         })?;
-    let mut infos = Vec::with_capacity(days.len());
-    for d in days.iter_mut() {
-        let file = write_state(&dir, d)?;
-        infos.push(DayInfo {
-            day: d.label.clone(),
-            flows: d.state.flows(),
-            hosts: d.state.hosts() as u64,
-            files: d.state.files().to_vec(),
-            state: file,
-        });
+    Ok(dir)
+}
+
+/// Writes `d`'s state file (unless it has one) and returns its entry in the day list.
+fn write_day(dir: &Path, d: &mut Day) -> Result<DayInfo> {
+    if let Some(info) = &d.listed {
+        return Ok(info.clone());
     }
-    let settings = base.settings.clone();
-    let mut all = base;
-    for d in days {
-        all.merge(d.state)?;
-    }
-    all.set_settings(&settings);
+    let file = write_state(dir, d)?;
+    Ok(DayInfo {
+        day: d.label.clone(),
+        flows: d.state.flows(),
+        hosts: d.state.hosts() as u64,
+        files: d.state.files().to_vec(),
+        state: file,
+    })
+}
+
+/// Derives the baseline of `all` (with `settings`), lists `infos` as its days, saves it to `path`
+/// and removes the state files of `dir` it does not list.
+fn finish(
+    path: &Path,
+    dir: &Path,
+    (mut all, settings): (State, &crate::config::BaselineConfig),
+    infos: Vec<DayInfo>,
+) -> Result<Baseline> {
+    all.set_settings(settings);
     let mut b = all.finish()?;
     b.days = infos;
     b.save(path)?;
-    remove_unlisted(&dir, &b.days);
+    remove_unlisted(dir, &b.days);
     Ok(b)
 }
 
@@ -188,6 +236,18 @@ fn remove_unlisted(dir: &Path, days: &[super::DayInfo]) {
 
 /// Loads the day states of the rolling baseline `b` read from `path`.
 pub fn load(path: &Path, b: &Baseline) -> Result<Vec<Day>> {
+    let mut out = load_listed(path, b)?;
+    for d in out.iter_mut() {
+        if let Some(info) = d.listed.take() {
+            d.state = read_day(path, &info)?;
+        }
+    }
+    Ok(out)
+}
+
+/// The days of the rolling baseline `b` read from `path`, their states left in their files (each
+/// read when needed: [`read_day`], [`write_by_parts`]).
+pub fn load_listed(path: &Path, b: &Baseline) -> Result<Vec<Day>> {
     if b.days.is_empty() {
         return Err(FlowError::Config(format!(
             "{}: this baseline has no day state (written by a flowhound before rolling baselines, schema version {}, or learned in memory), so it cannot be updated; re-learn it once with `flowhound baseline DAY_FILES... -o {}`, then update it daily",
@@ -196,30 +256,64 @@ pub fn load(path: &Path, b: &Baseline) -> Result<Vec<Day>> {
             path.display()
         )));
     }
-    let dir = sidecar_dir(path);
-    let mut out = Vec::with_capacity(b.days.len());
-    for d in &b.days {
-        let file = dir.join(&d.state);
-        let bad = |why: String| {
-            FlowError::Config(format!(
-                "{}: day {} state is unreadable ({why}); re-learn the baseline with `flowhound baseline DAY_FILES... -o {}`",
-                file.display(),
-                d.day,
-                path.display()
-            ))
-        };
-        if d.state.contains('/') || d.state.contains('\\') || d.state.starts_with('.') {
-            return Err(bad("not a file name of the day-state directory".into()));
-        }
-        let bytes = std::fs::read(&file).map_err(|e| bad(e.to_string()))?;
-        let state = super::codec::decode(&bytes).map_err(bad)?;
-        out.push(Day {
-            label: d.day.clone(),
-            state,
-            file: Some(d.state.clone()),
-        });
+    b.days
+        .iter()
+        .map(|d| {
+            if d.state.contains('/') || d.state.contains('\\') || d.state.starts_with('.') {
+                return Err(unreadable(
+                    path,
+                    d,
+                    "not a file name of the day-state directory",
+                ));
+            }
+            Ok(Day {
+                label: d.day.clone(),
+                state: State::default(),
+                file: Some(d.state.clone()),
+                listed: Some(d.clone()),
+            })
+        })
+        .collect()
+}
+
+/// The state of day `d` of the rolling baseline at `path`, read from its file.
+pub fn read_day(path: &Path, d: &DayInfo) -> Result<State> {
+    let file = sidecar_dir(path).join(&d.state);
+    let bytes = std::fs::read(&file).map_err(|e| unreadable(path, d, &e.to_string()))?;
+    super::codec::decode(&bytes).map_err(|why| unreadable(path, d, &why))
+}
+
+fn unreadable(path: &Path, d: &DayInfo, why: &str) -> FlowError {
+    FlowError::Config(format!(
+        "{}: day {} state is unreadable ({why}); re-learn the baseline with `flowhound baseline DAY_FILES... -o {}`",
+        sidecar_dir(path).join(&d.state).display(),
+        d.day,
+        path.display()
+    ))
+}
+
+/// [`write`] for days whose states are too large to hold together: the days not yet written are,
+/// then their union is derived `parts` host parts at a time from the state files
+/// ([`super::union::compacted_union`], spilling under `tmp`), each day read once.
+pub fn write_by_parts(
+    path: &Path,
+    mut days: Vec<Day>,
+    base: State,
+    (parts, tmp): (usize, &Path),
+) -> Result<Baseline> {
+    days.sort_by(|a, b| a.label.cmp(&b.label));
+    let dir = day_dir(path)?;
+    let mut infos = Vec::with_capacity(days.len());
+    for d in days.iter_mut() {
+        infos.push(write_day(&dir, d)?);
+        d.state = State::default();
     }
-    Ok(out)
+    let union =
+        super::union::compacted_union(infos.len(), |k| read_day(path, &infos[k]), parts, tmp)?;
+    let settings = base.settings.clone();
+    let mut all = base;
+    all.merge(union)?;
+    finish(path, &dir, (all, &settings), infos)
 }
 
 /// What an update did.
@@ -283,7 +377,15 @@ pub fn check_compatible(path: &Path, kept: &[Day], new: &State) -> Result<()> {
     let Some(old) = kept.first() else {
         return Ok(());
     };
-    let (a, b) = (&old.state, new);
+    let read;
+    let a = match &old.listed {
+        Some(info) => {
+            read = read_day(path, info)?;
+            &read
+        }
+        None => &old.state,
+    };
+    let b = new;
     if a.grid != b.grid || a.nets != b.nets {
         let g = |s: &State| {
             s.grid

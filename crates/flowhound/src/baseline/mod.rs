@@ -19,6 +19,7 @@ pub mod habits;
 mod state;
 pub mod stats;
 pub mod tail;
+pub mod union;
 
 pub use accumulate::{
     day_of, hour_of, learn, learn_cancellable, learn_days, learn_part, learn_shard, learn_state,

@@ -5,12 +5,14 @@
 use super::memory::{flows_per_shard, format_size, limit_for, release_free, resident_bytes};
 use super::run::pack;
 use super::Sharded;
+use crate::baseline::union;
 use crate::baseline::{learn_days, learn_shard, Baseline, State};
 use crate::config::BaselineConfig;
 use crate::error::{FlowError, Result};
 use crate::net::InternalNets;
 use flowhound_geo::GeoStack;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 /// What learning needs besides the flows: the internal networks, the geo stack, the settings and
@@ -78,30 +80,37 @@ impl Sharded {
         Ok(all)
     }
 
-    /// The learning states per UTC day ([`crate::baseline::learn_days`] of the whole input), oldest
-    /// first, learned shard by shard and merged per day. A host shard holds exactly the flows its
-    /// hosts own, so each shard's states count each flow once.
+    /// The learning states per UTC day ([`crate::baseline::learn_days`] of the whole input) of the
+    /// newest `keep` days (all without), learned shard by shard. A host shard holds exactly the
+    /// flows its hosts own, so each part's day states count each flow once. They are spilled as they
+    /// are learned and read back one day at a time ([`SpilledDays::day`]); their union is merged
+    /// part by part, each part's hosts compacted ([`State::compact`]), so neither every day's state
+    /// nor their full union is held at once.
     pub fn learn_days(
         &self,
         (nets, geo, cfg, limit_bytes): LearnEnv,
-        files: Vec<String>,
+        (files, keep): (Vec<String>, Option<usize>),
         cancel: &AtomicBool,
         mut progress: impl FnMut(usize, usize),
-    ) -> Result<Vec<(i64, State)>> {
-        let mut days: BTreeMap<i64, State> = BTreeMap::new();
+    ) -> Result<SpilledDays> {
+        let first_kept = keep.and_then(|k| {
+            let days: Vec<i64> = self.day_flows.keys().copied().collect();
+            days.len().checked_sub(k.max(1)).map(|cut| days[cut])
+        });
+        let dir = self.dir.path().join("days");
+        std::fs::create_dir_all(&dir).map_err(|e| FlowError::io(&dir, e))?;
+        let mut out = SpilledDays::default();
         for s in 0..self.shards {
             for (buckets, rows) in self.parts(s, limit_bytes)? {
                 let (flows, _) = self.load_buckets(&buckets, rows)?;
                 let states = learn_days(&flows, nets, geo, cfg, files.clone(), cancel)?;
                 drop(flows);
-                for (d, st) in states {
-                    days.entry(d).or_default().merge(st)?;
-                }
+                out.add_part(&dir, states, first_kept)?;
                 release_free();
             }
             progress(s + 1, self.shards);
         }
-        Ok(days.into_iter().collect())
+        Ok(out)
     }
 
     /// The parts of shard `s` to learn one at a time, as (buckets, rows): the whole shard when it
@@ -131,6 +140,57 @@ impl Sharded {
                 format_size(need.next_multiple_of(1 << 30)),
             ))
         })
+    }
+}
+
+/// Day states learned out of core ([`Sharded::learn_days`]): per day, the files of its parts' states
+/// in the spill directory; the days left out; the union of the kept days, compacted part by part.
+#[derive(Default)]
+pub struct SpilledDays {
+    parts: BTreeMap<i64, Vec<PathBuf>>,
+    /// Days older than the kept ones (UTC day numbers), left out.
+    pub aged: BTreeSet<i64>,
+    /// The union of the kept days' states (each host's habits derived: it derives the baseline).
+    pub union: State,
+}
+
+impl SpilledDays {
+    /// The kept days (UTC day numbers), oldest first.
+    pub fn days(&self) -> Vec<i64> {
+        self.parts.keys().copied().collect()
+    }
+
+    /// The learning state of day `k` of [`SpilledDays::days`]: its parts read back and merged.
+    pub fn day(&self, k: usize) -> Result<State> {
+        let mut st = State::default();
+        for path in self.parts.values().nth(k).into_iter().flatten() {
+            st.merge(union::read(path)?)?;
+        }
+        Ok(st)
+    }
+
+    /// Spills one part's day states (days before `first_kept` are left out) and merges their union,
+    /// compacted, into [`SpilledDays::union`].
+    fn add_part(
+        &mut self,
+        dir: &Path,
+        states: Vec<(i64, State)>,
+        first_kept: Option<i64>,
+    ) -> Result<()> {
+        let mut mine = State::default();
+        for (d, st) in states {
+            if first_kept.is_some_and(|f| d < f) {
+                self.aged.insert(d);
+                continue;
+            }
+            let files = self.parts.entry(d).or_default();
+            let path = dir.join(format!("{d}-{}.fhstate", files.len()));
+            union::write(&path, &st)?;
+            files.push(path);
+            mine.merge(st)?;
+        }
+        mine.compact();
+        self.union.merge(mine)
     }
 }
 

@@ -11,7 +11,7 @@ pub mod memory;
 pub mod route;
 mod run;
 
-pub use learn::LearnEnv;
+pub use learn::{LearnEnv, SpilledDays};
 pub use run::{route, spill_dir, Detected, Inputs, RouteOptions, Sharded};
 /// A spill or job directory, removed when dropped.
 pub use tempfile::TempDir as SpillDir;

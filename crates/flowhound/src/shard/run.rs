@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// A test input routed into host shards in a temporary directory (removed when this is dropped).
 pub struct Sharded {
-    dir: tempfile::TempDir,
+    pub(super) dir: tempfile::TempDir,
     /// Number of host shards (groups of buckets); the internal-pairs shard has index `shards`.
     pub shards: usize,
     /// Buckets routed (`hash(owner) % buckets`); bucket `buckets` is the internal-pairs bucket.
