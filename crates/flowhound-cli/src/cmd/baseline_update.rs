@@ -138,6 +138,7 @@ pub fn run(a: UpdateArgs) -> Result<ExitCode> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
+    a.scale.apply(&mut config)?;
     let keep = a.keep_days.unwrap_or(config.baseline.keep_days) as usize;
     let old = Baseline::load(&a.baseline)?;
     let parts = union_parts(&a, &old, &config)?;
@@ -155,7 +156,6 @@ pub fn run(a: UpdateArgs) -> Result<ExitCode> {
             settings.exclude.push(e);
         }
     }
-    a.scale.apply(&mut config)?;
     let (st, main_day, report) = if a.cluster.cluster.is_some() {
         let what = (&nets, a.geo.files()?, &config);
         let s = super::on_cluster::Session::open(&a.cluster, what, a.scale.shards, a.input.quiet)?;
