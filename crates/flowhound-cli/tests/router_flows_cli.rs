@@ -188,6 +188,30 @@ fn one_way_records_are_stitched_into_the_same_findings() {
     assert_eq!(across, two_way, "rotated files: the biflows' findings");
     let (across, _) = analyze_files("rotated-sharded", normal, files, &["--shards", "3"]);
     assert_eq!(across, two_way, "rotated files, out of core");
+    // converted once into stitched biflows (as for --cluster, whose executors read Parquet as is)
+    let conv = dir.path("stitched.parquet");
+    let mut args = vec!["convert".to_string(), "--stitch".into()];
+    args.extend([p("test-1way.parquet"), p("servers-1way.parquet")]);
+    args.extend(["-o".into(), conv.display().to_string()]);
+    let (_, err) = flowhound(&args).ok("convert --stitch");
+    let flows = |name: &str| {
+        let (b, _) = flowhound::ingest::read_all(&[p(name)], &Default::default()).unwrap();
+        Flows::from_batches(&b).unwrap().len()
+    };
+    let biflows = flows("test.parquet") + flows("servers.parquet");
+    assert!(err.contains(&format!("wrote {biflows} flows")), "{err}");
+    let normal = p("normal-1way.parquet");
+    let conv = vec![conv.display().to_string()];
+    // (the normal input still one-way, stitched as read; the converted file is two-way)
+    let (converted, err) = analyze_files("converted", normal, conv, &[]);
+    assert!(
+        !err.contains("stitched"),
+        "the converted test input is biflows: {err}"
+    );
+    assert_eq!(
+        converted, two_way,
+        "converted with --stitch: the biflows' findings"
+    );
     let (raw, err) = analyze("raw", "-1way", &["--no-stitch"]);
     assert!(!err.contains("stitched"), "{err}");
     let n = |v: &serde_json::Value| v.as_array().unwrap().len();

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// Arguments of `convert`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Example:\n  flowhound convert 'zeek/conn.*.log.gz' -o week.parquet\n  flowhound convert capture.binetflow -o capture.parquet"
+    after_help = "Examples:\n  flowhound convert 'zeek/conn.*.log.gz' -o week.parquet\n  flowhound convert capture.binetflow -o capture.parquet\n  flowhound convert --stitch /var/lib/flowhound/flows/ -o day.parquet   # router flows as biflows"
 )]
 pub struct ConvertArgs {
     /// Input files, directories or globs.
@@ -21,6 +21,11 @@ pub struct ConvertArgs {
     /// Output Parquet file (canonical flow schema, zstd).
     #[arg(short, long)]
     output: PathBuf,
+    /// Stitch one-way records (router flows: NetFlow, IPFIX without biflows, nfcapd, `collect`'s
+    /// files) into biflows as `analyze` does, so that the file holds connections; e.g. for
+    /// `--cluster`, whose executors read Parquet as it is. Off by default: records as read.
+    #[arg(long)]
+    stitch: bool,
     #[command(flatten)]
     input: InputArgs,
 }
@@ -43,6 +48,7 @@ pub fn run(a: ConvertArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut opts = a.input.options()?;
     opts.threads = 1;
+    opts.stitch = a.stitch && !a.input.no_stitch;
     let (mut sinks, report) =
         a.input
             .scan_with_progress("converting", &a.inputs, &opts, |plan| {
@@ -61,9 +67,10 @@ pub fn run(a: ConvertArgs) -> Result<ExitCode> {
     let writer = sinks.pop().ok_or_else(|| anyhow::anyhow!("no writer"))?;
     writer.0.finish()?;
     super::summary(&report, started, false);
+    let stitched: u64 = report.files.iter().map(|f| f.stitched).sum();
     eprintln!(
         "wrote {} flows to {}",
-        report.rows_read(),
+        report.rows_read() - stitched,
         a.output.display()
     );
     Ok(ExitCode::SUCCESS)
