@@ -50,7 +50,7 @@ pub fn stitch_unit_holding(
     let all = concat_batches(&first.schema(), &batches)?;
     let (b, pairs) = stitch_pairs(&all)?;
     let folded = pairs.len() as u64;
-    if !hold || !worth_holding(all.num_rows() - 2 * pairs.len(), all.num_rows()) {
+    if !hold {
         return Ok((vec![b], folded, None));
     }
     // rows of `b` are the kept rows of `all` in order: the clients of pairs and the unpaired
@@ -70,16 +70,6 @@ pub fn stitch_unit_holding(
         folded,
         Some(apart).filter(|a| a.num_rows() > 0),
     ))
-}
-
-/// Unpaired records a unit holds for pairing across units whatever their share ([`worth_holding`]).
-pub const HOLD_MIN_RECORDS: usize = 4096;
-
-/// Whether a unit's `unpaired` records (of `rows`) are held to be paired across units: at most
-/// [`HOLD_MIN_RECORDS`], or at most a quarter of the unit. A unit mostly unanswered (a scan, a flood)
-/// keeps them in place: their answers are not elsewhere, and holding them would hold the flood.
-fn worth_holding(unpaired: usize, rows: usize) -> bool {
-    unpaired <= HOLD_MIN_RECORDS || unpaired.saturating_mul(4) <= rows
 }
 
 /// (work unit, records) counts, in unit order.
@@ -584,14 +574,6 @@ mod tests {
                 (4, c, s, 80, 70, 0, 2),
             ]
         );
-        // a unit mostly unanswered (a flood) beyond the floor keeps them in place
-        let flood: Vec<FlowRow> = (0..HOLD_MIN_RECORDS as u16 + 10)
-            .map(|p| row(0, c, 1024 + p, t, 80, 60))
-            .collect();
-        let (kept, _, apart) = stitch_unit_holding(vec![batch(&flood)], true).unwrap();
-        assert_eq!((kept[0].num_rows(), apart.is_none()), (flood.len(), true));
-        assert!(worth_holding(HOLD_MIN_RECORDS, HOLD_MIN_RECORDS));
-        assert!(worth_holding(25_000, 100_000) && !worth_holding(25_001, 100_000));
         // without holding, a unit's unpaired records stay in place
         let (kept, n, apart) = stitch_unit_holding(vec![batch(&unit0)], false).unwrap();
         assert_eq!((n, kept[0].num_rows(), apart.is_none()), (1, 3, true));
