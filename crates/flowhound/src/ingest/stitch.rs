@@ -207,7 +207,9 @@ impl<'a> Cols<'a> {
     /// An ICMP request's or reply's exchange: (request type, client, server), and whether the record
     /// is the request (the request's source is the client).
     fn icmp_key(&self, i: usize) -> Option<((u16, i128, i128), bool)> {
-        if self.proto[i] != Proto::Icmp.index() as u8 {
+        // exporters leave an ICMP record's source port empty; one with a source port carries ports,
+        // not a type, and pairs by the connection key only
+        if self.proto[i] != Proto::Icmp.index() as u8 || self.sport[i] != 0 {
             return None;
         }
         let (kind, request) = icmp_exchange(self.dport[i])?;
@@ -493,6 +495,18 @@ mod tests {
                     (0, c, 40, 8 << 8, 84, 0, 2),
                 ],
                 1,
+            ),
+            (
+                "records with a source port carry ports, not types",
+                vec![
+                    icmp(0, s, c, 2300, 128),
+                    FlowRow {
+                        src_port: Some(6024),
+                        ..icmp(90, c, s, 0, 64)
+                    },
+                ],
+                vec![(0, s, c, 2300, 128, 0, 2), (90, c, s, 0, 64, 0, 2)],
+                0,
             ),
             (
                 "unreachable (type 3) is no reply",
