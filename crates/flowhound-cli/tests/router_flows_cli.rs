@@ -18,7 +18,7 @@ fn export_one_way(input: &Path, out: &Path) {
     let (read, _) =
         flowhound::ingest::read_all(&[input.display().to_string()], &Default::default()).unwrap();
     let f = Flows::from_batches(&read).unwrap();
-    write(&one_way_records(&f), out);
+    write(&one_way_records(&f, false), out, None);
 }
 
 /// Writes `input` as [`export_one_way`] does, but into files rotated every `rotate_secs` of export
@@ -30,7 +30,7 @@ fn export_rotated(input: &Path, dir: &Path, rotate_secs: i64) -> Vec<String> {
         flowhound::ingest::read_all(&[input.display().to_string()], &Default::default()).unwrap();
     let f = Flows::from_batches(&read).unwrap();
     let mut files: std::collections::BTreeMap<i64, Vec<FlowRow>> = Default::default();
-    for (k, r) in one_way_records(&f).into_iter().enumerate() {
+    for (k, r) in one_way_records(&f, false).into_iter().enumerate() {
         let expiry = r.ts_us + ((k as i64 * 7_919) % 60) * 1_000_000;
         files
             .entry(expiry.div_euclid(rotate_secs * 1_000_000))
@@ -40,25 +40,33 @@ fn export_rotated(input: &Path, dir: &Path, rotate_secs: i64) -> Vec<String> {
     let mut out = Vec::new();
     for (slot, rows) in files {
         let path = dir.join(format!("flows-{slot}.parquet"));
-        write(&rows, &path);
+        write(&rows, &path, None);
         out.push(path.display().to_string());
     }
     out
 }
 
-fn write(rows: &[FlowRow], out: &Path) {
+/// Writes `rows` to `out` (Parquet), in row groups of `group_rows` when given.
+fn write(rows: &[FlowRow], out: &Path, group_rows: Option<usize>) {
     let mut b = FlowBuilder::new();
     rows.iter().for_each(|r| b.push(r));
     let batch: RecordBatch = b.finish();
+    let props = group_rows.map(|n| {
+        datafusion::parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(n))
+            .build()
+    });
     let mut w =
-        ArrowWriter::try_new(std::fs::File::create(out).unwrap(), batch.schema(), None).unwrap();
+        ArrowWriter::try_new(std::fs::File::create(out).unwrap(), batch.schema(), props).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
 }
 
-/// Each flow of `f` as one-way records (see [`export_one_way`]), in input order.
-fn one_way_records(f: &Flows) -> Vec<FlowRow> {
+/// Each flow of `f` as one-way records (see [`export_one_way`]), in input order; with `apart`, every
+/// client's record first, then every answer (as a tool writing one direction after the other).
+fn one_way_records(f: &Flows, apart: bool) -> Vec<FlowRow> {
     let mut b = Vec::new();
+    let mut answers = Vec::new();
     for i in 0..f.len() {
         let port = 1024 + (i % 60_000) as u16;
         let one = |ts, src, sport, dst, dport, up| FlowRow {
@@ -80,16 +88,21 @@ fn one_way_records(f: &Flows) -> Vec<FlowRow> {
             f.up[i],
         ));
         if f.down[i] > 0 {
-            b.push(one(
+            let answer = one(
                 f.ts[i] + 2_000,
                 f.dst[i],
                 f.dst_port[i],
                 f.src[i],
                 port,
                 f.down[i],
-            ));
+            );
+            match apart {
+                true => answers.push(answer),
+                false => b.push(answer),
+            }
         }
     }
+    b.extend(answers);
     b
 }
 
@@ -178,7 +191,7 @@ fn one_way_records_are_stitched_into_the_same_findings() {
     let answers = |name: &str| {
         let (b, _) = flowhound::ingest::read_all(&[p(name)], &Default::default()).unwrap();
         let f = Flows::from_batches(&b).unwrap();
-        one_way_records(&f).len() - f.len()
+        one_way_records(&f, false).len() - f.len()
     };
     let want = answers("test.parquet") + answers("servers.parquet");
     assert!(
@@ -188,6 +201,28 @@ fn one_way_records_are_stitched_into_the_same_findings() {
     assert_eq!(across, two_way, "rotated files: the biflows' findings");
     let (across, _) = analyze_files("rotated-sharded", normal, files, &["--shards", "3"]);
     assert_eq!(across, two_way, "rotated files, out of core");
+    // one Parquet file whose row groups hold every client's record, then every answer: a connection's
+    // two records in two row groups of one file, stitched once the file's last row group is read
+    let (t, _) = flowhound::ingest::read_all(&[p("test.parquet")], &Default::default()).unwrap();
+    let grouped = dir.path("grouped.parquet");
+    write(
+        &one_way_records(&Flows::from_batches(&t).unwrap(), true),
+        &grouped,
+        Some(4_000),
+    );
+    let files = vec![grouped.display().to_string(), p("servers-1way.parquet")];
+    for (tag, extra) in [
+        ("grouped", &[][..]),
+        ("grouped-sharded", &["--shards", "3"][..]),
+    ] {
+        let (got, err) = analyze_files(tag, p("normal-1way.parquet"), files.clone(), extra);
+        assert!(
+            err.contains(&format!("stitched {want} one-way")),
+            "{tag}: {err}"
+        );
+        assert_eq!(got, two_way, "{tag}: the biflows' findings");
+    }
+
     // converted once into stitched biflows (as for --cluster, whose executors read Parquet as is)
     let conv = dir.path("stitched.parquet");
     let mut args = vec!["convert".to_string(), "--stitch".into()];

@@ -245,9 +245,14 @@ struct Shared {
     next: AtomicUsize,
     abort: AtomicBool,
     results: Mutex<Vec<(usize, ReadOutcome)>>,
-    /// One-way records their own unit could not pair, held to be paired across units.
+    /// One-way records their own file could not pair, held to be paired across files.
     unpaired: Mutex<Vec<(usize, RecordBatch)>>,
+    /// Per file: its units not read yet, and the records its units read so far could not pair.
+    by_file: Mutex<Vec<(usize, Held)>>,
 }
+
+/// Records held for stitching, with their work unit.
+type Held = Vec<(usize, RecordBatch)>;
 
 fn poisoned() -> FlowError {
     FlowError::Internal("poisoned reader results".into())
@@ -270,6 +275,7 @@ pub fn scan<S: FlowSink>(
         abort: AtomicBool::new(false),
         results: Mutex::new(Vec::new()),
         unpaired: Mutex::new(Vec::new()),
+        by_file: Mutex::new(units_per_file(plan)),
     };
     let sinks: Vec<Result<S>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -292,9 +298,10 @@ pub fn scan<S: FlowSink>(
     Ok((sinks, report(plan, results)))
 }
 
-/// Pairs the records that one-way units could not pair on their own (a connection's two records in
+/// Pairs the records that one-way files could not pair on their own (a connection's two records in
 /// two files, e.g. either side of a collector's rotation) and passes them on as one more work unit,
-/// numbered after the last; returns per unit how many of its records were folded in.
+/// numbered after the last (and after the files' own, [`stitch_file`]); returns per unit how many
+/// of its records were folded in.
 fn stitch_across_units<S: FlowSink>(
     plan: &Plan,
     mut unpaired: Vec<(usize, RecordBatch)>,
@@ -303,7 +310,7 @@ fn stitch_across_units<S: FlowSink>(
     unpaired.sort_by_key(|(u, _)| *u);
     let (batches, folded) = stitch::stitch_across(unpaired)?;
     for b in batches {
-        sink.push(plan.units.len(), b)?;
+        sink.push(plan.units.len() + plan.files.len(), b)?;
     }
     Ok(folded
         .into_iter()
@@ -325,7 +332,7 @@ fn worker<S: FlowSink>(plan: &Plan, opts: &ReadOptions, shared: &Shared, mut sin
         if u >= plan.units.len() || shared.abort.load(Ordering::SeqCst) {
             return Ok(sink);
         }
-        match read_unit(plan, (u, &shared.unpaired), opts, &mut sink) {
+        match read_unit(plan, u, (opts, shared), &mut sink) {
             Ok(out) => shared
                 .results
                 .lock()
@@ -339,12 +346,12 @@ fn worker<S: FlowSink>(plan: &Plan, opts: &ReadOptions, shared: &Shared, mut sin
     }
 }
 
-/// Reads work unit `idx`; stitching, a one-way unit's unpaired records go to `unpaired` when there
-/// are other units to pair them with.
+/// Reads work unit `idx`; stitching, a one-way unit's unpaired records are held to be paired with
+/// the rest of its file's ([`stitch_file`]), then across files, when there are other units.
 fn read_unit<S: FlowSink>(
     plan: &Plan,
-    (idx, unpaired): (usize, &Mutex<Vec<(usize, RecordBatch)>>),
-    opts: &ReadOptions,
+    idx: usize,
+    (opts, shared): (&ReadOptions, &Shared),
     sink: &mut S,
 ) -> Result<ReadOutcome> {
     let unit = plan.units[idx];
@@ -373,10 +380,56 @@ fn read_unit<S: FlowSink>(
     for b in batches {
         sink.push(idx, b)?;
     }
-    if let Some(b) = apart {
-        unpaired.lock().map_err(|_| poisoned())?.push((idx, b));
-    }
+    out.stitched += stitch_file(plan, (idx, apart), shared, sink)?;
     Ok(out)
+}
+
+/// Units per file, each with no held records yet.
+fn units_per_file(plan: &Plan) -> Vec<(usize, Held)> {
+    let mut out: Vec<(usize, Held)> = plan.files.iter().map(|_| (0, Vec::new())).collect();
+    for u in &plan.units {
+        out[u.file].0 += 1;
+    }
+    out
+}
+
+/// Holds unit `idx`'s unpaired records (`apart`) with its file's; once the file's last unit is read,
+/// stitches them together (a connection's records in two row groups) and passes them on as unit
+/// `units + file`, and what is still unpaired on to be paired across files. Returns how many records
+/// that folded.
+fn stitch_file<S: FlowSink>(
+    plan: &Plan,
+    (idx, apart): (usize, Option<RecordBatch>),
+    shared: &Shared,
+    sink: &mut S,
+) -> Result<u64> {
+    let file = plan.units[idx].file;
+    let mut held = {
+        let mut by_file = shared.by_file.lock().map_err(|_| poisoned())?;
+        let (left, held) = &mut by_file[file];
+        *left -= 1;
+        held.extend(apart.map(|b| (idx, b)));
+        if *left > 0 {
+            return Ok(0);
+        }
+        std::mem::take(held)
+    };
+    held.sort_by_key(|(u, _)| *u);
+    let Some(&(first, _)) = held.first() else {
+        return Ok(0);
+    };
+    let unpaired = || shared.unpaired.lock().map_err(|_| poisoned());
+    if held.len() == 1 {
+        unpaired()?.extend(held);
+        return Ok(0);
+    }
+    let batches = held.into_iter().map(|(_, b)| b).collect();
+    let (batches, folded, apart) = stitch::stitch_unit_holding(batches, true)?;
+    unpaired()?.extend(apart.map(|b| (first, b)));
+    for b in batches {
+        sink.push(plan.units.len() + file, b)?;
+    }
+    Ok(folded)
 }
 
 fn read_unit_into(
