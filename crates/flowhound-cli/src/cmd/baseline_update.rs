@@ -76,7 +76,6 @@ fn merge_days(
     Ok((all, main))
 }
 
-/// The baseline's configured servers as `--exclude` entries.
 /// How many times its state file's size a day's learning state takes in memory (measured: 7 days of
 /// 100M generated flows, 92 MB of files, took 3.2 GiB held together; docs/scale.md).
 const STATE_BYTES_PER_FILE_BYTE: u64 = 40;
@@ -99,6 +98,7 @@ fn union_parts(a: &UpdateArgs, old: &Baseline, config: &Config) -> Result<usize>
     Ok(held.div_ceil(room).max(1) as usize)
 }
 
+/// The baseline's configured servers as `--exclude` entries.
 fn configured(b: &Baseline) -> Vec<String> {
     b.servers
         .iter()

@@ -140,12 +140,7 @@ pub fn write(path: &Path, mut days: Vec<Day>, base: State) -> Result<Baseline> {
     for d in days.iter_mut() {
         infos.push(write_day(&dir, d)?);
     }
-    let settings = base.settings.clone();
-    let mut all = base;
-    for d in days {
-        all.merge(d.state)?;
-    }
-    finish(path, &dir, (all, &settings), infos)
+    finish(path, &dir, (base, days.into_iter().map(|d| d.state)), infos)
 }
 
 /// [`write`] for days too large to hold together (a baseline learned out of core): day `k` of
@@ -162,10 +157,7 @@ pub fn write_each(
     for (k, label) in labels.into_iter().enumerate() {
         infos.push(write_day(&dir, &mut Day::new(label, load(k)?))?);
     }
-    let settings = base.settings.clone();
-    let mut all = base;
-    all.merge(union)?;
-    finish(path, &dir, (all, &settings), infos)
+    finish(path, &dir, (base, [union]), infos)
 }
 
 /// The sidecar directory of `path`, created when missing; fails when `path`'s directory is missing.
@@ -205,15 +197,21 @@ fn write_day(dir: &Path, d: &mut Day) -> Result<DayInfo> {
     })
 }
 
-/// Derives the baseline of `all` (with `settings`), lists `infos` as its days, saves it to `path`
-/// and removes the state files of `dir` it does not list.
+/// Derives the baseline of `base` (an empty state carrying the windows, internal networks and
+/// settings) merged with `states`, lists `infos` as its days, saves it to `path` and removes the
+/// state files of `dir` it does not list.
 fn finish(
     path: &Path,
     dir: &Path,
-    (mut all, settings): (State, &crate::config::BaselineConfig),
+    (base, states): (State, impl IntoIterator<Item = State>),
     infos: Vec<DayInfo>,
 ) -> Result<Baseline> {
-    all.set_settings(settings);
+    let settings = base.settings.clone();
+    let mut all = base;
+    for st in states {
+        all.merge(st)?;
+    }
+    all.set_settings(&settings);
     let mut b = all.finish()?;
     b.days = infos;
     b.save(path)?;
@@ -310,10 +308,7 @@ pub fn write_by_parts(
     }
     let union =
         super::union::compacted_union(infos.len(), |k| read_day(path, &infos[k]), parts, tmp)?;
-    let settings = base.settings.clone();
-    let mut all = base;
-    all.merge(union)?;
-    finish(path, &dir, (all, &settings), infos)
+    finish(path, &dir, (base, [union]), infos)
 }
 
 /// What an update did.

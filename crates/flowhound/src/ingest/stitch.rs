@@ -48,21 +48,21 @@ pub fn stitch_unit_holding(
         return Ok((batches, 0, None));
     }
     let all = concat_batches(&first.schema(), &batches)?;
-    let (b, pairs) = stitch_pairs(&all)?;
+    let Stitched { batch, pairs, kept } = stitch_pairs(&all)?;
     let folded = pairs.len() as u64;
     if !hold {
-        return Ok((vec![b], folded, None));
+        return Ok((vec![batch], folded, None));
     }
-    // rows of `b` are the kept rows of `all` in order: the clients of pairs and the unpaired
+    // the kept rows are the clients of pairs and the unpaired
     let mut paired = vec![false; all.num_rows()];
     pairs.iter().for_each(|p| paired[p.0 as usize] = true);
-    let (inside, apart) = kept_rows(&pairs, all.num_rows())
+    let (inside, apart) = kept
         .into_iter()
         .enumerate()
         .partition::<Vec<_>, _>(|(_, row)| paired[*row as usize]);
     let take = |rows: Vec<(usize, u32)>| {
         let idx = UInt32Array::from_iter_values(rows.into_iter().map(|(i, _)| i as u32));
-        take_record_batch(&b, &idx)
+        take_record_batch(&batch, &idx)
     };
     let apart = take(apart)?;
     Ok((
@@ -86,7 +86,7 @@ pub fn stitch_across(held: Vec<(usize, RecordBatch)>) -> Result<(Vec<RecordBatch
     let schema = first.schema();
     let (same, other): (Vec<_>, Vec<_>) = held.into_iter().partition(|(_, b)| b.schema() == schema);
     let all = concat_batches(&schema, same.iter().map(|(_, b)| b))?;
-    let (b, pairs) = stitch_pairs(&all)?;
+    let Stitched { batch, pairs, .. } = stitch_pairs(&all)?;
     let mut starts = Vec::with_capacity(same.len());
     let mut next = 0u32;
     for (u, b) in &same {
@@ -100,7 +100,7 @@ pub fn stitch_across(held: Vec<(usize, RecordBatch)>) -> Result<(Vec<RecordBatch
             .saturating_sub(1);
         *per_unit.entry(starts[at].1).or_default() += 1;
     }
-    let mut out = vec![b];
+    let mut out = vec![batch];
     out.extend(other.into_iter().map(|(_, b)| b));
     Ok((out, per_unit.into_iter().collect()))
 }
@@ -131,15 +131,19 @@ fn connection(proto: u8, src: End, dst: End) -> ((u8, End, End), bool) {
     }
 }
 
-/// Pairs the records of `b` (see the module documentation); returns the stitched batch, rows in
-/// input order, and how many reverse records were folded in.
-pub fn stitch(b: &RecordBatch) -> Result<(RecordBatch, u64)> {
-    let (out, pairs) = stitch_pairs(b)?;
-    Ok((out, pairs.len() as u64))
+/// A stitched batch: the records of a batch paired (see the module documentation), rows in input
+/// order.
+struct Stitched {
+    /// The kept rows, answers folded in.
+    batch: RecordBatch,
+    /// (client row, answer row) pairs folded, rows of the input.
+    pairs: Vec<(u32, u32)>,
+    /// The input row of each row of `batch`.
+    kept: Vec<u32>,
 }
 
-/// [`stitch`], returning the (client row, answer row) pairs it folded.
-fn stitch_pairs(b: &RecordBatch) -> Result<(RecordBatch, Vec<(u32, u32)>)> {
+/// Pairs the records of `b` and folds each answer into its client's row.
+fn stitch_pairs(b: &RecordBatch) -> Result<Stitched> {
     let cols = Cols::of(b)?;
     let pairs = pair(&cols);
     let mut responder_of: Vec<Option<u32>> = vec![None; b.num_rows()];
@@ -148,8 +152,8 @@ fn stitch_pairs(b: &RecordBatch) -> Result<(RecordBatch, Vec<(u32, u32)>)> {
     }
     let kept = kept_rows(&pairs, b.num_rows());
     let out = take_record_batch(b, &UInt32Array::from(kept.clone()))?;
-    let out = fold(out, &cols, &kept, &responder_of)?;
-    Ok((out, pairs))
+    let batch = fold(out, &cols, &kept, &responder_of)?;
+    Ok(Stitched { batch, pairs, kept })
 }
 
 /// The rows of `n` that stay once the answers of `pairs` are folded into their clients, in order.
