@@ -4,7 +4,8 @@
 Written from the documented formula, not from the Rust code:
   ts   = ((1 - |bowley(gaps)|) + mad_score(gaps, default=1)) / 2
   ds   = ((1 - |bowley(bytes)|) + mad_score(bytes, default=0)) / 2
-  hist = max(1 - cv(histogram over the pair's own span), bimodal fit)
+  hist = max(1 - cv(histogram over the pair's own span), bimodal fit), on the active timeline:
+         gaps >= max(10 * median gap, 3600 s) shrink to the median gap first
   dur  = min(1, max(span / capture span, span / 21600))
   raw  = mean of the four
 Quartiles are numpy's linear interpolation. Connections closer than 1 s to the previous one are merged.
@@ -52,7 +53,22 @@ def merge(ts):
     return out
 
 
+def close_silences(events):
+    if len(events) < 2:
+        return list(events)
+    gaps = np.diff(np.asarray(events, dtype=np.int64)) / 1e6
+    med = float(np.median(gaps))
+    silence = max(10 * med, 3600.0)
+    out, shift = [events[0]], 0
+    for prev, t in zip(events, events[1:]):
+        if (t - prev) / 1e6 >= silence:
+            shift += t - prev - int(med * 1e6)
+        out.append(t - shift)
+    return out
+
+
 def hist_score(events):
+    events = close_silences(events)
     bins = int(min(max(len(events) // PER_BIN, 4), MAX_BINS))
     first, last = events[0], events[-1]
     span = max(last - first, 1)
@@ -94,6 +110,8 @@ def synthetic():
         "every_60s_small_jitter": ([i * 60 * s + (i % 3) * 100_000 for i in range(100)], [300] * 100, 6000.0),
         "alternating_9_14": ([sum(9 * s if k % 2 == 0 else 14 * s for k in range(i)) for i in range(50)], [0] * 50, 5000.0),
         "bursty_sizes": ([i * 30 * s for i in range(40)], [100 * (1 + i % 7) ** 2 for i in range(40)], 1200.0),
+        # two check-ins, a night asleep (14 h), then 74 more every ~470 s
+        "night_off": ([0, 470 * s] + [(51_000 + i * 470 + (i % 5) * 20) * s for i in range(74)], [1700] * 76, 86400.0),
     }
 
 

@@ -55,6 +55,15 @@ fn synthetic() -> Vec<(&'static str, Vec<i64>, Vec<f64>, f64)> {
                 .collect(),
             1200.0,
         ),
+        (
+            "night_off",
+            [0, 470 * s]
+                .into_iter()
+                .chain((0..74).map(|i| (51_000 + i * 470 + (i % 5) * 20) * s))
+                .collect(),
+            vec![1700.0; 76],
+            86400.0,
+        ),
     ]
 }
 

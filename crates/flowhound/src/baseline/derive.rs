@@ -202,10 +202,15 @@ fn profile(
     ratios: &mut [Vec<f64>; 2],
 ) -> HostProfile {
     let mut cols: [Vec<u64>; 3] = Default::default();
+    // the population is the hosts that act: an address that only ever receives (dark space probed
+    // by the Internet's scanners) would drag "a host's normal window" towards nothing
+    let acts = !a.ports.is_empty();
     for w in a.windows.values() {
         for (k, v) in w.iter().enumerate() {
             cols[k].push(*v);
-            pop[k].push(*v);
+            if acts {
+                pop[k].push(*v);
+            }
         }
     }
     let [mut f, mut s, mut r] = cols;

@@ -443,6 +443,35 @@ impl Habits {
         self.host(host)?.channels.iter().find(|c| c.peer == p)
     }
 
+    /// Per external peer, the hosts that keep it as a recurring channel in the baseline, with their
+    /// channel: how a host without that habit of its own is judged against its peers (a new laptop
+    /// running the same sync client the rest of the fleet runs).
+    pub fn channel_index(&self) -> AHashMap<&str, Vec<(&str, &Channel)>> {
+        let mut idx: AHashMap<&str, Vec<(&str, &Channel)>> = AHashMap::new();
+        for (host, h) in &self.hosts {
+            for c in &h.channels {
+                idx.entry(c.peer.as_str())
+                    .or_default()
+                    .push((host.as_str(), c));
+            }
+        }
+        idx
+    }
+
+    /// Per external peer, the hosts that keep it as a baseline upload destination, with their
+    /// upload habit: a sync client's or a backup agent's destination shared by the fleet.
+    pub fn upload_index(&self) -> AHashMap<&str, Vec<(&str, &Upload)>> {
+        let mut idx: AHashMap<&str, Vec<(&str, &Upload)>> = AHashMap::new();
+        for (host, h) in &self.hosts {
+            for u in &h.uploads {
+                idx.entry(u.peer.as_str())
+                    .or_default()
+                    .push((host.as_str(), u));
+            }
+        }
+        idx
+    }
+
     /// The upload destination `peer` of `host`, when it is one.
     pub fn upload(&self, host: u128, peer: u128) -> Option<&Upload> {
         let p = ip::format(peer);

@@ -109,6 +109,33 @@ pub fn sorted_gaps_secs(events: &[i64]) -> Vec<f64> {
     g
 }
 
+/// Silences at least this many median gaps long (and [`SILENCE_MIN_SECS`]) are when the host was
+/// off, not part of the beacon's rhythm: [`close_silences`].
+pub const SILENCE_PERIODS: f64 = 10.0;
+/// The shortest silence closed, seconds.
+pub const SILENCE_MIN_SECS: f64 = 3600.0;
+
+/// The events on the host's active timeline: every gap of at least `max(SILENCE_PERIODS * median
+/// gap, SILENCE_MIN_SECS)` (a laptop asleep overnight, a machine switched off) shrinks to the median
+/// gap, so that the histogram judges the beacon while its host was up. Sorted input, sorted output.
+pub fn close_silences(events: &[i64]) -> Vec<i64> {
+    let gaps = sorted_gaps_secs(events);
+    let Some(median) = quantile(&gaps, 0.5) else {
+        return events.to_vec();
+    };
+    let silence = (SILENCE_PERIODS * median).max(SILENCE_MIN_SECS);
+    let step = (median * 1e6) as i64;
+    let mut out = Vec::with_capacity(events.len());
+    let mut shift = 0i64;
+    for (i, &t) in events.iter().enumerate() {
+        if i > 0 && (t - events[i - 1]) as f64 / 1e6 >= silence {
+            shift += t - events[i - 1] - step;
+        }
+        out.push(t - shift);
+    }
+    out
+}
+
 /// Connections per bin over `[first, last]` split into `bins` equal bins (the last edge inclusive).
 pub fn histogram(sorted_ts: &[i64], bins: usize) -> Vec<u64> {
     let bins = bins.max(1);
@@ -328,5 +355,27 @@ mod tests {
         assert_eq!(rarity(3, 5), 0.5);
         assert_eq!(boosted(0.8, 1.0, 1.0, 0.3, 0.25), 0.8);
         assert!((boosted(0.8, 0.0, 0.0, 0.3, 0.25) - 0.36).abs() < 1e-12);
+    }
+
+    #[test]
+    fn close_silences_table() {
+        let s = 1_000_000i64;
+        // (events in seconds) -> closed timeline in seconds
+        let cases: [(&[i64], &[i64]); 4] = [
+            (&[], &[]),
+            (&[0, 500, 1000, 1500], &[0, 500, 1000, 1500]),
+            // a night off: the 50,000 s silence shrinks to the median gap (500 s)
+            (
+                &[0, 500, 50_500, 51_000, 51_500],
+                &[0, 500, 1000, 1500, 2000],
+            ),
+            // 10 periods of a 60 s beacon, but under an hour: kept
+            (&[0, 60, 120, 1320, 1380], &[0, 60, 120, 1320, 1380]),
+        ];
+        for (events, want) in cases {
+            let ev: Vec<i64> = events.iter().map(|t| t * s).collect();
+            let got: Vec<i64> = close_silences(&ev).iter().map(|t| t / s).collect();
+            assert_eq!(got, want, "{events:?}");
+        }
     }
 }

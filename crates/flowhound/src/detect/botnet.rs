@@ -95,7 +95,14 @@ candidate sets; candidates sharing two or more members are merged. Per set:
 - `unusual` = 1 when none of the set's ports is a known server port (or, with a baseline from normal
   traffic, a port of its internal graph), else 0;
 - `new` = 1 with a baseline from normal traffic (the pairs are new), 0 when self-learned;
-- `score = 0.3 + 0.2 size + 0.25 sync + 0.15 unusual + 0.1 new`; sets below `min_score_ratio` are dropped.
+- `act` = 1 when `unusual`, else `min(1, excess / 0.25)` with `excess = (sync - f) / (1 - f)` the
+  synchronisation beyond the floor `f = 1 / (members - 1)` that pairs alone give (a flow makes both
+  its ends active in the same bin): size and novelty are evidence only as far as the members act
+  together (hundreds of hosts each meeting a few new neighbours on the ports the network always
+  uses, never at the same time, are the LAN's everyday mesh; so are peer update caches fetching from
+  a few neighbours each);
+- `score = 0.3 + (0.2 size + 0.1 new) act + 0.25 sync + 0.15 unusual`; sets below `min_score_ratio`
+  are dropped.
 
 One finding per set: members in `hosts`, ports, edges, originators, burst count and period in
 `evidence.details`.
@@ -421,17 +428,41 @@ pub fn sync_score(bins: &BTreeMap<i64, BTreeSet<u128>>, members: usize) -> f64 {
     (sum / bins.len() as f64).clamp(0.0, 1.0)
 }
 
-/// `0.3 + 0.2 (1 - 1 / (members - 1)) + 0.25 sync + 0.15 unusual + 0.1 new`, in [0, 1].
+/// Synchronisation beyond the pairwise floor at which a set counts as acting together in full
+/// ([`set_score`]).
+const SYNC_FULL: f64 = 0.25;
+
+/// Synchronisation beyond what pairs alone give: every flow makes its two ends active in the same
+/// bin, so a set of `members` whose members only ever meet in pairs has sync `1 / (members - 1)`;
+/// `(sync - floor) / (1 - floor)`, in [0, 1].
+pub fn excess_sync(sync: f64, members: usize) -> f64 {
+    if members < 3 {
+        return 0.0;
+    }
+    let floor = 1.0 / (members - 1) as f64;
+    ((sync - floor) / (1.0 - floor)).clamp(0.0, 1.0)
+}
+
+/// `0.3 + (0.2 (1 - 1 / (members - 1)) + 0.1 new) act + 0.25 sync + 0.15 unusual`, in [0, 1], with
+/// `act` = 1 on an unusual port, else `min(1, excess_sync / 0.25)`: size and novelty are evidence
+/// only as far as the members act together beyond meeting in pairs. Hundreds of hosts that each meet a few new neighbours on the ports
+/// the network always uses, never at the same time, are the LAN's everyday mesh (file sharing, peer
+/// update caches), not a botnet.
 pub fn set_score(members: usize, sync: f64, unusual: bool, new: bool) -> f64 {
     let size = if members >= 2 {
         1.0 - 1.0 / (members - 1) as f64
     } else {
         0.0
     };
-    (0.3 + 0.2 * size
-        + 0.25 * sync.clamp(0.0, 1.0)
-        + 0.15 * f64::from(u8::from(unusual))
-        + 0.1 * f64::from(u8::from(new)))
+    let sync = sync.clamp(0.0, 1.0);
+    let act = if unusual {
+        1.0
+    } else {
+        (excess_sync(sync, members) / SYNC_FULL).min(1.0)
+    };
+    (0.3 + (0.2 * size + 0.1 * f64::from(u8::from(new))) * act
+        + 0.25 * sync
+        + 0.15 * f64::from(u8::from(unusual)))
     .clamp(0.0, 1.0)
 }
 
@@ -617,7 +648,18 @@ mod tests {
     #[test]
     fn score_and_bursts_table() {
         assert!((set_score(3, 1.0, true, true) - (0.3 + 0.1 + 0.25 + 0.15 + 0.1)).abs() < 1e-12);
-        assert!((set_score(5, 0.0, false, false) - (0.3 + 0.15)).abs() < 1e-12);
+        assert!((set_score(5, 0.0, false, false) - 0.3).abs() < 1e-12);
+        // a usual port: size and novelty count as far as the members act together beyond pairs
+        assert!((set_score(3, 1.0, false, true) - (0.3 + 0.1 + 0.1 + 0.25)).abs() < 1e-12);
+        assert!((set_score(3, 0.5, false, true) - (0.3 + 0.125)).abs() < 1e-12);
+        // 5 members, sync 0.4375: excess (0.4375 - 0.25) / 0.75 = 0.25, acting together in full
+        let full = 0.3 + 0.2 * 0.75 + 0.1 + 0.25 * 0.4375;
+        assert!((set_score(5, 0.4375, false, true) - full).abs() < 1e-12);
+        // peer update caches: 6 hosts meeting in pairs (sync 0.2 = the floor)
+        assert!(set_score(6, 0.2, false, true) < 0.4);
+        assert_eq!(excess_sync(0.5, 2), 0.0);
+        // the LAN's everyday mesh: 444 hosts, each meeting a few new neighbours, never together
+        assert!(set_score(444, 0.01, false, true) < 0.4);
         assert_eq!(bursts(&[10, 11, 40, 70, 71, 72], 60), (3, Some(1800.0)));
         assert_eq!(bursts(&[5], 60), (1, None));
         assert!(

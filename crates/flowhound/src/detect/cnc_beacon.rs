@@ -6,6 +6,7 @@
 use super::beacon_math::{self as bm, SubScores};
 use super::behaviour::{duration_text, geo_suffix};
 use super::{DetectCtx, Detector};
+use crate::baseline::habits::Channel;
 use crate::config::{Range, Setting};
 use crate::error::{FlowError, Result};
 use crate::findings::{format_ts, Evidence, Finding};
@@ -70,6 +71,13 @@ pub struct CncBeaconConfig {
     /// A beacon to one of the host's baseline upload destinations sending at most this multiple of
     /// the most it sent there in one baseline window (in every window) is its habit (a backup).
     pub habit_upload_ratio: f64,
+    /// Other hosts keeping the destination as a recurring baseline channel that make a beacon the
+    /// fleet's software (held low).
+    pub fleet_channel_min_hosts_count: u64,
+    /// A "beacon" carrying more than this many bytes a second (median size over period) is a
+    /// stream cut into records (a call, a sync, a download split by the exporter's active timeout),
+    /// not a check-in: held low.
+    pub max_checkin_bytes_per_sec: f64,
 }
 
 /// Security, OS and software-update vendors: their agents poll on timers from every host (AV
@@ -132,13 +140,15 @@ impl Default for CncBeaconConfig {
             trusted_orgs: TRUSTED_ORGS.iter().map(|s| s.to_string()).collect(),
             trusted_org_discount_ratio: 0.5,
             habit_upload_ratio: 10.0,
+            fleet_channel_min_hosts_count: 2,
+            max_checkin_bytes_per_sec: 10_000.0,
         }
     }
 }
 
 const UNIT: Range = Range::Float(0.0, 1.0);
 
-static SETTINGS: [Setting; 23] = [
+static SETTINGS: [Setting; 25] = [
     Setting {
         key: "min_connections_count",
         doc: "connections a pair needs before it is scored",
@@ -254,6 +264,16 @@ static SETTINGS: [Setting; 23] = [
         doc: "a beacon to a baseline upload destination of the host sending at most this multiple of its baseline peak window (in every window) is its habit: held low",
         range: Range::Float(1.0, 1e6),
     },
+    Setting {
+        key: "fleet_channel_min_hosts_count",
+        doc: "a beacon to a destination that at least this many other hosts kept as a recurring channel in the baseline is the fleet's software: held low",
+        range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "max_checkin_bytes_per_sec",
+        doc: "a beacon carrying more than this many bytes a second (median size over period) is a stream cut into records (a call, a sync), not a check-in: held low",
+        range: Range::Float(1.0, 1e12),
+    },
 ];
 
 /// The markdown section of `docs/detectors.md`.
@@ -275,7 +295,9 @@ than `burst_merge_secs` to the previous one are merged into one event. Then:
   zero-byte SYN beacons 0).
 - `hist` = max(1 - coefficient of variation of the connection histogram, RITA's bimodal fit), with the
   histogram over the pair's **own** active span (one bin per `hist_events_per_bin_count` events, at least
-  4 and at most `hist_max_bins_count`), so that a beacon active 3 hours of a 4-day capture is judged on those hours.
+  4 and at most `hist_max_bins_count`), so that a beacon active 3 hours of a 4-day capture is judged on those hours,
+  and on the host's active timeline: a silence of at least 10 median gaps and an hour (a laptop asleep
+  overnight, a machine switched off) shrinks to the median gap before the histogram is built.
 - `dur` = max(span / capture span, span / `dur_ideal_secs`).
 - `raw` = weighted mean with `ts_weight_ratio`, `ds_weight_ratio`, `hist_weight_ratio`,
   `dur_weight_ratio` (0.25 each, they must sum to 1). Pairs below `min_beacon_score_ratio`, or whose
@@ -302,7 +324,13 @@ than `burst_merge_secs` to the previous one are merged into one event. Then:
 - **Habits.** A pair the host already kept in the baseline (the peer recurs in 3 or more baseline
   windows: `habits.hosts[...].channels`) is habitual: held low (out of the default table) and the
   explanation names the baseline occurrence. Not on a self-learned baseline (the beacon would be its own
-  reference).
+  reference). A host without that habit (absent from the baseline, or its software new) is judged
+  against its peers: a destination that `fleet_channel_min_hosts_count` (2) other hosts kept as a
+  recurring channel is the fleet's software (a sync client, an agent), held low the same way.
+- **Streams are not check-ins.** A "beacon" carrying more than `max_checkin_bytes_per_sec` (10 kB/s:
+  median bytes per connection over the period) is a stream that the exporter's active timeout cut into
+  records every 60 or 120 s (a video call, a sync, a long download): held low. A C&C check-in is a
+  few hundred bytes to kilobytes, whatever its period.
 - **Evidence in proportion to the data.** Periodicity seen over few periods is weak evidence however
   regular it looks (16 connections a minute apart in a 16-minute capture). The score is multiplied by
   `(1 - exp(-P / full_evidence_periods_count)) * (0.5 + 0.5 * min(1, span / full_evidence_span_secs))`
@@ -341,6 +369,7 @@ impl Detector for CncBeacon {
     fn run(&self, c: &CncBeaconConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         weights(c)?;
         let acc = accumulate(ctx, c.min_connections_count);
+        let fleet = ctx.baseline.habits.channel_index();
         let mut out = Vec::new();
         for ((host, peer), pair) in &acc.pairs {
             let Some(s) = beacon_stats(c, &pair.ts, &pair.bytes, acc.span_secs)
@@ -362,7 +391,14 @@ impl Detector for CncBeacon {
                 let mut f = finding(ctx, c, *host, *peer, pair, &s, (rare, novelty, score));
                 discount_thin_evidence(c, &s, &mut f);
                 discount_infrastructure(ctx, c, *peer, pair, &mut f);
+                hold_stream(c, &s, &mut f);
                 hold_habitual(ctx, *host, *peer, &mut f);
+                hold_fleet_channel(
+                    c.fleet_channel_min_hosts_count,
+                    &fleet,
+                    (*host, *peer),
+                    &mut f,
+                );
                 hold_habitual_upload(ctx, c, (*host, *peer), &mut f);
                 discount_trusted(ctx, c, *peer, &mut f);
                 out.push(f);
@@ -450,9 +486,34 @@ fn discount_infrastructure(
     adjust(f, score, &note, Some(("infrastructure", json!(label))));
 }
 
+/// A "beacon" whose connections carry more than `max_checkin_bytes_per_sec` (median size over the
+/// period) is a stream cut into records by the exporter's active timeout (a video call, a sync), not
+/// a check-in: held low, saying so.
+fn hold_stream(c: &CncBeaconConfig, s: &BeaconStats, f: &mut Finding) {
+    let rate = stream_rate(s.size_median, s.period_secs);
+    if rate <= c.max_checkin_bytes_per_sec {
+        return;
+    }
+    let note = format!(
+        "{}/s on average: a stream cut into records (a call, a sync), not a check-in",
+        human_bytes(rate)
+    );
+    let score = f.score.min(super::volume::HABITUAL_SCORE);
+    adjust(f, score, &note, Some(("stream_bytes_per_sec", json!(rate))));
+}
+
+/// Bytes a second of a periodic channel: median size over period (0 without a period).
+pub fn stream_rate(size_median: f64, period_secs: f64) -> f64 {
+    if period_secs > 0.0 {
+        size_median / period_secs
+    } else {
+        0.0
+    }
+}
+
 /// A channel the host already kept in the baseline (recurring in several windows) is habitual: held
 /// low, with the baseline occurrence named.
-fn hold_habitual(ctx: &DetectCtx, host: u128, peer: u128, f: &mut Finding) {
+pub(crate) fn hold_habitual(ctx: &DetectCtx, host: u128, peer: u128, f: &mut Finding) {
     let Some(ch) = ctx.baseline.habits.channel(host, peer) else {
         return;
     };
@@ -462,6 +523,42 @@ fn hold_habitual(ctx: &DetectCtx, host: u128, peer: u128, f: &mut Finding) {
     );
     let score = f.score.min(super::volume::HABITUAL_SCORE);
     adjust(f, score, &note, Some(("habitual", json!(ch))));
+}
+
+/// A beacon to a destination that other hosts kept as a recurring channel in the baseline is the
+/// fleet's software: held low, with the other hosts' occurrence named. (A host's own habit is
+/// [`hold_habitual`]'s.)
+pub(crate) fn hold_fleet_channel(
+    min_hosts: u64,
+    fleet: &AHashMap<&str, Vec<(&str, &Channel)>>,
+    (host, peer): (u128, u128),
+    f: &mut Finding,
+) {
+    let (h, p) = (ip::format(host), ip::format(peer));
+    let others: Vec<&(&str, &Channel)> = fleet
+        .get(p.as_str())
+        .map(|v| v.iter().filter(|(o, _)| *o != h).collect())
+        .unwrap_or_default();
+    if f.evidence.details.contains_key("habitual") || (others.len() as u64) < min_hosts {
+        return;
+    }
+    let Some((example, ch)) = others.iter().max_by_key(|(_, ch)| ch.windows).copied() else {
+        return;
+    };
+    let note = format!(
+        "as in the baseline of {} other hosts: {example} made {} flows to {p} in {} windows from {}",
+        others.len(),
+        ch.flows,
+        ch.windows,
+        ch.first
+    );
+    let score = f.score.min(super::volume::HABITUAL_SCORE);
+    adjust(
+        f,
+        score,
+        &note,
+        Some(("fleet_channel_hosts", json!(others.len()))),
+    );
 }
 
 /// A beacon to one of the host's baseline upload destinations (a backup, a sync) that sends no more in
@@ -667,7 +764,7 @@ pub fn beacon_stats(
         c.hist_events_per_bin_count as usize,
         c.hist_max_bins_count as usize,
     );
-    let hist = bm::histogram(&events, bins);
+    let hist = bm::histogram(&bm::close_silences(&events), bins);
     let sub = SubScores {
         ts: bm::regularity_score(&gaps, c.skew_min_spread_ratio, 1.0),
         ds: bm::regularity_score(&sizes, c.skew_min_spread_ratio, 0.0),
@@ -771,6 +868,22 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stream_rate_table() {
+        // (median bytes, period s) -> bytes per second
+        let cases = [
+            (1_100.0, 83.6, 1_100.0 / 83.6),
+            (16_000_000.0, 60.0, 16_000_000.0 / 60.0),
+            (300.0, 0.0, 0.0),
+        ];
+        for (size, period, want) in cases {
+            assert_eq!(stream_rate(size, period), want, "{size} {period}");
+        }
+        let c = CncBeaconConfig::default();
+        assert!(stream_rate(1_100.0, 83.6) <= c.max_checkin_bytes_per_sec);
+        assert!(stream_rate(1_100_000.0, 60.0) > c.max_checkin_bytes_per_sec);
+    }
 
     #[test]
     fn evidence_factor_table() {

@@ -67,6 +67,9 @@ pub struct CncChannelConfig {
     pub trusted_org_discount_ratio: f64,
     /// Smallest score reported.
     pub min_score_ratio: f64,
+    /// Other hosts keeping the peer as a recurring baseline channel that make a channel the
+    /// fleet's software (held low).
+    pub fleet_channel_min_hosts_count: u64,
 }
 
 impl Default for CncChannelConfig {
@@ -93,6 +96,7 @@ impl Default for CncChannelConfig {
             trusted_orgs: TRUSTED_ORGS.iter().map(|s| s.to_string()).collect(),
             trusted_org_discount_ratio: 0.5,
             min_score_ratio: 0.2,
+            fleet_channel_min_hosts_count: 2,
         }
     }
 }
@@ -101,7 +105,7 @@ const UNIT: Range = Range::Float(0.0, 1.0);
 const SECS: Range = Range::Float(0.0, 31_536_000.0);
 const HALF: Range = Range::Float(0.001, 1e9);
 
-static SETTINGS: [Setting; 21] = [
+static SETTINGS: [Setting; 22] = [
     Setting {
         key: "failed_max_down_bytes",
         doc: "a connection whose peer sent at most this many bytes failed or went unanswered",
@@ -207,6 +211,11 @@ static SETTINGS: [Setting; 21] = [
         doc: "smallest score reported",
         range: UNIT,
     },
+    Setting {
+        key: "fleet_channel_min_hosts_count",
+        doc: "a channel to a peer that at least this many other hosts kept as a recurring channel in the baseline is the fleet's software: held low (the host's own baseline channel always is)",
+        range: Range::Int(1, 1_000_000),
+    },
 ];
 
 /// The markdown section of `docs/detectors.md`.
@@ -260,6 +269,11 @@ the AV and OS vendors of `cnc_beacon`: ESET's MQTT push channel holds 6-hour ses
 - 3,600 connections an hour (one a second) is RITA's strobe rate (86,400 a day); a strobe alone is at
   most medium.
 
+**Habits.** A channel to a peer the host kept in the baseline (recurring in 3 or more baseline
+windows), or that `fleet_channel_min_hosts_count` (2) other hosts kept, is habitual: held low with the
+baseline occurrence named (a stale app retrying its dead server every 30 s did so yesterday too). Not
+on a self-learned baseline, which keeps no channels.
+
 **Explanation**: the peer with country and AS, the channel (port/protocol), connections, failed share,
 active span and hours of the capture, median gap, the longest connection, and the discounts;
 `evidence.details` has every term.
@@ -295,6 +309,7 @@ impl Detector for CncChannel {
             .filter_map(|(key, ch)| score_channel(ctx, c, &acc, *key, ch))
             .filter(|f| f.score >= c.min_score_ratio)
             .collect();
+        hold_habits(ctx, c, &mut out);
         out.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -306,6 +321,28 @@ impl Detector for CncChannel {
 
 /// (internal host, external peer, protocol index, destination port).
 type Key = (u128, u128, u8, u16);
+
+/// A channel the host kept in the baseline, or that `fleet_channel_min_hosts_count` other hosts
+/// kept, is habitual: held low with the baseline occurrence named (a stale app retrying its dead
+/// server every 30 s did so yesterday too). Not on a self-learned baseline, which keeps no channels.
+fn hold_habits(ctx: &DetectCtx, c: &CncChannelConfig, out: &mut [Finding]) {
+    let fleet = ctx.baseline.habits.channel_index();
+    for f in out.iter_mut() {
+        let (Some(host), Some(peer)) = (
+            f.hosts.first().and_then(|h| ip::parse(h)),
+            f.peers.first().and_then(|p| ip::parse(p)),
+        ) else {
+            continue;
+        };
+        super::cnc_beacon::hold_habitual(ctx, host, peer, f);
+        super::cnc_beacon::hold_fleet_channel(
+            c.fleet_channel_min_hosts_count,
+            &fleet,
+            (host, peer),
+            f,
+        );
+    }
+}
 
 /// What one channel did (first pass: counts; second pass, for candidates: times and rows).
 #[derive(Debug, Clone, Default)]

@@ -12,7 +12,10 @@
 //!
 //! On a baseline learned from the capture itself novelty cannot be judged, and a statistical deviation
 //! of one device against its own day is weak evidence: an uncorroborated volume finding
-//! ([`DEVIATION_KINDS`]) is held at medium ([`HELD_DEVIATION_SCORE`]) there.
+//! ([`DEVIATION_KINDS`]) is held at medium ([`HELD_DEVIATION_SCORE`]) there, and so is an
+//! uncorroborated beacon ([`PERIODIC_KINDS`]): an IoT device's cloud heartbeat is as regular as a C&C.
+//!
+//! A held finding lands just under its cap ([`held_score`]), so held findings keep their order.
 
 use super::DetectCtx;
 use crate::baseline::Baseline;
@@ -31,6 +34,12 @@ pub const HELD_DEVIATION_SCORE: f64 = 0.64;
 /// own hosts, or, for a download, a destination the normal-period baseline already knows (the top of
 /// low: out of the default table).
 pub const HELD_LOW_SCORE: f64 = 0.39;
+/// Kinds whose only evidence is periodic timing: on a self-learned baseline an uncorroborated one is
+/// held at medium (a device's cloud heartbeat is as regular as a beacon).
+pub const PERIODIC_KINDS: [&str; 1] = ["cnc_beacon"];
+/// How far below its cap a held finding lands, per unit of score it had left below 1: held findings
+/// keep their order (the strongest beacon of a capture stays first).
+pub const HOLD_SPREAD: f64 = 0.05;
 /// Kinds whose only evidence is a statistical deviation of volume.
 pub const DEVIATION_KINDS: [&str; 2] = ["volume_outlier", "flow_outlier"];
 /// A self-learned baseline needs this many internal hosts before "one host only" means rare.
@@ -174,11 +183,23 @@ pub fn held_at(f: &Finding, robust: bool, top: TopPeer) -> (f64, &'static str) {
             HELD_DEVIATION_SCORE,
             "a deviation learned from the capture itself",
         )
+    } else if robust && PERIODIC_KINDS.contains(&f.kind.as_str()) {
+        (
+            HELD_DEVIATION_SCORE,
+            "periodic timing alone, with nothing learned from normal traffic,",
+        )
     } else if is_download(f) {
         (HELD_DEVIATION_SCORE, "a download deviation")
     } else {
         (HELD_SCORE, "critical")
     }
+}
+
+/// The score a finding scored `score` (above `cap`) is held at: just under `cap`, by
+/// [`HOLD_SPREAD`] of what it had left below 1, so that held findings keep their order and their
+/// severity.
+pub fn held_score(cap: f64, score: f64) -> f64 {
+    cap - HOLD_SPREAD * (1.0 - score).clamp(0.0, 1.0)
 }
 
 /// Holds every uncorroborated finding above [`held_at`] there, saying so; records the corroboration
@@ -198,8 +219,8 @@ pub fn hold_uncorroborated(findings: &mut [Finding], ctx: &DetectCtx) {
                     .insert("corroboration".into(), serde_json::json!(why));
             }
             None => {
-                f.score = cap;
-                f.severity = crate::findings::severity(cap);
+                f.score = held_score(cap, f.score);
+                f.severity = crate::findings::severity(f.score);
                 f.evidence.explanation.push_str(&format!(
                     "; held at {}: {} needs corroboration (a new or rare peer, an unusual place, or another detector on the host at high)",
                     f.severity.as_str(),
@@ -274,6 +295,12 @@ mod tests {
             (
                 finding("cnc_beacon", "10.0.0.1", &[], 0.9),
                 true,
+                HELD_DEVIATION_SCORE,
+            ),
+            // a channel is not mere periodicity
+            (
+                finding("cnc_channel", "10.0.0.1", &[], 0.9),
+                true,
                 HELD_SCORE,
             ),
             (with_metric("volume_outlier", "up_bytes"), false, HELD_SCORE),
@@ -342,6 +369,24 @@ mod tests {
             crate::findings::severity(HELD_DEVIATION_SCORE),
             crate::findings::Severity::Medium
         );
+    }
+
+    #[test]
+    fn held_score_keeps_order_and_severity() {
+        use crate::findings::severity;
+        // (cap, score) -> held
+        let cases = [
+            (HELD_SCORE, 1.0, HELD_SCORE),
+            (HELD_SCORE, 0.9, HELD_SCORE - 0.005),
+            (HELD_DEVIATION_SCORE, 0.7, HELD_DEVIATION_SCORE - 0.015),
+            (HELD_LOW_SCORE, 0.4, HELD_LOW_SCORE - 0.03),
+        ];
+        for (cap, score, want) in cases {
+            let got = held_score(cap, score);
+            assert!((got - want).abs() < 1e-12, "{cap} {score}: {got}");
+            assert_eq!(severity(got), severity(cap), "{cap} {score}");
+        }
+        assert!(held_score(HELD_SCORE, 0.95) > held_score(HELD_SCORE, 0.85));
     }
 
     #[test]

@@ -46,6 +46,18 @@ pub struct ExfiltrationConfig {
     /// Bytes to one of the host's baseline upload destinations, within this multiple of its largest
     /// baseline window to it, are habitual and do not count (0: off).
     pub habit_upload_ratio: f64,
+    /// Other hosts keeping a destination as a baseline upload destination that make it the fleet's
+    /// (a sync or backup service): bytes to it within `habit_upload_ratio` of their largest baseline
+    /// window there are habitual.
+    pub fleet_upload_min_hosts_count: u64,
+    /// A flow whose answer carries at least this share of what the host sent is a two-way exchange
+    /// (a video call, an interactive session).
+    pub two_way_min_down_ratio: f64,
+    /// Weight of the bytes of a two-way exchange (data theft is one-way).
+    pub two_way_weight: f64,
+    /// Share of the upload that must go to new or rare destinations: below it, everything went
+    /// where the network already sends data, and the finding is held low.
+    pub min_unfamiliar_share_ratio: f64,
 }
 
 impl Default for ExfiltrationConfig {
@@ -63,11 +75,15 @@ impl Default for ExfiltrationConfig {
             night_end_hour: 6,
             min_up_down_ratio: 5.0,
             habit_upload_ratio: 10.0,
+            fleet_upload_min_hosts_count: 2,
+            two_way_min_down_ratio: 0.5,
+            two_way_weight: 0.2,
+            min_unfamiliar_share_ratio: 0.1,
         }
     }
 }
 
-static SETTINGS: [Setting; 12] = [
+static SETTINGS: [Setting; 16] = [
     Setting {
         key: "min_window_upload_bytes",
         doc: "smallest weighted external upload of one window that can be flagged",
@@ -127,6 +143,26 @@ static SETTINGS: [Setting; 12] = [
         key: "habit_upload_ratio",
         doc: "bytes to one of the host's baseline upload destinations within this multiple of its largest baseline window to it are habitual and do not count (0 disables)",
         range: Range::Float(0.0, 1e6),
+    },
+    Setting {
+        key: "fleet_upload_min_hosts_count",
+        doc: "a destination that at least this many other hosts upload to in the baseline is the fleet's: bytes to it within habit_upload_ratio of their largest baseline window there are habitual",
+        range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "two_way_min_down_ratio",
+        doc: "a flow whose answer carries at least this share of the bytes sent is a two-way exchange (a call, a session)",
+        range: Range::Float(0.0, 1e6),
+    },
+    Setting {
+        key: "two_way_weight",
+        doc: "weight of the bytes sent in a two-way exchange (data theft is one-way)",
+        range: Range::Float(0.0, 1.0),
+    },
+    Setting {
+        key: "min_unfamiliar_share_ratio",
+        doc: "share of the upload that must go to new or rare destinations; below it everything went where the network already sends data: held low",
+        range: Range::Float(0.0, 1.0),
     },
 ];
 
@@ -188,6 +224,8 @@ struct HostAcc {
     span: Span,
     down: u64,
     new_bytes: f64,
+    /// Bytes (two-way weighted) to destinations few baseline hosts used.
+    rare_bytes: f64,
     night_bytes: u64,
 }
 
@@ -195,16 +233,60 @@ struct HostAcc {
 #[derive(Default)]
 struct Habitual {
     bytes: u64,
-    /// The upload habit with the most bytes in the test.
-    top: Option<(u64, Upload)>,
+    /// The upload habit with the most bytes in the test, and the other hosts sharing it (`None`:
+    /// the host's own).
+    top: Option<(u64, Upload, Option<usize>)>,
+}
+
+/// The upload habits a host's bytes are judged against: its own, else the fleet's.
+struct UploadHabits<'a> {
+    ctx: &'a DetectCtx<'a>,
+    fleet: AHashMap<&'a str, Vec<(&'a str, &'a Upload)>>,
+    min_hosts: u64,
+}
+
+impl<'a> UploadHabits<'a> {
+    fn new(cfg: &ExfiltrationConfig, ctx: &'a DetectCtx<'a>) -> Self {
+        UploadHabits {
+            ctx,
+            fleet: ctx.baseline.habits.upload_index(),
+            min_hosts: cfg.fleet_upload_min_hosts_count,
+        }
+    }
+
+    /// The host's own upload habit to `peer`, else the largest of the other hosts' when at least
+    /// `min_hosts` share it (with their count).
+    fn habit(&self, host: u128, peer: u128) -> Option<(Upload, Option<usize>)> {
+        if let Some(u) = self.ctx.baseline.habits.upload(host, peer) {
+            return Some((u.clone(), None));
+        }
+        let (h, p) = (ip::format(host), ip::format(peer));
+        let others: Vec<&Upload> = self
+            .fleet
+            .get(p.as_str())?
+            .iter()
+            .filter(|(o, _)| *o != h)
+            .map(|(_, u)| *u)
+            .collect();
+        if (others.len() as u64) < self.min_hosts {
+            return None;
+        }
+        let top = others.iter().max_by_key(|u| u.peak_window_bytes)?;
+        Some(((*top).clone(), Some(others.len())))
+    }
 }
 
 /// Folds the habitual uploads back into the windows where they exceed `ratio` times their baseline
 /// peak window; returns what stayed within.
-fn fold_habits(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, a: &mut HostAcc) -> Habitual {
+fn fold_habits(
+    cfg: &ExfiltrationConfig,
+    habits: &UploadHabits,
+    host: u128,
+    a: &mut HostAcc,
+) -> Habitual {
     let mut out = Habitual::default();
     for ((w, peer), (weighted, raw)) in std::mem::take(&mut a.habit) {
-        let Some(u) = ctx.baseline.habits.upload(host, peer) else {
+        let Some((u, fleet)) = habits.habit(host, peer) else {
             continue;
         };
         if raw as f64 > cfg.habit_upload_ratio * u.peak_window_bytes as f64 {
@@ -212,8 +294,8 @@ fn fold_habits(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, a: &mut Ho
             continue;
         }
         out.bytes += raw;
-        if out.top.as_ref().is_none_or(|(b, _)| raw > *b) {
-            out.top = Some((raw, u.clone()));
+        if out.top.as_ref().is_none_or(|(b, _, _)| raw > *b) {
+            out.top = Some((raw, u, fleet));
         }
     }
     out
@@ -234,10 +316,11 @@ impl Detector for Exfiltration {
         &SETTINGS
     }
     fn run(&self, cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let accs = accumulate(cfg, ctx);
+        let habits = UploadHabits::new(cfg, ctx);
+        let accs = accumulate(cfg, ctx, &habits);
         let mut out: Vec<Finding> = accs
             .into_iter()
-            .filter_map(|(h, a)| judge(cfg, ctx, h, a))
+            .filter_map(|(h, a)| judge(cfg, ctx, &habits, h, a))
             .collect();
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
@@ -252,7 +335,21 @@ fn weight(cfg: &ExfiltrationConfig, n: Novelty) -> f64 {
     }
 }
 
-fn accumulate(cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> AHashMap<u128, HostAcc> {
+/// The weight of a flow's bytes by its direction: `two_way_weight` when its answer carries at least
+/// `two_way_min_down_ratio` of what was sent (a video call sends as much as it receives), else 1.
+pub fn two_way(cfg: &ExfiltrationConfig, sent: u64, received: u64) -> f64 {
+    if received as f64 >= cfg.two_way_min_down_ratio * sent as f64 {
+        cfg.two_way_weight
+    } else {
+        1.0
+    }
+}
+
+fn accumulate(
+    cfg: &ExfiltrationConfig,
+    ctx: &DetectCtx,
+    habits: &UploadHabits,
+) -> AHashMap<u128, HostAcc> {
     let f = ctx.flows;
     let mut novelty_cache: AHashMap<u128, Novelty> = AHashMap::new();
     // the baseline keys habits by address text: look each (host, peer) up once, not once per flow
@@ -262,7 +359,9 @@ fn accumulate(cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> AHashMap<u128, HostA
         let Some(v) = f.host_view(i, ctx.nets) else {
             continue;
         };
-        if ctx.nets.contains(v.peer) || v.sent == 0 {
+        // an upload is what the host sends on connections it opens: what a server sends to the
+        // clients that connect to it is served, not exfiltrated (server_abuse judges bulk pulls)
+        if ctx.nets.contains(v.peer) || v.sent == 0 || !v.originator {
             continue;
         }
         let n = *novelty_cache.entry(v.peer).or_insert_with(|| {
@@ -275,13 +374,13 @@ fn accumulate(cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> AHashMap<u128, HostA
                 cfg.rare_destination_max_hosts_count,
             )
         });
-        let w = weight(cfg, n);
+        let w = weight(cfg, n) * two_way(cfg, v.sent, v.received);
         let a = accs.entry(v.host).or_default();
         let win = window_of(f.ts[i], ctx.baseline.window_secs);
         let habitual = cfg.habit_upload_ratio > 0.0
             && *upload_cache
                 .entry((v.host, v.peer))
-                .or_insert_with(|| ctx.baseline.habits.upload(v.host, v.peer).is_some());
+                .or_insert_with(|| habits.habit(v.host, v.peer).is_some());
         if habitual {
             let e = a.habit.entry((win, v.peer)).or_default();
             (e.0, e.1) = (e.0 + w * v.sent as f64, e.1 + v.sent);
@@ -294,7 +393,9 @@ fn accumulate(cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> AHashMap<u128, HostA
             a.night_bytes += v.sent;
         }
         if n == Novelty::New {
-            a.new_bytes += v.sent as f64;
+            a.new_bytes += two_way(cfg, v.sent, v.received) * v.sent as f64;
+        } else if n == Novelty::Rare {
+            a.rare_bytes += two_way(cfg, v.sent, v.received) * v.sent as f64;
         }
     }
     accs
@@ -315,10 +416,16 @@ fn reference(cfg: &ExfiltrationConfig, b: &Baseline, host: u128) -> (f64, f64, &
     }
 }
 
-fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, mut a: HostAcc) -> Option<Finding> {
+fn judge(
+    cfg: &ExfiltrationConfig,
+    ctx: &DetectCtx,
+    habits: &UploadHabits,
+    host: u128,
+    mut a: HostAcc,
+) -> Option<Finding> {
     let (p99, k, reference) = reference(cfg, ctx.baseline, host);
     let thr = window_threshold(p99, k, cfg.min_window_upload_bytes);
-    let habitual = fold_habits(cfg, ctx, host, &mut a);
+    let habitual = fold_habits(cfg, habits, host, &mut a);
     let (peak_w, peak) = a
         .windows
         .iter()
@@ -340,6 +447,12 @@ fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, mut a: HostAcc) 
         night_share,
         ud >= cfg.min_up_down_ratio,
     );
+    let unfamiliar = (a.new_bytes + a.rare_bytes) / up.max(1) as f64;
+    let s = if unfamiliar < cfg.min_unfamiliar_share_ratio {
+        s.min(super::volume::HABITUAL_SCORE)
+    } else {
+        s
+    };
     let hot = a.windows.values().filter(|v| **v > thr).count();
     let mut explanation = format!(
         "uploaded {} to external destinations between {} and {} ({:.0} % at night, {:.0} % to never-seen destinations, up/down {:.0}): {}; \
@@ -355,9 +468,18 @@ fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, mut a: HostAcc) 
         ctx.baseline.window_secs,
         human_bytes(p99),
     );
-    if let Some((_, u)) = &habitual.top {
+    if unfamiliar < cfg.min_unfamiliar_share_ratio {
         explanation.push_str(&format!(
-            "; {} of it went to its baseline upload destinations within their habit, not counted (as in the baseline: {} to {} in the window starting {})",
+            "; only {:.0} % went to new or rare destinations: the rest went where the network's hosts already sent data in the baseline, reported low",
+            unfamiliar * 100.0
+        ));
+    }
+    if let Some((_, u, fleet)) = &habitual.top {
+        let whose = fleet.map_or("its".to_string(), |n| {
+            format!("the fleet's ({n} other hosts')")
+        });
+        explanation.push_str(&format!(
+            "; {} of it went to {whose} baseline upload destinations within their habit, not counted (as in the baseline: {} to {} in the window starting {})",
             human_bytes(habitual.bytes as f64),
             human_bytes(u.peak_window_bytes as f64),
             u.peer,
@@ -403,10 +525,17 @@ fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, mut a: HostAcc) 
 /// Documentation for `docs/detectors.md`.
 pub const DOC: &str = r#"## `exfiltration`
 
-**Looks at** every flow between an internal host and an external address, from the internal host's
-side: the bytes it *sent*. Each byte is weighted by the novelty of the destination in the baseline
+**Looks at** every flow an internal host opens to an external address: the bytes it *sent*. What a
+server sends to clients that connect to it is served, not exfiltrated (`server_abuse` judges bulk
+pulls from the network's servers). Each byte is weighted by the novelty of the destination in the baseline
 (`external.destinations`): never seen = 1, seen by at most `rare_destination_max_hosts_count` hosts =
 `rare_destination_weight`, otherwise `known_destination_weight`.
+
+A flow whose answer carries at least `two_way_min_down_ratio` (half) of what the host sent is a
+two-way exchange (a video call, an interactive session): its bytes weigh `two_way_weight` (0.2) more.
+Data theft is one-way; a meeting sends as much as it receives. An upload of which less than
+`min_unfamiliar_share_ratio` (10 %) went to new or rare destinations went where the network's hosts
+already send data (its clouds, its SaaS): reported low, saying so.
 
 **Formula.** Per host and baseline window (`baseline.window_secs`), `W = sum(weight * sent)`.
 The reference is the host's own p99 window upload when it has `min_history_windows_count` baseline
@@ -427,7 +556,9 @@ many hosts already use (cloud storage shared with normal traffic) weigh only `kn
 A host whose big upload is already in its baseline (a backup server) is not flagged: that is by design.
 Bytes to one of the host's baseline upload destinations (`habits.hosts[...].uploads`, flows of 64 KiB
 or more) count only in windows where they exceed `habit_upload_ratio` (10) times the largest window the
-host sent there in the baseline; one night of normal is enough evidence. The explanation says how much
+host sent there in the baseline; one night of normal is enough evidence. A destination that
+`fleet_upload_min_hosts_count` (2) other hosts upload to in the baseline is the fleet's (a sync or
+backup service): a host without that habit of its own is judged against the largest of theirs. The explanation says how much
 was left out and names the baseline occurrence.
 
 **Tuning.** Lower `min_total_new_upload_bytes` to catch smaller leaks; raise `known_destination_weight`
@@ -449,6 +580,22 @@ mod tests {
         ];
         for (h, max, want) in cases {
             assert_eq!(novelty(h, max), want, "{h:?} {max}");
+        }
+    }
+
+    #[test]
+    fn two_way_table() {
+        let c = ExfiltrationConfig::default();
+        // (sent, received) -> weight
+        let cases = [
+            (1_000_000, 0, 1.0),
+            (1_000_000, 400_000, 1.0),
+            (1_000_000, 500_000, 0.2),
+            (1_000_000, 3_000_000, 0.2),
+            (0, 0, 0.2),
+        ];
+        for (sent, received, want) in cases {
+            assert_eq!(two_way(&c, sent, received), want, "{sent} {received}");
         }
     }
 

@@ -122,7 +122,8 @@ the top targets in `evidence.details`. For an external scanner `hosts` names the
 host, with its top sources.
 
 Probes to well-known infrastructure (NTP, the network's resolvers, DHCP, discovery multicast and
-broadcast: `detect/infrastructure.rs`) weigh at most `established_weight_ratio`: an IoT device asking a
+broadcast: `detect/infrastructure.rs`), and the DNS queries of the network's own resolvers (recursion
+to the authoritative servers), weigh at most `established_weight_ratio`: an IoT device asking a
 pool of time servers is not probing them, while a sweep of thousands of NTP servers still adds up.
 
 **Habits.** Each limit is `max(minimum count, baseline_fanout_ratio x level)`, with the level the source's
@@ -397,6 +398,23 @@ struct WindowScan {
     last: i64,
 }
 
+/// True for a DNS query (`53`/`853`, UDP or TCP) sent by one of the network's resolvers (a server the
+/// baseline knows on port 53): recursion, not probing. Cached per source.
+fn recursing(
+    cache: &mut AHashMap<u128, bool>,
+    ctx: &DetectCtx,
+    src: u128,
+    proto: crate::schema::Proto,
+    port: u16,
+) -> bool {
+    use crate::schema::Proto;
+    matches!(port, 53 | 853)
+        && matches!(proto, Proto::Udp | Proto::Tcp)
+        && *cache
+            .entry(src)
+            .or_insert_with(|| ctx.baseline.is_server(&ip::format(src), 53))
+}
+
 /// Probes per (source, window); sources with too few flows in a window are dropped first.
 fn gather(ctx: &DetectCtx, c: &PortScanConfig) -> AHashMap<(u128, i64), WindowProbes> {
     let f = ctx.flows;
@@ -413,6 +431,7 @@ fn gather(ctx: &DetectCtx, c: &PortScanConfig) -> AHashMap<(u128, i64), WindowPr
     }
     counts.retain(|_, n| *n >= min_flows);
     let mut out: AHashMap<(u128, i64), WindowProbes> = AHashMap::new();
+    let mut resolvers: AHashMap<u128, bool> = AHashMap::new();
     for i in (0..f.len()).filter(|i| keep(ctx, c, *i)) {
         let key = (f.src[i], window_of(f.ts[i], c.window_secs));
         if !counts.contains_key(&key) {
@@ -426,8 +445,10 @@ fn gather(ctx: &DetectCtx, c: &PortScanConfig) -> AHashMap<(u128, i64), WindowPr
             c.established_weight_ratio,
         );
         if super::infrastructure::infrastructure(f.dst[i], f.proto[i], f.dst_port[i], ctx).is_some()
+            || recursing(&mut resolvers, ctx, f.src[i], f.proto[i], f.dst_port[i])
         {
-            // a client asking several time servers or resolvers is not probing them
+            // a client asking several time servers or resolvers is not probing them, nor is the
+            // network's resolver asking the authoritative servers of the names its clients look up
             w = w.min(c.established_weight_ratio);
         }
         let e = out.entry(key).or_insert_with(|| WindowProbes {

@@ -38,7 +38,30 @@ pub struct UnusualCountryConfig {
     pub rare_weight: f64,
     /// Flows at which the flow factor of the score reaches one half.
     pub half_score_flows_count: u64,
+    /// AS organisations (case-insensitive substrings) of anycast networks, whose addresses have no
+    /// country: left out.
+    pub anycast_orgs: Vec<String>,
+    /// A peer that at least this share of the network's active hosts reached in the test input is a
+    /// popular site (a CDN address moved, an update rollout), not one host's choice: left out.
+    pub fleet_share_ratio: f64,
+    /// Hosts a fleet peer also needs.
+    pub fleet_min_hosts_count: u64,
+    /// Countries a host reached in the baseline that make it a gateway (a proxy, a mail relay, a
+    /// resolver): new places are its daily business, held low.
+    pub broad_host_min_countries_count: u64,
 }
+
+/// Anycast CDN and proxy networks: one address answers from hundreds of cities, so the country a
+/// database gives it is where the block was registered, not where the visitor went.
+pub const ANYCAST_ORGS: [&str; 7] = [
+    "Cloudflare",
+    "Fastly",
+    "Akamai International",
+    "Akamai Technologies",
+    "Incapsula",
+    "Edgecast",
+    "CDN77",
+];
 
 impl Default for UnusualCountryConfig {
     fn default() -> Self {
@@ -51,11 +74,15 @@ impl Default for UnusualCountryConfig {
             asn_weight: 0.4,
             rare_weight: 0.7,
             half_score_flows_count: 5,
+            anycast_orgs: ANYCAST_ORGS.iter().map(|s| s.to_string()).collect(),
+            fleet_share_ratio: 0.25,
+            fleet_min_hosts_count: 3,
+            broad_host_min_countries_count: 20,
         }
     }
 }
 
-static SETTINGS: [Setting; 8] = [
+static SETTINGS: [Setting; 12] = [
     Setting {
         key: "country_min_hosts_count",
         doc: "a country contacted by fewer baseline hosts is rare",
@@ -95,6 +122,26 @@ static SETTINGS: [Setting; 8] = [
     Setting {
         key: "half_score_flows_count",
         doc: "flows at which the flow factor of the score is one half",
+        range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "anycast_orgs",
+        doc: "AS organisations (case-insensitive substrings) of anycast CDNs, whose addresses have no country: left out",
+        range: Range::Strings,
+    },
+    Setting {
+        key: "fleet_share_ratio",
+        doc: "a peer that at least this share of the network's active hosts reached in the test input is a popular site, not one host's choice: left out (0 disables)",
+        range: Range::Float(0.0, 1.0),
+    },
+    Setting {
+        key: "fleet_min_hosts_count",
+        doc: "hosts a fleet peer also needs",
+        range: Range::Int(1, 1_000_000_000),
+    },
+    Setting {
+        key: "broad_host_min_countries_count",
+        doc: "countries a host reached in the baseline that make it a gateway (a proxy, a mail relay, a resolver) whose new places are held low",
         range: Range::Int(1, 1_000_000),
     },
 ];
@@ -190,6 +237,22 @@ impl Detector for UnusualCountry {
 /// (`CC/ASn Org`).
 type Unusual = (String, f64, bool);
 
+/// True for a peer whose place says nothing about a host's choice: an anycast network's address, or
+/// one a fleet of the network's hosts reached in the test input.
+fn placeless(cfg: &UnusualCountryConfig, ctx: &DetectCtx, peer: u128) -> bool {
+    let g = ctx.globals();
+    let (hosts, active) = (g.hosts_of(peer), g.internal_hosts.len() as u64);
+    super::volume::is_fleet(
+        hosts,
+        active,
+        cfg.fleet_share_ratio,
+        cfg.fleet_min_hosts_count,
+    ) || ctx
+        .geo
+        .org_u128(peer)
+        .is_some_and(|o| super::cnc_beacon::is_trusted_org(&o, &cfg.anycast_orgs))
+}
+
 /// The unusual place of a flow from `host` to `peer`, if any.
 fn place_of(
     cfg: &UnusualCountryConfig,
@@ -235,6 +298,8 @@ fn place_of(
 fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, HostAcc> {
     let f = ctx.flows;
     let mut cache: AHashMap<(u128, u128), Option<Unusual>> = AHashMap::new();
+    // whether a peer has a place at all is the same for every host: asked once per peer
+    let mut placeless_peers: AHashMap<u128, bool> = AHashMap::new();
     let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
     for i in 0..f.len() {
         let Some(v) = f.host_view(i, ctx.nets) else {
@@ -245,9 +310,12 @@ fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, Hos
         if ctx.nets.contains(v.peer) || !v.originator {
             continue;
         }
-        let place = cache
-            .entry((v.host, v.peer))
-            .or_insert_with(|| place_of(cfg, ctx, v.host, v.peer));
+        let place = cache.entry((v.host, v.peer)).or_insert_with(|| {
+            let none = *placeless_peers
+                .entry(v.peer)
+                .or_insert_with(|| placeless(cfg, ctx, v.peer));
+            (!none).then(|| place_of(cfg, ctx, v.host, v.peer)).flatten()
+        });
         let Some((label, w, asn_only)) = place.clone() else {
             continue;
         };
@@ -261,6 +329,19 @@ fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, Hos
         p.bytes += bytes;
     }
     accs
+}
+
+/// The countries `host` reached in a normal-period baseline, when they make it a gateway.
+fn broad_host(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128) -> Option<usize> {
+    let n = ctx
+        .baseline
+        .host(host)
+        .filter(|_| !ctx.baseline.robust())?
+        .countries
+        .iter()
+        .filter(|c| c.key != "??")
+        .count();
+    (n as u64 >= cfg.broad_host_min_countries_count).then_some(n)
 }
 
 fn judge(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128, a: HostAcc) -> Option<Finding> {
@@ -297,11 +378,17 @@ fn judge(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128, a: HostAcc) ->
         .first()
         .map(|p| describe_peer(ctx.geo, p.0))
         .unwrap_or_default();
-    let explanation = format!(
+    let mut explanation = format!(
         "{} flows to places absent or rare in the baseline ({}); busiest peer {top_peer}",
         flows,
         listed.join("; ")
     );
+    if let Some(n) = broad_host(cfg, ctx, host) {
+        s = s.min(super::volume::HABITUAL_SCORE);
+        explanation.push_str(&format!(
+            "; the host reached {n} countries in the baseline (a gateway: a proxy, a relay, a resolver), where new places are daily business: reported low"
+        ));
+    }
     let mut details = serde_json::Map::new();
     let table: Vec<serde_json::Value> = places
         .iter()
@@ -353,8 +440,18 @@ among its hosts; with fewer than 3 hosts that talk to located external places (a
 device), every place would be "rare among hosts", so the detector stays silent: such captures are
 judged by the behavioural detectors (C&C, scans, volume) instead.
 
+**Anycast networks** (`anycast_orgs`: Cloudflare, Fastly, Akamai's CDN, Incapsula, Edgecast, CDN77)
+are left out: one of their addresses answers from hundreds of cities, so its country in a database is
+where the block was registered, not where the visitor went. So is a peer that `fleet_share_ratio`
+(a quarter) of the network's active hosts, and at least `fleet_min_hosts_count` (3), reached in the
+test input: a popular site whose address moved, an update rollout, not one host's choice.
+
+**Gateways.** A host that reached `broad_host_min_countries_count` (20) countries in a normal-period
+baseline (a web proxy, a mail relay, a resolver recursing for the network) meets new places every day:
+its finding is reported low, with the count named.
+
 **Blind spots.** Geolocation is only as good as the geo database (unknown addresses share the `??`
-country); attackers using infrastructure in usual countries and common clouds (usual AS) are not seen.
+country); a C&C behind an anycast CDN has no place; attackers using infrastructure in usual countries and common clouds (usual AS) are not seen.
 
 **Tuning.** Raise `country_min_hosts_count` on large networks; set `asn_weight = 0` to ignore AS
 novelty; raise `min_flows_count` to drop one-off visits.
