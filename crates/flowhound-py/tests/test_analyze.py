@@ -145,4 +145,6 @@ def test_router_flows_are_stitched_as_the_cli_stitches_them(frames, findings):
     again = fh.analyze(one_way(test), baseline=b, progress=False)
     assert json.loads(again.to_json())["findings"] == want
     raw = fh.analyze(one_way(test), normal=one_way(normal), stitch=False, progress=False)
-    assert len(raw) > len(want) + 3, "answers read as inbound connections"
+    # unstitched, the answers read as connections from the servers to the clients' high ports
+    assert len(raw) > len(want), "answers read as inbound connections"
+    assert json.loads(raw.to_json())["findings"] != want
