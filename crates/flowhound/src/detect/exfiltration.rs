@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::findings::{score_from_ratio, Evidence, Finding};
 use crate::ip;
 use crate::output::table::human_bytes;
-use ahash::AHashMap;
+use ahash::{AHashMap, AHashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -317,7 +317,8 @@ impl Detector for Exfiltration {
     }
     fn run(&self, cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let habits = UploadHabits::new(cfg, ctx);
-        let accs = accumulate(cfg, ctx, &habits);
+        let relays = relays(ctx);
+        let accs = accumulate(cfg, ctx, &habits, &relays);
         let mut out: Vec<Finding> = accs
             .into_iter()
             .filter_map(|(h, a)| judge(cfg, ctx, &habits, h, a))
@@ -345,10 +346,37 @@ pub fn two_way(cfg: &ExfiltrationConfig, sent: u64, received: u64) -> f64 {
     }
 }
 
+/// Store-and-forward services: a mail exchanger delivers on the port it receives mail on, a resolver
+/// recurses on the port it answers on.
+pub const RELAY_PORTS: [u16; 2] = [25, 53];
+/// Distinct clients a host must serve a relay port to before it is that service's relay.
+pub const RELAY_MIN_CLIENTS: usize = 5;
+
+/// The (host, port) pairs of internal hosts that serve a [`RELAY_PORTS`] service to at least
+/// [`RELAY_MIN_CLIENTS`] clients in the test input: what they send on that port is forwarding.
+pub(crate) fn relays(ctx: &DetectCtx) -> AHashSet<(u128, u16)> {
+    let f = ctx.flows;
+    let mut clients: AHashMap<(u128, u16), AHashSet<u128>> = AHashMap::new();
+    for i in 0..f.len() {
+        if RELAY_PORTS.contains(&f.dst_port[i]) && f.down[i] > 0 && ctx.nets.contains(f.dst[i]) {
+            let c = clients.entry((f.dst[i], f.dst_port[i])).or_default();
+            if c.len() < RELAY_MIN_CLIENTS {
+                c.insert(f.src[i]);
+            }
+        }
+    }
+    clients
+        .into_iter()
+        .filter(|(_, c)| c.len() >= RELAY_MIN_CLIENTS)
+        .map(|(k, _)| k)
+        .collect()
+}
+
 fn accumulate(
     cfg: &ExfiltrationConfig,
     ctx: &DetectCtx,
     habits: &UploadHabits,
+    relays: &AHashSet<(u128, u16)>,
 ) -> AHashMap<u128, HostAcc> {
     let f = ctx.flows;
     let mut novelty_cache: AHashMap<u128, Novelty> = AHashMap::new();
@@ -362,6 +390,10 @@ fn accumulate(
         // an upload is what the host sends on connections it opens: what a server sends to the
         // clients that connect to it is served, not exfiltrated (server_abuse judges bulk pulls)
         if ctx.nets.contains(v.peer) || v.sent == 0 || !v.originator {
+            continue;
+        }
+        // a mail exchanger delivering, a resolver recursing: forwarding the service it offers
+        if relays.contains(&(v.host, f.dst_port[i])) {
             continue;
         }
         let n = *novelty_cache.entry(v.peer).or_insert_with(|| {
@@ -527,7 +559,9 @@ pub const DOC: &str = r#"## `exfiltration`
 
 **Looks at** every flow an internal host opens to an external address: the bytes it *sent*. What a
 server sends to clients that connect to it is served, not exfiltrated (`server_abuse` judges bulk
-pulls from the network's servers). Each byte is weighted by the novelty of the destination in the baseline
+pulls from the network's servers). Nor is what a store-and-forward server forwards on the port it
+serves (`RELAY_PORTS`: a mail exchanger delivering on tcp/25, a resolver recursing on 53, when it
+answers at least 5 clients on that port in the test input). Each byte is weighted by the novelty of the destination in the baseline
 (`external.destinations`): never seen = 1, seen by at most `rare_destination_max_hosts_count` hosts =
 `rare_destination_weight`, otherwise `known_destination_weight`.
 

@@ -300,6 +300,8 @@ fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, Hos
     let mut cache: AHashMap<(u128, u128), Option<Unusual>> = AHashMap::new();
     // whether a peer has a place at all is the same for every host: asked once per peer
     let mut placeless_peers: AHashMap<u128, bool> = AHashMap::new();
+    // a mail exchanger delivers wherever its senders' mail goes: not its choice
+    let relays = super::exfiltration::relays(ctx);
     let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
     for i in 0..f.len() {
         let Some(v) = f.host_view(i, ctx.nets) else {
@@ -307,14 +309,16 @@ fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, Hos
         };
         // where the host goes, not who reaches it: an inbound scan from many countries is the
         // victim's misfortune (inbound_attack), not its choice
-        if ctx.nets.contains(v.peer) || !v.originator {
+        if ctx.nets.contains(v.peer) || !v.originator || relays.contains(&(v.host, f.dst_port[i])) {
             continue;
         }
         let place = cache.entry((v.host, v.peer)).or_insert_with(|| {
             let none = *placeless_peers
                 .entry(v.peer)
                 .or_insert_with(|| placeless(cfg, ctx, v.peer));
-            (!none).then(|| place_of(cfg, ctx, v.host, v.peer)).flatten()
+            (!none)
+                .then(|| place_of(cfg, ctx, v.host, v.peer))
+                .flatten()
         });
         let Some((label, w, asn_only)) = place.clone() else {
             continue;
@@ -445,6 +449,10 @@ are left out: one of their addresses answers from hundreds of cities, so its cou
 where the block was registered, not where the visitor went. So is a peer that `fleet_share_ratio`
 (a quarter) of the network's active hosts, and at least `fleet_min_hosts_count` (3), reached in the
 test input: a popular site whose address moved, an update rollout, not one host's choice.
+
+**Relays.** What a store-and-forward server sends on the port it serves (a mail exchanger delivering
+on tcp/25, a resolver recursing on 53: `exfiltration`'s `RELAY_PORTS`) goes where its clients' mail
+and names go, not where it chooses: left out.
 
 **Gateways.** A host that reached `broad_host_min_countries_count` (20) countries in a normal-period
 baseline (a web proxy, a mail relay, a resolver recursing for the network) meets new places every day:
