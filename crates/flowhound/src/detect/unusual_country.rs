@@ -49,6 +49,9 @@ pub struct UnusualCountryConfig {
     /// Countries a host reached in the baseline that make it a gateway (a proxy, a mail relay, a
     /// resolver): new places are its daily business, held low.
     pub broad_host_min_countries_count: u64,
+    /// Unusual places whose flows all fall within this many seconds are one visit (a page and its
+    /// assets), reported low: a relationship returns.
+    pub one_visit_max_secs: u64,
 }
 
 /// Anycast CDN and proxy networks: one address answers from hundreds of cities, so the country a
@@ -78,11 +81,12 @@ impl Default for UnusualCountryConfig {
             fleet_share_ratio: 0.25,
             fleet_min_hosts_count: 3,
             broad_host_min_countries_count: 20,
+            one_visit_max_secs: 1800,
         }
     }
 }
 
-static SETTINGS: [Setting; 12] = [
+static SETTINGS: [Setting; 13] = [
     Setting {
         key: "country_min_hosts_count",
         doc: "a country contacted by fewer baseline hosts is rare",
@@ -143,6 +147,11 @@ static SETTINGS: [Setting; 12] = [
         key: "broad_host_min_countries_count",
         doc: "countries a host reached in the baseline that make it a gateway (a proxy, a mail relay, a resolver) whose new places are held low",
         range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "one_visit_max_secs",
+        doc: "unusual places whose flows all fall within this many seconds are one visit (a page and its assets): reported low (0 disables)",
+        range: Range::Int(0, 1_000_000_000),
     },
 ];
 
@@ -335,6 +344,11 @@ fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, Hos
     accs
 }
 
+/// True when flows spanning `secs` are one visit (`max_secs` 0 disables the rule).
+pub fn one_visit(secs: f64, max_secs: u64) -> bool {
+    max_secs > 0 && secs <= max_secs as f64
+}
+
 /// The countries `host` reached in a normal-period baseline, when they make it a gateway.
 fn broad_host(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128) -> Option<usize> {
     let n = ctx
@@ -387,7 +401,14 @@ fn judge(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128, a: HostAcc) ->
         flows,
         listed.join("; ")
     );
-    if let Some(n) = broad_host(cfg, ctx, host) {
+    let visit_secs = (a.span.last - a.span.first) as f64 / 1e6;
+    if one_visit(visit_secs, cfg.one_visit_max_secs) {
+        s = s.min(super::volume::HABITUAL_SCORE);
+        explanation.push_str(&format!(
+            "; all within {}: one visit, reported low (a relationship returns)",
+            super::behaviour::duration_text(visit_secs)
+        ));
+    } else if let Some(n) = broad_host(cfg, ctx, host) {
         s = s.min(super::volume::HABITUAL_SCORE);
         explanation.push_str(&format!(
             "; the host reached {n} countries in the baseline (a gateway: a proxy, a relay, a resolver), where new places are daily business: reported low"
@@ -454,6 +475,10 @@ test input: a popular site whose address moved, an update rollout, not one host'
 on tcp/25, a resolver recursing on 53: `exfiltration`'s `RELAY_PORTS`) goes where its clients' mail
 and names go, not where it chooses: left out.
 
+**One visit.** When every flow to the host's unusual places falls within `one_visit_max_secs` (30
+minutes), it is one visit (a page and its assets, a file fetched once): reported low, saying so. A
+relationship returns: a C&C in an unusual place calls again hours later.
+
 **Gateways.** A host that reached `broad_host_min_countries_count` (20) countries in a normal-period
 baseline (a web proxy, a mail relay, a resolver recursing for the network) meets new places every day:
 its finding is reported low, with the count named.
@@ -507,6 +532,21 @@ mod tests {
         ];
         for (c, a, want) in cases {
             assert_eq!(reportable(c, a, &cfg), want, "{c} {a}");
+        }
+    }
+
+    #[test]
+    fn one_visit_table() {
+        // (seconds spanned, max) -> one visit?
+        let cases = [
+            (0.0, 1800, true),
+            (1_799.0, 1800, true),
+            (1_801.0, 1800, false),
+            (36_000.0, 1800, false),
+            (10.0, 0, false),
+        ];
+        for (secs, max, want) in cases {
+            assert_eq!(one_visit(secs, max), want, "{secs} {max}");
         }
     }
 
