@@ -124,6 +124,42 @@ pub struct Habits {
     pub population_vertical: f64,
 }
 
+/// Per external peer, the hosts that keep it in one of their habit lists, with that habit.
+pub struct PeerIndex<'a, T>(AHashMap<&'a str, Vec<(&'a str, &'a T)>>);
+
+impl<'a, T> PeerIndex<'a, T> {
+    /// The index of `list` (each host's habits of one kind), keyed by `peer`.
+    fn of(
+        hosts: &'a BTreeMap<String, HostHabits>,
+        list: impl Fn(&'a HostHabits) -> &'a Vec<T>,
+        peer: impl Fn(&'a T) -> &'a String,
+    ) -> Self {
+        let mut idx: AHashMap<&str, Vec<(&str, &T)>> = AHashMap::new();
+        for (host, h) in hosts {
+            for x in list(h) {
+                idx.entry(peer(x).as_str())
+                    .or_default()
+                    .push((host.as_str(), x));
+            }
+        }
+        PeerIndex(idx)
+    }
+
+    /// The hosts other than `host` that keep `peer`, with their habit, when at least `min_hosts`
+    /// do: the fleet's habit.
+    pub fn others(&self, host: u128, peer: u128, min_hosts: u64) -> Option<Vec<(&'a str, &'a T)>> {
+        let h = ip::format(host);
+        let others: Vec<(&str, &T)> = self
+            .0
+            .get(ip::format(peer).as_str())?
+            .iter()
+            .filter(|(o, _)| *o != h)
+            .copied()
+            .collect();
+        (others.len() as u64 >= min_hosts).then_some(others)
+    }
+}
+
 /// A fan-out key: the destination side, protocol and port, e.g. `int:udp/161`.
 pub fn fanout_key(internal_dst: bool, proto: Proto, port: u16) -> String {
     let side = if internal_dst { "int" } else { "ext" };
@@ -446,30 +482,14 @@ impl Habits {
     /// Per external peer, the hosts that keep it as a recurring channel in the baseline, with their
     /// channel: how a host without that habit of its own is judged against its peers (a new laptop
     /// running the same sync client the rest of the fleet runs).
-    pub fn channel_index(&self) -> AHashMap<&str, Vec<(&str, &Channel)>> {
-        let mut idx: AHashMap<&str, Vec<(&str, &Channel)>> = AHashMap::new();
-        for (host, h) in &self.hosts {
-            for c in &h.channels {
-                idx.entry(c.peer.as_str())
-                    .or_default()
-                    .push((host.as_str(), c));
-            }
-        }
-        idx
+    pub fn channel_index(&self) -> PeerIndex<'_, Channel> {
+        PeerIndex::of(&self.hosts, |h| &h.channels, |c| &c.peer)
     }
 
     /// Per external peer, the hosts that keep it as a baseline upload destination, with their
     /// upload habit: a sync client's or a backup agent's destination shared by the fleet.
-    pub fn upload_index(&self) -> AHashMap<&str, Vec<(&str, &Upload)>> {
-        let mut idx: AHashMap<&str, Vec<(&str, &Upload)>> = AHashMap::new();
-        for (host, h) in &self.hosts {
-            for u in &h.uploads {
-                idx.entry(u.peer.as_str())
-                    .or_default()
-                    .push((host.as_str(), u));
-            }
-        }
-        idx
+    pub fn upload_index(&self) -> PeerIndex<'_, Upload> {
+        PeerIndex::of(&self.hosts, |h| &h.uploads, |u| &u.peer)
     }
 
     /// The upload destination `peer` of `host`, when it is one.

@@ -6,7 +6,7 @@
 use super::beacon_math::{self as bm, SubScores};
 use super::behaviour::{duration_text, geo_suffix};
 use super::{DetectCtx, Detector};
-use crate::baseline::habits::Channel;
+use crate::baseline::habits::{Channel, PeerIndex};
 use crate::config::{Range, Setting};
 use crate::error::{FlowError, Result};
 use crate::findings::{format_ts, Evidence, Finding};
@@ -530,25 +530,24 @@ pub(crate) fn hold_habitual(ctx: &DetectCtx, host: u128, peer: u128, f: &mut Fin
 /// [`hold_habitual`]'s.)
 pub(crate) fn hold_fleet_channel(
     min_hosts: u64,
-    fleet: &AHashMap<&str, Vec<(&str, &Channel)>>,
+    fleet: &PeerIndex<Channel>,
     (host, peer): (u128, u128),
     f: &mut Finding,
 ) {
-    let (h, p) = (ip::format(host), ip::format(peer));
-    let others: Vec<&(&str, &Channel)> = fleet
-        .get(p.as_str())
-        .map(|v| v.iter().filter(|(o, _)| *o != h).collect())
-        .unwrap_or_default();
-    if f.evidence.details.contains_key("habitual") || (others.len() as u64) < min_hosts {
+    if f.evidence.details.contains_key("habitual") {
         return;
     }
+    let Some(others) = fleet.others(host, peer, min_hosts) else {
+        return;
+    };
     let Some((example, ch)) = others.iter().max_by_key(|(_, ch)| ch.windows).copied() else {
         return;
     };
     let note = format!(
-        "as in the baseline of {} other hosts: {example} made {} flows to {p} in {} windows from {}",
+        "as in the baseline of {} other hosts: {example} made {} flows to {} in {} windows from {}",
         others.len(),
         ch.flows,
+        ch.peer,
         ch.windows,
         ch.first
     );

@@ -3,14 +3,14 @@
 
 use super::behaviour::{clock, peers_text, Span};
 use super::{DetectCtx, Detector};
-use crate::baseline::habits::Upload;
+use crate::baseline::habits::{PeerIndex, Upload};
 use crate::baseline::{hour_of, window_of, Baseline};
 use crate::config::{Range, Setting};
 use crate::error::Result;
 use crate::findings::{score_from_ratio, Evidence, Finding};
 use crate::ip;
 use crate::output::table::human_bytes;
-use ahash::{AHashMap, AHashSet};
+use ahash::AHashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -241,7 +241,7 @@ struct Habitual {
 /// The upload habits a host's bytes are judged against: its own, else the fleet's.
 struct UploadHabits<'a> {
     ctx: &'a DetectCtx<'a>,
-    fleet: AHashMap<&'a str, Vec<(&'a str, &'a Upload)>>,
+    fleet: PeerIndex<'a, Upload>,
     min_hosts: u64,
 }
 
@@ -260,18 +260,8 @@ impl<'a> UploadHabits<'a> {
         if let Some(u) = self.ctx.baseline.habits.upload(host, peer) {
             return Some((u.clone(), None));
         }
-        let (h, p) = (ip::format(host), ip::format(peer));
-        let others: Vec<&Upload> = self
-            .fleet
-            .get(p.as_str())?
-            .iter()
-            .filter(|(o, _)| *o != h)
-            .map(|(_, u)| *u)
-            .collect();
-        if (others.len() as u64) < self.min_hosts {
-            return None;
-        }
-        let top = others.iter().max_by_key(|u| u.peak_window_bytes)?;
+        let others = self.fleet.others(host, peer, self.min_hosts)?;
+        let (_, top) = others.iter().max_by_key(|(_, u)| u.peak_window_bytes)?;
         Some(((*top).clone(), Some(others.len())))
     }
 }
@@ -317,8 +307,7 @@ impl Detector for Exfiltration {
     }
     fn run(&self, cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let habits = UploadHabits::new(cfg, ctx);
-        let relays = relays(ctx);
-        let accs = accumulate(cfg, ctx, &habits, &relays);
+        let accs = accumulate(cfg, ctx, &habits);
         let mut out: Vec<Finding> = accs
             .into_iter()
             .filter_map(|(h, a)| judge(cfg, ctx, &habits, h, a))
@@ -346,37 +335,10 @@ pub fn two_way(cfg: &ExfiltrationConfig, sent: u64, received: u64) -> f64 {
     }
 }
 
-/// Store-and-forward services: a mail exchanger delivers on the port it receives mail on, a resolver
-/// recurses on the port it answers on.
-pub const RELAY_PORTS: [u16; 2] = [25, 53];
-/// Distinct clients a host must serve a relay port to before it is that service's relay.
-pub const RELAY_MIN_CLIENTS: usize = 5;
-
-/// The (host, port) pairs of internal hosts that serve a [`RELAY_PORTS`] service to at least
-/// [`RELAY_MIN_CLIENTS`] clients in the test input: what they send on that port is forwarding.
-pub(crate) fn relays(ctx: &DetectCtx) -> AHashSet<(u128, u16)> {
-    let f = ctx.flows;
-    let mut clients: AHashMap<(u128, u16), AHashSet<u128>> = AHashMap::new();
-    for i in 0..f.len() {
-        if RELAY_PORTS.contains(&f.dst_port[i]) && f.down[i] > 0 && ctx.nets.contains(f.dst[i]) {
-            let c = clients.entry((f.dst[i], f.dst_port[i])).or_default();
-            if c.len() < RELAY_MIN_CLIENTS {
-                c.insert(f.src[i]);
-            }
-        }
-    }
-    clients
-        .into_iter()
-        .filter(|(_, c)| c.len() >= RELAY_MIN_CLIENTS)
-        .map(|(k, _)| k)
-        .collect()
-}
-
 fn accumulate(
     cfg: &ExfiltrationConfig,
     ctx: &DetectCtx,
     habits: &UploadHabits,
-    relays: &AHashSet<(u128, u16)>,
 ) -> AHashMap<u128, HostAcc> {
     let f = ctx.flows;
     let mut novelty_cache: AHashMap<u128, Novelty> = AHashMap::new();
@@ -393,7 +355,7 @@ fn accumulate(
             continue;
         }
         // a mail exchanger delivering, a resolver recursing: forwarding the service it offers
-        if relays.contains(&(v.host, f.dst_port[i])) {
+        if ctx.relayed(v.host, f.dst_port[i]) {
             continue;
         }
         let n = *novelty_cache.entry(v.peer).or_insert_with(|| {
@@ -406,7 +368,8 @@ fn accumulate(
                 cfg.rare_destination_max_hosts_count,
             )
         });
-        let w = weight(cfg, n) * two_way(cfg, v.sent, v.received);
+        let tw = two_way(cfg, v.sent, v.received);
+        let w = weight(cfg, n) * tw;
         let a = accs.entry(v.host).or_default();
         let win = window_of(f.ts[i], ctx.baseline.window_secs);
         let habitual = cfg.habit_upload_ratio > 0.0
@@ -425,9 +388,9 @@ fn accumulate(
             a.night_bytes += v.sent;
         }
         if n == Novelty::New {
-            a.new_bytes += two_way(cfg, v.sent, v.received) * v.sent as f64;
+            a.new_bytes += tw * v.sent as f64;
         } else if n == Novelty::Rare {
-            a.rare_bytes += two_way(cfg, v.sent, v.received) * v.sent as f64;
+            a.rare_bytes += tw * v.sent as f64;
         }
     }
     accs
@@ -480,7 +443,8 @@ fn judge(
         ud >= cfg.min_up_down_ratio,
     );
     let unfamiliar = (a.new_bytes + a.rare_bytes) / up.max(1) as f64;
-    let s = if unfamiliar < cfg.min_unfamiliar_share_ratio {
+    let familiar = unfamiliar < cfg.min_unfamiliar_share_ratio;
+    let s = if familiar {
         s.min(super::volume::HABITUAL_SCORE)
     } else {
         s
@@ -500,7 +464,7 @@ fn judge(
         ctx.baseline.window_secs,
         human_bytes(p99),
     );
-    if unfamiliar < cfg.min_unfamiliar_share_ratio {
+    if familiar {
         explanation.push_str(&format!(
             "; only {:.0} % went to new or rare destinations: the rest went where the network's hosts already sent data in the baseline, reported low",
             unfamiliar * 100.0
@@ -560,8 +524,9 @@ pub const DOC: &str = r#"## `exfiltration`
 **Looks at** every flow an internal host opens to an external address: the bytes it *sent*. What a
 server sends to clients that connect to it is served, not exfiltrated (`server_abuse` judges bulk
 pulls from the network's servers). Nor is what a store-and-forward server forwards on the port it
-serves (`RELAY_PORTS`: a mail exchanger delivering on tcp/25, a resolver recursing on 53, when it
-answers at least 5 clients on that port in the test input). Each byte is weighted by the novelty of the destination in the baseline
+serves (`detect/infrastructure.rs`'s relays: a mail exchanger delivering on tcp/25, a resolver
+recursing on 53, when the baseline knows it as that port's server or it answers at least 5 external
+clients there in the test input). Each byte is weighted by the novelty of the destination in the baseline
 (`external.destinations`): never seen = 1, seen by at most `rare_destination_max_hosts_count` hosts =
 `rare_destination_weight`, otherwise `known_destination_weight`.
 

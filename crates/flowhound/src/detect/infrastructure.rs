@@ -81,6 +81,48 @@ fn resolver(peer: u128, nets: &InternalNets, baseline: &Baseline) -> bool {
     nets.contains(peer) || baseline.is_server(&ip::format(peer), 53)
 }
 
+/// Store-and-forward services: a mail exchanger delivers on the port it receives mail on, a resolver
+/// recurses on the port it answers on.
+pub const RELAY_PORTS: [u16; 2] = [25, 53];
+/// Distinct external clients an internal host must serve a relay port to in the test input before
+/// it is that service's relay.
+pub const RELAY_MIN_CLIENTS: usize = 5;
+
+/// The (internal host, port) pairs of the network's store-and-forward servers ([`RELAY_PORTS`]):
+/// the baseline's servers of those ports (internal clients reach them), and the hosts serving one to
+/// at least [`RELAY_MIN_CLIENTS`] external clients in `flows`. Both hold in a host shard as in the
+/// whole input: the baseline is global, and a flow from outside belongs to its internal end.
+pub fn relays(
+    flows: &super::flows::Flows,
+    nets: &InternalNets,
+    baseline: &Baseline,
+) -> ahash::AHashSet<(u128, u16)> {
+    let mut out: ahash::AHashSet<(u128, u16)> = baseline
+        .servers
+        .iter()
+        .filter_map(|s| Some((ip::parse(&s.ip)?, s.port?)))
+        .filter(|(_, p)| RELAY_PORTS.contains(p))
+        .collect();
+    let f = flows;
+    let mut clients: ahash::AHashMap<(u128, u16), ahash::AHashSet<u128>> = Default::default();
+    for i in 0..f.len() {
+        let served = RELAY_PORTS.contains(&f.dst_port[i]) && f.down[i] > 0;
+        if served && nets.contains(f.dst[i]) && !nets.contains(f.src[i]) {
+            let c = clients.entry((f.dst[i], f.dst_port[i])).or_default();
+            if c.len() < RELAY_MIN_CLIENTS {
+                c.insert(f.src[i]);
+            }
+        }
+    }
+    out.extend(
+        clients
+            .into_iter()
+            .filter(|(_, c)| c.len() >= RELAY_MIN_CLIENTS)
+            .map(|(k, _)| k),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

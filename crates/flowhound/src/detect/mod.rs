@@ -68,6 +68,7 @@ pub struct DetectCtx<'a> {
     /// All settings.
     pub config: &'a Config,
     host_windows: OnceLock<volume::HostWindows>,
+    relays: OnceLock<ahash::AHashSet<(u128, u16)>>,
     globals: OnceLock<globals::TestGlobals>,
     given_globals: Option<&'a globals::TestGlobals>,
     cancel: Option<&'a AtomicBool>,
@@ -91,6 +92,7 @@ impl<'a> DetectCtx<'a> {
             nets,
             config,
             host_windows: OnceLock::new(),
+            relays: OnceLock::new(),
             globals: OnceLock::new(),
             given_globals: None,
             cancel: None,
@@ -122,6 +124,19 @@ impl<'a> DetectCtx<'a> {
                 .globals
                 .get_or_init(|| globals::TestGlobals::of(self.flows, self.nets)),
         }
+    }
+
+    /// The network's store-and-forward servers by (host, port) ([`infrastructure::relays`]),
+    /// computed once and shared by detectors.
+    pub fn relays(&self) -> &ahash::AHashSet<(u128, u16)> {
+        self.relays
+            .get_or_init(|| infrastructure::relays(self.flows, self.nets, self.baseline))
+    }
+
+    /// True when `host` forwards on `port` the store-and-forward service it offers there (a mail
+    /// exchanger delivering, a resolver recursing).
+    pub fn relayed(&self, host: u128, port: u16) -> bool {
+        infrastructure::RELAY_PORTS.contains(&port) && self.relays().contains(&(host, port))
     }
 
     /// Fails once the flag of [`DetectCtx::cancellable`] is set.

@@ -309,8 +309,6 @@ fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, Hos
     let mut cache: AHashMap<(u128, u128), Option<Unusual>> = AHashMap::new();
     // whether a peer has a place at all is the same for every host: asked once per peer
     let mut placeless_peers: AHashMap<u128, bool> = AHashMap::new();
-    // a mail exchanger delivers wherever its senders' mail goes: not its choice
-    let relays = super::exfiltration::relays(ctx);
     let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
     for i in 0..f.len() {
         let Some(v) = f.host_view(i, ctx.nets) else {
@@ -318,7 +316,8 @@ fn accumulate(cfg: &UnusualCountryConfig, ctx: &DetectCtx) -> AHashMap<u128, Hos
         };
         // where the host goes, not who reaches it: an inbound scan from many countries is the
         // victim's misfortune (inbound_attack), not its choice
-        if ctx.nets.contains(v.peer) || !v.originator || relays.contains(&(v.host, f.dst_port[i])) {
+        // (and a mail exchanger delivers wherever its senders' mail goes: not its choice)
+        if ctx.nets.contains(v.peer) || !v.originator || ctx.relayed(v.host, f.dst_port[i]) {
             continue;
         }
         let place = cache.entry((v.host, v.peer)).or_insert_with(|| {
@@ -472,7 +471,7 @@ where the block was registered, not where the visitor went. So is a peer that `f
 test input: a popular site whose address moved, an update rollout, not one host's choice.
 
 **Relays.** What a store-and-forward server sends on the port it serves (a mail exchanger delivering
-on tcp/25, a resolver recursing on 53: `exfiltration`'s `RELAY_PORTS`) goes where its clients' mail
+on tcp/25, a resolver recursing on 53: `detect/infrastructure.rs`'s relays) goes where its clients' mail
 and names go, not where it chooses: left out.
 
 **One visit.** When every flow to the host's unusual places falls within `one_visit_max_secs` (30
