@@ -3,6 +3,7 @@
 //! the labelled C&C pair 192.168.1.115 -> 41.108.179.197:1177 is among the top three findings.
 
 mod common;
+mod detect_support;
 use common::testdata;
 
 use flowhound::baseline::learn;
@@ -176,4 +177,68 @@ fn weights_not_summing_to_one_rejected_at_load() {
         "c.toml"
     )
     .is_ok());
+}
+
+/// Dropbox's notification long-poll (a check-in every 85 s) moves between addresses of its network:
+/// three hosts kept it as a channel to one address on the normal day; on the test day a new host
+/// polls another address of the same network (held low: the fleet's channel, the network named),
+/// and another host polls a rented server at Hetzner the same way (a beacon, reported). With
+/// `channel_network_orgs` empty, the Dropbox poll is reported too.
+#[test]
+fn a_storage_service_channel_on_a_new_address_is_the_fleets() {
+    use detect_support::{csv_run, Row};
+    use flowhound::findings::Severity;
+    const DAY: i64 = 1_772_409_600; // 2026-03-02 00:00 UTC
+    let host = |i: u32| format!("10.1.0.{i}");
+    // host i polls `dst` every 85 s (+/- 4 s) for `hours` from 08:00 of `day`
+    let poll = |day: i64, i: u32, dst: &str, hours: i64| -> Vec<Row> {
+        let start = DAY + day * 86_400 + 8 * 3600;
+        (0..hours * 3600 / 85)
+            .map(|k| {
+                (
+                    start + k * 85 + (k * 7 % 9) - 4,
+                    host(i),
+                    dst.to_string(),
+                    443,
+                    900,
+                    400,
+                )
+            })
+            .collect()
+    };
+    let normal: Vec<Row> = (1..=3)
+        .flat_map(|i| poll(0, i, "162.125.65.226", 10))
+        .collect();
+    let mut test: Vec<Row> = (1..=3)
+        .flat_map(|i| poll(1, i, "162.125.65.226", 10))
+        .collect();
+    test.extend(poll(1, 10, "162.125.198.252", 8));
+    test.extend(poll(1, 11, "49.12.22.99", 8));
+    let run = |extra: &str| {
+        let text = format!("{}{extra}", detect_support::CONFIG);
+        csv_run(
+            &normal,
+            &test,
+            &Config::from_toml(&text, "t").unwrap(),
+            &["cnc_beacon"],
+        )
+    };
+    let of = |fs: &[flowhound::findings::Finding], i: u32| {
+        fs.iter().find(|f| f.hosts == [host(i)]).cloned()
+    };
+    let found = run("");
+    let dropbox = of(&found, 10).unwrap_or_else(|| panic!("{found:#?}"));
+    assert!(dropbox.severity < Severity::Medium, "{dropbox:#?}");
+    let e = &dropbox.evidence.explanation;
+    assert!(
+        e.contains("in the same storage network (AS19679): 3 other hosts' channel"),
+        "{e}"
+    );
+    let rented = of(&found, 11).unwrap_or_else(|| panic!("{found:#?}"));
+    assert!(rented.severity >= Severity::Medium, "{rented:#?}");
+    let off = run("[detectors.cnc_beacon]\nchannel_network_orgs = []\n");
+    assert!(
+        of(&off, 10).is_some_and(|f| f.severity >= Severity::Medium),
+        "{off:#?}"
+    );
 }

@@ -57,3 +57,70 @@ fn one_finding_per_host_listing_the_new_countries() {
         );
     }
 }
+
+/// Where rare places are the long tail of ordinary browsing (3 of 20 hosts reached a country nobody
+/// else did on the normal day), a host returning to a new country over the afternoon is reported low,
+/// saying so; where nobody strays on the normal day, the same host is reported (medium or above).
+#[test]
+fn new_places_are_routine_where_the_baseline_shows_a_long_tail() {
+    use detect_support::{csv_run, Row};
+    use flowhound::config::Config;
+    use flowhound::findings::Severity;
+    const DAY: i64 = 1_772_409_600; // 2026-03-02 00:00 UTC
+    let host = |i: u32| format!("10.1.0.{i}");
+    let flow = |day: i64, secs: i64, i: u32, dst: &str| -> Row {
+        (
+            DAY + day * 86_400 + secs,
+            host(i),
+            dst.into(),
+            443,
+            2_000,
+            40_000,
+        )
+    };
+    let browsing = |day: i64| {
+        let sites = ["93.184.216.34", "151.101.1.69", "142.250.74.46"];
+        let hours = (1..=20).flat_map(|i| (8..18).map(move |h| (i, h)));
+        hours
+            .map(|(i, h)| {
+                flow(
+                    day,
+                    h * 3600 + i as i64,
+                    i,
+                    sites[(i + h as u32) as usize % 3],
+                )
+            })
+            .collect::<Vec<Row>>()
+    };
+    let long_tail = [
+        (1, "185.60.216.35"),
+        (2, "41.203.64.1"),
+        (3, "104.244.224.18"),
+    ]
+    .into_iter()
+    .flat_map(|(i, dst)| (0..3).map(move |k| flow(0, 13 * 3600 + k * 900, i, dst)));
+    let mut test = browsing(1);
+    test.extend((0..6).map(|k| flow(1, 12 * 3600 + k * 1800, 10, "202.131.6.175")));
+    let config = Config::from_toml(detect_support::CONFIG, "low").unwrap();
+    let routine_normal: Vec<Row> = browsing(0).into_iter().chain(long_tail).collect();
+    let found = csv_run(&routine_normal, &test, &config, &["unusual_country"]);
+    let f = found
+        .iter()
+        .find(|f| f.hosts == [host(10)])
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert!(f.severity < Severity::Medium, "{f:#?}");
+    assert!(
+        f.evidence
+            .explanation
+            .contains("3 of 20 hosts reached countries fewer than 3 hosts did"),
+        "{}",
+        f.evidence.explanation
+    );
+    let quiet = csv_run(&browsing(0), &test, &config, &["unusual_country"]);
+    let f = quiet
+        .iter()
+        .find(|f| f.hosts == [host(10)])
+        .expect("a finding");
+    assert!(f.severity >= Severity::Medium, "{f:#?}");
+    assert!(!f.evidence.explanation.contains("long tail"));
+}

@@ -2,7 +2,7 @@
 
 mod detect_support;
 
-use detect_support::dataset;
+use detect_support::{csv_run, dataset, Row};
 
 #[test]
 fn finds_the_exfiltrating_hosts_not_the_nightly_backup() {
@@ -117,4 +117,87 @@ fn a_fleet_wide_update_is_held_low() {
         .concat();
     d.config = Config::from_toml(&format!("{}{off}", detect_support::CONFIG), "fleet off").unwrap();
     assert!(in_table(&d.run(&[])) > 0);
+}
+
+/// Twenty clients browse both days; in the baseline three of them upload 150 MB each to addresses of
+/// Microsoft's network (OneDrive) and three to a Hetzner address. On the test day one client uploads
+/// 300 MB to a Microsoft address nobody used (cloud storage hands out many addresses: the fleet's
+/// habit, not reported), another 300 MB to a Hetzner address nobody used (a rented server: new,
+/// reported), a third both (reported for the Hetzner bytes, the explanation naming the Microsoft
+/// network as the fleet's habit). With `habit_network_orgs` empty, the Microsoft upload is new again.
+#[test]
+fn uploads_to_a_new_address_of_the_fleets_storage_network_are_its_habit() {
+    use flowhound::config::Config;
+    use flowhound::findings::Severity;
+    const DAY: i64 = 1_772_409_600; // 2026-03-02 00:00 UTC
+    const MB: u64 = 1_000_000;
+    let host = |i: u32| format!("10.1.0.{i}");
+    // host i uploads `mb` MB to `dst` at `hour` of `day`
+    let up = |day: i64, hour: i64, i: u32, dst: &str, mb: u64| -> Row {
+        (
+            DAY + day * 86_400 + hour * 3600,
+            host(i),
+            dst.into(),
+            443,
+            mb * MB,
+            MB,
+        )
+    };
+    let browsing = |day: i64| {
+        let sites = ["93.184.216.34", "151.101.1.69", "142.250.74.46"];
+        let hours = (1..=20).flat_map(|i| (8..18).map(move |h| (i, h)));
+        hours
+            .map(|(i, h)| {
+                let site = sites[(i as usize + h as usize) % sites.len()];
+                (
+                    DAY + day * 86_400 + h * 3600 + i as i64,
+                    host(i),
+                    site.into(),
+                    443,
+                    2_000,
+                    40_000,
+                )
+            })
+            .collect::<Vec<Row>>()
+    };
+    let mut normal = browsing(0);
+    for (i, dst) in [(1, "40.97.106.127"), (2, "40.97.91.97"), (3, "52.109.6.64")] {
+        normal.push(up(0, 10, i, dst, 150));
+    }
+    normal.extend((4..=6).map(|i| up(0, 11, i, "49.12.22.232", 150)));
+    let mut test = browsing(1);
+    test.push(up(1, 14, 7, "40.97.106.200", 300));
+    test.push(up(1, 14, 9, "49.12.22.99", 300));
+    test.push(up(1, 15, 8, "40.97.106.200", 300));
+    test.push(up(1, 15, 8, "49.12.22.99", 300));
+    let findings = |config: &Config| csv_run(&normal, &test, config, &["exfiltration"]);
+    let of = |fs: &[flowhound::findings::Finding], i: u32| {
+        fs.iter().find(|f| f.hosts == [host(i)]).cloned()
+    };
+    let on = findings(&Config::from_toml(detect_support::CONFIG, "low").unwrap());
+    assert!(
+        of(&on, 7).is_none_or(|f| f.severity < Severity::Medium),
+        "{on:#?}"
+    );
+    let rented = of(&on, 9).expect("the upload to a rented server");
+    assert!(rented.severity >= Severity::Medium, "{rented:#?}");
+    assert_eq!(rented.peers[0], "49.12.22.99");
+    let both = of(&on, 8).expect("the upload to both");
+    let e = &both.evidence.explanation;
+    assert!(both.severity >= Severity::Medium, "{both:#?}");
+    assert!(
+        e.contains(
+            "300.0 MB of it went to the fleet's (3 other hosts') baseline upload network AS8075"
+        ) && e.contains("150.0 MB"),
+        "{e}"
+    );
+    let off = Config::from_toml(
+        &format!(
+            "{}[detectors.exfiltration]\nhabit_network_orgs = []\n",
+            detect_support::CONFIG
+        ),
+        "off",
+    )
+    .unwrap();
+    assert!(of(&findings(&off), 7).is_some_and(|f| f.severity >= Severity::Medium));
 }

@@ -5,8 +5,8 @@
 
 use super::beacon_math::{self as bm, SubScores};
 use super::behaviour::{duration_text, geo_suffix};
+use super::habit_match::ChannelHabits;
 use super::{DetectCtx, Detector};
-use crate::baseline::habits::{Channel, PeerIndex};
 use crate::config::{Range, Setting};
 use crate::error::{FlowError, Result};
 use crate::findings::{format_ts, Evidence, Finding};
@@ -74,6 +74,10 @@ pub struct CncBeaconConfig {
     /// Other hosts keeping the destination as a recurring baseline channel that make a beacon the
     /// fleet's software (held low).
     pub fleet_channel_min_hosts_count: u64,
+    /// AS organisations (case-insensitive substrings) of storage and sync services, whose addresses
+    /// rotate: a beacon to a new address of such a network where the host, or
+    /// `fleet_channel_min_hosts_count` other hosts, kept a baseline channel is that habit (held low).
+    pub channel_network_orgs: Vec<String>,
     /// A "beacon" carrying more than this many bytes a second (median size over period) is a
     /// stream cut into records (a call, a sync, a download split by the exporter's active timeout),
     /// not a check-in: held low.
@@ -141,6 +145,7 @@ impl Default for CncBeaconConfig {
             trusted_org_discount_ratio: 0.5,
             habit_upload_ratio: 10.0,
             fleet_channel_min_hosts_count: 2,
+            channel_network_orgs: super::habit_match::storage_orgs(),
             max_checkin_bytes_per_sec: 10_000.0,
         }
     }
@@ -148,7 +153,7 @@ impl Default for CncBeaconConfig {
 
 const UNIT: Range = Range::Float(0.0, 1.0);
 
-static SETTINGS: [Setting; 25] = [
+static SETTINGS: [Setting; 26] = [
     Setting {
         key: "min_connections_count",
         doc: "connections a pair needs before it is scored",
@@ -270,6 +275,11 @@ static SETTINGS: [Setting; 25] = [
         range: Range::Int(1, 1_000_000),
     },
     Setting {
+        key: "channel_network_orgs",
+        doc: "AS organisations (case-insensitive substrings) of storage and sync services, whose addresses rotate: a beacon to a new address of such a network where the host or fleet_channel_min_hosts_count other hosts kept a baseline channel is that habit: held low",
+        range: Range::Strings,
+    },
+    Setting {
         key: "max_checkin_bytes_per_sec",
         doc: "a beacon carrying more than this many bytes a second (median size over period) is a stream cut into records (a call, a sync), not a check-in: held low",
         range: Range::Float(1.0, 1e12),
@@ -326,7 +336,10 @@ than `burst_merge_secs` to the previous one are merged into one event. Then:
   explanation names the baseline occurrence. Not on a self-learned baseline (the beacon would be its own
   reference). A host without that habit (absent from the baseline, or its software new) is judged
   against its peers: a destination that `fleet_channel_min_hosts_count` (2) other hosts kept as a
-  recurring channel is the fleet's software (a sync client, an agent), held low the same way.
+  recurring channel is the fleet's software (a sync client, an agent), held low the same way. In the
+  networks of storage and sync services (`channel_network_orgs`: Microsoft, Google, Dropbox, Apple,
+  Box), which give each connection another address, a new address of a network where the host, or 2
+  other hosts, kept a channel is that channel (Dropbox's notification long-poll moved overnight).
 - **Streams are not check-ins.** A "beacon" carrying more than `max_checkin_bytes_per_sec` (10 kB/s:
   median bytes per connection over the period) is a stream that the exporter's active timeout cut into
   records every 60 or 120 s (a video call, a sync, a long download): held low. A C&C check-in is a
@@ -369,7 +382,11 @@ impl Detector for CncBeacon {
     fn run(&self, c: &CncBeaconConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         weights(c)?;
         let acc = accumulate(ctx, c.min_connections_count);
-        let fleet = ctx.baseline.habits.channel_index();
+        let fleet = ChannelHabits::new(
+            ctx,
+            c.fleet_channel_min_hosts_count,
+            &c.channel_network_orgs,
+        );
         let mut out = Vec::new();
         for ((host, peer), pair) in &acc.pairs {
             let Some(s) = beacon_stats(c, &pair.ts, &pair.bytes, acc.span_secs)
@@ -393,12 +410,7 @@ impl Detector for CncBeacon {
                 discount_infrastructure(ctx, c, *peer, pair, &mut f);
                 hold_stream(c, &s, &mut f);
                 hold_habitual(ctx, *host, *peer, &mut f);
-                hold_fleet_channel(
-                    c.fleet_channel_min_hosts_count,
-                    &fleet,
-                    (*host, *peer),
-                    &mut f,
-                );
+                hold_fleet_channel(ctx, &fleet, (*host, *peer), &mut f);
                 hold_habitual_upload(ctx, c, (*host, *peer), &mut f);
                 discount_trusted(ctx, c, *peer, &mut f);
                 out.push(f);
@@ -526,19 +538,20 @@ pub(crate) fn hold_habitual(ctx: &DetectCtx, host: u128, peer: u128, f: &mut Fin
 }
 
 /// A beacon to a destination that other hosts kept as a recurring channel in the baseline is the
-/// fleet's software: held low, with the other hosts' occurrence named. (A host's own habit is
-/// [`hold_habitual`]'s.)
+/// fleet's software: held low, with the other hosts' occurrence named. So is one to a new address of
+/// a storage or sync service's network where the host, or the fleet, kept a channel (the service
+/// moved it to another address). (A host's own habit to the same address is [`hold_habitual`]'s.)
 pub(crate) fn hold_fleet_channel(
-    min_hosts: u64,
-    fleet: &PeerIndex<Channel>,
+    ctx: &DetectCtx,
+    habits: &ChannelHabits,
     (host, peer): (u128, u128),
     f: &mut Finding,
 ) {
     if f.evidence.details.contains_key("habitual") {
         return;
     }
-    let Some(others) = fleet.others(host, peer, min_hosts) else {
-        return;
+    let Some(others) = habits.by_peer.others(host, peer, habits.min_hosts) else {
+        return hold_network_channel(ctx, habits, (host, peer), f);
     };
     let Some((example, ch)) = others.iter().max_by_key(|(_, ch)| ch.windows).copied() else {
         return;
@@ -558,6 +571,44 @@ pub(crate) fn hold_fleet_channel(
         &note,
         Some(("fleet_channel_hosts", json!(others.len()))),
     );
+}
+
+/// A channel finding's flows per baseline window over its span (`duration_secs` of a beacon,
+/// `span_secs` of a channel; at least one window).
+fn finding_flows_per_window(f: &Finding, window_secs: u64) -> f64 {
+    let span = ["duration_secs", "span_secs"]
+        .iter()
+        .find_map(|k| f.evidence.details.get(*k)?.as_f64())
+        .unwrap_or(0.0);
+    f.flows as f64 / (span / window_secs.max(1) as f64).ceil().max(1.0)
+}
+
+/// A beacon to a new address of a storage network where the host or the fleet kept a channel, at no
+/// more than [`LEVEL_RATIO`](super::habit_match::LEVEL_RATIO) times that channel's flows per window,
+/// is that channel (a reconnect storm to an Azure address is not the host's OneDrive).
+fn hold_network_channel(
+    ctx: &DetectCtx,
+    habits: &ChannelHabits,
+    (host, peer): (u128, u128),
+    f: &mut Finding,
+) {
+    let Some(m) = habits.by_network(ctx, (host, peer)) else {
+        return;
+    };
+    let level = finding_flows_per_window(f, ctx.baseline.window_secs);
+    if !super::habit_match::within_level(level, m.habit.flows, m.habit.windows) {
+        return;
+    }
+    let whose = m.fleet.map_or("the host's own".to_string(), |n| {
+        format!("{n} other hosts'")
+    });
+    let ch = m.habit;
+    let note = format!(
+        "as in the baseline, in the same storage network (AS{}): {whose} channel of {} flows to {} in {} windows from {}",
+        m.asn, ch.flows, ch.peer, ch.windows, ch.first
+    );
+    let score = f.score.min(super::volume::HABITUAL_SCORE);
+    adjust(f, score, &note, Some(("habitual_network", json!(m.asn))));
 }
 
 /// A beacon to one of the host's baseline upload destinations (a backup, a sync) that sends no more in

@@ -7,6 +7,7 @@
 use super::behaviour::{duration_text, geo_suffix, prevalent};
 use super::channel_math as cm;
 use super::cnc_beacon::{is_trusted_org, TRUSTED_ORGS};
+use super::habit_match::ChannelHabits;
 use super::infrastructure::infrastructure;
 use super::{DetectCtx, Detector};
 use crate::config::{Range, Setting};
@@ -70,6 +71,10 @@ pub struct CncChannelConfig {
     /// Other hosts keeping the peer as a recurring baseline channel that make a channel the
     /// fleet's software (held low).
     pub fleet_channel_min_hosts_count: u64,
+    /// AS organisations (case-insensitive substrings) of storage and sync services, whose addresses
+    /// rotate: a channel to a new address of such a network where the host, or
+    /// `fleet_channel_min_hosts_count` other hosts, kept a baseline channel is that habit (held low).
+    pub channel_network_orgs: Vec<String>,
 }
 
 impl Default for CncChannelConfig {
@@ -97,6 +102,7 @@ impl Default for CncChannelConfig {
             trusted_org_discount_ratio: 0.5,
             min_score_ratio: 0.2,
             fleet_channel_min_hosts_count: 2,
+            channel_network_orgs: super::habit_match::storage_orgs(),
         }
     }
 }
@@ -105,7 +111,7 @@ const UNIT: Range = Range::Float(0.0, 1.0);
 const SECS: Range = Range::Float(0.0, 31_536_000.0);
 const HALF: Range = Range::Float(0.001, 1e9);
 
-static SETTINGS: [Setting; 22] = [
+static SETTINGS: [Setting; 23] = [
     Setting {
         key: "failed_max_down_bytes",
         doc: "a connection whose peer sent at most this many bytes failed or went unanswered",
@@ -216,6 +222,11 @@ static SETTINGS: [Setting; 22] = [
         doc: "a channel to a peer that at least this many other hosts kept as a recurring channel in the baseline is the fleet's software: held low (the host's own baseline channel always is)",
         range: Range::Int(1, 1_000_000),
     },
+    Setting {
+        key: "channel_network_orgs",
+        doc: "AS organisations (case-insensitive substrings) of storage and sync services, whose addresses rotate: a channel to a new address of such a network where the host or fleet_channel_min_hosts_count other hosts kept a baseline channel is that habit: held low",
+        range: Range::Strings,
+    },
 ];
 
 /// The markdown section of `docs/detectors.md`.
@@ -271,8 +282,9 @@ the AV and OS vendors of `cnc_beacon`: ESET's MQTT push channel holds 6-hour ses
 
 **Habits.** A channel to a peer the host kept in the baseline (recurring in 3 or more baseline
 windows), or that `fleet_channel_min_hosts_count` (2) other hosts kept, is habitual: held low with the
-baseline occurrence named (a stale app retrying its dead server every 30 s did so yesterday too). Not
-on a self-learned baseline, which keeps no channels.
+baseline occurrence named (a stale app retrying its dead server every 30 s did so yesterday too). So
+is a channel to a new address of a storage or sync service's network (`channel_network_orgs`) where
+the host, or 2 other hosts, kept one. Not on a self-learned baseline, which keeps no channels.
 
 **Explanation**: the peer with country and AS, the channel (port/protocol), connections, failed share,
 active span and hours of the capture, median gap, the longest connection, and the discounts;
@@ -326,7 +338,11 @@ type Key = (u128, u128, u8, u16);
 /// kept, is habitual: held low with the baseline occurrence named (a stale app retrying its dead
 /// server every 30 s did so yesterday too). Not on a self-learned baseline, which keeps no channels.
 fn hold_habits(ctx: &DetectCtx, c: &CncChannelConfig, out: &mut [Finding]) {
-    let fleet = ctx.baseline.habits.channel_index();
+    let fleet = ChannelHabits::new(
+        ctx,
+        c.fleet_channel_min_hosts_count,
+        &c.channel_network_orgs,
+    );
     for f in out.iter_mut() {
         let (Some(host), Some(peer)) = (
             f.hosts.first().and_then(|h| ip::parse(h)),
@@ -335,12 +351,7 @@ fn hold_habits(ctx: &DetectCtx, c: &CncChannelConfig, out: &mut [Finding]) {
             continue;
         };
         super::cnc_beacon::hold_habitual(ctx, host, peer, f);
-        super::cnc_beacon::hold_fleet_channel(
-            c.fleet_channel_min_hosts_count,
-            &fleet,
-            (host, peer),
-            f,
-        );
+        super::cnc_beacon::hold_fleet_channel(ctx, &fleet, (host, peer), f);
     }
 }
 

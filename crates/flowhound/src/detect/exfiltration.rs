@@ -2,8 +2,8 @@
 //! by how new the destinations are, the night hours and the up/down ratio.
 
 use super::behaviour::{clock, peers_text, Span};
+use super::habit_match::{storage_orgs, Habit, HabitBytes, UploadHabits};
 use super::{DetectCtx, Detector};
-use crate::baseline::habits::{PeerIndex, Upload};
 use crate::baseline::{hour_of, window_of, Baseline};
 use crate::config::{Range, Setting};
 use crate::error::Result;
@@ -50,6 +50,10 @@ pub struct ExfiltrationConfig {
     /// (a sync or backup service): bytes to it within `habit_upload_ratio` of their largest baseline
     /// window there are habitual.
     pub fleet_upload_min_hosts_count: u64,
+    /// AS organisations (case-insensitive substrings) of cloud storage and sync services, whose
+    /// addresses rotate: a new address of such a network the host (or the fleet) uploads to in the
+    /// baseline falls under that habit (empty: habits match by address only).
+    pub habit_network_orgs: Vec<String>,
     /// A flow whose answer carries at least this share of what the host sent is a two-way exchange
     /// (a video call, an interactive session).
     pub two_way_min_down_ratio: f64,
@@ -76,6 +80,7 @@ impl Default for ExfiltrationConfig {
             min_up_down_ratio: 5.0,
             habit_upload_ratio: 10.0,
             fleet_upload_min_hosts_count: 2,
+            habit_network_orgs: storage_orgs(),
             two_way_min_down_ratio: 0.5,
             two_way_weight: 0.2,
             min_unfamiliar_share_ratio: 0.1,
@@ -83,7 +88,7 @@ impl Default for ExfiltrationConfig {
     }
 }
 
-static SETTINGS: [Setting; 16] = [
+static SETTINGS: [Setting; 17] = [
     Setting {
         key: "min_window_upload_bytes",
         doc: "smallest weighted external upload of one window that can be flagged",
@@ -148,6 +153,11 @@ static SETTINGS: [Setting; 16] = [
         key: "fleet_upload_min_hosts_count",
         doc: "a destination that at least this many other hosts upload to in the baseline is the fleet's: bytes to it within habit_upload_ratio of their largest baseline window there are habitual",
         range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "habit_network_orgs",
+        doc: "AS organisations (case-insensitive substrings) of cloud storage and sync services, whose addresses rotate: a new address of such a network the host or the fleet uploads to in the baseline falls under that habit",
+        range: Range::Strings,
     },
     Setting {
         key: "two_way_min_down_ratio",
@@ -219,76 +229,14 @@ pub fn up_down_ratio(up: u64, down: u64) -> f64 {
 #[derive(Default)]
 struct HostAcc {
     windows: AHashMap<i64, f64>,
-    /// (window, peer) -> (weighted, raw) bytes to the host's baseline upload destinations.
-    habit: AHashMap<(i64, u128), (f64, u64)>,
+    /// Bytes to the host's (or the fleet's) baseline upload habits.
+    habit: HabitBytes,
     span: Span,
     down: u64,
     new_bytes: f64,
     /// Bytes (two-way weighted) to destinations few baseline hosts used.
     rare_bytes: f64,
     night_bytes: u64,
-}
-
-/// Bytes to baseline upload destinations that stayed within their habit.
-#[derive(Default)]
-struct Habitual {
-    bytes: u64,
-    /// The upload habit with the most bytes in the test, and the other hosts sharing it (`None`:
-    /// the host's own).
-    top: Option<(u64, Upload, Option<usize>)>,
-}
-
-/// The upload habits a host's bytes are judged against: its own, else the fleet's.
-struct UploadHabits<'a> {
-    ctx: &'a DetectCtx<'a>,
-    fleet: PeerIndex<'a, Upload>,
-    min_hosts: u64,
-}
-
-impl<'a> UploadHabits<'a> {
-    fn new(cfg: &ExfiltrationConfig, ctx: &'a DetectCtx<'a>) -> Self {
-        UploadHabits {
-            ctx,
-            fleet: ctx.baseline.habits.upload_index(),
-            min_hosts: cfg.fleet_upload_min_hosts_count,
-        }
-    }
-
-    /// The host's own upload habit to `peer`, else the largest of the other hosts' when at least
-    /// `min_hosts` share it (with their count).
-    fn habit(&self, host: u128, peer: u128) -> Option<(Upload, Option<usize>)> {
-        if let Some(u) = self.ctx.baseline.habits.upload(host, peer) {
-            return Some((u.clone(), None));
-        }
-        let others = self.fleet.others(host, peer, self.min_hosts)?;
-        let (_, top) = others.iter().max_by_key(|(_, u)| u.peak_window_bytes)?;
-        Some(((*top).clone(), Some(others.len())))
-    }
-}
-
-/// Folds the habitual uploads back into the windows where they exceed `ratio` times their baseline
-/// peak window; returns what stayed within.
-fn fold_habits(
-    cfg: &ExfiltrationConfig,
-    habits: &UploadHabits,
-    host: u128,
-    a: &mut HostAcc,
-) -> Habitual {
-    let mut out = Habitual::default();
-    for ((w, peer), (weighted, raw)) in std::mem::take(&mut a.habit) {
-        let Some((u, fleet)) = habits.habit(host, peer) else {
-            continue;
-        };
-        if raw as f64 > cfg.habit_upload_ratio * u.peak_window_bytes as f64 {
-            *a.windows.entry(w).or_default() += weighted;
-            continue;
-        }
-        out.bytes += raw;
-        if out.top.as_ref().is_none_or(|(b, _, _)| raw > *b) {
-            out.top = Some((raw, u, fleet));
-        }
-    }
-    out
 }
 
 impl Detector for Exfiltration {
@@ -306,11 +254,15 @@ impl Detector for Exfiltration {
         &SETTINGS
     }
     fn run(&self, cfg: &ExfiltrationConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let habits = UploadHabits::new(cfg, ctx);
+        let habits = UploadHabits::new(
+            ctx,
+            cfg.fleet_upload_min_hosts_count,
+            &cfg.habit_network_orgs,
+        );
         let accs = accumulate(cfg, ctx, &habits);
         let mut out: Vec<Finding> = accs
             .into_iter()
-            .filter_map(|(h, a)| judge(cfg, ctx, &habits, h, a))
+            .filter_map(|(h, a)| judge(cfg, ctx, h, a))
             .collect();
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
@@ -335,6 +287,11 @@ pub fn two_way(cfg: &ExfiltrationConfig, sent: u64, received: u64) -> f64 {
     }
 }
 
+fn destination_novelty(cfg: &ExfiltrationConfig, ctx: &DetectCtx, peer: u128) -> Novelty {
+    let hosts = ctx.baseline.external.destinations.get(&ip::format(peer));
+    novelty(hosts.map(|p| p.hosts), cfg.rare_destination_max_hosts_count)
+}
+
 fn accumulate(
     cfg: &ExfiltrationConfig,
     ctx: &DetectCtx,
@@ -343,7 +300,7 @@ fn accumulate(
     let f = ctx.flows;
     let mut novelty_cache: AHashMap<u128, Novelty> = AHashMap::new();
     // the baseline keys habits by address text: look each (host, peer) up once, not once per flow
-    let mut upload_cache: AHashMap<(u128, u128), bool> = AHashMap::new();
+    let mut upload_cache: AHashMap<(u128, u128), Option<Habit>> = AHashMap::new();
     let mut accs: AHashMap<u128, HostAcc> = AHashMap::new();
     for i in 0..f.len() {
         let Some(v) = f.host_view(i, ctx.nets) else {
@@ -358,29 +315,28 @@ fn accumulate(
         if ctx.relayed(v.host, f.dst_port[i]) {
             continue;
         }
-        let n = *novelty_cache.entry(v.peer).or_insert_with(|| {
-            novelty(
-                ctx.baseline
-                    .external
-                    .destinations
-                    .get(&ip::format(v.peer))
-                    .map(|p| p.hosts),
-                cfg.rare_destination_max_hosts_count,
-            )
-        });
+        let habit = if cfg.habit_upload_ratio > 0.0 {
+            upload_cache
+                .entry((v.host, v.peer))
+                .or_insert_with(|| habits.habit(v.host, v.peer))
+                .as_ref()
+        } else {
+            None
+        };
+        // a new address of a network the host or the fleet uploads to is that habit's address
+        let n = match habit {
+            Some(h) if h.asn.is_some() => Novelty::Known,
+            _ => *novelty_cache
+                .entry(v.peer)
+                .or_insert_with(|| destination_novelty(cfg, ctx, v.peer)),
+        };
         let tw = two_way(cfg, v.sent, v.received);
         let w = weight(cfg, n) * tw;
         let a = accs.entry(v.host).or_default();
         let win = window_of(f.ts[i], ctx.baseline.window_secs);
-        let habitual = cfg.habit_upload_ratio > 0.0
-            && *upload_cache
-                .entry((v.host, v.peer))
-                .or_insert_with(|| habits.habit(v.host, v.peer).is_some());
-        if habitual {
-            let e = a.habit.entry((win, v.peer)).or_default();
-            (e.0, e.1) = (e.0 + w * v.sent as f64, e.1 + v.sent);
-        } else {
-            *a.windows.entry(win).or_default() += w * v.sent as f64;
+        match habit {
+            Some(h) => a.habit.add(win, h, w * v.sent as f64, v.sent),
+            None => *a.windows.entry(win).or_default() += w * v.sent as f64,
         }
         a.span.add(i, f.ts[i], v.peer, v.sent);
         a.down += v.received;
@@ -411,16 +367,10 @@ fn reference(cfg: &ExfiltrationConfig, b: &Baseline, host: u128) -> (f64, f64, &
     }
 }
 
-fn judge(
-    cfg: &ExfiltrationConfig,
-    ctx: &DetectCtx,
-    habits: &UploadHabits,
-    host: u128,
-    mut a: HostAcc,
-) -> Option<Finding> {
+fn judge(cfg: &ExfiltrationConfig, ctx: &DetectCtx, host: u128, mut a: HostAcc) -> Option<Finding> {
     let (p99, k, reference) = reference(cfg, ctx.baseline, host);
     let thr = window_threshold(p99, k, cfg.min_window_upload_bytes);
-    let habitual = fold_habits(cfg, habits, host, &mut a);
+    let habitual = std::mem::take(&mut a.habit).fold(cfg.habit_upload_ratio, &mut a.windows);
     let (peak_w, peak) = a
         .windows
         .iter()
@@ -470,16 +420,14 @@ fn judge(
             unfamiliar * 100.0
         ));
     }
-    if let Some((_, u, fleet)) = &habitual.top {
-        let whose = fleet.map_or("its".to_string(), |n| {
-            format!("the fleet's ({n} other hosts')")
-        });
+    if let Some((_, h)) = &habitual.top {
         explanation.push_str(&format!(
-            "; {} of it went to {whose} baseline upload destinations within their habit, not counted (as in the baseline: {} to {} in the window starting {})",
+            "; {} of it went to {} within their habit, not counted (as in the baseline: {} to {} in the window starting {})",
             human_bytes(habitual.bytes as f64),
-            human_bytes(u.peak_window_bytes as f64),
-            u.peer,
-            u.at
+            h.whose(),
+            human_bytes(h.upload.peak_window_bytes as f64),
+            h.upload.peer,
+            h.upload.at
         ));
     }
     let mut details = serde_json::Map::new();
@@ -557,11 +505,17 @@ Bytes to one of the host's baseline upload destinations (`habits.hosts[...].uplo
 or more) count only in windows where they exceed `habit_upload_ratio` (10) times the largest window the
 host sent there in the baseline; one night of normal is enough evidence. A destination that
 `fleet_upload_min_hosts_count` (2) other hosts upload to in the baseline is the fleet's (a sync or
-backup service): a host without that habit of its own is judged against the largest of theirs. The explanation says how much
-was left out and names the baseline occurrence.
+backup service): a host without that habit of its own is judged against the largest of theirs. In the
+networks of `habit_network_orgs` (storage and sync services: Microsoft, Google, Dropbox, Apple, Box),
+a destination absent from the habits whose AS number is that of the host's own upload destinations,
+or of `fleet_upload_min_hosts_count` other hosts', falls under that habit too, and weighs as a known
+destination: those services hand each connection another address of their network, so a one-day
+baseline rarely holds tomorrow's address. Hosting and VPS networks (where anybody rents an address)
+are not on the list, and an upload to a network nobody uploads to in the baseline stays new. The explanation says how
+much was left out and names the baseline occurrence (and the network, when matched by it).
 
 **Tuning.** Lower `min_total_new_upload_bytes` to catch smaller leaks; raise `known_destination_weight`
-when attackers may use popular cloud services; move the night hours to the site's time zone (UTC).
+when attackers may use popular cloud services (and empty `habit_network_orgs`); move the night hours to the site's time zone (UTC).
 "#;
 
 #[cfg(test)]

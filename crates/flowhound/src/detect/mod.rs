@@ -22,6 +22,7 @@ pub mod dropper;
 pub mod exfiltration;
 pub mod flows;
 pub mod globals;
+pub mod habit_match;
 pub mod inbound_attack;
 pub mod infrastructure;
 pub mod intel_list;

@@ -4,13 +4,13 @@
 use super::behaviour::{describe_peer, saturate, Span};
 use super::corroborate::{external_population, MIN_HOSTS_FOR_RARITY};
 use super::{DetectCtx, Detector};
-use crate::baseline::{HostProfile, Prevalence};
+use crate::baseline::{Baseline, HostProfile, KeyCount, Prevalence};
 use crate::config::{Range, Setting};
 use crate::error::Result;
 use crate::findings::{Evidence, Finding};
 use crate::ip;
 use crate::output::table::human_bytes;
-use ahash::AHashMap;
+use ahash::{AHashMap, AHashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -52,6 +52,10 @@ pub struct UnusualCountryConfig {
     /// Unusual places whose flows all fall within this many seconds are one visit (a page and its
     /// assets), reported low: a relationship returns.
     pub one_visit_max_secs: u64,
+    /// Share of a normal-period baseline's hosts whose day had a rare country in it, from which one
+    /// host's new place is daily business (the long tail of browsing): held low (0: off). 0.01: one
+    /// host in a hundred.
+    pub routine_explorer_share_ratio: f64,
 }
 
 /// Anycast CDN and proxy networks: one address answers from hundreds of cities, so the country a
@@ -82,11 +86,12 @@ impl Default for UnusualCountryConfig {
             fleet_min_hosts_count: 3,
             broad_host_min_countries_count: 20,
             one_visit_max_secs: 1800,
+            routine_explorer_share_ratio: 0.01,
         }
     }
 }
 
-static SETTINGS: [Setting; 13] = [
+static SETTINGS: [Setting; 14] = [
     Setting {
         key: "country_min_hosts_count",
         doc: "a country contacted by fewer baseline hosts is rare",
@@ -152,6 +157,11 @@ static SETTINGS: [Setting; 13] = [
         key: "one_visit_max_secs",
         doc: "unusual places whose flows all fall within this many seconds are one visit (a page and its assets): reported low (0 disables)",
         range: Range::Int(0, 1_000_000_000),
+    },
+    Setting {
+        key: "routine_explorer_share_ratio",
+        doc: "share of the normal baseline's hosts whose day had a rare country in it from which a host's new places are daily business: held low (0 disables)",
+        range: Range::Float(0.0, 1.0),
     },
 ];
 
@@ -233,9 +243,14 @@ impl Detector for UnusualCountry {
             return Ok(Vec::new());
         }
         let accs = accumulate(cfg, ctx);
+        let explorers = explorers(
+            ctx.baseline,
+            cfg.country_min_hosts_count,
+            cfg.min_flows_count,
+        );
         let mut out: Vec<Finding> = accs
             .into_iter()
-            .filter_map(|(h, a)| judge(cfg, ctx, h, a))
+            .filter_map(|(h, a)| judge(cfg, ctx, explorers, h, a))
             .collect();
         out.sort_by(|a, b| a.hosts.cmp(&b.hosts));
         Ok(out)
@@ -361,7 +376,59 @@ fn broad_host(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128) -> Option
     (n as u64 >= cfg.broad_host_min_countries_count).then_some(n)
 }
 
-fn judge(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128, a: HostAcc) -> Option<Finding> {
+/// In a normal-period baseline, the hosts with at least `min_flows` flows to countries fewer than
+/// `min_hosts` hosts reached (rare, as the detector judges the test), and the hosts that reached
+/// located places at all: how often an ordinary host's day has a rare place in it, the long tail of
+/// browsing. The network's servers (a proxy, a resolver, a mail relay: what many internal clients
+/// use) are left out, since their places are their clients'. `(0, 0)` for a self-learned baseline,
+/// which has no other day to be new against.
+pub fn explorers(b: &Baseline, min_hosts: u64, min_flows: u64) -> (u64, u64) {
+    if b.robust() {
+        return (0, 0);
+    }
+    let servers: AHashSet<&str> = b.servers.iter().map(|s| s.ip.as_str()).collect();
+    let (mut explorers, mut hosts) = (0, 0);
+    for (ip, p) in &b.hosts {
+        let mut located = p.countries.iter().filter(|c| c.key != "??").peekable();
+        if located.peek().is_none() || servers.contains(ip.as_str()) {
+            continue;
+        }
+        hosts += 1;
+        let rare = |c: &&KeyCount| {
+            b.external
+                .countries
+                .get(&c.key)
+                .is_some_and(|x| x.hosts < min_hosts)
+        };
+        let flows: u64 = located.filter(rare).map(|c| c.flows).sum();
+        explorers += u64::from(flows >= min_flows.max(1));
+    }
+    (explorers, hosts)
+}
+
+/// True when `explorers` of `hosts` make one host's new place routine: at least `min_share` of them
+/// (0 disables).
+pub fn routine_novelty(explorers: u64, hosts: u64, min_share: f64) -> bool {
+    min_share > 0.0 && explorers > 0 && explorers as f64 >= min_share * hosts as f64
+}
+
+/// The text saying why a host's new places are routine, when they are.
+fn routine(cfg: &UnusualCountryConfig, explorers: (u64, u64)) -> Option<String> {
+    routine_novelty(explorers.0, explorers.1, cfg.routine_explorer_share_ratio).then(|| {
+        format!(
+            "as in the baseline, where {} of {} hosts reached countries fewer than {} hosts did: rare places are the long tail of ordinary traffic here, reported low",
+            explorers.0, explorers.1, cfg.country_min_hosts_count
+        )
+    })
+}
+
+fn judge(
+    cfg: &UnusualCountryConfig,
+    ctx: &DetectCtx,
+    explorers: (u64, u64),
+    host: u128,
+    a: HostAcc,
+) -> Option<Finding> {
     let flows = a.span.rows.len() as u64;
     let asn_flows: u64 = a
         .places
@@ -412,6 +479,9 @@ fn judge(cfg: &UnusualCountryConfig, ctx: &DetectCtx, host: u128, a: HostAcc) ->
         explanation.push_str(&format!(
             "; the host reached {n} countries in the baseline (a gateway: a proxy, a relay, a resolver), where new places are daily business: reported low"
         ));
+    } else if let Some(text) = routine(cfg, explorers) {
+        s = s.min(super::volume::HABITUAL_SCORE);
+        explanation.push_str(&format!("; {text}"));
     }
     let mut details = serde_json::Map::new();
     let table: Vec<serde_json::Value> = places
@@ -566,5 +636,60 @@ mod tests {
                 score(w, n, 5, places)
             );
         }
+    }
+
+    #[test]
+    fn routine_novelty_table() {
+        // (explorers, hosts, min share) -> routine?
+        let cases = [
+            (0, 600, 0.01, false), // nobody strays in normal: a new place stands out
+            (5, 600, 0.01, false),
+            (6, 600, 0.01, true),
+            (30, 100, 0.01, true),
+            (1, 10, 0.01, true),  // one occurrence is evidence on a small network
+            (5, 100, 0.0, false), // off
+            (0, 0, 0.01, false),
+        ];
+        for (e, h, m, want) in cases {
+            assert_eq!(routine_novelty(e, h, m), want, "{e} {h} {m}");
+        }
+    }
+
+    #[test]
+    fn explorers_counts_hosts_with_rare_countries() {
+        let kc = |k: &str, flows| KeyCount {
+            key: k.into(),
+            flows,
+        };
+        let mut b = Baseline::default();
+        let host = |cs: &[(&str, u64)]| HostProfile {
+            countries: cs.iter().map(|(c, n)| kc(c, *n)).collect(),
+            ..Default::default()
+        };
+        b.hosts
+            .insert("10.0.0.1".into(), host(&[("US", 9), ("MC", 2)]));
+        b.hosts.insert("10.0.0.2".into(), host(&[("US", 9)]));
+        b.hosts.insert("10.0.0.3".into(), host(&[("??", 9)]));
+        b.hosts
+            .insert("10.0.0.4".into(), host(&[("US", 9), ("JM", 1), ("TR", 1)]));
+        b.hosts
+            .insert("10.0.0.5".into(), host(&[("US", 9), ("DE", 1)]));
+        for (c, n) in [("US", 4), ("MC", 1), ("JM", 1), ("TR", 1), ("DE", 2)] {
+            b.external.countries.insert(c.into(), prev(n));
+        }
+        // rare = fewer than 3 hosts; 2 flows needed (host 5 has one flow to a rare place)
+        assert_eq!(explorers(&b, 3, 2), (2, 4));
+        assert_eq!(explorers(&b, 3, 1), (3, 4));
+        // prevalence 2 is not rare under 2
+        assert_eq!(explorers(&b, 2, 1), (2, 4));
+        // a server's places are its clients' (a proxy): left out
+        b.servers.push(crate::baseline::Server {
+            ip: "10.0.0.4".into(),
+            ..Default::default()
+        });
+        assert_eq!(explorers(&b, 3, 2), (1, 3));
+        // a self-learned baseline has no other day to be new against
+        b.source.self_learned = true;
+        assert_eq!(explorers(&b, 3, 2), (0, 0));
     }
 }

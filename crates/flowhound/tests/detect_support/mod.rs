@@ -157,3 +157,37 @@ pub fn eval_doc(findings: &[Finding]) -> flowhound_gen::FindingsDoc {
             .collect(),
     }
 }
+
+/// A flow for [`csv_run`]: (unix seconds, source, destination, tcp port, bytes up, bytes down).
+pub type Row = (i64, String, String, u16, u64, u64);
+
+fn write_csv(dir: &std::path::Path, name: &str, rows: &[Row]) -> Vec<RecordBatch> {
+    use std::fmt::Write;
+    let mut text = String::from("timestamp,src_ip,dst_ip,proto,port,up_bytes,down_bytes\n");
+    for (ts, src, dst, port, up, down) in rows {
+        writeln!(text, "{ts},{src},{dst},tcp,{port},{up},{down}").unwrap();
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    read_all(&[path.display().to_string()], &ReadOptions::default())
+        .unwrap()
+        .0
+}
+
+/// Writes `normal` and `test` as analysts' CSV files, reads them back, learns the baseline from
+/// `normal` and runs the detectors `names` on `test` with `config` (default networks, embedded geo).
+pub fn csv_run(normal: &[Row], test: &[Row], config: &Config, names: &[&str]) -> Vec<Finding> {
+    let dir = tempfile::tempdir().unwrap();
+    let nb = write_csv(dir.path(), "normal.csv", normal);
+    let tb = write_csv(dir.path(), "test.csv", test);
+    let (nf, tf) = (
+        Flows::from_batches(&nb).unwrap(),
+        Flows::from_batches(&tb).unwrap(),
+    );
+    let nets = InternalNets::default();
+    let geo = GeoStack::from_options(&[], &[], true).unwrap();
+    let b = learn(&nf, &nets, &geo, &config.baseline, vec![], false).unwrap();
+    let ctx = DetectCtx::new(&tb, &tf, &b, &geo, &nets, config);
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    run(&ctx, &names).unwrap()
+}
