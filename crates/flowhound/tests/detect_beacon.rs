@@ -242,3 +242,55 @@ fn a_storage_service_channel_on_a_new_address_is_the_fleets() {
         "{off:#?}"
     );
 }
+
+/// A mail exchanger (SMTP from 8 external senders) delivering to one external MX every 10 minutes on
+/// tcp/25 is forwarding its queue: held low, saying so. A workstation doing the same is a beacon.
+#[test]
+fn a_mail_exchanger_delivering_is_not_beaconing() {
+    use detect_support::{csv_run, Row};
+    use flowhound::findings::Severity;
+    const DAY: i64 = 1_772_409_600; // 2026-03-02 00:00 UTC
+    let row = |secs: i64, src: &str, dst: &str, port: u16| -> Row {
+        (
+            DAY + 86_400 + secs,
+            src.into(),
+            dst.into(),
+            port,
+            3_000,
+            300,
+        )
+    };
+    let senders = (1..=8).map(|k| row(3600 * k, &format!("203.0.113.{k}"), "10.1.0.25", 25));
+    let mut test: Vec<Row> = senders.collect();
+    for (host, k0) in [("10.1.0.25", 0), ("10.1.0.30", 1)] {
+        test.extend((0..60).map(|k| row(8 * 3600 + k * 600 + k0, host, "198.51.100.7", 25)));
+    }
+    let normal: Vec<Row> = ["10.1.0.25", "10.1.0.30"]
+        .iter()
+        .map(|h| {
+            (
+                DAY + 9 * 3600,
+                h.to_string(),
+                "93.184.216.34".into(),
+                443,
+                900,
+                9_000,
+            )
+        })
+        .collect();
+    let config = Config::from_toml(detect_support::CONFIG, "t").unwrap();
+    let found = csv_run(&normal, &test, &config, &["cnc_beacon"]);
+    let of = |h: &str| {
+        found
+            .iter()
+            .find(|f| f.hosts == [h.to_string()])
+            .unwrap_or_else(|| panic!("{h}: {found:#?}"))
+    };
+    let mx = of("10.1.0.25");
+    assert!(mx.severity < Severity::Medium, "{mx:#?}");
+    assert!(
+        mx.evidence.explanation.contains("serves port 25"),
+        "{mx:#?}"
+    );
+    assert!(of("10.1.0.30").severity >= Severity::Medium);
+}

@@ -344,6 +344,9 @@ than `burst_merge_secs` to the previous one are merged into one event. Then:
   median bytes per connection over the period) is a stream that the exporter's active timeout cut into
   records every 60 or 120 s (a video call, a sync, a long download): held low. A C&C check-in is a
   few hundred bytes to kilobytes, whatever its period.
+- **Forwarding is not beaconing.** A store-and-forward server on the port it serves (a mail exchanger
+  delivering on tcp/25, a resolver recursing on 53: the relays of `detect/infrastructure.rs`) retries
+  its queue and looks names up again and again, periodic by design: held low.
 - **Evidence in proportion to the data.** Periodicity seen over few periods is weak evidence however
   regular it looks (16 connections a minute apart in a 16-minute capture). The score is multiplied by
   `(1 - exp(-P / full_evidence_periods_count)) * (0.5 + 0.5 * min(1, span / full_evidence_span_secs))`
@@ -409,6 +412,7 @@ impl Detector for CncBeacon {
                 discount_thin_evidence(c, &s, &mut f);
                 discount_infrastructure(ctx, c, *peer, pair, &mut f);
                 hold_stream(c, &s, &mut f);
+                hold_relay(ctx, *host, pair, &mut f);
                 hold_habitual(ctx, *host, *peer, &mut f);
                 hold_fleet_channel(ctx, &fleet, (*host, *peer), &mut f);
                 hold_habitual_upload(ctx, c, (*host, *peer), &mut f);
@@ -482,11 +486,7 @@ fn discount_infrastructure(
     p: &Pair,
     f: &mut Finding,
 ) {
-    let Some((&(proto, port), _)) = p
-        .ports
-        .iter()
-        .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
-    else {
+    let Some((proto, port)) = busiest_port(p) else {
         return;
     };
     let proto = crate::schema::Proto::from_index(proto as usize);
@@ -496,6 +496,28 @@ fn discount_infrastructure(
     let note = format!("{label} is well-known periodic infrastructure: score discounted");
     let score = f.score * (1.0 - c.infrastructure_discount_ratio);
     adjust(f, score, &note, Some(("infrastructure", json!(label))));
+}
+
+/// The pair's busiest (protocol index, port).
+fn busiest_port(p: &Pair) -> Option<(u8, u16)> {
+    p.ports
+        .iter()
+        .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+        .map(|(k, _)| *k)
+}
+
+/// A "beacon" of a store-and-forward server on the port it serves (a mail exchanger delivering on
+/// tcp/25, a resolver recursing on 53: [`DetectCtx::relayed`]) is forwarding: a queue retried or a
+/// domain looked up again and again is periodic by design. Held low, saying so.
+fn hold_relay(ctx: &DetectCtx, host: u128, p: &Pair, f: &mut Finding) {
+    let Some((_, port)) = busiest_port(p).filter(|(_, port)| ctx.relayed(host, *port)) else {
+        return;
+    };
+    let note = format!(
+        "the host serves port {port} to many clients and forwards on it (a mail exchanger delivering, a resolver recursing): periodic by design, reported low"
+    );
+    let score = f.score.min(super::volume::HABITUAL_SCORE);
+    adjust(f, score, &note, Some(("relay_port", json!(port))));
 }
 
 /// A "beacon" whose connections carry more than `max_checkin_bytes_per_sec` (median size over the
