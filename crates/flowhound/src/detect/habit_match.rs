@@ -24,6 +24,32 @@ pub fn storage_orgs() -> Vec<String> {
     STORAGE_ORGS.iter().map(|s| s.to_string()).collect()
 }
 
+/// A kind of habit a host keeps with external peers (uploads, channels).
+pub trait Kept: Sized {
+    /// The host's habits of this kind.
+    fn of(h: &HostHabits) -> &Vec<Self>;
+    /// The peer.
+    fn peer(&self) -> &String;
+}
+
+impl Kept for Upload {
+    fn of(h: &HostHabits) -> &Vec<Self> {
+        &h.uploads
+    }
+    fn peer(&self) -> &String {
+        &self.peer
+    }
+}
+
+impl Kept for Channel {
+    fn of(h: &HostHabits) -> &Vec<Self> {
+        &h.channels
+    }
+    fn peer(&self) -> &String {
+        &self.peer
+    }
+}
+
 /// Habits of one kind (uploads, channels) indexed by the AS number of their peer, for the peers in
 /// the networks of some organisations.
 pub struct Networks<'a, T>(AHashMap<u32, Vec<(&'a str, &'a T)>>);
@@ -38,20 +64,14 @@ pub struct NetworkMatch<'a, T> {
     pub fleet: Option<usize>,
 }
 
-impl<'a, T> Networks<'a, T> {
-    /// The index of every host's `list` of habits whose `peer` is in a network of `orgs` (empty:
+impl<'a, T: Kept> Networks<'a, T> {
+    /// The index of every host's habits of this kind whose peer is in a network of `orgs` (empty:
     /// none).
-    pub fn of(
-        ctx: &DetectCtx,
-        hosts: &'a BTreeMap<String, HostHabits>,
-        orgs: &[String],
-        list: impl Fn(&'a HostHabits) -> &'a Vec<T>,
-        peer: impl Fn(&'a T) -> &'a String,
-    ) -> Self {
+    pub fn of(ctx: &DetectCtx, hosts: &'a BTreeMap<String, HostHabits>, orgs: &[String]) -> Self {
         let mut by_asn: AHashMap<u32, Vec<(&'a str, &'a T)>> = AHashMap::new();
         for (host, h) in hosts {
-            for x in list(h) {
-                if let Some(asn) = ip::parse(peer(x)).and_then(|p| storage_asn(ctx, p, orgs)) {
+            for x in T::of(h) {
+                if let Some(asn) = ip::parse(x.peer()).and_then(|p| storage_asn(ctx, p, orgs)) {
                     by_asn.entry(asn).or_default().push((host.as_str(), x));
                 }
             }
@@ -163,13 +183,7 @@ impl<'a> UploadHabits<'a> {
         UploadHabits {
             ctx,
             by_peer: habits.upload_index(),
-            by_network: Networks::of(
-                ctx,
-                &habits.hosts,
-                network_orgs,
-                |h| &h.uploads,
-                |u| &u.peer,
-            ),
+            by_network: Networks::of(ctx, &habits.hosts, network_orgs),
             min_hosts,
         }
     }
@@ -227,13 +241,7 @@ impl<'a> ChannelHabits<'a> {
         let habits = &ctx.baseline.habits;
         ChannelHabits {
             by_peer: habits.channel_index(),
-            by_network: Networks::of(
-                ctx,
-                &habits.hosts,
-                network_orgs,
-                |h| &h.channels,
-                |c| &c.peer,
-            ),
+            by_network: Networks::of(ctx, &habits.hosts, network_orgs),
             min_hosts,
         }
     }
