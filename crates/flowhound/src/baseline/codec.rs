@@ -315,6 +315,48 @@ fn encode_shared(w: &mut W, st: &State) {
     }
 }
 
+/// The largest header a day state may carry (its settings and input file names).
+const MAX_HEADER_BYTES: u128 = 64 << 20;
+
+/// The windows and internal networks a state was learned with, read from the head of its encoding
+/// without decompressing the rest (a day of a large network is hundreds of MB): what
+/// `baseline update` checks a new day against. The rest is checked when the day is decoded.
+pub(crate) fn decode_grid(reader: impl std::io::Read) -> Result<(Grid, Vec<String>), Why> {
+    use std::io::Read;
+    let mut d =
+        zstd::stream::read::Decoder::new(reader).map_err(|e| format!("not a zstd frame: {e}"))?;
+    let mut read = |buf: &mut [u8]| {
+        d.read_exact(buf)
+            .map_err(|e| format!("not a flowhound baseline day state ({e})"))
+    };
+    let mut magic = [0u8; 8];
+    read(&mut magic)?;
+    if &magic != MAGIC {
+        return Err("not a flowhound baseline day state (bad magic)".into());
+    }
+    let mut len = 0u128;
+    for shift in (0..35).step_by(7) {
+        let mut b = [0u8];
+        read(&mut b)?;
+        len |= ((b[0] & 0x7f) as u128) << shift;
+        if b[0] & 0x80 == 0 {
+            break;
+        }
+    }
+    if len > MAX_HEADER_BYTES {
+        return Err(format!("bad header: {len} bytes"));
+    }
+    let mut text = vec![0u8; len as usize];
+    read(&mut text)?;
+    let h: Header = serde_json::from_slice(&text).map_err(|e| format!("bad header: {e}"))?;
+    let grid = Grid {
+        window_secs: h.window_secs,
+        fanout_secs: h.fanout_secs,
+        robust: h.robust,
+    };
+    Ok((grid, h.nets))
+}
+
 /// Decodes a state written by [`encode`].
 pub(crate) fn decode(bytes: &[u8]) -> Result<State, Why> {
     let raw = zstd::stream::decode_all(bytes).map_err(|e| format!("not a zstd frame: {e}"))?;
@@ -468,5 +510,26 @@ mod tests {
         let mid = flipped.len() / 2;
         flipped[mid] ^= 0x55;
         assert!(decode(&flipped).is_err());
+        assert!(decode_grid(&b"nope"[..]).is_err());
+        for cut in [1, 12, bytes.len() / 3] {
+            assert!(decode_grid(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn the_grid_is_read_from_the_head_alone() {
+        let nets =
+            crate::net::InternalNets::new(vec![crate::net::Cidr::parse("10.0.0.0/8").unwrap()]);
+        let cfg = BaselineConfig {
+            window_secs: 1800,
+            fanout_window_secs: 120,
+            ..Default::default()
+        };
+        let st = State::new(&cfg, &nets, true);
+        let bytes = encode(&st).unwrap();
+        let (grid, got) = decode_grid(&bytes[..]).unwrap();
+        assert_eq!(Some(grid), st.grid);
+        assert_eq!(got, st.nets);
+        assert_eq!(got, ["10.0.0.0/8"]);
     }
 }

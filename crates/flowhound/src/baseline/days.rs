@@ -281,6 +281,13 @@ pub fn read_day(path: &Path, d: &DayInfo) -> Result<State> {
     super::codec::decode(&bytes).map_err(|why| unreadable(path, d, &why))
 }
 
+/// The windows and internal networks day `d` was learned with, read from the head of its file.
+fn read_day_grid(path: &Path, d: &DayInfo) -> Result<(super::state::Grid, Vec<String>)> {
+    let file = sidecar_dir(path).join(&d.state);
+    let f = std::fs::File::open(&file).map_err(|e| unreadable(path, d, &e.to_string()))?;
+    super::codec::decode_grid(std::io::BufReader::new(f)).map_err(|why| unreadable(path, d, &why))
+}
+
 fn unreadable(path: &Path, d: &DayInfo, why: &str) -> FlowError {
     FlowError::Config(format!(
         "{}: day {} state is unreadable ({why}); re-learn the baseline with `flowhound baseline DAY_FILES... -o {}`",
@@ -367,19 +374,25 @@ pub fn keep_newest(days: &mut Vec<Day>, keep: usize) -> Vec<String> {
     days.drain(..cut).map(|d| d.label).collect()
 }
 
-/// Checks that a new day was learned with the windows and internal networks of the kept days.
+/// Checks that a new day was learned with the windows and internal networks of the kept days (the
+/// first kept day's are read from the head of its file alone: [`read_day_grid`]).
 pub fn check_compatible(path: &Path, kept: &[Day], new: &State) -> Result<()> {
     let Some(old) = kept.first() else {
         return Ok(());
     };
-    let read;
-    let a = match &old.listed {
+    let (grid, nets) = match &old.listed {
         Some(info) => {
-            read = read_day(path, info)?;
-            &read
+            let (g, n) = read_day_grid(path, info)?;
+            (Some(g), n)
         }
-        None => &old.state,
+        None => (old.state.grid, old.state.nets.clone()),
     };
+    let a = State {
+        grid,
+        nets,
+        ..State::default()
+    };
+    let a = &a;
     let b = new;
     if a.grid != b.grid || a.nets != b.nets {
         let g = |s: &State| {
