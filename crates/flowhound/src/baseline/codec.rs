@@ -26,6 +26,16 @@ struct Header {
     last: Option<i64>,
 }
 
+impl Header {
+    fn grid(&self) -> Grid {
+        Grid {
+            window_secs: self.window_secs,
+            fanout_secs: self.fanout_secs,
+            robust: self.robust,
+        }
+    }
+}
+
 #[derive(Default)]
 struct W(Vec<u8>);
 
@@ -334,27 +344,21 @@ pub(crate) fn decode_grid(reader: impl std::io::Read) -> Result<(Grid, Vec<Strin
     if &magic != MAGIC {
         return Err("not a flowhound baseline day state (bad magic)".into());
     }
-    let mut len = 0u128;
-    for shift in (0..35).step_by(7) {
+    // the header's length, a varint: its bytes up to the first without the continuation bit
+    let mut varint = Vec::new();
+    while varint.last().is_none_or(|b| b & 0x80 != 0) && varint.len() < 19 {
         let mut b = [0u8];
         read(&mut b)?;
-        len |= ((b[0] & 0x7f) as u128) << shift;
-        if b[0] & 0x80 == 0 {
-            break;
-        }
+        varint.push(b[0]);
     }
+    let len = R { b: &varint, at: 0 }.u()?;
     if len > MAX_HEADER_BYTES {
         return Err(format!("bad header: {len} bytes"));
     }
     let mut text = vec![0u8; len as usize];
     read(&mut text)?;
     let h: Header = serde_json::from_slice(&text).map_err(|e| format!("bad header: {e}"))?;
-    let grid = Grid {
-        window_secs: h.window_secs,
-        fanout_secs: h.fanout_secs,
-        robust: h.robust,
-    };
-    Ok((grid, h.nets))
+    Ok((h.grid(), h.nets))
 }
 
 /// Decodes a state written by [`encode`].
@@ -366,11 +370,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<State, Why> {
     let mut r = R { b: body, at: 0 };
     let header: Header = serde_json::from_str(&r.s()?).map_err(|e| format!("bad header: {e}"))?;
     let mut st = State {
-        grid: Some(Grid {
-            window_secs: header.window_secs,
-            fanout_secs: header.fanout_secs,
-            robust: header.robust,
-        }),
+        grid: Some(header.grid()),
         nets: header.nets,
         settings: header.settings,
         files: header.files,

@@ -387,34 +387,26 @@ pub fn check_compatible(path: &Path, kept: &[Day], new: &State) -> Result<()> {
         }
         None => (old.state.grid, old.state.nets.clone()),
     };
-    let a = State {
-        grid,
-        nets,
-        ..State::default()
-    };
-    let a = &a;
-    let b = new;
-    if a.grid != b.grid || a.nets != b.nets {
-        let g = |s: &State| {
-            s.grid
-                .map(|g| {
-                    format!(
-                        "window_secs {}, fanout_window_secs {}",
-                        g.window_secs, g.fanout_secs
-                    )
-                })
-                .unwrap_or_default()
-        };
-        return Err(FlowError::Config(format!(
-            "{}: was learned with {} and internal networks {}; this update uses {} and {}. Pass the --config and --internal it was learned with, or re-learn with `flowhound baseline`",
-            path.display(),
-            g(a),
-            a.nets.join(","),
-            g(b),
-            b.nets.join(",")
-        )));
+    if grid == new.grid && nets == new.nets {
+        return Ok(());
     }
-    Ok(())
+    let g = |grid: Option<super::state::Grid>| {
+        grid.map(|g| {
+            format!(
+                "window_secs {}, fanout_window_secs {}",
+                g.window_secs, g.fanout_secs
+            )
+        })
+        .unwrap_or_default()
+    };
+    Err(FlowError::Config(format!(
+        "{}: was learned with {} and internal networks {}; this update uses {} and {}. Pass the --config and --internal it was learned with, or re-learn with `flowhound baseline`",
+        path.display(),
+        g(grid),
+        nets.join(","),
+        g(new.grid),
+        new.nets.join(",")
+    )))
 }
 
 #[cfg(test)]
