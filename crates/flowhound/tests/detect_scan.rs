@@ -97,3 +97,86 @@ fn slips_vertical_scan_is_vertical() {
     );
     assert_eq!(s[0].evidence.details["top_vertical_target"], "45.33.32.156");
 }
+
+mod detect_support;
+use detect_support::{csv_run, Row};
+
+/// A day of a small LAN: 30 workstations (10.0.0.10-39) using the file server and the web, and a
+/// monitoring server (10.0.0.2) polling them and 40 switched-off addresses (10.0.0.100-139, no answer)
+/// every 5 minutes. `day` is the day's first second.
+fn lan_day(day: i64) -> Vec<Row> {
+    let ip = |last: u32| format!("10.0.0.{last}");
+    let mut rows: Vec<Row> = Vec::new();
+    for t in (0..8 * 3600).step_by(300).map(|s| day + s) {
+        for h in 10..40 {
+            rows.push((t + i64::from(h), ip(h), ip(5), 445, 900, 20_000));
+            rows.push((t + 60, ip(h), "93.184.216.34".into(), 443, 1_500, 40_000));
+            rows.push((t + 1, ip(2), ip(h), 9100, 80, 300));
+        }
+        for h in 100..140 {
+            rows.push((t + 2, ip(2), ip(h), 9100, 60, 0));
+        }
+    }
+    rows
+}
+
+#[test]
+fn a_slow_internal_scan_is_found_over_the_hour_not_the_poller_nor_a_few_failures() {
+    let normal = lan_day(1_700_006_400);
+    let day = 1_700_092_800;
+    let mut test = lan_day(day);
+    // 10.0.0.20 probes tcp/445 on 10.0.1.1-160, one address every 45 s (6-7 a 5-minute window),
+    // nothing answers; 10.0.0.21 fails to reach 3 peers on tcp/7680 in the same hours
+    for k in 0..160u32 {
+        let t = day + 3_600 + 45 * i64::from(k);
+        test.push((
+            t,
+            "10.0.0.20".into(),
+            format!("10.0.1.{}", k + 1),
+            445,
+            66,
+            0,
+        ));
+    }
+    for k in 0..3u32 {
+        let t = day + 4_000 + 600 * i64::from(k);
+        test.push((
+            t,
+            "10.0.0.21".into(),
+            format!("10.0.0.{}", 30 + k),
+            7680,
+            66,
+            0,
+        ));
+    }
+    let config = |extra: &str| {
+        let text = format!("{}[detectors.port_scan]\n{extra}", detect_support::CONFIG);
+        flowhound::config::Config::from_toml(&text, "test").unwrap()
+    };
+    let found = csv_run(&normal, &test, &config(""), &["port_scan"]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0];
+    assert_eq!(f.hosts, ["10.0.0.20"]);
+    let e = &f.evidence.explanation;
+    assert!(
+        e.contains("slow horizontal port scan") && e.contains("3600 s window"),
+        "{e}"
+    );
+    assert_eq!(f.evidence.details["slow"], true);
+    assert!(
+        f.severity >= flowhound::findings::Severity::Medium,
+        "{f:#?}"
+    );
+    // 80 unanswered probes in the busiest hour (and its file server on tcp/445, established: 0.1)
+    // against a floor of 20
+    let h = f.evidence.details["horizontal_max"].as_f64().unwrap();
+    assert!((h - 80.1).abs() < 1e-6, "{h}");
+    // without the slow windows the scan stays under every 5-minute limit
+    let off = csv_run(
+        &normal,
+        &test,
+        &config("slow_window_secs = 0\n"),
+        &["port_scan"],
+    );
+    assert!(off.is_empty(), "{off:#?}");
+}

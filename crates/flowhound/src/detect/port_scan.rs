@@ -7,7 +7,7 @@ use crate::baseline::habits::fanout_key;
 use crate::baseline::window_of;
 use crate::config::{Range, Setting};
 use crate::error::Result;
-use crate::findings::{format_ts, Evidence, Finding};
+use crate::findings::{format_ts, severity, Evidence, Finding, Severity};
 use crate::ip;
 use ahash::AHashMap;
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,12 @@ pub struct PortScanConfig {
     /// A window must exceed this multiple of the source's own baseline fan-out (per port, and ports
     /// per destination), or of its peers' when it has no history; the minimum counts stay as floors.
     pub baseline_fanout_ratio: f64,
+    /// Longer window for slow scans of internal hosts (0: off): one port on many internal hosts,
+    /// spread so thinly that no `window_secs` window reaches its limit.
+    pub slow_window_secs: u64,
+    /// Weighted distinct internal hosts on one port in a `slow_window_secs` window that make a slow
+    /// horizontal scan (raised by `baseline_fanout_ratio` x the source's level, like the others).
+    pub slow_min_hosts_count: f64,
 }
 
 impl Default for PortScanConfig {
@@ -51,11 +57,13 @@ impl Default for PortScanConfig {
             established_weight_ratio: 0.1,
             external_sources: false,
             baseline_fanout_ratio: 3.0,
+            slow_window_secs: 3_600,
+            slow_min_hosts_count: 20.0,
         }
     }
 }
 
-static SETTINGS: [Setting; 8] = [
+static SETTINGS: [Setting; 10] = [
     Setting {
         key: "window_secs",
         doc: "window over which a source's probes are counted",
@@ -96,6 +104,16 @@ static SETTINGS: [Setting; 8] = [
         doc: "multiple of the source's baseline fan-out (its own, else its peers') a window must exceed; the minimum counts stay as floors",
         range: Range::Float(1.0, 1e6),
     },
+    Setting {
+        key: "slow_window_secs",
+        doc: "longer window for slow horizontal scans of internal hosts (0: off)",
+        range: Range::Int(0, 86_400),
+    },
+    Setting {
+        key: "slow_min_hosts_count",
+        doc: "weighted distinct internal hosts on one port in a slow window that make a slow scan",
+        range: Range::Float(2.0, 1e9),
+    },
 ];
 
 /// The markdown section of `docs/detectors.md`.
@@ -133,12 +151,21 @@ destination (vertical), or its peers' median level when it has no history (`habi
 browses 200 sites per window, stays within its own level; a scan is new behaviour. The explanation
 gives the limits and whether the baseline raised them.
 
-**Blind spots**: slow scans spreading fewer than the thresholds' probes over each window; scans
+**Blind spots**: slow scans of external addresses, and internal ones spreading fewer than
+`slow_min_hosts_count` probes over each slow window; scans
 through many source addresses; application-level scans of ports that all answer with data (they
 weigh `established_weight_ratio` each).
 
-**Tuning**: raise `window_secs` to catch slow scans (more noise from busy clients); raise the
-minimum counts on networks with service discovery (SSDP, NetBIOS) or busy resolvers.
+**Slow scans.** A second pass counts the same weighted probes between internal hosts over windows of
+`slow_window_secs` (1 h), horizontal only, against `max(slow_min_hosts_count, baseline_fanout_ratio x
+level)`: an intruder probing one port of the LAN every 10-30 s never fills a 5-minute window, but in an
+hour reaches dozens of addresses that are dead or refuse, where a workstation's own hour has one or two.
+A source both passes flag is reported by the short windows, unless they score it low and the hour
+scores it higher (in a dense LAN most probes are refused rather than unanswered and weigh less, so an
+hour can say more than 5 minutes); the explanation says "slow".
+
+**Tuning**: raise `window_secs` to catch slow scans of external addresses (more noise from busy
+clients); raise the minimum counts on networks with service discovery (SSDP, NetBIOS) or busy resolvers.
 "#;
 
 impl Detector for PortScan {
@@ -156,37 +183,23 @@ impl Detector for PortScan {
         &SETTINGS
     }
     fn run(&self, c: &PortScanConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let mut flagged: AHashMap<(u128, i64), WindowScan> = AHashMap::new();
-        for (key, probes) in gather(ctx, c) {
-            let limits = BaselineLimits { ctx, c, src: key.0 };
-            // the distinct targets and ports only for the windows that are scans
-            if measure(&probes.probes, &limits, false).ratio() >= 1.0 {
-                let shape = shape(&probes.probes, &limits);
-                let scan = WindowScan {
-                    window: key.1,
-                    shape,
-                    rows: Vec::new(),
-                    first: probes.first,
-                    last: probes.last,
-                };
-                flagged.insert(key, scan);
+        let fast = Pass {
+            secs: c.window_secs,
+            slow: false,
+        };
+        let mut by_src = findings(ctx, c, fast);
+        if c.slow_window_secs > 0 {
+            let slow = Pass {
+                secs: c.slow_window_secs,
+                slow: true,
+            };
+            for (src, found) in findings(ctx, c, slow) {
+                if prefer_slow(by_src.get(&src), &found) {
+                    by_src.insert(src, found);
+                }
             }
         }
-        // the rows of flagged windows only (keeping every row of every window costs memory)
-        let f = ctx.flows;
-        for i in (0..f.len()).filter(|i| keep(ctx, c, *i)) {
-            if let Some(s) = flagged.get_mut(&(f.src[i], window_of(f.ts[i], c.window_secs))) {
-                s.rows.push(i as u32);
-            }
-        }
-        let mut by_src: AHashMap<u128, Vec<WindowScan>> = AHashMap::new();
-        for ((src, _), scan) in flagged {
-            by_src.entry(src).or_default().push(scan);
-        }
-        let mut out: Vec<Finding> = by_src
-            .into_iter()
-            .map(|(src, scans)| finding(ctx, c, src, scans))
-            .collect();
+        let mut out: Vec<Finding> = by_src.into_values().collect();
         out.sort_by(|a, b| {
             b.score
                 .total_cmp(&a.score)
@@ -194,6 +207,65 @@ impl Detector for PortScan {
         });
         Ok(out)
     }
+}
+
+/// The windows one pass counts probes over: the short ones, or the slow ones (internal hosts only).
+#[derive(Debug, Clone, Copy)]
+struct Pass {
+    secs: u64,
+    slow: bool,
+}
+
+/// The windows of `pass` that are scans, with their rows.
+fn scan_windows(
+    ctx: &DetectCtx,
+    c: &PortScanConfig,
+    pass: Pass,
+) -> AHashMap<(u128, i64), WindowScan> {
+    let mut flagged: AHashMap<(u128, i64), WindowScan> = AHashMap::new();
+    for (key, probes) in gather(ctx, c, pass) {
+        let base = BaselineLimits { ctx, c, src: key.0 };
+        let slow = SlowLimits(BaselineLimits { ctx, c, src: key.0 });
+        let limits: &dyn Limits = if pass.slow { &slow } else { &base };
+        // the distinct targets and ports only for the windows that are scans
+        if measure(&probes.probes, limits, false).ratio() >= 1.0 {
+            let scan = WindowScan {
+                window: key.1,
+                shape: shape(&probes.probes, limits),
+                rows: Vec::new(),
+                first: probes.first,
+                last: probes.last,
+            };
+            flagged.insert(key, scan);
+        }
+    }
+    // the rows of flagged windows only (keeping every row of every window costs memory)
+    let f = ctx.flows;
+    for i in (0..f.len()).filter(|i| in_pass(ctx, c, pass, *i)) {
+        if let Some(s) = flagged.get_mut(&(f.src[i], window_of(f.ts[i], pass.secs))) {
+            s.rows.push(i as u32);
+        }
+    }
+    flagged
+}
+
+/// One finding per source: the short windows' where they are evidence enough (medium or above),
+/// else the slow windows' when they score higher (each pass is scored against its own floor, so
+/// their ratios are not compared).
+fn prefer_slow(short: Option<&Finding>, slow: &Finding) -> bool {
+    short.is_none_or(|f| severity(f.score) < Severity::Medium && slow.score > f.score)
+}
+
+/// One finding per source from the scan windows of `pass`.
+fn findings(ctx: &DetectCtx, c: &PortScanConfig, pass: Pass) -> AHashMap<u128, Finding> {
+    let mut by_src: AHashMap<u128, Vec<WindowScan>> = AHashMap::new();
+    for ((src, _), scan) in scan_windows(ctx, c, pass) {
+        by_src.entry(src).or_default().push(scan);
+    }
+    by_src
+        .into_iter()
+        .map(|(src, scans)| (src, finding(ctx, c, pass, src, scans)))
+        .collect()
 }
 
 /// The weight of a probe: 1 when nothing came back, `tiny_w` for a tiny answered flow, else `est_w`.
@@ -259,21 +331,59 @@ impl Limits for BaselineLimits<'_> {
         )
     }
     fn horizontal(&self, internal_dst: bool, proto: u8, port: u16) -> f64 {
-        let key = fanout_key(
-            internal_dst,
-            crate::schema::Proto::from_index(proto as usize),
-            port,
-        );
-        let level = self.ctx.baseline.habits.fanout_level(self.src, &key).0;
         relative_limit(
             self.c.horizontal_min_hosts_count,
             self.c.baseline_fanout_ratio,
-            level,
+            self.level(internal_dst, proto, port),
         )
     }
     fn internal(&self, dst: u128) -> bool {
         self.ctx.nets.contains(dst)
     }
+}
+
+impl BaselineLimits<'_> {
+    /// The source's baseline fan-out level (per `window_secs` window) on one destination side and port.
+    fn level(&self, internal_dst: bool, proto: u8, port: u16) -> f64 {
+        let key = fanout_key(
+            internal_dst,
+            crate::schema::Proto::from_index(proto as usize),
+            port,
+        );
+        self.ctx.baseline.habits.fanout_level(self.src, &key).0
+    }
+}
+
+/// The limits of a slow window: horizontal scans of internal hosts only, with
+/// `slow_min_hosts_count` as the floor, raised to `baseline_fanout_ratio` times the source's level.
+/// A source whose baseline fan-out already raised its short windows' limit sweeps addresses as a
+/// habit (a poller, the vulnerability scanner): its level then counts once per short window of the
+/// slow one, since its hour may hold a new sweep every 5 minutes. An ordinary host's few peers (its
+/// file servers) are the same ones all hour, so its level counts once.
+struct SlowLimits<'a>(BaselineLimits<'a>);
+
+impl Limits for SlowLimits<'_> {
+    fn vertical(&self) -> f64 {
+        f64::INFINITY
+    }
+    fn horizontal(&self, internal_dst: bool, proto: u8, port: u16) -> f64 {
+        slow_limit(self.0.c, self.0.level(internal_dst, proto, port))
+    }
+    fn internal(&self, dst: u128) -> bool {
+        self.0.internal(dst)
+    }
+}
+
+/// The slow windows' horizontal limit for a source with baseline fan-out `level` (per short window).
+pub fn slow_limit(c: &PortScanConfig, level: f64) -> f64 {
+    let windows = c.slow_window_secs as f64 / c.window_secs.max(1) as f64;
+    let sweeps = c.baseline_fanout_ratio * level > c.horizontal_min_hosts_count;
+    let level = if sweeps {
+        level * windows.max(1.0)
+    } else {
+        level
+    };
+    relative_limit(c.slow_min_hosts_count, c.baseline_fanout_ratio, level)
 }
 
 /// The shape of one source's probes in one window.
@@ -309,13 +419,16 @@ impl Shape {
 }
 
 fn best_over<K: Copy + Ord>(
-    m: AHashMap<K, f64>,
+    m: AHashMap<K, u64>,
     limit: impl Fn(K) -> f64,
 ) -> Option<(K, f64, f64)> {
     m.into_iter()
-        .map(|(k, x)| (k, x, limit(k)))
+        .map(|(k, x)| (k, x as f64 / FIXED_ONE, limit(k)))
         .max_by(|a, b| (a.1 / a.2).total_cmp(&(b.1 / b.2)).then(b.0.cmp(&a.0)))
 }
+
+/// A probe weight of 1 in the fixed-point sums of [`measure`] (2^32).
+const FIXED_ONE: f64 = 4_294_967_296.0;
 
 /// Deduplicates probes (keeping each one's strongest weight) and measures the vertical and
 /// horizontal counts, each against its limit.
@@ -330,13 +443,15 @@ fn measure(probes: &[Probe], limits: &dyn Limits, sets: bool) -> Shape {
         let e = best.entry((d, p, port)).or_insert(w);
         *e = e.max(w);
     }
-    let mut per_dst: AHashMap<u128, f64> = AHashMap::new();
-    let mut per_port: AHashMap<(bool, u8, u16), f64> = AHashMap::new();
+    // weights are summed in fixed point: the same total whatever order the map yields them in
+    let mut per_dst: AHashMap<u128, u64> = AHashMap::new();
+    let mut per_port: AHashMap<(bool, u8, u16), u64> = AHashMap::new();
     let mut s = Shape::default();
     let mut failed = 0usize;
     for (&(d, p, port), &w) in &best {
-        *per_dst.entry(d).or_default() += w;
-        *per_port.entry((limits.internal(d), p, port)).or_default() += w;
+        let fixed = (w.clamp(0.0, 1.0) * FIXED_ONE).round() as u64;
+        *per_dst.entry(d).or_default() += fixed;
+        *per_port.entry((limits.internal(d), p, port)).or_default() += fixed;
         if sets {
             s.targets.insert(d);
             s.ports.insert(port);
@@ -416,24 +531,25 @@ fn recursing(
 }
 
 /// Probes per (source, window); sources with too few flows in a window are dropped first.
-fn gather(ctx: &DetectCtx, c: &PortScanConfig) -> AHashMap<(u128, i64), WindowProbes> {
+fn gather(ctx: &DetectCtx, c: &PortScanConfig, pass: Pass) -> AHashMap<(u128, i64), WindowProbes> {
     let f = ctx.flows;
-    let min_flows = c
-        .vertical_min_ports_count
-        .min(c.horizontal_min_hosts_count)
-        .floor()
-        .max(1.0) as u64;
+    let least = if pass.slow {
+        c.slow_min_hosts_count
+    } else {
+        c.vertical_min_ports_count.min(c.horizontal_min_hosts_count)
+    };
+    let min_flows = least.floor().max(1.0) as u64;
     let mut counts: AHashMap<(u128, i64), u64> = AHashMap::new();
-    for i in (0..f.len()).filter(|i| keep(ctx, c, *i)) {
+    for i in (0..f.len()).filter(|i| in_pass(ctx, c, pass, *i)) {
         *counts
-            .entry((f.src[i], window_of(f.ts[i], c.window_secs)))
+            .entry((f.src[i], window_of(f.ts[i], pass.secs)))
             .or_default() += 1;
     }
     counts.retain(|_, n| *n >= min_flows);
     let mut out: AHashMap<(u128, i64), WindowProbes> = AHashMap::new();
     let mut resolvers: AHashMap<u128, bool> = AHashMap::new();
-    for i in (0..f.len()).filter(|i| keep(ctx, c, *i)) {
-        let key = (f.src[i], window_of(f.ts[i], c.window_secs));
+    for i in (0..f.len()).filter(|i| in_pass(ctx, c, pass, *i)) {
+        let key = (f.src[i], window_of(f.ts[i], pass.secs));
         if !counts.contains_key(&key) {
             continue;
         }
@@ -464,13 +580,25 @@ fn gather(ctx: &DetectCtx, c: &PortScanConfig) -> AHashMap<(u128, i64), WindowPr
     out
 }
 
-/// A flow counts when its source is internal, or (with `external_sources`) its destination is.
-fn keep(ctx: &DetectCtx, c: &PortScanConfig, i: usize) -> bool {
+/// A flow counts when its source is internal, or (with `external_sources`) its destination is; in a
+/// slow pass, only flows between two internal hosts.
+fn in_pass(ctx: &DetectCtx, c: &PortScanConfig, pass: Pass, i: usize) -> bool {
     let f = ctx.flows;
-    ctx.nets.contains(f.src[i]) || (c.external_sources && ctx.nets.contains(f.dst[i]))
+    let (src, dst) = (ctx.nets.contains(f.src[i]), ctx.nets.contains(f.dst[i]));
+    if pass.slow {
+        src && dst
+    } else {
+        src || (c.external_sources && dst)
+    }
 }
 
-fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<WindowScan>) -> Finding {
+fn finding(
+    ctx: &DetectCtx,
+    c: &PortScanConfig,
+    pass: Pass,
+    src: u128,
+    mut scans: Vec<WindowScan>,
+) -> Finding {
     scans.sort_by_key(|s| s.window);
     let best = scans
         .iter()
@@ -511,10 +639,11 @@ fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<Window
     let proto = crate::schema::Proto::ALL
         .get(best.h_port.0 as usize)
         .map_or("other", |p| p.as_str());
+    let slow = if pass.slow { "slow " } else { "" };
     let explanation = format!(
-        "{} {kind} port scan: {} ports (range {pmin}-{pmax}) on {} hosts {}; at most {:.0} ports on {} and {:.0} hosts on {}/{} in one {} s window, {:.0} % of probes unanswered; {}",
+        "{} {slow}{kind} port scan: {} ports (range {pmin}-{pmax}) on {} hosts {}; at most {:.0} ports on {} and {:.0} hosts on {}/{} in one {} s window, {:.0} % of probes unanswered; {}",
         ip::format(src), ports.len(), targets.len(), super::behaviour::span_text(first, last), v, ip::format(best.v_dst), h,
-        best.h_port.1, proto, c.window_secs, best.failed_ratio * 100.0, limits_text(c, &best)
+        best.h_port.1, proto, pass.secs, best.failed_ratio * 100.0, limits_text(c, pass, &best)
     );
     let details = json!({
         "scan_type": kind, "ports_count": ports.len(), "targets_count": targets.len(), "port_min": pmin, "port_max": pmax,
@@ -522,6 +651,7 @@ fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<Window
         "top_vertical_target": ip::format(best.v_dst), "top_horizontal_port": format!("{}/{proto}", best.h_port.1),
         "targets": top, "source_internal": ctx.nets.contains(src),
         "vertical_limit": best.v_limit, "horizontal_limit": best.h_limit,
+        "window_secs": pass.secs, "slow": pass.slow,
     });
     Finding {
         kind: "port_scan".into(),
@@ -536,7 +666,7 @@ fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<Window
         evidence: Evidence {
             metric: format!(
                 "weighted distinct ports per host / hosts per port per {} s window",
-                c.window_secs
+                pass.secs
             ),
             observed: ratio,
             baseline: None,
@@ -549,7 +679,18 @@ fn finding(ctx: &DetectCtx, c: &PortScanConfig, src: u128, mut scans: Vec<Window
 }
 
 /// How the strongest window's limits were set: the floors, or the baseline fan-out.
-fn limits_text(c: &PortScanConfig, s: &Shape) -> String {
+fn limits_text(c: &PortScanConfig, pass: Pass, s: &Shape) -> String {
+    if pass.slow {
+        let basis = if s.h_limit > c.slow_min_hosts_count {
+            "raised by the baseline fan-out"
+        } else {
+            "nothing like it in the baseline"
+        };
+        return format!(
+            "limit {:.0} internal hosts per port in {} s ({basis}); no {} s window reached its limits",
+            s.h_limit, pass.secs, c.window_secs
+        );
+    }
     let raised = s.v_limit > c.vertical_min_ports_count || s.h_limit > c.horizontal_min_hosts_count;
     let basis = if raised {
         format!(
@@ -593,7 +734,7 @@ mod tests {
         let s = shape(&p, &FixedLimits(15.0, 10.0));
         assert_eq!((s.v_max, s.v_dst, s.v_limit), (20.0, 1, 15.0));
         assert_eq!(s.h_port, (0, 80));
-        assert!((s.h_max - 2.2).abs() < 1e-12);
+        assert!((s.h_max - 2.2).abs() < 1e-9);
         assert_eq!((s.targets.len(), s.ports.len()), (5, 21));
         assert!((s.failed_ratio - 22.0 / 24.0).abs() < 1e-12);
     }
@@ -637,6 +778,51 @@ mod tests {
         }
         assert_eq!(relative_limit(10.0, 3.0, 2.0), 10.0);
         assert_eq!(relative_limit(10.0, 3.0, 200.0), 600.0);
+    }
+
+    #[test]
+    fn slow_limit_table() {
+        let c = PortScanConfig::default();
+        // (baseline level per 5 minutes, limit per hour): an ordinary host's few peers keep the
+        // floor or count once; a poller/scanner (3 x level above the short floor) once per 5 minutes
+        let cases = [
+            (0.0, 20.0),
+            (0.3, 20.0),
+            (3.0, 20.0),
+            (3.3, 20.0),
+            (4.0, 3.0 * 4.0 * 12.0),
+            (27.0, 3.0 * 27.0 * 12.0),
+        ];
+        for (level, want) in cases {
+            assert!((slow_limit(&c, level) - want).abs() < 1e-9, "{level}");
+        }
+        let hourly_windows = PortScanConfig {
+            window_secs: 3_600,
+            ..c
+        };
+        assert_eq!(slow_limit(&hourly_windows, 27.0), 81.0);
+    }
+
+    #[test]
+    fn prefer_slow_table() {
+        let f = |score: f64| Finding {
+            score,
+            ..Default::default()
+        };
+        // (short windows' score, slow windows' score, the slow finding is kept)
+        let cases = [
+            (None, 0.45, true),
+            (Some(0.38), 0.70, true),
+            (Some(0.38), 0.35, false),
+            (Some(0.50), 0.90, false),
+        ];
+        for (short, slow, want) in cases {
+            assert_eq!(
+                prefer_slow(short.map(f).as_ref(), &f(slow)),
+                want,
+                "{short:?} {slow}"
+            );
+        }
     }
 
     #[test]
