@@ -106,8 +106,10 @@ pub fn tunnel_ratios(s: &DnsStats, typical_query: f64, baseline_rate: f64) -> (f
     (size, rate)
 }
 
-/// The tunnelling score: `score_from_ratio(max(size/k_size, rate/k_rate)) + 0.15 [unknown resolver]
-/// + 0.1 min(cv / 0.3, 1)`, clamped; `None` when neither ratio crosses its multiple.
+/// The tunnelling score: `score_from_ratio(max(size/k_size, rate max(size, 1)/k_rate)) + 0.15 [unknown
+/// resolver] + 0.1 min(cv / 0.3, 1)`, clamped; `None` when neither ratio crosses its multiple. The
+/// rate counts query bytes: a tunnel's throughput is its queries' size times their number, so twice
+/// the typical size at four times the usual rate carries eight times the usual data.
 pub fn tunnel_score(
     size_ratio: f64,
     rate_ratio: f64,
@@ -116,7 +118,8 @@ pub fn tunnel_score(
     unknown: bool,
     cv: f64,
 ) -> Option<f64> {
-    let r = (size_ratio / k_size).max(rate_ratio / k_rate);
+    let bytes_ratio = rate_ratio * size_ratio.max(1.0);
+    let r = (size_ratio / k_size).max(bytes_ratio / k_rate);
     (r > 1.0).then(|| {
         (score_from_ratio(r) + if unknown { 0.15 } else { 0.0 } + 0.1 * (cv / 0.3).clamp(0.0, 1.0))
             .clamp(0.0, 1.0)
@@ -388,9 +391,12 @@ a known internal resolver (forwarding upstream) is exempt. A host with at least
 size in the test, `size = mean_up / typical`; with the host's baseline DNS rate (flows to `udp/53`
 and `tcp/53` in its profile per active window, `default_rate_per_window_count` without a profile),
 `rate = (flows / active windows) / baseline_rate`. Hosts with at least `min_tunnel_flows_count` DNS
-flows and `r = max(size / k_query_size, rate / k_rate) > 1` are flagged with
+flows and `r = max(size / k_query_size, rate x max(size, 1) / k_rate) > 1` are flagged with
 `score = score_from_ratio(r) + 0.15 [unknown resolver] + 0.1 min(cv / 0.3, 1)`, `cv` being the
-coefficient of variation of the query sizes (tunnels vary their payload). The queries must also have a
+coefficient of variation of the query sizes (tunnels vary their payload). The rate term counts query
+bytes, not queries: a tunnel's throughput is its queries' size times their number, so queries twice
+the typical size at four times the host's usual rate carry eight times its usual data (a tunnel at
+0.7-3 queries a second through the internal resolver stays under `k_rate` in queries alone). The queries must also have a
 tunnel's shape: `size >= min_query_size_ratio` (1.25) or `cv >= min_query_size_cv` (0.25). A client
 repeating ordinary lookups at a high rate (on the NjRAT capture, 331 queries of 35 B with cv 0.10 to the
 home router) is chatty, not tunnelling. DNS that goes only to the network's own (known) resolvers is
@@ -501,12 +507,24 @@ mod tests {
 
     #[test]
     fn score_table() {
-        // r = max(3/1.5, 10/5) = 2 -> score_from_ratio(2) = 0.1 + 0.9 * (1 - 1/1.5) = 0.4
+        // r = max(size/1.5, rate max(size, 1)/5) = 2 -> score_from_ratio(2) = 0.1 + 0.9 (1 - 1/1.5) = 0.4
         let cases = [
-            (3.0, 10.0, true, 0.3, Some(0.4 + 0.15 + 0.1)),
-            (3.0, 10.0, false, 0.0, Some(0.4)),
+            (3.0, 1.0, true, 0.3, Some(0.4 + 0.15 + 0.1)),
+            (2.0, 5.0, false, 0.0, Some(0.4)),
+            (1.0, 10.0, false, 0.0, Some(0.4)),
+            // smaller queries than typical do not discount the rate
+            (0.5, 10.0, false, 0.0, Some(0.4)),
             (1.0, 1.0, true, 1.0, None),
-            (1.5, 5.0, true, 1.0, None),
+            // 1.2 x 4 = 4.8 query bytes: under both multiples
+            (1.2, 4.0, true, 1.0, None),
+            // neither 1.5 x the size nor 5 x the queries, but 1.45 x 4.5 = 6.5 x the bytes
+            (
+                1.45,
+                4.5,
+                false,
+                0.0,
+                Some(score_from_ratio(1.45 * 4.5 / 5.0)),
+            ),
         ];
         for (sr, rr, unk, cv, want) in cases {
             let got = tunnel_score(sr, rr, 1.5, 5.0, unk, cv);
