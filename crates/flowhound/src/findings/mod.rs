@@ -176,8 +176,21 @@ pub fn finalize(mut findings: Vec<Finding>, geo: &GeoStack, max_peers: usize) ->
     rank(out, Severity::Low)
 }
 
+/// The ranking order, total so that findings come out the same whatever order detectors, shards and
+/// hash maps produced them in: score (highest first), then kind, hosts, peers, first flow and
+/// explanation.
+pub fn ranked(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then_with(|| a.kind.cmp(&b.kind))
+        .then_with(|| a.hosts.cmp(&b.hosts))
+        .then_with(|| a.peers.cmp(&b.peers))
+        .then_with(|| a.first_seen.cmp(&b.first_seen))
+        .then_with(|| a.evidence.explanation.cmp(&b.evidence.explanation))
+}
+
 /// Keeps the findings at `min` severity or above (re-deriving each severity from its score), sorts
-/// them by score (then kind and hosts), numbers them `F1..` and links related findings.
+/// them in the [`ranked`] order, numbers them `F1..` and links related findings.
 pub fn rank(findings: Vec<Finding>, min: Severity) -> Vec<Finding> {
     let mut out: Vec<Finding> = findings
         .into_iter()
@@ -187,12 +200,7 @@ pub fn rank(findings: Vec<Finding>, min: Severity) -> Vec<Finding> {
         })
         .filter(|f| f.severity >= min)
         .collect();
-    out.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| a.kind.cmp(&b.kind))
-            .then_with(|| a.hosts.cmp(&b.hosts))
-    });
+    out.sort_by(ranked);
     for (i, f) in out.iter_mut().enumerate() {
         f.id = format!("F{}", i + 1);
     }
