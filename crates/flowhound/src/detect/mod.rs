@@ -328,15 +328,11 @@ pub(crate) fn in_parallel<T: Sync, R: Send>(items: &[T], job: impl Fn(&T) -> R +
 
 /// Merges, enriches, corroborates, folds and ranks raw findings (see [`run`]). Reads only the
 /// context's baseline, geo stack, networks and settings, never its flows.
-pub fn finish(mut raw: Vec<Finding>, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-    // which of a host's findings absorbs another (same kind merged, incidents folded) depends on
-    // their order: merge and fold in the ranking order, whatever order detectors and shards gave
-    raw.sort_by(crate::findings::ranked);
+pub fn finish(raw: Vec<Finding>, ctx: &DetectCtx) -> Result<Vec<Finding>> {
     let min = min_severity(ctx.config)?;
     let cap = ctx.config.analysis.max_peers_count as usize;
     let mut out = finalize(raw, ctx.geo, cap);
     corroborate::hold_uncorroborated(&mut out, ctx);
-    out.sort_by(crate::findings::ranked);
     Ok(rank(crate::findings::fold::fold_incidents(out), min))
 }
 

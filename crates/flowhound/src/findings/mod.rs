@@ -131,7 +131,9 @@ pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
 }
 
 fn merge_group(mut group: Vec<Finding>) -> Finding {
-    group.sort_by(|a, b| b.score.total_cmp(&a.score));
+    // the ranking order is total: of equal scores, the same one keeps its evidence whatever order
+    // the detectors, shards and hash maps gave
+    group.sort_by(ranked);
     let mut it = group.into_iter();
     let Some(mut top) = it.next() else {
         return Finding::default();
@@ -395,6 +397,29 @@ mod tests {
             },
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn merging_equal_scores_does_not_depend_on_their_order() {
+        let beacon = |peer: &str, first: &str, rows: &[u32]| {
+            f(
+                "cnc_beacon",
+                "cnc_beacon",
+                "10.0.0.1",
+                0.3,
+                &[peer],
+                first,
+                rows,
+            )
+        };
+        let a = beacon("162.125.37.79", "2026-01-01T00:00:31Z", &[1, 2]);
+        let b = beacon("52.4.116.109", "2026-01-01T00:00:00Z", &[3, 4]);
+        let one = finalize(vec![a.clone(), b.clone()], &GeoStack::new(), 10);
+        let other = finalize(vec![b, a], &GeoStack::new(), 10);
+        assert_eq!(one, other);
+        // ties go by peers: 162.125.37.79 sorts first and keeps its evidence
+        assert_eq!(one[0].peers, ["162.125.37.79", "52.4.116.109"]);
+        assert_eq!(one[0].other_evidence.len(), 1);
     }
 
     #[test]
