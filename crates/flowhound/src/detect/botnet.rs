@@ -142,11 +142,7 @@ impl Detector for Botnet {
                 out.push(f);
             }
         }
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.hosts.cmp(&b.hosts))
-        });
+        out.sort_by(crate::findings::ranked);
         Ok(out)
     }
 }

@@ -322,11 +322,7 @@ impl Detector for CncChannel {
             .filter(|f| f.score >= c.min_score_ratio)
             .collect();
         hold_habits(ctx, c, &mut out);
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.peers.cmp(&b.peers))
-        });
+        out.sort_by(crate::findings::ranked);
         Ok(out)
     }
 }

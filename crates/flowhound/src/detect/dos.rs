@@ -174,12 +174,7 @@ impl Detector for Dos {
             .filter_map(|(key, flood)| judge(ctx, c, key, flood))
             .filter(|f| f.score >= c.min_score_ratio)
             .collect();
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.hosts.cmp(&b.hosts))
-                .then_with(|| a.peers.cmp(&b.peers))
-        });
+        out.sort_by(crate::findings::ranked);
         Ok(out)
     }
 }

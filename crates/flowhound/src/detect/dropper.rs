@@ -178,7 +178,7 @@ impl Detector for Dropper {
             .iter()
             .flat_map(|(h, acc)| judge_host(ctx, c, *h, acc))
             .collect();
-        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.hosts.cmp(&b.hosts)));
+        out.sort_by(crate::findings::ranked);
         Ok(out)
     }
 }

@@ -200,11 +200,7 @@ impl Detector for PortScan {
             }
         }
         let mut out: Vec<Finding> = by_src.into_values().collect();
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.hosts.cmp(&b.hosts))
-        });
+        out.sort_by(crate::findings::ranked);
         Ok(out)
     }
 }
@@ -225,8 +221,13 @@ fn scan_windows(
     let mut flagged: AHashMap<(u128, i64), WindowScan> = AHashMap::new();
     for (key, probes) in gather(ctx, c, pass) {
         let base = BaselineLimits { ctx, c, src: key.0 };
-        let slow = SlowLimits(BaselineLimits { ctx, c, src: key.0 });
-        let limits: &dyn Limits = if pass.slow { &slow } else { &base };
+        let slow;
+        let limits: &dyn Limits = if pass.slow {
+            slow = SlowLimits(base);
+            &slow
+        } else {
+            &base
+        };
         // the distinct targets and ports only for the windows that are scans
         if measure(&probes.probes, limits, false).ratio() >= 1.0 {
             let scan = WindowScan {
