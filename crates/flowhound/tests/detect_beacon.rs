@@ -294,3 +294,109 @@ fn a_mail_exchanger_delivering_is_not_beaconing() {
     );
     assert!(of("10.1.0.30").severity >= Severity::Medium);
 }
+
+/// A bot on an always-on machine beacons to a new address every 5 minutes; two more hosts reached the
+/// same address a few times, too irregularly to be beacons: `shared_cnc` names both, scored from the
+/// beacon's score and their own flows. Not when the address is in the baseline, nor when too many
+/// hosts reach it.
+#[test]
+fn the_other_hosts_of_a_cnc_peer_are_named_with_the_beacon() {
+    use detect_support::{csv_run, Row};
+    use flowhound::findings::{Finding, Severity};
+    const DAY: i64 = 1_772_409_600; // 2026-03-02 00:00 UTC
+    const CNC: &str = "185.220.101.7";
+    let host = |i: u32| format!("10.1.0.{i}");
+    let browse = |day: i64| -> Vec<Row> {
+        (1..=12)
+            .flat_map(|i| {
+                (8..18).map(move |h| {
+                    let t = DAY + day * 86_400 + h * 3600 + i64::from(i) * 60;
+                    (t, host(i), "93.184.216.34".to_string(), 443, 1_500, 40_000)
+                })
+            })
+            .collect()
+    };
+    let mut test = browse(1);
+    let t0 = DAY + 86_400 + 8 * 3600;
+    // 10.1.0.1: every 300 s (+/- 3 s) for 10 hours
+    test.extend((0..120).map(|k| {
+        (
+            t0 + k * 300 + (k * 5 % 7) - 3,
+            host(1),
+            CNC.into(),
+            443,
+            700,
+            2_100,
+        )
+    }));
+    // 10.1.0.2: 6 check-ins at irregular times; 10.1.0.3: one
+    let odd = [400, 4_900, 9_100, 16_000, 21_700, 33_000];
+    test.extend(
+        odd.iter()
+            .map(|s| (t0 + s, host(2), CNC.into(), 443, 700, 2_100)),
+    );
+    test.push((t0 + 12_345, host(3), CNC.into(), 443, 700, 2_100));
+    let config = |extra: &str| {
+        let text = format!("{}[detectors.shared_cnc]\n{extra}", detect_support::CONFIG);
+        Config::from_toml(&text, "t").unwrap()
+    };
+    let names = ["cnc_beacon", "shared_cnc"];
+    let kind = |fs: &[Finding], k: &str| -> Vec<Finding> {
+        fs.iter().filter(|f| f.kind == k).cloned().collect()
+    };
+    let found = csv_run(&browse(0), &test, &config(""), &names);
+    let beacon = kind(&found, "cnc_beacon");
+    assert_eq!(beacon.len(), 1, "{found:#?}");
+    assert_eq!(beacon[0].hosts, [host(1)]);
+    assert!(beacon[0].severity >= Severity::High, "{beacon:#?}");
+    let members = kind(&found, "shared_cnc");
+    assert_eq!(members.len(), 2, "{found:#?}");
+    // the member score of the detector's documentation, recomputed here
+    let src = beacon[0].score;
+    for (i, flows, first) in [(2, 6u64, t0 + 400), (3, 1, t0 + 12_345)] {
+        let f = members
+            .iter()
+            .find(|f| f.hosts == [host(i)])
+            .unwrap_or_else(|| panic!("{members:#?}"));
+        let n = flows as f64;
+        let want = (src * 0.9 * (0.5 + 0.5 * n / (n + 3.0))).min(0.79);
+        assert!((f.score - want).abs() < 1e-9, "{} != {want}", f.score);
+        assert_eq!(f.peers, [CNC]);
+        assert_eq!(f.flows, flows);
+        let e = &f.evidence.explanation;
+        assert!(
+            e.contains(&format!("{} also reached {CNC}", host(i)))
+                && e.contains(&format!("cnc_beacon names as C&C of {}", host(1)))
+                && e.contains(&format!(
+                    "{flows} flows from {}",
+                    flowhound::findings::format_ts(first * 1_000_000)
+                ))
+                && e.contains("reached by 3 of 12 internal hosts, new since the baseline"),
+            "{e}"
+        );
+    }
+    // 6 check-ins on another host's evidence: medium at least; one contact is weaker
+    assert!(members
+        .iter()
+        .any(|f| f.hosts == [host(2)] && f.severity >= Severity::Medium));
+    // the address known in the baseline (one flow from another host): no pivot, at any source score
+    let mut normal = browse(0);
+    normal.push((DAY + 10 * 3600, host(9), CNC.into(), 443, 700, 2_100));
+    let known = csv_run(
+        &normal,
+        &test,
+        &config("min_source_score_ratio = 0.0\n"),
+        &names,
+    );
+    assert!(kind(&known, "shared_cnc").is_empty(), "{known:#?}");
+    assert_eq!(kind(&known, "cnc_beacon").len(), 1, "{known:#?}");
+    // 3 of 12 hosts is more than a tenth of the network
+    let crowd = csv_run(
+        &browse(0),
+        &test,
+        &config("max_hosts_share_ratio = 0.1\n"),
+        &names,
+    );
+    assert!(kind(&crowd, "shared_cnc").is_empty(), "{crowd:#?}");
+    assert_eq!(kind(&crowd, "cnc_beacon"), beacon);
+}

@@ -141,10 +141,16 @@ fn same(a: &str, b: &str) -> bool {
 fn check(name: &str, cfg: GenConfig, self_learned: bool) {
     let dir = tmp(name);
     let c = case(&cfg, &dir, self_learned);
-    let want = in_memory(&c);
+    compare(name, &c, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The findings of `c` in memory, checked equal to those with 3 and 8 host shards.
+fn compare(name: &str, c: &Case, dir: &Path) -> Vec<String> {
+    let want = in_memory(c);
     assert!(!want.is_empty(), "{name}: the scenarios give findings");
     for shards in [3, 8] {
-        let got = sharded(&c, shards, &dir);
+        let got = sharded(c, shards, dir);
         let diff: Vec<String> = want
             .iter()
             .filter(|w| !got.iter().any(|g| same(g, w)))
@@ -174,7 +180,7 @@ fn check(name: &str, cfg: GenConfig, self_learned: bool) {
             diff.join("\n")
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    want
 }
 
 #[test]
@@ -246,5 +252,62 @@ fn normal_baseline_learned_by_shards_equals_in_memory() {
             "{shards} shards"
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `shared_cnc` pivots after the shards' findings are merged, on the whole input's statistics: a bot
+/// beaconing to a new address every 5 minutes, and two more hosts reaching it a few times, give the
+/// same findings out of core as in memory (the two are named).
+#[test]
+fn a_pivot_on_a_cnc_peer_is_the_same_out_of_core() {
+    let dir = tmp("pivot");
+    const DAY: i64 = 1_772_409_600;
+    let csv = |name: &str, rows: &[(i64, u32, &str)]| -> String {
+        let mut text = String::from("timestamp,src_ip,dst_ip,proto,port,up_bytes,down_bytes\n");
+        for (ts, host, dst) in rows {
+            text += &format!("{ts},10.1.0.{host},{dst},tcp,443,700,2100\n");
+        }
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let browse = |day: i64| -> Vec<(i64, u32, &str)> {
+        (1..=12u32)
+            .flat_map(|i| {
+                (8..18).map(move |h| {
+                    (
+                        DAY + day * 86_400 + h * 3600 + i64::from(i) * 60,
+                        i,
+                        "93.184.216.34",
+                    )
+                })
+            })
+            .collect()
+    };
+    let mut test = browse(1);
+    let t0 = DAY + 86_400 + 8 * 3600;
+    test.extend((0..120).map(|k| (t0 + k * 300 + (k * 5 % 7) - 3, 1, "185.220.101.7")));
+    test.extend([400, 4_900, 9_100, 16_000].map(|s| (t0 + s, 2, "185.220.101.7")));
+    test.push((t0 + 12_345, 3, "185.220.101.7"));
+    let normal = vec![csv("normal.csv", &browse(0))];
+    let nets = InternalNets::new(vec![Cidr::parse("10.1.0.0/24").unwrap()]);
+    let geo = GeoStack::from_options(&[], &[], true).unwrap();
+    let config = Config::from_toml(CONFIG, "test config").unwrap();
+    let flows =
+        Flows::from_batches(&read_all(&normal, &ReadOptions::default()).unwrap().0).unwrap();
+    let baseline = learn(&flows, &nets, &geo, &config.baseline, normal, false).unwrap();
+    let c = Case {
+        inputs: vec![csv("test.csv", &test)],
+        baseline,
+        nets,
+        geo,
+        config,
+    };
+    let found = compare("pivot", &c, &dir);
+    let pivots = found
+        .iter()
+        .filter(|f| f.contains("\"kind\":\"shared_cnc\""))
+        .count();
+    assert_eq!(pivots, 2, "{found:#?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -368,7 +368,11 @@ impl Job<'_> {
         let globals = jobs.globals("test", baseline.window_secs).await?;
         let verdicts = self.run.verdicts.as_ref().map(|_| self.verdict_window_us());
         let d = jobs.detect("test", baseline, &globals, verdicts).await?;
-        let findings = task::finish(d.raw, (baseline, self.geo, self.nets, self.config))?;
+        let findings = task::finish(
+            d.raw,
+            (baseline, self.geo, self.nets, self.config),
+            &globals.globals,
+        )?;
         let detectors = self.config.analysis.detectors.clone();
         let doc = FindingsDoc::new(
             input_summary(self.inputs, &globals),

@@ -1,6 +1,7 @@
 //! What a detector judging one host needs to know about the whole test input: the capture's span, the
-//! active internal hosts, how many of them originate flows to each external destination, and the
-//! network's typical DNS query size.
+//! active internal hosts, how many of them originate flows to each external destination (and, for
+//! destinations few of them reach, which ones, when and how often), and the network's typical DNS query
+//! size.
 //!
 //! One pass over flows fills it and parts merge ([`TestGlobals::merge`]), so the out-of-core runner
 //! ([`crate::shard`]) fills it while routing and every shard sees the values the in-memory run sees. In
@@ -16,6 +17,40 @@ use std::collections::BTreeMap;
 /// Flows in each half from which [`TestGlobals::of`] uses two threads.
 const PARALLEL_MIN_HALF: usize = 200_000;
 
+/// [`TestGlobals::count_hosts`] keeps who reached an external destination when at most this many
+/// internal hosts did (a memory bound for "who else reached this peer", not a detection threshold: a
+/// peer shared by more hosts is not rare in any network this tool judges host by host).
+pub const SHARED_DEST_MAX_HOSTS: usize = 32;
+
+/// One internal host's flows to one external destination: how many, the first and the last start (µs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Contact {
+    /// Flows the host originated to the destination.
+    pub flows: u64,
+    /// Start of the first (µs).
+    pub first_us: i64,
+    /// Start of the last (µs).
+    pub last_us: i64,
+}
+
+impl Contact {
+    /// One flow starting at `ts` (µs).
+    pub fn at(ts: i64) -> Contact {
+        Contact {
+            flows: 1,
+            first_us: ts,
+            last_us: ts,
+        }
+    }
+
+    /// Adds another part's flows.
+    pub fn merge(&mut self, o: Contact) {
+        self.flows += o.flows;
+        self.first_us = self.first_us.min(o.first_us);
+        self.last_us = self.last_us.max(o.last_us);
+    }
+}
+
 /// Whole-input statistics shared by per-host detectors.
 #[derive(Debug, Clone, Default)]
 pub struct TestGlobals {
@@ -23,12 +58,17 @@ pub struct TestGlobals {
     pub ts_range: Option<(i64, i64)>,
     /// Internal hosts with at least one flow (as [`host_view`] attributes flows).
     pub internal_hosts: AHashSet<u128>,
-    /// External destination -> internal hosts that originated flows to it (while summing).
-    pub dest_hosts: AHashMap<u128, AHashSet<u128>>,
+    /// (External destination, internal host that originated flows to it) -> those flows (while
+    /// summing; emptied by [`TestGlobals::count_hosts`]).
+    pub dest_hosts: AHashMap<(u128, u128), Contact>,
     /// External destination -> how many internal hosts originated flows to it: `dest_hosts` reduced
-    /// by [`TestGlobals::count_hosts`] once every part is merged (all that detectors read, so the
+    /// by [`TestGlobals::count_hosts`] once every part is merged (what detectors read, so the
     /// out-of-core runner does not hold a host set per destination while it detects).
     pub dest_counts: AHashMap<u128, u64>,
+    /// External destination -> the internal hosts that originated flows to it, sorted, for the
+    /// destinations that 2 to [`SHARED_DEST_MAX_HOSTS`] hosts reach: `dest_hosts` kept by
+    /// [`TestGlobals::count_hosts`] where a peer is shared but rare ([`TestGlobals::contacts_of`]).
+    pub shared_dests: AHashMap<u128, Vec<(u128, Contact)>>,
     /// Internal host -> sizes (bytes sent) of the DNS queries it originated, as counts per size.
     pub dns_sizes: AHashMap<u128, BTreeMap<u64, u64>>,
     /// Whether any DNS query got bytes back (bidirectional input).
@@ -39,7 +79,7 @@ pub struct TestGlobals {
 }
 
 impl TestGlobals {
-    /// The statistics of `flows`.
+    /// The statistics of `flows`, hosts per destination counted.
     pub fn of(flows: &Flows, nets: &InternalNets) -> TestGlobals {
         let half = flows.len() / 2;
         let part = |rows: std::ops::Range<usize>| {
@@ -54,10 +94,11 @@ impl TestGlobals {
             || part(half..flows.len()),
         );
         a.merge(b);
+        a.count_hosts();
         a
     }
 
-    /// Adds flows.
+    /// Adds flows (call [`TestGlobals::count_hosts`] after the last).
     pub fn add(&mut self, f: &Flows, nets: &InternalNets) {
         self.add_rows(f, nets, 0..f.len());
     }
@@ -76,7 +117,10 @@ impl TestGlobals {
                 continue;
             }
             if !nets.contains(v.peer) {
-                self.dest_hosts.entry(v.peer).or_default().insert(v.host);
+                self.dest_hosts
+                    .entry((v.peer, v.host))
+                    .and_modify(|c| c.merge(Contact::at(t)))
+                    .or_insert(Contact::at(t));
             }
             if is_dns(f.proto[i], f.dst_port[i]) {
                 *self
@@ -97,8 +141,11 @@ impl TestGlobals {
             (a, b) => a.or(b),
         };
         self.internal_hosts.extend(o.internal_hosts);
-        for (peer, hosts) in o.dest_hosts {
-            self.dest_hosts.entry(peer).or_default().extend(hosts);
+        for (pair, c) in o.dest_hosts {
+            self.dest_hosts
+                .entry(pair)
+                .and_modify(|m| m.merge(c))
+                .or_insert(c);
         }
         for (host, sizes) in o.dns_sizes {
             let mine = self.dns_sizes.entry(host).or_default();
@@ -112,18 +159,33 @@ impl TestGlobals {
     /// Reduces the host sets per destination to counts (after the last [`TestGlobals::merge`]:
     /// counts of parts that share hosts do not add up).
     pub fn count_hosts(&mut self) {
-        for (peer, hosts) in std::mem::take(&mut self.dest_hosts) {
-            *self.dest_counts.entry(peer).or_default() += hosts.len() as u64;
+        let pairs = std::mem::take(&mut self.dest_hosts);
+        for (peer, _) in pairs.keys() {
+            *self.dest_counts.entry(*peer).or_default() += 1;
+        }
+        let shared =
+            |n: Option<&u64>| n.is_some_and(|n| (2..=SHARED_DEST_MAX_HOSTS as u64).contains(n));
+        for ((peer, host), c) in pairs {
+            if shared(self.dest_counts.get(&peer)) {
+                self.shared_dests.entry(peer).or_default().push((host, c));
+            }
+        }
+        for hosts in self.shared_dests.values_mut() {
+            hosts.sort_unstable_by_key(|(h, _)| *h);
         }
         self.dest_counts.shrink_to_fit();
+        self.shared_dests.shrink_to_fit();
     }
 
-    /// Internal hosts that originated flows to external `peer` (1 when unknown).
+    /// The internal hosts that originated flows to external `peer`, sorted, with their flows, once
+    /// counted; empty when only one host did, or more than [`SHARED_DEST_MAX_HOSTS`].
+    pub fn contacts_of(&self, peer: u128) -> Vec<(u128, Contact)> {
+        self.shared_dests.get(&peer).cloned().unwrap_or_default()
+    }
+
+    /// Internal hosts that originated flows to external `peer`, once counted (1 when unknown).
     pub fn hosts_of(&self, peer: u128) -> u64 {
-        match self.dest_counts.get(&peer) {
-            Some(n) => *n,
-            None => self.dest_hosts.get(&peer).map_or(1, |h| h.len() as u64),
-        }
+        self.dest_counts.get(&peer).copied().unwrap_or(1)
     }
 
     /// The typical DNS query size: the median over hosts of their median query size (0 without DNS).
@@ -176,8 +238,13 @@ mod tests {
             (4, "9.9.9.9", "1.1.1.1", Proto::Tcp, 80, 1, 1),
         ];
         let whole = TestGlobals::of(&flows(&rows), &nets);
-        let mut parts = TestGlobals::of(&flows(&rows[..2]), &nets);
-        parts.merge(TestGlobals::of(&flows(&rows[2..]), &nets));
+        let mut parts = TestGlobals::default();
+        parts.add(&flows(&rows[..2]), &nets);
+        let mut second = TestGlobals::default();
+        second.add(&flows(&rows[2..]), &nets);
+        parts.merge(second);
+        assert_eq!(parts.dest_hosts.len(), 2); // (8.8.8.8, .1), (8.8.8.8, .2)
+        parts.count_hosts();
         for g in [&whole, &parts] {
             assert_eq!(g.ts_range, Some((1, 9)));
             // 10.0.0.3 only receives (from outside) and 10.0.0.1 -> .3 belongs to the client
@@ -187,10 +254,33 @@ mod tests {
             assert_eq!(g.typical_dns_query(), 55.0);
             assert!(g.dns_answered);
         }
-        let mut counted = parts.clone();
-        counted.count_hosts();
-        assert!(counted.dest_hosts.is_empty());
-        assert_eq!(counted.hosts_of(crate::ip::parse("8.8.8.8").unwrap()), 2);
-        assert_eq!(counted.hosts_of(crate::ip::parse("9.9.9.9").unwrap()), 1);
+        let google = crate::ip::parse("8.8.8.8").unwrap();
+        let (h1, h2) = (
+            crate::ip::parse("10.0.0.1").unwrap(),
+            crate::ip::parse("10.0.0.2").unwrap(),
+        );
+        let want = vec![
+            (
+                h1,
+                Contact {
+                    flows: 1,
+                    first_us: 5,
+                    last_us: 5,
+                },
+            ),
+            (
+                h2,
+                Contact {
+                    flows: 2,
+                    first_us: 1,
+                    last_us: 9,
+                },
+            ),
+        ];
+        for g in [&whole, &parts] {
+            assert!(g.dest_hosts.is_empty());
+            assert_eq!(g.contacts_of(google), want);
+            assert_eq!(g.hosts_of(crate::ip::parse("9.9.9.9").unwrap()), 1);
+        }
     }
 }

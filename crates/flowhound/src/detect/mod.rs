@@ -34,6 +34,7 @@ pub mod port_scan;
 pub mod public_servers;
 pub mod rows;
 pub mod server_abuse;
+pub mod shared_cnc;
 pub mod sigma;
 pub mod threat_intel;
 pub mod unusual_country;
@@ -187,6 +188,18 @@ pub trait Detector: Sync {
     fn doc(&self) -> &'static str {
         ""
     }
+    /// Findings drawn from every other detector's findings, once the shards' findings are merged and
+    /// corroborated ([`finish`]; `found` is ranked): for a detector that pivots on what the others
+    /// found (e.g. who else reached a C&C peer). The context's flows are empty there; its
+    /// [`DetectCtx::globals`] hold the whole input's statistics. None by default.
+    fn pivot(
+        &self,
+        _cfg: &Self::Config,
+        _found: &[Finding],
+        _ctx: &DetectCtx,
+    ) -> Result<Vec<Finding>> {
+        Ok(Vec::new())
+    }
 }
 
 /// The object-safe face of a [`Detector`], for the registry.
@@ -207,6 +220,13 @@ pub trait DynDetector: Sync {
     fn internal_pairs_only(&self) -> bool;
     /// Runs with a config table (missing keys take their defaults).
     fn run_section(&self, section: &toml::Value, ctx: &DetectCtx) -> Result<Vec<Finding>>;
+    /// [`Detector::pivot`] with a config table.
+    fn pivot_section(
+        &self,
+        section: &toml::Value,
+        found: &[Finding],
+        ctx: &DetectCtx,
+    ) -> Result<Vec<Finding>>;
 }
 
 impl<D: Detector> DynDetector for D {
@@ -234,6 +254,14 @@ impl<D: Detector> DynDetector for D {
     }
     fn run_section(&self, section: &toml::Value, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         self.run(&parse_section::<D>(self, section)?, ctx)
+    }
+    fn pivot_section(
+        &self,
+        section: &toml::Value,
+        found: &[Finding],
+        ctx: &DetectCtx,
+    ) -> Result<Vec<Finding>> {
+        self.pivot(&parse_section::<D>(self, section)?, found, ctx)
     }
 }
 
@@ -264,6 +292,7 @@ pub static REGISTRY: &[&dyn DynDetector] = &[
     &inbound_attack::InboundAttack,
     &threat_intel::ThreatIntel,
     &dropper::Dropper,
+    &shared_cnc::SharedCnc,
 ];
 
 /// The detector called `name`.
@@ -276,7 +305,7 @@ pub fn find(name: &str) -> Option<&'static dyn DynDetector> {
 /// with peers capped at `analysis.max_peers_count`.
 pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     let raw = run_raw(ctx, names)?;
-    finish(raw, ctx)
+    finish(raw, ctx, names)
 }
 
 /// The detectors' findings as they report them, before [`finish`] merges and ranks them. The
@@ -326,13 +355,23 @@ pub(crate) fn in_parallel<T: Sync, R: Send>(items: &[T], job: impl Fn(&T) -> R +
         .collect()
 }
 
-/// Merges, enriches, corroborates, folds and ranks raw findings (see [`run`]). Reads only the
-/// context's baseline, geo stack, networks and settings, never its flows.
-pub fn finish(raw: Vec<Finding>, ctx: &DetectCtx) -> Result<Vec<Finding>> {
+/// Merges, enriches, corroborates, adds the named detectors' [pivots](Detector::pivot), folds and
+/// ranks raw findings (see [`run`]). Reads only the context's baseline, geo stack, networks, settings
+/// and whole-input statistics ([`DetectCtx::globals`]), never its flows.
+pub fn finish(raw: Vec<Finding>, ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     let min = min_severity(ctx.config)?;
     let cap = ctx.config.analysis.max_peers_count as usize;
     let mut out = finalize(raw, ctx.geo, cap);
     corroborate::hold_uncorroborated(&mut out, ctx);
+    let mut pivoted = Vec::new();
+    for d in REGISTRY
+        .iter()
+        .filter(|d| names.iter().any(|n| n == d.name()))
+    {
+        let section = ctx.config.detector_section(d.name());
+        pivoted.extend(d.pivot_section(&section, &out, ctx)?);
+    }
+    out.extend(finalize(pivoted, ctx.geo, cap));
     Ok(rank(crate::findings::fold::fold_incidents(out), min))
 }
 

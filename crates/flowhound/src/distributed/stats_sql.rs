@@ -1,13 +1,13 @@
 //! The whole-input statistics the detectors need ([`TestGlobals`]) as DataFusion aggregations, which a
 //! Ballista cluster runs natively (partial aggregates on every executor, no flow gathered anywhere):
 //! each flow is seen from its internal end by the `flowhound_view_*` functions (the rule of
-//! [`crate::detect::flows::host_view`]), then grouped by (host, window), by external peer (distinct hosts) and by
-//! (host, DNS query size).
+//! [`crate::detect::flows::host_view`]), then grouped by (host, window), by external peer (distinct hosts),
+//! by (host, DNS query size) and, for the peers 2 to [`SHARED_DEST_MAX_HOSTS`] hosts reach, by (peer, host).
 
 use super::functions as fa;
 use crate::detect::behaviour::is_dns;
 use crate::detect::flows::host_view;
-use crate::detect::globals::TestGlobals;
+use crate::detect::globals::{Contact, TestGlobals, SHARED_DEST_MAX_HOSTS};
 use crate::detect::volume::Cell;
 use crate::error::{FlowError, Result};
 use crate::net::InternalNets;
@@ -184,6 +184,17 @@ pub fn queries(table: &str, nets: &str, window_secs: u64) -> Vec<String> {
             v("originator"),
             v("dns")
         ),
+        format!(
+            "WITH d AS (SELECT {} AS peer, {} AS host, count(*) AS flows, min(ts) AS first, max(ts) AS last \
+             FROM {t} WHERE {} AND NOT {} GROUP BY 1, 2) \
+             SELECT d.peer, d.host, d.flows, d.first, d.last FROM d JOIN \
+             (SELECT peer FROM d GROUP BY peer HAVING count(*) BETWEEN 2 AND {SHARED_DEST_MAX_HOSTS}) s \
+             ON d.peer = s.peer",
+            v("peer"),
+            v("host"),
+            v("originator"),
+            v("peer_internal")
+        ),
     ]
 }
 
@@ -211,11 +222,35 @@ fn u64s(b: &RecordBatch, i: usize) -> Result<Vec<u64>> {
         .collect())
 }
 
+/// Who reached the shared but rare peers: rows (peer, host, flows, first, last).
+fn add_shared(g: &mut TestGlobals, shared: &[RecordBatch]) -> Result<()> {
+    for b in shared {
+        let (peer, host, flows) = (ips(b, 0)?, ips(b, 1)?, u64s(b, 2)?);
+        let first = column(b, 3)?.as_primitive::<TimestampMicrosecondType>();
+        let last = column(b, 4)?.as_primitive::<TimestampMicrosecondType>();
+        for i in 0..b.num_rows() {
+            let c = Contact {
+                flows: flows[i],
+                first_us: first.value(i),
+                last_us: last.value(i),
+            };
+            g.shared_dests
+                .entry(peer[i])
+                .or_default()
+                .push((host[i], c));
+        }
+    }
+    for hosts in g.shared_dests.values_mut() {
+        hosts.sort_unstable_by_key(|(h, _)| *h);
+    }
+    Ok(())
+}
+
 /// The statistics from the results of [`queries`] (in that order).
 pub fn assemble(results: &[Vec<RecordBatch>]) -> Result<super::wire::Globals> {
-    let [span, cells, dests, dns] = results else {
+    let [span, cells, dests, dns, shared] = results else {
         return Err(FlowError::Internal(
-            "four statistics queries expected".into(),
+            "five statistics queries expected".into(),
         ));
     };
     let mut g = TestGlobals::default();
@@ -259,6 +294,7 @@ pub fn assemble(results: &[Vec<RecordBatch>]) -> Result<super::wire::Globals> {
             g.dns_answered |= answered[i] > 0;
         }
     }
+    add_shared(&mut g, shared)?;
     Ok(super::wire::Globals {
         rows,
         globals: g,

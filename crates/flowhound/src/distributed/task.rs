@@ -220,7 +220,8 @@ pub fn gather_baseline(parts: Vec<(usize, Vec<u8>)>, files: Vec<String>) -> Resu
     Ok(b)
 }
 
-/// Finalizes raw findings gathered from the shards ([`detect::finish`]).
+/// Finalizes raw findings gathered from the shards ([`detect::finish`]), given the whole input's
+/// statistics (who reached which shared peer).
 pub fn finish(
     raw: Vec<Finding>,
     (baseline, geo, nets, config): (
@@ -229,6 +230,7 @@ pub fn finish(
         &InternalNets,
         &crate::config::Config,
     ),
+    globals: &crate::detect::globals::TestGlobals,
 ) -> Result<Vec<Finding>> {
     let (flows, none) = (
         Flows::default(),
@@ -241,6 +243,7 @@ pub fn finish(
         geo,
         nets,
         config,
-    );
-    detect::finish(raw, &ctx)
+    )
+    .with_globals(globals);
+    detect::finish(raw, &ctx, &config.analysis.detectors)
 }

@@ -76,6 +76,8 @@ impl Globals {
             internal_hosts: w.internal_hosts.into_iter().collect(),
             dest_hosts: Default::default(),
             dest_counts: w.dest_counts.into_iter().collect(),
+            // who reached a shared peer is read on the client only (after the shards' findings merge)
+            shared_dests: Default::default(),
             dns_sizes: w
                 .dns_sizes
                 .into_iter()
@@ -148,8 +150,7 @@ mod tests {
             (3_000_000, b, u128::MAX - 1, 53, 5, 0),
         ];
         let f = flows(&rows);
-        let mut globals = TestGlobals::of(&f, &nets);
-        globals.count_hosts();
+        let globals = TestGlobals::of(&f, &nets);
         let sent = Globals {
             rows: f.len() as u64,
             globals,

@@ -379,8 +379,8 @@ impl Sharded {
             progress(s + 1, self.shards + 1);
         }
         let empty = Flows::default();
-        let ctx = context(&empty, inp);
-        out.findings = detect::finish(raw, &ctx)?;
+        let ctx = context(&empty, inp).with_globals(&self.globals);
+        out.findings = detect::finish(raw, &ctx, names)?;
         Ok(out)
     }
 
