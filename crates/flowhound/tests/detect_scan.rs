@@ -180,3 +180,45 @@ fn a_slow_internal_scan_is_found_over_the_hour_not_the_poller_nor_a_few_failures
     );
     assert!(off.is_empty(), "{off:#?}");
 }
+
+/// The network's resolver (clients query it on 53 in the baseline) recursing to 300 authoritative
+/// servers in 5 minutes is doing its job when they answer: no scan. The same 300 servers unanswered
+/// still add up (0.1 each: 30 weighted hosts against a floor of 10).
+#[test]
+fn the_resolver_recursing_is_not_a_scan_unless_nothing_answers() {
+    let ip = |last: u32| format!("10.0.0.{last}");
+    let with_resolver = |day: i64| -> Vec<Row> {
+        let mut rows = lan_day(day);
+        for t in (0..8 * 3600).step_by(300).map(|s| day + s) {
+            for h in 10..40 {
+                rows.push((t + 5, ip(h), ip(53), 53, 70, 200));
+            }
+            for k in 0..5u32 {
+                rows.push((t + 6, ip(53), format!("198.51.100.{k}"), 53, 80, 300));
+            }
+        }
+        rows
+    };
+    let normal = with_resolver(1_700_006_400);
+    let day = 1_700_092_800;
+    let recursion = |down: u64| -> Vec<Row> {
+        let mut test = with_resolver(day);
+        test.extend((0..300u32).map(|k| {
+            let dst = format!("203.0.{}.{}", k / 200, k % 200 + 1);
+            (day + 3_600 + i64::from(k / 2), ip(53), dst, 53, 80, down)
+        }));
+        test
+    };
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
+    let of_resolver = |found: Vec<Finding>| -> Vec<Finding> {
+        found.into_iter().filter(|f| f.hosts == [ip(53)]).collect()
+    };
+    let answered = of_resolver(csv_run(&normal, &recursion(300), &config, &["port_scan"]));
+    assert!(answered.is_empty(), "{answered:#?}");
+    let unanswered = of_resolver(csv_run(&normal, &recursion(0), &config, &["port_scan"]));
+    assert_eq!(unanswered.len(), 1, "{unanswered:#?}");
+    let h = unanswered[0].evidence.details["horizontal_max"]
+        .as_f64()
+        .unwrap();
+    assert!((h - 30.0).abs() < 1e-6, "{h}");
+}
