@@ -222,3 +222,43 @@ fn the_resolver_recursing_is_not_a_scan_unless_nothing_answers() {
         .unwrap();
     assert!((h - 30.0).abs() < 1e-6, "{h}");
 }
+
+/// Four bots sweeping tcp/139 over the same 200 addresses (refused or unanswered) are scanners, not a
+/// botnet of 204 members; three hosts trading data on tcp/6881 every 10 minutes are a coordinated set.
+/// With one-way records (nothing ever answered) pairs cannot be told apart and all count.
+#[test]
+fn several_bots_sweeping_a_port_are_no_botnet_but_hosts_trading_data_are() {
+    let ip = |last: u32| format!("10.0.0.{last}");
+    let day = 1_700_092_800;
+    let test = |answers: bool| -> Vec<Row> {
+        let mut rows = lan_day(day);
+        for (b, bot) in (60..64u32).enumerate() {
+            for k in 0..200u32 {
+                let down = if answers && k % 2 == 0 { 62 } else { 0 };
+                let t = day + 3_600 + 30 * b as i64 + i64::from(k);
+                rows.push((t, ip(bot), format!("10.0.2.{}", k + 1), 139, 60, down));
+            }
+        }
+        for t in (0..6 * 3600).step_by(600).map(|s| day + 3_600 + s) {
+            for (a, b) in [(70, 71), (71, 72), (72, 70)] {
+                let down = if answers { 300 } else { 0 };
+                rows.push((t + i64::from(a - 70), ip(a), ip(b), 6881, 400, down));
+            }
+        }
+        rows
+    };
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
+    let normal = lan_day(1_700_006_400);
+    let sets = |rows: &[Row]| -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = csv_run(&normal, rows, &config, &["botnet"])
+            .into_iter()
+            .map(|f| f.hosts)
+            .collect();
+        out.iter_mut().for_each(|h| h.sort());
+        out
+    };
+    let talkers = vec![ip(70), ip(71), ip(72)];
+    assert_eq!(sets(&test(true)), vec![talkers.clone()]);
+    let one_way = sets(&test(false));
+    assert!(one_way.contains(&talkers), "{one_way:?}");
+}

@@ -32,6 +32,8 @@ pub struct BotnetConfig {
     pub sync_bin_secs: u64,
     /// Smallest score reported.
     pub min_score_ratio: f64,
+    /// A flow carrying at most this many bytes (both ways) exchanged nothing (a refused connection).
+    pub tiny_flow_bytes: u64,
 }
 
 impl Default for BotnetConfig {
@@ -42,11 +44,12 @@ impl Default for BotnetConfig {
             max_edge_ports_count: 5,
             sync_bin_secs: 60,
             min_score_ratio: 0.4,
+            tiny_flow_bytes: 128,
         }
     }
 }
 
-static SETTINGS: [Setting; 5] = [
+static SETTINGS: [Setting; 6] = [
     Setting {
         key: "min_members_count",
         doc: "internal hosts a coordinated set needs",
@@ -72,6 +75,11 @@ static SETTINGS: [Setting; 5] = [
         doc: "smallest score reported",
         range: Range::Float(0.0, 1.0),
     },
+    Setting {
+        key: "tiny_flow_bytes",
+        doc: "a pair whose flows each carry at most this many bytes (up + down), or get nothing back, exchanged nothing",
+        range: Range::Int(0, 1_000_000),
+    },
 ];
 
 /// The markdown section of `docs/detectors.md`.
@@ -85,7 +93,10 @@ ignored. With a baseline learned from normal traffic only pairs absent from its 
 (in either direction); with a self-learned baseline every client pair counts.
 
 **Formula.** Pairs using more than `max_edge_ports_count` distinct ports are probes (see `port_scan`)
-and dropped. For every (protocol, port) the remaining pairs form a graph; its connected components
+and dropped, and so are pairs that never exchanged data: no flow got bytes back with more than
+`tiny_flow_bytes` in all (coordination is two-way; four bots sweeping tcp/139 made the 7,000 dead or
+refusing addresses they reached one "set" of 7,058 members on a CTU-style capture), unless no pair of
+the input got an answer at all (one-way records). For every (protocol, port) the remaining pairs form a graph; its connected components
 with at least `min_members_count` members and `min_originators_count` members originating flows are
 candidate sets; candidates sharing two or more members are merged. Per set:
 
@@ -268,6 +279,10 @@ pub fn broadcast_like(addr: u128) -> bool {
 struct EdgeData {
     ports: BTreeSet<PortKey>,
     rows: Vec<u32>,
+    /// Some flow of the pair got bytes back.
+    answered: bool,
+    /// Some flow of the pair got bytes back and carried more than `tiny_flow_bytes`.
+    exchanged: bool,
 }
 
 type Edges = BTreeMap<(u128, u128), EdgeData>;
@@ -303,8 +318,14 @@ fn edges(ctx: &DetectCtx, c: &BotnetConfig, x: &Exclusions) -> Edges {
         let e = out.entry((s, d)).or_default();
         e.ports.insert((f.proto[i].index() as u8, port));
         e.rows.push(i as u32);
+        e.answered |= f.down[i] > 0;
+        e.exchanged |= f.down[i] > 0 && f.up[i].saturating_add(f.down[i]) > c.tiny_flow_bytes;
     }
-    out.retain(|_, e| e.ports.len() as u64 <= c.max_edge_ports_count);
+    // coordination is two-way: a pair that never exchanged data is a probe (several bots sweeping one
+    // port make the thousands of dead or refusing addresses they reach one "set"), unless the input
+    // carries no answers at all (one-way records)
+    let two_way = out.values().any(|e| e.answered);
+    out.retain(|_, e| e.ports.len() as u64 <= c.max_edge_ports_count && (e.exchanged || !two_way));
     out
 }
 
