@@ -262,3 +262,80 @@ fn several_bots_sweeping_a_port_are_no_botnet_but_hosts_trading_data_are() {
     let one_way = sets(&test(false));
     assert!(one_way.contains(&talkers), "{one_way:?}");
 }
+
+/// `dropper` on a 16-minute capture: a browsing client that met 20 sites and a device that met its
+/// cloud both fetch three images-or-binaries from new peers in one minute over HTTP. In 16 minutes 20
+/// peers is a browser (the narrow limit is 32 for an hour, its share for less: 8), so only the device's
+/// burst is a dropper; with the hour's limit both are.
+#[test]
+fn in_a_short_capture_a_browsing_client_is_no_narrow_device() {
+    let day = 1_700_092_800;
+    let t0 = day + 9 * 3600;
+    let burst = |host: &str, net: u32| -> Vec<Row> {
+        (0..3u32)
+            .map(|k| {
+                let t = t0 + 300 + 20 * i64::from(k);
+                (
+                    t,
+                    host.to_string(),
+                    format!("198.51.{net}.{}", k + 1),
+                    80,
+                    400,
+                    60_000,
+                )
+            })
+            .collect()
+    };
+    let mut test: Vec<Row> = (0..20u32)
+        .map(|k| {
+            (
+                t0 + 45 * i64::from(k),
+                "10.0.0.10".into(),
+                format!("203.0.113.{}", k + 1),
+                443,
+                900,
+                2_000,
+            )
+        })
+        .collect();
+    test.extend(burst("10.0.0.10", 100));
+    test.extend([0, 900].map(|s| {
+        (
+            t0 + s,
+            "10.0.0.11".to_string(),
+            "192.0.2.7".to_string(),
+            443,
+            300,
+            500,
+        )
+    }));
+    test.extend(burst("10.0.0.11", 101));
+    let normal: Vec<Row> = ["10.0.0.10", "10.0.0.11"]
+        .iter()
+        .map(|h| {
+            (
+                day - 86_400 + 9 * 3600,
+                h.to_string(),
+                "192.0.2.7".to_string(),
+                443,
+                300,
+                500,
+            )
+        })
+        .collect();
+    let run = |extra: &str| -> Vec<Vec<String>> {
+        let text = format!("{}[detectors.dropper]\n{extra}", detect_support::CONFIG);
+        let config = flowhound::config::Config::from_toml(&text, "test").unwrap();
+        let mut hosts: Vec<Vec<String>> = csv_run(&normal, &test, &config, &["dropper"])
+            .into_iter()
+            .map(|f| f.hosts)
+            .collect();
+        hosts.sort();
+        hosts
+    };
+    assert_eq!(run(""), vec![vec!["10.0.0.11".to_string()]]);
+    assert_eq!(
+        run("narrow_min_peers_count = 32\n"),
+        vec![vec!["10.0.0.10".to_string()], vec!["10.0.0.11".to_string()]]
+    );
+}

@@ -42,8 +42,11 @@ pub struct DropperConfig {
     /// Other windows (of the baseline's `window_secs`) with payload fetches by the host that make
     /// such fetches its habit.
     pub habit_min_windows_count: u64,
-    /// External peers (not infrastructure) of the host above which it is no narrow device.
+    /// External peers (not infrastructure) of the host above which it is no narrow device, in a test
+    /// input of an hour or more (shorter ones: [`narrow_limit`]).
     pub narrow_max_peers_count: u64,
+    /// The narrow limit of the shortest test inputs.
+    pub narrow_min_peers_count: u64,
     /// Score of the strongest burst (the weakest that passes every gate scores 0.4, medium).
     pub max_score_ratio: f64,
 }
@@ -59,12 +62,13 @@ impl Default for DropperConfig {
             min_new_share_ratio: 0.5,
             habit_min_windows_count: 2,
             narrow_max_peers_count: 32,
+            narrow_min_peers_count: 8,
             max_score_ratio: 0.64,
         }
     }
 }
 
-static SETTINGS: [Setting; 9] = [
+static SETTINGS: [Setting; 10] = [
     Setting {
         key: "ports",
         doc: "cleartext web ports (tcp, as strings such as \"80\") a fetch goes to",
@@ -102,7 +106,12 @@ static SETTINGS: [Setting; 9] = [
     },
     Setting {
         key: "narrow_max_peers_count",
-        doc: "external peers (infrastructure left out) of the host above which it is no narrow device but a browsing client",
+        doc: "external peers (infrastructure left out) of the host above which it is no narrow device but a browsing client, in a test input of an hour or more",
+        range: Range::Int(1, 1_000_000_000),
+    },
+    Setting {
+        key: "narrow_min_peers_count",
+        doc: "the narrow limit of the shortest test inputs: shorter than an hour, the limit is narrow_max_peers_count times the input's share of an hour, at least this",
         range: Range::Int(1, 1_000_000_000),
     },
     Setting {
@@ -128,7 +137,10 @@ closer than `burst_max_gap_secs` (120 s) form a burst. A burst is reported when 
   `habit_min_windows_count` (2) other windows of the test input;
 - the host is a narrow device: at most `narrow_max_peers_count` (32) external peers in the test
   input (infrastructure such as NTP pools left out: a device's NTP client rotates through dozens of
-  pool servers a day).
+  pool servers a day). A test input shorter than an hour allows its share of an hour of that, at
+  least `narrow_min_peers_count` (8): a person's browser meets 32 peers in a few pages, and in the
+  16-minute campus captures of `bench/othersim` browsing clients met 14-33, which made 150 of them
+  "narrow" and each burst of images a dropper.
 
 `score = 0.4 + (max_score_ratio - 0.4) * sat(fetches, half_fetches_count) * new_share`, with
 `sat(x, h) = x / (x + h)`: medium at most by default.
@@ -284,6 +296,14 @@ fn accumulate(ctx: &DetectCtx, c: &DropperConfig, ports: &[u16]) -> AHashMap<u12
     hosts
 }
 
+/// The narrow limit for a test input spanning `span_secs`: `max_peers` for an hour or more (a
+/// person's browser passes it within a few pages, a device not in a day), its share of an hour for a
+/// shorter input (16 minutes of browsing meet 14-33 peers), never below `min_peers`.
+pub fn narrow_limit(max_peers: u64, min_peers: u64, span_secs: f64) -> u64 {
+    let share = (span_secs / 3600.0).clamp(0.0, 1.0);
+    ((max_peers as f64 * share).ceil() as u64).max(min_peers)
+}
+
 /// Splits fetches (any order) into bursts: runs, by time, whose consecutive starts are at most
 /// `max_gap_us` apart.
 pub fn bursts(fetches: &[Fetch], max_gap_us: i64) -> Vec<Vec<Fetch>> {
@@ -334,7 +354,17 @@ struct Judged<'a> {
 fn judge_host(ctx: &DetectCtx, c: &DropperConfig, host: u128, acc: &HostAcc) -> Vec<Finding> {
     // the test input's own peers: a baseline's destination count holds the NTP pool's rotation
     let host_peers = acc.peers.len() as u64;
-    if host_peers > c.narrow_max_peers_count {
+    let span_secs = ctx
+        .globals()
+        .ts_range
+        .map_or(0.0, |(a, b)| (b - a) as f64 / 1e6);
+    if host_peers
+        > narrow_limit(
+            c.narrow_max_peers_count,
+            c.narrow_min_peers_count,
+            span_secs,
+        )
+    {
         return Vec::new();
     }
     let gap = (c.burst_max_gap_secs * 1e6) as i64;
@@ -480,6 +510,23 @@ mod tests {
             peer,
             bytes: 65_000,
             row,
+        }
+    }
+
+    #[test]
+    fn narrow_limit_table() {
+        // (max, min, span seconds, limit)
+        let rows = [
+            (32, 8, 86_400.0, 32), // a day: the limit as configured
+            (32, 8, 3_600.0, 32),  // an hour
+            (32, 8, 1_800.0, 16),  // half an hour: half of it
+            (32, 8, 960.0, 9),     // a 16-minute capture: 8.53 -> 9
+            (32, 8, 60.0, 8),      // a minute: the floor
+            (32, 8, 0.0, 8),       // one instant
+            (4, 8, 86_400.0, 8),   // a floor above the limit wins
+        ];
+        for (max, min, span, want) in rows {
+            assert_eq!(narrow_limit(max, min, span), want, "{max} {min} {span}");
         }
     }
 
