@@ -743,9 +743,8 @@ struct Acc {
 /// Two passes: count per pair, then gather the pairs with enough connections.
 fn accumulate(ctx: &DetectCtx, min_count: u64) -> Acc {
     let f = ctx.flows;
-    let (first, last) = ctx.globals().ts_range.unwrap_or((0, 0));
     let mut acc = Acc {
-        span_secs: (last - first).max(0) as f64 / 1e6,
+        span_secs: ctx.globals().span_secs(),
         ..Default::default()
     };
     let mut counts: AHashMap<(u128, u128), u64> = AHashMap::new();

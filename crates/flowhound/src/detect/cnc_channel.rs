@@ -385,10 +385,10 @@ fn proto_of(key: &Key) -> Proto {
 /// Two passes: counts per channel, then times and rows of the channels that meet a floor.
 fn accumulate(ctx: &DetectCtx, c: &CncChannelConfig) -> Acc {
     let f = ctx.flows;
-    let (first, last) = ctx.globals().ts_range.unwrap_or((0, 0));
+    let g = ctx.globals();
     let mut acc = Acc {
-        first,
-        span_secs: (last - first).max(0) as f64 / 1e6,
+        first: g.ts_range.map_or(0, |r| r.0),
+        span_secs: g.span_secs(),
         ..Default::default()
     };
     for i in 0..f.len() {

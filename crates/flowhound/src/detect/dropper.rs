@@ -354,10 +354,7 @@ struct Judged<'a> {
 fn judge_host(ctx: &DetectCtx, c: &DropperConfig, host: u128, acc: &HostAcc) -> Vec<Finding> {
     // the test input's own peers: a baseline's destination count holds the NTP pool's rotation
     let host_peers = acc.peers.len() as u64;
-    let span_secs = ctx
-        .globals()
-        .ts_range
-        .map_or(0.0, |(a, b)| (b - a) as f64 / 1e6);
+    let span_secs = ctx.globals().span_secs();
     if host_peers
         > narrow_limit(
             c.narrow_max_peers_count,

@@ -183,6 +183,12 @@ impl TestGlobals {
         self.shared_dests.get(&peer).cloned().unwrap_or_default()
     }
 
+    /// Seconds from the first flow start to the last (0 without flows).
+    pub fn span_secs(&self) -> f64 {
+        self.ts_range
+            .map_or(0.0, |(first, last)| (last - first).max(0) as f64 / 1e6)
+    }
+
     /// Internal hosts that originated flows to external `peer`, once counted (1 when unknown).
     pub fn hosts_of(&self, peer: u128) -> u64 {
         self.dest_counts.get(&peer).copied().unwrap_or(1)

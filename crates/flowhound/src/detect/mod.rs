@@ -308,16 +308,20 @@ pub fn run(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     finish(raw, ctx, names)
 }
 
+/// The registry's detectors named in `names`, in registry order.
+fn chosen(names: &[String]) -> impl Iterator<Item = &'static dyn DynDetector> + '_ {
+    REGISTRY
+        .iter()
+        .copied()
+        .filter(|d| names.iter().any(|n| n == d.name()))
+}
+
 /// The detectors' findings as they report them, before [`finish`] merges and ranks them. The
 /// out-of-core runner ([`crate::shard`]) calls this once per host shard.
 pub fn run_raw(ctx: &DetectCtx, names: &[String]) -> Result<Vec<Finding>> {
     Config::check_detector_list(names)?;
     min_severity(ctx.config)?;
-    let chosen: Vec<&dyn DynDetector> = REGISTRY
-        .iter()
-        .copied()
-        .filter(|d| names.iter().any(|n| n == d.name()))
-        .collect();
+    let chosen: Vec<&dyn DynDetector> = chosen(names).collect();
     let results = in_parallel(&chosen, |d| {
         ctx.check_cancel()?;
         d.run_section(&ctx.config.detector_section(d.name()), ctx)
@@ -364,10 +368,7 @@ pub fn finish(raw: Vec<Finding>, ctx: &DetectCtx, names: &[String]) -> Result<Ve
     let mut out = finalize(raw, ctx.geo, cap);
     corroborate::hold_uncorroborated(&mut out, ctx);
     let mut pivoted = Vec::new();
-    for d in REGISTRY
-        .iter()
-        .filter(|d| names.iter().any(|n| n == d.name()))
-    {
+    for d in chosen(names) {
         let section = ctx.config.detector_section(d.name());
         pivoted.extend(d.pivot_section(&section, &out, ctx)?);
     }

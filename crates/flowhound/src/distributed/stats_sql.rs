@@ -185,11 +185,9 @@ pub fn queries(table: &str, nets: &str, window_secs: u64) -> Vec<String> {
             v("dns")
         ),
         format!(
-            "WITH d AS (SELECT {} AS peer, {} AS host, count(*) AS flows, min(ts) AS first, max(ts) AS last \
-             FROM {t} WHERE {} AND NOT {} GROUP BY 1, 2) \
-             SELECT d.peer, d.host, d.flows, d.first, d.last FROM d JOIN \
-             (SELECT peer FROM d GROUP BY peer HAVING count(*) BETWEEN 2 AND {SHARED_DEST_MAX_HOSTS}) s \
-             ON d.peer = s.peer",
+            "SELECT peer, host, flows, first, last FROM (SELECT *, count(*) OVER (PARTITION BY peer) AS hosts \
+             FROM (SELECT {} AS peer, {} AS host, count(*) AS flows, min(ts) AS first, max(ts) AS last \
+             FROM {t} WHERE {} AND NOT {} GROUP BY 1, 2) d) w WHERE hosts BETWEEN 2 AND {SHARED_DEST_MAX_HOSTS}",
             v("peer"),
             v("host"),
             v("originator"),
