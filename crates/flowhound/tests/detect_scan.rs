@@ -263,6 +263,51 @@ fn several_bots_sweeping_a_port_are_no_botnet_but_hosts_trading_data_are() {
     assert!(one_way.contains(&talkers), "{one_way:?}");
 }
 
+/// Windows Delivery Optimization: eight workstations fetch update pieces from a few new neighbours
+/// each on tcp/7680, a flow or two per pair, never together. On the LAN's everyday peer-to-peer port
+/// that is no botnet; the same sparse pattern on a port nothing on the network uses still counts as
+/// one (the port is then the evidence).
+#[test]
+fn update_peers_on_delivery_optimization_are_no_botnet() {
+    let ip = |last: u32| format!("10.0.0.{last}");
+    let day = 1_700_092_800;
+    let test = |port: u16| -> Vec<Row> {
+        let mut rows = lan_day(day);
+        let pairs = [
+            (80, 81),
+            (80, 82),
+            (81, 83),
+            (82, 84),
+            (83, 85),
+            (84, 86),
+            (85, 87),
+            (86, 80),
+            (87, 81),
+        ];
+        for (k, (a, b)) in pairs.iter().enumerate() {
+            let t = day + 2 * 3_600 + 1_800 * k as i64;
+            rows.push((t, ip(*a), ip(*b), port, 3_000, 4_000_000));
+            if k % 2 == 0 {
+                rows.push((t + 900, ip(*b), ip(*a), port, 2_000, 900_000));
+            }
+        }
+        rows.sort();
+        rows
+    };
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
+    let normal = lan_day(1_700_006_400);
+    let sets = |rows: &[Row]| -> Vec<Vec<String>> {
+        csv_run(&normal, rows, &config, &["botnet"])
+            .into_iter()
+            .map(|f| f.hosts)
+            .collect()
+    };
+    assert_eq!(sets(&test(7680)), Vec::<Vec<String>>::new());
+    let unusual = sets(&test(31_337));
+    assert_eq!(unusual.len(), 1, "{unusual:?}");
+    assert_eq!(unusual[0].len(), 8, "{unusual:?}");
+}
+
 /// `dropper` on a 16-minute capture: a browsing client that met 20 sites and a device that met its
 /// cloud both fetch three images-or-binaries from new peers in one minute over HTTP. In 16 minutes 20
 /// peers is a browser (the narrow limit is 32 for an hour, its share for less: 8), so only the device's

@@ -98,6 +98,10 @@ pub struct HostHabits {
     /// Distinct ports on one destination per fan-out window: the maximum (robust: median) level.
     #[serde(default)]
     pub vertical: f64,
+    /// Self-learned from fewer than [`ROBUST_MIN_WINDOWS`] fan-out windows: the levels above are the
+    /// host's vote in its peers' level, not a habit of its own; it is judged against its peers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub short: bool,
     /// Largest upload destinations.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uploads: Vec<Upload>,
@@ -219,7 +223,7 @@ pub(crate) fn derive(hosts: &AHashMap<u128, HostState>, grid: Grid) -> Habits {
         (ip::format(**host), h)
     });
     let out: BTreeMap<String, HostHabits> = derived.into_iter().collect();
-    let (population_fanout, population_vertical) = population(&out);
+    let (population_fanout, population_vertical) = population(&out, grid.robust);
     Habits {
         fanout_window_secs: grid.fanout_secs,
         hosts: out,
@@ -286,11 +290,12 @@ pub(crate) fn compact(a: &mut HostState, grid: Grid) {
 }
 
 fn host_habits(a: &HostState, window_secs: u64, robust: bool) -> HostHabits {
-    let (fanout, fanout_rest, vertical) = fanout_levels(&a.fan, robust);
+    let (fanout, fanout_rest, vertical, short) = fanout_levels(&a.fan, robust);
     let mut h = HostHabits {
         fanout,
         fanout_rest,
         vertical,
+        short,
         ..Default::default()
     };
     if robust {
@@ -350,10 +355,24 @@ fn channels(a: &HostState) -> Vec<Channel> {
 }
 
 /// The fan-out levels over both window grids: per key and for ports per destination, the larger of
-/// the two grids' levels.
-fn fanout_levels(fan: &[(i64, u128, u32)], robust: bool) -> (BTreeMap<String, f64>, f64, f64) {
-    let (mut keys, v0) = phase_levels(fan.iter().filter(|x| x.0 & 1 == 0), robust);
-    let (shifted, v1) = phase_levels(fan.iter().filter(|x| x.0 & 1 == 1), robust);
+/// the two grids' levels; and whether they are only a vote among peers (`short`: self-learned, and
+/// neither grid has [`ROBUST_MIN_WINDOWS`] active windows, so they are taken without that guard).
+fn fanout_levels(
+    fan: &[(i64, u128, u32)],
+    robust: bool,
+) -> (BTreeMap<String, f64>, f64, f64, bool) {
+    let phases = |min_windows: usize| {
+        let even = phase_levels(fan.iter().filter(|x| x.0 & 1 == 0), robust, min_windows);
+        let odd = phase_levels(fan.iter().filter(|x| x.0 & 1 == 1), robust, min_windows);
+        (even, odd)
+    };
+    let guard = if robust { ROBUST_MIN_WINDOWS } else { 0 };
+    let (mut even, mut odd) = phases(guard);
+    let short = robust && even.is_none() && odd.is_none() && !fan.is_empty();
+    if short {
+        (even, odd) = phases(0);
+    }
+    let ((mut keys, v0), (shifted, v1)) = (even.unwrap_or_default(), odd.unwrap_or_default());
     for (k, l) in shifted {
         let e = keys.entry(k).or_default();
         *e = e.max(l);
@@ -363,14 +382,16 @@ fn fanout_levels(fan: &[(i64, u128, u32)], robust: bool) -> (BTreeMap<String, f6
     let rest = levels.get(FANOUT_KEPT).map_or(0.0, |x| x.1);
     levels.truncate(FANOUT_KEPT);
     let fanout = levels.into_iter().map(|(k, l)| (key_text(k), l)).collect();
-    (fanout, rest, v0.max(v1))
+    (fanout, rest, v0.max(v1), short)
 }
 
-/// The levels of one window grid: per key code, and for ports per destination.
+/// The levels of one window grid: per key code, and for ports per destination; `None` when it has
+/// fewer than `min_windows` active windows.
 fn phase_levels<'a>(
     fan: impl Iterator<Item = &'a (i64, u128, u32)>,
     robust: bool,
-) -> (AHashMap<u32, f64>, f64) {
+    min_windows: usize,
+) -> Option<(AHashMap<u32, f64>, f64)> {
     let mut horizontal: AHashMap<(u32, i64), f64> = AHashMap::new();
     let mut vertical: AHashMap<(i64, u128), f64> = AHashMap::new();
     let mut windows: AHashSet<i64> = AHashSet::new();
@@ -380,8 +401,8 @@ fn phase_levels<'a>(
         windows.insert(w);
     }
     let active = windows.len();
-    if robust && active < ROBUST_MIN_WINDOWS {
-        return (AHashMap::new(), 0.0);
+    if active < min_windows {
+        return None;
     }
     let mut per_key: AHashMap<u32, Vec<f64>> = AHashMap::new();
     for ((key, _), n) in horizontal {
@@ -397,7 +418,7 @@ fn phase_levels<'a>(
         .into_iter()
         .map(|(k, mut xs)| (k, level(&mut xs, active, robust)))
         .collect();
-    (keys, level(&mut v, active, robust))
+    Some((keys, level(&mut v, active, robust)))
 }
 
 fn uploads(m: &AHashMap<(u128, i64), u64>, window_secs: u64) -> Vec<Upload> {
@@ -422,7 +443,17 @@ fn uploads(m: &AHashMap<(u128, i64), u64>, window_secs: u64) -> Vec<Upload> {
         .collect()
 }
 
-fn population(hosts: &BTreeMap<String, HostHabits>) -> (BTreeMap<String, f64>, f64) {
+/// On a self-learned baseline, a key is the peers' habit only when at least this share of the hosts
+/// with any fan-out use it (and [`POPULATION_MIN_HOSTS`]): the few hosts of a botnet sweeping one
+/// port are not a population whose level raises their own limit.
+pub const POPULATION_MIN_SHARE: f64 = 0.25;
+
+/// ... and at least this many hosts.
+pub const POPULATION_MIN_HOSTS: usize = 5;
+
+/// The peers' levels: per key, the median level over the hosts with the key (on a self-learned
+/// baseline, only keys that [`population_min_hosts`] hosts use); the median vertical level.
+fn population(hosts: &BTreeMap<String, HostHabits>, robust: bool) -> (BTreeMap<String, f64>, f64) {
     let mut per_key: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut vertical = Vec::new();
     for h in hosts.values() {
@@ -431,11 +462,23 @@ fn population(hosts: &BTreeMap<String, HostHabits>) -> (BTreeMap<String, f64>, f
         }
         vertical.push(h.vertical);
     }
+    let with_fanout = hosts.values().filter(|h| !h.fanout.is_empty()).count();
+    let min_hosts = if robust {
+        population_min_hosts(with_fanout)
+    } else {
+        1
+    };
     let fanout = per_key
         .into_iter()
+        .filter(|(_, v)| v.len() >= min_hosts)
         .map(|(k, mut v)| (k, median(&mut v)))
         .collect();
     (fanout, median(&mut vertical))
+}
+
+/// The hosts a key needs for a self-learned peers' level, of `with_fanout` hosts with any fan-out.
+pub fn population_min_hosts(with_fanout: usize) -> usize {
+    POPULATION_MIN_HOSTS.max((POPULATION_MIN_SHARE * with_fanout as f64).ceil() as usize)
 }
 
 impl Habits {
@@ -452,7 +495,7 @@ impl Habits {
     /// The fan-out level of `key` for `host`: its own when it has one, else its peers' (the median
     /// over hosts with the key), else 0. Returns the level and `host` or `peers`.
     pub fn fanout_level(&self, host: u128, key: &str) -> (f64, &'static str) {
-        let own = self.host(host);
+        let own = self.host(host).filter(|h| !h.short);
         if let Some(l) = own.and_then(|h| h.fanout.get(key)) {
             return (*l, "host");
         }
@@ -467,7 +510,7 @@ impl Habits {
 
     /// The vertical level for `host`: its own, else its peers'.
     pub fn vertical_level(&self, host: u128) -> (f64, &'static str) {
-        match self.host(host) {
+        match self.host(host).filter(|h| !h.short) {
             Some(h) => (h.vertical, "host"),
             None => (self.population_vertical, "peers"),
         }
@@ -726,8 +769,58 @@ mod tests {
             }
         }
         let robust = acc.finish(3600, 300);
-        let h = robust.host(ip::parse("10.0.0.5").unwrap()).unwrap();
-        assert!(h.fanout.is_empty() && h.vertical == 0.0);
+        let host = ip::parse("10.0.0.5").unwrap();
+        let h = robust.host(host).unwrap();
+        // its levels are a vote among its peers, not its own habit (and one host is no population)
+        assert!(h.short);
+        assert_eq!(h.fanout["int:tcp/80"], 20.0);
+        assert_eq!(robust.fanout_level(host, "int:tcp/80"), (0.0, "peers"));
+        assert_eq!(robust.vertical_level(host), (1.0, "peers"));
+    }
+
+    /// `n` flows from `src` to `n` distinct external hosts on tcp/`port` in each of `windows` windows.
+    fn sweep(acc: &mut HabitAcc, src: &str, port: u16, n: u16, windows: i64) {
+        for w in 0..windows {
+            for d in 0..n {
+                let dst = format!("8.{}.{}.{}", port % 200, d / 250, d % 250);
+                let mut f = flow(
+                    w * 300 + i64::from(d % 250),
+                    src,
+                    &dst,
+                    Proto::Tcp,
+                    port,
+                    60,
+                );
+                f.received = 60;
+                acc.add(&f, 3600, 300);
+            }
+        }
+    }
+
+    #[test]
+    fn short_captures_judge_hosts_against_their_peers() {
+        // a 20-minute capture: eight browsing clients, two bots that browse and sweep tcp/445
+        let mut acc = HabitAcc::new(true);
+        for i in 1..=10 {
+            sweep(&mut acc, &format!("10.0.0.{i}"), 80, 30 + i, 4);
+        }
+        for i in 9..=10 {
+            sweep(&mut acc, &format!("10.0.0.{i}"), 445, 600, 4);
+        }
+        let hb = acc.finish(3600, 300);
+        let bot = ip::parse("10.0.0.9").unwrap();
+        assert!(hb.host(bot).unwrap().short);
+        // the median of the ten browsers' 31 to 40 hosts per window
+        assert_eq!(hb.fanout_level(bot, "ext:tcp/80"), (35.5, "peers"));
+        // two hosts of ten are no population: the floor stays
+        assert_eq!(hb.fanout_level(bot, "ext:tcp/445"), (0.0, "peers"));
+    }
+
+    #[test]
+    fn population_min_hosts_table() {
+        for (hosts, want) in [(0, 5), (4, 5), (20, 5), (21, 6), (100, 25), (479, 120)] {
+            assert_eq!(population_min_hosts(hosts), want, "{hosts}");
+        }
     }
 
     #[test]

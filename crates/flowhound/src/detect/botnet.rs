@@ -104,7 +104,9 @@ candidate sets; candidates sharing two or more members are merged. Per set:
 - `sync` = mean over the `sync_bin_secs` bins where a member is active of (active members - 1) /
   (members - 1);
 - `unusual` = 1 when none of the set's ports is a known server port (or, with a baseline from normal
-  traffic, a port of its internal graph), else 0;
+  traffic, a port of its internal graph) or a port of the LAN's everyday peer-to-peer services
+  (Windows Delivery Optimization tcp/7680, SMB 445 and 139, WS-Discovery 3702 and 5357: workstations
+  meet new peers on them every day), else 0;
 - `new` = 1 with a baseline from normal traffic (the pairs are new), 0 when self-learned;
 - `act` = 1 when `unusual`, else `min(1, excess / 0.25)` with `excess = (sync - f) / (1 - f)` the
   synchronisation beyond the floor `f = 1 / (members - 1)` that pairs alone give (a flow makes both
@@ -259,6 +261,17 @@ impl Exclusions {
         }
         Ok(x)
     }
+}
+
+/// The ports of the LAN's everyday peer-to-peer services, never unusual whatever the baseline
+/// holds: Windows Delivery Optimization (7680: workstations fetching update pieces from each
+/// other, new pairs every day), file sharing between workstations (SMB 445, NetBIOS session 139)
+/// and WS-Discovery (3702, 5357). Their sets count only as far as their members act together.
+pub const LAN_PEER_PORTS: [u16; 5] = [139, 445, 3702, 5357, 7680];
+
+/// True for a port of [`LAN_PEER_PORTS`].
+pub fn lan_peer_service(port: u16) -> bool {
+    LAN_PEER_PORTS.contains(&port)
 }
 
 fn unordered(a: u128, b: u128) -> (u128, u128) {
@@ -558,7 +571,10 @@ fn set_finding(
     let sf = set_flows(ctx, c, edges, set);
     let n = set.members.len();
     let sync = sync_score(&sf.bins, n);
-    let unusual = !set.ports.iter().any(|p| x.usual_ports.contains(&p.1));
+    let unusual = !set
+        .ports
+        .iter()
+        .any(|p| x.usual_ports.contains(&p.1) || lan_peer_service(p.1));
     let new = !ctx.baseline.robust();
     let score = set_score(n, sync, unusual, new);
     let active: Vec<i64> = sf.bins.keys().copied().collect();

@@ -422,6 +422,8 @@ fn collect(
 struct Group {
     rows: Vec<u32>,
     peers: AHashMap<u128, u64>,
+    /// Bytes per external client, of the flows it opened to the host (the host answered).
+    served: AHashMap<u128, u64>,
     total: u64,
     first: i64,
     last: i64,
@@ -436,6 +438,9 @@ impl Group {
         }
         self.rows.push(i as u32);
         *self.peers.entry(v.peer).or_default() += bytes;
+        if !v.originator && bytes > 0 {
+            *self.served.entry(v.peer).or_default() += bytes;
+        }
         self.total += bytes;
         self.first = self.first.min(ts);
         self.last = self.last.max(ts);
@@ -474,6 +479,17 @@ impl Group {
         if let Some(peak) = &hit.habit {
             explanation.push_str(&format!("; {}", habit_text(m, peak)));
         }
+        let served: Vec<u64> = self.served.into_values().collect();
+        let serving = hit.reference == "population"
+            && is_serving(
+                &served,
+                self.total,
+                p.c.serving_min_clients_count,
+                p.c.serving_max_client_share_ratio,
+            );
+        if serving {
+            explanation.push_str(&serving_text(&served, self.total));
+        }
         let mut details = serde_json::Map::new();
         details.insert("metric".into(), json!(m.name()));
         details.insert("reference".into(), json!(hit.reference));
@@ -483,6 +499,9 @@ impl Group {
         details.insert(format!("reference_{}", hit.tail_name), json!(hit.tail));
         if let Some(peak) = &hit.habit {
             details.insert("habitual".into(), json!(peak));
+        }
+        if serving {
+            details.insert("served_clients".into(), json!(served.len()));
         }
         let evidence = Evidence {
             metric: format!(
@@ -497,7 +516,7 @@ impl Group {
             explanation,
             details,
         };
-        finding(
+        let mut f = finding(
             p,
             "volume_outlier",
             host,
@@ -507,8 +526,36 @@ impl Group {
             self.rows,
             evidence,
             &hit,
-        )
+        );
+        if serving {
+            f.score = f.score.min(HABITUAL_SCORE);
+        }
+        f
     }
+}
+
+/// Whether a host's flagged bytes are its service rather than its own doing: more than half of
+/// `total` were answers to external clients that opened the flows (`served`, bytes per client), at
+/// least `min_clients` of them (0: never), none with more than `max_share` of `total`.
+pub fn is_serving(served: &[u64], total: u64, min_clients: u64, max_share: f64) -> bool {
+    let sum: u64 = served.iter().sum();
+    let top = served.iter().copied().max().unwrap_or(0);
+    min_clients > 0
+        && served.len() as u64 >= min_clients
+        && sum.saturating_mul(2) > total
+        && top as f64 <= max_share * total as f64
+}
+
+/// "; 95.1 MB of it answered 1471 external clients that connected to the host (...)".
+fn serving_text(served: &[u64], total: u64) -> String {
+    let sum: u64 = served.iter().sum();
+    let top = served.iter().copied().max().unwrap_or(0);
+    format!(
+        "; {} of it answered {} external clients that connected to the host (the largest took {:.0} %): a server's service, not compared with the network's clients, reported low",
+        human_bytes(sum as f64),
+        served.len(),
+        100.0 * top as f64 / total.max(1) as f64
+    )
 }
 
 /// What set the limit, for the explanation: the rule, the p99 guard or the heavy-tail guard.
@@ -707,6 +754,31 @@ pub fn metrics(names: &[String]) -> Result<Vec<Metric>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_serving_table() {
+        // (bytes per client, total, min clients, max share, serving)
+        let many: Vec<u64> = vec![1_000; 30];
+        let cases: [(&[u64], u64, u64, f64, bool); 7] = [
+            (&many, 40_000, 20, 0.2, true),
+            (&many, 40_000, 0, 0.2, false),
+            (&many, 40_000, 31, 0.2, false),
+            // mostly the host's own uploads
+            (&many, 70_000, 20, 0.2, false),
+            (&many[..19], 19_000, 20, 0.2, false),
+            // one client took most of it: a dump fetched through the server
+            (&[50_000, 1_000, 1_000], 52_000, 2, 0.2, false),
+            (&[], 0, 20, 0.2, false),
+        ];
+        for (served, total, min, share, want) in cases {
+            assert_eq!(
+                is_serving(served, total, min, share),
+                want,
+                "{} clients, {total}, {min}, {share}",
+                served.len()
+            );
+        }
+    }
 
     #[test]
     fn is_fleet_table() {

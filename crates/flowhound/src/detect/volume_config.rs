@@ -31,6 +31,11 @@ pub struct Common {
     pub fleet_share_ratio: f64,
     /// ... and at least this many hosts.
     pub fleet_min_hosts_count: u64,
+    /// Host judged against the population: distinct external clients it mostly answered that make
+    /// its volume a server's service (0: off).
+    pub serving_min_clients_count: u64,
+    /// ... with no client taking more than this share of the bytes.
+    pub serving_max_client_share_ratio: f64,
 }
 
 impl Default for Common {
@@ -47,6 +52,8 @@ impl Default for Common {
             habit_peak_ratio: 5.0,
             fleet_share_ratio: 0.25,
             fleet_min_hosts_count: 3,
+            serving_min_clients_count: 20,
+            serving_max_client_share_ratio: 0.2,
         }
     }
 }
@@ -82,6 +89,10 @@ macro_rules! volume_config {
             pub fleet_share_ratio: f64,
             /// ... and at least this many hosts.
             pub fleet_min_hosts_count: u64,
+            /// Distinct external clients answered that make a population-judged volume a server's (0: off).
+            pub serving_min_clients_count: u64,
+            /// ... with no client taking more than this share of the bytes.
+            pub serving_max_client_share_ratio: f64,
         }
 
         impl Default for $name {
@@ -100,6 +111,8 @@ macro_rules! volume_config {
                     habit_peak_ratio: c.habit_peak_ratio,
                     fleet_share_ratio: c.fleet_share_ratio,
                     fleet_min_hosts_count: c.fleet_min_hosts_count,
+                    serving_min_clients_count: c.serving_min_clients_count,
+                    serving_max_client_share_ratio: c.serving_max_client_share_ratio,
                 }
             }
         }
@@ -119,6 +132,8 @@ macro_rules! volume_config {
                     habit_peak_ratio: self.habit_peak_ratio,
                     fleet_share_ratio: self.fleet_share_ratio,
                     fleet_min_hosts_count: self.fleet_min_hosts_count,
+                    serving_min_clients_count: self.serving_min_clients_count,
+                    serving_max_client_share_ratio: self.serving_max_client_share_ratio,
                 }
             }
         }
@@ -142,6 +157,8 @@ macro_rules! volume_settings {
             $crate::detect::volume_config::HABIT_PEAK_RATIO,
             $crate::detect::volume_config::FLEET_SHARE_RATIO,
             $crate::detect::volume_config::FLEET_MIN_HOSTS,
+            $crate::detect::volume_config::SERVING_MIN_CLIENTS,
+            $crate::detect::volume_config::SERVING_MAX_CLIENT_SHARE,
         ]
     };
 }
@@ -173,13 +190,20 @@ Fleets: a download (`down_bytes`) whose top peer at least `fleet_share_ratio` (a
 network's active hosts, and at least `fleet_min_hosts_count` (3), also reached in the test input is the
 whole network's, not the host's: a software update rolled out to every client, a popular CDN. It is
 reported low with the count named. Data theft uploads and a dropper fetches from a peer of its own, so
-uploads are never held this way."#
+uploads are never held this way.
+
+Servers: a host judged against the population (no profile of its own, e.g. a short capture learned from
+itself) is compared with the network's clients, which is the wrong role for a server. When more than half of
+the flagged bytes were answers to connections external clients opened (a web server's responses, an upload
+site's requests), from at least `serving_min_clients_count` (20) distinct clients with none taking more than
+`serving_max_client_share_ratio` (a fifth) of the bytes, the volume is the host's service: it is reported
+low with the clients counted. A dump fetched through the server by one client stays a finding."#
     };
 }
 pub(crate) use guards_doc;
 
 /// Number of shared settings (for the `SETTINGS` array lengths).
-pub const SHARED: usize = 11;
+pub const SHARED: usize = 13;
 
 /// The `metrics` setting.
 pub const METRICS: Setting = Setting {
@@ -227,3 +251,7 @@ pub const FLEET_MIN_HOSTS: Setting = Setting {
     doc: "hosts reaching the top peer that a fleet download also needs",
     range: Range::Int(1, 1_000_000_000),
 };
+/// The `serving_min_clients_count` setting.
+pub const SERVING_MIN_CLIENTS: Setting = Setting { key: "serving_min_clients_count", doc: "a host judged against the population whose flagged bytes are mostly answers to at least this many distinct external clients is serving them (a public server): reported low (0 disables)", range: Range::Int(0, 1_000_000_000) };
+/// The `serving_max_client_share_ratio` setting.
+pub const SERVING_MAX_CLIENT_SHARE: Setting = Setting { key: "serving_max_client_share_ratio", doc: "... and no single client took more than this share of the bytes (one client fetching a dump stays a finding)", range: Range::Float(0.0, 1.0) };

@@ -191,3 +191,16 @@ pub fn csv_run(normal: &[Row], test: &[Row], config: &Config, names: &[&str]) ->
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     run(&ctx, &names).unwrap()
 }
+
+/// Like [`csv_run`] in single-capture mode: the baseline is learned robustly from `test` itself.
+pub fn csv_self_run(test: &[Row], config: &Config, names: &[&str]) -> Vec<Finding> {
+    let dir = tempfile::tempdir().unwrap();
+    let tb = write_csv(dir.path(), "test.csv", test);
+    let tf = Flows::from_batches(&tb).unwrap();
+    let nets = InternalNets::default();
+    let geo = GeoStack::from_options(&[], &[], true).unwrap();
+    let b = learn(&tf, &nets, &geo, &config.baseline, vec![], true).unwrap();
+    let ctx = DetectCtx::new(&tb, &tf, &b, &geo, &nets, config);
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    run(&ctx, &names).unwrap()
+}
