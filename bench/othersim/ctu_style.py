@@ -60,6 +60,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="capture length (default: drawn between 15 and 20 minutes, as CTU-13's short captures)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     rng = np.random.default_rng(a.seed + 424242)
@@ -67,6 +69,8 @@ def main():
     V = int(rng.integers(40, 60))  # scenario number in labels
     T0 = float(1313488846 + int(rng.integers(0, 200)) * 86400 + rng.uniform(0, 8 * 3600))  # Aug 2011 + days, daytime UTC
     D = float(rng.uniform(900, 1200))
+    if a.minutes:
+        D = a.minutes * 60.0
     T1 = T0 + D
     cap = Cap()
     camp = lambda c, d: ip4(147, 32, c, d)

@@ -3,6 +3,7 @@
 mod detect_support;
 
 use detect_support::{csv_run, dataset, Row};
+use flowhound::findings::{severity, Severity};
 
 #[test]
 fn finds_the_exfiltrating_hosts_not_the_nightly_backup() {
@@ -200,4 +201,62 @@ fn uploads_to_a_new_address_of_the_fleets_storage_network_are_its_habit() {
     )
     .unwrap();
     assert!(of(&findings(&off), 7).is_some_and(|f| f.severity >= Severity::Medium));
+}
+
+/// A sensor that never received a byte in its normal day (its every rule says 0 B) fetching 3 MB is
+/// measured against the smallest volume ever flagged (`min_window_bytes`, 1 MB): medium, not
+/// infinitely beyond nothing; the same host sending 600 MB out is still critical-grade.
+#[test]
+fn a_quiet_hosts_first_megabytes_are_measured_against_the_floor() {
+    let day = 1_700_006_400;
+    let (sensor, collector) = ("10.0.0.40", "52.16.4.9");
+    let quiet = |d: i64| -> Vec<Row> {
+        let mut rows = Vec::new();
+        for h in 0..24 {
+            for c in 0..30 {
+                let t = d + h * 3_600 + c * 60;
+                rows.push((
+                    t,
+                    format!("10.0.0.{}", 10 + c % 20),
+                    format!("93.184.{c}.7"),
+                    443,
+                    2_000,
+                    60_000,
+                ));
+            }
+            rows.push((
+                d + h * 3_600 + 30,
+                sensor.into(),
+                collector.into(),
+                443,
+                900,
+                0,
+            ));
+        }
+        rows
+    };
+    let normal = quiet(day);
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "t").unwrap();
+    let scored = |extra: Row| -> f64 {
+        let mut test = quiet(day + 86_400);
+        test.push(extra);
+        test.sort();
+        let got = csv_run(&normal, &test, &config, &["iqr"]);
+        got.iter()
+            .filter(|f| f.kind == "volume_outlier" && f.hosts == [sensor])
+            .map(|f| f.score)
+            .fold(0.0, f64::max)
+    };
+    let t = day + 86_400 + 10 * 3_600 + 100;
+    let fetch = scored((t, sensor.into(), "45.9.148.3".into(), 80, 400, 3_000_000));
+    assert_eq!(severity(fetch), Severity::Medium, "{fetch}");
+    let upload = scored((
+        t,
+        sensor.into(),
+        "45.9.148.3".into(),
+        443,
+        600_000_000,
+        2_000,
+    ));
+    assert!(severity(upload) >= Severity::High, "{upload}");
 }

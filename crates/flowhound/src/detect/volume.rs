@@ -214,17 +214,28 @@ struct Hit {
     habit: Option<Peak>,
 }
 
-/// The binding limit: the detector's rule, the p99 guard, or the heavy-tail guard, whichever is
-/// highest (ties go to the first). Returns the limit and its name.
-pub fn binding_limit(rule: f64, p99_guard: f64, tail_guard: Option<f64>) -> (f64, &'static str) {
+/// The binding limit: the detector's rule, the p99 guard, the heavy-tail guard, or the smallest
+/// volume ever flagged (`floor`), whichever is highest (ties go to the first). Returns the limit and
+/// its name. The floor binds where the reference never had that traffic (a host whose every
+/// baseline window downloaded nothing has a limit of 0 B by every rule): its first megabytes are
+/// then measured against the floor, not found infinitely beyond nothing.
+pub fn binding_limit(
+    rule: f64,
+    p99_guard: f64,
+    tail_guard: Option<f64>,
+    floor: f64,
+) -> (f64, &'static str) {
     let mut best = (rule, "rule");
     if p99_guard > best.0 {
         best = (p99_guard, "p99");
     }
-    match tail_guard {
-        Some(t) if t > best.0 => (t, "tail"),
-        _ => best,
+    if let Some(t) = tail_guard.filter(|t| *t > best.0) {
+        best = (t, "tail");
     }
+    if floor > best.0 {
+        best = (floor, "floor");
+    }
+    best
 }
 
 /// The heavy-tail guard's ratio to the reference median: the network-wide tail quantile that
@@ -325,8 +336,12 @@ fn per_host(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
             continue;
         };
         let tail_guard = tail.filter(|_| s.median > 0.0).map(|q| q * s.median);
-        let (threshold, bound) =
-            binding_limit(by_rule, p.c.min_p99_ratio * s.tail(robust), tail_guard);
+        let (threshold, bound) = binding_limit(
+            by_rule,
+            p.c.min_p99_ratio * s.tail(robust),
+            tail_guard,
+            p.c.min_window_bytes as f64,
+        );
         if value as f64 > threshold {
             let hit = Hit {
                 value: value as f64,
@@ -355,9 +370,10 @@ fn per_flow(ctx: &DetectCtx, p: &VolumeParams, m: Metric, rule: Rule) -> Vec<Fin
             ctx.baseline.robust(),
         ),
     };
-    let Some((thr, bound)) =
-        rule(&s, robust).map(|t| binding_limit(t, p.c.min_p99_ratio * s.tail(robust), None))
-    else {
+    let Some((thr, bound)) = rule(&s, robust).map(|t| {
+        let p99 = p.c.min_p99_ratio * s.tail(robust);
+        binding_limit(t, p99, None, p.c.min_flow_bytes as f64)
+    }) else {
         return Vec::new();
     };
     // per host: the largest flagged flow (every other field is the same for all) and the rows, ascending
@@ -563,6 +579,7 @@ fn bound_label(h: &Hit, p: &VolumeParams) -> String {
     match h.bound {
         "p99" => format!("{} x the reference {}", p.c.min_p99_ratio, h.tail_name),
         "tail" => "the network's heavy-tail limit".into(),
+        "floor" => "min_window_bytes: nothing like it in the reference".into(),
         _ => p.rule_text.clone(),
     }
 }
@@ -816,17 +833,20 @@ mod tests {
     #[test]
     fn binding_limit_table() {
         let cases = [
-            (10.0, 5.0, None, (10.0, "rule")),
-            (10.0, 12.0, None, (12.0, "p99")),
-            (10.0, 12.0, Some(11.0), (12.0, "p99")),
-            (10.0, 12.0, Some(50.0), (50.0, "tail")),
-            (10.0, 0.0, Some(10.0), (10.0, "rule")),
+            (10.0, 5.0, None, 1.0, (10.0, "rule")),
+            (10.0, 12.0, None, 1.0, (12.0, "p99")),
+            (10.0, 12.0, Some(11.0), 1.0, (12.0, "p99")),
+            (10.0, 12.0, Some(50.0), 1.0, (50.0, "tail")),
+            (10.0, 0.0, Some(10.0), 1.0, (10.0, "rule")),
+            // a reference that never had the traffic: every rule says 0 B
+            (0.0, 0.0, None, 1e6, (1e6, "floor")),
+            (10.0, 12.0, Some(50.0), 50.0, (50.0, "tail")),
         ];
-        for (rule, p99, tail, want) in cases {
+        for (rule, p99, tail, floor, want) in cases {
             assert_eq!(
-                binding_limit(rule, p99, tail),
+                binding_limit(rule, p99, tail, floor),
                 want,
-                "{rule} {p99} {tail:?}"
+                "{rule} {p99} {tail:?} {floor}"
             );
         }
     }

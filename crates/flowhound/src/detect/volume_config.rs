@@ -177,7 +177,10 @@ baseline the top half of `k >= 40` is censored, the trimmed Hill estimator, so t
 own limit). The limit is `median_host * u * (k / (n * p))^gamma` with `p = tail_expected_false_windows /
 test windows`: the volume that ordinary windows reach `tail_expected_false_windows` times per run (default
 0.05). The explanation names the limit that bound ("the network's heavy-tail limit"). Set
-`tail_expected_false_windows = 0` to turn it off.
+`tail_expected_false_windows = 0` to turn it off. The limit is never below `min_window_bytes` either: a host whose every
+baseline window had none of the traffic (a sensor that never downloads) has a limit of 0 B by every
+rule, and its first megabytes would score as infinitely beyond it; they are measured against that floor
+instead ("limit 1.0 MB (min_window_bytes: nothing like it in the reference)").
 
 Habits: a flagged window at most `habit_peak_ratio` (5) times the host's own largest window of the same
 metric in the baseline (`habits.hosts[...].peak_up` / `peak_down`) is behaviour the baseline already

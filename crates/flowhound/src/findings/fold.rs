@@ -15,7 +15,9 @@
 //!   `details.server_abuse_sources`, not reported once per source.
 //! - **A place or a time is context, not an activity.** An `unusual_country` or `off_hours` finding
 //!   whose flows are mostly held by another finding of the host (the C&C is in that country, the
-//!   exfiltration ran at night) becomes evidence of that finding.
+//!   exfiltration ran at night) becomes evidence of that finding, when that finding is evidence
+//!   enough on its own (medium or above); a low one (faint periodicity over a few visits) becomes
+//!   evidence of the place instead.
 //!
 //! The folded finding keeps the higher score of the two, unites detectors, peers, flows and time
 //! span, and carries the other's evidence in `other_evidence`.
@@ -140,10 +142,18 @@ fn fold_order(a: &Finding, b: &Finding) -> Option<bool> {
     }
     let context = |f: &Finding| CONTEXT_KINDS.contains(&f.kind.as_str());
     match (context(a), context(b)) {
-        (false, true) if held_by(b, a) => Some(true),
-        (true, false) if held_by(a, b) => Some(false),
+        (false, true) if held_by(b, a) => Some(names_incident(a)),
+        (true, false) if held_by(a, b) => Some(!names_incident(b)),
         _ => None,
     }
+}
+
+/// Whether an activity finding names the incident a context finding of the same flows belongs to:
+/// when it is evidence enough on its own for the default table (medium or above). Ten visits to a
+/// rare country that happen to look faintly periodic (a low beacon) are the country's finding, with
+/// the beacon as its other evidence, not a C&C raised to the country's score.
+fn names_incident(activity: &Finding) -> bool {
+    super::severity(activity.score) >= super::Severity::Medium
 }
 
 /// Share of the smaller finding's flows that the other holds (0 without flows).
@@ -304,6 +314,14 @@ mod tests {
         ]);
         assert_eq!(kinds(&out), vec![("cnc_channel", 0.79)]);
         assert_eq!(out[0].flows, 301);
+        // a low beacon (faint periodicity over a few visits) does not name it: the place does
+        let faint = fold_incidents(vec![
+            f("cnc_beacon", 0.28, 0..10, None),
+            f("unusual_country", 0.67, 0..15, None),
+        ]);
+        assert_eq!(kinds(&faint), vec![("unusual_country", 0.67)]);
+        assert_eq!(faint[0].other_evidence.len(), 1);
+        assert_eq!(faint[0].detector, "cnc_beacon,unusual_country");
         // a country visited mostly apart from the activity stays its own finding
         let apart = fold_incidents(vec![
             f("unusual_country", 0.6, 0..100, None),
