@@ -308,6 +308,63 @@ fn update_peers_on_delivery_optimization_are_no_botnet() {
     assert_eq!(unusual[0].len(), 8, "{unusual:?}");
 }
 
+/// A laptop that sent one flow in the normal day and browses as busily as every client in the test
+/// day: one flow is no fan-out habit of its own, so its limits are its peers' (100 web servers every
+/// 5 minutes), not the minimum counts its near-empty history gave.
+#[test]
+fn a_host_that_barely_appeared_in_normal_is_judged_against_its_peers() {
+    let day = 1_700_006_400;
+    let browse = |rows: &mut Vec<Row>, host: &str, start: i64, windows: i64, tiny_every: u32| {
+        for w in 0..windows {
+            for d in 0..100u32 {
+                let t = start + w * 300 + i64::from(d * 2);
+                let dst = format!("{}.{}.{}.20", 20 + w % 50, d, 7 + d % 3);
+                let (up, down) = if tiny_every > 0 && d % tiny_every == 0 {
+                    (60, 60)
+                } else {
+                    (2_000, 40_000)
+                };
+                rows.push((t, host.into(), dst, 443, up, down));
+            }
+        }
+    };
+    let mut normal = Vec::new();
+    for c in 10..20 {
+        browse(
+            &mut normal,
+            &format!("10.0.0.{c}"),
+            day + 9 * 3_600 + c,
+            24,
+            0,
+        );
+    }
+    normal.push((
+        day + 10 * 3_600,
+        "10.0.0.90".into(),
+        "93.184.216.34".into(),
+        443,
+        900,
+        5_000,
+    ));
+    normal.sort();
+    let mut test = Vec::new();
+    for c in 10..20 {
+        browse(
+            &mut test,
+            &format!("10.0.0.{c}"),
+            day + 86_400 + 9 * 3_600 + c,
+            12,
+            0,
+        );
+    }
+    // weighted 80 x 0.1 + 20 x 0.25 = 13 hosts on tcp/443 a window, over the floor of 10
+    browse(&mut test, "10.0.0.90", day + 86_400 + 9 * 3_600 + 3, 12, 5);
+    test.sort();
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
+    let got = csv_run(&normal, &test, &config, &["port_scan"]);
+    assert!(!got.iter().any(|f| f.hosts == ["10.0.0.90"]), "{got:#?}");
+}
+
 /// `dropper` on a 16-minute capture: a browsing client that met 20 sites and a device that met its
 /// cloud both fetch three images-or-binaries from new peers in one minute over HTTP. In 16 minutes 20
 /// peers is a browser (the narrow limit is 32 for an hour, its share for less: 8), so only the device's

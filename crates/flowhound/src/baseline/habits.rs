@@ -98,8 +98,9 @@ pub struct HostHabits {
     /// Distinct ports on one destination per fan-out window: the maximum (robust: median) level.
     #[serde(default)]
     pub vertical: f64,
-    /// Self-learned from fewer than [`ROBUST_MIN_WINDOWS`] fan-out windows: the levels above are the
-    /// host's vote in its peers' level, not a habit of its own; it is judged against its peers.
+    /// Seen in fewer than [`ROBUST_MIN_WINDOWS`] fan-out windows, self-learned (or, in normal,
+    /// without any fan-out: a few flows of a host that joined late): the levels above are the host's
+    /// vote in its peers' level, not a habit of its own; it is judged against its peers.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub short: bool,
     /// Largest upload destinations.
@@ -355,8 +356,9 @@ fn channels(a: &HostState) -> Vec<Channel> {
 }
 
 /// The fan-out levels over both window grids: per key and for ports per destination, the larger of
-/// the two grids' levels; and whether they are only a vote among peers (`short`: self-learned, and
-/// neither grid has [`ROBUST_MIN_WINDOWS`] active windows, so they are taken without that guard).
+/// the two grids' levels; and whether they are only a vote among peers (`short`: neither grid has
+/// [`ROBUST_MIN_WINDOWS`] active windows, and the baseline is self-learned (the levels are then taken
+/// without that guard) or the host did not fan out at all (no level of 2 or more)).
 fn fanout_levels(
     fan: &[(i64, u128, u32)],
     robust: bool,
@@ -366,12 +368,13 @@ fn fanout_levels(
         let odd = phase_levels(fan.iter().filter(|x| x.0 & 1 == 1), robust, min_windows);
         (even, odd)
     };
-    let guard = if robust { ROBUST_MIN_WINDOWS } else { 0 };
-    let (mut even, mut odd) = phases(guard);
-    let short = robust && even.is_none() && odd.is_none() && !fan.is_empty();
-    if short {
-        (even, odd) = phases(0);
-    }
+    let brief = seen_briefly(fan);
+    let guard = if robust && !brief {
+        ROBUST_MIN_WINDOWS
+    } else {
+        0
+    };
+    let (even, odd) = phases(guard);
     let ((mut keys, v0), (shifted, v1)) = (even.unwrap_or_default(), odd.unwrap_or_default());
     for (k, l) in shifted {
         let e = keys.entry(k).or_default();
@@ -381,8 +384,22 @@ fn fanout_levels(
     levels.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let rest = levels.get(FANOUT_KEPT).map_or(0.0, |x| x.1);
     levels.truncate(FANOUT_KEPT);
-    let fanout = levels.into_iter().map(|(k, l)| (key_text(k), l)).collect();
-    (fanout, rest, v0.max(v1), short)
+    let fanout: BTreeMap<String, f64> = levels.into_iter().map(|(k, l)| (key_text(k), l)).collect();
+    let vertical = v0.max(v1);
+    // self-learned, a brief host has had no time to show a habit; in normal, one occurrence is
+    // evidence (a scanner present 40 minutes a day), unless the host did not fan out at all in it
+    let short = brief && (robust || (fanout.is_empty() && vertical < 2.0));
+    (fanout, rest, vertical, short)
+}
+
+/// True when the host was seen in fewer than [`ROBUST_MIN_WINDOWS`] fan-out windows of either grid
+/// (and in at least one).
+fn seen_briefly(fan: &[(i64, u128, u32)]) -> bool {
+    let mut windows: [AHashSet<i64>; 2] = Default::default();
+    for x in fan {
+        windows[(x.0 & 1) as usize].insert(x.0);
+    }
+    !fan.is_empty() && windows.iter().all(|w| w.len() < ROBUST_MIN_WINDOWS)
 }
 
 /// The levels of one window grid: per key code, and for ports per destination; `None` when it has
@@ -826,24 +843,35 @@ mod tests {
     #[test]
     fn peers_level_for_unknown_hosts() {
         let mut acc = HabitAcc::default();
-        for (i, n) in [(1, 4), (2, 6), (3, 100)] {
-            for d in 0..n {
-                let f = flow(
-                    d,
-                    &format!("10.0.0.{i}"),
-                    &format!("8.8.{i}.{d}"),
-                    Proto::Tcp,
-                    443,
-                    10,
-                );
-                acc.add(&f, 3600, 300);
+        // (host, destinations, windows): the fourth swept 40 hosts in ten minutes of the day (a
+        // scanner's run), the fifth sent one flow all day (a laptop that joined late)
+        for (i, n, windows) in [(1, 4, 1), (2, 6, 1), (3, 100, 1), (4, 40, 2), (5, 1, 1)] {
+            for w in 0..windows {
+                for d in 0..n {
+                    let f = flow(
+                        w * 300 + d,
+                        &format!("10.0.0.{i}"),
+                        &format!("8.8.{i}.{d}"),
+                        Proto::Tcp,
+                        443,
+                        10,
+                    );
+                    acc.add(&f, 3600, 300);
+                }
             }
         }
         let hb = acc.finish(3600, 300);
         let unknown = ip::parse("10.0.0.99").unwrap();
-        assert_eq!(hb.fanout_level(unknown, "ext:tcp/443"), (6.0, "peers"));
+        assert_eq!(hb.fanout_level(unknown, "ext:tcp/443"), (23.0, "peers"));
         let known = ip::parse("10.0.0.3").unwrap();
         assert_eq!(hb.fanout_level(known, "ext:tcp/443"), (100.0, "host"));
         assert_eq!(hb.fanout_level(known, "int:tcp/445"), (0.0, "host"));
+        // in normal one occurrence is a habit; a host that never fanned out has none
+        let scanner = ip::parse("10.0.0.4").unwrap();
+        assert_eq!(hb.fanout_level(scanner, "ext:tcp/443"), (40.0, "host"));
+        let late = ip::parse("10.0.0.5").unwrap();
+        assert!(hb.host(late).unwrap().short);
+        assert_eq!(hb.fanout_level(late, "ext:tcp/443"), (23.0, "peers"));
+        assert_eq!(hb.vertical_level(late), (1.0, "peers"));
     }
 }
