@@ -177,29 +177,38 @@ fn write_csv(dir: &std::path::Path, name: &str, rows: &[Row]) -> Vec<RecordBatch
 /// Writes `normal` and `test` as analysts' CSV files, reads them back, learns the baseline from
 /// `normal` and runs the detectors `names` on `test` with `config` (default networks, embedded geo).
 pub fn csv_run(normal: &[Row], test: &[Row], config: &Config, names: &[&str]) -> Vec<Finding> {
-    let dir = tempfile::tempdir().unwrap();
-    let nb = write_csv(dir.path(), "normal.csv", normal);
-    let tb = write_csv(dir.path(), "test.csv", test);
-    let (nf, tf) = (
-        Flows::from_batches(&nb).unwrap(),
-        Flows::from_batches(&tb).unwrap(),
-    );
-    let nets = InternalNets::default();
-    let geo = GeoStack::from_options(&[], &[], true).unwrap();
-    let b = learn(&nf, &nets, &geo, &config.baseline, vec![], false).unwrap();
-    let ctx = DetectCtx::new(&tb, &tf, &b, &geo, &nets, config);
-    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-    run(&ctx, &names).unwrap()
+    csv_detect(Some(normal), test, config, names)
 }
 
 /// Like [`csv_run`] in single-capture mode: the baseline is learned robustly from `test` itself.
 pub fn csv_self_run(test: &[Row], config: &Config, names: &[&str]) -> Vec<Finding> {
+    csv_detect(None, test, config, names)
+}
+
+/// The baseline from `normal`, or robustly from `test` when there is none; then the detectors.
+fn csv_detect(
+    normal: Option<&[Row]>,
+    test: &[Row],
+    config: &Config,
+    names: &[&str],
+) -> Vec<Finding> {
     let dir = tempfile::tempdir().unwrap();
     let tb = write_csv(dir.path(), "test.csv", test);
     let tf = Flows::from_batches(&tb).unwrap();
+    let nf =
+        normal.map(|rows| Flows::from_batches(&write_csv(dir.path(), "normal.csv", rows)).unwrap());
     let nets = InternalNets::default();
     let geo = GeoStack::from_options(&[], &[], true).unwrap();
-    let b = learn(&tf, &nets, &geo, &config.baseline, vec![], true).unwrap();
+    let from = nf.as_ref().unwrap_or(&tf);
+    let b = learn(
+        from,
+        &nets,
+        &geo,
+        &config.baseline,
+        vec![],
+        normal.is_none(),
+    )
+    .unwrap();
     let ctx = DetectCtx::new(&tb, &tf, &b, &geo, &nets, config);
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     run(&ctx, &names).unwrap()
