@@ -247,20 +247,22 @@ fn several_bots_sweeping_a_port_are_no_botnet_but_hosts_trading_data_are() {
         }
         rows
     };
+    let talkers = vec![ip(70), ip(71), ip(72)];
+    assert_eq!(botnet_sets(&test(true)), vec![talkers.clone()]);
+    let one_way = botnet_sets(&test(false));
+    assert!(one_way.contains(&talkers), "{one_way:?}");
+}
+
+/// The members (sorted) of each `botnet` set found in `test` against a baseline of an ordinary LAN day.
+fn botnet_sets(test: &[Row]) -> Vec<Vec<String>> {
     let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
     let normal = lan_day(1_700_006_400);
-    let sets = |rows: &[Row]| -> Vec<Vec<String>> {
-        let mut out: Vec<Vec<String>> = csv_run(&normal, rows, &config, &["botnet"])
-            .into_iter()
-            .map(|f| f.hosts)
-            .collect();
-        out.iter_mut().for_each(|h| h.sort());
-        out
-    };
-    let talkers = vec![ip(70), ip(71), ip(72)];
-    assert_eq!(sets(&test(true)), vec![talkers.clone()]);
-    let one_way = sets(&test(false));
-    assert!(one_way.contains(&talkers), "{one_way:?}");
+    let mut out: Vec<Vec<String>> = csv_run(&normal, test, &config, &["botnet"])
+        .into_iter()
+        .map(|f| f.hosts)
+        .collect();
+    out.iter_mut().for_each(|h| h.sort());
+    out
 }
 
 /// Windows Delivery Optimization: eight workstations fetch update pieces from a few new neighbours
@@ -294,16 +296,8 @@ fn update_peers_on_delivery_optimization_are_no_botnet() {
         rows.sort();
         rows
     };
-    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
-    let normal = lan_day(1_700_006_400);
-    let sets = |rows: &[Row]| -> Vec<Vec<String>> {
-        csv_run(&normal, rows, &config, &["botnet"])
-            .into_iter()
-            .map(|f| f.hosts)
-            .collect()
-    };
-    assert_eq!(sets(&test(7680)), Vec::<Vec<String>>::new());
-    let unusual = sets(&test(31_337));
+    assert_eq!(botnet_sets(&test(7680)), Vec::<Vec<String>>::new());
+    let unusual = botnet_sets(&test(31_337));
     assert_eq!(unusual.len(), 1, "{unusual:?}");
     assert_eq!(unusual[0].len(), 8, "{unusual:?}");
 }

@@ -363,19 +363,19 @@ fn fanout_levels(
     fan: &[(i64, u128, u32)],
     robust: bool,
 ) -> (BTreeMap<String, f64>, f64, f64, bool) {
-    let phases = |min_windows: usize| {
-        let even = phase_levels(fan.iter().filter(|x| x.0 & 1 == 0), robust, min_windows);
-        let odd = phase_levels(fan.iter().filter(|x| x.0 & 1 == 1), robust, min_windows);
-        (even, odd)
+    let even = phase_levels(fan.iter().filter(|x| x.0 & 1 == 0), robust);
+    let odd = phase_levels(fan.iter().filter(|x| x.0 & 1 == 1), robust);
+    // seen in fewer than ROBUST_MIN_WINDOWS windows of either grid (and in at least one)
+    let brief = !fan.is_empty() && even.2 < ROBUST_MIN_WINDOWS && odd.2 < ROBUST_MIN_WINDOWS;
+    // a self-learned grid's levels need that many windows, unless the host is brief (a vote only)
+    let kept = |(keys, vertical, active): PhaseLevels| {
+        if robust && !brief && active < ROBUST_MIN_WINDOWS {
+            (AHashMap::new(), 0.0)
+        } else {
+            (keys, vertical)
+        }
     };
-    let brief = seen_briefly(fan);
-    let guard = if robust && !brief {
-        ROBUST_MIN_WINDOWS
-    } else {
-        0
-    };
-    let (even, odd) = phases(guard);
-    let ((mut keys, v0), (shifted, v1)) = (even.unwrap_or_default(), odd.unwrap_or_default());
+    let ((mut keys, v0), (shifted, v1)) = (kept(even), kept(odd));
     for (k, l) in shifted {
         let e = keys.entry(k).or_default();
         *e = e.max(l);
@@ -392,23 +392,12 @@ fn fanout_levels(
     (fanout, rest, vertical, short)
 }
 
-/// True when the host was seen in fewer than [`ROBUST_MIN_WINDOWS`] fan-out windows of either grid
-/// (and in at least one).
-fn seen_briefly(fan: &[(i64, u128, u32)]) -> bool {
-    let mut windows: [AHashSet<i64>; 2] = Default::default();
-    for x in fan {
-        windows[(x.0 & 1) as usize].insert(x.0);
-    }
-    !fan.is_empty() && windows.iter().all(|w| w.len() < ROBUST_MIN_WINDOWS)
-}
+/// One window grid's levels: per key code, for ports per destination, and its active windows.
+type PhaseLevels = (AHashMap<u32, f64>, f64, usize);
 
-/// The levels of one window grid: per key code, and for ports per destination; `None` when it has
-/// fewer than `min_windows` active windows.
-fn phase_levels<'a>(
-    fan: impl Iterator<Item = &'a (i64, u128, u32)>,
-    robust: bool,
-    min_windows: usize,
-) -> Option<(AHashMap<u32, f64>, f64)> {
+/// The levels of one window grid: per key code, and for ports per destination; with the number of
+/// windows the host was active in.
+fn phase_levels<'a>(fan: impl Iterator<Item = &'a (i64, u128, u32)>, robust: bool) -> PhaseLevels {
     let mut horizontal: AHashMap<(u32, i64), f64> = AHashMap::new();
     let mut vertical: AHashMap<(i64, u128), f64> = AHashMap::new();
     let mut windows: AHashSet<i64> = AHashSet::new();
@@ -418,9 +407,6 @@ fn phase_levels<'a>(
         windows.insert(w);
     }
     let active = windows.len();
-    if active < min_windows {
-        return None;
-    }
     let mut per_key: AHashMap<u32, Vec<f64>> = AHashMap::new();
     for ((key, _), n) in horizontal {
         per_key.entry(key).or_default().push(n);
@@ -435,7 +421,7 @@ fn phase_levels<'a>(
         .into_iter()
         .map(|(k, mut xs)| (k, level(&mut xs, active, robust)))
         .collect();
-    Some((keys, level(&mut v, active, robust)))
+    (keys, level(&mut v, active, robust), active)
 }
 
 fn uploads(m: &AHashMap<(u128, i64), u64>, window_secs: u64) -> Vec<Upload> {

@@ -332,7 +332,7 @@ fn edges(ctx: &DetectCtx, c: &BotnetConfig, x: &Exclusions) -> Edges {
         e.ports.insert((f.proto[i].index() as u8, port));
         e.rows.push(i as u32);
         e.answered |= f.down[i] > 0;
-        e.exchanged |= f.down[i] > 0 && f.up[i].saturating_add(f.down[i]) > c.tiny_flow_bytes;
+        e.exchanged |= super::public_servers::served(f.up[i], f.down[i], c.tiny_flow_bytes);
     }
     // coordination is two-way: a pair that never exchanged data is a probe (several bots sweeping one
     // port make the thousands of dead or refusing addresses they reach one "set"), unless the input

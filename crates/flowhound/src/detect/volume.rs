@@ -495,17 +495,6 @@ impl Group {
         if let Some(peak) = &hit.habit {
             explanation.push_str(&format!("; {}", habit_text(m, peak)));
         }
-        let served: Vec<u64> = self.served.into_values().collect();
-        let serving = hit.reference == "population"
-            && is_serving(
-                &served,
-                self.total,
-                p.c.serving_min_clients_count,
-                p.c.serving_max_client_share_ratio,
-            );
-        if serving {
-            explanation.push_str(&serving_text(&served, self.total));
-        }
         let mut details = serde_json::Map::new();
         details.insert("metric".into(), json!(m.name()));
         details.insert("reference".into(), json!(hit.reference));
@@ -515,9 +504,6 @@ impl Group {
         details.insert(format!("reference_{}", hit.tail_name), json!(hit.tail));
         if let Some(peak) = &hit.habit {
             details.insert("habitual".into(), json!(peak));
-        }
-        if serving {
-            details.insert("served_clients".into(), json!(served.len()));
         }
         let evidence = Evidence {
             metric: format!(
@@ -543,11 +529,31 @@ impl Group {
             evidence,
             &hit,
         );
-        if serving {
-            f.score = f.score.min(HABITUAL_SCORE);
+        if hit.reference == "population" {
+            let served: Vec<u64> = self.served.into_values().collect();
+            hold_serving(&p.c, &served, self.total, &mut f);
         }
         f
     }
+}
+
+/// Holds a population-judged finding low when its bytes are the host's service ([`is_serving`]),
+/// saying so: a server is not compared with the network's clients.
+fn hold_serving(c: &Common, served: &[u64], total: u64, f: &mut Finding) {
+    let (min, share) = (
+        c.serving_min_clients_count,
+        c.serving_max_client_share_ratio,
+    );
+    if !is_serving(served, total, min, share) {
+        return;
+    }
+    f.evidence
+        .explanation
+        .push_str(&serving_text(served, total));
+    f.evidence
+        .details
+        .insert("served_clients".into(), json!(served.len()));
+    f.score = f.score.min(HABITUAL_SCORE);
 }
 
 /// Whether a host's flagged bytes are its service rather than its own doing: more than half of
