@@ -16,6 +16,7 @@
 #[cfg(test)]
 pub use super::state::HabitFlow;
 use super::state::{Grid, HostState};
+use crate::detect::p2p_overlay::overlay_port;
 use crate::findings::format_ts;
 use crate::ip;
 use crate::schema::Proto;
@@ -109,6 +110,14 @@ pub struct HostHabits {
     /// External peers recurring in at least 3 baseline windows (empty in a self-learned baseline).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<Channel>,
+    /// Distinct high UDP ports of external peers the host dialled (peer-to-peer overlay ports,
+    /// [`overlay_port`]): a P2P node's habit (0 in a self-learned baseline).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub p2p_ports: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The habits of every internal host, plus the peers' levels for hosts without history.
@@ -325,7 +334,20 @@ fn host_habits(a: &HostState, window_secs: u64, robust: bool) -> HostHabits {
     h.peak_flows = peak(0, false);
     h.uploads = uploads(&a.uploads, window_secs);
     h.channels = channels(a);
+    h.p2p_ports = p2p_ports(&a.fan);
     h
+}
+
+/// Distinct high UDP ports ([`overlay_port`]) of the external destinations in fan-out sightings.
+fn p2p_ports(fan: &[(i64, u128, u32)]) -> u64 {
+    let udp = Proto::Udp.index() as u32;
+    let ports: AHashSet<u16> = fan
+        .iter()
+        .map(|x| x.2)
+        .filter(|k| k >> 24 == 0 && (k >> 16) & 0xff == udp && overlay_port(*k as u16))
+        .map(|k| k as u16)
+        .collect();
+    ports.len() as u64
 }
 
 /// External peers recurring in at least [`CHANNEL_MIN_WINDOWS`] baseline windows.

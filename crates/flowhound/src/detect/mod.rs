@@ -30,6 +30,7 @@ pub mod iqr;
 pub mod mad;
 pub mod notebook;
 pub mod off_hours;
+pub mod p2p_overlay;
 pub mod port_scan;
 pub mod public_servers;
 pub mod rows;
@@ -288,6 +289,7 @@ pub static REGISTRY: &[&dyn DynDetector] = &[
     &cnc_beacon::CncBeacon,
     &port_scan::PortScan,
     &cnc_channel::CncChannel,
+    &p2p_overlay::P2pOverlay,
     &dos::Dos,
     &inbound_attack::InboundAttack,
     &threat_intel::ThreatIntel,

@@ -161,11 +161,30 @@ pub fn eval_doc(findings: &[Finding]) -> flowhound_gen::FindingsDoc {
 /// A flow for [`csv_run`]: (unix seconds, source, destination, tcp port, bytes up, bytes down).
 pub type Row = (i64, String, String, u16, u64, u64);
 
-fn write_csv(dir: &std::path::Path, name: &str, rows: &[Row]) -> Vec<RecordBatch> {
+/// A row of the analysts' CSV: a [`Row`] (tcp), or `(proto, Row)` for another protocol.
+pub trait CsvRow {
+    /// The protocol and the flow.
+    fn parts(&self) -> (&str, &Row);
+}
+
+impl CsvRow for Row {
+    fn parts(&self) -> (&str, &Row) {
+        ("tcp", self)
+    }
+}
+
+impl CsvRow for (&str, Row) {
+    fn parts(&self) -> (&str, &Row) {
+        (self.0, &self.1)
+    }
+}
+
+fn write_csv<R: CsvRow>(dir: &std::path::Path, name: &str, rows: &[R]) -> Vec<RecordBatch> {
     use std::fmt::Write;
     let mut text = String::from("timestamp,src_ip,dst_ip,proto,port,up_bytes,down_bytes\n");
-    for (ts, src, dst, port, up, down) in rows {
-        writeln!(text, "{ts},{src},{dst},tcp,{port},{up},{down}").unwrap();
+    for r in rows {
+        let (proto, (ts, src, dst, port, up, down)) = r.parts();
+        writeln!(text, "{ts},{src},{dst},{proto},{port},{up},{down}").unwrap();
     }
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -176,19 +195,24 @@ fn write_csv(dir: &std::path::Path, name: &str, rows: &[Row]) -> Vec<RecordBatch
 
 /// Writes `normal` and `test` as analysts' CSV files, reads them back, learns the baseline from
 /// `normal` and runs the detectors `names` on `test` with `config` (default networks, embedded geo).
-pub fn csv_run(normal: &[Row], test: &[Row], config: &Config, names: &[&str]) -> Vec<Finding> {
+pub fn csv_run<R: CsvRow>(
+    normal: &[R],
+    test: &[R],
+    config: &Config,
+    names: &[&str],
+) -> Vec<Finding> {
     csv_detect(Some(normal), test, config, names)
 }
 
 /// Like [`csv_run`] in single-capture mode: the baseline is learned robustly from `test` itself.
-pub fn csv_self_run(test: &[Row], config: &Config, names: &[&str]) -> Vec<Finding> {
+pub fn csv_self_run<R: CsvRow>(test: &[R], config: &Config, names: &[&str]) -> Vec<Finding> {
     csv_detect(None, test, config, names)
 }
 
 /// The baseline from `normal`, or robustly from `test` when there is none; then the detectors.
-fn csv_detect(
-    normal: Option<&[Row]>,
-    test: &[Row],
+fn csv_detect<R: CsvRow>(
+    normal: Option<&[R]>,
+    test: &[R],
     config: &Config,
     names: &[&str],
 ) -> Vec<Finding> {
