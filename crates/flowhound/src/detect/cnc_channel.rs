@@ -42,6 +42,9 @@ pub struct CncChannelConfig {
     pub long_min_secs: f64,
     /// Connection length that earns a full length term, whatever the capture's length.
     pub long_ideal_secs: f64,
+    /// Sessions at least this long add up to the time a channel was held (successive sessions, or
+    /// one connection cut into records by an exporter's active timeout, are one long connection).
+    pub held_min_session_secs: f64,
     /// Most a long connection earns without failed reconnects to its peer.
     pub long_alone_ratio: f64,
     /// Failed connections to the peer below which there is no reconnect evidence (a blip).
@@ -88,6 +91,7 @@ impl Default for CncChannelConfig {
             persistence_ideal_secs: 21_600.0,
             long_min_secs: 3600.0,
             long_ideal_secs: 21_600.0,
+            held_min_session_secs: 900.0,
             long_alone_ratio: 0.35,
             reconnect_min_failed_count: 3,
             reconnect_half_count: 10.0,
@@ -111,7 +115,7 @@ const UNIT: Range = Range::Float(0.0, 1.0);
 const SECS: Range = Range::Float(0.0, 31_536_000.0);
 const HALF: Range = Range::Float(0.001, 1e9);
 
-static SETTINGS: [Setting; 23] = [
+static SETTINGS: [Setting; 24] = [
     Setting {
         key: "failed_max_down_bytes",
         doc: "a connection whose peer sent at most this many bytes failed or went unanswered",
@@ -150,6 +154,11 @@ static SETTINGS: [Setting; 23] = [
     Setting {
         key: "long_ideal_secs",
         doc: "connection length that earns the full length term whatever the capture's length",
+        range: SECS,
+    },
+    Setting {
+        key: "held_min_session_secs",
+        doc: "sessions at least this long add up to the time a channel was held (successive sessions, or one connection cut into records by an exporter's active timeout)",
         range: SECS,
     },
     Setting {
@@ -247,9 +256,13 @@ irregular, with three kinds of evidence, each a strength in [0, 1]:
   failed / connections, and `persistence = 0.5 * (active hours / capture hours) + 0.5 * min(1, active
   span / persistence_ideal_secs)`. A dense storm is evidence on its own (300 failed dials 5 s apart in
   half an hour is no back-off): persistence raises it, from half to full strength.
-- **Long connection** (RITA's module; needs durations, which Zeek and binetflow carry): the longest
-  connection of at least `long_min_secs` scores `min(1, max(longest / capture span, longest /
-  long_ideal_secs)) * (long_alone_ratio + (1 - long_alone_ratio) * reconnect)`, where `reconnect =
+- **Long connection** (RITA's module; needs durations, which Zeek and binetflow carry): a channel
+  held for at least `long_min_secs` scores `min(1, max(held / capture span, held /
+  long_ideal_secs)) * (long_alone_ratio + (1 - long_alone_ratio) * reconnect)`, where `held` is the
+  longest connection or, when larger, the sum of its sessions of at least `held_min_session_secs`
+  (15 min; capped at the capture's span): a bot re-opening its C&C session after every reset, and
+  one connection that a NetFlow exporter cut into 30-minute records, are held as long as one
+  session (like RITA, which sums a pair's durations). `reconnect =
   sat(failed connections to the same peer on any port, reconnect_half_count)`, counted only from
   `reconnect_min_failed_count` failures on (one or two are a network blip).
 - **Strobe** (at least `strobe_min_connections_count` connections):
@@ -357,8 +370,18 @@ struct Channel {
     flows: u64,
     failed: u64,
     longest_secs: f64,
+    /// Summed length of its sessions of at least `held_min_session_secs`.
+    held_secs: f64,
     ts: Vec<i64>,
     rows: Vec<u32>,
+}
+
+impl Channel {
+    /// How long the channel was held: its longest connection, or its sessions' sum (at most
+    /// `span_secs`, the capture's span) when larger.
+    fn held(&self, span_secs: f64) -> f64 {
+        self.longest_secs.max(self.held_secs.min(span_secs))
+    }
 }
 
 #[derive(Default)]
@@ -398,7 +421,11 @@ fn accumulate(ctx: &DetectCtx, c: &CncChannelConfig) -> Acc {
         let ch = acc.channels.entry(key).or_default();
         ch.flows += 1;
         ch.failed += u64::from(f.down[i] <= c.failed_max_down_bytes);
-        ch.longest_secs = ch.longest_secs.max(f.duration_secs(i).unwrap_or(0.0));
+        let secs = f.duration_secs(i).unwrap_or(0.0);
+        ch.longest_secs = ch.longest_secs.max(secs);
+        if secs >= c.held_min_session_secs {
+            ch.held_secs += secs;
+        }
     }
     for (key, ch) in acc.channels.iter().filter(|(_, ch)| ch.failed > 0) {
         if infrastructure(key.1, proto_of(key), key.3, ctx).is_none() {
@@ -407,7 +434,7 @@ fn accumulate(ctx: &DetectCtx, c: &CncChannelConfig) -> Acc {
     }
     acc.channels.retain(|_, ch| {
         ch.failed >= c.storm_min_failed_count
-            || ch.longest_secs >= c.long_min_secs
+            || ch.held(f64::INFINITY) >= c.long_min_secs
             || ch.flows >= c.strobe_min_connections_count
     });
     for i in 0..f.len() {
@@ -431,6 +458,7 @@ struct Terms {
     span_secs: f64,
     median_gap_secs: f64,
     reconnect_failed: u64,
+    held_min_secs: f64,
 }
 
 fn terms(c: &CncChannelConfig, acc: &Acc, key: Key, ch: &Channel, ts: &[i64]) -> Terms {
@@ -459,16 +487,17 @@ fn terms(c: &CncChannelConfig, acc: &Acc, key: Key, ch: &Channel, ts: &[i64]) ->
         0.0
     };
     let reconnect_failed = acc.peer_failed.get(&(key.0, key.1)).copied().unwrap_or(0);
-    let long = if ch.longest_secs >= c.long_min_secs {
+    let held = ch.held(acc.span_secs);
+    let long = if held >= c.long_min_secs {
         let counted = if reconnect_failed >= c.reconnect_min_failed_count {
             reconnect_failed as f64
         } else {
             0.0
         };
         let reconnect = super::behaviour::saturate(counted, c.reconnect_half_count);
-        let capture = acc.span_secs.max(ch.longest_secs);
+        let capture = acc.span_secs.max(held);
         cm::long_strength(
-            ch.longest_secs,
+            held,
             capture,
             c.long_ideal_secs,
             c.long_alone_ratio,
@@ -498,6 +527,7 @@ fn terms(c: &CncChannelConfig, acc: &Acc, key: Key, ch: &Channel, ts: &[i64]) ->
         span_secs,
         median_gap_secs,
         reconnect_failed,
+        held_min_secs: c.held_min_session_secs,
     }
 }
 
@@ -592,10 +622,20 @@ fn explanation(
     );
     let mut parts = Vec::new();
     if t.long > 0.0 {
+        let held = ch.held(acc.span_secs);
+        let sessions = if held > ch.longest_secs {
+            let min = duration_text(t.held_min_secs);
+            format!(
+                "held {} in sessions of {min} or more, ",
+                duration_text(held)
+            )
+        } else {
+            String::new()
+        };
         parts.push(format!(
-            "longest connection {} ({:.0} % of the capture), {} failed connections to the peer",
+            "{sessions}longest connection {} ({:.0} % of the capture held), {} failed connections to the peer",
             duration_text(ch.longest_secs),
-            100.0 * (ch.longest_secs / acc.span_secs.max(ch.longest_secs)).min(1.0),
+            100.0 * (held / acc.span_secs.max(held)).min(1.0),
             t.reconnect_failed
         ));
     }
@@ -661,6 +701,7 @@ fn finding(
         "failed_share": ch.failed as f64 / ch.flows.max(1) as f64, "span_secs": t.span_secs,
         "active_hours": t.active_hours, "capture_hours": t.capture_hours,
         "median_gap_secs": t.median_gap_secs, "longest_secs": ch.longest_secs,
+        "held_secs": ch.held(acc.span_secs),
         "peer_failed": t.reconnect_failed, "storm_score": t.storm, "long_score": t.long,
         "strobe_score": t.strobe, "raw_score": t.raw, "evidence": kind_text(t),
         "infrastructure": d.infrastructure, "prevalent_hosts": d.prevalent_hosts.map(|p| p.0), "trusted_org": d.trusted_org,
@@ -776,6 +817,68 @@ mod tests {
         let again = run_on(&flows, &baseline);
         let known = again.iter().find(|f| f.peers == ["198.51.100.7"]).unwrap();
         assert_eq!(known.score, cnc.score);
+    }
+
+    /// 8 hours of back-to-back sessions of `session_secs` from 10.0.0.5 to 203.0.113.9:81/tcp, and
+    /// 4 failed re-dials.
+    fn sessions(session_secs: i64) -> Flows {
+        let (host, peer) = (
+            ip::parse("10.0.0.5").unwrap(),
+            ip::parse("203.0.113.9").unwrap(),
+        );
+        let mut rows = Vec::new();
+        for k in 0..8 * 3600 / session_secs {
+            let ts = k * session_secs * 1_000_000;
+            rows.push((
+                ts,
+                host,
+                peer,
+                Proto::Tcp,
+                81,
+                500,
+                480,
+                session_secs as f64 - 5.0,
+                8,
+            ));
+        }
+        for k in 0..4i64 {
+            rows.push((
+                k * 7_000_000_000 + 1,
+                host,
+                peer,
+                Proto::Tcp,
+                81,
+                0,
+                0,
+                3.0,
+                3,
+            ));
+        }
+        Flows::from_rows(&rows)
+    }
+
+    #[test]
+    fn successive_sessions_hold_a_channel_like_one_long_connection() {
+        // 40-minute sessions re-opened for 8 hours: held all the capture, with re-dials: medium
+        let found = run_on(&sessions(2400), &Baseline::default());
+        assert_eq!(found.len(), 1);
+        let f = &found[0];
+        let medium = crate::findings::Severity::Medium;
+        assert_eq!(
+            crate::findings::severity(f.score),
+            medium,
+            "{}",
+            f.evidence.explanation
+        );
+        assert!(
+            f.evidence
+                .explanation
+                .contains("in sessions of 15 min or more"),
+            "{}",
+            f.evidence.explanation
+        );
+        // 10-minute sessions are not held (a client's ordinary connections): nothing
+        assert!(run_on(&sessions(600), &Baseline::default()).is_empty());
     }
 
     #[test]
