@@ -303,6 +303,15 @@ fn verdict(
     }
 }
 
+/// The verdict on all of a host's DNS, or the one on its flows to unknown resolvers (`own`, then
+/// `true`) when that scores higher.
+fn stronger(all: Verdict, own: Option<Verdict>) -> (Verdict, bool) {
+    match own {
+        Some(v) if v.score.is_some_and(|s| all.score.is_none_or(|a| s > a)) => (v, true),
+        _ => (all, false),
+    }
+}
+
 fn judge(
     cfg: &DnsAnomalyConfig,
     ctx: &DetectCtx,
@@ -315,13 +324,12 @@ fn judge(
     let unknown = a.unknown_flows;
     let all = verdict(cfg, (&a.sizes, a.answered, unknown), seen, (typical, rate));
     // the flows to unknown resolvers judged on their own: a busy host's ordinary DNS dilutes a tunnel
-    // through a resolver nobody else uses
-    let own = (all.score.is_none() && !a.unknown_sizes.is_empty()).then(|| {
+    // through a resolver nobody else uses (the stronger verdict stands)
+    let own = (!a.unknown_sizes.is_empty()).then(|| {
         let u = (&a.unknown_sizes[..], a.unknown_answered, unknown);
         verdict(cfg, u, seen, (typical, rate))
     });
-    let subset = own.as_ref().is_some_and(|v| v.score.is_some());
-    let v = if subset { own.unwrap_or(all) } else { all };
+    let (v, subset) = stronger(all, own);
     let (s, size_r, rate_r, cv_up, mean_up) =
         (&v.stats, v.size_r, v.rate_r, v.stats.cv_up, v.stats.mean_up);
     let active = seen.0;
@@ -407,9 +415,9 @@ answers at all (bidirectional flows), a host whose DNS flows are mostly unanswer
 thousands of unanswered queries to one address are a flood, `dos`'s. Unidirectional NetFlow never
 shows answers, and there this condition is dropped.
 
-When the host's DNS as a whole is not a tunnel but some of it goes to unknown resolvers, those flows
-are judged again on their own, with the same formula (the rate against the host's whole baseline DNS
-rate). A busy host's ordinary lookups dilute a mean: at 30k flows a host and day, 1,400 tunnel queries
+When some of the host's DNS goes to unknown resolvers, those flows are judged again on their own,
+with the same formula (the rate against the host's whole baseline DNS rate), and the stronger verdict
+stands. A busy host's ordinary lookups dilute a mean: at 30k flows a host and day, 1,400 tunnel queries
 of 180 B among 5,000 ordinary ones of 62 B give a mean of 92 B, under the size threshold, while the
 tunnel's own flows are three times the typical query. The explanation then says so.
 
@@ -503,6 +511,32 @@ mod tests {
         // unanswered, the same queries are a flood's, not a tunnel's
         let unanswered = verdict(&cfg, (&tunnel, 100, 1400), seen, (62.0, 300.0));
         assert!(unanswered.score.is_none());
+    }
+
+    #[test]
+    fn the_stronger_verdict_stands() {
+        let v = |score: Option<f64>| Verdict {
+            stats: DnsStats::default(),
+            size_r: 0.0,
+            rate_r: 0.0,
+            score,
+        };
+        let rows = [
+            // (all, own, own chosen)
+            (None, None, false),
+            (None, Some(0.5), true),
+            // a weak tunnel as a whole (ordinary lookups dilute it) and a strong one on its own
+            (Some(0.39), Some(0.62), true),
+            (Some(0.62), Some(0.39), false),
+            (Some(0.5), None, false),
+            (Some(0.5), Some(0.5), false),
+        ];
+        for (all, own, want) in rows {
+            let (chosen, subset) = stronger(v(all), Some(v(own)));
+            assert_eq!(subset, want, "{all:?} {own:?}");
+            assert_eq!(chosen.score, if want { own } else { all });
+        }
+        assert!(!stronger(v(Some(0.4)), None).1);
     }
 
     #[test]
