@@ -349,27 +349,41 @@ pub fn score(strength: f64, transfers: bool, habit_cap: Option<f64>, c: &P2pOver
 }
 
 impl HostAcc {
-    /// The host's overlay: its dialled peers and those dialling in to its busiest listen port.
-    fn overlay(&self, transfer_min_bytes: u64) -> Overlay {
-        let listen = self
-            .inbound
+    /// The host's busiest listen port (most distinct peers dialling in; ties: the lower port).
+    fn listen_port(&self) -> Option<u16> {
+        self.inbound
             .iter()
-            .max_by_key(|(port, peers)| (peers.len(), std::cmp::Reverse(**port)));
-        let mut all: AHashMap<u128, PeerAcc> = self.dialled.clone();
-        for (peer, p) in listen.into_iter().flat_map(|(_, m)| m) {
+            .max_by_key(|(port, peers)| (peers.len(), std::cmp::Reverse(**port)))
+            .map(|(port, _)| *port)
+    }
+
+    /// Its overlay's peers: those it dialled and those dialling in to `listen_port`.
+    fn peers(&self, listen_port: Option<u16>) -> AHashMap<u128, PeerAcc> {
+        let mut all = self.dialled.clone();
+        let inbound = listen_port.and_then(|p| self.inbound.get(&p));
+        for (peer, p) in inbound.into_iter().flatten() {
             let e = all.entry(*peer).or_default();
             e.flows += p.flows;
             e.bytes = e.bytes.saturating_add(p.bytes);
             e.live += p.live;
         }
+        all
+    }
+
+    /// The host's overlay: its dialled peers and those dialling in to its busiest listen port.
+    fn overlay(&self, transfer_min_bytes: u64) -> Overlay {
+        let listen_port = self.listen_port();
+        let all = self.peers(listen_port);
         let max_peer_bytes = all.values().map(|p| p.bytes).max().unwrap_or(0);
         Overlay {
             peers: all.len() as u64,
             dialled: self.dialled.len() as u64,
             dialled_ports: self.dialled_ports.len() as u64,
             live: all.values().filter(|p| p.live > 0).count() as u64,
-            listen_port: listen.map(|(p, _)| *p),
-            dialling_in: listen.map_or(0, |(_, m)| m.len() as u64),
+            listen_port,
+            dialling_in: listen_port
+                .and_then(|p| self.inbound.get(&p))
+                .map_or(0, |m| m.len() as u64),
             span_secs: self.span.map_or(0.0, |(a, b)| (b - a) as f64 / 1e6),
             max_peer_bytes,
             transfers: max_peer_bytes >= transfer_min_bytes,
@@ -380,14 +394,7 @@ impl HostAcc {
     /// the overlay delivered: modules, configuration), then the rest by flows (its routing core);
     /// ties by address.
     fn ranked_peers(&self, listen_port: Option<u16>) -> Vec<(u128, PeerAcc)> {
-        let mut all: AHashMap<u128, PeerAcc> = self.dialled.clone();
-        let inbound = listen_port.and_then(|p| self.inbound.get(&p));
-        for (peer, p) in inbound.into_iter().flatten() {
-            let e = all.entry(*peer).or_default();
-            e.flows += p.flows;
-            e.bytes = e.bytes.saturating_add(p.bytes);
-        }
-        let mut v: Vec<(u128, PeerAcc)> = all.into_iter().collect();
+        let mut v: Vec<(u128, PeerAcc)> = self.peers(listen_port).into_iter().collect();
         v.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes).then(a.0.cmp(&b.0)));
         let n = BULKIEST_FIRST.min(v.len());
         v[n..].sort_by(|a, b| b.1.flows.cmp(&a.1.flows).then(a.0.cmp(&b.0)));
