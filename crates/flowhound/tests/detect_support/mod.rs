@@ -15,6 +15,8 @@ use flowhound_gen::{GenConfig, Truth};
 use flowhound_geo::GeoStack;
 use std::path::PathBuf;
 
+pub mod p2p;
+
 /// Public servers of the generator (`server_abuse` config used in the tests); every severity is kept,
 /// since these tests judge each detector's own findings, low ones included.
 pub const CONFIG: &str = "[analysis]\nmin_severity = \"low\"\n[detectors.server_abuse]\npublic_ranges = [\"200.0.0.0/24\"]\n";
@@ -179,7 +181,8 @@ impl CsvRow for (&str, Row) {
     }
 }
 
-fn write_csv<R: CsvRow>(dir: &std::path::Path, name: &str, rows: &[R]) -> Vec<RecordBatch> {
+/// Writes `rows` as the analysts' CSV `dir/name` and reads it back.
+pub fn write_csv<R: CsvRow>(dir: &std::path::Path, name: &str, rows: &[R]) -> Vec<RecordBatch> {
     use std::fmt::Write;
     let mut text = String::from("timestamp,src_ip,dst_ip,proto,port,up_bytes,down_bytes\n");
     for r in rows {
