@@ -161,6 +161,30 @@ fn bulk_transfers_make_file_sharing_and_a_short_capture_is_weak_evidence() {
         f.score,
         control.score
     );
+    // bulk TCP with a swarm (four peers, each on its own high port) is file sharing too; one big
+    // download over tcp/8080 from four addresses is no swarm
+    let tcp = |ports: [u16; 4]| {
+        capture(31, 10, move |rng| {
+            let bulk = |((ip, _), port): ((String, u16), u16)| {
+                let row: Row = (T0 + 6_000, DEVICE.to_string(), ip, port, 30_000, 5_000_000);
+                ("tcp", row)
+            };
+            peers(rng, 4).into_iter().zip(ports).map(bulk).collect()
+        })
+    };
+    let run = |rows: &[(&str, Row)]| {
+        p2p_of(&csv_self_run(rows, &config(), &["p2p_overlay"]), DEVICE).unwrap()
+    };
+    let swarm = run(&tcp([51_413, 6881, 40_123, 23_456]));
+    let e = &swarm.evidence.explanation;
+    assert!(e.contains("bulk TCP with 4 peers on 4 high ports"), "{e}");
+    assert!(swarm.score < control.score * 0.7, "{}", swarm.score);
+    let one_port = run(&tcp([8080; 4]));
+    assert!(
+        (one_port.score - control.score).abs() < 1e-9,
+        "{}",
+        one_port.score
+    );
     // the same overlay seen for 16 minutes: below medium (or not reported)
     let mut rng = Rng(41);
     let ps = peers(&mut rng, 300);

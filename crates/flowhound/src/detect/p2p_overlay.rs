@@ -43,6 +43,9 @@ pub struct P2pOverlayConfig {
     pub transfer_min_bytes: u64,
     /// Share of the score lost by an overlay that moved bulk data (file sharing).
     pub transfer_discount_ratio: f64,
+    /// External peers, each on its own high port, with which the host moved `transfer_min_bytes`
+    /// in one TCP flow, that make the overlay a file-sharing swarm.
+    pub swarm_min_peers_count: u64,
     /// Score of the strongest overlay.
     pub max_score_ratio: f64,
     /// Smallest score reported.
@@ -60,6 +63,7 @@ impl Default for P2pOverlayConfig {
             persistence_ideal_secs: 21_600.0,
             transfer_min_bytes: 1_000_000,
             transfer_discount_ratio: 0.4,
+            swarm_min_peers_count: 3,
             max_score_ratio: 0.6,
             min_score_ratio: 0.2,
         }
@@ -69,7 +73,7 @@ impl Default for P2pOverlayConfig {
 const UNIT: Range = Range::Float(0.0, 1.0);
 const COUNT: Range = Range::Int(1, 1_000_000_000);
 
-static SETTINGS: [Setting; 10] = [
+static SETTINGS: [Setting; 11] = [
     Setting {
         key: "min_peers_count",
         doc: "distinct external peers (dialled, or dialling in to the host's listen port) an overlay needs",
@@ -111,6 +115,11 @@ static SETTINGS: [Setting; 10] = [
         range: UNIT,
     },
     Setting {
+        key: "swarm_min_peers_count",
+        doc: "external peers, each on its own high port, with which the host moved transfer_min_bytes in one TCP flow, that make the overlay a file-sharing swarm (BitTorrent's peer wire)",
+        range: COUNT,
+    },
+    Setting {
         key: "max_score_ratio",
         doc: "score of the strongest overlay (medium at most by default: P2P software is a lead, not proof)",
         range: UNIT,
@@ -144,8 +153,10 @@ An overlay is reported when all of these hold:
 `score = max_score_ratio * sat(peers, half_peers_count) * sqrt(min(1, span / persistence_ideal_secs))`,
 with `sat(x, h) = x / (x + h)` and `span` from the first overlay flow to the last: a node shows
 itself over hours, and a 16-minute capture earns a fifth of the persistence term. An overlay that
-moved at least `transfer_min_bytes` (1 MB) with one peer is file sharing as much as C&C: it loses
-`transfer_discount_ratio` (0.4) of its score. With a baseline learned from normal traffic, a host
+moved at least `transfer_min_bytes` (1 MB) with one peer, or whose host moved that much in one TCP
+flow with each of `swarm_min_peers_count` (3) external peers on as many distinct high ports (a
+BitTorrent swarm's peer wire), is file sharing as much as C&C: it loses `transfer_discount_ratio`
+(0.4) of its score. With a baseline learned from normal traffic, a host
 that already dialled at least half as many distinct high UDP peer ports there
 (`hosts[ip].p2p_ports`) keeps its overlay: the finding is held at 0.3 (low) and says "as in the
 baseline". Reported from `min_score_ratio` (0.2).
@@ -216,10 +227,10 @@ impl Detector for P2pOverlay {
         DOC
     }
     fn run(&self, c: &P2pOverlayConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let mut out: Vec<Finding> = accumulate(ctx)
+        let mut out: Vec<Finding> = accumulate(ctx, c.transfer_min_bytes)
             .into_iter()
             .filter_map(|(host, acc)| {
-                let o = acc.overlay(c.transfer_min_bytes);
+                let o = acc.overlay(c);
                 o.qualifies(c).then(|| finding(ctx, c, host, &acc, &o))
             })
             .flatten()
@@ -258,13 +269,23 @@ struct HostAcc {
     inbound: AHashMap<u16, AHashMap<u128, PeerAcc>>,
     span: Option<(i64, i64)>,
     rows: Vec<u32>,
+    /// (peer, port) of its bulk TCP flows with external peers on high ports.
+    swarm: AHashSet<(u128, u16)>,
 }
 
-/// Every host's UDP flows with external peers on overlay ports, in one pass.
-fn accumulate(ctx: &DetectCtx) -> AHashMap<u128, HostAcc> {
+/// Every host's UDP flows with external peers on overlay ports, and its bulk TCP flows with
+/// external peers on high ports, in one pass.
+fn accumulate(ctx: &DetectCtx, bulk_bytes: u64) -> AHashMap<u128, HostAcc> {
     let f = ctx.flows;
     let mut hosts: AHashMap<u128, HostAcc> = AHashMap::new();
     for i in 0..f.len() {
+        let bulk = f.proto[i] == Proto::Tcp
+            && f.dst_port[i] >= 1024
+            && f.up[i].saturating_add(f.down[i]) >= bulk_bytes;
+        if bulk {
+            add_bulk(ctx, i, &mut hosts);
+            continue;
+        }
         if f.proto[i] != Proto::Udp || !overlay_port(f.dst_port[i]) {
             continue;
         }
@@ -292,6 +313,17 @@ fn accumulate(ctx: &DetectCtx) -> AHashMap<u128, HostAcc> {
     hosts
 }
 
+/// Records a bulk TCP flow with an external peer on a high port.
+fn add_bulk(ctx: &DetectCtx, i: usize, hosts: &mut AHashMap<u128, HostAcc>) {
+    let Some(v) = ctx.flows.host_view(i, ctx.nets) else {
+        return;
+    };
+    if !ctx.nets.contains(v.peer) {
+        let acc = hosts.entry(v.host).or_default();
+        acc.swarm.insert((v.peer, ctx.flows.dst_port[i]));
+    }
+}
+
 /// What an overlay amounts to: the terms of its score.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Overlay {
@@ -311,7 +343,10 @@ pub struct Overlay {
     pub span_secs: f64,
     /// Most bytes exchanged with one peer.
     pub max_peer_bytes: u64,
-    /// True when that reached the transfer limit (file sharing).
+    /// Peers with bulk TCP flows on high ports, and their distinct ports.
+    pub swarm: (u64, u64),
+    /// True when the overlay moved bulk data: with one peer (the transfer limit), or with a swarm
+    /// (file sharing).
     pub transfers: bool,
 }
 
@@ -371,10 +406,13 @@ impl HostAcc {
     }
 
     /// The host's overlay: its dialled peers and those dialling in to its busiest listen port.
-    fn overlay(&self, transfer_min_bytes: u64) -> Overlay {
+    fn overlay(&self, c: &P2pOverlayConfig) -> Overlay {
         let listen_port = self.listen_port();
         let all = self.peers(listen_port);
         let max_peer_bytes = all.values().map(|p| p.bytes).max().unwrap_or(0);
+        let swarm_peers: AHashSet<u128> = self.swarm.iter().map(|x| x.0).collect();
+        let swarm_ports: AHashSet<u16> = self.swarm.iter().map(|x| x.1).collect();
+        let swarm = (swarm_peers.len() as u64, swarm_ports.len() as u64);
         Overlay {
             peers: all.len() as u64,
             dialled: self.dialled.len() as u64,
@@ -386,7 +424,9 @@ impl HostAcc {
                 .map_or(0, |m| m.len() as u64),
             span_secs: self.span.map_or(0.0, |(a, b)| (b - a) as f64 / 1e6),
             max_peer_bytes,
-            transfers: max_peer_bytes >= transfer_min_bytes,
+            swarm,
+            transfers: max_peer_bytes >= c.transfer_min_bytes
+                || swarm.0.min(swarm.1) >= c.swarm_min_peers_count,
         }
     }
 
@@ -429,7 +469,7 @@ fn finding(
         "peers": o.peers, "dialled_peers": o.dialled, "dialled_ports": o.dialled_ports,
         "port_diversity": o.diversity(), "live_peers": o.live, "listen_port": o.listen_port,
         "dialling_in": o.dialling_in, "span_secs": o.span_secs, "max_peer_bytes": o.max_peer_bytes,
-        "file_sharing": o.transfers, "strength": o.strength(c), "baseline_p2p_ports": habit,
+        "file_sharing": o.transfers, "swarm_peers": o.swarm.0, "swarm_ports": o.swarm.1, "strength": o.strength(c), "baseline_p2p_ports": habit,
     });
     Some(Finding {
         kind: "cnc_channel".into(),
@@ -488,8 +528,10 @@ fn explanation(
     });
     let role = if o.transfers {
         format!(
-            "bulk data moved ({} with one peer): file sharing, or a botnet fetching modules",
-            human_bytes(o.max_peer_bytes as f64)
+            "bulk data moved ({} with one peer, bulk TCP with {} peers on {} high ports): file sharing, or a botnet fetching modules",
+            human_bytes(o.max_peer_bytes as f64),
+            o.swarm.0,
+            o.swarm.1
         )
     } else {
         format!(
