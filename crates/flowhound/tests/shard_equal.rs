@@ -47,13 +47,23 @@ fn case(cfg: &GenConfig, dir: &Path, self_learned: bool) -> Case {
     let p = |n: &str| dir.join(n).display().to_string();
     let inputs = vec![p("test.parquet"), p("servers.parquet")];
     let nets = InternalNets::new(vec![Cidr::parse(&summary.truth.network.subnet).unwrap()]);
-    let geo = GeoStack::from_options(&[], &[], true).unwrap();
-    let config = Config::from_toml(CONFIG, "test config").unwrap();
     let learn_from = if self_learned {
         inputs.clone()
     } else {
         vec![p("normal.parquet")]
     };
+    case_of(inputs, learn_from, nets, self_learned)
+}
+
+/// `inputs` with the baseline learned from `learn_from` (robustly when `self_learned`).
+fn case_of(
+    inputs: Vec<String>,
+    learn_from: Vec<String>,
+    nets: InternalNets,
+    self_learned: bool,
+) -> Case {
+    let geo = GeoStack::from_options(&[], &[], true).unwrap();
+    let config = Config::from_toml(CONFIG, "test config").unwrap();
     let flows =
         Flows::from_batches(&read_all(&learn_from, &ReadOptions::default()).unwrap().0).unwrap();
     let baseline = learn(
@@ -196,21 +206,7 @@ fn a_peer_to_peer_overlay_self_learned() {
     let rows = detect_support::p2p::capture(7, 10, |_| Vec::new());
     detect_support::write_csv(&dir, "capture.csv", &rows);
     let inputs = vec![dir.join("capture.csv").display().to_string()];
-    let (nets, geo) = (
-        InternalNets::default(),
-        GeoStack::from_options(&[], &[], true).unwrap(),
-    );
-    let config = Config::from_toml(CONFIG, "test config").unwrap();
-    let flows =
-        Flows::from_batches(&read_all(&inputs, &ReadOptions::default()).unwrap().0).unwrap();
-    let baseline = learn(&flows, &nets, &geo, &config.baseline, inputs.clone(), true).unwrap();
-    let c = Case {
-        inputs,
-        baseline,
-        nets,
-        geo,
-        config,
-    };
+    let c = case_of(inputs.clone(), inputs, InternalNets::default(), true);
     let found = compare("p2p", &c, &dir);
     assert!(
         found.iter().any(|f| f.contains("p2p_overlay")),

@@ -15,7 +15,7 @@
 
 #[cfg(test)]
 pub use super::state::HabitFlow;
-use super::state::{Grid, HostState};
+use super::state::{key_parts, Grid, HostState};
 use crate::detect::p2p_overlay::overlay_port;
 use crate::findings::format_ts;
 use crate::ip;
@@ -216,8 +216,8 @@ fn median(v: &mut [f64]) -> f64 {
 pub const ROBUST_MIN_WINDOWS: usize = 6;
 
 fn key_text(code: u32) -> String {
-    let proto = Proto::from_index(((code >> 16) & 0xff) as usize);
-    fanout_key(code >> 24 == 1, proto, code as u16)
+    let (internal, proto, port) = key_parts(code);
+    fanout_key(internal, proto, port)
 }
 
 /// Derives the habits of every host from the learning state (`grid.robust`: medians instead of
@@ -340,12 +340,11 @@ fn host_habits(a: &HostState, window_secs: u64, robust: bool) -> HostHabits {
 
 /// Distinct high UDP ports ([`overlay_port`]) of the external destinations in fan-out sightings.
 fn p2p_ports(fan: &[(i64, u128, u32)]) -> u64 {
-    let udp = Proto::Udp.index() as u32;
     let ports: AHashSet<u16> = fan
         .iter()
-        .map(|x| x.2)
-        .filter(|k| k >> 24 == 0 && (k >> 16) & 0xff == udp && overlay_port(*k as u16))
-        .map(|k| k as u16)
+        .map(|x| key_parts(x.2))
+        .filter(|(internal, proto, port)| !internal && *proto == Proto::Udp && overlay_port(*port))
+        .map(|(_, _, port)| port)
         .collect();
     ports.len() as u64
 }

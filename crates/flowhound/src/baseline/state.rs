@@ -113,6 +113,12 @@ pub(crate) fn key_code(internal_dst: bool, proto: Proto, port: u16) -> u32 {
     (u32::from(internal_dst) << 24) | ((proto.index() as u32) << 16) | port as u32
 }
 
+/// The destination side (internal or not), protocol and port of a [`key_code`].
+pub(crate) fn key_parts(code: u32) -> (bool, Proto, u16) {
+    let proto = Proto::from_index(((code >> 16) & 0xff) as usize);
+    (code >> 24 == 1, proto, code as u16)
+}
+
 impl HostState {
     /// Adds one flow of the host.
     pub fn add(&mut self, f: &HabitFlow, g: Grid) {

@@ -458,6 +458,8 @@ struct Terms {
     span_secs: f64,
     median_gap_secs: f64,
     reconnect_failed: u64,
+    /// How long the channel was held ([`Channel::held`] over the capture's span).
+    held_secs: f64,
     held_min_secs: f64,
 }
 
@@ -527,6 +529,7 @@ fn terms(c: &CncChannelConfig, acc: &Acc, key: Key, ch: &Channel, ts: &[i64]) ->
         span_secs,
         median_gap_secs,
         reconnect_failed,
+        held_secs: held,
         held_min_secs: c.held_min_session_secs,
     }
 }
@@ -622,7 +625,7 @@ fn explanation(
     );
     let mut parts = Vec::new();
     if t.long > 0.0 {
-        let held = ch.held(acc.span_secs);
+        let held = t.held_secs;
         let sessions = if held > ch.longest_secs {
             let min = duration_text(t.held_min_secs);
             format!(
@@ -701,7 +704,7 @@ fn finding(
         "failed_share": ch.failed as f64 / ch.flows.max(1) as f64, "span_secs": t.span_secs,
         "active_hours": t.active_hours, "capture_hours": t.capture_hours,
         "median_gap_secs": t.median_gap_secs, "longest_secs": ch.longest_secs,
-        "held_secs": ch.held(acc.span_secs),
+        "held_secs": t.held_secs,
         "peer_failed": t.reconnect_failed, "storm_score": t.storm, "long_score": t.long,
         "strobe_score": t.strobe, "raw_score": t.raw, "evidence": kind_text(t),
         "infrastructure": d.infrastructure, "prevalent_hosts": d.prevalent_hosts.map(|p| p.0), "trusted_org": d.trusted_org,

@@ -230,8 +230,11 @@ impl Detector for P2pOverlay {
         let mut out: Vec<Finding> = accumulate(ctx, c.transfer_min_bytes)
             .into_iter()
             .filter_map(|(host, acc)| {
-                let o = acc.overlay(c);
-                o.qualifies(c).then(|| finding(ctx, c, host, &acc, &o))
+                let listen_port = acc.listen_port();
+                let all = acc.peers(listen_port);
+                let o = acc.overlay(c, listen_port, &all);
+                o.qualifies(c)
+                    .then(|| finding(ctx, c, host, &acc, (&o, all)))
             })
             .flatten()
             .collect();
@@ -405,10 +408,13 @@ impl HostAcc {
         all
     }
 
-    /// The host's overlay: its dialled peers and those dialling in to its busiest listen port.
-    fn overlay(&self, c: &P2pOverlayConfig) -> Overlay {
-        let listen_port = self.listen_port();
-        let all = self.peers(listen_port);
+    /// The host's overlay over `all`, its [`peers`](Self::peers) with `listen_port`.
+    fn overlay(
+        &self,
+        c: &P2pOverlayConfig,
+        listen_port: Option<u16>,
+        all: &AHashMap<u128, PeerAcc>,
+    ) -> Overlay {
         let max_peer_bytes = all.values().map(|p| p.bytes).max().unwrap_or(0);
         let swarm_peers: AHashSet<u128> = self.swarm.iter().map(|x| x.0).collect();
         let swarm_ports: AHashSet<u16> = self.swarm.iter().map(|x| x.1).collect();
@@ -429,17 +435,17 @@ impl HostAcc {
                 || swarm.0.min(swarm.1) >= c.swarm_min_peers_count,
         }
     }
+}
 
-    /// Peers, with their flows and bytes: the [`BULKIEST_FIRST`] that exchanged the most bytes (what
-    /// the overlay delivered: modules, configuration), then the rest by flows (its routing core);
-    /// ties by address.
-    fn ranked_peers(&self, listen_port: Option<u16>) -> Vec<(u128, PeerAcc)> {
-        let mut v: Vec<(u128, PeerAcc)> = self.peers(listen_port).into_iter().collect();
-        v.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes).then(a.0.cmp(&b.0)));
-        let n = BULKIEST_FIRST.min(v.len());
-        v[n..].sort_by(|a, b| b.1.flows.cmp(&a.1.flows).then(a.0.cmp(&b.0)));
-        v
-    }
+/// An overlay's peers, with their flows and bytes: the [`BULKIEST_FIRST`] that exchanged the most
+/// bytes (what the overlay delivered: modules, configuration), then the rest by flows (its routing
+/// core); ties by address.
+fn ranked_peers(all: AHashMap<u128, PeerAcc>) -> Vec<(u128, PeerAcc)> {
+    let mut v: Vec<(u128, PeerAcc)> = all.into_iter().collect();
+    v.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes).then(a.0.cmp(&b.0)));
+    let n = BULKIEST_FIRST.min(v.len());
+    v[n..].sort_by(|a, b| b.1.flows.cmp(&a.1.flows).then(a.0.cmp(&b.0)));
+    v
 }
 
 /// The host's baseline overlay, when it dialled at least half as many distinct high UDP peer ports
@@ -454,7 +460,7 @@ fn finding(
     c: &P2pOverlayConfig,
     host: u128,
     acc: &HostAcc,
-    o: &Overlay,
+    (o, all): (&Overlay, AHashMap<u128, PeerAcc>),
 ) -> Option<Finding> {
     let habit = habit(ctx, host, o);
     let cap = habit.map(|_| super::volume::HABITUAL_SCORE);
@@ -462,7 +468,7 @@ fn finding(
     if score < c.min_score_ratio {
         return None;
     }
-    let peers = acc.ranked_peers(o.listen_port);
+    let peers = ranked_peers(all);
     let mut rows = acc.rows.clone();
     rows.sort_unstable();
     let details = json!({
