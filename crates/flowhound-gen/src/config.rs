@@ -35,11 +35,13 @@ pub enum Scenario {
     /// An IoT device's malware loader fetching several binaries over plain HTTP
     /// from never-seen addresses within a minute or two.
     Dropper,
+    /// An infected client delivering mail straight to many external mail servers (SMTP, tcp/25).
+    Spam,
 }
 
 impl Scenario {
     /// Every scenario, in canonical order.
-    pub const ALL: [Scenario; 12] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::Botnet,
         Scenario::CncBeacon,
         Scenario::Exfiltration,
@@ -52,6 +54,7 @@ impl Scenario {
         Scenario::InboundAttack,
         Scenario::ThreatIntel,
         Scenario::Dropper,
+        Scenario::Spam,
     ];
 
     /// The snake_case name used in JSON, labels and findings (`cnc_beacon`, ...).
@@ -69,6 +72,7 @@ impl Scenario {
             Scenario::InboundAttack => "inbound_attack",
             Scenario::ThreatIntel => "threat_intel",
             Scenario::Dropper => "dropper",
+            Scenario::Spam => "spam",
         }
     }
 }

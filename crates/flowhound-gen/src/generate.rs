@@ -208,6 +208,8 @@ fn period((a, b): (i64, i64)) -> Period {
 
 /// RNG stream of the `dropper` scenario (distinct from the planning and data streams).
 const DROPPER_STREAM: u64 = 98;
+/// RNG stream of the `spam` scenario.
+const SPAM_STREAM: u64 = 96;
 
 fn plan_scenarios(
     cfg: &GenConfig,
@@ -220,6 +222,7 @@ fn plan_scenarios(
         .map(|k| match k {
             // its own stream: configurations without it draw exactly as before it existed
             Scenario::Dropper => inject(p, &mut stream_rng(cfg.seed, DROPPER_STREAM), k),
+            Scenario::Spam => inject(p, &mut stream_rng(cfg.seed, SPAM_STREAM), k),
             _ => inject(p, rng, k),
         })
         .collect()

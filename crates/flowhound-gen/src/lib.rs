@@ -40,6 +40,7 @@ mod model;
 mod plan;
 mod random;
 mod scenarios;
+mod spam;
 mod truth;
 mod writer;
 

@@ -12,6 +12,8 @@ const CONFIG_STREAM: u64 = 99;
 
 /// Stream deciding whether a configuration has the `dropper` scenario.
 const DROPPER_CONFIG_STREAM: u64 = 97;
+/// Stream deciding whether a configuration has the `spam` scenario.
+const SPAM_CONFIG_STREAM: u64 = 95;
 
 /// IoT devices of a configuration: at least one when it has the `dropper` scenario (its host).
 fn with_device(iot: u32, dropper: bool) -> u32 {
@@ -33,7 +35,8 @@ fn clients_needed(s: Scenario) -> u32 {
         | Scenario::PortScan
         | Scenario::CncChannel
         | Scenario::Dos
-        | Scenario::ThreatIntel => 1,
+        | Scenario::ThreatIntel
+        | Scenario::Spam => 1,
         Scenario::ServerAbuse | Scenario::InboundAttack | Scenario::Dropper => 0,
     }
 }
@@ -119,8 +122,9 @@ fn draw(seed: u64, r: &Ranges) -> GenConfig {
         density = (r.max_rows / (u64::from(clients) * u64::from(normal_days))).max(1);
     }
     // the scenarios that existed before `dropper` are drawn from the configuration stream as
-    // before it (so every seed keeps its configuration); `dropper` from a stream of its own
-    let earlier = &Scenario::ALL[..Scenario::ALL.len() - 1];
+    // before it (so every seed keeps its configuration); `dropper` and `spam` from streams of
+    // their own
+    let earlier = &Scenario::ALL[..EARLIER_SCENARIOS];
     let mut scenarios: Vec<Scenario> = earlier
         .iter()
         .copied()
@@ -130,6 +134,11 @@ fn draw(seed: u64, r: &Ranges) -> GenConfig {
         scenarios.push(earlier[rng.random_range(0..earlier.len())]);
     }
     fit_scenarios(&mut scenarios, clients);
+    if stream_rng(seed, SPAM_CONFIG_STREAM).random_bool(0.5)
+        && fits(&scenarios, Scenario::Spam, clients)
+    {
+        scenarios.push(Scenario::Spam);
+    }
     let dropper = stream_rng(seed, DROPPER_CONFIG_STREAM).random_bool(0.7);
     let formats = [
         TsFormat::Seconds,
@@ -150,7 +159,7 @@ fn draw(seed: u64, r: &Ranges) -> GenConfig {
         test_hours: Some(test_hours),
         iot_devices: with_device(rng.random_range(r.iot.0..=r.iot.1), dropper),
         scenarios: if dropper {
-            [scenarios, vec![Scenario::Dropper]].concat()
+            with_dropper(scenarios)
         } else {
             scenarios
         },
@@ -159,6 +168,22 @@ fn draw(seed: u64, r: &Ranges) -> GenConfig {
         fleet_update: true,
         ..GenConfig::default()
     }
+}
+
+/// Scenarios drawn from the configuration stream: those that existed before `dropper`.
+const EARLIER_SCENARIOS: usize = 11;
+
+/// True when `extra`'s hosts fit in `clients` beside `scenarios` and the decoys.
+fn fits(scenarios: &[Scenario], extra: Scenario, clients: u32) -> bool {
+    let need: u32 = scenarios.iter().map(|s| clients_needed(*s)).sum();
+    need + clients_needed(extra) + DECOY_CLIENTS <= clients
+}
+
+/// `scenarios` with `dropper`, in canonical order (before `spam`).
+fn with_dropper(mut scenarios: Vec<Scenario>) -> Vec<Scenario> {
+    scenarios.push(Scenario::Dropper);
+    scenarios.sort();
+    scenarios
 }
 
 /// Drops scenarios (largest first) until their hosts and the decoys' fit in
@@ -220,6 +245,23 @@ mod tests {
         assert!(with
             .iter()
             .all(|c| c.iot_devices >= 1 && c.validate().is_ok()));
+    }
+
+    #[test]
+    fn spam_configurations_have_a_client_for_it() {
+        let with: Vec<GenConfig> = (0..100)
+            .map(|s| GenConfig::random_small(s, 6000))
+            .filter(|c| c.has(Scenario::Spam))
+            .collect();
+        assert!((25..=75).contains(&with.len()), "{}", with.len());
+        for c in &with {
+            let need: u32 = c.scenarios.iter().map(|s| clients_needed(*s)).sum();
+            assert!(
+                need + DECOY_CLIENTS <= c.clients && c.validate().is_ok(),
+                "{c:?}"
+            );
+        }
+        assert!(fits(&[], Scenario::Spam, 11) && !fits(&[], Scenario::Spam, 10));
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub(crate) fn inject(
         Scenario::InboundAttack => attacks::inbound_attack(p, rng),
         Scenario::ThreatIntel => attacks::threat_intel(p, rng),
         Scenario::Dropper => crate::dropper::dropper(p, rng),
+        Scenario::Spam => crate::spam::spam(p, rng),
     }
 }
 

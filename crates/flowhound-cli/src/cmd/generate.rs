@@ -71,7 +71,7 @@ pub struct GenerateArgs {
     /// Scenarios to inject, comma-separated (default all): botnet, cnc_beacon, exfiltration, dns_tunnel,
     /// port_scan, unusual_country, server_abuse, cnc_channel, dos, inbound_attack, threat_intel,
     /// dropper (needs an IoT device: --iot-devices >= 1, decoys on; the default leaves it out
-    /// without one).
+    /// without one), spam.
     #[arg(long, value_delimiter = ',', value_parser = parse_scenario)]
     scenarios: Vec<Scenario>,
     /// Leave out the decoys (benign-but-unusual traffic).

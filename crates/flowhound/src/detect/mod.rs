@@ -37,6 +37,7 @@ pub mod rows;
 pub mod server_abuse;
 pub mod shared_cnc;
 pub mod sigma;
+pub mod spam;
 pub mod threat_intel;
 pub mod unusual_country;
 pub mod volume;
@@ -291,6 +292,7 @@ pub static REGISTRY: &[&dyn DynDetector] = &[
     &cnc_channel::CncChannel,
     &p2p_overlay::P2pOverlay,
     &dos::Dos,
+    &spam::Spam,
     &inbound_attack::InboundAttack,
     &threat_intel::ThreatIntel,
     &dropper::Dropper,

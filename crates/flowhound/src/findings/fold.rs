@@ -9,6 +9,9 @@
 //!   (almost) all held by an `inbound_attack` finding of the same host is the victim answering the
 //!   attack's connections (a brute-forced login's banners and prompts): it becomes evidence of the
 //!   attack, which stays the finding (and still says how much went out).
+//! - **A spam run is not a scan.** A `port_scan` finding of a host with a `spam` finding becomes
+//!   evidence of it when it is a horizontal scan whose busiest port is 25/tcp, or when the spam
+//!   finding holds most of its flows: the delivery to many mail servers looks like a sweep of 25/tcp.
 //! - **A crowd against one server is one attack.** A `server_abuse` finding (one external client over
 //!   a public server's normal) whose flows are (almost) all held by an `inbound_attack` finding on that
 //!   server is one of the attack's sources: it is listed in the attack's
@@ -138,6 +141,8 @@ fn fold_order(a: &Finding, b: &Finding) -> Option<bool> {
         ("exfiltration", "inbound_attack") if share_held(a, b) >= SAME_INCIDENT_SHARE => {
             return Some(false)
         }
+        ("spam", "port_scan") if spam_run(b, a) => return Some(true),
+        ("port_scan", "spam") if spam_run(a, b) => return Some(false),
         _ => {}
     }
     let context = |f: &Finding| CONTEXT_KINDS.contains(&f.kind.as_str());
@@ -146,6 +151,17 @@ fn fold_order(a: &Finding, b: &Finding) -> Option<bool> {
         (true, false) if held_by(a, b) => Some(!names_incident(b)),
         _ => None,
     }
+}
+
+/// True when a `port_scan` finding is the run of a `spam` finding of the same host: a horizontal scan
+/// whose busiest port is SMTP's (the windows it flags also hold the host's ordinary traffic), or
+/// mostly the spam finding's flows.
+fn spam_run(scan: &Finding, spam: &Finding) -> bool {
+    let d = &scan.evidence.details;
+    let text = |k: &str| d.get(k).and_then(|v| v.as_str());
+    let smtp_sweep =
+        text("scan_type") == Some("horizontal") && text("top_horizontal_port") == Some("25/tcp");
+    smtp_sweep || share_held(scan, spam) >= CONTEXT_HELD_SHARE
 }
 
 /// Whether an activity finding names the incident a context finding of the same flows belongs to:
@@ -227,7 +243,7 @@ pub fn absorb(into: &mut Finding, other: Finding) {
 mod tests {
     use super::*;
     use crate::findings::Evidence;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn f(kind: &str, score: f64, rows: std::ops::Range<u32>, failed_share: Option<f64>) -> Finding {
         let mut details = serde_json::Map::new();
@@ -359,6 +375,35 @@ mod tests {
             f("exfiltration", 0.8, 850..2000, None),
         ]);
         assert_eq!(apart.len(), 2);
+    }
+
+    #[test]
+    fn a_spam_run_is_not_a_scan() {
+        // (spam rows, scan rows, kept kinds): the scan folds when the spam holds most of its flows
+        let smtp = json!({"scan_type": "horizontal", "top_horizontal_port": "25/tcp"});
+        let other = json!({"scan_type": "horizontal", "top_horizontal_port": "445/tcp"});
+        let both = json!({"scan_type": "vertical+horizontal", "top_horizontal_port": "25/tcp"});
+        type Case<'a> = (
+            std::ops::Range<u32>,
+            std::ops::Range<u32>,
+            &'a Value,
+            &'a [&'a str],
+        );
+        let cases: [Case; 5] = [
+            (0..6667, 0..7514, &other, &["spam"]),
+            (0..280, 200..300, &other, &["spam"]),
+            (0..280, 250..400, &smtp, &["spam"]), // its busiest port is SMTP's
+            (0..280, 250..400, &other, &["spam", "port_scan"]), // a scan of its own
+            (0..280, 250..400, &both, &["spam", "port_scan"]), // it probed ports of hosts too
+        ];
+        for (spam, scan, details, want) in cases {
+            let mut scan_f = f("port_scan", 0.72, scan.clone(), None);
+            scan_f.evidence.details = details.as_object().unwrap().clone();
+            let out = fold_incidents(vec![f("spam", 0.87, spam.clone(), None), scan_f]);
+            let got: Vec<&str> = out.iter().map(|f| f.kind.as_str()).collect();
+            assert_eq!(got, want, "{spam:?} {scan:?}");
+            assert_eq!(out[0].score, 0.87);
+        }
     }
 
     #[test]
