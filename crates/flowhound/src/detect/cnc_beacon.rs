@@ -161,7 +161,7 @@ static SETTINGS: [Setting; 26] = [
     },
     Setting {
         key: "min_duration_secs",
-        doc: "shortest active span (first to last connection) scored",
+        doc: "shortest active span scored: first to last connection with the host's silences (an hour and 10 median gaps or more) closed",
         range: Range::Float(0.0, 31_536_000.0),
     },
     Setting {
@@ -290,7 +290,9 @@ static SETTINGS: [Setting; 26] = [
 pub const DOC: &str = r#"## cnc_beacon
 
 **Looks at** every (internal host, external host) pair of connections the internal host opens, with
-at least `min_connections_count` connections spanning at least `min_duration_secs`. A beacon is an
+at least `min_connections_count` connections spanning at least `min_duration_secs` on the host's
+active timeline (below: silences closed; two bursts of page loads a day apart are active for two
+minutes, not a day). A beacon is an
 implant calling out; periodic connections from outside (a scanner's schedule, a partner's monitoring)
 are the inbound detectors' (`inbound_attack`, `server_abuse`).
 
@@ -308,7 +310,9 @@ than `burst_merge_secs` to the previous one are merged into one event. Then:
   4 and at most `hist_max_bins_count`), so that a beacon active 3 hours of a 4-day capture is judged on those hours,
   and on the host's active timeline: a silence of at least 10 median gaps and an hour (a laptop asleep
   overnight, a machine switched off) shrinks to the median gap before the histogram is built.
-- `dur` = max(span / capture span, span / `dur_ideal_secs`).
+- `dur` = max(active / capture span, active / `dur_ideal_secs`), with `active` the pair's span on the
+  host's active timeline (the silences closed as for the histogram): how long the beacon kept its
+  rhythm, not how far apart its first and last connection were.
 - `raw` = weighted mean with `ts_weight_ratio`, `ds_weight_ratio`, `hist_weight_ratio`,
   `dur_weight_ratio` (0.25 each, they must sum to 1). Pairs below `min_beacon_score_ratio`, or whose
   `ts` is below `min_ts_score_ratio` (timing must be periodic, whatever the sizes), are dropped. The
@@ -350,7 +354,7 @@ than `burst_merge_secs` to the previous one are merged into one event. Then:
 - **Evidence in proportion to the data.** Periodicity seen over few periods is weak evidence however
   regular it looks (16 connections a minute apart in a 16-minute capture). The score is multiplied by
   `(1 - exp(-P / full_evidence_periods_count)) * (0.5 + 0.5 * min(1, span / full_evidence_span_secs))`
-  with `P` the periods observed (events - 1): 15 periods over 15 minutes keep 0.39 of the score (low),
+  with `P` the periods observed (events - 1) and `span` the active span: 15 periods over 15 minutes keep 0.39 of the score (low),
   a day of 5-minute beacons keeps all of it. The factor is in `evidence.details.evidence_factor`.
 
 **Explanation**: period (median gap), jitter (MAD of the gaps), connections, duration, port, sizes,
@@ -444,7 +448,7 @@ fn discount_thin_evidence(c: &CncBeaconConfig, s: &BeaconStats, f: &mut Finding)
     let periods = s.events.saturating_sub(1) as f64;
     let k = evidence_factor(
         periods,
-        s.span_secs,
+        s.active_secs,
         c.full_evidence_periods_count,
         c.full_evidence_span_secs,
     );
@@ -798,6 +802,10 @@ pub struct BeaconStats {
     pub events: usize,
     /// First to last connection, seconds.
     pub span_secs: f64,
+    /// First to last event on the host's active timeline (silences closed: [`bm::close_silences`]),
+    /// seconds: how long the beacon kept its rhythm. Two bursts of page loads a day apart span a
+    /// day but are active for two minutes.
+    pub active_secs: f64,
     /// Median bytes (up + down) per connection.
     pub size_median: f64,
     /// MAD of the bytes per connection.
@@ -823,6 +831,11 @@ pub fn beacon_stats(
     if events.len() < 4 {
         return None;
     }
+    let active = bm::close_silences(&events);
+    let active_secs = (*active.last()? - *active.first()?) as f64 / 1e6;
+    if active_secs < c.min_duration_secs {
+        return None;
+    }
     let gaps = bm::sorted_gaps_secs(&events);
     let mut sizes = bytes.to_vec();
     sizes.sort_unstable_by(f64::total_cmp);
@@ -831,7 +844,7 @@ pub fn beacon_stats(
         c.hist_events_per_bin_count as usize,
         c.hist_max_bins_count as usize,
     );
-    let hist = bm::histogram(&bm::close_silences(&events), bins);
+    let hist = bm::histogram(&active, bins);
     let sub = SubScores {
         ts: bm::regularity_score(&gaps, c.skew_min_spread_ratio, 1.0),
         ds: bm::regularity_score(&sizes, c.skew_min_spread_ratio, 0.0),
@@ -841,7 +854,7 @@ pub fn beacon_stats(
             1,
             c.hist_bimodal_min_bins_count as usize,
         )),
-        dur: bm::duration_score(span_secs, dataset_span, c.dur_ideal_secs),
+        dur: bm::duration_score(active_secs, dataset_span, c.dur_ideal_secs),
     };
     let w = [
         c.ts_weight_ratio,
@@ -856,6 +869,7 @@ pub fn beacon_stats(
         jitter_secs: bm::mad(&gaps),
         events: events.len(),
         span_secs,
+        active_secs,
         size_median: bm::quantile(&sizes, 0.5).unwrap_or(0.0),
         size_mad: bm::mad(&sizes),
     })
@@ -997,6 +1011,50 @@ mod tests {
             ..Default::default()
         };
         assert!(weights(&bad).unwrap_err().to_string().contains("sum to 1"));
+    }
+
+    /// Start times (µs) from gaps in seconds, in bursts starting at the given seconds.
+    fn bursts(starts_gaps: &[(f64, &[f64])]) -> Vec<i64> {
+        let mut ts = Vec::new();
+        for (start, gaps) in starts_gaps {
+            let mut t = *start;
+            ts.push((t * 1e6) as i64);
+            for g in *gaps {
+                t += g;
+                ts.push((t * 1e6) as i64);
+            }
+        }
+        ts
+    }
+
+    #[test]
+    fn the_active_span_is_what_a_beacon_kept() {
+        let c = CncBeaconConfig::default();
+        // a browsing client loading pages from one site twice, 14.6 hours apart (an independent
+        // corporate simulation): 16 connections 0.4-18 s apart, spanning 14.6 h, active 2 minutes
+        let visits = bursts(&[
+            (0.0, &[8.9, 0.6, 12.2, 3.0, 6.8, 0.4, 10.2, 12.1]),
+            (52_600.0, &[2.5, 4.9, 8.4, 10.2, 17.8, 9.6]),
+        ]);
+        let sizes = vec![10_000.0; visits.len()];
+        assert_eq!(beacon_stats(&c, &visits, &sizes, 86_400.0), None);
+        // a laptop's beacon every 60 s for 2 hours, asleep 10 hours, then 2 hours more: active 4 h
+        // and the one period that stands for the night
+        let gaps = [60.0; 120];
+        let laptop = bursts(&[(0.0, &gaps), (12.0 * 3600.0, &gaps)]);
+        let s = beacon_stats(&c, &laptop, &vec![300.0; laptop.len()], 86_400.0).unwrap();
+        assert!(
+            (s.active_secs - (2.0 * 7200.0 + 60.0)).abs() < 1.0,
+            "{}",
+            s.active_secs
+        );
+        assert!(
+            (s.span_secs - (12.0 * 3600.0 + 7200.0)).abs() < 1.0,
+            "{}",
+            s.span_secs
+        );
+        assert!((s.sub.dur - s.active_secs / c.dur_ideal_secs).abs() < 1e-9);
+        assert!(s.raw > c.min_beacon_score_ratio, "{}", s.raw);
     }
 
     #[test]
