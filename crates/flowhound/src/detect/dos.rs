@@ -36,6 +36,12 @@ pub struct DosConfig {
     pub min_packets_count: u64,
     /// Packets per distinct destination port a flood needs (a scan sends one or two per port).
     pub min_packets_per_port_count: f64,
+    /// Mean bytes per unanswered packet at which the per-port rule is waived: a flood to random
+    /// ports fills its packets with payload, a scan's probes carry a few dozen bytes.
+    pub flood_min_packet_bytes: u64,
+    /// Floor of the payload rate (bytes per second) of such a flood sprayed over the target's ports:
+    /// it counts beside the packet and flow rates.
+    pub min_sprayed_bytes_per_sec: f64,
     /// Times the host's own baseline flow rate the packet rate must also exceed.
     pub baseline_multiple_ratio: f64,
     /// Rates are taken over at least this span (a burst of packets in a millisecond is no flood).
@@ -54,6 +60,8 @@ impl Default for DosConfig {
             min_flows_per_sec: 20.0,
             min_packets_count: 1000,
             min_packets_per_port_count: 10.0,
+            flood_min_packet_bytes: 512,
+            min_sprayed_bytes_per_sec: 2_000.0,
             baseline_multiple_ratio: 10.0,
             rate_min_span_secs: 10.0,
             infrastructure_discount_ratio: 0.5,
@@ -64,7 +72,7 @@ impl Default for DosConfig {
 
 const UNIT: Range = Range::Float(0.0, 1.0);
 
-static SETTINGS: [Setting; 9] = [
+static SETTINGS: [Setting; 11] = [
     Setting {
         key: "answer_max_down_bytes",
         doc: "a flow whose target sent at most this many bytes went unanswered",
@@ -89,6 +97,16 @@ static SETTINGS: [Setting; 9] = [
         key: "min_packets_per_port_count",
         doc: "packets per distinct destination port a flood needs (a scan sends one or two per port)",
         range: Range::Float(0.0, 1e9),
+    },
+    Setting {
+        key: "flood_min_packet_bytes",
+        doc: "mean bytes per unanswered packet at which min_packets_per_port_count is waived (a flood to random ports fills its packets; a scan's probes carry a few dozen bytes)",
+        range: Range::Int(1, 1_000_000),
+    },
+    Setting {
+        key: "min_sprayed_bytes_per_sec",
+        doc: "floor of the payload rate of a flood of full packets sprayed over the target's ports (fewer than min_packets_per_port_count per port), judged beside the packet and flow rates (raised by the baseline as they are)",
+        range: Range::Float(0.001, 1e12),
     },
     Setting {
         key: "baseline_multiple_ratio",
@@ -127,7 +145,14 @@ floors `min_packets_per_sec` and `min_flows_per_sec`, and `reference` the host's
 the baseline (p99, or the median with a self-learned baseline); a new host with no baseline profile
 gets the floors. `r` is the larger of the two rate ratios. A (host, target, window) is a flood when
 `r >= 1`, the packets reach `min_packets_count`, and there are at least `min_packets_per_port_count`
-packets per distinct destination port. The floors are where nothing legitimate goes, so crossing one
+packets per distinct destination port, or the packets carry at least `flood_min_packet_bytes` (512)
+on average (a flood to random ports, as Rbot's UDP flood in CTU-13: one 1,066-byte packet per port; a
+scan's probes carry a few dozen bytes). Such full packets sprayed over the ports (fewer than
+`min_packets_per_port_count` per port) are also judged on their payload rate, against
+`min_sprayed_bytes_per_sec` (2 kB/s, raised by the baseline as the packet threshold is): a bot's share
+of a DDoS is modest (the CTU-13-style Rbot bots send 4-20 packets a second), the crowd makes it one;
+nothing legitimate sends a thousand full datagrams to as many ports of one address without an
+answer, and a scan's probes never fill packets. The floors are where nothing legitimate goes, so crossing one
 is already medium: `score = score_from_ratio(4 * sqrt(r * packets / min_packets_count))` (the shared
 scale: 4x is 0.55, 16x 0.7, 256x 0.82), halved for an internal target that is well-known
 infrastructure (the network's DNS resolver or time server: busy by design; an external address on
@@ -272,6 +297,22 @@ fn reference(ctx: &DetectCtx, host: u128) -> Option<f64> {
     })
 }
 
+/// True when the unanswered flows are a flood's, not a scan's: enough packets per destination port,
+/// or packets full of payload (a UDP flood to random ports).
+fn flood_shaped(flood: &Flood, c: &DosConfig) -> bool {
+    !spread(flood, c) || full_packets(flood, c)
+}
+
+/// Fewer than `min_packets_per_port_count` packets per destination port (a scan's shape).
+fn spread(flood: &Flood, c: &DosConfig) -> bool {
+    (flood.packets as f64) < c.min_packets_per_port_count * flood.ports.len().max(1) as f64
+}
+
+/// At least `flood_min_packet_bytes` per packet on average.
+fn full_packets(flood: &Flood, c: &DosConfig) -> bool {
+    flood.up_bytes / flood.packets.max(1) >= c.flood_min_packet_bytes
+}
+
 fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Finding> {
     let (host, target, _) = key;
     let (proto, port) = sorted_ports(&flood).first().map(|(k, _)| **k)?;
@@ -284,7 +325,7 @@ fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Findi
     if matches!(infra, Some("multicast" | "broadcast" | "subnet broadcast")) {
         return None;
     }
-    if (flood.packets as f64) < c.min_packets_per_port_count * flood.ports.len() as f64 {
+    if !flood_shaped(&flood, c) {
         return None;
     }
     let rate = rate_per_sec(
@@ -304,7 +345,23 @@ fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Findi
     let threshold_of = |floor| flood_threshold(floor, c.baseline_multiple_ratio, refr, window);
     let (threshold, by_baseline) = threshold_of(c.min_packets_per_sec);
     let (flow_threshold, _) = threshold_of(c.min_flows_per_sec);
-    let ratio = (rate / threshold).max(flow_rate / flow_threshold);
+    // full packets sprayed over the target's ports (Rbot's UDP flood: one 1,066-byte packet per
+    // port) are judged on their payload rate too, the floor raised as the packet threshold is
+    let sprayed = (spread(&flood, c) && full_packets(&flood, c)).then(|| {
+        let bytes = rate_per_sec(
+            flood.up_bytes,
+            flood.first_us,
+            flood.last_end_us,
+            c.rate_min_span_secs,
+        );
+        (
+            bytes,
+            c.min_sprayed_bytes_per_sec * threshold / c.min_packets_per_sec,
+        )
+    });
+    let ratio = (rate / threshold)
+        .max(flow_rate / flow_threshold)
+        .max(sprayed.map_or(0.0, |(b, t)| b / t));
     let mut score = flood_score(ratio, flood.packets, c.min_packets_count);
     if score <= 0.0 {
         return None;
@@ -323,6 +380,7 @@ fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Findi
         by_baseline,
         reference: refr,
         infra,
+        sprayed,
     };
     Some(finding(ctx, c, host, target, flood, score, &facts))
 }
@@ -336,6 +394,8 @@ struct Facts {
     by_baseline: bool,
     reference: Option<f64>,
     infra: Option<&'static str>,
+    /// For full packets sprayed over the ports: the payload rate and its threshold, bytes/s.
+    sprayed: Option<(f64, f64)>,
 }
 
 /// The (protocol, port)s of a flood, busiest first.
@@ -396,6 +456,15 @@ fn explanation(
         x.threshold,
         x.flow_threshold,
     );
+    if let Some((rate, threshold)) = x.sprayed {
+        text.push_str(&format!(
+            "; {}/s of full packets ({} each on average) sprayed over {} ports (threshold {}/s): a flood to random ports, not a scan",
+            human_bytes(rate),
+            human_bytes(flood.up_bytes as f64 / flood.packets.max(1) as f64),
+            flood.ports.len(),
+            human_bytes(threshold),
+        ));
+    }
     if let Some(label) = x.infra {
         text.push_str(&format!("; the target is {label}: score discounted"));
     }
@@ -419,6 +488,7 @@ fn finding(
         "flows_per_sec": x.flow_rate, "flow_threshold_per_sec": x.flow_threshold, "threshold_from_baseline": x.by_baseline,
         "baseline_flows_per_window": x.reference, "infrastructure": x.infra,
         "packets_per_port": flood.packets as f64 / flood.ports.len().max(1) as f64,
+        "sprayed_bytes_per_sec": x.sprayed.map(|s| s.0), "sprayed_threshold_bytes_per_sec": x.sprayed.map(|s| s.1),
     });
     let explanation = explanation(ctx, c, host, target, &flood, x);
     flood.rows.sort_unstable();
@@ -459,18 +529,28 @@ mod tests {
     const HOST: &str = "10.0.0.5";
     const TARGET: &str = "203.0.113.9";
 
-    /// `n` unanswered flows from HOST to TARGET over 10 s, to `port(i)`, `packets` each.
+    /// `n` unanswered flows from HOST to TARGET over 10 s, to `port(i)`, `packets` each of 40 bytes.
     fn burst(n: i64, port: impl Fn(i64) -> u16, proto: Proto, packets: u64) -> Flows {
+        sized_burst(n, port, (proto, packets), (40, 10))
+    }
+
+    /// [`burst`] with `up` bytes per flow over `secs` seconds.
+    fn sized_burst(
+        n: i64,
+        port: impl Fn(i64) -> u16,
+        (proto, packets): (Proto, u64),
+        (up, secs): (u64, i64),
+    ) -> Flows {
         let (h, t) = (ip::parse(HOST).unwrap(), ip::parse(TARGET).unwrap());
         let rows: Vec<_> = (0..n)
             .map(|i| {
                 (
-                    i * 10_000_000 / n,
+                    i * secs * 1_000_000 / n,
                     h,
                     t,
                     proto,
                     port(i),
-                    40,
+                    up,
                     0,
                     0.0,
                     packets,
@@ -507,6 +587,36 @@ mod tests {
         assert!(scan.is_empty(), "one probe per port is a scan: {scan:#?}");
         let udp_random_ports = run_on(&burst(4000, |i| i as u16 + 1, Proto::Udp, 50), &b);
         assert_eq!(udp_random_ports.len(), 1, "50 packets per port is a flood");
+        // Rbot's UDP flood in CTU-13: one 1,066-byte packet to each random port
+        let spray = |up, secs| {
+            run_on(
+                &sized_burst(4000, |i| i as u16 + 1, (Proto::Udp, 1), (up, secs)),
+                &b,
+            )
+        };
+        assert_eq!(
+            spray(1066, 10).len(),
+            1,
+            "packets full of payload are a flood"
+        );
+        assert!(
+            spray(60, 10).is_empty(),
+            "small probes to every port are a scan"
+        );
+        // 15 packets a second (16 kB/s of payload) sprayed for 4.4 minutes: under the packet floor,
+        // over the payload floor
+        let slow = spray(1066, 267);
+        assert_eq!(slow.len(), 1, "{slow:#?}");
+        assert!(slow[0]
+            .evidence
+            .explanation
+            .contains("a flood to random ports"));
+        assert!(spray(60, 267).is_empty());
+        assert_eq!(spray(1066, 800).len(), 1, "5 kB/s");
+        assert!(
+            spray(1066, 3000).is_empty(),
+            "1.4 kB/s: under the payload floor"
+        );
         let multicast = {
             let mut f = burst(4000, |_| 5353, Proto::Udp, 1);
             f.dst

@@ -12,6 +12,8 @@
 //! - **A spam run is not a scan.** A `port_scan` finding of a host with a `spam` finding becomes
 //!   evidence of it when it is a horizontal scan whose busiest port is 25/tcp, or when the spam
 //!   finding holds most of its flows: the delivery to many mail servers looks like a sweep of 25/tcp.
+//! - **A flood to random ports is not a scan.** A `port_scan` finding whose flows are mostly held by
+//!   a `dos` finding of the same host (a UDP flood spraying a target's ports) becomes its evidence.
 //! - **A crowd against one server is one attack.** A `server_abuse` finding (one external client over
 //!   a public server's normal) whose flows are (almost) all held by an `inbound_attack` finding on that
 //!   server is one of the attack's sources: it is listed in the attack's
@@ -143,6 +145,8 @@ fn fold_order(a: &Finding, b: &Finding) -> Option<bool> {
         }
         ("spam", "port_scan") if spam_run(b, a) => return Some(true),
         ("port_scan", "spam") if spam_run(a, b) => return Some(false),
+        ("dos", "port_scan") if share_held(b, a) >= CONTEXT_HELD_SHARE => return Some(true),
+        ("port_scan", "dos") if share_held(a, b) >= CONTEXT_HELD_SHARE => return Some(false),
         _ => {}
     }
     let context = |f: &Finding| CONTEXT_KINDS.contains(&f.kind.as_str());
@@ -403,6 +407,24 @@ mod tests {
             let got: Vec<&str> = out.iter().map(|f| f.kind.as_str()).collect();
             assert_eq!(got, want, "{spam:?} {scan:?}");
             assert_eq!(out[0].score, 0.87);
+        }
+    }
+
+    #[test]
+    fn a_flood_to_random_ports_is_not_a_scan() {
+        // (flood rows, scan rows, kept kinds)
+        let cases: [(std::ops::Range<u32>, std::ops::Range<u32>, &[&str]); 2] = [
+            (0..900, 0..1000, &["dos"]),
+            (0..300, 200..1000, &["dos", "port_scan"]), // a scan beside a small flood
+        ];
+        for (flood, scan, want) in cases {
+            let out = fold_incidents(vec![
+                f("dos", 0.8, flood.clone(), None),
+                f("port_scan", 0.85, scan.clone(), None),
+            ]);
+            let got: Vec<&str> = out.iter().map(|f| f.kind.as_str()).collect();
+            assert_eq!(got, want, "{flood:?} {scan:?}");
+            assert_eq!(out[0].score, if want.len() == 1 { 0.85 } else { 0.8 });
         }
     }
 
