@@ -113,6 +113,30 @@ impl<'a> Planner<'a> {
         self.usual[rng.random_range(0..self.usual.len())].clone()
     }
 
+    /// `k` never-used external addresses, each in a usual country with probability `usual_share`
+    /// (else the next unusual one), and their distinct countries in order of first use.
+    pub(crate) fn fresh_mixed(
+        &mut self,
+        rng: &mut GenRng,
+        k: usize,
+        usual_share: f64,
+    ) -> Result<(Vec<u32>, Vec<String>), GenError> {
+        let mut ips = Vec::with_capacity(k);
+        let mut countries = Vec::new();
+        for _ in 0..k {
+            let cc = if rng.random_bool(usual_share) {
+                self.usual_country(rng)
+            } else {
+                self.unusual_country()?
+            };
+            ips.push(self.fresh_ip(rng, &cc)?);
+            if !countries.contains(&cc) {
+                countries.push(cc);
+            }
+        }
+        Ok((ips, countries))
+    }
+
     /// An external address of `cc` never used before in this dataset.
     pub(crate) fn fresh_ip(&mut self, rng: &mut GenRng, cc: &str) -> Result<u32, GenError> {
         for _ in 0..1000 {

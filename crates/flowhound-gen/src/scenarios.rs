@@ -324,19 +324,7 @@ fn unusual_country(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenErr
 
 fn server_abuse(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
     let k = rng.random_range(1..=4);
-    let mut abusers = Vec::with_capacity(k);
-    let mut countries = Vec::new();
-    for _ in 0..k {
-        let cc = if rng.random_bool(0.5) {
-            p.usual_country(rng)
-        } else {
-            p.unusual_country()?
-        };
-        abusers.push(p.fresh_ip(rng, &cc)?);
-        if !countries.contains(&cc) {
-            countries.push(cc);
-        }
-    }
+    let (abusers, countries) = p.fresh_mixed(rng, k, 0.5)?;
     let target = if rng.random_bool(0.8) {
         p.net.public.web
     } else {

@@ -15,19 +15,7 @@ use rand::Rng;
 pub(crate) fn spam(p: &mut Planner, rng: &mut GenRng) -> Result<Injected, GenError> {
     let host = p.take_clients(1)?[0];
     let n_servers = p.scaled(rng.random_range(40..=600), 15) as usize;
-    let mut servers = Vec::with_capacity(n_servers);
-    let mut countries = Vec::new();
-    for _ in 0..n_servers {
-        let cc = if rng.random_bool(0.7) {
-            p.usual_country(rng)
-        } else {
-            p.unusual_country()?
-        };
-        servers.push(p.fresh_ip(rng, &cc)?);
-        if !countries.contains(&cc) {
-            countries.push(cc);
-        }
-    }
+    let (servers, countries) = p.fresh_mixed(rng, n_servers, 0.7)?;
     let messages: usize = (0..n_servers).map(|_| rng.random_range(1..=4usize)).sum();
     let gap_s = rng.random_range(2.0..30.0);
     let refused = rng.random_range(0.1..0.4);
