@@ -102,7 +102,7 @@ fn a_spam_bot_is_reported_and_the_relay_and_a_known_mta_are_not() {
     assert!(e.contains("80 external mail servers"), "{e}");
     assert!(e.contains("120 connections, 33 % unanswered"), "{e}");
     assert!(
-        e.contains(&format!("the network's relays ({RELAY})")),
+        e.contains(&format!("the network's mail servers ({RELAY})")),
         "{e}"
     );
     assert_eq!(f.flows, 120);

@@ -109,7 +109,7 @@ hundreds to thousands.
 
 **Explanation**: the servers, messages (connections), the share unanswered or refused (mail
 exchangers reject listed bots), the bytes sent, the busiest window, the busiest servers with
-country and AS, and the network's relays; `evidence.details` has every term. The same host is often
+country and AS, and the baseline's mail servers on tcp/25; `evidence.details` has every term. The same host is often
 also a horizontal `port_scan` on 25/tcp: this finding names what it is.
 
 **Blind spots**: spam sent through a webmail account or a provider's submission port (one peer on
@@ -291,24 +291,38 @@ fn finding(ctx: &DetectCtx, c: &SpamConfig, host: u128, acc: HostAcc, d: &Delive
     acc.span.finding("spam", "spam", score, hosts, evidence)
 }
 
+/// The baseline's servers of tcp/25, sorted (the whole input's: the same in every host shard).
+fn baseline_relays(ctx: &DetectCtx) -> Vec<String> {
+    let mut v: Vec<u128> = ctx
+        .baseline
+        .servers
+        .iter()
+        .filter(|s| s.port == Some(SMTP_PORT))
+        .filter_map(|s| ip::parse(&s.ip))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v.into_iter().map(ip::format).collect()
+}
+
+/// The servers by connections (most first; ties by address).
+fn busiest_servers(acc: &HostAcc) -> Vec<(u128, u64)> {
+    let mut v: Vec<(u128, u64)> = acc.span.peers.iter().map(|(p, (f, _))| (*p, *f)).collect();
+    v.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
 fn explanation(ctx: &DetectCtx, c: &SpamConfig, host: u128, acc: &HostAcc, d: &Delivery) -> String {
-    let busiest: Vec<String> = acc
-        .span
-        .ranked_peers()
+    let busiest: Vec<String> = busiest_servers(acc)
         .iter()
         .take(3)
-        .map(|(p, f, _)| format!("{} ({f} connections)", describe_peer(ctx.geo, *p)))
+        .map(|(p, f)| format!("{} ({f} connections)", describe_peer(ctx.geo, *p)))
         .collect();
-    let relays: Vec<String> = ctx
-        .relays()
-        .iter()
-        .filter(|(_, p)| *p == SMTP_PORT)
-        .map(|(h, _)| ip::format(*h))
-        .collect();
+    let relays = baseline_relays(ctx);
     let relays = match relays.len() {
-        0 => "no relay of the network's own delivers on tcp/25".to_string(),
+        0 => "the baseline knows no mail server of the network's own on tcp/25".to_string(),
         _ => format!(
-            "the network's relays ({}) deliver its mail",
+            "the network's mail servers ({}) deliver its mail",
             relays.join(", ")
         ),
     };
