@@ -343,3 +343,37 @@ fn a_pivot_on_a_cnc_peer_is_the_same_out_of_core() {
     assert_eq!(pivots, 2, "{found:#?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_spam_bot_beside_a_relay_only_the_test_input_shows() {
+    // the relay is one by the external clients delivering to it in the test input, which are in its
+    // own shard: the spam finding of a bot in another shard must read the same
+    use detect_support::p2p::{clients, peers, Rng, T0};
+    let dir = tmp("spam");
+    let mut rng = Rng(3);
+    let normal = clients(&mut rng, T0, 6);
+    let t1 = T0 + 86_400;
+    let mut test = clients(&mut rng, t1, 6);
+    let (bot, relay) = ("192.168.1.20", "192.168.1.25");
+    for (k, (mx, _)) in peers(&mut rng, 60).iter().enumerate() {
+        let t = t1 + 60 * k as i64;
+        test.push(("tcp", (t, bot.into(), mx.clone(), 25, 9_000, 600)));
+        test.push(("tcp", (t + 5, mx.clone(), relay.into(), 25, 12_000, 700)));
+        test.push(("tcp", (t + 9, relay.into(), mx.clone(), 25, 9_000, 600)));
+    }
+    test.sort_by_key(|r| r.1 .0);
+    detect_support::write_csv(&dir, "normal.csv", &normal);
+    detect_support::write_csv(&dir, "test.csv", &test);
+    let p = |n: &str| dir.join(n).display().to_string();
+    let c = case_of(
+        vec![p("test.csv")],
+        vec![p("normal.csv")],
+        InternalNets::default(),
+        false,
+    );
+    let found = compare("spam", &c, &dir);
+    let spam: Vec<&String> = found.iter().filter(|f| f.contains("\"spam\"")).collect();
+    assert_eq!(spam.len(), 1, "the bot only, not the relay: {found:#?}");
+    assert!(spam[0].contains(bot), "{spam:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
