@@ -173,10 +173,14 @@ fn draw(seed: u64, r: &Ranges) -> GenConfig {
 /// Scenarios drawn from the configuration stream: those that existed before `dropper`.
 const EARLIER_SCENARIOS: usize = 11;
 
+/// Clients `scenarios` and the decoys take at most.
+fn need(scenarios: &[Scenario]) -> u32 {
+    scenarios.iter().map(|s| clients_needed(*s)).sum::<u32>() + DECOY_CLIENTS
+}
+
 /// True when `extra`'s hosts fit in `clients` beside `scenarios` and the decoys.
 fn fits(scenarios: &[Scenario], extra: Scenario, clients: u32) -> bool {
-    let need: u32 = scenarios.iter().map(|s| clients_needed(*s)).sum();
-    need + clients_needed(extra) + DECOY_CLIENTS <= clients
+    need(scenarios) + clients_needed(extra) <= clients
 }
 
 /// `scenarios` with `dropper`, in canonical order (before `spam`).
@@ -189,7 +193,6 @@ fn with_dropper(mut scenarios: Vec<Scenario>) -> Vec<Scenario> {
 /// Drops scenarios (largest first) until their hosts and the decoys' fit in
 /// `clients`, always keeping at least one.
 fn fit_scenarios(scenarios: &mut Vec<Scenario>, clients: u32) {
-    let need = |v: &[Scenario]| v.iter().map(|s| clients_needed(*s)).sum::<u32>() + DECOY_CLIENTS;
     while scenarios.len() > 1 && need(scenarios) > clients {
         let (i, _) = scenarios
             .iter()
@@ -255,9 +258,8 @@ mod tests {
             .collect();
         assert!((25..=75).contains(&with.len()), "{}", with.len());
         for c in &with {
-            let need: u32 = c.scenarios.iter().map(|s| clients_needed(*s)).sum();
             assert!(
-                need + DECOY_CLIENTS <= c.clients && c.validate().is_ok(),
+                need(&c.scenarios) <= c.clients && c.validate().is_ok(),
                 "{c:?}"
             );
         }
@@ -268,8 +270,7 @@ mod tests {
     fn small_networks_keep_scenarios_that_fit() {
         let mut all = Scenario::ALL.to_vec();
         fit_scenarios(&mut all, 20);
-        let need: u32 = all.iter().map(|s| clients_needed(*s)).sum();
-        assert!(need + DECOY_CLIENTS <= 20 && !all.is_empty());
+        assert!(need(&all) <= 20 && !all.is_empty());
         assert!(!all.contains(&Scenario::Botnet));
     }
 }

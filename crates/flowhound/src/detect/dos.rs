@@ -328,18 +328,8 @@ fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Findi
     if !flood_shaped(&flood, c) {
         return None;
     }
-    let rate = rate_per_sec(
-        flood.packets,
-        flood.first_us,
-        flood.last_end_us,
-        c.rate_min_span_secs,
-    );
-    let flow_rate = rate_per_sec(
-        flood.rows.len() as u64,
-        flood.first_us,
-        flood.last_end_us,
-        c.rate_min_span_secs,
-    );
+    let per_sec = |n| rate_per_sec(n, flood.first_us, flood.last_end_us, c.rate_min_span_secs);
+    let (rate, flow_rate) = (per_sec(flood.packets), per_sec(flood.rows.len() as u64));
     let window = ctx.baseline.window_secs;
     let refr = reference(ctx, host);
     let threshold_of = |floor| flood_threshold(floor, c.baseline_multiple_ratio, refr, window);
@@ -348,16 +338,8 @@ fn judge(ctx: &DetectCtx, c: &DosConfig, key: Key, flood: Flood) -> Option<Findi
     // full packets sprayed over the target's ports (Rbot's UDP flood: one 1,066-byte packet per
     // port) are judged on their payload rate too, the floor raised as the packet threshold is
     let sprayed = (spread(&flood, c) && full_packets(&flood, c)).then(|| {
-        let bytes = rate_per_sec(
-            flood.up_bytes,
-            flood.first_us,
-            flood.last_end_us,
-            c.rate_min_span_secs,
-        );
-        (
-            bytes,
-            c.min_sprayed_bytes_per_sec * threshold / c.min_packets_per_sec,
-        )
+        let floor = c.min_sprayed_bytes_per_sec * threshold / c.min_packets_per_sec;
+        (per_sec(flood.up_bytes), floor)
     });
     let ratio = (rate / threshold)
         .max(flow_rate / flow_threshold)

@@ -88,6 +88,16 @@ pub const RELAY_PORTS: [u16; 2] = [25, 53];
 /// it is that service's relay.
 pub const RELAY_MIN_CLIENTS: usize = 5;
 
+/// The baseline's servers of the [`RELAY_PORTS`], as (host, port): the relays every host shard
+/// knows alike.
+pub fn baseline_relays(baseline: &Baseline) -> impl Iterator<Item = (u128, u16)> + '_ {
+    baseline
+        .servers
+        .iter()
+        .filter_map(|s| Some((ip::parse(&s.ip)?, s.port?)))
+        .filter(|(_, p)| RELAY_PORTS.contains(p))
+}
+
 /// The (internal host, port) pairs of the network's store-and-forward servers ([`RELAY_PORTS`]):
 /// the baseline's servers of those ports (internal clients reach them), and the hosts serving one to
 /// at least [`RELAY_MIN_CLIENTS`] external clients in `flows`. Both hold in a host shard as in the
@@ -97,12 +107,7 @@ pub fn relays(
     nets: &InternalNets,
     baseline: &Baseline,
 ) -> ahash::AHashSet<(u128, u16)> {
-    let mut out: ahash::AHashSet<(u128, u16)> = baseline
-        .servers
-        .iter()
-        .filter_map(|s| Some((ip::parse(&s.ip)?, s.port?)))
-        .filter(|(_, p)| RELAY_PORTS.contains(p))
-        .collect();
+    let mut out: ahash::AHashSet<(u128, u16)> = baseline_relays(baseline).collect();
     let f = flows;
     let mut clients: ahash::AHashMap<(u128, u16), ahash::AHashSet<u128>> = Default::default();
     for i in 0..f.len() {

@@ -153,7 +153,6 @@ struct HostAcc {
     span: Span,
     /// Flows that got nothing back (refused, or no answer).
     unanswered: u64,
-    sent: u64,
     /// Distinct servers per fan-out window.
     windows: AHashMap<i64, AHashSet<u128>>,
 }
@@ -176,17 +175,16 @@ fn accumulate(ctx: &DetectCtx) -> AHashMap<u128, HostAcc> {
         let acc = hosts.entry(v.host).or_default();
         acc.span.add(i, f.ts[i], v.peer, v.sent);
         acc.unanswered += u64::from(v.received == 0);
-        acc.sent = acc.sent.saturating_add(v.sent);
         let w = f.ts[i].div_euclid(window_us);
         acc.windows.entry(w).or_default().insert(v.peer);
     }
     hosts
 }
 
-/// The baseline's fan-out window (300 s when it has none).
+/// The baseline's fan-out window (the configured one when the baseline has no habits).
 fn fanout_window_secs(ctx: &DetectCtx) -> u64 {
     match ctx.baseline.habits.fanout_window_secs {
-        0 => 300,
+        0 => ctx.config.baseline.fanout_window_secs.max(1),
         s => s,
     }
 }
@@ -253,7 +251,7 @@ impl HostAcc {
 
 /// The host's own fan-out level on `ext:tcp/25` in a baseline learned from normal traffic.
 fn own_level(ctx: &DetectCtx, host: u128) -> Option<f64> {
-    if ctx.baseline.source.self_learned {
+    if ctx.baseline.robust() {
         return None;
     }
     let key = crate::baseline::habits::fanout_key(false, Proto::Tcp, SMTP_PORT);
@@ -276,7 +274,7 @@ fn finding(ctx: &DetectCtx, c: &SpamConfig, host: u128, acc: HostAcc, d: &Delive
     let details = json!({
         "servers": d.servers, "connections": d.flows, "unanswered": d.unanswered,
         "unanswered_share": d.unanswered_share(), "peak_servers": d.peak_servers,
-        "fanout_window_secs": fanout_window_secs(ctx), "sent_bytes": acc.sent,
+        "fanout_window_secs": fanout_window_secs(ctx), "sent_bytes": acc.span.bytes,
         "baseline_level": d.baseline_level, "habitual": cap.is_some(),
     });
     let evidence = Evidence {
@@ -293,12 +291,9 @@ fn finding(ctx: &DetectCtx, c: &SpamConfig, host: u128, acc: HostAcc, d: &Delive
 
 /// The baseline's servers of tcp/25, sorted (the whole input's: the same in every host shard).
 fn baseline_relays(ctx: &DetectCtx) -> Vec<String> {
-    let mut v: Vec<u128> = ctx
-        .baseline
-        .servers
-        .iter()
-        .filter(|s| s.port == Some(SMTP_PORT))
-        .filter_map(|s| ip::parse(&s.ip))
+    let mut v: Vec<u128> = super::infrastructure::baseline_relays(ctx.baseline)
+        .filter(|(_, port)| *port == SMTP_PORT)
+        .map(|(host, _)| host)
         .collect();
     v.sort_unstable();
     v.dedup();
@@ -343,7 +338,7 @@ fn explanation(ctx: &DetectCtx, c: &SpamConfig, host: u128, acc: &HostAcc, d: &D
         span_text(acc.span.first, acc.span.last),
         d.flows,
         100.0 * d.unanswered_share(),
-        human_bytes(acc.sent as f64),
+        human_bytes(acc.span.bytes as f64),
         d.peak_servers,
         fanout_window_secs(ctx),
         busiest.join(", "),
