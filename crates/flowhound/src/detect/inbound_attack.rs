@@ -550,7 +550,8 @@ fn scan_text(most: u64, thr_scan: f64) -> String {
     format!(", {most} sources scanning only ports it serves nobody in one window (threshold {thr_scan:.0})")
 }
 
-fn service_text(s: (u8, u16)) -> String {
+/// A (protocol index, port) service as "22/tcp".
+pub(crate) fn service_text(s: (u8, u16)) -> String {
     let p = Proto::ALL.get(s.0 as usize).map_or("other", |p| p.as_str());
     format!("{}/{p}", s.1)
 }

@@ -242,16 +242,16 @@ pub fn legitimate_rate(
 /// active window; per server: its windows; per (server, window): its flows, and per server the median
 /// of those.
 struct Habits {
-    pairs: AHashMap<(u128, u128), (usize, f64, f64)>,
-    servers: AHashMap<u128, usize>,
-    load: AHashMap<(u128, i64), u64>,
-    median_load: AHashMap<u128, f64>,
+    pairs: AHashMap<(u128, Service), (usize, f64, f64)>,
+    servers: AHashMap<Service, usize>,
+    load: AHashMap<(Service, i64), u64>,
+    median_load: AHashMap<Service, f64>,
 }
 
 impl Habits {
     fn of(cells: &AHashMap<CellKey, Cell>) -> Habits {
-        let mut per: AHashMap<(u128, u128), (Vec<f64>, Vec<f64>)> = AHashMap::new();
-        let mut load: AHashMap<(u128, i64), u64> = AHashMap::new();
+        let mut per: AHashMap<(u128, Service), (Vec<f64>, Vec<f64>)> = AHashMap::new();
+        let mut load: AHashMap<(Service, i64), u64> = AHashMap::new();
         for ((client, server, w), c) in cells {
             let e = per.entry((*client, *server)).or_default();
             e.0.push(c.flows as f64);
@@ -262,7 +262,7 @@ impl Habits {
             .into_iter()
             .map(|(k, (fl, by))| (k, (fl.len(), median_scale(&fl).0, median_scale(&by).0)))
             .collect();
-        let mut loads: AHashMap<u128, Vec<f64>> = AHashMap::new();
+        let mut loads: AHashMap<Service, Vec<f64>> = AHashMap::new();
         for ((server, _), n) in &load {
             loads.entry(*server).or_default().push(*n as f64);
         }
@@ -279,7 +279,7 @@ impl Habits {
         }
     }
 
-    fn is_regular(&self, client: u128, server: u128, min_share: f64) -> bool {
+    fn is_regular(&self, client: u128, server: Service, min_share: f64) -> bool {
         let windows = self.servers.get(&server).copied().unwrap_or(0);
         let own = self.pairs.get(&(client, server)).map_or(0, |p| p.0);
         own >= 3 && own as f64 >= min_share * windows as f64
@@ -367,9 +367,7 @@ impl Detector for ServerAbuse {
                 })
                 .collect()
         };
-        let cells = cells(ctx, &rows);
-        let refs = server_refs(cfg, &cells);
-        let hot = hot_cells(cfg, &cells, &refs);
+        let hot = hot_cells(cfg, &cells(ctx, &rows));
         let clients = collect(ctx, &rows, &hot);
         let mut out: Vec<Finding> = clients
             .into_iter()
@@ -380,19 +378,19 @@ impl Detector for ServerAbuse {
     }
 }
 
-type CellKey = (u128, u128, i64);
+/// A public server's service: (address, protocol index, port). A client is judged against the
+/// typical client of the same service: a VPN user moving gigabytes over udp/4500 in a record a
+/// minute is not compared with the password guessers and scanners of the gateway's other ports.
+type Service = (u128, u8, u16);
+
+/// (client, service, window).
+type CellKey = (u128, Service, i64);
 
 fn cells(ctx: &DetectCtx, rows: &[usize]) -> AHashMap<CellKey, Cell> {
     let f = ctx.flows;
     let mut m: AHashMap<CellKey, Cell> = AHashMap::new();
     for &i in rows {
-        let c = m
-            .entry((
-                f.src[i],
-                f.dst[i],
-                window_of(f.ts[i], ctx.baseline.window_secs),
-            ))
-            .or_default();
+        let c = m.entry(cell_key(ctx, i)).or_default();
         let b = f.up[i] + f.down[i];
         c.flows += 1;
         c.bytes += b;
@@ -401,11 +399,27 @@ fn cells(ctx: &DetectCtx, rows: &[usize]) -> AHashMap<CellKey, Cell> {
     m
 }
 
+/// "22/tcp".
+fn service_text((_, proto, port): Service) -> String {
+    super::inbound_attack::service_text((proto, port))
+}
+
+/// The cell of flow `i`.
+fn cell_key(ctx: &DetectCtx, i: usize) -> CellKey {
+    let f = ctx.flows;
+    let service = (f.dst[i], f.proto[i].index() as u8, f.dst_port[i]);
+    (
+        f.src[i],
+        service,
+        window_of(f.ts[i], ctx.baseline.window_secs),
+    )
+}
+
 fn server_refs(
     cfg: &ServerAbuseConfig,
     cells: &AHashMap<CellKey, Cell>,
-) -> AHashMap<u128, ServerRef> {
-    let mut per: AHashMap<u128, (Vec<f64>, Vec<f64>)> = AHashMap::new();
+) -> AHashMap<Service, ServerRef> {
+    let mut per: AHashMap<Service, (Vec<f64>, Vec<f64>)> = AHashMap::new();
     for ((_, server, _), c) in cells {
         let e = per.entry(*server).or_default();
         e.0.push(c.flows as f64);
@@ -427,15 +441,40 @@ fn server_refs(
         .collect()
 }
 
-/// Flagged cells with their score and a reason.
+/// (client, server address, window): where a client was abnormal.
+type HotKey = (u128, u128, i64);
+
+/// Keeps the higher of two scores for a key.
+fn keep(hot: &mut AHashMap<HotKey, (f64, String)>, k: &CellKey, s: f64, why: String) {
+    let key = (k.0, k.1 .0, k.2);
+    if hot.get(&key).is_none_or(|o| o.0 < s) {
+        hot.insert(key, (s, why));
+    }
+}
+
+/// Flagged (client, server, window) with their score and a reason, each cell judged against its
+/// service.
 fn hot_cells(
     cfg: &ServerAbuseConfig,
     cells: &AHashMap<CellKey, Cell>,
-    refs: &AHashMap<u128, ServerRef>,
-) -> AHashMap<CellKey, (f64, String)> {
+) -> AHashMap<HotKey, (f64, String)> {
     let mut hot = AHashMap::new();
+    let refs = server_refs(cfg, cells);
     let h = Habits::of(cells);
-    sustained_cells(cfg, cells, refs, &h, &mut hot);
+    rate_cells(cfg, cells, &refs, &h, &mut hot);
+    volume_cells(cfg, cells, &refs, &mut hot);
+    sustained_cells(cfg, cells, &refs, &h, &mut hot);
+    hot
+}
+
+/// Windows with more flows than the service's threshold, unless a regular's own level.
+fn rate_cells(
+    cfg: &ServerAbuseConfig,
+    cells: &AHashMap<CellKey, Cell>,
+    refs: &AHashMap<Service, ServerRef>,
+    h: &Habits,
+    hot: &mut AHashMap<HotKey, (f64, String)>,
+) {
     let regular = |k: &CellKey, flows: f64| {
         let own = h.pairs.get(&(k.0, k.1)).map_or(0.0, |p| p.1);
         let is_regular = h.is_regular(k.0, k.1, cfg.regular_min_windows_ratio);
@@ -444,60 +483,60 @@ fn hot_cells(
     };
     for (k, c) in cells {
         let Some(r) = refs.get(&k.1) else { continue };
-        let by_rate = c.flows as f64 > r.thr_flows && !regular(k, c.flows as f64);
-        let by_volume =
-            c.flows >= cfg.min_volume_flows_count && c.spread_bytes() as f64 > r.thr_bytes;
-        if !by_rate && !by_volume {
+        if c.flows as f64 <= r.thr_flows || regular(k, c.flows as f64) {
             continue;
         }
-        let s_rate = if by_rate {
-            score(c.flows as f64, r.thr_flows, r.typical_flows)
-        } else {
-            0.0
-        };
-        let s_vol = if by_volume {
-            score(c.spread_bytes() as f64, r.thr_bytes, r.typical_bytes)
-        } else {
-            0.0
-        };
-        let why = if s_rate >= s_vol {
-            format!(
-                "{} flows in one window (server's typical client {:.0}, threshold {:.0})",
-                c.flows, r.typical_flows, r.thr_flows
-            )
-        } else {
-            format!(
-                "{} in {} flows in one window ({} without its largest flow; typical client {}, threshold {})",
-                human_bytes(c.bytes as f64),
-                c.flows,
-                human_bytes(c.spread_bytes() as f64),
-                human_bytes(r.typical_bytes),
-                human_bytes(r.thr_bytes)
-            )
-        };
-        if hot
-            .get(k)
-            .is_none_or(|o: &(f64, String)| o.0 < s_rate.max(s_vol))
-        {
-            hot.insert(*k, (s_rate.max(s_vol), why));
-        }
+        let why = format!(
+            "{} flows in one window (typical client of {} {:.0}, threshold {:.0})",
+            c.flows,
+            service_text(k.1),
+            r.typical_flows,
+            r.thr_flows
+        );
+        let s = score(c.flows as f64, r.thr_flows, r.typical_flows);
+        keep(hot, k, s, why);
     }
-    hot
 }
 
-/// Sustained bulk transfer: a client whose windows carry more than the server's sustained threshold
+/// Windows of at least `min_volume_flows_count` flows carrying more than the service's threshold.
+fn volume_cells(
+    cfg: &ServerAbuseConfig,
+    cells: &AHashMap<CellKey, Cell>,
+    refs: &AHashMap<Service, ServerRef>,
+    hot: &mut AHashMap<HotKey, (f64, String)>,
+) {
+    for (k, c) in cells {
+        let Some(r) = refs.get(&k.1) else { continue };
+        if c.flows < cfg.min_volume_flows_count || c.spread_bytes() as f64 <= r.thr_bytes {
+            continue;
+        }
+        let why = format!(
+            "{} in {} flows in one window ({} without its largest flow; typical client of {} {}, threshold {})",
+            human_bytes(c.bytes as f64),
+            c.flows,
+            human_bytes(c.spread_bytes() as f64),
+            service_text(k.1),
+            human_bytes(r.typical_bytes),
+            human_bytes(r.thr_bytes)
+        );
+        let s = score(c.spread_bytes() as f64, r.thr_bytes, r.typical_bytes);
+        keep(hot, k, s, why);
+    }
+}
+
+/// Sustained bulk transfer: a client whose windows carry more than the service's sustained threshold
 /// (its largest flow left out, with at least `min_volume_flows_count` flows) for
-/// `sustained_windows_count` windows in a row, unless it is a regular of the server within
+/// `sustained_windows_count` windows in a row, unless it is a regular of the service within
 /// `regular_burst_ratio` times its own median window. Ordinary clients reach the tail of a server's
 /// heavy-tailed downloads now and then, not window after window.
 fn sustained_cells(
     cfg: &ServerAbuseConfig,
     cells: &AHashMap<CellKey, Cell>,
-    refs: &AHashMap<u128, ServerRef>,
+    refs: &AHashMap<Service, ServerRef>,
     h: &Habits,
-    hot: &mut AHashMap<CellKey, (f64, String)>,
+    hot: &mut AHashMap<HotKey, (f64, String)>,
 ) {
-    let mut heavy: AHashMap<(u128, u128), Vec<i64>> = AHashMap::new();
+    let mut heavy: AHashMap<(u128, Service), Vec<i64>> = AHashMap::new();
     for (k, c) in cells {
         let Some(r) = refs.get(&k.1) else { continue };
         let spread = c.spread_bytes() as f64;
@@ -508,23 +547,27 @@ fn sustained_cells(
             heavy.entry((k.0, k.1)).or_default().push(k.2);
         }
     }
-    for ((client, server), mut windows) in heavy {
+    for ((client, service), mut windows) in heavy {
         windows.sort_unstable();
-        let Some(r) = refs.get(&server) else { continue };
+        let Some(r) = refs.get(&service) else {
+            continue;
+        };
         let run = in_runs(&windows, cfg.sustained_windows_count as usize);
         let n = run.len();
         for w in run {
-            let c = cells[&(client, server, w)];
+            let k = (client, service, w);
+            let c = cells[&k];
             let why = format!(
-                "{} in {} flows in one window, sustained: {n} windows, at least {} in a row, above {} (largest flow left out; typical client {})",
+                "{} in {} flows in one window, sustained: {n} windows, at least {} in a row, above {} (largest flow left out; typical client of {} {})",
                 human_bytes(c.bytes as f64),
                 c.flows,
                 cfg.sustained_windows_count,
                 human_bytes(r.thr_sustained),
+                service_text(service),
                 human_bytes(r.typical_bytes)
             );
             let s = score(c.spread_bytes() as f64, r.thr_sustained, r.typical_bytes);
-            hot.insert((client, server, w), (s, why));
+            keep(hot, &k, s, why);
         }
     }
 }
@@ -532,17 +575,17 @@ fn sustained_cells(
 fn collect(
     ctx: &DetectCtx,
     rows: &[usize],
-    hot: &AHashMap<CellKey, (f64, String)>,
+    hot: &AHashMap<HotKey, (f64, String)>,
 ) -> AHashMap<u128, Client> {
     let f = ctx.flows;
     let mut clients: AHashMap<u128, Client> = AHashMap::new();
     for &i in rows {
-        let k = (
+        let key = (
             f.src[i],
             f.dst[i],
             window_of(f.ts[i], ctx.baseline.window_secs),
         );
-        let Some((s, why)) = hot.get(&k) else {
+        let Some((s, why)) = hot.get(&key) else {
             continue;
         };
         let c = clients.entry(f.src[i]).or_default();
@@ -628,8 +671,11 @@ their addresses are not declared internal (they share one or two networks), whil
 server's clients come from everywhere; a server offers a few services, and an address serving more
 than 8 is a honeypot or a gateway.
 
-**Formula.** Flows and bytes are summed per (client, server, window of `baseline.window_secs`). Per
-server, over all its cells, the median and robust scale (`1.4826 * MAD`) of the flow counts and of
+**Formula.** Flows and bytes are summed per (client, service, window of `baseline.window_secs`), a
+service being a server's (protocol, port): each client is judged against the typical client of the
+same service (a VPN gateway's users move hundreds of megabytes an hour over udp/4500 in a record a
+minute, while its ssh port sees password guessers and scanners of a flow or two; a mail server's IMAP
+users download far more than its SMTP senders). Per service, over all its cells, the median and robust scale (`1.4826 * MAD`) of the flow counts and of
 `ln(1 + bytes)` are computed on the test input itself: the baseline holds no per-client cells of public
 servers (a `servers.parquet` spanning both periods is test input only), and a handful of abusers cannot
 move the median of a server's client cells, as in single-capture mode. A cell is abnormal when
@@ -724,7 +770,7 @@ mod tests {
     #[test]
     fn volume_leaves_out_the_windows_largest_flow() {
         let cfg = ServerAbuseConfig::default();
-        let server = 7u128;
+        let server: Service = (7, 0, 443);
         let mut cells: AHashMap<CellKey, Cell> = AHashMap::new();
         for client in 100..400u128 {
             for w in 0..3 {
@@ -753,9 +799,12 @@ mod tests {
                     largest,
                 },
             );
-            let refs = server_refs(&cfg, &all);
-            let hot = hot_cells(&cfg, &all, &refs);
-            assert_eq!(hot.contains_key(&key), want, "{flows} {bytes} {largest}");
+            let hot = hot_cells(&cfg, &all);
+            assert_eq!(
+                hot.contains_key(&(key.0, server.0, key.2)),
+                want,
+                "{flows} {bytes} {largest}"
+            );
         }
     }
 
@@ -779,7 +828,7 @@ mod tests {
     #[test]
     fn sustained_volume_table() {
         let cfg = ServerAbuseConfig::default();
-        let server = 7u128;
+        let server: Service = (7, 0, 443);
         let mut cells: AHashMap<CellKey, Cell> = AHashMap::new();
         let typical = |b| Cell {
             flows: 5,
@@ -818,15 +867,70 @@ mod tests {
             r.thr_bytes
         );
         assert!(r.thr_sustained < 2.8e9, "{}", r.thr_sustained);
-        let hot = hot_cells(&cfg, &cells, &refs);
+        let hot = hot_cells(&cfg, &cells);
         let flagged = |c: u128| {
             (0..24)
-                .filter(|w| hot.contains_key(&(c, server, *w)))
+                .filter(|w| hot.contains_key(&(c, server.0, *w)))
                 .count()
         };
         assert_eq!(flagged(60), 5);
         assert_eq!(flagged(61), 0);
         assert_eq!(flagged(50), 0);
+    }
+
+    /// A VPN gateway: its users move megabytes to gigabytes an hour over udp/4500, while the password
+    /// guessers of its ssh port send a few tiny flows. Each service has its own typical client: a
+    /// user's busy evening is no bulk abuse, and a guesser hammering ssh still stands out.
+    #[test]
+    fn each_service_has_its_own_typical_client() {
+        let cfg = ServerAbuseConfig::default();
+        let (vpn, ssh): (Service, Service) = ((7, 1, 4500), (7, 0, 22));
+        let mut cells: AHashMap<CellKey, Cell> = AHashMap::new();
+        for client in 100..1_600u128 {
+            // guessers and scanners, outnumbering the users: 1-10 attempts an hour of a few hundred
+            // bytes, in one or two hours each
+            for w in 0..(1 + (client % 2) as i64) {
+                let flows = 1 + (client % 10) as u64;
+                let c = Cell {
+                    flows,
+                    bytes: flows * 400,
+                    largest: 400,
+                };
+                cells.insert((client, ssh, (client as i64 + w) % 48), c);
+            }
+        }
+        for user in 2_000..2_060u128 {
+            // users: a session record a minute, e^(16 + z) bytes an hour, z over [-2, 2]
+            for w in 0..8 {
+                let z = ((user as i64 * 7 + w * 13) % 41 - 20) as f64 / 10.0;
+                let bytes = (16.0 + z).exp() as u64;
+                let c = Cell {
+                    flows: 60,
+                    bytes,
+                    largest: bytes / 5,
+                };
+                cells.insert((user, vpn, (user as i64 + w) % 48), c);
+            }
+        }
+        let evening = Cell {
+            flows: 60,
+            bytes: 485_000_000,
+            largest: 12_000_000,
+        };
+        for w in 40..45 {
+            cells.insert((5_000, vpn, w), evening); // a user's five busy hours
+        }
+        let hammer = Cell {
+            flows: 240,
+            bytes: 96_000,
+            largest: 400,
+        };
+        cells.insert((6_000, ssh, 30), hammer);
+        let hot = hot_cells(&cfg, &cells);
+        let flagged = |c: u128| hot.keys().filter(|k| k.0 == c).count();
+        assert_eq!(flagged(5_000), 0, "{:?}", hot.get(&(5_000, 7, 40)));
+        assert_eq!(flagged(6_000), 1);
+        assert_eq!(hot.len(), 1, "{:?}", hot.keys().collect::<Vec<_>>());
     }
 
     #[test]
