@@ -12,8 +12,9 @@
 //!
 //! On a baseline learned from the capture itself novelty cannot be judged, and a statistical deviation
 //! of one device against its own day is weak evidence: an uncorroborated volume finding
-//! ([`DEVIATION_KINDS`]) is held at medium ([`HELD_DEVIATION_SCORE`]) there, and so is an
-//! uncorroborated beacon ([`PERIODIC_KINDS`]): an IoT device's cloud heartbeat is as regular as a C&C.
+//! ([`DEVIATION_KINDS`]) is held at medium ([`HELD_DEVIATION_SCORE`]) there, and an uncorroborated
+//! beacon ([`PERIODIC_KINDS`]) at low ([`HELD_LOW_SCORE`]): an IoT device's cloud heartbeat is as
+//! regular as a C&C, and a device's capture with nothing else wrong in it is a benign device's.
 //!
 //! A held finding lands just under its cap ([`held_score`]), so held findings keep their order.
 
@@ -35,7 +36,8 @@ pub const HELD_DEVIATION_SCORE: f64 = 0.64;
 /// low: out of the default table).
 pub const HELD_LOW_SCORE: f64 = 0.39;
 /// Kinds whose only evidence is periodic timing: on a self-learned baseline an uncorroborated one is
-/// held at medium (a device's cloud heartbeat is as regular as a beacon).
+/// held at low (a device's cloud heartbeat is as regular as a beacon; an infected device shows more:
+/// its scans, floods or C&C channel at high corroborate the beacon).
 pub const PERIODIC_KINDS: [&str; 1] = ["cnc_beacon"];
 /// How far below its cap a held finding lands, per unit of score it had left below 1: held findings
 /// keep their order (the strongest beacon of a capture stays first).
@@ -159,8 +161,8 @@ pub fn top_peer(f: &Finding, b: &Baseline, nets: &InternalNets) -> TopPeer {
 
 /// The score an uncorroborated finding is held at, if it is above it, and why: [`HELD_SCORE`] (for
 /// critical), or [`HELD_DEVIATION_SCORE`] for a deviation on a self-learned baseline or a download,
-/// [`HELD_LOW_SCORE`] for a download from a peer the baseline knows or a deviation whose
-/// top peer is one of the network's own hosts.
+/// [`HELD_LOW_SCORE`] for a download from a peer the baseline knows, a deviation whose top peer is
+/// one of the network's own hosts, or a beacon on a self-learned baseline.
 pub fn held_at(f: &Finding, robust: bool, top: TopPeer) -> (f64, &'static str) {
     let deviation = DEVIATION_KINDS.contains(&f.kind.as_str());
     if deviation && top == TopPeer::Internal {
@@ -185,7 +187,7 @@ pub fn held_at(f: &Finding, robust: bool, top: TopPeer) -> (f64, &'static str) {
         )
     } else if robust && PERIODIC_KINDS.contains(&f.kind.as_str()) {
         (
-            HELD_DEVIATION_SCORE,
+            HELD_LOW_SCORE,
             "periodic timing alone, with nothing learned from normal traffic,",
         )
     } else if is_download(f) {
@@ -295,7 +297,7 @@ mod tests {
             (
                 finding("cnc_beacon", "10.0.0.1", &[], 0.9),
                 true,
-                HELD_DEVIATION_SCORE,
+                HELD_LOW_SCORE,
             ),
             // a channel is not mere periodicity
             (
