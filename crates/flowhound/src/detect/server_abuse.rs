@@ -445,11 +445,15 @@ fn server_refs(
 type HotKey = (u128, u128, i64);
 
 /// Keeps the higher of two scores for a key.
-fn keep(hot: &mut AHashMap<HotKey, (f64, String)>, k: &CellKey, s: f64, why: String) {
-    let key = (k.0, k.1 .0, k.2);
+fn keep(hot: &mut AHashMap<HotKey, (f64, String)>, key: HotKey, s: f64, why: String) {
     if hot.get(&key).is_none_or(|o| o.0 < s) {
         hot.insert(key, (s, why));
     }
+}
+
+/// The (client, server, window) of a cell.
+fn hot_key(k: &CellKey) -> HotKey {
+    (k.0, k.1 .0, k.2)
 }
 
 /// Flagged (client, server, window) with their score and a reason, each cell judged against its
@@ -462,9 +466,58 @@ fn hot_cells(
     let refs = server_refs(cfg, cells);
     let h = Habits::of(cells);
     rate_cells(cfg, cells, &refs, &h, &mut hot);
+    spread_cells(cfg, cells, &mut hot);
     volume_cells(cfg, cells, &refs, &mut hot);
     sustained_cells(cfg, cells, &refs, &h, &mut hot);
     hot
+}
+
+/// Per (client, server, window): the flows on the server's services other than the client's busiest
+/// there, and how many such services.
+fn spreads(cells: &AHashMap<CellKey, Cell>) -> AHashMap<HotKey, (u64, u64)> {
+    let mut per: AHashMap<HotKey, (u64, u64, u64)> = AHashMap::new();
+    for ((client, (server, _, _), w), c) in cells {
+        let e = per.entry((*client, *server, *w)).or_default();
+        (e.0, e.1, e.2) = (e.0 + c.flows, e.1.max(c.flows), e.2 + 1);
+    }
+    per.into_iter()
+        .map(|(k, (total, busiest, services))| (k, (total - busiest, services - 1)))
+        .collect()
+}
+
+/// A client spreading flows over a server's services (a vertical scan, logins tried on every
+/// service) is judged on the flows beyond its busiest service, against the server's clients: most
+/// use one service, so the median is 0 and the floor `min_window_flows_count` decides. A VPN user's
+/// record a minute on udp/4500 beside its few IKE packets on udp/500 spreads nothing.
+fn spread_cells(
+    cfg: &ServerAbuseConfig,
+    cells: &AHashMap<CellKey, Cell>,
+    hot: &mut AHashMap<HotKey, (f64, String)>,
+) {
+    let spread = spreads(cells);
+    let mut per_server: AHashMap<u128, Vec<f64>> = AHashMap::new();
+    for ((_, server, _), (flows, _)) in &spread {
+        per_server.entry(*server).or_default().push(*flows as f64);
+    }
+    let thr: AHashMap<u128, (f64, f64)> = per_server
+        .into_iter()
+        .map(|(s, v)| {
+            let m = median_scale(&v);
+            (s, (thresholds(m, (0.0, 0.0), cfg).0, m.0))
+        })
+        .collect();
+    for (k, (flows, services)) in spread {
+        let Some(&(t, typical)) = thr.get(&k.1) else {
+            continue;
+        };
+        if flows as f64 <= t {
+            continue;
+        }
+        let why = format!(
+            "{flows} flows over {services} more of the server's services than its busiest in one window (typical client {typical:.0}, threshold {t:.0})"
+        );
+        keep(hot, k, score(flows as f64, t, typical), why);
+    }
 }
 
 /// Windows with more flows than the service's threshold, unless a regular's own level.
@@ -494,7 +547,7 @@ fn rate_cells(
             r.thr_flows
         );
         let s = score(c.flows as f64, r.thr_flows, r.typical_flows);
-        keep(hot, k, s, why);
+        keep(hot, hot_key(k), s, why);
     }
 }
 
@@ -520,7 +573,7 @@ fn volume_cells(
             human_bytes(r.thr_bytes)
         );
         let s = score(c.spread_bytes() as f64, r.thr_bytes, r.typical_bytes);
-        keep(hot, k, s, why);
+        keep(hot, hot_key(k), s, why);
     }
 }
 
@@ -567,7 +620,7 @@ fn sustained_cells(
                 human_bytes(r.typical_bytes)
             );
             let s = score(c.spread_bytes() as f64, r.thr_sustained, r.typical_bytes);
-            keep(hot, &k, s, why);
+            keep(hot, hot_key(&k), s, why);
         }
     }
 }
@@ -687,6 +740,12 @@ requests (a big file; web sizes are heavy-tailed) is not bulk abuse, many big on
 `score = (score_from_ratio(x / threshold) + score_from_ratio(x / typical)) / 2` for the worst cell.
 `hosts` are the external clients, `peers` the servers; `details.servers` says whether the servers were
 configured or inferred.
+
+A client spreading its flows over a server's services (a vertical scan, logins tried on every
+service) is judged per server too: its flows on the services other than its busiest in a window
+against the same quantity of the server's other clients (most use one service: the median is 0 and
+`min_window_flows_count` decides). A VPN user's record a minute on udp/4500 beside a few IKE packets on
+udp/500 spreads nothing; a source touching 35 ports of an exposed PC in an hour spreads 34 flows.
 
 A client active towards the server in at least `regular_min_windows_ratio` of the server's windows
 (and 3 or more) is one of its regulars: its rate is its own habit, and one of its windows is a rate
@@ -931,6 +990,40 @@ mod tests {
         assert_eq!(flagged(5_000), 0, "{:?}", hot.get(&(5_000, 7, 40)));
         assert_eq!(flagged(6_000), 1);
         assert_eq!(hot.len(), 1, "{:?}", hot.keys().collect::<Vec<_>>());
+    }
+
+    /// One source touching 35 ports of a server in an hour (a vertical scan: one flow each, so no
+    /// service sees more than its typical client) spreads over the server; a VPN user's record a
+    /// minute on udp/4500 with a few IKE packets on udp/500 does not.
+    #[test]
+    fn spreading_over_a_servers_services_is_judged_per_server() {
+        let cfg = ServerAbuseConfig::default();
+        let server = 7u128;
+        let mut cells: AHashMap<CellKey, Cell> = AHashMap::new();
+        let one = |flows: u64| Cell {
+            flows,
+            bytes: flows * 60_000,
+            largest: 60_000,
+        };
+        for user in 100..160u128 {
+            for w in 0..6 {
+                cells.insert((user, (server, 1, 4500), w), one(60));
+                cells.insert((user, (server, 1, 500), w), one(2));
+            }
+        }
+        for port in 1..=35u16 {
+            cells.insert((900, (server, 0, port), 3), one(1)); // the vertical scan
+        }
+        for port in 1..=5u16 {
+            cells.insert((901, (server, 0, port), 3), one(1)); // a glance at five ports
+        }
+        let hot = hot_cells(&cfg, &cells);
+        let mut flagged: Vec<u128> = hot.keys().map(|k| k.0).collect();
+        flagged.sort_unstable();
+        assert_eq!(flagged, vec![900], "{hot:?}");
+        assert!(hot[&(900, server, 3)]
+            .1
+            .starts_with("34 flows over 34 more"));
     }
 
     #[test]
