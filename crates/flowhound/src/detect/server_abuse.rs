@@ -472,32 +472,32 @@ fn hot_cells(
     hot
 }
 
-/// Per (client, server, window): the flows on the server's services other than the client's busiest
-/// there, and how many such services.
-fn spreads(cells: &AHashMap<CellKey, Cell>) -> AHashMap<HotKey, (u64, u64)> {
-    let mut per: AHashMap<HotKey, (u64, u64, u64)> = AHashMap::new();
-    for ((client, (server, _, _), w), c) in cells {
-        let e = per.entry((*client, *server, *w)).or_default();
-        (e.0, e.1, e.2) = (e.0 + c.flows, e.1.max(c.flows), e.2 + 1);
+/// Per (client, server, window): how many of the server's services the client touched.
+fn spreads(cells: &AHashMap<CellKey, Cell>) -> AHashMap<HotKey, u64> {
+    let mut per: AHashMap<HotKey, u64> = AHashMap::new();
+    for k in cells.keys() {
+        *per.entry(hot_key(k)).or_default() += 1;
     }
-    per.into_iter()
-        .map(|(k, (total, busiest, services))| (k, (total - busiest, services - 1)))
-        .collect()
+    per
 }
 
-/// A client spreading flows over a server's services (a vertical scan, logins tried on every
-/// service) is judged on the flows beyond its busiest service, against the server's clients: most
-/// use one service, so the median is 0 and the floor `min_window_flows_count` decides. A VPN user's
-/// record a minute on udp/4500 beside its few IKE packets on udp/500 spreads nothing.
+/// A client spreading over a server's services (a vertical scan, logins tried on every service) is
+/// judged per server on how many services it touched beyond one, against the server's other
+/// clients: most use one or two, so the median is 0 and the floor `min_window_flows_count` decides.
+/// An uptime monitor checking 80 and 443 every minute, or a VPN user's IKE packets beside its
+/// udp/4500 records, spreads over one more service, whatever its rate.
 fn spread_cells(
     cfg: &ServerAbuseConfig,
     cells: &AHashMap<CellKey, Cell>,
     hot: &mut AHashMap<HotKey, (f64, String)>,
 ) {
-    let spread = spreads(cells);
+    let extra: AHashMap<HotKey, u64> = spreads(cells)
+        .into_iter()
+        .map(|(k, n)| (k, n - 1))
+        .collect();
     let mut per_server: AHashMap<u128, Vec<f64>> = AHashMap::new();
-    for ((_, server, _), (flows, _)) in &spread {
-        per_server.entry(*server).or_default().push(*flows as f64);
+    for ((_, server, _), n) in &extra {
+        per_server.entry(*server).or_default().push(*n as f64);
     }
     let thr: AHashMap<u128, (f64, f64)> = per_server
         .into_iter()
@@ -506,17 +506,18 @@ fn spread_cells(
             (s, (thresholds(m, (0.0, 0.0), cfg).0, m.0))
         })
         .collect();
-    for (k, (flows, services)) in spread {
+    for (k, n) in extra {
         let Some(&(t, typical)) = thr.get(&k.1) else {
             continue;
         };
-        if flows as f64 <= t {
+        if n as f64 <= t {
             continue;
         }
         let why = format!(
-            "{flows} flows over {services} more of the server's services than its busiest in one window (typical client {typical:.0}, threshold {t:.0})"
+            "{} of the server's services in one window (typical client {typical:.0} beyond one, threshold {t:.0})",
+            n + 1
         );
-        keep(hot, k, score(flows as f64, t, typical), why);
+        keep(hot, k, score(n as f64, t, typical), why);
     }
 }
 
@@ -741,11 +742,12 @@ requests (a big file; web sizes are heavy-tailed) is not bulk abuse, many big on
 `hosts` are the external clients, `peers` the servers; `details.servers` says whether the servers were
 configured or inferred.
 
-A client spreading its flows over a server's services (a vertical scan, logins tried on every
-service) is judged per server too: its flows on the services other than its busiest in a window
-against the same quantity of the server's other clients (most use one service: the median is 0 and
-`min_window_flows_count` decides). A VPN user's record a minute on udp/4500 beside a few IKE packets on
-udp/500 spreads nothing; a source touching 35 ports of an exposed PC in an hour spreads 34 flows.
+A client spreading over a server's services (a vertical scan, logins tried on every service) is
+judged per server too: how many services it touched beyond one in a window, against the same count
+of the server's other clients (most use one or two: the median is 0 and `min_window_flows_count`
+decides). An uptime monitor checking 80 and 443 every minute, or a VPN user's IKE packets beside its
+udp/4500 records, spreads over one more service; a source touching 35 ports of an exposed PC in an
+hour (one probe each, so no service sees more than its typical client) spreads over 34.
 
 A client active towards the server in at least `regular_min_windows_ratio` of the server's windows
 (and 3 or more) is one of its regulars: its rate is its own habit, and one of its windows is a rate
@@ -994,7 +996,8 @@ mod tests {
 
     /// One source touching 35 ports of a server in an hour (a vertical scan: one flow each, so no
     /// service sees more than its typical client) spreads over the server; a VPN user's record a
-    /// minute on udp/4500 with a few IKE packets on udp/500 does not.
+    /// minute on udp/4500 with a few IKE packets on udp/500, or a monitor checking 80 and 443 every
+    /// minute, does not.
     #[test]
     fn spreading_over_a_servers_services_is_judged_per_server() {
         let cfg = ServerAbuseConfig::default();
@@ -1017,13 +1020,16 @@ mod tests {
         for port in 1..=5u16 {
             cells.insert((901, (server, 0, port), 3), one(1)); // a glance at five ports
         }
+        for port in [80, 443] {
+            cells.insert((902, (server, 0, port), 3), one(60)); // an uptime monitor
+        }
         let hot = hot_cells(&cfg, &cells);
         let mut flagged: Vec<u128> = hot.keys().map(|k| k.0).collect();
         flagged.sort_unstable();
         assert_eq!(flagged, vec![900], "{hot:?}");
         assert!(hot[&(900, server, 3)]
             .1
-            .starts_with("34 flows over 34 more"));
+            .starts_with("35 of the server's services"));
     }
 
     #[test]
