@@ -102,6 +102,28 @@ static SETTINGS: [Setting; 7] = [
     },
 ];
 
+/// The (protocol index, port) set of `proto/port` items.
+fn service_set(items: &[String]) -> Result<AHashSet<(u8, u16)>> {
+    Ok(parse_services(items)?
+        .into_iter()
+        .map(|(p, port)| (p.index() as u8, port))
+        .collect())
+}
+
+/// The login services (`auth_services`) and the attempts of one source in one window that make a
+/// cracker on its own (`heavy_brute_attempts_count`), as configured: `server_abuse` judges one
+/// external client's rate on a login service by the same bar.
+pub fn login_services(ctx: &DetectCtx) -> Result<(AHashSet<(u8, u16)>, u64)> {
+    let cfg = super::parse_section(
+        &InboundAttack,
+        &ctx.config.detector_section("inbound_attack"),
+    )?;
+    Ok((
+        service_set(&cfg.auth_services)?,
+        cfg.heavy_brute_attempts_count,
+    ))
+}
+
 /// Parses `proto/port` items, naming the key in errors.
 pub fn parse_services(items: &[String]) -> Result<Vec<(Proto, u16)>> {
     items
@@ -297,10 +319,7 @@ impl Detector for InboundAttack {
         parse_services(&cfg.auth_services).map(|_| ())
     }
     fn run(&self, cfg: &InboundAttackConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let auth: AHashSet<(u8, u16)> = parse_services(&cfg.auth_services)?
-            .into_iter()
-            .map(|(p, port)| (p.index() as u8, port))
-            .collect();
+        let auth = service_set(&cfg.auth_services)?;
         let public = super::server_abuse::public_server_test(ctx)?;
         let mut g = gather(ctx, cfg, &auth, &public);
         let (share, brute) = (cfg.probe_share_ratio, cfg.brute_force_attempts_count);

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::findings::{score_from_ratio, Evidence, Finding};
 use crate::ip;
 use crate::output::table::human_bytes;
-use ahash::AHashMap;
+use ahash::{AHashMap, AHashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -367,7 +367,8 @@ impl Detector for ServerAbuse {
                 })
                 .collect()
         };
-        let hot = hot_cells(cfg, &cells(ctx, &rows));
+        let login = super::inbound_attack::login_services(ctx)?;
+        let hot = hot_cells(cfg, &cells(ctx, &rows), &login);
         let clients = collect(ctx, &rows, &hot);
         let mut out: Vec<Finding> = clients
             .into_iter()
@@ -456,16 +457,21 @@ fn hot_key(k: &CellKey) -> HotKey {
     (k.0, k.1 .0, k.2)
 }
 
+/// The login services, as (protocol index, port), and the attempts one source makes there in a
+/// window to be a cracker on its own ([`super::inbound_attack::login_services`]).
+type Login = (AHashSet<(u8, u16)>, u64);
+
 /// Flagged (client, server, window) with their score and a reason, each cell judged against its
 /// service.
 fn hot_cells(
     cfg: &ServerAbuseConfig,
     cells: &AHashMap<CellKey, Cell>,
+    login: &Login,
 ) -> AHashMap<HotKey, (f64, String)> {
     let mut hot = AHashMap::new();
     let refs = server_refs(cfg, cells);
     let h = Habits::of(cells);
-    rate_cells(cfg, cells, &refs, &h, &mut hot);
+    rate_cells(cfg, (cells, login), &refs, &h, &mut hot);
     spread_cells(cfg, cells, &mut hot);
     volume_cells(cfg, cells, &refs, &mut hot);
     sustained_cells(cfg, cells, &refs, &h, &mut hot);
@@ -521,10 +527,13 @@ fn spread_cells(
     }
 }
 
-/// Windows with more flows than the service's threshold, unless a regular's own level.
+/// Windows with more flows than the service's threshold, unless a regular's own level. On a login
+/// service the threshold is at least the attempts that make one source a cracker: the Internet's
+/// password guessers try a few dozen times an hour at every exposed ssh, and a crowd of them is
+/// `inbound_attack`'s to judge.
 fn rate_cells(
     cfg: &ServerAbuseConfig,
-    cells: &AHashMap<CellKey, Cell>,
+    (cells, login): (&AHashMap<CellKey, Cell>, &Login),
     refs: &AHashMap<Service, ServerRef>,
     h: &Habits,
     hot: &mut AHashMap<HotKey, (f64, String)>,
@@ -537,17 +546,22 @@ fn rate_cells(
     };
     for (k, c) in cells {
         let Some(r) = refs.get(&k.1) else { continue };
-        if c.flows as f64 <= r.thr_flows || regular(k, c.flows as f64) {
+        let (_, proto, port) = k.1;
+        let (thr, of_login) = if login.0.contains(&(proto, port)) {
+            (r.thr_flows.max(login.1 as f64), ", a login service,")
+        } else {
+            (r.thr_flows, "")
+        };
+        if c.flows as f64 <= thr || regular(k, c.flows as f64) {
             continue;
         }
         let why = format!(
-            "{} flows in one window (typical client of {} {:.0}, threshold {:.0})",
+            "{} flows in one window (typical client of {}{of_login} {:.0}, threshold {thr:.0})",
             c.flows,
             service_text(k.1),
             r.typical_flows,
-            r.thr_flows
         );
-        let s = score(c.flows as f64, r.thr_flows, r.typical_flows);
+        let s = score(c.flows as f64, thr, r.typical_flows);
         keep(hot, hot_key(k), s, why);
     }
 }
@@ -749,6 +763,12 @@ decides). An uptime monitor checking 80 and 443 every minute, or a VPN user's IK
 udp/4500 records, spreads over one more service; a source touching 35 ports of an exposed PC in an
 hour (one probe each, so no service sees more than its typical client) spreads over 34.
 
+On a login service (`inbound_attack`'s `auth_services`: ssh, RDP, telnet, IMAP, ...) the rate threshold
+is at least `inbound_attack`'s `heavy_brute_attempts_count` (100 attempts a window), the bar at which
+one source is a cracker on its own: the Internet's password guessers try a few dozen times an hour at
+every exposed ssh (an independent simulation's background guessers reached 27-59 attempts in their
+busiest hour: 409 medium findings over 48 networks), and a crowd of them is `inbound_attack`'s to judge.
+
 A client active towards the server in at least `regular_min_windows_ratio` of the server's windows
 (and 3 or more) is one of its regulars: its rate is its own habit, and one of its windows is a rate
 burst only above `regular_burst_ratio` times its median flows per active window, times the server's
@@ -860,7 +880,7 @@ mod tests {
                     largest,
                 },
             );
-            let hot = hot_cells(&cfg, &all);
+            let hot = hot_cells(&cfg, &all, &no_login());
             assert_eq!(
                 hot.contains_key(&(key.0, server.0, key.2)),
                 want,
@@ -928,7 +948,7 @@ mod tests {
             r.thr_bytes
         );
         assert!(r.thr_sustained < 2.8e9, "{}", r.thr_sustained);
-        let hot = hot_cells(&cfg, &cells);
+        let hot = hot_cells(&cfg, &cells, &no_login());
         let flagged = |c: u128| {
             (0..24)
                 .filter(|w| hot.contains_key(&(c, server.0, *w)))
@@ -987,7 +1007,7 @@ mod tests {
             largest: 400,
         };
         cells.insert((6_000, ssh, 30), hammer);
-        let hot = hot_cells(&cfg, &cells);
+        let hot = hot_cells(&cfg, &cells, &no_login());
         let flagged = |c: u128| hot.keys().filter(|k| k.0 == c).count();
         assert_eq!(flagged(5_000), 0, "{:?}", hot.get(&(5_000, 7, 40)));
         assert_eq!(flagged(6_000), 1);
@@ -1023,13 +1043,47 @@ mod tests {
         for port in [80, 443] {
             cells.insert((902, (server, 0, port), 3), one(60)); // an uptime monitor
         }
-        let hot = hot_cells(&cfg, &cells);
+        let hot = hot_cells(&cfg, &cells, &no_login());
         let mut flagged: Vec<u128> = hot.keys().map(|k| k.0).collect();
         flagged.sort_unstable();
         assert_eq!(flagged, vec![900], "{hot:?}");
         assert!(hot[&(900, server, 3)]
             .1
             .starts_with("35 of the server's services"));
+    }
+
+    fn no_login() -> Login {
+        (AHashSet::new(), 100)
+    }
+
+    /// On a login service one source is abusive at the attempts that make a cracker (100 an hour by
+    /// default), not at the 25 flows of the general floor: a guesser trying 45 passwords in an hour
+    /// is the Internet's background at every exposed ssh; 240 is a cracker.
+    #[test]
+    fn a_login_service_needs_a_crackers_rate() {
+        let cfg = ServerAbuseConfig::default();
+        let ssh: Service = (7, 0, 22);
+        let mut cells: AHashMap<CellKey, Cell> = AHashMap::new();
+        let tries = |flows: u64| Cell {
+            flows,
+            bytes: flows * 2_000,
+            largest: 2_000,
+        };
+        for client in 100..400u128 {
+            cells.insert((client, ssh, client as i64 % 48), tries(1));
+        }
+        cells.insert((1_000, ssh, 3), tries(45));
+        cells.insert((1_001, ssh, 4), tries(240));
+        let flagged = |login: &Login| {
+            let mut v: Vec<u128> = hot_cells(&cfg, &cells, login).keys().map(|k| k.0).collect();
+            v.sort_unstable();
+            v
+        };
+        let login: Login = ([(0u8, 22u16)].into_iter().collect(), 100);
+        assert_eq!(flagged(&no_login()), vec![1_000, 1_001]);
+        assert_eq!(flagged(&login), vec![1_001]);
+        let web: Login = ([(0u8, 443u16)].into_iter().collect(), 100);
+        assert_eq!(flagged(&web), vec![1_000, 1_001], "only the login services");
     }
 
     #[test]
