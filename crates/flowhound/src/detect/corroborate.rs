@@ -110,8 +110,17 @@ pub fn corroboration(
 
 /// Kinds per host among findings at high or above.
 fn kinds_by_host(findings: &[Finding]) -> BTreeMap<String, BTreeSet<String>> {
+    kinds_by_host_where(findings, |_| true)
+}
+
+/// Kinds per host among the findings at high or above that `keep` (by index) accepts.
+fn kinds_by_host_where(
+    findings: &[Finding],
+    keep: impl Fn(usize) -> bool,
+) -> BTreeMap<String, BTreeSet<String>> {
     let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for f in findings.iter().filter(|f| f.score >= SEVERITY_BOUNDS[1]) {
+    let high = |(i, f): &(usize, &Finding)| f.score >= SEVERITY_BOUNDS[1] && keep(*i);
+    for (_, f) in findings.iter().enumerate().filter(high) {
         for h in &f.hosts {
             m.entry(h.clone()).or_default().insert(f.kind.clone());
         }
@@ -205,16 +214,36 @@ pub fn held_score(cap: f64, score: f64) -> f64 {
 }
 
 /// Holds every uncorroborated finding above [`held_at`] there, saying so; records the corroboration
-/// of the others in `evidence.details.corroboration`.
+/// of the others in `evidence.details.corroboration`. Another detector at high corroborates a finding
+/// when it stands on its own (within its cap, or corroborated by a peer or a place), or when the
+/// finding is at high too (each corroborates the other): a volume deviation that is itself held does
+/// not lift a faint beacon of the same device.
 pub fn hold_uncorroborated(findings: &mut [Finding], ctx: &DetectCtx) {
-    let kinds = kinds_by_host(findings);
     let robust = ctx.baseline.robust();
-    for f in findings.iter_mut() {
-        let (cap, what) = held_at(f, robust, top_peer(f, ctx.baseline, ctx.nets));
+    let caps: Vec<(f64, &str)> = findings
+        .iter()
+        .map(|f| held_at(f, robust, top_peer(f, ctx.baseline, ctx.nets)))
+        .collect();
+    let alone = BTreeMap::new();
+    let stands: Vec<bool> = findings
+        .iter()
+        .zip(&caps)
+        .map(|(f, (cap, _))| {
+            f.score <= *cap || corroboration(f, &alone, ctx.baseline, ctx.geo, ctx.nets).is_some()
+        })
+        .collect();
+    let all = kinds_by_host(findings);
+    let standing = kinds_by_host_where(findings, |i| stands[i]);
+    for (f, (cap, what)) in findings.iter_mut().zip(caps) {
         if f.score <= cap {
             continue;
         }
-        match corroboration(f, &kinds, ctx.baseline, ctx.geo, ctx.nets) {
+        let kinds = if f.score >= SEVERITY_BOUNDS[1] {
+            &all
+        } else {
+            &standing
+        };
+        match corroboration(f, kinds, ctx.baseline, ctx.geo, ctx.nets) {
             Some(why) => {
                 f.evidence
                     .details
@@ -237,6 +266,46 @@ pub fn hold_uncorroborated(findings: &mut [Finding], ctx: &DetectCtx) {
 mod tests {
     use super::*;
     use crate::baseline::Prevalence;
+
+    /// On a self-learned baseline: a faint beacon (medium) beside a volume deviation at high that is
+    /// itself held stays held low; beside a channel at high that stands on its own it is corroborated;
+    /// a beacon and a volume deviation both at high corroborate each other.
+    #[test]
+    fn a_held_finding_lifts_only_a_finding_at_high() {
+        let (nets, config, geo) = (
+            InternalNets::default(),
+            crate::config::Config::default(),
+            GeoStack::new(),
+        );
+        let flows = crate::detect::flows::Flows::default();
+        let mut b = Baseline::default();
+        b.source.self_learned = true;
+        let ctx = DetectCtx::new(&[], &flows, &b, &geo, &nets, &config);
+        let host = "10.0.0.1";
+        let volume = || {
+            let mut f = finding("volume_outlier", host, &[], 0.7);
+            f.evidence
+                .details
+                .insert("metric".into(), serde_json::json!("up_bytes"));
+            f
+        };
+        let scores = |fs: Vec<Finding>| {
+            let mut fs = fs;
+            hold_uncorroborated(&mut fs, &ctx);
+            fs.iter().map(|f| f.score).collect::<Vec<f64>>()
+        };
+        let faint = || finding("cnc_beacon", host, &[], 0.5);
+        let got = scores(vec![faint(), volume()]);
+        assert!(got[0] < SEVERITY_BOUNDS[0], "{got:?}");
+        assert!(
+            got[1] < SEVERITY_BOUNDS[1],
+            "the deviation is held too: {got:?}"
+        );
+        let channel = finding("cnc_channel", host, &[], 0.7);
+        assert_eq!(scores(vec![faint(), channel])[0], 0.5);
+        let strong = finding("cnc_beacon", host, &[], 0.7);
+        assert_eq!(scores(vec![strong, volume()]), vec![0.7, 0.7]);
+    }
 
     fn finding(kind: &str, host: &str, peers: &[&str], score: f64) -> Finding {
         Finding {
