@@ -56,13 +56,22 @@ pub fn external_population(b: &Baseline) -> u64 {
         .count() as u64
 }
 
-/// Why a finding is corroborated, if it is.
+/// Why a finding is corroborated, if it is: another detector on the same host (among
+/// `kinds_by_host`), else a new or rare peer or an unusual place ([`peer_or_place`]).
 pub fn corroboration(
     f: &Finding,
     kinds_by_host: &BTreeMap<String, BTreeSet<String>>,
     b: &Baseline,
     geo: &GeoStack,
     nets: &InternalNets,
+) -> Option<String> {
+    other_detector(f, kinds_by_host).or_else(|| peer_or_place(f, b, geo, nets))
+}
+
+/// "also KIND on the same host" for the first other kind `kinds_by_host` holds for a host of `f`.
+fn other_detector(
+    f: &Finding,
+    kinds_by_host: &BTreeMap<String, BTreeSet<String>>,
 ) -> Option<String> {
     let others: BTreeSet<&String> = f
         .hosts
@@ -71,9 +80,16 @@ pub fn corroboration(
         .flatten()
         .filter(|k| **k != f.kind)
         .collect();
-    if let Some(k) = others.first() {
-        return Some(format!("also {k} on the same host"));
-    }
+    others.first().map(|k| format!("also {k} on the same host"))
+}
+
+/// Why a finding's own peers corroborate it, if they do: a new or rare peer, or an unusual place.
+pub fn peer_or_place(
+    f: &Finding,
+    b: &Baseline,
+    geo: &GeoStack,
+    nets: &InternalNets,
+) -> Option<String> {
     let rarity_counts = !b.robust() || external_population(b) >= MIN_HOSTS_FOR_RARITY as u64;
     // a volume deviation is carried by its top peer: a new site among the others is daily browsing
     let judged = if DEVIATION_KINDS.contains(&f.kind.as_str()) {
@@ -224,17 +240,20 @@ pub fn hold_uncorroborated(findings: &mut [Finding], ctx: &DetectCtx) {
         .iter()
         .map(|f| held_at(f, robust, top_peer(f, ctx.baseline, ctx.nets)))
         .collect();
-    let alone = BTreeMap::new();
-    let stands: Vec<bool> = findings
+    // the peers' and places' word, once per finding above its cap
+    let own: Vec<Option<String>> = findings
         .iter()
         .zip(&caps)
         .map(|(f, (cap, _))| {
-            f.score <= *cap || corroboration(f, &alone, ctx.baseline, ctx.geo, ctx.nets).is_some()
+            (f.score > *cap)
+                .then(|| peer_or_place(f, ctx.baseline, ctx.geo, ctx.nets))
+                .flatten()
         })
         .collect();
+    let stands = |i: usize| findings[i].score <= caps[i].0 || own[i].is_some();
     let all = kinds_by_host(findings);
-    let standing = kinds_by_host_where(findings, |i| stands[i]);
-    for (f, (cap, what)) in findings.iter_mut().zip(caps) {
+    let standing = kinds_by_host_where(findings, stands);
+    for ((f, (cap, what)), own) in findings.iter_mut().zip(caps).zip(own) {
         if f.score <= cap {
             continue;
         }
@@ -243,7 +262,7 @@ pub fn hold_uncorroborated(findings: &mut [Finding], ctx: &DetectCtx) {
         } else {
             &standing
         };
-        match corroboration(f, kinds, ctx.baseline, ctx.geo, ctx.nets) {
+        match other_detector(f, kinds).or(own) {
             Some(why) => {
                 f.evidence
                     .details

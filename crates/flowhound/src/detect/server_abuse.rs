@@ -184,15 +184,21 @@ pub fn median_scale(values: &[f64]) -> (f64, f64) {
     (med, MAD_TO_SIGMA * mad)
 }
 
-/// Thresholds of one server: flows `max(min_flows, med + k * max(scale, 1))` and bytes
+/// Thresholds of one server: flows ([`flows_threshold`]) and bytes
 /// `max(min_bytes, exp(med_log + k_log * max(scale_log, 0.5)))`, from the per-cell flows and
 /// `ln(1 + bytes)`.
 pub fn thresholds(flows: (f64, f64), log_bytes: (f64, f64), cfg: &ServerAbuseConfig) -> (f64, f64) {
-    let tf = (flows.0 + cfg.k_flows_mad * flows.1.max(1.0)).max(cfg.min_window_flows_count as f64);
+    let tf = flows_threshold(flows, cfg);
     let tb = (log_bytes.0 + cfg.k_log_bytes_mad * log_bytes.1.max(0.5))
         .exp()
         .max(cfg.min_window_bytes as f64);
     (tf, tb)
+}
+
+/// The count threshold `max(min_window_flows_count, med + k_flows_mad * max(scale, 1))` of a median
+/// and robust scale of counts (flows per cell, or services touched beyond one).
+pub fn flows_threshold((med, scale): (f64, f64), cfg: &ServerAbuseConfig) -> f64 {
+    (med + cfg.k_flows_mad * scale.max(1.0)).max(cfg.min_window_flows_count as f64)
 }
 
 /// A window of a sustained run needs `max(min_window_bytes, exp(med_log + k_sustained *
@@ -471,7 +477,7 @@ fn hot_cells(
     let mut hot = AHashMap::new();
     let refs = server_refs(cfg, cells);
     let h = Habits::of(cells);
-    rate_cells(cfg, (cells, login), &refs, &h, &mut hot);
+    rate_cells(cfg, cells, login, &refs, &h, &mut hot);
     spread_cells(cfg, cells, &mut hot);
     volume_cells(cfg, cells, &refs, &mut hot);
     sustained_cells(cfg, cells, &refs, &h, &mut hot);
@@ -509,7 +515,7 @@ fn spread_cells(
         .into_iter()
         .map(|(s, v)| {
             let m = median_scale(&v);
-            (s, (thresholds(m, (0.0, 0.0), cfg).0, m.0))
+            (s, (flows_threshold(m, cfg), m.0))
         })
         .collect();
     for (k, n) in extra {
@@ -533,7 +539,8 @@ fn spread_cells(
 /// `inbound_attack`'s to judge.
 fn rate_cells(
     cfg: &ServerAbuseConfig,
-    (cells, login): (&AHashMap<CellKey, Cell>, &Login),
+    cells: &AHashMap<CellKey, Cell>,
+    login: &Login,
     refs: &AHashMap<Service, ServerRef>,
     h: &Habits,
     hot: &mut AHashMap<HotKey, (f64, String)>,
@@ -648,12 +655,7 @@ fn collect(
     let f = ctx.flows;
     let mut clients: AHashMap<u128, Client> = AHashMap::new();
     for &i in rows {
-        let key = (
-            f.src[i],
-            f.dst[i],
-            window_of(f.ts[i], ctx.baseline.window_secs),
-        );
-        let Some((s, why)) = hot.get(&key) else {
+        let Some((s, why)) = hot.get(&hot_key(&cell_key(ctx, i))) else {
             continue;
         };
         let c = clients.entry(f.src[i]).or_default();
@@ -1044,9 +1046,7 @@ mod tests {
             cells.insert((902, (server, 0, port), 3), one(60)); // an uptime monitor
         }
         let hot = hot_cells(&cfg, &cells, &no_login());
-        let mut flagged: Vec<u128> = hot.keys().map(|k| k.0).collect();
-        flagged.sort_unstable();
-        assert_eq!(flagged, vec![900], "{hot:?}");
+        assert_eq!(clients(&hot), vec![900], "{hot:?}");
         assert!(hot[&(900, server, 3)]
             .1
             .starts_with("35 of the server's services"));
@@ -1054,6 +1054,13 @@ mod tests {
 
     fn no_login() -> Login {
         (AHashSet::new(), 100)
+    }
+
+    /// The flagged clients, sorted.
+    fn clients(hot: &AHashMap<HotKey, (f64, String)>) -> Vec<u128> {
+        let mut v: Vec<u128> = hot.keys().map(|k| k.0).collect();
+        v.sort_unstable();
+        v
     }
 
     /// On a login service one source is abusive at the attempts that make a cracker (100 an hour by
@@ -1074,11 +1081,7 @@ mod tests {
         }
         cells.insert((1_000, ssh, 3), tries(45));
         cells.insert((1_001, ssh, 4), tries(240));
-        let flagged = |login: &Login| {
-            let mut v: Vec<u128> = hot_cells(&cfg, &cells, login).keys().map(|k| k.0).collect();
-            v.sort_unstable();
-            v
-        };
+        let flagged = |login: &Login| clients(&hot_cells(&cfg, &cells, login));
         let login: Login = ([(0u8, 22u16)].into_iter().collect(), 100);
         assert_eq!(flagged(&no_login()), vec![1_000, 1_001]);
         assert_eq!(flagged(&login), vec![1_001]);
