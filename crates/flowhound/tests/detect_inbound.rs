@@ -220,6 +220,94 @@ fn a_crowd_as_large_as_in_the_baseline_is_not_reported() {
     assert_eq!(got[0].evidence.threshold, Some(120.0));
 }
 
+/// A login attempt (a session with data back) of `src` on `target`'s ssh at `ts`.
+fn attempt(rows: &mut Rows, ts: i64, src: u32, target: &str) {
+    let src = ip::format(ip::v4_to_u128(src));
+    rows.push((ts, src, target.into(), Proto::Tcp, 22, 2200, 2900));
+}
+
+/// Two days of an exposed host: 150 web clients an hour, and on its ssh the Internet's background
+/// (3 one-off handshakes and one guesser trying twice, every hour); with `crowd`, 40 sources trying
+/// twice an hour each for hours 30-36.
+fn exposed_ssh(crowd: bool) -> Rows {
+    let target = "192.168.1.22";
+    let mut rows = Rows::new();
+    for h in 0..48i64 {
+        clients(&mut rows, target, h, 150, 0x5000_0000);
+        for k in 0..3 {
+            attempt(
+                &mut rows,
+                h * HOUR + 1000 * k,
+                0x2d00_0000 + (h * 3 + k) as u32 * 7919,
+                target,
+            );
+        }
+        for k in 0..2 {
+            attempt(
+                &mut rows,
+                h * HOUR + 9000 + 600_000_000 * k,
+                0x2e00_0000 + h as u32,
+                target,
+            );
+        }
+        if crowd && (30..37).contains(&h) {
+            for s in 0..40u32 {
+                for k in 0..2 {
+                    let ts = h * HOUR + (s as i64 + 1) * 50_000_000 + k * 30_000_000;
+                    attempt(&mut rows, ts, 0x5b00_0000 + s * 104_729, target);
+                }
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    rows
+}
+
+/// A slow distributed brute force: 40 sources at two attempts an hour each, under every per-source
+/// bar and far under the host's level of web clients, are a crowd on its ssh against the steady
+/// background of guessers; without the crowd, or with `crowd_services` emptied, nothing.
+#[test]
+fn a_slow_distributed_brute_force_is_a_crowd_on_its_login() {
+    let attacked = flows(&exposed_ssh(true));
+    let got = detect(&attacked, &self_learned(&attacked));
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let f = &got[0];
+    assert_eq!(f.hosts, vec!["192.168.1.22".to_string()]);
+    let crowd: Vec<String> = (0..40u32)
+        .map(|s| ip::format(ip::v4_to_u128(0x5b00_0000 + s * 104_729)))
+        .collect();
+    let guessers: Vec<String> = (30..37u32)
+        .map(|h| ip::format(ip::v4_to_u128(0x2e00_0000 + h)))
+        .collect();
+    let named = |p: &String| crowd.contains(p) || guessers.contains(p);
+    assert!(
+        !f.peers.is_empty() && f.peers.iter().all(named),
+        "{:?}",
+        f.peers
+    );
+    // the crowd and the guesser of each of its hours; the one-off handshakes are no attempt series
+    assert_eq!(f.evidence.details["sources_count"], 47);
+    assert_eq!(f.evidence.details["windows"], 7);
+    assert_eq!(f.evidence.details["max_crowd_sources"], 41); // the crowd and that hour's guesser
+    assert!(
+        f.evidence
+            .explanation
+            .contains("41 sources attempting logins on 22/tcp"),
+        "{}",
+        f.evidence.explanation
+    );
+    assert!(f.severity >= Severity::Medium, "{f:#?}");
+    let quiet = flows(&exposed_ssh(false));
+    assert!(detect(&quiet, &self_learned(&quiet)).is_empty());
+    let config =
+        Config::from_toml("[detectors.inbound_attack]\ncrowd_services = []\n", "t").unwrap();
+    let (nets, geo) = (InternalNets::default(), GeoStack::new());
+    let baseline = self_learned(&attacked);
+    let ctx = DetectCtx::new(&[], &attacked, &baseline, &geo, &nets, &config);
+    let without = run(&ctx, &["inbound_attack".to_string()]).unwrap();
+    assert!(without.is_empty(), "{without:#?}");
+}
+
 /// Rows of a labelled Zeek TSV log as (field -> value) maps.
 fn zeek_rows(path: &str) -> Vec<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap();

@@ -39,6 +39,9 @@ pub struct InboundAttackConfig {
     /// Attempts of one source on one live authentication service in one window that make an attack
     /// whatever the number of sources (a login cracker needs no crowd).
     pub heavy_brute_attempts_count: u64,
+    /// The authentication services where a crowd of distinct sources attempting logins in one
+    /// window is an attack whatever each source's rate (a distributed brute force).
+    pub crowd_services: Vec<String>,
 }
 
 /// The default authentication services: FTP, SSH, Telnet, SMTP submission (465, 587), POP3 (110, 995),
@@ -48,6 +51,13 @@ pub const AUTH_SERVICES: [&str; 18] = [
     "tcp/21", "tcp/22", "tcp/23", "tcp/110", "tcp/139", "tcp/143", "tcp/445", "tcp/465", "tcp/587",
     "tcp/993", "tcp/995", "tcp/1433", "tcp/3306", "tcp/3389", "tcp/5432", "tcp/5900", "tcp/6379",
     "tcp/2323",
+];
+
+/// The default crowd services: the authentication services without mail access (POP3, IMAP,
+/// submission), where a company's remote staff make a crowd of logins every morning.
+pub const CROWD_SERVICES: [&str; 12] = [
+    "tcp/21", "tcp/22", "tcp/23", "tcp/139", "tcp/445", "tcp/1433", "tcp/3306", "tcp/3389",
+    "tcp/5432", "tcp/5900", "tcp/6379", "tcp/2323",
 ];
 
 impl Default for InboundAttackConfig {
@@ -60,11 +70,12 @@ impl Default for InboundAttackConfig {
             brute_force_attempts_count: 5,
             auth_services: AUTH_SERVICES.iter().map(|s| s.to_string()).collect(),
             heavy_brute_attempts_count: 100,
+            crowd_services: CROWD_SERVICES.iter().map(|s| s.to_string()).collect(),
         }
     }
 }
 
-static SETTINGS: [Setting; 7] = [
+static SETTINGS: [Setting; 8] = [
     Setting {
         key: "min_sources_count",
         doc: "hostile external sources of one target in one window never flagged below this",
@@ -99,6 +110,11 @@ static SETTINGS: [Setting; 7] = [
         key: "heavy_brute_attempts_count",
         doc: "attempts of one source on one live authentication service of the target per window that make an attack whatever the number of sources",
         range: Range::Int(2, 1_000_000_000),
+    },
+    Setting {
+        key: "crowd_services",
+        doc: "authentication services (a subset of auth_services) where a crowd of sources attempting logins in one window is an attack whatever each one's rate",
+        range: Range::Strings,
     },
 ];
 
@@ -228,6 +244,35 @@ pub struct TargetWindow {
     pub scanners: u64,
     /// The most attempts one hostile source made on one live authentication service.
     pub heaviest: u64,
+    /// The largest crowd of sources attempting logins on one crowd service ([`Crowd`]), 0 if none
+    /// reached its threshold.
+    pub crowd: Crowd,
+}
+
+/// A crowd of distinct sources attempting logins on one service of a target in one window: a
+/// distributed brute force spreads a handful of attempts per source per hour over dozens of
+/// sources, each under every per-source bar.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Crowd {
+    /// The service, (protocol index, port).
+    pub service: (u8, u16),
+    /// Distinct sources that attempted a login there in the window (and more than once in the
+    /// input: a background scanner's single handshake is no attempt series).
+    pub sources: u64,
+    /// The service's usual number of such sources per window.
+    pub usual: f64,
+    /// Sources that make a crowd: `max(min_sources_count, usual_ratio * usual)`.
+    pub threshold: f64,
+}
+
+impl Crowd {
+    /// The crowd's size over its threshold (0 when there is none).
+    pub fn excess(&self) -> f64 {
+        if self.sources == 0 || self.threshold <= 0.0 {
+            return 0.0;
+        }
+        self.sources as f64 / self.threshold
+    }
 }
 
 /// Whether a hostile source's services in a window are all outside what the target serves its
@@ -316,7 +361,15 @@ impl Detector for InboundAttack {
         &SETTINGS
     }
     fn validate(&self, cfg: &InboundAttackConfig) -> Result<()> {
-        parse_services(&cfg.auth_services).map(|_| ())
+        let auth = service_set(&cfg.auth_services)?;
+        let crowd = parse_services(&cfg.crowd_services)?;
+        match crowd.iter().find(|(p, port)| !auth.contains(&(p.index() as u8, *port))) {
+            Some((p, port)) => Err(FlowError::Config(format!(
+                "detectors.inbound_attack.crowd_services: '{}/{port}' is not one of auth_services; add it there too, or remove it",
+                p.as_str()
+            ))),
+            None => Ok(()),
+        }
     }
     fn run(&self, cfg: &InboundAttackConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let auth = service_set(&cfg.auth_services)?;
@@ -325,6 +378,9 @@ impl Detector for InboundAttack {
         let (share, brute) = (cfg.probe_share_ratio, cfg.brute_force_attempts_count);
         g.hostile = hostile_sources(&g, share, brute);
         g.served = served_services(&g);
+        let crowd_set = service_set(&cfg.crowd_services)?;
+        let (crowds, joined) = crowds(&g, &crowd_set, input_windows(ctx), cfg);
+        g.hostile.extend(joined);
         let mut per_target: AHashMap<u128, Vec<(i64, TargetWindow)>> = AHashMap::new();
         for ((t, w), srcs) in &g.cells {
             let is_hostile = |src: &u128| g.hostile.contains(&(*t, *src));
@@ -336,6 +392,7 @@ impl Detector for InboundAttack {
                 .iter()
                 .filter(|(src, sw)| is_hostile(src) && scans_unserved(sw, served))
                 .count() as u64;
+            tw.crowd = crowds.get(&(*t, *w)).copied().unwrap_or_default();
             per_target.entry(*t).or_default().push((*w, tw));
         }
         let mut out = Vec::new();
@@ -364,6 +421,89 @@ fn hostile_sources(g: &Gathered, share: f64, brute: u64) -> AHashSet<(u128, u128
         .filter(|(_, sw)| sw.hostile(share, brute))
         .map(|(k, _)| k)
         .collect()
+}
+
+/// The windows where one crowd service of `window_counts` (window, distinct attempting sources)
+/// drew a crowd: at least `max(min_sources, ratio * usual)` sources, with `usual` the median per
+/// window over every window of the input (`n_windows`, windows without any counted as zero), so
+/// that the Internet's steady guessing sets the level and an attack of a few hours stands out.
+pub fn crowd_windows(
+    service: (u8, u16),
+    window_counts: &[(i64, u64)],
+    n_windows: usize,
+    min_sources: u64,
+    ratio: f64,
+) -> Vec<(i64, Crowd)> {
+    let counts: Vec<u64> = window_counts.iter().map(|w| w.1).collect();
+    let usual = padded_median(&counts, n_windows);
+    let threshold = threshold(usual, min_sources, ratio);
+    window_counts
+        .iter()
+        .filter(|w| w.1 as f64 >= threshold)
+        .map(|&(w, sources)| {
+            let c = Crowd {
+                service,
+                sources,
+                usual,
+                threshold,
+            };
+            (w, c)
+        })
+        .collect()
+}
+
+/// Per (target, source, crowd service), the attempts with data back over the whole input.
+fn attempt_totals(
+    g: &Gathered,
+    crowd: &AHashSet<(u8, u16)>,
+) -> AHashMap<(u128, u128, (u8, u16)), u64> {
+    let mut totals = AHashMap::new();
+    for ((t, _), srcs) in &g.cells {
+        for (src, sw) in srcs {
+            for a in sw.auth.iter().filter(|a| crowd.contains(&a.0)) {
+                *totals.entry((*t, *src, a.0)).or_default() += a.2;
+            }
+        }
+    }
+    totals
+}
+
+/// The crowd windows of every target (the largest crowd of a window, by excess) and the
+/// (target, source) pairs that took part: hostile, though each stayed under every per-source bar.
+fn crowds(
+    g: &Gathered,
+    crowd: &AHashSet<(u8, u16)>,
+    n_windows: usize,
+    cfg: &InboundAttackConfig,
+) -> (AHashMap<Key, Crowd>, AHashSet<(u128, u128)>) {
+    let totals = attempt_totals(g, crowd);
+    type Attempters = AHashMap<i64, Vec<u128>>;
+    let mut per_service: AHashMap<(u128, (u8, u16)), Attempters> = AHashMap::new();
+    for ((t, w), srcs) in &g.cells {
+        for (src, sw) in srcs {
+            for a in &sw.auth {
+                if a.2 > 0 && totals.get(&(*t, *src, a.0)).is_some_and(|n| *n >= 2) {
+                    let cell = per_service.entry((*t, a.0)).or_default();
+                    cell.entry(*w).or_default().push(*src);
+                }
+            }
+        }
+    }
+    let (mut best, mut joined) = (AHashMap::new(), AHashSet::new());
+    for ((t, service), windows) in &per_service {
+        let counts: Vec<(i64, u64)> = windows.iter().map(|(w, s)| (*w, s.len() as u64)).collect();
+        let (min, ratio) = (cfg.min_sources_count, cfg.usual_ratio);
+        for (w, c) in crowd_windows(*service, &counts, n_windows, min, ratio) {
+            joined.extend(windows[&w].iter().map(|src| (*t, *src)));
+            let slot: &mut Crowd = best.entry((*t, w)).or_default();
+            if c.excess() > slot.excess()
+                || (c.excess() == slot.excess() && c.service < slot.service)
+            {
+                *slot = c;
+            }
+        }
+    }
+    (best, joined)
 }
 
 /// Per target, the services (protocol, port) that its ordinary (non-hostile) sources used.
@@ -504,9 +644,13 @@ struct Reference {
 /// A window is an attack when its hostile sources reach the threshold of the target's usual peers,
 /// or its scanners of unserved services reach theirs (a busy server's many clients set a high bar
 /// for the first, not for a crowd probing ports it serves nobody), or one source hammers a live
-/// login `heavy` times (a cracker needs no crowd).
+/// login `heavy` times (a cracker needs no crowd), or a crowd of sources attempts logins on one
+/// service far above that service's usual level (a distributed brute force).
 pub fn attack_window(t: &TargetWindow, thr: f64, thr_scan: f64, heavy: f64) -> bool {
-    t.hostile as f64 >= thr || t.scanners as f64 >= thr_scan || t.heaviest as f64 >= heavy
+    t.hostile as f64 >= thr
+        || t.scanners as f64 >= thr_scan
+        || t.heaviest as f64 >= heavy
+        || t.crowd.excess() >= 1.0
 }
 
 /// The strongest window's excess: hostile sources over their threshold, or scanners over theirs.
@@ -514,6 +658,7 @@ pub fn excess(t: &TargetWindow, thr: f64, thr_scan: f64, heavy: f64) -> f64 {
     (t.hostile as f64 / thr)
         .max(t.scanners as f64 / thr_scan)
         .max(t.heaviest as f64 / heavy)
+        .max(t.crowd.excess())
 }
 
 /// What the flagged windows of one target add up to.
@@ -569,6 +714,27 @@ fn scan_text(most: u64, thr_scan: f64) -> String {
     format!(", {most} sources scanning only ports it serves nobody in one window (threshold {thr_scan:.0})")
 }
 
+/// ", N sources attempting logins on 22/tcp in one window (usual U, threshold T)" for the largest
+/// crowd of the flagged windows, if any.
+fn crowd_text(windows: &[(i64, TargetWindow)]) -> (String, Crowd) {
+    let c = windows
+        .iter()
+        .map(|w| w.1.crowd)
+        .max_by(|a, b| a.excess().total_cmp(&b.excess()))
+        .unwrap_or_default();
+    if c.excess() < 1.0 {
+        return (String::new(), c);
+    }
+    let text = format!(
+        ", {} sources attempting logins on {} in one window (usual {:.1}, threshold {:.0}): a distributed brute force",
+        c.sources,
+        service_text(c.service),
+        c.usual,
+        c.threshold
+    );
+    (text, c)
+}
+
 /// A (protocol index, port) service as "22/tcp".
 pub(crate) fn service_text(s: (u8, u16)) -> String {
     let p = Proto::ALL.get(s.0 as usize).map_or("other", |p| p.as_str());
@@ -596,6 +762,7 @@ fn finding(
         .unwrap_or_default();
     let a = collect(ctx, g, target, windows);
     let most_scanners = windows.iter().map(|w| w.1.scanners).max().unwrap_or(0);
+    let (crowd, largest_crowd) = crowd_text(windows);
     let ratio = windows
         .iter()
         .map(|w| excess(&w.1, thr, thr_scan, heavy))
@@ -625,7 +792,7 @@ fn finding(
         None => "its ordinary clients per window in the test input (not in the baseline)",
     };
     let explanation = format!(
-        "{} attacked by {} external sources in {} window(s) {}: at most {} hostile sources in one {} s window (usual level {usual:.1} distinct peers, threshold {thr:.0}){}; {} attempts on {} ports, {:.0} % failed or tiny, {} on authentication services{}; top sources {}; top ports {}",
+        "{} attacked by {} external sources in {} window(s) {}: at most {} hostile sources in one {} s window (usual level {usual:.1} distinct peers, threshold {thr:.0}){}{crowd}; {} attempts on {} ports, {:.0} % failed or tiny, {} on authentication services{}; top sources {}; top ports {}",
         ip::format(target),
         sources.len(),
         windows.len(),
@@ -651,6 +818,8 @@ fn finding(
         "auth_attempts": a.auth_attempts, "live_brute_sources": best.live_brute,
         "max_scanners_of_unserved_ports": most_scanners,
         "scanners_threshold": thr_scan,
+        "max_crowd_sources": largest_crowd.sources,
+        "crowd_threshold": largest_crowd.threshold,
         "top_ports": ports.iter().take(10).map(|(p, n)| json!({"service": service_text(*p), "attempts": n})).collect::<Vec<_>>(),
         "top_sources": sources.iter().take(10).map(|(s, n)| json!({"source": ip::format(*s), "attempts": n})).collect::<Vec<_>>(),
         "reference": reference,
@@ -730,6 +899,21 @@ A cracker needs no crowd: a window is an attack too when one hostile source made
 for an hour; tools try several a second, a person retrying a password a handful). `r` is then those
 attempts over that count.
 
+A distributed brute force needs no cracker either: dozens of sources each trying a password or two
+an hour stay under every per-source bar, and a VPN gateway's or web server's many clients set the
+target's bar of hostile sources far above them. So each login service of `crowd_services` (the
+authentication services without mail access: remote staff make a crowd of IMAP and submission logins
+every morning) is also judged on its own: per window, the distinct sources that attempted a login
+there (a session with data back) and attempted more than once in the input (the Internet's background
+scanners complete one handshake and leave); a window is an attack when they reach
+`max(min_sources_count, usual_ratio * usual)`, `usual` their median per window over every window of
+the test input (windows without any counted as zero). The steady guessing of an exposed ssh (2-4
+sources an hour) sets that level; 35-90 sources an hour for 5-7 hours stand out (the slow distributed
+SSH brute forces of Javed and Paxson, "Detecting stealthy, distributed SSH brute-forcing", CCS 2013,
+who also judge the aggregate against the service's history). Every source of a crowd window is
+hostile and named; `r` is the crowd over its threshold. An attack spanning most of the input sets its
+own level and is not seen this way.
+
 **Score** for the strongest window: `0.25 + 0.4 (1 - 1 / (1 + log2 r)) + 0.2 b + 0.15 a`, with `r` =
 `H` / threshold, `b = n / (n + 3)` for `n` sources brute-forcing a live login, and `a` the share of
 attempts on authentication services. Background scanning at ten times the floor scores about 0.6
@@ -741,7 +925,8 @@ share, attempts on authentication services, the top sources and ports. With `inb
 `port_scan` no longer reports external scanners one by one (its `external_sources` is off by default).
 
 **Blind spots.** Slow distributed scans spreading fewer than `min_sources_count` hostile sources over
-each window; attacks from inside; a brute force that succeeds at once (few attempts).
+each window; a few sources guessing slowly for hours (4 sources at 20 attempts an hour each look like
+the background of guessers); attacks from inside; a brute force that succeeds at once (few attempts).
 
 **Tuning.** Lower `min_sources_count` for a small exposed surface; raise it (or `usual_ratio`) for
 hosts on the open Internet whose background scanning you do not want to see.
@@ -802,6 +987,7 @@ mod tests {
                 live_brute: 1,
                 scanners: 0,
                 heaviest: 8,
+                crowd: Crowd::default(),
             }
         );
     }
@@ -859,6 +1045,56 @@ mod tests {
             assert_eq!(attack_window(&t, thr, thr_scan, 100.0), want, "{t:?}");
         }
         assert_eq!(excess(&tw(150, 140), 280.0, 10.0, 100.0), 14.0);
+    }
+
+    /// A distributed brute force: dozens of sources a few attempts each per hour on one login, against
+    /// the service's steady level of guessers.
+    #[test]
+    fn crowd_windows_table() {
+        let ssh = (0u8, 22u16);
+        let steady: Vec<(i64, u64)> = (0..40).map(|w| (w, 2 + (w % 3) as u64)).collect();
+        let mut attacked = steady.clone();
+        attacked.extend((40..47).map(|w| (w, 60 + w as u64)));
+        let busy: Vec<(i64, u64)> = (0..48).map(|w| (w, 30 + (w % 5) as u64)).collect();
+        // (sources per window, windows of the input) -> crowd windows
+        type Case<'a> = (&'a [(i64, u64)], usize, Vec<i64>);
+        let cases: [Case; 5] = [
+            (&steady, 48, vec![]),               // the Internet's guessers, 2-4 an hour
+            (&attacked, 48, (40..47).collect()), // 100-106 sources for 7 hours
+            (&[(3, 9), (4, 12)], 48, vec![4]),   // two hours in two days: the floor decides
+            (&busy, 48, vec![]),                 // a busy login service: 30-34 every hour
+            (&[(0, 50), (1, 52), (2, 49)], 3, vec![]), // the whole input is the crowd: no contrast
+        ];
+        for (counts, n, want) in cases {
+            let got: Vec<i64> = crowd_windows(ssh, counts, n, 10, 4.0)
+                .into_iter()
+                .map(|w| w.0)
+                .collect();
+            assert_eq!(got, want, "{counts:?}");
+        }
+        let c = crowd_windows(ssh, &attacked, 48, 10, 4.0)[0].1;
+        assert_eq!((c.sources, c.usual, c.threshold), (100, 3.0, 12.0));
+        let t = TargetWindow {
+            hostile: 100,
+            crowd: c,
+            ..Default::default()
+        };
+        // far under the target's level of hostile sources (a VPN's users), a crowd all the same
+        assert!(attack_window(&t, 400.0, 400.0, 100.0));
+        assert!((excess(&t, 400.0, 400.0, 100.0) - 100.0 / 12.0).abs() < 1e-12);
+        assert!(!attack_window(&TargetWindow::default(), 10.0, 10.0, 100.0));
+    }
+
+    #[test]
+    fn crowd_services_must_be_login_services() {
+        let mut cfg = InboundAttackConfig::default();
+        assert!(InboundAttack.validate(&cfg).is_ok());
+        cfg.crowd_services.push("tcp/8443".into());
+        let e = InboundAttack.validate(&cfg).unwrap_err().to_string();
+        assert!(
+            e.contains("crowd_services") && e.contains("tcp/8443") && e.contains("auth_services"),
+            "{e}"
+        );
     }
 
     #[test]
