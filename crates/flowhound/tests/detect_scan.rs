@@ -435,3 +435,78 @@ fn in_a_short_capture_a_browsing_client_is_no_narrow_device() {
         vec![vec!["10.0.0.10".to_string()], vec!["10.0.0.11".to_string()]]
     );
 }
+
+/// A bot scans tcp/23 across the Internet for five minutes, then logs in to telnet on a few external
+/// hosts an hour for three hours: those sessions belong to its `port_scan` finding (its span, rows and
+/// explanation), so the hours it only brute-forced are blamed too. Its ssh to a cloud server (a
+/// service it did not sweep) is not; the same telnet sessions from a host that never scanned, or
+/// after a scan of internal hosts only, are no follow-ups.
+#[test]
+fn a_scanners_logins_between_scans_are_part_of_its_scan() {
+    let ip = |last: u32| format!("10.0.0.{last}");
+    let normal = lan_day(1_700_006_400);
+    let day = 1_700_092_800;
+    let mut test = lan_day(day);
+    for k in 0..300u32 {
+        let ext = format!("45.{}.{}.{}", k % 7 + 60, k / 7, k % 250 + 1);
+        test.push((day + 3_600 + i64::from(k), ip(12), ext, 23, 60, 0));
+        test.push((
+            day + 3_610 + i64::from(k),
+            ip(14),
+            format!("10.0.{}.{}", k / 200 + 1, k % 200 + 1),
+            23,
+            60,
+            0,
+        ));
+    }
+    for h in 3..6i64 {
+        for k in 0..4u32 {
+            let ext = |n: u32| format!("81.{}.{}.{}", n, h, k + 1);
+            // the bot's own ssh to a cloud server: a login service it did not sweep
+            test.push((
+                day + h * 3_600 + 900,
+                ip(12),
+                "52.1.2.3".into(),
+                22,
+                9_000,
+                30_000,
+            ));
+            for (host, n) in [(12, 10), (13, 20), (14, 30)] {
+                test.push((
+                    day + h * 3_600 + 60 * i64::from(k),
+                    ip(host),
+                    ext(n),
+                    23,
+                    150,
+                    400,
+                ));
+            }
+        }
+    }
+    test.sort_by_key(|r| r.0);
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
+    let found = csv_run(&normal, &test, &config, &["port_scan"]);
+    let of = |host: u32| found.iter().find(|f| f.hosts == [ip(host)]);
+    let bot = of(12).expect("the bot's scan");
+    assert_eq!(
+        bot.evidence.details["follow_up_sessions"], 12,
+        "{}",
+        bot.evidence.explanation
+    );
+    assert!(
+        bot.evidence
+            .explanation
+            .contains("12 login sessions with data to 12 external hosts on 23/tcp"),
+        "{}",
+        bot.evidence.explanation
+    );
+    let hour_5 = flowhound::findings::format_ts((day + 5 * 3_600) * 1_000_000);
+    assert!(
+        bot.last_seen.as_deref().unwrap() >= hour_5.as_str(),
+        "{:?}",
+        bot.last_seen
+    );
+    assert!(of(13).is_none(), "logins alone are no scan: {found:#?}");
+    let inside = of(14).expect("the internal scan");
+    assert_eq!(inside.evidence.details["follow_up_sessions"], 0);
+}

@@ -9,10 +9,10 @@ use crate::config::{Range, Setting};
 use crate::error::Result;
 use crate::findings::{format_ts, severity, Evidence, Finding, Severity};
 use crate::ip;
-use ahash::AHashMap;
+use ahash::{AHashMap, AHashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The detector.
 pub struct PortScan;
@@ -154,6 +154,16 @@ destination (vertical), or its peers' median level when it has no history (`habi
 browses 200 sites per window, stays within its own level; a scan is new behaviour. The explanation
 gives the limits and whether the baseline raised them.
 
+**Follow-ups.** A bot sweeping a login service across the Internet (telnet, ssh: `inbound_attack`'s
+`auth_services`, failed or tiny probes to at least `horizontal_min_hosts_count` external hosts in its
+scan windows) brute-forces or exploits what it found between its scanning bursts: a few sessions an
+hour, to one victim each, which no fan-out limit sees. Those sessions (data back, more than a tiny
+probe) to external hosts on a swept service, outside the scan windows, belong to its finding: its
+rows, span and explanation ("outside its scan windows, N login sessions with data to M external
+hosts on 23/tcp"; `follow_up_sessions` in the details), so the hours it only brute-forced are blamed
+too. The score stays the scan's. The host's other logins (a developer's ssh while a worm on the same
+host sweeps telnet) are not follow-ups.
+
 **Blind spots**: slow scans of external addresses, and internal ones spreading fewer than
 `slow_min_hosts_count` probes over each slow window; scans
 through many source addresses; application-level scans of ports that all answer with data (they
@@ -190,13 +200,14 @@ impl Detector for PortScan {
             secs: c.window_secs,
             slow: false,
         };
-        let mut by_src = findings(ctx, c, fast);
+        let (logins, _) = super::inbound_attack::login_services(ctx)?;
+        let mut by_src = findings(ctx, c, fast, &logins);
         if c.slow_window_secs > 0 {
             let slow = Pass {
                 secs: c.slow_window_secs,
                 slow: true,
             };
-            for (src, found) in findings(ctx, c, slow) {
+            for (src, found) in findings(ctx, c, slow, &logins) {
                 if prefer_slow(by_src.get(&src), &found) {
                     by_src.insert(src, found);
                 }
@@ -261,15 +272,127 @@ fn prefer_slow(short: Option<&Finding>, slow: &Finding) -> bool {
 }
 
 /// One finding per source from the scan windows of `pass`.
-fn findings(ctx: &DetectCtx, c: &PortScanConfig, pass: Pass) -> AHashMap<u128, Finding> {
+fn findings(
+    ctx: &DetectCtx,
+    c: &PortScanConfig,
+    pass: Pass,
+    logins: &AHashSet<(u8, u16)>,
+) -> AHashMap<u128, Finding> {
     let mut by_src: AHashMap<u128, Vec<WindowScan>> = AHashMap::new();
     for ((src, _), scan) in scan_windows(ctx, c, pass) {
         by_src.entry(src).or_default().push(scan);
     }
+    let mut logged_in = follow_ups(ctx, c, pass, &by_src, logins);
     by_src
         .into_iter()
-        .map(|(src, scans)| (src, finding(ctx, c, pass, src, scans)))
+        .map(|(src, scans)| {
+            let follow = logged_in.remove(&src).unwrap_or_default();
+            (src, finding(ctx, c, pass, src, scans, follow))
+        })
         .collect()
+}
+
+/// Whether flow `i` is a session: data came back, more than a tiny probe.
+fn session(c: &PortScanConfig, f: &super::flows::Flows, i: usize) -> bool {
+    f.down[i] > 0 && f.up[i].saturating_add(f.down[i]) > c.tiny_flow_bytes
+}
+
+/// The login services a source's scan windows swept across the Internet: those where its probes
+/// (failed or tiny flows) reached at least `horizontal_min_hosts_count` distinct external hosts.
+fn swept_logins(
+    ctx: &DetectCtx,
+    c: &PortScanConfig,
+    scans: &[WindowScan],
+    logins: &AHashSet<(u8, u16)>,
+) -> AHashSet<(u8, u16)> {
+    let f = ctx.flows;
+    let mut hosts: AHashMap<(u8, u16), AHashSet<u128>> = AHashMap::new();
+    for i in scans
+        .iter()
+        .flat_map(|w| w.rows.iter().map(|&i| i as usize))
+    {
+        let service = (f.proto[i].index() as u8, f.dst_port[i]);
+        if !session(c, f, i) && logins.contains(&service) && !ctx.nets.contains(f.dst[i]) {
+            hosts.entry(service).or_default().insert(f.dst[i]);
+        }
+    }
+    hosts
+        .into_iter()
+        .filter(|(_, h)| h.len() as f64 >= c.horizontal_min_hosts_count)
+        .map(|(s, _)| s)
+        .collect()
+}
+
+/// Per internal source that swept a login service across the Internet, its sessions to external
+/// hosts on that service outside its scan windows: a bot brute-forces or exploits the logins its
+/// scans found (or a loader hands it) between scanning bursts, a few an hour, which no fan-out limit
+/// sees. Its other logins (a developer's ssh while a worm sweeps telnet) are not counted.
+fn follow_ups(
+    ctx: &DetectCtx,
+    c: &PortScanConfig,
+    pass: Pass,
+    scans: &AHashMap<u128, Vec<WindowScan>>,
+    logins: &AHashSet<(u8, u16)>,
+) -> AHashMap<u128, Vec<u32>> {
+    type Swept = (AHashSet<i64>, AHashSet<(u8, u16)>);
+    let external = |ip: u128| !ctx.nets.contains(ip);
+    let swept: AHashMap<u128, Swept> = scans
+        .iter()
+        .filter(|(src, _)| !external(**src))
+        .map(|(src, s)| {
+            let windows = s.iter().map(|w| w.window).collect();
+            (*src, (windows, swept_logins(ctx, c, s, logins)))
+        })
+        .filter(|(_, (_, services))| !services.is_empty())
+        .collect();
+    let mut out: AHashMap<u128, Vec<u32>> = AHashMap::new();
+    if swept.is_empty() {
+        return out;
+    }
+    let f = ctx.flows;
+    for i in 0..f.len() {
+        let Some((windows, services)) = swept.get(&f.src[i]) else {
+            continue;
+        };
+        if external(f.dst[i])
+            && services.contains(&(f.proto[i].index() as u8, f.dst_port[i]))
+            && session(c, f, i)
+            && !windows.contains(&window_of(f.ts[i], pass.secs))
+        {
+            out.entry(f.src[i]).or_default().push(i as u32);
+        }
+    }
+    out
+}
+
+/// "; outside its scan windows, N login sessions with data to M external hosts on 23/tcp" when
+/// there are any.
+fn follow_up_text(ctx: &DetectCtx, rows: &[u32]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let f = ctx.flows;
+    let hosts: AHashSet<u128> = rows.iter().map(|&i| f.dst[i as usize]).collect();
+    let mut services: BTreeMap<(u8, u16), u64> = BTreeMap::new();
+    for &i in rows {
+        let i = i as usize;
+        *services
+            .entry((f.proto[i].index() as u8, f.dst_port[i]))
+            .or_default() += 1;
+    }
+    let mut top: Vec<((u8, u16), u64)> = services.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let names: Vec<String> = top
+        .iter()
+        .take(3)
+        .map(|(s, _)| super::inbound_attack::service_text(*s))
+        .collect();
+    format!(
+        "; outside its scan windows, {} login sessions with data to {} external hosts on {} (brute-forcing or exploiting what a scan found)",
+        rows.len(),
+        hosts.len(),
+        names.join(", ")
+    )
 }
 
 /// The weight of a probe: 1 when nothing came back, `tiny_w` for a tiny answered flow, else `est_w`.
@@ -610,6 +733,7 @@ fn finding(
     pass: Pass,
     src: u128,
     mut scans: Vec<WindowScan>,
+    follow: Vec<u32>,
 ) -> Finding {
     scans.sort_by_key(|s| s.window);
     let best = scans
@@ -628,6 +752,8 @@ fn finding(
         v_kind |= s.shape.v_max >= s.shape.v_limit;
         h_kind |= s.shape.h_max >= s.shape.h_limit;
     }
+    let follow_text = follow_up_text(ctx, &follow);
+    rows.extend(follow.iter().copied());
     rows.sort_unstable();
     let kind = classify(
         f64::from(u8::from(v_kind)),
@@ -635,8 +761,19 @@ fn finding(
         1.0,
         1.0,
     );
-    let first = scans.iter().map(|s| s.first).min().unwrap_or(0);
-    let last = scans.iter().map(|s| s.last).max().unwrap_or(0);
+    let follow_ts = follow.iter().map(|&i| ctx.flows.ts[i as usize]);
+    let first = scans
+        .iter()
+        .map(|s| s.first)
+        .chain(follow_ts.clone())
+        .min()
+        .unwrap_or(0);
+    let last = scans
+        .iter()
+        .map(|s| s.last)
+        .chain(follow_ts)
+        .max()
+        .unwrap_or(0);
     let ratio = best.ratio();
     let score = scan_score(ratio, best.failed_ratio);
     let (pmin, pmax) = (
@@ -653,7 +790,7 @@ fn finding(
         .map_or("other", |p| p.as_str());
     let slow = if pass.slow { "slow " } else { "" };
     let explanation = format!(
-        "{} {slow}{kind} port scan: {} ports (range {pmin}-{pmax}) on {} hosts {}; at most {:.0} ports on {} and {:.0} hosts on {}/{} in one {} s window, {:.0} % of probes unanswered; {}",
+        "{} {slow}{kind} port scan: {} ports (range {pmin}-{pmax}) on {} hosts {}; at most {:.0} ports on {} and {:.0} hosts on {}/{} in one {} s window, {:.0} % of probes unanswered; {}{follow_text}",
         ip::format(src), ports.len(), targets.len(), super::behaviour::span_text(first, last), v, ip::format(best.v_dst), h,
         best.h_port.1, proto, pass.secs, best.failed_ratio * 100.0, limits_text(c, pass, &best)
     );
@@ -663,7 +800,7 @@ fn finding(
         "top_vertical_target": ip::format(best.v_dst), "top_horizontal_port": format!("{}/{proto}", best.h_port.1),
         "targets": top, "source_internal": ctx.nets.contains(src),
         "vertical_limit": best.v_limit, "horizontal_limit": best.h_limit,
-        "window_secs": pass.secs, "slow": pass.slow,
+        "window_secs": pass.secs, "slow": pass.slow, "follow_up_sessions": follow.len(),
     });
     Finding {
         kind: "port_scan".into(),
