@@ -38,3 +38,57 @@ fn the_tunnel_is_a_dns_tunnel_finding_to_the_unknown_resolver() {
         "{findings:#?}"
     );
 }
+
+/// Twelve hours of a LAN's DNS through its resolver 10.0.0.53: nine hosts at 40 lookups an hour and
+/// a busy one (10.0.0.12) at 400, all of 60 B; with `tunnel`, 10.0.0.12 also sends 1,200 queries of
+/// 180 B an hour through the resolver in hours 5 and 6. `day` is the first second.
+fn lan_dns(day: i64, tunnel: bool) -> Vec<detect_support::Row> {
+    let ip = |last: u32| format!("10.0.0.{last}");
+    let mut rows = Vec::new();
+    for h in 0..12i64 {
+        for host in 10..20u32 {
+            let n = if host == 12 { 400 } else { 40 };
+            for k in 0..n {
+                let ts = day + h * 3_600 + k * 3_600 / n + i64::from(host);
+                rows.push((ts, ip(host), ip(53), 53, 60, 140));
+            }
+        }
+        if tunnel && (5..7).contains(&h) {
+            for k in 0..1_200 {
+                rows.push((day + h * 3_600 + k * 3 + 1, ip(12), ip(53), 53, 180, 220));
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    rows
+}
+
+/// A tunnel of two hours through the internal resolver, by a host whose ordinary lookups over the
+/// day dilute it (mean query 100 B against 60 B typical: under the size multiple), is judged in its
+/// hours of long queries: a `dns_tunnel` spanning those hours. The same day without it: nothing.
+#[test]
+fn a_tunnel_of_a_few_hours_is_judged_in_its_hours() {
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "t").unwrap();
+    let normal = lan_dns(1_700_006_400, false);
+    let day = 1_700_092_800;
+    let run =
+        |tunnel| detect_support::csv_run(&normal, &lan_dns(day, tunnel), &config, &["dns_anomaly"]);
+    let found = run(true);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0];
+    assert_eq!(
+        (f.kind.as_str(), f.hosts[0].as_str()),
+        ("dns_tunnel", "10.0.0.12")
+    );
+    assert!(
+        f.evidence
+            .explanation
+            .contains("in its 2 windows of long queries"),
+        "{}",
+        f.evidence.explanation
+    );
+    let at = |h: i64| flowhound::findings::format_ts((day + h * 3_600) * 1_000_000);
+    let (first, last) = (f.first_seen.clone().unwrap(), f.last_seen.clone().unwrap());
+    assert!(first >= at(5) && last < at(7), "{first} {last}");
+    assert!(run(false).is_empty());
+}

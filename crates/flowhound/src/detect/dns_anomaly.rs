@@ -157,6 +157,9 @@ struct HostAcc {
     /// Query sizes of the flows to unknown resolvers, and how many of them got bytes back.
     unknown_sizes: Vec<u64>,
     unknown_answered: u64,
+    /// Per flow (parallel to `sizes`): its window (of `baseline.window_secs`), whether it got bytes
+    /// back, whether it went to an unknown resolver, its row.
+    per_flow: Vec<(i64, bool, bool, u32)>,
 }
 
 impl Detector for DnsAnomaly {
@@ -233,7 +236,10 @@ fn accumulate(cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> AHashMap<u128, HostAcc
         a.span.add(i, f.ts[i], v.peer, v.sent);
         a.sizes.push(v.sent);
         a.answered += u64::from(v.received > 0);
-        if !k && !ctx.baseline.is_server(&ip::format(v.host), 53) {
+        let unknown = !k && !ctx.baseline.is_server(&ip::format(v.host), 53);
+        let window = crate::baseline::window_of(f.ts[i], ctx.baseline.window_secs);
+        a.per_flow.push((window, v.received > 0, unknown, i as u32));
+        if unknown {
             a.unknown.insert(v.peer);
             a.unknown_flows += 1;
             a.unknown_sizes.push(v.sent);
@@ -303,6 +309,92 @@ fn verdict(
     }
 }
 
+/// The windows where a host's DNS queries are long: their mean (over `(window, query size)` flows)
+/// at least `min_ratio` times the typical query. A tunnel of a few hours hides in a day of ordinary
+/// lookups when the host is judged as a whole.
+pub fn long_query_windows(flows: &[(i64, u64)], typical: f64, min_ratio: f64) -> AHashSet<i64> {
+    let mut sums: AHashMap<i64, (u64, u64)> = AHashMap::new();
+    for (w, size) in flows {
+        let e = sums.entry(*w).or_default();
+        (e.0, e.1) = (e.0 + 1, e.1 + size);
+    }
+    sums.into_iter()
+        .filter(|(_, (n, sum))| typical > 0.0 && *sum as f64 / *n as f64 >= min_ratio * typical)
+        .map(|(w, _)| w)
+        .collect()
+}
+
+/// A host's DNS in its windows of long queries, when those are some of its active windows but not
+/// all.
+struct LongQueries {
+    sizes: Vec<u64>,
+    answered: u64,
+    unknown: u64,
+    windows: u64,
+    rows: Vec<u32>,
+}
+
+fn long_query_part(
+    cfg: &DnsAnomalyConfig,
+    a: &HostAcc,
+    typical: f64,
+    active: u64,
+) -> Option<LongQueries> {
+    let flows: Vec<(i64, u64)> = a
+        .per_flow
+        .iter()
+        .zip(&a.sizes)
+        .map(|(p, s)| (p.0, *s))
+        .collect();
+    let long = long_query_windows(&flows, typical, cfg.min_query_size_ratio);
+    if long.is_empty() || long.len() as u64 >= active {
+        return None;
+    }
+    let mut part = LongQueries {
+        sizes: Vec::new(),
+        answered: 0,
+        unknown: 0,
+        windows: long.len() as u64,
+        rows: Vec::new(),
+    };
+    for ((w, ans, unk, row), size) in a.per_flow.iter().zip(&a.sizes) {
+        if long.contains(w) {
+            part.sizes.push(*size);
+            part.answered += u64::from(*ans);
+            part.unknown += u64::from(*unk);
+            part.rows.push(*row);
+        }
+    }
+    Some(part)
+}
+
+/// On a baseline learned from the capture itself, the host's own usual DNS flows per window (the
+/// median over the windows where it used DNS): a device resolving 200 names in the hour it boots is
+/// judged against its other hours, not against `default_rate_per_window_count`. 0 otherwise.
+fn own_level(ctx: &DetectCtx, a: &HostAcc) -> f64 {
+    if !ctx.baseline.robust() {
+        return 0.0;
+    }
+    let mut per_window: AHashMap<i64, f64> = AHashMap::new();
+    for p in &a.per_flow {
+        *per_window.entry(p.0).or_default() += 1.0;
+    }
+    let mut counts: Vec<f64> = per_window.into_values().collect();
+    super::beacon_math::median(&mut counts)
+}
+
+/// The span of the given DNS rows of a host (its flows behind a finding).
+fn span_of(ctx: &DetectCtx, rows: &[u32]) -> Span {
+    let f = ctx.flows;
+    let mut span = Span::default();
+    for &i in rows {
+        if let Some(v) = f.host_view(i as usize, ctx.nets) {
+            span.add(i as usize, f.ts[i as usize], v.peer, v.sent);
+        }
+    }
+    span
+}
+
 /// The verdict on all of a host's DNS, or the one on its flows to unknown resolvers (`own`, then
 /// `true`) when that scores higher.
 fn stronger(all: Verdict, own: Option<Verdict>) -> (Verdict, bool) {
@@ -330,9 +422,29 @@ fn judge(
         verdict(cfg, u, seen, (typical, rate))
     });
     let (v, subset) = stronger(all, own);
+    // the hours of long queries judged apart: a tunnel of a few hours in a day of ordinary lookups;
+    // not for the network's resolvers, whose hours of long queries relay a client's tunnel (the
+    // client is judged in its own)
+    let resolver = ctx.baseline.is_server(&ip::format(host), 53);
+    let part = (!resolver)
+        .then(|| long_query_part(cfg, &a, typical, seen.0))
+        .flatten();
+    let long = part.as_ref().map(|p| {
+        let rate = own_level(ctx, &a).max(rate);
+        let flows = (&p.sizes[..], p.answered, p.unknown);
+        verdict(cfg, flows, (p.windows, seen.1), (typical, rate))
+    });
+    let (v, hours) = stronger(v, long);
     let (s, size_r, rate_r, cv_up, mean_up) =
         (&v.stats, v.size_r, v.rate_r, v.stats.cv_up, v.stats.mean_up);
-    let active = seen.0;
+    let judged = match (hours, subset) {
+        (true, _) => format!(
+            " in its {} windows of long queries (judged apart from its other DNS)",
+            s.active_windows
+        ),
+        (false, true) => " to unknown resolvers (judged apart from its other DNS)".to_string(),
+        (false, false) => String::new(),
+    };
     let (kind, score) = match v.score {
         Some(sc) => ("dns_tunnel", sc),
         None if s.unknown_flows >= cfg.min_unknown_resolver_flows_count => (
@@ -351,11 +463,11 @@ fn judge(
     let explanation = format!(
         "{} DNS flows{}, mean query {:.0} B (typical {:.0} B, cv {:.2}), {:.1} per active window (baseline {:.1}); {} to resolvers the baseline does not know{}",
         s.flows,
-        if subset { " to unknown resolvers (judged apart from its other DNS)" } else { "" },
+        judged,
         mean_up,
         typical,
         cv_up,
-        s.flows as f64 / active.max(1) as f64,
+        s.flows as f64 / s.active_windows.max(1) as f64,
         rate,
         s.unknown_flows,
         if named.is_empty() { String::new() } else { format!(": {}", named.join(", ")) },
@@ -377,10 +489,11 @@ fn judge(
         explanation,
         details,
     };
-    Some(
-        a.span
-            .finding(kind, "dns_anomaly", score, vec![ip::format(host)], evidence),
-    )
+    let span = match (hours, part) {
+        (true, Some(p)) => span_of(ctx, &p.rows),
+        _ => a.span,
+    };
+    Some(span.finding(kind, "dns_anomaly", score, vec![ip::format(host)], evidence))
 }
 
 /// Documentation for `docs/detectors.md`.
@@ -420,6 +533,20 @@ with the same formula (the rate against the host's whole baseline DNS rate), and
 stands. A busy host's ordinary lookups dilute a mean: at 30k flows a host and day, 1,400 tunnel queries
 of 180 B among 5,000 ordinary ones of 62 B give a mean of 92 B, under the size threshold, while the
 tunnel's own flows are three times the typical query. The explanation then says so.
+
+A tunnel of a few hours hides in a day of a busy host's ordinary lookups too (a tunnel at 0.7 queries
+a second for 4 hours through the internal resolver, among 150 ordinary lookups an hour: mean query 168
+B, twice the typical, and 3.6 times the host's rate over its 24 active windows, low). So the host's
+windows where its mean query is long (at least `min_query_size_ratio` times the typical one) are judged
+apart as well, when they are some of its active windows but not all: their flows, against the same
+typical size and the host's baseline rate per window, over those windows only (on a baseline learned
+from the capture itself, at least the host's own median DNS flows per window: a device resolving 218
+names in the hour it boots, IoT-23 capture 21-1, is judged against its other hours). The stronger verdict
+stands; the finding then spans those windows' DNS flows, and the explanation says so. A window with a
+couple of long names among ordinary lookups does not reach `min_tunnel_flows_count` or the rate. Not
+for the network's own resolvers (servers on 53 in the baseline): their hours of long queries are a
+client's tunnel relayed upstream, and the client is judged in its own hours (on the corporate
+simulator, the domain controllers relaying 6 tunnels rose to medium and high before this exemption).
 
 **Blind spots.** Tunnels through the internal resolver that keep query sizes and rates normal (slow,
 small-label exfiltration); DNS over HTTPS is invisible (port 443). The typical size is learned on the
@@ -511,6 +638,33 @@ mod tests {
         // unanswered, the same queries are a flood's, not a tunnel's
         let unanswered = verdict(&cfg, (&tunnel, 100, 1400), seen, (62.0, 300.0));
         assert!(unanswered.score.is_none());
+    }
+
+    #[test]
+    fn long_query_windows_table() {
+        let day: Vec<(i64, u64)> = (0..12)
+            .flat_map(|w| (0..40).map(move |_| (w, 60)))
+            .collect();
+        let mut tunnel = day.clone();
+        tunnel.extend((5..7).flat_map(|w| (0..120).map(move |_| (w, 180))));
+        let mut few_long = day.clone();
+        few_long.extend([(9, 400), (9, 400)]); // two long names among 40 lookups: 78 B
+                                               // (flows, typical) -> windows whose mean query is at least 1.25 x typical
+        type Case<'a> = (&'a [(i64, u64)], f64, Vec<i64>);
+        let cases: [Case; 5] = [
+            (&day, 60.0, vec![]),
+            (&tunnel, 60.0, vec![5, 6]), // (40 x 60 + 120 x 180) / 160 = 150 B
+            (&few_long, 60.0, vec![9]),  // long in one window: its count decides (the flow floor)
+            (&tunnel, 0.0, vec![]),      // no typical query: nothing is long
+            (&[], 60.0, vec![]),
+        ];
+        for (flows, typical, want) in cases {
+            let mut got: Vec<i64> = long_query_windows(flows, typical, 1.25)
+                .into_iter()
+                .collect();
+            got.sort_unstable();
+            assert_eq!(got, want, "{typical}");
+        }
     }
 
     #[test]
