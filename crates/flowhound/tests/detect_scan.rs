@@ -510,3 +510,47 @@ fn a_scanners_logins_between_scans_are_part_of_its_scan() {
     let inside = of(14).expect("the internal scan");
     assert_eq!(inside.evidence.details["follow_up_sessions"], 0);
 }
+
+/// A LAN day where workstations 10-19 use a domain controller's (10.0.0.5) MS-RPC service: the endpoint
+/// mapper on tcp/135 (with `mapper`) and the dynamic port it names, tcp/49668, every 10 minutes; `new`
+/// hosts (absent from the LAN day: laptops back from travel) do the same.
+fn rpc_day(day: i64, mapper: bool, new: &[u32]) -> Vec<Row> {
+    let ip = |last: u32| format!("10.0.0.{last}");
+    let mut rows = lan_day(day);
+    for t in (0..8 * 3600).step_by(600).map(|s| day + s) {
+        for h in (10..20).chain(new.iter().copied()) {
+            if mapper {
+                rows.push((t + 30, ip(h), ip(5), 135, 800, 600));
+            }
+            rows.push((t + 31, ip(h), ip(5), 49_668, 1_500, 2_500));
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// Two workstations new to a domain controller's dynamic RPC port are its clients, not a botnet with
+/// it: a dynamic port of a known endpoint-mapper server is that server's service. Without the mapper
+/// in the baseline, the same new pairs make a set.
+#[test]
+fn new_clients_of_a_domain_controllers_rpc_port_are_no_botnet() {
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
+    let (normal_day, day) = (1_700_006_400, 1_700_092_800);
+    let sets = |mapper: bool| -> Vec<Vec<String>> {
+        let normal = rpc_day(normal_day, mapper, &[]);
+        let test = rpc_day(day, mapper, &[50, 51]);
+        let mut out: Vec<Vec<String>> = csv_run(&normal, &test, &config, &["botnet"])
+            .into_iter()
+            .map(|f| f.hosts)
+            .collect();
+        out.iter_mut().for_each(|h| h.sort());
+        out
+    };
+    assert_eq!(sets(true), Vec::<Vec<String>>::new());
+    let without = sets(false);
+    assert_eq!(
+        without,
+        vec![vec!["10.0.0.5", "10.0.0.50", "10.0.0.51"]],
+        "{without:?}"
+    );
+}

@@ -88,8 +88,12 @@ pub const DOC: &str = r#"## botnet
 **Looks at** internal-to-internal flows (RITA drops them). Flows to known servers are left out: the
 servers the baseline discovered (an `IP:PORT` many internal clients reach) and those of `--exclude` /
 `baseline.exclude`. A discovered server port is kept when the server itself also opens flows to
-internal hosts on that same port (peer-to-peer behaviour). Broadcast addresses (`x.x.x.255`) are
-ignored. With a baseline learned from normal traffic only pairs absent from its internal graph count
+internal hosts on that same port (peer-to-peer behaviour). A dynamic TCP port (49152 and above) of a
+known MS-RPC server (a server of tcp/135, the endpoint mapper, in the baseline) is that server's
+service too: Windows clients ask the endpoint mapper and connect to the port it names (a domain
+controller's LSA, Netlogon and replication endpoints), which changes when the server restarts; on the
+corporate simulator two workstations new to a domain controller's tcp/49668 made it and them a
+medium "set". Broadcast addresses (`x.x.x.255`) are ignored. With a baseline learned from normal traffic only pairs absent from its internal graph count
 (in either direction); with a self-learned baseline every client pair counts.
 
 **Formula.** Pairs using more than `max_edge_ports_count` distinct ports are probes (see `port_scan`)
@@ -206,9 +210,7 @@ impl PairFilter {
         if self.x.services.contains(&(s, port)) {
             return true;
         }
-        let server = self.x.hosts.contains(&s)
-            || self.x.hosts.contains(&d)
-            || (self.x.services.contains(&(d, port)) && !self.p2p.contains(&(d, port)));
+        let server = self.x.to_server(f, &self.p2p);
         !server && !self.x.known_pairs.contains(&unordered(s, d))
     }
 }
@@ -223,6 +225,31 @@ struct Exclusions {
     known_pairs: AHashSet<(u128, u128)>,
     /// Ports of the baseline graph and server inventory.
     usual_ports: AHashSet<u16>,
+    /// Known MS-RPC servers (the baseline's servers of tcp/135, the endpoint mapper).
+    rpc_servers: AHashSet<u128>,
+}
+
+/// The first port of the dynamic range (IANA, and Windows since Vista) where an MS-RPC server's
+/// endpoint mapper places its services.
+pub const DYNAMIC_PORT_MIN: u16 = 49_152;
+
+impl Exclusions {
+    /// Whether the flow `(src, dst, proto, port)` goes to a known server: an excluded address, a
+    /// discovered or configured service that is not peer-to-peer (`p2p`: its server opens flows on
+    /// its port too), or a dynamic TCP port of a known MS-RPC server. A Windows client asks the
+    /// server's endpoint mapper (tcp/135) for a service and connects to the dynamic port it names
+    /// (a domain controller's replication, LSA and Netlogon on 49664-49700); the port changes when
+    /// the server restarts, and new clients appear, so its pairs are new without being new behaviour.
+    fn to_server(
+        &self,
+        (s, d, proto, port): (u128, u128, Proto, u16),
+        p2p: &AHashSet<(u128, u16)>,
+    ) -> bool {
+        self.hosts.contains(&s)
+            || self.hosts.contains(&d)
+            || (self.services.contains(&(d, port)) && !p2p.contains(&(d, port)))
+            || (proto == Proto::Tcp && port >= DYNAMIC_PORT_MIN && self.rpc_servers.contains(&d))
+    }
 }
 
 impl Exclusions {
@@ -232,9 +259,13 @@ impl Exclusions {
             services: AHashSet::new(),
             known_pairs: AHashSet::new(),
             usual_ports: AHashSet::new(),
+            rpc_servers: AHashSet::new(),
         };
         for s in &ctx.baseline.servers {
             let Some(a) = ip::parse(&s.ip) else { continue };
+            if s.port == Some(135) && s.proto == "tcp" {
+                x.rpc_servers.insert(a);
+            }
             match s.port {
                 Some(p) => {
                     x.services.insert((a, p));
@@ -322,9 +353,7 @@ fn edges(ctx: &DetectCtx, c: &BotnetConfig, x: &Exclusions) -> Edges {
     let mut out = Edges::new();
     for i in rows {
         let (s, d, port) = (f.src[i], f.dst[i], f.dst_port[i]);
-        let server = x.hosts.contains(&s)
-            || x.hosts.contains(&d)
-            || (x.services.contains(&(d, port)) && !p2p.contains(&(d, port)));
+        let server = x.to_server((s, d, f.proto[i], port), &p2p);
         if server || x.known_pairs.contains(&unordered(s, d)) {
             continue;
         }
