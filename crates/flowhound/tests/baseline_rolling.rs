@@ -27,8 +27,14 @@ struct Data {
 
 struct Scratch(PathBuf);
 
+#[path = "../../flowhound-cli/tests/common/stale.rs"]
+mod stale;
+
 impl Scratch {
+    /// A fresh `fh-rolling-TAG-PID` directory; the data held in a `static` is never dropped, so
+    /// the directories of runs that ended are removed first.
     fn new(tag: &str) -> Scratch {
+        stale::remove_stale(&format!("fh-rolling-{tag}-"));
         let d = std::env::temp_dir().join(format!("fh-rolling-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();

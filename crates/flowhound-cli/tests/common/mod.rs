@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod stale;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -107,11 +108,13 @@ pub fn fixture(rel: &str) -> String {
         .into_owned()
 }
 
-/// A fresh scratch directory, removed when dropped.
+/// A fresh scratch directory, removed when dropped. One held in a `static` is never dropped, so a
+/// new one first removes those that processes no longer running left (`fh-cli-TAG-PID`).
 pub struct Scratch(pub PathBuf);
 
 impl Scratch {
     pub fn new(tag: &str) -> Self {
+        stale::remove_stale(&format!("fh-cli-{tag}-"));
         let dir = std::env::temp_dir().join(format!("fh-cli-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
