@@ -234,25 +234,6 @@ struct Exclusions {
 pub const DYNAMIC_PORT_MIN: u16 = 49_152;
 
 impl Exclusions {
-    /// Whether the flow `(src, dst, proto, port)` goes to a known server: an excluded address, a
-    /// discovered or configured service that is not peer-to-peer (`p2p`: its server opens flows on
-    /// its port too), or a dynamic TCP port of a known MS-RPC server. A Windows client asks the
-    /// server's endpoint mapper (tcp/135) for a service and connects to the dynamic port it names
-    /// (a domain controller's replication, LSA and Netlogon on 49664-49700); the port changes when
-    /// the server restarts, and new clients appear, so its pairs are new without being new behaviour.
-    fn to_server(
-        &self,
-        (s, d, proto, port): (u128, u128, Proto, u16),
-        p2p: &AHashSet<(u128, u16)>,
-    ) -> bool {
-        self.hosts.contains(&s)
-            || self.hosts.contains(&d)
-            || (self.services.contains(&(d, port)) && !p2p.contains(&(d, port)))
-            || (proto == Proto::Tcp && port >= DYNAMIC_PORT_MIN && self.rpc_servers.contains(&d))
-    }
-}
-
-impl Exclusions {
     fn new(ctx: &DetectCtx) -> Result<Exclusions> {
         let mut x = Exclusions {
             hosts: AHashSet::new(),
@@ -291,6 +272,23 @@ impl Exclusions {
             }
         }
         Ok(x)
+    }
+
+    /// Whether the flow `(src, dst, proto, port)` goes to a known server: an excluded address, a
+    /// discovered or configured service that is not peer-to-peer (`p2p`: its server opens flows on
+    /// its port too), or a dynamic TCP port of a known MS-RPC server. A Windows client asks the
+    /// server's endpoint mapper (tcp/135) for a service and connects to the dynamic port it names
+    /// (a domain controller's replication, LSA and Netlogon on 49664-49700); the port changes when
+    /// the server restarts, and new clients appear, so its pairs are new without being new behaviour.
+    fn to_server(
+        &self,
+        (s, d, proto, port): (u128, u128, Proto, u16),
+        p2p: &AHashSet<(u128, u16)>,
+    ) -> bool {
+        self.hosts.contains(&s)
+            || self.hosts.contains(&d)
+            || (self.services.contains(&(d, port)) && !p2p.contains(&(d, port)))
+            || (proto == Proto::Tcp && port >= DYNAMIC_PORT_MIN && self.rpc_servers.contains(&d))
     }
 }
 

@@ -157,9 +157,9 @@ struct HostAcc {
     /// Query sizes of the flows to unknown resolvers, and how many of them got bytes back.
     unknown_sizes: Vec<u64>,
     unknown_answered: u64,
-    /// Per flow (parallel to `sizes`): its window (of `baseline.window_secs`), whether it got bytes
-    /// back, whether it went to an unknown resolver, its row.
-    per_flow: Vec<(i64, bool, bool, u32)>,
+    /// Per flow (parallel to `sizes` and `span.rows`): its window (of `baseline.window_secs`),
+    /// whether it got bytes back, whether it went to an unknown resolver.
+    per_flow: Vec<(i64, bool, bool)>,
 }
 
 impl Detector for DnsAnomaly {
@@ -238,7 +238,7 @@ fn accumulate(cfg: &DnsAnomalyConfig, ctx: &DetectCtx) -> AHashMap<u128, HostAcc
         a.answered += u64::from(v.received > 0);
         let unknown = !k && !ctx.baseline.is_server(&ip::format(v.host), 53);
         let window = crate::baseline::window_of(f.ts[i], ctx.baseline.window_secs);
-        a.per_flow.push((window, v.received > 0, unknown, i as u32));
+        a.per_flow.push((window, v.received > 0, unknown));
         if unknown {
             a.unknown.insert(v.peer);
             a.unknown_flows += 1;
@@ -357,7 +357,8 @@ fn long_query_part(
         windows: long.len() as u64,
         rows: Vec::new(),
     };
-    for ((w, ans, unk, row), size) in a.per_flow.iter().zip(&a.sizes) {
+    let flows = a.per_flow.iter().zip(&a.sizes).zip(&a.span.rows);
+    for (((w, ans, unk), size), row) in flows {
         if long.contains(w) {
             part.sizes.push(*size);
             part.answered += u64::from(*ans);

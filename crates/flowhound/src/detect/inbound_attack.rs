@@ -547,7 +547,7 @@ fn gather(
             continue;
         }
         let service = (f.proto[i].index() as u8, f.dst_port[i]);
-        let probe = f.down[i] == 0 || f.up[i].saturating_add(f.down[i]) <= cfg.tiny_flow_bytes;
+        let probe = !super::public_servers::served(f.up[i], f.down[i], cfg.tiny_flow_bytes);
         let key = (f.dst[i], window_of(f.ts[i], ctx.baseline.window_secs));
         cells
             .entry(key)

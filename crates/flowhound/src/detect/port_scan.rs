@@ -2,6 +2,7 @@
 //! measured per source and time window with failed and tiny probes weighing most. One finding per
 //! source, with the counts, the port range and the targets.
 
+use super::public_servers::served;
 use super::{DetectCtx, Detector};
 use crate::baseline::habits::fanout_key;
 use crate::baseline::window_of;
@@ -292,11 +293,6 @@ fn findings(
         .collect()
 }
 
-/// Whether flow `i` is a session: data came back, more than a tiny probe.
-fn session(c: &PortScanConfig, f: &super::flows::Flows, i: usize) -> bool {
-    f.down[i] > 0 && f.up[i].saturating_add(f.down[i]) > c.tiny_flow_bytes
-}
-
 /// The login services a source's scan windows swept across the Internet: those where its probes
 /// (failed or tiny flows) reached at least `horizontal_min_hosts_count` distinct external hosts.
 fn swept_logins(
@@ -312,7 +308,8 @@ fn swept_logins(
         .flat_map(|w| w.rows.iter().map(|&i| i as usize))
     {
         let service = (f.proto[i].index() as u8, f.dst_port[i]);
-        if !session(c, f, i) && logins.contains(&service) && !ctx.nets.contains(f.dst[i]) {
+        let probe = !served(f.up[i], f.down[i], c.tiny_flow_bytes);
+        if probe && logins.contains(&service) && !ctx.nets.contains(f.dst[i]) {
             hosts.entry(service).or_default().insert(f.dst[i]);
         }
     }
@@ -326,7 +323,8 @@ fn swept_logins(
 /// Per internal source that swept a login service across the Internet, its sessions to external
 /// hosts on that service outside its scan windows: a bot brute-forces or exploits the logins its
 /// scans found (or a loader hands it) between scanning bursts, a few an hour, which no fan-out limit
-/// sees. Its other logins (a developer's ssh while a worm sweeps telnet) are not counted.
+/// sees. Its other logins (a developer's ssh while a worm sweeps telnet) are not counted. None for
+/// the slow pass, whose windows hold only flows between internal hosts.
 fn follow_ups(
     ctx: &DetectCtx,
     c: &PortScanConfig,
@@ -334,6 +332,9 @@ fn follow_ups(
     scans: &AHashMap<u128, Vec<WindowScan>>,
     logins: &AHashSet<(u8, u16)>,
 ) -> AHashMap<u128, Vec<u32>> {
+    if pass.slow {
+        return AHashMap::new();
+    }
     type Swept = (AHashSet<i64>, AHashSet<(u8, u16)>);
     let external = |ip: u128| !ctx.nets.contains(ip);
     let swept: AHashMap<u128, Swept> = scans
@@ -356,7 +357,7 @@ fn follow_ups(
         };
         if external(f.dst[i])
             && services.contains(&(f.proto[i].index() as u8, f.dst_port[i]))
-            && session(c, f, i)
+            && served(f.up[i], f.down[i], c.tiny_flow_bytes)
             && !windows.contains(&window_of(f.ts[i], pass.secs))
         {
             out.entry(f.src[i]).or_default().push(i as u32);

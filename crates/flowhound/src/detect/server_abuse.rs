@@ -1025,11 +1025,7 @@ mod tests {
         let cfg = ServerAbuseConfig::default();
         let server = 7u128;
         let mut cells: AHashMap<CellKey, Cell> = AHashMap::new();
-        let one = |flows: u64| Cell {
-            flows,
-            bytes: flows * 60_000,
-            largest: 60_000,
-        };
+        let one = |flows: u64| each(flows, 60_000);
         for user in 100..160u128 {
             for w in 0..6 {
                 cells.insert((user, (server, 1, 4500), w), one(60));
@@ -1052,6 +1048,15 @@ mod tests {
             .starts_with("35 of the server's services"));
     }
 
+    /// A cell of `flows` flows of `bytes` each.
+    fn each(flows: u64, bytes: u64) -> Cell {
+        Cell {
+            flows,
+            bytes: flows * bytes,
+            largest: bytes,
+        }
+    }
+
     fn no_login() -> Login {
         (AHashSet::new(), 100)
     }
@@ -1071,11 +1076,7 @@ mod tests {
         let cfg = ServerAbuseConfig::default();
         let ssh: Service = (7, 0, 22);
         let mut cells: AHashMap<CellKey, Cell> = AHashMap::new();
-        let tries = |flows: u64| Cell {
-            flows,
-            bytes: flows * 2_000,
-            largest: 2_000,
-        };
+        let tries = |flows: u64| each(flows, 2_000);
         for client in 100..400u128 {
             cells.insert((client, ssh, client as i64 % 48), tries(1));
         }

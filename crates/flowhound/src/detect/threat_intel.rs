@@ -89,7 +89,7 @@ pub enum Contact {
 /// The contact class of one flow: exchanged when something came back and the flow carried more
 /// than `tiny` bytes; otherwise an attempt in the direction of the flow.
 pub fn contact(originator: bool, up: u64, down: u64, tiny: u64) -> Contact {
-    if down > 0 && up.saturating_add(down) > tiny {
+    if super::public_servers::served(up, down, tiny) {
         Contact::Exchanged
     } else if originator {
         Contact::OutboundAttempt
