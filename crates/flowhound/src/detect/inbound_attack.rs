@@ -118,9 +118,9 @@ static SETTINGS: [Setting; 8] = [
     },
 ];
 
-/// The (protocol index, port) set of `proto/port` items.
-fn service_set(items: &[String]) -> Result<AHashSet<(u8, u16)>> {
-    Ok(parse_services(items)?
+/// The (protocol index, port) set of `proto/port` items of setting `key`.
+fn service_set(key: &str, items: &[String]) -> Result<AHashSet<(u8, u16)>> {
+    Ok(parse_services(key, items)?
         .into_iter()
         .map(|(p, port)| (p.index() as u8, port))
         .collect())
@@ -135,19 +135,19 @@ pub fn login_services(ctx: &DetectCtx) -> Result<(AHashSet<(u8, u16)>, u64)> {
         &ctx.config.detector_section("inbound_attack"),
     )?;
     Ok((
-        service_set(&cfg.auth_services)?,
+        service_set("auth_services", &cfg.auth_services)?,
         cfg.heavy_brute_attempts_count,
     ))
 }
 
-/// Parses `proto/port` items, naming the key in errors.
-pub fn parse_services(items: &[String]) -> Result<Vec<(Proto, u16)>> {
+/// Parses `proto/port` items of setting `key` (of `[detectors.inbound_attack]`), naming it in errors.
+pub fn parse_services(key: &str, items: &[String]) -> Result<Vec<(Proto, u16)>> {
     items
         .iter()
         .map(|s| {
             let bad = || {
                 FlowError::Config(format!(
-                    "detectors.inbound_attack.auth_services: '{s}' is not proto/port; write e.g. tcp/22"
+                    "detectors.inbound_attack.{key}: '{s}' is not proto/port; write e.g. tcp/22"
                 ))
             };
             let (p, port) = s.split_once('/').ok_or_else(bad)?;
@@ -361,8 +361,8 @@ impl Detector for InboundAttack {
         &SETTINGS
     }
     fn validate(&self, cfg: &InboundAttackConfig) -> Result<()> {
-        let auth = service_set(&cfg.auth_services)?;
-        let crowd = parse_services(&cfg.crowd_services)?;
+        let auth = service_set("auth_services", &cfg.auth_services)?;
+        let crowd = parse_services("crowd_services", &cfg.crowd_services)?;
         match crowd.iter().find(|(p, port)| !auth.contains(&(p.index() as u8, *port))) {
             Some((p, port)) => Err(FlowError::Config(format!(
                 "detectors.inbound_attack.crowd_services: '{}/{port}' is not one of auth_services; add it there too, or remove it",
@@ -372,13 +372,13 @@ impl Detector for InboundAttack {
         }
     }
     fn run(&self, cfg: &InboundAttackConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
-        let auth = service_set(&cfg.auth_services)?;
+        let auth = service_set("auth_services", &cfg.auth_services)?;
         let public = super::server_abuse::public_server_test(ctx)?;
         let mut g = gather(ctx, cfg, &auth, &public);
         let (share, brute) = (cfg.probe_share_ratio, cfg.brute_force_attempts_count);
         g.hostile = hostile_sources(&g, share, brute);
         g.served = served_services(&g);
-        let crowd_set = service_set(&cfg.crowd_services)?;
+        let crowd_set = service_set("crowd_services", &cfg.crowd_services)?;
         let (crowds, joined) = crowds(&g, &crowd_set, input_windows(ctx), cfg);
         g.hostile.extend(joined);
         let mut per_target: AHashMap<u128, Vec<(i64, TargetWindow)>> = AHashMap::new();
@@ -1153,13 +1153,21 @@ mod tests {
     #[test]
     fn services_parse_or_name_the_fix() {
         assert_eq!(
-            parse_services(&["tcp/22".into(), "udp/5060".into()]).unwrap(),
+            parse_services("auth_services", &["tcp/22".into(), "udp/5060".into()]).unwrap(),
             vec![(Proto::Tcp, 22), (Proto::Udp, 5060)]
         );
         for bad in ["22", "tcp/x", "foo/22", "tcp/70000"] {
-            let e = parse_services(&[bad.into()]).unwrap_err().to_string();
+            let e = parse_services("auth_services", &[bad.into()])
+                .unwrap_err()
+                .to_string();
             assert!(e.contains(bad) && e.contains("tcp/22"), "{e}");
         }
-        assert!(parse_services(&InboundAttackConfig::default().auth_services).is_ok());
+        let defaults = InboundAttackConfig::default();
+        assert!(parse_services("auth_services", &defaults.auth_services).is_ok());
+        // a bad item of crowd_services names crowd_services, not auth_services
+        let mut cfg = defaults;
+        cfg.crowd_services = vec!["ssh".into()];
+        let e = InboundAttack.validate(&cfg).unwrap_err().to_string();
+        assert!(e.contains("inbound_attack.crowd_services: 'ssh'"), "{e}");
     }
 }
