@@ -308,6 +308,96 @@ fn a_slow_distributed_brute_force_is_a_crowd_on_its_login() {
     assert!(without.is_empty(), "{without:#?}");
 }
 
+/// Two days of an exposed host: 150 web clients an hour; on its ssh, every hour, two background
+/// guessers of the Internet making 8 attempts each for one or two hours; a backup job's two sources
+/// logging in 6 times an hour all the time (the service's routine); with `slow`, 3 sources guessing
+/// 20 times an hour each for hours 20-29.
+fn slow_guessers(slow: bool) -> Rows {
+    let target = "192.168.1.22";
+    let mut rows = Rows::new();
+    for h in 0..48i64 {
+        clients(&mut rows, target, h, 150, 0x5000_0000);
+        for g in 0..2u32 {
+            // guesser g of hour h, and the second hour of the odd ones
+            let own = 0x2d00_0000 + (h as u32 * 2 + g) * 7919;
+            let last = 0x2d00_0000 + ((h as u32).saturating_sub(1) * 2 + g) * 7919;
+            let src = if h > 0 && g == 1 && h % 2 == 1 {
+                last
+            } else {
+                own
+            };
+            for k in 0..8 {
+                attempt(
+                    &mut rows,
+                    h * HOUR + (g as i64 * 8 + k) * 200_000_000,
+                    src,
+                    target,
+                );
+            }
+        }
+        for b in 0..2u32 {
+            for k in 0..6 {
+                attempt(
+                    &mut rows,
+                    h * HOUR + k * 600_000_000 + b as i64,
+                    0x5e10_2000 + b,
+                    target,
+                );
+            }
+        }
+        if slow && (20..30).contains(&h) {
+            for s in 0..3u32 {
+                for k in 0..20 {
+                    let ts = h * HOUR + k * 180_000_000 + s as i64 * 1_000_000;
+                    attempt(&mut rows, ts, 0x5b00_0000 + s * 104_729, target);
+                }
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    rows
+}
+
+/// A slow brute force: 3 sources guessing 20 times an hour each for 10 hours stay under every
+/// per-window bar (the background's 2 guessers an hour at 8 attempts, the host's 150 web clients),
+/// but no background guesser keeps at it for hours: they are an attack on the ssh. The backup job's
+/// sources, at it all the time, are the service's routine; without the slow guessers, or with
+/// `persistent_sources_count` above them, nothing.
+#[test]
+fn sources_guessing_for_hours_are_a_slow_brute_force() {
+    let attacked = flows(&slow_guessers(true));
+    let got = detect(&attacked, &self_learned(&attacked));
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let f = &got[0];
+    assert_eq!(f.hosts, vec!["192.168.1.22".to_string()]);
+    let slow: Vec<String> = (0..3u32)
+        .map(|s| ip::format(ip::v4_to_u128(0x5b00_0000 + s * 104_729)))
+        .collect();
+    assert_eq!(&f.peers[..3], &slow[..], "{:?}", f.peers);
+    assert_eq!(f.evidence.details["windows"], 10);
+    assert_eq!(f.evidence.details["max_persistent_sources"], 3);
+    assert!(
+        f.evidence
+            .explanation
+            .contains("3 sources guessing logins on 22/tcp for hours"),
+        "{}",
+        f.evidence.explanation
+    );
+    assert!(f.severity >= Severity::Medium, "{f:#?}");
+    let quiet = flows(&slow_guessers(false));
+    assert!(detect(&quiet, &self_learned(&quiet)).is_empty());
+    let config = Config::from_toml(
+        "[detectors.inbound_attack]\npersistent_sources_count = 4\n",
+        "t",
+    )
+    .unwrap();
+    let (nets, geo) = (InternalNets::default(), GeoStack::new());
+    let baseline = self_learned(&attacked);
+    let ctx = DetectCtx::new(&[], &attacked, &baseline, &geo, &nets, &config);
+    let without = run(&ctx, &["inbound_attack".to_string()]).unwrap();
+    assert!(without.is_empty(), "{without:#?}");
+}
+
 /// Rows of a labelled Zeek TSV log as (field -> value) maps.
 fn zeek_rows(path: &str) -> Vec<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap();
