@@ -511,6 +511,56 @@ fn a_scanners_logins_between_scans_are_part_of_its_scan() {
     assert_eq!(inside.evidence.details["follow_up_sessions"], 0);
 }
 
+/// A bot sweeps tcp/80 across the Internet for five minutes, then logs in to telnet (a service it
+/// never swept) on 12 external hosts, once each, over three hours: a sweep of logins, part of its
+/// `port_scan` finding. Its ssh to two cloud servers, 12 sessions, is not; nor are another scanning
+/// host's 24 ssh sessions to four servers.
+#[test]
+fn a_scanners_login_sweep_of_an_unswept_service_is_part_of_its_scan() {
+    let ip = |last: u32| format!("10.0.0.{last}");
+    let normal = lan_day(1_700_006_400);
+    let day = 1_700_092_800;
+    let mut test = lan_day(day);
+    for k in 0..300u32 {
+        for host in [15, 16] {
+            let ext = format!("46.{}.{}.{}", host + k % 7, k / 7, k % 250 + 1);
+            test.push((day + 3_600 + i64::from(k), ip(host), ext, 80, 60, 0));
+        }
+    }
+    for h in 3..6i64 {
+        for k in 0..4u32 {
+            let t = day + h * 3_600 + 60 * i64::from(k);
+            let victim = format!("82.{h}.{k}.9");
+            test.push((t, ip(15), victim, 23, 150, 400));
+            let cloud = format!("52.1.2.{}", k % 2 + 1);
+            test.push((t + 7, ip(15), cloud, 22, 9_000, 30_000));
+            for n in 0..2 {
+                let server = format!("52.9.9.{}", k + 1);
+                test.push((t + 9 + n, ip(16), server, 22, 9_000, 30_000));
+            }
+        }
+    }
+    test.sort_by_key(|r| r.0);
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
+    let found = csv_run(&normal, &test, &config, &["port_scan"]);
+    let of = |host: u32| found.iter().find(|f| f.hosts == [ip(host)]);
+    let bot = of(15).expect("the bot's scan");
+    assert_eq!(
+        bot.evidence.details["follow_up_sessions"], 12,
+        "{}",
+        bot.evidence.explanation
+    );
+    assert!(
+        bot.evidence
+            .explanation
+            .contains("12 login sessions with data to 12 external hosts on 23/tcp"),
+        "{}",
+        bot.evidence.explanation
+    );
+    let other = of(16).expect("the other scan");
+    assert_eq!(other.evidence.details["follow_up_sessions"], 0);
+}
+
 /// A LAN day where workstations 10-19 use a domain controller's (10.0.0.5) MS-RPC service: the endpoint
 /// mapper on tcp/135 (with `mapper`) and the dynamic port it names, tcp/49668, every 10 minutes; `new`
 /// hosts (absent from the LAN day: laptops back from travel) do the same.

@@ -162,8 +162,12 @@ hour, to one victim each, which no fan-out limit sees. Those sessions (data back
 probe) to external hosts on a swept service, outside the scan windows, belong to its finding: its
 rows, span and explanation ("outside its scan windows, N login sessions with data to M external
 hosts on 23/tcp"; `follow_up_sessions` in the details), so the hours it only brute-forced are blamed
-too. The score stays the scan's. The host's other logins (a developer's ssh while a worm on the same
-host sweeps telnet) are not follow-ups.
+too. The score stays the scan's. A bot that sweeps other ports (web, IoT exploits) and brute-forces a
+login service it never swept is caught the same way when those sessions are a sweep of logins: at least
+`horizontal_min_hosts_count` external hosts on that service, most of them logged in to once (a worm
+tries each victim once; Muhstik-style bots scan 80/8080/7001 and guess telnet passwords on a list of
+addresses). The host's other logins (a developer's ssh to a few servers, again and again, while a worm
+on the same host sweeps telnet) are not follow-ups.
 
 **Blind spots**: slow scans of external addresses, and internal ones spreading fewer than
 `slow_min_hosts_count` probes over each slow window; scans
@@ -293,13 +297,12 @@ fn findings(
         .collect()
 }
 
-/// The login services a source's scan windows swept across the Internet: those where its probes
-/// (failed or tiny flows) reached at least `horizontal_min_hosts_count` distinct external hosts.
-fn swept_logins(
+/// The services a source's scan windows swept across the Internet: those where its probes (failed
+/// or tiny flows) reached at least `horizontal_min_hosts_count` distinct external hosts.
+fn swept_services(
     ctx: &DetectCtx,
     c: &PortScanConfig,
     scans: &[WindowScan],
-    logins: &AHashSet<(u8, u16)>,
 ) -> AHashSet<(u8, u16)> {
     let f = ctx.flows;
     let mut hosts: AHashMap<(u8, u16), AHashSet<u128>> = AHashMap::new();
@@ -309,7 +312,7 @@ fn swept_logins(
     {
         let service = (f.proto[i].index() as u8, f.dst_port[i]);
         let probe = !served(f.up[i], f.down[i], c.tiny_flow_bytes);
-        if probe && logins.contains(&service) && !ctx.nets.contains(f.dst[i]) {
+        if probe && !ctx.nets.contains(f.dst[i]) {
             hosts.entry(service).or_default().insert(f.dst[i]);
         }
     }
@@ -320,11 +323,19 @@ fn swept_logins(
         .collect()
 }
 
-/// Per internal source that swept a login service across the Internet, its sessions to external
-/// hosts on that service outside its scan windows: a bot brute-forces or exploits the logins its
+/// Whether `sessions` logins to `hosts` distinct external hosts on one service are a sweep of
+/// logins: at least `min_hosts` hosts, most of them logged in to once (a worm tries each victim it
+/// found; a person or a tool returns to its few servers again and again).
+pub fn login_sweep(sessions: usize, hosts: usize, min_hosts: f64) -> bool {
+    hosts > 0 && hosts as f64 >= min_hosts && hosts * 2 >= sessions
+}
+
+/// Per internal source that swept a service across the Internet, its sessions to external hosts on
+/// a login service outside its scan windows, when it swept that login service too or those sessions
+/// are a sweep of logins themselves ([`login_sweep`]): a bot brute-forces or exploits the logins its
 /// scans found (or a loader hands it) between scanning bursts, a few an hour, which no fan-out limit
-/// sees. Its other logins (a developer's ssh while a worm sweeps telnet) are not counted. None for
-/// the slow pass, whose windows hold only flows between internal hosts.
+/// sees. Its other logins (a developer's ssh to a few servers while a worm sweeps telnet) are not
+/// counted. None for the slow pass, whose windows hold only flows between internal hosts.
 fn follow_ups(
     ctx: &DetectCtx,
     c: &PortScanConfig,
@@ -342,26 +353,41 @@ fn follow_ups(
         .filter(|(src, _)| !external(**src))
         .map(|(src, s)| {
             let windows = s.iter().map(|w| w.window).collect();
-            (*src, (windows, swept_logins(ctx, c, s, logins)))
+            (*src, (windows, swept_services(ctx, c, s)))
         })
         .filter(|(_, (_, services))| !services.is_empty())
         .collect();
-    let mut out: AHashMap<u128, Vec<u32>> = AHashMap::new();
     if swept.is_empty() {
-        return out;
+        return AHashMap::new();
     }
     let f = ctx.flows;
+    let mut sessions: AHashMap<(u128, (u8, u16)), Vec<u32>> = AHashMap::new();
     for i in 0..f.len() {
-        let Some((windows, services)) = swept.get(&f.src[i]) else {
+        let Some((windows, _)) = swept.get(&f.src[i]) else {
             continue;
         };
+        let service = (f.proto[i].index() as u8, f.dst_port[i]);
         if external(f.dst[i])
-            && services.contains(&(f.proto[i].index() as u8, f.dst_port[i]))
+            && logins.contains(&service)
             && served(f.up[i], f.down[i], c.tiny_flow_bytes)
             && !windows.contains(&window_of(f.ts[i], pass.secs))
         {
-            out.entry(f.src[i]).or_default().push(i as u32);
+            sessions
+                .entry((f.src[i], service))
+                .or_default()
+                .push(i as u32);
         }
+    }
+    let mut out: AHashMap<u128, Vec<u32>> = AHashMap::new();
+    for ((src, service), rows) in sessions {
+        let hosts: AHashSet<u128> = rows.iter().map(|&i| f.dst[i as usize]).collect();
+        let sweep = login_sweep(rows.len(), hosts.len(), c.horizontal_min_hosts_count);
+        if sweep || swept[&src].1.contains(&service) {
+            out.entry(src).or_default().extend(rows);
+        }
+    }
+    for rows in out.values_mut() {
+        rows.sort_unstable();
     }
     out
 }
@@ -951,6 +977,22 @@ mod tests {
             ..c
         };
         assert_eq!(slow_limit(&hourly_windows, 27.0), 81.0);
+    }
+
+    #[test]
+    fn login_sweep_table() {
+        // (sessions, distinct external hosts, minimum hosts, a sweep)
+        let cases = [
+            (145, 145, 10.0, true), // a worm: each victim once
+            (20, 10, 10.0, true),   // twice each
+            (21, 10, 10.0, false),  // more than twice each: a tool's servers
+            (307, 29, 10.0, false), // a developer's ssh to its cloud servers
+            (9, 9, 10.0, false),    // too few hosts
+            (0, 0, 0.0, false),
+        ];
+        for (n, hosts, min, want) in cases {
+            assert_eq!(login_sweep(n, hosts, min), want, "{n} {hosts} {min}");
+        }
     }
 
     #[test]
