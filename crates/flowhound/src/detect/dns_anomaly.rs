@@ -129,16 +129,18 @@ pub fn tunnel_score(
 /// True when the queries have a tunnel's shape: larger than typical (`size_ratio >= min_ratio`) or
 /// varying (`cv >= min_cv`). Encoded payloads make queries long and uneven; a client that merely
 /// repeats ordinary lookups (same small size, cv near 0) does not qualify, however high its rate.
-/// DNS that only goes to the network's own resolvers is ordinary infrastructure: there the queries
-/// must be long (`size_ratio >= min_ratio`); names of varying length alone are what any client sends.
+/// DNS that goes to the network's own resolvers (`to_own_resolvers`: some of the flows judged) is
+/// ordinary infrastructure: there the queries must be long (`size_ratio >= min_ratio`); names of
+/// varying length alone are what any client sends. Varying sizes count only for flows that all went
+/// to unknown resolvers (a host's flows to them are judged on their own as well).
 pub fn tunnel_shaped(
     size_ratio: f64,
     cv: f64,
     min_ratio: f64,
     min_cv: f64,
-    own_resolvers_only: bool,
+    to_own_resolvers: bool,
 ) -> bool {
-    size_ratio >= min_ratio || (!own_resolvers_only && cv >= min_cv)
+    size_ratio >= min_ratio || (!to_own_resolvers && cv >= min_cv)
 }
 
 /// The score of DNS to unknown resolvers alone: `0.25 + 0.2 * n / (n + 20)`.
@@ -294,7 +296,7 @@ fn verdict(
         cv_up,
         cfg.min_query_size_ratio,
         cfg.min_query_size_cv,
-        !unknown,
+        unknown_flows < stats.flows,
     );
     // a tunnel needs a resolver that answers: unanswered queries en masse are a flood (`dos`)
     let answered = !answers_seen || answered * 2 >= stats.flows;
@@ -521,9 +523,12 @@ the typical size at four times the host's usual rate carry eight times its usual
 0.7-3 queries a second through the internal resolver stays under `k_rate` in queries alone). The queries must also have a
 tunnel's shape: `size >= min_query_size_ratio` (1.25) or `cv >= min_query_size_cv` (0.25). A client
 repeating ordinary lookups at a high rate (on the NjRAT capture, 331 queries of 35 B with cv 0.10 to the
-home router) is chatty, not tunnelling. DNS that goes only to the network's own (known) resolvers is
-ordinary infrastructure: there only long queries (`size >= min_query_size_ratio`) make the shape, since
-an IoT device's names of varying length give a cv of 0.5 with 33 B queries (IoT-23 capture 42-1).
+home router) is chatty, not tunnelling. DNS to the network's own (known) resolvers is ordinary
+infrastructure: flows that went there, all or in part, need long queries (`size >= min_query_size_ratio`)
+for the shape, since an IoT device's names of varying length give a cv of 0.3-0.5 with 33-35 B queries
+(IoT-23 capture 42-1; an IoT-style Gafgyt device resolving 81 names an hour through its router and a few
+through 8.8.8.8 was a high tunnel by the cv of the mix). Varying sizes alone make the shape only for
+flows that all went to unknown resolvers: a host's flows to them are judged on their own (below).
 A tunnel needs a resolver that answers (even "no such name" is an answer): when the input shows
 answers at all (bidirectional flows), a host whose DNS flows are mostly unanswered is not tunnelling;
 thousands of unanswered queries to one address are a flood, `dos`'s. Unidirectional NetFlow never
