@@ -398,6 +398,76 @@ fn sources_guessing_for_hours_are_a_slow_brute_force() {
     assert!(without.is_empty(), "{without:#?}");
 }
 
+/// Two days of a mail server: 100 web clients an hour; 50 mail users whose clients poll IMAP (993) 6
+/// times an hour all the time (hostile by the brute-force rule: five logins a window); 10 background
+/// scanners of random closed ports an hour; with `scan`, 60 more scanners an hour in hours 30-32.
+fn mail_server(scan: bool) -> Rows {
+    let target = "192.168.1.25";
+    let mut rows = Rows::new();
+    let probe = |rows: &mut Rows, ts: i64, src: u32, port: u16| {
+        let src = ip::format(ip::v4_to_u128(src));
+        rows.push((ts, src, target.into(), Proto::Tcp, port, 60, 0));
+    };
+    for h in 0..48i64 {
+        clients(&mut rows, target, h, 100, 0x5000_0000);
+        for u in 0..50u32 {
+            let src = ip::format(ip::v4_to_u128(0x5f00_0000 + u * 7919));
+            for k in 0..6 {
+                let ts = h * HOUR + k * 600_000_000 + i64::from(u) * 1_000;
+                rows.push((
+                    ts,
+                    src.clone(),
+                    target.into(),
+                    Proto::Tcp,
+                    993,
+                    2_000,
+                    30_000,
+                ));
+            }
+        }
+        let scanners = if scan && (30..33).contains(&h) {
+            70
+        } else {
+            10
+        };
+        for s in 0..scanners {
+            let src = 0x2d00_0000 + (h as u32 * 100 + s) * 7919;
+            for k in 0..3u16 {
+                let port = 20_000 + ((h as u32 * 100 + s) * 37 % 9_000) as u16 + k;
+                probe(
+                    &mut rows,
+                    h * HOUR + i64::from(s) * 10_000_000 + i64::from(k),
+                    src,
+                    port,
+                );
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    rows
+}
+
+/// A crowd scanning a mail server's closed ports is judged against the Internet's background of
+/// such scanners, not against its IMAP users: they poll all day, five logins an hour or more, and are
+/// hostile by the brute-force rule, but their port answers, so it is no closed port. Without the
+/// crowd, nothing.
+#[test]
+fn a_mail_servers_pollers_do_not_hide_a_scan_of_its_closed_ports() {
+    let attacked = flows(&mail_server(true));
+    let got = detect(&attacked, &self_learned(&attacked));
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let f = &got[0];
+    assert_eq!(f.hosts, vec!["192.168.1.25".to_string()]);
+    assert_eq!(
+        f.evidence.details["windows"], 3,
+        "{}",
+        f.evidence.explanation
+    );
+    assert_eq!(f.evidence.details["max_scanners_of_unserved_ports"], 70);
+    let quiet = flows(&mail_server(false));
+    assert!(detect(&quiet, &self_learned(&quiet)).is_empty());
+}
+
 /// Rows of a labelled Zeek TSV log as (field -> value) maps.
 fn zeek_rows(path: &str) -> Vec<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap();

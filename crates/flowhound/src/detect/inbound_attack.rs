@@ -396,7 +396,8 @@ struct Gathered {
     cells: AHashMap<Key, AHashMap<u128, SourceWindow>>,
     /// (target, source) pairs hostile over the whole input ([`hostile_sources`]).
     hostile: AHashSet<(u128, u128)>,
-    /// Per target, the services its ordinary (non-hostile) sources used.
+    /// Per target, the services it answered, then also those its ordinary (non-hostile) sources
+    /// used ([`served_services`]).
     served: AHashMap<u128, AHashSet<(u8, u16)>>,
 }
 
@@ -611,9 +612,11 @@ fn persistence(
     best
 }
 
-/// Per target, the services (protocol, port) that its ordinary (non-hostile) sources used.
+/// Per target, the services (protocol, port) that it answered (`g.served` from [`gather`]) or that
+/// its ordinary (non-hostile) sources used: its open ports. A mail server's IMAP users poll all day
+/// and, five logins a window, are hostile by the brute-force rule; their port is no closed port.
 fn served_services(g: &Gathered) -> AHashMap<u128, AHashSet<(u8, u16)>> {
-    let mut served: AHashMap<u128, AHashSet<(u8, u16)>> = AHashMap::new();
+    let mut served = g.served.clone();
     for ((t, _), srcs) in &g.cells {
         for (src, sw) in srcs {
             if !g.hostile.contains(&(*t, *src)) {
@@ -638,7 +641,8 @@ fn inbound_service(ctx: &DetectCtx, i: usize, public: &dyn Fn(u128) -> bool) -> 
         && (ctx.nets.contains(f.dst[i]) || public(f.dst[i]))
 }
 
-/// Inbound flows (external source, internal destination) per (target, window, source).
+/// Inbound flows (external source, internal destination) per (target, window, source), and per target
+/// the services that answered (data back, more than a tiny probe).
 fn gather(
     ctx: &DetectCtx,
     cfg: &InboundAttackConfig,
@@ -647,12 +651,16 @@ fn gather(
 ) -> Gathered {
     let f = ctx.flows;
     let mut cells: AHashMap<Key, AHashMap<u128, SourceWindow>> = AHashMap::new();
+    let mut answered: AHashMap<u128, AHashSet<(u8, u16)>> = AHashMap::new();
     for i in 0..f.len() {
         if !inbound_service(ctx, i, public) {
             continue;
         }
         let service = (f.proto[i].index() as u8, f.dst_port[i]);
         let probe = !super::public_servers::served(f.up[i], f.down[i], cfg.tiny_flow_bytes);
+        if !probe {
+            answered.entry(f.dst[i]).or_default().insert(service);
+        }
         let key = (f.dst[i], window_of(f.ts[i], ctx.baseline.window_secs));
         cells
             .entry(key)
@@ -664,7 +672,7 @@ fn gather(
     Gathered {
         cells,
         hostile: AHashSet::new(),
-        served: AHashMap::new(),
+        served: answered,
     }
 }
 
