@@ -93,6 +93,25 @@ fn self_learned(f: &Flows) -> Baseline {
     .unwrap()
 }
 
+/// The one finding of `test` on a baseline learned from it, which must be on `target`.
+fn one_self_learned_finding(test: &Flows, target: &str) -> Finding {
+    let got = detect(test, &self_learned(test));
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].hosts, [target]);
+    got[0].clone()
+}
+
+/// Asserts that `test` gives nothing with `setting` in `[detectors.inbound_attack]`.
+fn nothing_with(test: &Flows, setting: &str) {
+    let text = format!("[detectors.inbound_attack]\n{setting}\n");
+    let config = Config::from_toml(&text, "t").unwrap();
+    let (nets, geo) = (InternalNets::default(), GeoStack::new());
+    let baseline = self_learned(test);
+    let ctx = DetectCtx::new(&[], test, &baseline, &geo, &nets, &config);
+    let without = run(&ctx, &["inbound_attack".to_string()]).unwrap();
+    assert!(without.is_empty(), "{without:#?}");
+}
+
 #[test]
 fn one_finding_per_target_with_its_top_sources() {
     let mut rows = Rows::new();
@@ -269,10 +288,7 @@ fn exposed_ssh(crowd: bool) -> Rows {
 #[test]
 fn a_slow_distributed_brute_force_is_a_crowd_on_its_login() {
     let attacked = flows(&exposed_ssh(true));
-    let got = detect(&attacked, &self_learned(&attacked));
-    assert_eq!(got.len(), 1, "{got:#?}");
-    let f = &got[0];
-    assert_eq!(f.hosts, vec!["192.168.1.22".to_string()]);
+    let f = &one_self_learned_finding(&attacked, "192.168.1.22");
     let crowd: Vec<String> = (0..40u32)
         .map(|s| ip::format(ip::v4_to_u128(0x5b00_0000 + s * 104_729)))
         .collect();
@@ -299,13 +315,7 @@ fn a_slow_distributed_brute_force_is_a_crowd_on_its_login() {
     assert!(f.severity >= Severity::Medium, "{f:#?}");
     let quiet = flows(&exposed_ssh(false));
     assert!(detect(&quiet, &self_learned(&quiet)).is_empty());
-    let config =
-        Config::from_toml("[detectors.inbound_attack]\ncrowd_services = []\n", "t").unwrap();
-    let (nets, geo) = (InternalNets::default(), GeoStack::new());
-    let baseline = self_learned(&attacked);
-    let ctx = DetectCtx::new(&[], &attacked, &baseline, &geo, &nets, &config);
-    let without = run(&ctx, &["inbound_attack".to_string()]).unwrap();
-    assert!(without.is_empty(), "{without:#?}");
+    nothing_with(&attacked, "crowd_services = []");
 }
 
 /// Two days of an exposed host: 150 web clients an hour; on its ssh, every hour, two background
@@ -366,10 +376,7 @@ fn slow_guessers(slow: bool) -> Rows {
 #[test]
 fn sources_guessing_for_hours_are_a_slow_brute_force() {
     let attacked = flows(&slow_guessers(true));
-    let got = detect(&attacked, &self_learned(&attacked));
-    assert_eq!(got.len(), 1, "{got:#?}");
-    let f = &got[0];
-    assert_eq!(f.hosts, vec!["192.168.1.22".to_string()]);
+    let f = &one_self_learned_finding(&attacked, "192.168.1.22");
     let slow: Vec<String> = (0..3u32)
         .map(|s| ip::format(ip::v4_to_u128(0x5b00_0000 + s * 104_729)))
         .collect();
@@ -386,16 +393,7 @@ fn sources_guessing_for_hours_are_a_slow_brute_force() {
     assert!(f.severity >= Severity::Medium, "{f:#?}");
     let quiet = flows(&slow_guessers(false));
     assert!(detect(&quiet, &self_learned(&quiet)).is_empty());
-    let config = Config::from_toml(
-        "[detectors.inbound_attack]\npersistent_sources_count = 4\n",
-        "t",
-    )
-    .unwrap();
-    let (nets, geo) = (InternalNets::default(), GeoStack::new());
-    let baseline = self_learned(&attacked);
-    let ctx = DetectCtx::new(&[], &attacked, &baseline, &geo, &nets, &config);
-    let without = run(&ctx, &["inbound_attack".to_string()]).unwrap();
-    assert!(without.is_empty(), "{without:#?}");
+    nothing_with(&attacked, "persistent_sources_count = 4");
 }
 
 /// Two days of a mail server: 100 web clients an hour; 50 mail users whose clients poll IMAP (993) 6
@@ -454,10 +452,7 @@ fn mail_server(scan: bool) -> Rows {
 #[test]
 fn a_mail_servers_pollers_do_not_hide_a_scan_of_its_closed_ports() {
     let attacked = flows(&mail_server(true));
-    let got = detect(&attacked, &self_learned(&attacked));
-    assert_eq!(got.len(), 1, "{got:#?}");
-    let f = &got[0];
-    assert_eq!(f.hosts, vec!["192.168.1.25".to_string()]);
+    let f = &one_self_learned_finding(&attacked, "192.168.1.25");
     assert_eq!(
         f.evidence.details["windows"], 3,
         "{}",

@@ -436,6 +436,25 @@ fn in_a_short_capture_a_browsing_client_is_no_narrow_device() {
     );
 }
 
+/// `port_scan` alone on a normal and a test day.
+fn port_scans(normal: &[Row], test: &[Row]) -> Vec<Finding> {
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
+    csv_run(normal, test, &config, &["port_scan"])
+}
+
+/// The scan finding of `host`, asserting its 12 telnet sessions to 12 external hosts as follow-ups.
+fn twelve_telnet_follow_ups<'a>(found: &'a [Finding], host: &str) -> &'a Finding {
+    let bot = found
+        .iter()
+        .find(|f| f.hosts == [host])
+        .expect("the bot's scan");
+    let e = &bot.evidence;
+    assert_eq!(e.details["follow_up_sessions"], 12, "{}", e.explanation);
+    let text = "12 login sessions with data to 12 external hosts on 23/tcp";
+    assert!(e.explanation.contains(text), "{}", e.explanation);
+    bot
+}
+
 /// A bot scans tcp/23 across the Internet for five minutes, then logs in to telnet on a few external
 /// hosts an hour for three hours: those sessions belong to its `port_scan` finding (its span, rows and
 /// explanation), so the hours it only brute-forced are blamed too. Its ssh to a cloud server (a
@@ -484,22 +503,9 @@ fn a_scanners_logins_between_scans_are_part_of_its_scan() {
         }
     }
     test.sort_by_key(|r| r.0);
-    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
-    let found = csv_run(&normal, &test, &config, &["port_scan"]);
+    let found = port_scans(&normal, &test);
     let of = |host: u32| found.iter().find(|f| f.hosts == [ip(host)]);
-    let bot = of(12).expect("the bot's scan");
-    assert_eq!(
-        bot.evidence.details["follow_up_sessions"], 12,
-        "{}",
-        bot.evidence.explanation
-    );
-    assert!(
-        bot.evidence
-            .explanation
-            .contains("12 login sessions with data to 12 external hosts on 23/tcp"),
-        "{}",
-        bot.evidence.explanation
-    );
+    let bot = twelve_telnet_follow_ups(&found, &ip(12));
     let hour_5 = flowhound::findings::format_ts((day + 5 * 3_600) * 1_000_000);
     assert!(
         bot.last_seen.as_deref().unwrap() >= hour_5.as_str(),
@@ -541,22 +547,9 @@ fn a_scanners_login_sweep_of_an_unswept_service_is_part_of_its_scan() {
         }
     }
     test.sort_by_key(|r| r.0);
-    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
-    let found = csv_run(&normal, &test, &config, &["port_scan"]);
+    let found = port_scans(&normal, &test);
     let of = |host: u32| found.iter().find(|f| f.hosts == [ip(host)]);
-    let bot = of(15).expect("the bot's scan");
-    assert_eq!(
-        bot.evidence.details["follow_up_sessions"], 12,
-        "{}",
-        bot.evidence.explanation
-    );
-    assert!(
-        bot.evidence
-            .explanation
-            .contains("12 login sessions with data to 12 external hosts on 23/tcp"),
-        "{}",
-        bot.evidence.explanation
-    );
+    twelve_telnet_follow_ups(&found, &ip(15));
     let other = of(16).expect("the other scan");
     assert_eq!(other.evidence.details["follow_up_sessions"], 0);
 }

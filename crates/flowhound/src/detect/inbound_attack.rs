@@ -830,14 +830,23 @@ fn scan_text(most: u64, thr_scan: f64) -> String {
     format!(", {most} sources scanning only ports it serves nobody in one window (threshold {thr_scan:.0})")
 }
 
+/// The windows' `part` with the largest `excess` (the default when there are no windows).
+fn strongest<T: Copy + Default>(
+    windows: &[(i64, TargetWindow)],
+    part: impl Fn(&TargetWindow) -> T,
+    excess: impl Fn(&T) -> f64,
+) -> T {
+    windows
+        .iter()
+        .map(|w| part(&w.1))
+        .max_by(|a, b| excess(a).total_cmp(&excess(b)))
+        .unwrap_or_default()
+}
+
 /// ", N sources attempting logins on 22/tcp in one window (usual U, threshold T)" for the largest
 /// crowd of the flagged windows, if any.
 fn crowd_text(windows: &[(i64, TargetWindow)]) -> (String, Crowd) {
-    let c = windows
-        .iter()
-        .map(|w| w.1.crowd)
-        .max_by(|a, b| a.excess().total_cmp(&b.excess()))
-        .unwrap_or_default();
+    let c = strongest(windows, |t| t.crowd, Crowd::excess);
     if c.excess() < 1.0 {
         return (String::new(), c);
     }
@@ -854,11 +863,7 @@ fn crowd_text(windows: &[(i64, TargetWindow)]) -> (String, Crowd) {
 /// ", N sources guessing logins on 22/tcp for hours (threshold T): a slow brute force" for the most
 /// persistent guessers of one window, if any.
 fn persistent_text(windows: &[(i64, TargetWindow)]) -> (String, Persistent) {
-    let p = windows
-        .iter()
-        .map(|w| w.1.persistent)
-        .max_by(|a, b| a.excess().total_cmp(&b.excess()))
-        .unwrap_or_default();
+    let p = strongest(windows, |t| t.persistent, Persistent::excess);
     if p.excess() < 1.0 {
         return (String::new(), p);
     }
