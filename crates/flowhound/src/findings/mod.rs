@@ -121,27 +121,36 @@ fn merge_key(f: &Finding) -> (String, Vec<String>) {
 }
 
 /// Merges findings of one host (set) and kind: the strongest keeps its evidence, the others' evidence
-/// goes to `other_evidence`; detectors, peers, time span and flows are united.
+/// goes to `other_evidence`; detectors, peers, time span and flows are united. A finding at medium or
+/// above does not take in the low ones: a device's faint periodicity (its NTP, discounted as
+/// infrastructure) next to its C&C beacon would list the time servers as C&C peers and blame the
+/// hours of their flows; the low ones merge among themselves.
 pub fn merge(findings: Vec<Finding>) -> Vec<Finding> {
     let mut groups: BTreeMap<(String, Vec<String>), Vec<Finding>> = BTreeMap::new();
     for f in findings {
         groups.entry(merge_key(&f)).or_default().push(f);
     }
-    groups.into_values().map(merge_group).collect()
+    groups.into_values().flat_map(merge_group).collect()
 }
 
-fn merge_group(mut group: Vec<Finding>) -> Finding {
+fn merge_group(mut group: Vec<Finding>) -> Vec<Finding> {
     // the ranking order is total: of equal scores, the same one keeps its evidence whatever order
     // the detectors, shards and hash maps gave
     group.sort_by(ranked);
+    let (strong, faint): (Vec<Finding>, Vec<Finding>) = group
+        .into_iter()
+        .partition(|f| severity(f.score) >= Severity::Medium);
+    [strong, faint].into_iter().filter_map(absorb_all).collect()
+}
+
+/// The first finding of `group` with the others absorbed into it (`None` when it is empty).
+fn absorb_all(group: Vec<Finding>) -> Option<Finding> {
     let mut it = group.into_iter();
-    let Some(mut top) = it.next() else {
-        return Finding::default();
-    };
+    let mut top = it.next()?;
     for f in it {
         fold::absorb(&mut top, f);
     }
-    top
+    Some(top)
 }
 
 fn min_opt(a: Option<String>, b: Option<String>) -> Option<String> {
@@ -263,24 +272,34 @@ pub struct HostRank {
     pub kinds: Vec<String>,
 }
 
-/// Hosts ranked by combined score (noisy-or of their findings' scores), strongest first.
+/// Hosts ranked by combined score (noisy-or of their findings' scores, the strongest of each kind and
+/// host set), strongest first.
 pub fn host_ranking(findings: &[Finding]) -> Vec<HostRank> {
-    let mut acc: BTreeMap<&str, (f64, u64, BTreeSet<&str>)> = BTreeMap::new();
+    // per host, the strongest finding of each merge key (kind and host set: a host's faint findings
+    // of a kind are kept apart from its strong one by `merge`, but count once, as they did merged)
+    // and its number of findings
+    type Keys = BTreeMap<(String, Vec<String>), f64>;
+    let mut acc: BTreeMap<&str, (Keys, u64)> = BTreeMap::new();
     for f in findings {
         for h in &f.hosts {
-            let e = acc.entry(h).or_insert((1.0, 0, BTreeSet::new()));
-            e.0 *= 1.0 - f.score.clamp(0.0, 1.0);
+            let e = acc.entry(h).or_default();
+            let best = e.0.entry(merge_key(f)).or_insert(0.0);
+            *best = best.max(f.score.clamp(0.0, 1.0));
             e.1 += 1;
-            e.2.insert(&f.kind);
         }
     }
     let mut out: Vec<HostRank> = acc
         .into_iter()
-        .map(|(h, (p, n, k))| HostRank {
+        .map(|(h, (keys, n))| HostRank {
             host: h.to_string(),
-            score: 1.0 - p,
+            score: 1.0 - keys.values().map(|s| 1.0 - s).product::<f64>(),
             findings: n,
-            kinds: k.into_iter().map(str::to_string).collect(),
+            kinds: keys
+                .into_keys()
+                .map(|k| k.0)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
         })
         .collect();
     out.sort_by(|a, b| {
@@ -420,6 +439,40 @@ mod tests {
         // ties go by peers: 162.125.37.79 sorts first and keeps its evidence
         assert_eq!(one[0].peers, ["162.125.37.79", "52.4.116.109"]);
         assert_eq!(one[0].other_evidence.len(), 1);
+    }
+
+    #[test]
+    fn a_strong_finding_does_not_take_in_faint_ones_of_its_kind() {
+        let beacon = |peer: &str, score: f64, rows: &[u32]| {
+            let first = "2026-01-01T00:00:00Z";
+            f(
+                "cnc_beacon",
+                "cnc_beacon",
+                "10.0.0.1",
+                score,
+                &[peer],
+                first,
+                rows,
+            )
+        };
+        let cnc = beacon("94.156.4.77", 0.82, &[1, 2]);
+        let ntp = beacon("77.78.107.252", 0.22, &[5]);
+        let ntp2 = beacon("213.199.225.40", 0.21, &[6]);
+        let out = finalize(vec![ntp, cnc, ntp2], &GeoStack::new(), 10);
+        let got: Vec<(&[String], &[u32])> = out
+            .iter()
+            .map(|f| (&f.peers[..], &f.flow_rows[..]))
+            .collect();
+        let (c, n, n2) = (
+            ["94.156.4.77".to_string()],
+            ["77.78.107.252".to_string(), "213.199.225.40".to_string()],
+            [1u32, 2],
+        );
+        assert_eq!(got, [(&c[..], &n2[..]), (&n[..], &[5u32, 6][..])]);
+        assert!(out[0].other_evidence.is_empty());
+        // the host counts its strongest beacon once, as when they were merged
+        let ranks = host_ranking(&out);
+        assert_eq!((ranks[0].score, ranks[0].findings), (0.82, 2));
     }
 
     #[test]
