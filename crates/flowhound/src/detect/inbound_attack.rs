@@ -397,7 +397,7 @@ struct Gathered {
     /// (target, source) pairs hostile over the whole input ([`hostile_sources`]).
     hostile: AHashSet<(u128, u128)>,
     /// Per target, the services it answered, then also those its ordinary (non-hostile) sources
-    /// used ([`served_services`]).
+    /// used ([`add_ordinary_ports`]).
     served: AHashMap<u128, AHashSet<(u8, u16)>>,
 }
 
@@ -432,11 +432,12 @@ impl Detector for InboundAttack {
         let mut g = gather(ctx, cfg, &auth, &public);
         let (share, brute) = (cfg.probe_share_ratio, cfg.brute_force_attempts_count);
         g.hostile = hostile_sources(&g, share, brute);
-        g.served = served_services(&g);
+        add_ordinary_ports(&mut g);
         let crowd_set = service_set("crowd_services", &cfg.crowd_services)?;
-        let (crowds, joined) = crowds(&g, &crowd_set, input_windows(ctx), cfg);
+        let n_windows = input_windows(ctx);
+        let (crowds, joined) = crowds(&g, &crowd_set, n_windows, cfg);
         g.hostile.extend(joined);
-        let guessers = persistence(&g, &crowd_set, input_windows(ctx), ctx, cfg);
+        let guessers = persistence(&g, &crowd_set, n_windows, ctx, cfg);
         let mut per_target: AHashMap<u128, Vec<(i64, TargetWindow)>> = AHashMap::new();
         for ((t, w), srcs) in &g.cells {
             let is_hostile = |src: &u128| g.hostile.contains(&(*t, *src));
@@ -612,14 +613,18 @@ fn persistence(
     best
 }
 
-/// Per target, the services (protocol, port) that it answered (`g.served` from [`gather`]) or that
-/// its ordinary (non-hostile) sources used: its open ports. A mail server's IMAP users poll all day
+/// Adds to each target's services that it answered (`g.served` from [`gather`]) those its ordinary
+/// (non-hostile) sources used: its open ports. A mail server's IMAP users poll all day
 /// and, five logins a window, are hostile by the brute-force rule; their port is no closed port.
-fn served_services(g: &Gathered) -> AHashMap<u128, AHashSet<(u8, u16)>> {
-    let mut served = g.served.clone();
-    for ((t, _), srcs) in &g.cells {
+fn add_ordinary_ports(g: &mut Gathered) {
+    let Gathered {
+        cells,
+        hostile,
+        served,
+    } = g;
+    for ((t, _), srcs) in cells.iter() {
         for (src, sw) in srcs {
-            if !g.hostile.contains(&(*t, *src)) {
+            if !hostile.contains(&(*t, *src)) {
                 served
                     .entry(*t)
                     .or_default()
@@ -627,7 +632,6 @@ fn served_services(g: &Gathered) -> AHashMap<u128, AHashSet<(u8, u16)>> {
             }
         }
     }
-    served
 }
 
 /// True for a TCP or UDP flow from an external source to an internal host or one of the network's
