@@ -206,7 +206,7 @@ class Sim:
         cfg = {"seed": args.seed}
         H = args.hosts or int(round(math.exp(rng.uniform(math.log(20), math.log(800)))))
         cfg["hosts"] = H
-        client_budget = 550_000
+        client_budget = args.client_budget
         n_sub = max(1 if H <= 200 and rng.random() < 0.6 else 2, int(math.ceil(H / 240)))
         cfg["subnets_count"] = n_sub
         style = rng.choice(["10", "172", "192"])
@@ -1186,6 +1186,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--hosts", type=int)
     ap.add_argument("--flows-per-host-day", type=float)
+    ap.add_argument("--client-budget", type=float, default=550_000,
+                    help="cap on clients x flows per client-day (raise it for dense networks)")
     ap.add_argument("--attacks", help="comma-separated subset of: " + ",".join(ATTACKS))
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)

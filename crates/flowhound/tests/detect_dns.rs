@@ -140,3 +140,66 @@ fn a_devices_varied_lookups_through_its_router_are_no_tunnel() {
         .collect();
     assert_eq!(kinds, [("dns_tunnel", "192.168.1.50")], "{long:#?}");
 }
+
+/// Twelve hours of a busy LAN client (10.0.0.12: 4,000 lookups of 60 B an hour) and nine quiet ones
+/// (40 an hour) through the resolver 10.0.0.53, which forwards 1,000 queries of 60 B an hour to
+/// 8.8.8.8. With `tunnel`, the busy client sends 7,000 queries of 180 B an hour through the resolver
+/// in hours 5 and 6, and the resolver forwards them.
+fn busy_lan_dns(day: i64, tunnel: bool) -> Vec<(&'static str, detect_support::Row)> {
+    let ip = |last: u32| format!("10.0.0.{last}");
+    let mut rows = Vec::new();
+    let mut add = |n: i64, h: i64, src: String, dst: String, size: u64, offset: i64| {
+        for k in 0..n {
+            let ts = day + h * 3_600 + k * 3_600 / n + offset;
+            rows.push(("udp", (ts, src.clone(), dst.clone(), 53, size, 2 * size)));
+        }
+    };
+    for h in 0..12i64 {
+        for host in 10..20u32 {
+            let n = if host == 12 { 4_000 } else { 40 };
+            add(n, h, ip(host), ip(53), 60, i64::from(host));
+        }
+        add(1_000, h, ip(53), "8.8.8.8".into(), 60, 1);
+        if tunnel && (5..7).contains(&h) {
+            add(7_000, h, ip(12), ip(53), 180, 2);
+            add(7_000, h, ip(53), "8.8.8.8".into(), 180, 3);
+        }
+    }
+    rows.sort_by_key(|r| r.1 .0);
+    rows
+}
+
+/// The tunnel's hours hold 2.75 times the client's usual lookups with a mean query of 2.3 times the
+/// typical one: its thousands of ordinary lookups halve what the tunnel's own queries show (3 times
+/// the typical size). Judged beyond its usual lookups, the client is a `dns_tunnel` at medium or
+/// above; the resolver, which relays it (2.2 times its usual forwarding), is not reported above low
+/// (the client is named in its own finding). The same day without the tunnel: nothing.
+#[test]
+fn a_tunnel_through_a_busy_clients_resolver_is_measured_beyond_its_usual_lookups() {
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "t").unwrap();
+    let normal = busy_lan_dns(1_700_006_400, false);
+    let day = 1_700_092_800;
+    let run = |tunnel| {
+        detect_support::csv_run(
+            &normal,
+            &busy_lan_dns(day, tunnel),
+            &config,
+            &["dns_anomaly"],
+        )
+    };
+    let found = run(true);
+    let client = found.iter().find(|f| f.hosts == ["10.0.0.12"]).unwrap();
+    assert_eq!(client.kind, "dns_tunnel");
+    assert!(client.score >= 0.4, "{client:#?}");
+    assert!(
+        client
+            .evidence
+            .explanation
+            .contains("beyond its usual lookups"),
+        "{}",
+        client.evidence.explanation
+    );
+    let resolver = found.iter().filter(|f| f.hosts == ["10.0.0.53"]);
+    assert!(resolver.clone().all(|f| f.score < 0.4), "{found:#?}");
+    assert!(run(false).is_empty(), "{:#?}", run(false));
+}

@@ -597,3 +597,53 @@ fn new_clients_of_a_domain_controllers_rpc_port_are_no_botnet() {
         "{without:?}"
     );
 }
+
+/// A LAN day where workstations 10-19 query two domain controllers' LDAP (tcp/389: 10.0.0.5 and
+/// 10.0.0.6) every 10 minutes, and, with `replicate`, the controllers replicate to each other over
+/// the same port; `new` hosts (absent from the normal day) query 10.0.0.5 too.
+fn ldap_day(day: i64, replicate: bool, new: &[u32]) -> Vec<Row> {
+    let ip = |last: u32| format!("10.0.0.{last}");
+    let mut rows = lan_day(day);
+    for t in (0..8 * 3600).step_by(600).map(|s| day + s) {
+        for h in 10..20u32 {
+            rows.push((t + 20, ip(h), ip(5 + h % 2), 389, 700, 1_900));
+        }
+        for h in new {
+            rows.push((t + 30, ip(*h), ip(5), 389, 700, 1_900));
+        }
+        if replicate {
+            rows.push((t + 40, ip(5), ip(6), 389, 30_000, 20_000));
+            rows.push((t + 41, ip(6), ip(5), 389, 30_000, 20_000));
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// Two domain controllers replicating over the LDAP port they serve, as they did in the normal day,
+/// do not make their service peer-to-peer: two workstations new on the test day are their clients,
+/// not a botnet with them. When the replication is itself new on the test day, the service is
+/// peer-to-peer there and the new pairs make a set.
+#[test]
+fn domain_controllers_replicating_as_in_the_baseline_keep_their_clients_out_of_sets() {
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
+    let (normal_day, day) = (1_700_006_400, 1_700_092_800);
+    let sets = |in_normal: bool| -> Vec<Vec<String>> {
+        let normal = ldap_day(normal_day, in_normal, &[]);
+        let test = ldap_day(day, true, &[50, 51]);
+        let mut out: Vec<Vec<String>> = csv_run(&normal, &test, &config, &["botnet"])
+            .into_iter()
+            .map(|f| f.hosts)
+            .collect();
+        out.iter_mut().for_each(|h| h.sort());
+        out
+    };
+    assert_eq!(sets(true), Vec::<Vec<String>>::new());
+    let new = sets(false);
+    assert!(
+        new.iter().any(|s| ["10.0.0.5", "10.0.0.50", "10.0.0.51"]
+            .iter()
+            .all(|h| s.iter().any(|m| m == h))),
+        "{new:?}"
+    );
+}

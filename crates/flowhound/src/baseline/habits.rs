@@ -28,8 +28,11 @@ use std::collections::BTreeMap;
 const UPLOADS_KEPT: usize = 8;
 /// Fan-out keys kept per host (largest levels first).
 const FANOUT_KEPT: usize = 32;
-/// Recurring channels kept per host (most windows first).
-const CHANNELS_KEPT: usize = 64;
+/// Recurring channels kept per host (most windows first). A busy client (100k+ flows a day) keeps
+/// hundreds of peers that recur all day (trackers, CDNs, its suite's many addresses); a channel of
+/// its own that recurs only while it is on (a sync client's long-poll, an agent's check-in) must
+/// still be listed, or its beacon is judged new. The bound only keeps the file finite.
+const CHANNELS_KEPT: usize = 1024;
 /// Baseline windows an external peer must recur in to be a channel.
 pub const CHANNEL_MIN_WINDOWS: u64 = 3;
 
@@ -725,6 +728,42 @@ mod tests {
         let c = hb.channel(host, ip::parse("52.1.2.3").unwrap()).unwrap();
         assert_eq!((c.windows, c.flows), (5, 10));
         assert!(hb.channel(host, ip::parse("52.9.9.9").unwrap()).is_none());
+    }
+
+    #[test]
+    fn a_busy_hosts_part_time_channel_is_kept_among_its_all_day_peers() {
+        // 300 peers in every one of 24 windows (a dense client's trackers and CDNs), and a sync
+        // client's long-poll in 6 of them: still the host's channel
+        let mut acc = HabitAcc::default();
+        for w in 0..24 {
+            for p in 0..300 {
+                let peer = format!("52.1.{}.{}", p / 200, p % 200);
+                acc.add(
+                    &flow(w * 3600 + p, "10.0.0.7", &peer, Proto::Tcp, 443, 300),
+                    3600,
+                    300,
+                );
+            }
+        }
+        for w in 0..6 {
+            acc.add(
+                &flow(
+                    w * 3600 + 900,
+                    "10.0.0.7",
+                    "162.125.1.2",
+                    Proto::Tcp,
+                    443,
+                    300,
+                ),
+                3600,
+                300,
+            );
+        }
+        let hb = acc.finish(3600, 300);
+        let host = ip::parse("10.0.0.7").unwrap();
+        let c = hb.channel(host, ip::parse("162.125.1.2").unwrap()).unwrap();
+        assert_eq!((c.windows, c.flows), (6, 6));
+        assert_eq!(hb.host(host).unwrap().channels.len(), 301);
     }
 
     #[test]

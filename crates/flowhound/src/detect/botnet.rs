@@ -88,7 +88,10 @@ pub const DOC: &str = r#"## botnet
 **Looks at** internal-to-internal flows (RITA drops them). Flows to known servers are left out: the
 servers the baseline discovered (an `IP:PORT` many internal clients reach) and those of `--exclude` /
 `baseline.exclude`. A discovered server port is kept when the server itself also opens flows to
-internal hosts on that same port (peer-to-peer behaviour). A dynamic TCP port (49152 and above) of a
+internal hosts on that same port (peer-to-peer behaviour), to peers it did not in the baseline (two
+domain controllers replicate over the ports they serve every day; on a dense corporate configuration
+that made their two new clients of the test day, hosts absent from the normal day, a high "set" with
+one of them). A dynamic TCP port (49152 and above) of a
 known MS-RPC server (a server of tcp/135, the endpoint mapper, in the baseline) is that server's
 service too: Windows clients ask the endpoint mapper and connect to the port it names (a domain
 controller's LSA, Netlogon and replication endpoints), which changes when the server restarts; on the
@@ -118,8 +121,10 @@ candidate sets; candidates sharing two or more members are merged. Per set:
   together (hundreds of hosts each meeting a few new neighbours on the ports the network always
   uses, never at the same time, are the LAN's everyday mesh; so are peer update caches fetching from
   a few neighbours each);
-- `score = 0.3 + (0.2 size + 0.1 new) act + 0.25 sync + 0.15 unusual`; sets below `min_score_ratio`
-  are dropped.
+- `score = 0.3 + (0.2 size + 0.1 new + 0.25 sync) act + 0.15 unusual`; sets below `min_score_ratio`
+  are dropped. Synchronisation, too, counts only as far as it goes beyond pairs: three workstations
+  that each opened one new SMB session to the same server an hour apart have sync 0.5, exactly what
+  their two pairs give, and are no coordinated set.
 
 One finding per set: members in `hosts`, ports, edges, originators, burst count and period in
 `evidence.details`.
@@ -196,7 +201,7 @@ impl PairFilter {
 
     /// First pass: notes a flow `(src, dst, proto, dst_port)`.
     pub fn note(&mut self, ctx: &DetectCtx, f: (u128, u128, Proto, u16)) {
-        if Self::candidate(ctx, f) && self.x.services.contains(&(f.0, f.3)) {
+        if Self::candidate(ctx, f) && self.x.shows_p2p(f.0, f.1, f.3) {
             self.p2p.insert((f.0, f.3));
         }
     }
@@ -274,6 +279,15 @@ impl Exclusions {
         Ok(x)
     }
 
+    /// Whether a flow from `s` to `d` on `port` shows `s`'s service on `port` to be peer-to-peer: `s`
+    /// serves that port and opens a flow on it to a peer it did not already in the baseline. Two
+    /// domain controllers replicate over the LDAP and RPC ports they serve, every day: a pair of the
+    /// baseline's graph makes no service peer-to-peer (else every new client of the controllers,
+    /// a laptop back from a trip, is a new pair of a "set" with them).
+    fn shows_p2p(&self, s: u128, d: u128, port: u16) -> bool {
+        self.services.contains(&(s, port)) && !self.known_pairs.contains(&unordered(s, d))
+    }
+
     /// Whether the flow `(src, dst, proto, port)` goes to a known server: an excluded address, a
     /// discovered or configured service that is not peer-to-peer (`p2p`: its server opens flows on
     /// its port too), or a dynamic TCP port of a known MS-RPC server. A Windows client asks the
@@ -345,8 +359,8 @@ fn edges(ctx: &DetectCtx, c: &BotnetConfig, x: &Exclusions) -> Edges {
     // a server port stays in when the server itself opens flows on it (peer-to-peer)
     let p2p: AHashSet<(u128, u16)> = rows
         .iter()
+        .filter(|i| x.shows_p2p(f.src[**i], f.dst[**i], f.dst_port[**i]))
         .map(|i| (f.src[*i], f.dst_port[*i]))
-        .filter(|k| x.services.contains(k))
         .collect();
     let mut out = Edges::new();
     for i in rows {
@@ -500,9 +514,9 @@ pub fn excess_sync(sync: f64, members: usize) -> f64 {
     ((sync - floor) / (1.0 - floor)).clamp(0.0, 1.0)
 }
 
-/// `0.3 + (0.2 (1 - 1 / (members - 1)) + 0.1 new) act + 0.25 sync + 0.15 unusual`, in [0, 1], with
-/// `act` = 1 on an unusual port, else `min(1, excess_sync / 0.25)`: size and novelty are evidence
-/// only as far as the members act together beyond meeting in pairs. Hundreds of hosts that each meet a few new neighbours on the ports
+/// `0.3 + (0.2 (1 - 1 / (members - 1)) + 0.1 new + 0.25 sync) act + 0.15 unusual`, in [0, 1], with
+/// `act` = 1 on an unusual port, else `min(1, excess_sync / 0.25)`: size, novelty and synchronisation
+/// are evidence only as far as the members act together beyond meeting in pairs. Hundreds of hosts that each meet a few new neighbours on the ports
 /// the network always uses, never at the same time, are the LAN's everyday mesh (file sharing, peer
 /// update caches), not a botnet.
 pub fn set_score(members: usize, sync: f64, unusual: bool, new: bool) -> f64 {
@@ -517,8 +531,7 @@ pub fn set_score(members: usize, sync: f64, unusual: bool, new: bool) -> f64 {
     } else {
         (excess_sync(sync, members) / SYNC_FULL).min(1.0)
     };
-    (0.3 + (0.2 * size + 0.1 * f64::from(u8::from(new))) * act
-        + 0.25 * sync
+    (0.3 + (0.2 * size + 0.1 * f64::from(u8::from(new)) + 0.25 * sync) * act
         + 0.15 * f64::from(u8::from(unusual)))
     .clamp(0.0, 1.0)
 }
@@ -711,7 +724,12 @@ mod tests {
         assert!((set_score(5, 0.0, false, false) - 0.3).abs() < 1e-12);
         // a usual port: size and novelty count as far as the members act together beyond pairs
         assert!((set_score(3, 1.0, false, true) - (0.3 + 0.1 + 0.1 + 0.25)).abs() < 1e-12);
-        assert!((set_score(3, 0.5, false, true) - (0.3 + 0.125)).abs() < 1e-12);
+        // three hosts meeting in pairs only (sync 0.5 = the floor): nothing beyond the pairs
+        assert!((set_score(3, 0.5, false, true) - 0.3).abs() < 1e-12);
+        // half-way to acting together in full: everything counts half
+        // (sync 0.5625: excess 0.125, half of SYNC_FULL)
+        let half = 0.3 + 0.5 * (0.2 * 0.5 + 0.1 + 0.25 * 0.5625);
+        assert!((set_score(3, 0.5625, false, true) - half).abs() < 1e-12);
         // 5 members, sync 0.4375: excess (0.4375 - 0.25) / 0.75 = 0.25, acting together in full
         let full = 0.3 + 0.2 * 0.75 + 0.1 + 0.25 * 0.4375;
         assert!((set_score(5, 0.4375, false, true) - full).abs() < 1e-12);

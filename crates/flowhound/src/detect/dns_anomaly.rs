@@ -106,6 +106,20 @@ pub fn tunnel_ratios(s: &DnsStats, typical_query: f64, baseline_rate: f64) -> (f
     (size, rate)
 }
 
+/// The size ratio of the queries beyond a host's usual ones: when its DNS flows are at least twice
+/// its baseline rate (`rate_ratio >= 2`), the usual share (its baseline rate of typical-size queries)
+/// is taken out and the rest is measured on its own, `(rate size - 1) / (rate - 1)`; else (or when
+/// that is smaller) `size_ratio` itself. A busy client's thousands of ordinary lookups an hour halve
+/// the mean query of a tunnel running through the same resolver; below twice the usual rate, the
+/// rest is too small a part to be measured this way (the noise of the usual sizes would be
+/// amplified by `1 / (rate - 1)`).
+pub fn beyond_usual_size_ratio(size_ratio: f64, rate_ratio: f64) -> f64 {
+    if rate_ratio < 2.0 || !rate_ratio.is_finite() {
+        return size_ratio;
+    }
+    ((rate_ratio * size_ratio - 1.0) / (rate_ratio - 1.0)).max(size_ratio)
+}
+
 /// The tunnelling score: `score_from_ratio(max(size/k_size, rate max(size, 1)/k_rate)) + 0.15 [unknown
 /// resolver] + 0.1 min(cv / 0.3, 1)`, clamped; `None` when neither ratio crosses its multiple. The
 /// rate counts query bytes: a tunnel's throughput is its queries' size times their number, so twice
@@ -270,16 +284,20 @@ struct Verdict {
     stats: DnsStats,
     size_r: f64,
     rate_r: f64,
+    /// The size ratio the score took: beyond the host's usual queries when they are among `sizes`
+    /// ([`beyond_usual_size_ratio`]), else `size_r`.
+    scored_size_r: f64,
     score: Option<f64>,
 }
 
 /// Judges `sizes` (with `answered` of them answered) as a possible tunnel; `unknown_flows` of them
-/// went to unknown resolvers.
+/// went to unknown resolvers. `with_usual`: the host's usual lookups are among `sizes` (all its DNS,
+/// or all of it in some windows), not a subset of them.
 fn verdict(
     cfg: &DnsAnomalyConfig,
     (sizes, answered, unknown_flows): (&[u64], u64, u64),
     (active, answers_seen): (u64, bool),
-    (typical, rate): (f64, f64),
+    (typical, rate, with_usual): (f64, f64, bool),
 ) -> Verdict {
     let (mean_up, cv_up) = mean_cv(sizes);
     let stats = DnsStats {
@@ -300,13 +318,20 @@ fn verdict(
     );
     // a tunnel needs a resolver that answers: unanswered queries en masse are a flood (`dos`)
     let answered = !answers_seen || answered * 2 >= stats.flows;
+    let scored_size_r = if with_usual {
+        beyond_usual_size_ratio(size_r, rate_r)
+    } else {
+        size_r
+    };
+    let (k_size, k_rate) = (cfg.k_query_size, cfg.k_rate);
     let score = (stats.flows >= cfg.min_tunnel_flows_count && shaped && answered)
-        .then(|| tunnel_score(size_r, rate_r, cfg.k_query_size, cfg.k_rate, unknown, cv_up))
+        .then(|| tunnel_score(scored_size_r, rate_r, k_size, k_rate, unknown, cv_up))
         .flatten();
     Verdict {
         stats,
         size_r,
         rate_r,
+        scored_size_r,
         score,
     }
 }
@@ -417,25 +442,28 @@ fn judge(
 ) -> Option<Finding> {
     let rate = baseline_rate(cfg, ctx.baseline, host);
     let unknown = a.unknown_flows;
-    let all = verdict(cfg, (&a.sizes, a.answered, unknown), seen, (typical, rate));
+    // the network's resolvers relay their clients' lookups: what goes beyond their usual relaying
+    // is a client's tunnel, judged in that client
+    let resolver = ctx.baseline.is_server(&ip::format(host), 53);
+    let sizes = (&a.sizes[..], a.answered, unknown);
+    let all = verdict(cfg, sizes, seen, (typical, rate, !resolver));
     // the flows to unknown resolvers judged on their own: a busy host's ordinary DNS dilutes a tunnel
     // through a resolver nobody else uses (the stronger verdict stands)
     let own = (!a.unknown_sizes.is_empty()).then(|| {
         let u = (&a.unknown_sizes[..], a.unknown_answered, unknown);
-        verdict(cfg, u, seen, (typical, rate))
+        verdict(cfg, u, seen, (typical, rate, false))
     });
     let (v, subset) = stronger(all, own);
     // the hours of long queries judged apart: a tunnel of a few hours in a day of ordinary lookups;
     // not for the network's resolvers, whose hours of long queries relay a client's tunnel (the
     // client is judged in its own)
-    let resolver = ctx.baseline.is_server(&ip::format(host), 53);
     let part = (!resolver)
         .then(|| long_query_part(cfg, &a, typical, seen.0))
         .flatten();
     let long = part.as_ref().map(|p| {
         let rate = own_level(ctx, &a).max(rate);
         let flows = (&p.sizes[..], p.answered, p.unknown);
-        verdict(cfg, flows, (p.windows, seen.1), (typical, rate))
+        verdict(cfg, flows, (p.windows, seen.1), (typical, rate, true))
     });
     let (v, hours) = stronger(v, long);
     let (s, size_r, rate_r, cv_up, mean_up) =
@@ -475,9 +503,18 @@ fn judge(
         s.unknown_flows,
         if named.is_empty() { String::new() } else { format!(": {}", named.join(", ")) },
     );
+    let mut explanation = explanation;
+    if v.score.is_some() && v.scored_size_r > size_r {
+        explanation.push_str(&format!(
+            "; beyond its usual lookups the extra {:.0} queries average {:.0} B",
+            s.flows as f64 * (1.0 - 1.0 / rate_r),
+            v.scored_size_r * typical
+        ));
+    }
     let mut details = serde_json::Map::new();
     details.insert("size_ratio".into(), json!(size_r));
     details.insert("rate_ratio".into(), json!(rate_r));
+    details.insert("beyond_usual_size_ratio".into(), json!(v.scored_size_r));
     details.insert("cv_up".into(), json!(cv_up));
     details.insert("unknown_resolver_flows".into(), json!(s.unknown_flows));
     details.insert(
@@ -629,7 +666,12 @@ mod tests {
         let mut all: Vec<u64> = vec![62; 5000];
         all.extend(&tunnel);
         let seen = (24, true);
-        let whole = verdict(&cfg, (&all, all.len() as u64, 1400), seen, (62.0, 300.0));
+        let whole = verdict(
+            &cfg,
+            (&all, all.len() as u64, 1400),
+            seen,
+            (62.0, 300.0, true),
+        );
         // mean (5000 * 62 + 1400 * 180) / 6400 = 87.8 B: size 1.42 < 1.8, rate 0.89 < 8: not a
         // tunnel as a whole (configuration 37: 92 B)
         assert!(
@@ -638,12 +680,56 @@ mod tests {
             whole.stats.mean_up
         );
         assert!(whole.score.is_none());
-        let own = verdict(&cfg, (&tunnel, 1400, 1400), seen, (62.0, 300.0));
+        let own = verdict(&cfg, (&tunnel, 1400, 1400), seen, (62.0, 300.0, false));
         // its own flows: mean 180 B, size 2.9 > 1.8
         assert!(own.size_r > 2.8 && own.score.is_some(), "{}", own.size_r);
         // unanswered, the same queries are a flood's, not a tunnel's
-        let unanswered = verdict(&cfg, (&tunnel, 100, 1400), seen, (62.0, 300.0));
+        let unanswered = verdict(&cfg, (&tunnel, 100, 1400), seen, (62.0, 300.0, false));
         assert!(unanswered.score.is_none());
+    }
+
+    #[test]
+    fn beyond_usual_size_ratio_table() {
+        // (size ratio, rate ratio) -> size ratio of the queries beyond the usual ones
+        let cases = [
+            (2.2, 2.72, 2.9), // a tunnel through a busy client's resolver (dense configuration 303)
+            (2.0, 2.0, 3.0),  // twice the usual flows: the extra half averages 3 x typical
+            (1.5, 1.9, 1.5),  // below twice the usual rate: not measured apart
+            (1.5, 100.0, 1.5), // a host new since the baseline: nearly all of it is extra
+            (0.8, 4.0, 0.8),  // short queries: never below the plain ratio
+            (1.5, f64::INFINITY, 1.5),
+        ];
+        for (size, rate, want) in cases {
+            let got = beyond_usual_size_ratio(size, rate);
+            assert!((got - want).abs() < 0.01, "{size} {rate}: {got}");
+        }
+    }
+
+    #[test]
+    fn a_tunnel_through_a_busy_clients_resolver_is_judged_beyond_its_usual_lookups() {
+        // a client of 4,500 lookups of 82 B an hour (baseline) runs a tunnel of 7,700 queries of
+        // 240 B an hour through the network's resolver for 6 hours: mean 182 B, 2.7 x its rate
+        let cfg = DnsAnomalyConfig::default();
+        let hour: Vec<u64> = (0..4500)
+            .map(|_| 82)
+            .chain((0..7700).map(|i| 230 + i % 21))
+            .collect();
+        let sizes: Vec<u64> = hour.iter().copied().cycle().take(6 * hour.len()).collect();
+        let seen = (6, true);
+        let n = sizes.len() as u64;
+        let plain = verdict(&cfg, (&sizes, n, 0), seen, (82.0, 4500.0, false));
+        let beyond = verdict(&cfg, (&sizes, n, 0), seen, (82.0, 4500.0, true));
+        assert!(plain.score.unwrap() < 0.4, "{:?}", plain.score);
+        assert!(beyond.scored_size_r > 2.9, "{}", beyond.scored_size_r);
+        assert!(beyond.score.unwrap() >= 0.4, "{:?}", beyond.score);
+        // the same client at twice its rate, every other query 140 B (mean 1.35 x typical): beyond
+        // its usual ones 1.7 x, no tunnel
+        let busy: Vec<u64> = (0..6 * 9000)
+            .map(|i| if i % 2 == 0 { 82 } else { 140 })
+            .collect();
+        let n = busy.len() as u64;
+        let v = verdict(&cfg, (&busy, n, 0), seen, (82.0, 4500.0, true));
+        assert!(v.score.is_none(), "{:?} {}", v.score, v.scored_size_r);
     }
 
     #[test]
@@ -679,6 +765,7 @@ mod tests {
             stats: DnsStats::default(),
             size_r: 0.0,
             rate_r: 0.0,
+            scored_size_r: 0.0,
             score,
         };
         let rows = [
