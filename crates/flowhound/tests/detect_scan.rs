@@ -255,9 +255,13 @@ fn several_bots_sweeping_a_port_are_no_botnet_but_hosts_trading_data_are() {
 
 /// The members (sorted) of each `botnet` set found in `test` against a baseline of an ordinary LAN day.
 fn botnet_sets(test: &[Row]) -> Vec<Vec<String>> {
+    botnet_sets_after(&lan_day(1_700_006_400), test)
+}
+
+/// The member sets (sorted) `botnet` finds in `test` against a baseline of `normal`.
+fn botnet_sets_after(normal: &[Row], test: &[Row]) -> Vec<Vec<String>> {
     let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
-    let normal = lan_day(1_700_006_400);
-    let mut out: Vec<Vec<String>> = csv_run(&normal, test, &config, &["botnet"])
+    let mut out: Vec<Vec<String>> = csv_run(normal, test, &config, &["botnet"])
         .into_iter()
         .map(|f| f.hosts)
         .collect();
@@ -577,17 +581,10 @@ fn rpc_day(day: i64, mapper: bool, new: &[u32]) -> Vec<Row> {
 /// in the baseline, the same new pairs make a set.
 #[test]
 fn new_clients_of_a_domain_controllers_rpc_port_are_no_botnet() {
-    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
     let (normal_day, day) = (1_700_006_400, 1_700_092_800);
-    let sets = |mapper: bool| -> Vec<Vec<String>> {
-        let normal = rpc_day(normal_day, mapper, &[]);
+    let sets = |mapper: bool| {
         let test = rpc_day(day, mapper, &[50, 51]);
-        let mut out: Vec<Vec<String>> = csv_run(&normal, &test, &config, &["botnet"])
-            .into_iter()
-            .map(|f| f.hosts)
-            .collect();
-        out.iter_mut().for_each(|h| h.sort());
-        out
+        botnet_sets_after(&rpc_day(normal_day, mapper, &[]), &test)
     };
     assert_eq!(sets(true), Vec::<Vec<String>>::new());
     let without = sets(false);
@@ -626,17 +623,10 @@ fn ldap_day(day: i64, replicate: bool, new: &[u32]) -> Vec<Row> {
 /// peer-to-peer there and the new pairs make a set.
 #[test]
 fn domain_controllers_replicating_as_in_the_baseline_keep_their_clients_out_of_sets() {
-    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "test").unwrap();
     let (normal_day, day) = (1_700_006_400, 1_700_092_800);
-    let sets = |in_normal: bool| -> Vec<Vec<String>> {
-        let normal = ldap_day(normal_day, in_normal, &[]);
+    let sets = |in_normal: bool| {
         let test = ldap_day(day, true, &[50, 51]);
-        let mut out: Vec<Vec<String>> = csv_run(&normal, &test, &config, &["botnet"])
-            .into_iter()
-            .map(|f| f.hosts)
-            .collect();
-        out.iter_mut().for_each(|h| h.sort());
-        out
+        botnet_sets_after(&ldap_day(normal_day, in_normal, &[]), &test)
     };
     assert_eq!(sets(true), Vec::<Vec<String>>::new());
     let new = sets(false);
