@@ -55,9 +55,32 @@ pub fn format(ip: u128) -> String {
     from_u128(ip).to_string()
 }
 
+/// The destination network of an address: its /24 (IPv4) or /48 (IPv6), the blocks a hosting
+/// provider hands one customer's servers out of (the first address of the block).
+pub fn network_of(ip: u128) -> u128 {
+    match as_v4(ip) {
+        Some(v) => v4_to_u128(v & 0xffff_ff00),
+        None => ip & !((1u128 << 80) - 1),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn network_of_table() {
+        let cases = [
+            ("65.108.99.229", "65.108.99.0"),
+            ("65.108.99.0", "65.108.99.0"),
+            ("10.0.0.255", "10.0.0.0"),
+            ("2a01:4f8:c17:1234::1", "2a01:4f8:c17::"),
+            ("::1", "::"),
+        ];
+        for (addr, net) in cases {
+            assert_eq!(format(network_of(parse(addr).unwrap())), net, "{addr}");
+        }
+    }
 
     #[test]
     fn round_trips_both_families() {

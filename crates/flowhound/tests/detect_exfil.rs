@@ -260,3 +260,44 @@ fn a_quiet_hosts_first_megabytes_are_measured_against_the_floor() {
     ));
     assert!(severity(upload) >= Severity::High, "{upload}");
 }
+
+/// A busy developer's day: 300 MB uploaded to 24 sites no baseline host visited (12.5 MB each, one an
+/// hour, in different networks) is no exfiltration; the same 300 MB to one never-seen server is
+/// (`min_total_new_upload_bytes`, 100 MB, is what one destination network took). No hour reaches the
+/// window floor (20 MB) in either.
+#[test]
+fn uploads_spread_over_many_new_sites_are_not_one_theft() {
+    let day = 1_700_006_400;
+    let dev = "10.0.0.12";
+    let office = |d: i64| -> Vec<Row> {
+        let mut rows = Vec::new();
+        for h in 8..18 {
+            for c in 0..30 {
+                let t = d + h * 3_600 + c * 100;
+                let host = format!("10.0.0.{}", 10 + c % 20);
+                rows.push((t, host, format!("93.184.{c}.7"), 443, 20_000, 60_000));
+            }
+        }
+        rows
+    };
+    let normal = office(day);
+    let config = flowhound::config::Config::from_toml(detect_support::CONFIG, "t").unwrap();
+    let run = |peer: &dyn Fn(i64) -> String| -> Vec<flowhound::findings::Finding> {
+        let d = day + 86_400;
+        let mut test = office(d);
+        for k in 0..24i64 {
+            for part in 0..5 {
+                let t = d + k * 3_600 + part * 60;
+                test.push((t, dev.into(), peer(k), 443, 2_500_000, 40_000));
+            }
+        }
+        test.sort();
+        csv_run(&normal, &test, &config, &["exfiltration"])
+    };
+    let spread = run(&|k| format!("{}.{}.20.5", 31 + k * 5, 40 + k));
+    assert!(spread.iter().all(|f| f.hosts != [dev]), "{spread:#?}");
+    let one = run(&|_| "65.108.99.229".to_string());
+    let f = one.iter().find(|f| f.hosts == [dev]).expect("the theft");
+    assert!(f.score >= 0.4, "{f:#?}");
+    assert_eq!(f.evidence.details["top_new_network"], "65.108.99.0");
+}
