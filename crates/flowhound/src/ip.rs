@@ -55,13 +55,19 @@ pub fn format(ip: u128) -> String {
     from_u128(ip).to_string()
 }
 
+/// The first address of the block of `ip`: its first `v4_len` bits for an IPv4 address (at most
+/// 32), its first `v6_len` for an IPv6 one (at most 128).
+pub fn prefix(ip: u128, v4_len: u32, v6_len: u32) -> u128 {
+    match as_v4(ip) {
+        Some(v) => v4_to_u128(v & u32::MAX.checked_shl(32 - v4_len.min(32)).unwrap_or(0)),
+        None => ip & u128::MAX.checked_shl(128 - v6_len.min(128)).unwrap_or(0),
+    }
+}
+
 /// The destination network of an address: its /24 (IPv4) or /48 (IPv6), the blocks a hosting
 /// provider hands one customer's servers out of (the first address of the block).
 pub fn network_of(ip: u128) -> u128 {
-    match as_v4(ip) {
-        Some(v) => v4_to_u128(v & 0xffff_ff00),
-        None => ip & !((1u128 << 80) - 1),
-    }
+    prefix(ip, 24, 48)
 }
 
 #[cfg(test)]
@@ -80,6 +86,11 @@ mod tests {
         for (addr, net) in cases {
             assert_eq!(format(network_of(parse(addr).unwrap())), net, "{addr}");
         }
+        // the whole address, and nothing of it
+        let a = parse("65.108.99.229").unwrap();
+        assert_eq!((prefix(a, 32, 128), prefix(a, 0, 0)), (a, V4_BASE));
+        let b = parse("2a01:4f8::1").unwrap();
+        assert_eq!((prefix(b, 32, 128), prefix(b, 32, 0)), (b, 0));
     }
 
     #[test]

@@ -491,7 +491,7 @@ fn judge(
         .take(3)
         .map(|r| describe_peer(ctx.geo, *r))
         .collect();
-    let explanation = format!(
+    let mut explanation = format!(
         "{} DNS flows{}, mean query {:.0} B (typical {:.0} B, cv {:.2}), {:.1} per active window (baseline {:.1}); {} to resolvers the baseline does not know{}",
         s.flows,
         judged,
@@ -503,7 +503,6 @@ fn judge(
         s.unknown_flows,
         if named.is_empty() { String::new() } else { format!(": {}", named.join(", ")) },
     );
-    let mut explanation = explanation;
     if v.score.is_some() && v.scored_size_r > size_r {
         explanation.push_str(&format!(
             "; beyond its usual lookups the extra {:.0} queries average {:.0} B",

@@ -32,10 +32,7 @@ pub struct ServiceAcc {
 
 /// The network of a client: IPv4 /16, IPv6 /32.
 pub fn network_of(addr: u128) -> u128 {
-    match ip::as_v4(addr) {
-        Some(v4) => ip::V4_BASE | u128::from(v4 & 0xffff_0000),
-        None => addr & !((1u128 << 96) - 1),
-    }
+    ip::prefix(addr, 16, 32)
 }
 
 /// True when a flow served its client: something came back and it carried more than `tiny` bytes.
