@@ -400,3 +400,55 @@ fn the_other_hosts_of_a_cnc_peer_are_named_with_the_beacon() {
     assert!(kind(&crowd, "shared_cnc").is_empty(), "{crowd:#?}");
     assert_eq!(kind(&crowd, "cnc_beacon"), beacon);
 }
+
+/// Periods count by how tightly they repeat: ten check-ins an hour apart within 2 s, to a new
+/// address, are high (nine periods, each worth three and a half of a 10 % timer's), while fourteen
+/// visits of another host to a new address whose gaps come within 30 % of their median (what chance
+/// office-hour visits do about once in 70 draws) stay below medium. Both were medium when every period
+/// counted once.
+#[test]
+fn a_tight_timers_few_periods_outweigh_loose_visits() {
+    use detect_support::{csv_run, Row};
+    use flowhound::findings::Severity;
+    const DAY: i64 = 1_772_409_600; // 2026-03-02 00:00 UTC
+    let host = |i: u32| format!("10.1.0.{i}");
+    let browse = |day: i64| -> Vec<Row> {
+        (1..=12)
+            .flat_map(|i| {
+                (8..18).map(move |h| {
+                    let t = DAY + day * 86_400 + h * 3600 + i64::from(i) * 60;
+                    (t, host(i), "93.184.216.34".to_string(), 443, 1_500, 40_000)
+                })
+            })
+            .collect()
+    };
+    let mut test = browse(1);
+    let t0 = DAY + 86_400 + 7 * 3600;
+    let (tight, loose) = ("185.220.101.7", "185.220.101.9");
+    test.extend((0..10i64).map(|k| {
+        let t = t0 + k * 3600 + (k * 3 % 5) - 2;
+        (t, host(1), tight.to_string(), 443, 700, 2_100)
+    }));
+    let gaps = [
+        1400, 2000, 2600, 2000, 1400, 2600, 2000, 1400, 2600, 2000, 2000, 1400, 2600,
+    ];
+    let mut t = t0 + 300;
+    test.push((t, host(2), loose.to_string(), 443, 700, 2_100));
+    for g in gaps {
+        t += g;
+        test.push((t, host(2), loose.to_string(), 443, 700, 2_100));
+    }
+    let found = csv_run(&browse(0), &test, &Config::default(), &["cnc_beacon"]);
+    let of = |h: u32| found.iter().find(|f| f.hosts == [host(h)]);
+    let f = of(1).unwrap_or_else(|| panic!("{found:#?}"));
+    assert!(f.severity >= Severity::High, "{f:#?}");
+    assert!(
+        f.evidence.details["period_weight"].as_f64().unwrap() > 3.0,
+        "{f:#?}"
+    );
+    assert!(
+        of(2).is_none_or(|f| f.severity < Severity::Medium),
+        "{:#?}",
+        of(2)
+    );
+}

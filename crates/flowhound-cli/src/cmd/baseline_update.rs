@@ -180,8 +180,8 @@ pub fn run(a: UpdateArgs) -> Result<ExitCode> {
     let b = match parts {
         1 => days::write(&a.baseline, kept, base)?,
         _ => {
-            let spill = flowhound::shard::spill_dir(Some(&super::outofcore::tmp_dir(&config)))?;
-            super::outofcore::remove_on_signal(spill.path().to_path_buf())?;
+            let spill =
+                super::outofcore::spill_dir_removed_on_signal(&super::outofcore::tmp_dir(&config))?;
             if !a.input.quiet {
                 eprintln!(
                     "out of core: the {} days' states derived in {parts} host parts under {}",

@@ -224,8 +224,7 @@ impl Session {
     ) -> Result<Session> {
         let client = Client::connect(c, c.cluster.as_deref().unwrap_or_default())?;
         let base = std::path::absolute(super::outofcore::tmp_dir(config))?;
-        let dir = flowhound::shard::spill_dir(Some(&base))?;
-        super::outofcore::remove_on_signal(dir.path().to_path_buf())?;
+        let dir = super::outofcore::spill_dir_removed_on_signal(&base)?;
         let shards = match shards {
             0 => (client.executors * 2).max(2),
             n => n,

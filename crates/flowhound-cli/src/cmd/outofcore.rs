@@ -123,8 +123,7 @@ pub fn read_scaled(
                 tmp.display()
             );
         }
-        let spill = shard::spill_dir(Some(&tmp))?;
-        remove_on_signal(spill.path().to_path_buf())?;
+        let spill = spill_dir_removed_on_signal(&tmp)?;
         let mut ro = shard::RouteOptions::new(shards, window_secs, config);
         ro.internal_pairs &= detecting;
         // with --shards the count is exact; else shards are added until each fits the limit
@@ -145,29 +144,38 @@ pub(super) fn tmp_dir(config: &Config) -> PathBuf {
 /// Directories to remove on Ctrl-C or SIGTERM ([`remove_on_signal`]).
 static ON_SIGNAL: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
-/// Removes `dir` (a spill directory) and exits 130 on Ctrl-C or SIGTERM (normal exits and errors
-/// remove it when its owner, e.g. [`Sharded`], is dropped). Every directory registered is removed.
-pub(super) fn remove_on_signal(dir: PathBuf) -> Result<()> {
+/// Creates a spill directory under `base` that Ctrl-C or SIGTERM removes (the process then exits
+/// 130); normal exits and errors remove it when the returned directory is dropped. The signal
+/// handler is armed before the directory exists, and the registry stays locked while it is created
+/// and registered, so a signal at any moment finds every directory that exists.
+pub(super) fn spill_dir_removed_on_signal(base: &std::path::Path) -> Result<shard::SpillDir> {
     let mut dirs = ON_SIGNAL
         .lock()
         .map_err(|_| anyhow::anyhow!("signal registry poisoned"))?;
     if dirs.is_empty() {
-        let mut signals = signal_hook::iterator::Signals::new([
-            signal_hook::consts::SIGINT,
-            signal_hook::consts::SIGTERM,
-        ])?;
-        std::thread::spawn(move || {
-            if signals.forever().next().is_some() {
-                let dirs = ON_SIGNAL.lock().map(|d| d.clone()).unwrap_or_default();
-                for dir in dirs.iter().filter(|d| d.exists()) {
-                    let _ = std::fs::remove_dir_all(dir);
-                    eprintln!("interrupted: removed {}", dir.display());
-                }
-                std::process::exit(130);
-            }
-        });
+        arm_signals()?;
     }
-    dirs.push(dir);
+    let spill = shard::spill_dir(Some(base))?;
+    dirs.push(spill.path().to_path_buf());
+    Ok(spill)
+}
+
+/// A thread that, on the first Ctrl-C or SIGTERM, removes every registered directory and exits 130.
+fn arm_signals() -> Result<()> {
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])?;
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            let dirs = ON_SIGNAL.lock().map(|d| d.clone()).unwrap_or_default();
+            for dir in dirs.iter().filter(|d| d.exists()) {
+                let _ = std::fs::remove_dir_all(dir);
+                eprintln!("interrupted: removed {}", dir.display());
+            }
+            std::process::exit(130);
+        }
+    });
     Ok(())
 }
 
