@@ -301,21 +301,9 @@ fn a_mail_exchanger_delivering_is_not_beaconing() {
 /// hosts reach it.
 #[test]
 fn the_other_hosts_of_a_cnc_peer_are_named_with_the_beacon() {
-    use detect_support::{csv_run, Row};
+    use detect_support::csv_run;
     use flowhound::findings::{Finding, Severity};
-    const DAY: i64 = 1_772_409_600; // 2026-03-02 00:00 UTC
     const CNC: &str = "185.220.101.7";
-    let host = |i: u32| format!("10.1.0.{i}");
-    let browse = |day: i64| -> Vec<Row> {
-        (1..=12)
-            .flat_map(|i| {
-                (8..18).map(move |h| {
-                    let t = DAY + day * 86_400 + h * 3600 + i64::from(i) * 60;
-                    (t, host(i), "93.184.216.34".to_string(), 443, 1_500, 40_000)
-                })
-            })
-            .collect()
-    };
     let mut test = browse(1);
     let t0 = DAY + 86_400 + 8 * 3600;
     // 10.1.0.1: every 300 s (+/- 3 s) for 10 hours
@@ -408,20 +396,8 @@ fn the_other_hosts_of_a_cnc_peer_are_named_with_the_beacon() {
 /// counted once.
 #[test]
 fn a_tight_timers_few_periods_outweigh_loose_visits() {
-    use detect_support::{csv_run, Row};
+    use detect_support::csv_run;
     use flowhound::findings::Severity;
-    const DAY: i64 = 1_772_409_600; // 2026-03-02 00:00 UTC
-    let host = |i: u32| format!("10.1.0.{i}");
-    let browse = |day: i64| -> Vec<Row> {
-        (1..=12)
-            .flat_map(|i| {
-                (8..18).map(move |h| {
-                    let t = DAY + day * 86_400 + h * 3600 + i64::from(i) * 60;
-                    (t, host(i), "93.184.216.34".to_string(), 443, 1_500, 40_000)
-                })
-            })
-            .collect()
-    };
     let mut test = browse(1);
     let t0 = DAY + 86_400 + 7 * 3600;
     let (tight, loose) = ("185.220.101.7", "185.220.101.9");
@@ -451,4 +427,24 @@ fn a_tight_timers_few_periods_outweigh_loose_visits() {
         "{:#?}",
         of(2)
     );
+}
+
+/// 2026-03-02 00:00 UTC.
+const DAY: i64 = 1_772_409_600;
+
+/// Internal host `10.1.0.i`.
+fn host(i: u32) -> String {
+    format!("10.1.0.{i}")
+}
+
+/// Day `day` after [`DAY`]: hosts 1-12 each open one page of 93.184.216.34 an hour, 08:00-17:00.
+fn browse(day: i64) -> Vec<detect_support::Row> {
+    (1..=12)
+        .flat_map(|i| {
+            (8..18).map(move |h| {
+                let t = DAY + day * 86_400 + h * 3600 + i64::from(i) * 60;
+                (t, host(i), "93.184.216.34".to_string(), 443, 1_500, 40_000)
+            })
+        })
+        .collect()
 }
