@@ -377,3 +377,62 @@ fn a_spam_bot_beside_a_relay_only_the_test_input_shows() {
     assert!(spam[0].contains(bot), "{spam:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `dropper` judges a browsing host's server by whether any other host reached it, which is a
+/// whole-input statistic: a mirror one workstation fetched three files from, and a colleague in
+/// another shard once, is no loader's server out of core either, and the loader's is found in both.
+#[test]
+fn a_browsing_hosts_dropper_is_the_same_out_of_core() {
+    use detect_support::Row;
+    let dir = tmp("dropper");
+    const DAY: i64 = 1_767_225_600;
+    let row = |t: i64, src: u32, dst: String, port: u16, down: u64| -> Row {
+        (t, format!("10.0.0.{src}"), dst, port, 400, down)
+    };
+    // ten workstations, 40 sites each (a page and two objects), sites numbered from `first`
+    let lan = |day: i64, first: u32| -> Vec<Row> {
+        let mut rows = Vec::new();
+        for h in 0..10u32 {
+            for s in 0..40u32 {
+                let t = day + 28_800 + i64::from(s) * 600 + i64::from(h) * 7;
+                let site = first + h * 40 + s;
+                let dst = format!("198.18.{}.{}", site / 250, site % 250 + 1);
+                let port = if s % 4 == 0 { 80 } else { 443 };
+                rows.push(row(t, 10 + h, dst.clone(), port, 3_000));
+                rows.push(row(t + 2, 10 + h, dst, port, 90_000));
+            }
+        }
+        rows
+    };
+    let mut test = lan(DAY + 86_400, 1_000);
+    let t0 = DAY + 86_400 + 36_000;
+    for k in 0..3i64 {
+        test.push(row(t0 + k * 200, 12, "203.0.113.50".into(), 80, 600_000));
+        test.push(row(
+            t0 + 9_000 + k * 60,
+            13,
+            "203.0.113.60".into(),
+            80,
+            600_000,
+        ));
+    }
+    test.push(row(t0 + 20_000, 14, "203.0.113.60".into(), 443, 9_000));
+    test.sort_by_key(|r| r.0);
+    detect_support::write_csv(&dir, "normal.csv", &lan(DAY, 0));
+    detect_support::write_csv(&dir, "test.csv", &test);
+    let p = |n: &str| dir.join(n).display().to_string();
+    let c = case_of(
+        vec![p("test.csv")],
+        vec![p("normal.csv")],
+        InternalNets::default(),
+        false,
+    );
+    let found = compare("dropper", &c, &dir);
+    let droppers: Vec<&String> = found
+        .iter()
+        .filter(|f| f.contains("\"kind\":\"dropper\""))
+        .collect();
+    assert_eq!(droppers.len(), 1, "{found:#?}");
+    assert!(droppers[0].contains("203.0.113.50"), "{droppers:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
