@@ -84,6 +84,20 @@ fn case_of(
     }
 }
 
+/// `normal` and `test` written as the analysts' CSV in `dir`, the baseline learned from `normal`
+/// (default internal networks).
+fn csv_case<R: detect_support::CsvRow>(dir: &Path, normal: &[R], test: &[R]) -> Case {
+    detect_support::write_csv(dir, "normal.csv", normal);
+    detect_support::write_csv(dir, "test.csv", test);
+    let p = |n: &str| dir.join(n).display().to_string();
+    case_of(
+        vec![p("test.csv")],
+        vec![p("normal.csv")],
+        InternalNets::default(),
+        false,
+    )
+}
+
 fn in_memory(c: &Case) -> Vec<String> {
     let batches = read_all(&c.inputs, &ReadOptions::default()).unwrap().0;
     let flows = Flows::from_batches(&batches).unwrap();
@@ -362,15 +376,7 @@ fn a_spam_bot_beside_a_relay_only_the_test_input_shows() {
         test.push(("tcp", (t + 9, relay.into(), mx.clone(), 25, 9_000, 600)));
     }
     test.sort_by_key(|r| r.1 .0);
-    detect_support::write_csv(&dir, "normal.csv", &normal);
-    detect_support::write_csv(&dir, "test.csv", &test);
-    let p = |n: &str| dir.join(n).display().to_string();
-    let c = case_of(
-        vec![p("test.csv")],
-        vec![p("normal.csv")],
-        InternalNets::default(),
-        false,
-    );
+    let c = csv_case(&dir, &normal, &test);
     let found = compare("spam", &c, &dir);
     let spam: Vec<&String> = found.iter().filter(|f| f.contains("\"spam\"")).collect();
     assert_eq!(spam.len(), 1, "the bot only, not the relay: {found:#?}");
@@ -418,15 +424,7 @@ fn a_browsing_hosts_dropper_is_the_same_out_of_core() {
     }
     test.push(row(t0 + 20_000, 14, "203.0.113.60".into(), 443, 9_000));
     test.sort_by_key(|r| r.0);
-    detect_support::write_csv(&dir, "normal.csv", &lan(DAY, 0));
-    detect_support::write_csv(&dir, "test.csv", &test);
-    let p = |n: &str| dir.join(n).display().to_string();
-    let c = case_of(
-        vec![p("test.csv")],
-        vec![p("normal.csv")],
-        InternalNets::default(),
-        false,
-    );
+    let c = csv_case(&dir, &lan(DAY, 0), &test);
     let found = compare("dropper", &c, &dir);
     let droppers: Vec<&String> = found
         .iter()

@@ -72,6 +72,19 @@ impl Default for DropperConfig {
     }
 }
 
+impl DropperConfig {
+    /// `burst_max_gap_secs` in µs: the gap of a narrow device's bursts.
+    fn burst_gap_us(&self) -> i64 {
+        (self.burst_max_gap_secs * 1e6) as i64
+    }
+
+    /// The gap of a browsing host's bursts of dedicated fetches, in µs: `dedicated_max_gap_secs`,
+    /// never below `burst_max_gap_secs` (so its bursts hold a device's).
+    fn dedicated_gap_us(&self) -> i64 {
+        (self.dedicated_max_gap_secs.max(self.burst_max_gap_secs) * 1e6) as i64
+    }
+}
+
 static SETTINGS: [Setting; 11] = [
     Setting {
         key: "ports",
@@ -291,8 +304,12 @@ fn accumulate(ctx: &DetectCtx, c: &DropperConfig, ports: &[u16]) -> AHashMap<u12
             });
         }
     }
-    // the wider of the two gaps: a superset of both kinds of burst
-    let gap = (c.dedicated_max_gap_secs.max(c.burst_max_gap_secs) * 1e6) as i64;
+    // bursts of the wider gap hold a device's; only a baseline from normal traffic judges broad hosts
+    let gap = if ctx.baseline.robust() {
+        c.burst_gap_us()
+    } else {
+        c.dedicated_gap_us()
+    };
     hosts.retain(|_, a| {
         bursts(&a.fetches, gap)
             .iter()
@@ -410,7 +427,7 @@ fn judge_host(ctx: &DetectCtx, c: &DropperConfig, host: u128, acc: &HostAcc) -> 
     if host_peers > limit {
         return judge_broad(ctx, c, host, acc);
     }
-    let gap = (c.burst_max_gap_secs * 1e6) as i64;
+    let gap = c.burst_gap_us();
     let all_windows = windows_of(&acc.fetches, ctx.baseline.window_secs);
     bursts(&acc.fetches, gap)
         .iter()
@@ -426,9 +443,22 @@ fn judge_host(ctx: &DetectCtx, c: &DropperConfig, host: u128, acc: &HostAcc) -> 
         .collect()
 }
 
-/// True when every flow the host had with `peer` is one of its `fetched` payload fetches, at least
-/// two (a single download from an address nobody else uses is any file, or a proxy's), and no other
-/// host reached the peer, in the test input or in the baseline.
+/// The host's dedicated peers: every flow it had with the peer is one of its `fetched` payload
+/// fetches, at least two (a single download from an address nobody else uses is any file, or a
+/// proxy's), and no other host reached the peer, in the test input or in the baseline.
+fn dedicated_peers(ctx: &DetectCtx, acc: &HostAcc) -> AHashSet<u128> {
+    let mut fetched: AHashMap<u128, u64> = AHashMap::new();
+    for f in &acc.fetches {
+        *fetched.entry(f.peer).or_default() += 1;
+    }
+    fetched
+        .into_iter()
+        .filter(|&(peer, n)| dedicated(ctx, acc, peer, n))
+        .map(|(peer, _)| peer)
+        .collect()
+}
+
+/// Whether `peer`, which sent the host `fetched` payloads, is dedicated to it ([`dedicated_peers`]).
 fn dedicated(ctx: &DetectCtx, acc: &HostAcc, peer: u128, fetched: u64) -> bool {
     fetched >= 2
         && acc.contact.get(&peer).is_some_and(|ct| ct.flows == fetched)
@@ -449,17 +479,14 @@ fn judge_broad(ctx: &DetectCtx, c: &DropperConfig, host: u128, acc: &HostAcc) ->
     if ctx.baseline.robust() {
         return Vec::new();
     }
-    let mut fetched: AHashMap<u128, u64> = AHashMap::new();
-    for f in &acc.fetches {
-        *fetched.entry(f.peer).or_default() += 1;
-    }
+    let peers = dedicated_peers(ctx, acc);
     let mine: Vec<Fetch> = acc
         .fetches
         .iter()
-        .filter(|f| dedicated(ctx, acc, f.peer, fetched[&f.peer]))
+        .filter(|f| peers.contains(&f.peer))
         .copied()
         .collect();
-    let gap = (c.dedicated_max_gap_secs.max(c.burst_max_gap_secs) * 1e6) as i64;
+    let gap = c.dedicated_gap_us();
     let all_windows = windows_of(&acc.fetches, ctx.baseline.window_secs);
     let within = |b: &[Fetch]| {
         let span = (b[0].ts, b[b.len() - 1].ts);
@@ -503,7 +530,7 @@ fn judge_burst<'a>(
     other_windows: usize,
 ) -> Option<Judged<'a>> {
     let b = ctx.baseline;
-    let margin = (c.burst_max_gap_secs * 1e6) as i64;
+    let margin = c.burst_gap_us();
     let span = (burst[0].ts, burst[burst.len() - 1].ts);
     let peers = ranked_peers(burst);
     let is_new = |p: &u128| {
@@ -560,7 +587,8 @@ fn explanation(ctx: &DetectCtx, j: &Judged) -> String {
             "every flow with these peers is one of these fetches and no other host, in the input or the baseline, \
              reached them; payload fetches in {} other window(s) of the input; a browsing host (over {} external peers) \
              whose server served payloads only: a loader installing malware fetches like this",
-            j.other_windows, j.host_peers - 1
+            j.other_windows,
+            j.host_peers.saturating_sub(1)
         )
     } else {
         format!(
