@@ -1,10 +1,13 @@
 //! `analyze`/`detect --cluster` on real Ballista processes (one scheduler, two executors on
 //! 127.0.0.1, from the built binary): the findings document and the verdicts equal the local run's
 //! (the oracle: the in-memory analysis of the same files), with a normal input, self-learned, and
-//! against a saved baseline; inputs the cluster cannot read and outputs it cannot make are refused
+//! against a saved baseline, and a C&C beacon through the LAN's web proxy (`proxied_cnc`: the
+//! proxy's upstream flows join the internal-pairs shard on the executors); inputs the cluster cannot read and outputs it cannot make are refused
 //! with the fix; the job files are removed.
 
 mod common;
+#[path = "../../flowhound/tests/detect_support/proxied.rs"]
+mod proxied;
 
 use common::cluster::{canonical_data, start_cluster};
 use common::{flowhound, Scratch};
@@ -20,6 +23,17 @@ fn doc(path: &Path) -> Value {
 
 /// Runs `args` locally and with `--cluster url`, each writing its JSON and verdicts; both must equal.
 fn same_as_local(tmp: &Scratch, name: &str, args: &[&str], url: &str) -> Value {
+    same_as_local_with(tmp, name, args, url, 3)
+}
+
+/// [`same_as_local`] for data whose scenarios give at least `min_findings` findings.
+fn same_as_local_with(
+    tmp: &Scratch,
+    name: &str,
+    args: &[&str],
+    url: &str,
+    min_findings: usize,
+) -> Value {
     let run = |tag: &str, extra: &[&str]| {
         let (json, verdicts) = (
             tmp.path(&format!("{name}-{tag}.json")),
@@ -61,7 +75,9 @@ fn same_as_local(tmp: &Scratch, name: &str, args: &[&str], url: &str) -> Value {
         name,
     );
     assert!(
-        want["findings"].as_array().is_some_and(|f| f.len() >= 3),
+        want["findings"]
+            .as_array()
+            .is_some_and(|f| f.len() >= min_findings),
         "{name}: the scenarios give findings: {}",
         want["findings"]
     );
@@ -101,6 +117,14 @@ fn analyze_and_detect_on_a_two_executor_cluster_equal_the_local_run() {
     assert_eq!(d["baseline"]["source"], "normal");
     let d = same_as_local(&tmp, "self", &["analyze", "--test", test], &url);
     assert_eq!(d["baseline"]["source"], "self");
+
+    let (pn, pt) = proxied_data(&tmp);
+    let args = ["analyze", "--normal", &pn, "--test", &pt];
+    let d = same_as_local_with(&tmp, "proxied", &args, &url, 1);
+    let named = d["findings"].as_array().unwrap().iter();
+    let named: Vec<&Value> = named.filter(|f| f["detector"] == "proxied_cnc").collect();
+    assert_eq!(named.len(), 1, "the bot behind the proxy: {named:#?}");
+    assert_eq!(named[0]["hosts"][0], "10.0.0.12");
 
     let b = tmp.path("baseline.json");
     flowhound(&["baseline", normal, "-o", b.to_str().unwrap(), "-q"]).ok("baseline");
@@ -279,4 +303,37 @@ fn a_job_directory_the_executors_cannot_read_is_explained() {
     );
     let left: Vec<_> = std::fs::read_dir(&private).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// A normal and a test day of a LAN browsing through its web proxy, 10.0.0.12 checking in with a
+/// C&C server through it every 300 s on the test day, as canonical Parquet files.
+fn proxied_data(tmp: &Scratch) -> (String, String) {
+    const DAY: i64 = 1_767_225_600;
+    let mut test = proxied::proxied_lan(DAY + 86_400, 1_000);
+    for k in 0..60i64 {
+        let t = DAY + 86_400 + 30_000 + k * 300 + k % 7;
+        test.extend(proxied::proxied(
+            t,
+            "10.0.0.12",
+            "203.0.113.66",
+            (310, 1_150),
+        ));
+    }
+    let normal = proxied::proxied_lan(DAY, 0);
+    let write = |name: &str, rows: &[proxied::Row]| {
+        let csv = tmp.path(&format!("{name}.csv"));
+        let mut text = String::from("timestamp,src_ip,dst_ip,proto,port,up_bytes,down_bytes\n");
+        for (ts, src, dst, port, up, down) in rows {
+            text.push_str(&format!("{ts},{src},{dst},tcp,{port},{up},{down}\n"));
+        }
+        std::fs::write(&csv, text).unwrap();
+        let out = tmp.path(&format!("{name}.parquet"));
+        let (csv, out) = (csv.to_str().unwrap(), out.to_str().unwrap().to_string());
+        flowhound(&["convert", csv, "-o", &out, "-q"]).ok("convert");
+        out
+    };
+    (
+        write("proxied-normal", &normal),
+        write("proxied-test", &test),
+    )
 }

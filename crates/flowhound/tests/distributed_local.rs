@@ -121,7 +121,13 @@ async fn jobs_on_a_local_session_equal_the_in_memory_analysis() {
     };
 
     // the plan: flows routed to shards, a shuffle hash-partitioned by shard, the task per partition
-    let q = job_query("test", Path::new("/x/detect.json"), "10.0.0.0/8", 3, true);
+    let q = job_query(
+        "test",
+        Path::new("/x/detect.json"),
+        "10.0.0.0/8",
+        3,
+        Some(""),
+    );
     let plan = job_frame(&ctx, &q)
         .await
         .unwrap()

@@ -434,3 +434,42 @@ fn a_browsing_hosts_dropper_is_the_same_out_of_core() {
     assert!(droppers[0].contains("203.0.113.50"), "{droppers:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `proxied_cnc` pairs the proxy's upstream connections (in the proxy's host shard) with the clients'
+/// connections to it (in the internal-pairs shard): two bots behind the proxy, checking in with one
+/// C&C server at interleaved moments, are both named out of core as in memory.
+#[test]
+fn a_beacon_through_the_proxy_is_the_same_out_of_core() {
+    use detect_support::proxied::{proxied, proxied_lan};
+    let dir = tmp("proxied");
+    const DAY: i64 = 1_767_225_600;
+    let mut test = proxied_lan(DAY + 86_400, 1_000);
+    for k in 0..60i64 {
+        let t = DAY + 86_400 + 30_000 + k * 300;
+        test.extend(proxied(
+            t + k % 7,
+            "10.0.0.12",
+            "203.0.113.66",
+            (310, 1_150),
+        ));
+        test.extend(proxied(
+            t + 140 + k % 5,
+            "10.0.0.16",
+            "203.0.113.66",
+            (290, 1_230),
+        ));
+    }
+    test.sort_by_key(|r| r.0);
+    let c = csv_case(&dir, &proxied_lan(DAY, 0), &test);
+    let found = compare("proxied", &c, &dir);
+    let named: Vec<&String> = found
+        .iter()
+        .filter(|f| f.contains("\"detector\":\"proxied_cnc\""))
+        .collect();
+    assert_eq!(named.len(), 2, "{found:#?}");
+    assert!(
+        named.iter().all(|f| f.contains("203.0.113.66")),
+        "{named:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -237,6 +237,22 @@ impl Flows {
         }
     }
 
+    /// The flows of `rows`, in that order (an optional column stays empty when it is).
+    pub fn select(&self, rows: &[usize]) -> Flows {
+        Flows {
+            ts: pick(&self.ts, rows),
+            src: pick(&self.src, rows),
+            dst: pick(&self.dst, rows),
+            proto: pick(&self.proto, rows),
+            dst_port: pick(&self.dst_port, rows),
+            up: pick(&self.up, rows),
+            down: pick(&self.down, rows),
+            duration: pick(&self.duration, rows),
+            packets: pick(&self.packets, rows),
+            sides: Sides::default(),
+        }
+    }
+
     /// Flows from rows (tests).
     #[cfg(test)]
     pub(crate) fn from_rows(rows: &[TestRow]) -> Flows {
@@ -274,6 +290,14 @@ impl Flows {
         };
         view(side, src, dst, up, down)
     }
+}
+
+/// `v`'s values at `rows` (empty stays empty).
+fn pick<T: Copy>(v: &[T], rows: &[usize]) -> Vec<T> {
+    if v.is_empty() {
+        return Vec::new();
+    }
+    rows.iter().map(|&i| v[i]).collect()
 }
 
 /// A nullable column of every batch as one vector (`missing` for nulls and for batches without the

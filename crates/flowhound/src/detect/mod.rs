@@ -32,6 +32,7 @@ pub mod notebook;
 pub mod off_hours;
 pub mod p2p_overlay;
 pub mod port_scan;
+pub mod proxied_cnc;
 pub mod public_servers;
 pub mod rows;
 pub mod server_abuse;
@@ -296,6 +297,7 @@ pub static REGISTRY: &[&dyn DynDetector] = &[
     &inbound_attack::InboundAttack,
     &threat_intel::ThreatIntel,
     &dropper::Dropper,
+    &proxied_cnc::ProxiedCnc,
     &shared_cnc::SharedCnc,
 ];
 

@@ -5,6 +5,9 @@
 //!   ([`crate::baseline::owner`], the rule learning and out-of-core detection use);
 //! - `flowhound_internal_pair(src_ip, dst_ip, nets)`: whether a flow goes between two internal hosts
 //!   (those also go to the internal-pairs shard);
+//! - `flowhound_relay_upstream(src_ip, dst_ip, nets, relays)`: whether a flow goes from one of the
+//!   relays (addresses, comma-separated) to an external host (those go to the internal-pairs shard
+//!   too, for `proxied_cnc`);
 //! - `flowhound_shard_task(spec, shard, <flow columns>)`: an aggregate that gathers a shard's flows
 //!   (its partial states travel between stages as Arrow IPC) and runs the spec's task over them
 //!   ([`super::task::run`]), returning the encoded result.
@@ -29,6 +32,8 @@ pub const SHARD_TASK: &str = "flowhound_shard_task";
 pub const SHARD_OF: &str = "flowhound_shard_of";
 /// Name of the internal-pair predicate.
 pub const INTERNAL_PAIR: &str = "flowhound_internal_pair";
+/// Name of the relay-upstream predicate.
+pub const RELAY_UPSTREAM: &str = "flowhound_relay_upstream";
 
 /// The scalar functions of cluster jobs.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
@@ -43,10 +48,17 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
         ),
         create_udf(
             INTERNAL_PAIR,
-            vec![ip.clone(), ip, DataType::Utf8],
+            vec![ip.clone(), ip.clone(), DataType::Utf8],
             DataType::Boolean,
             Volatility::Immutable,
             Arc::new(internal_pair_udf),
+        ),
+        create_udf(
+            RELAY_UPSTREAM,
+            vec![ip.clone(), ip.clone(), DataType::Utf8, DataType::Utf8],
+            DataType::Boolean,
+            Volatility::Immutable,
+            Arc::new(relay_upstream_udf),
         ),
     ];
     fs.extend(super::stats_sql::view_functions());
@@ -146,6 +158,32 @@ fn internal_pair_udf(args: &[ColumnarValue]) -> DfResult<ColumnarValue> {
         .map(|(s, d)| Some(is_internal_pair(s, d, &nets)))
         .collect();
     Ok(ColumnarValue::Array(Arc::new(out)))
+}
+
+fn relay_upstream_udf(args: &[ColumnarValue]) -> DfResult<ColumnarValue> {
+    let rows = rows_of(args);
+    let nets = nets_arg(&args[2])?;
+    let relays = relays_arg(&args[3])?;
+    let out: BooleanArray = addresses(args, rows)?
+        .into_iter()
+        .map(|(s, d)| Some(relays.contains(&s) && !nets.contains(d)))
+        .collect();
+    Ok(ColumnarValue::Array(Arc::new(out)))
+}
+
+/// The addresses of a `relays` argument, separated by commas.
+fn relays_arg(v: &ColumnarValue) -> DfResult<std::collections::HashSet<u128>> {
+    let text = match v {
+        ColumnarValue::Array(a) if !a.is_empty() => a.as_string::<i32>().value(0).to_string(),
+        _ => text_arg(v, "the relays argument")?,
+    };
+    text.split(',')
+        .filter(|a| !a.trim().is_empty())
+        .map(|a| {
+            crate::ip::parse(a.trim())
+                .ok_or_else(|| df_err(format!("relay {a:?} is not an address")))
+        })
+        .collect()
 }
 
 /// A flow between two different internal hosts, attributed to its source (what the out-of-core

@@ -60,13 +60,15 @@ pub struct JobQuery {
 }
 
 /// The query of `spec_path`'s task over table `table`, by `shards` host shards of networks `nets`
-/// (CIDRs, comma-separated), plus the internal-pairs shard when `pairs`.
+/// (CIDRs, comma-separated), plus the internal-pairs shard when `pairs` is given: the flows between
+/// two internal hosts, and those from the relays it lists (comma-separated, maybe none) to external
+/// hosts ([`crate::detect::proxied_cnc::relay_list`]).
 pub fn job_query(
     table: &str,
     spec_path: &Path,
     nets: &str,
     shards: usize,
-    pairs: bool,
+    pairs: Option<&str>,
 ) -> JobQuery {
     let cols: Vec<String> = crate::schema::flow_schema()
         .fields()
@@ -79,11 +81,18 @@ pub fn job_query(
         "SELECT {}(src_ip, dst_ip, {nets}, {shards}) AS shard, {cols} FROM {table}",
         functions::SHARD_OF
     );
-    if pairs {
+    if let Some(relays) = pairs {
         routed.push_str(&format!(
             " UNION ALL SELECT CAST({shards} AS BIGINT) AS shard, {cols} FROM {table} WHERE {}(src_ip, dst_ip, {nets})",
             functions::INTERNAL_PAIR
         ));
+        if !relays.is_empty() {
+            routed.push_str(&format!(
+                " OR {}(src_ip, dst_ip, {nets}, {})",
+                functions::RELAY_UPSTREAM,
+                quote(relays)
+            ));
+        }
     }
     JobQuery {
         routed,
@@ -179,13 +188,18 @@ where
     F: Fn(Query) -> Fut,
     Fut: Future<Output = Result<Vec<RecordBatch>>>,
 {
-    async fn job(&self, table: &str, spec: JobSpec, pairs: bool) -> Result<Vec<(usize, Vec<u8>)>> {
+    async fn job(
+        &self,
+        table: &str,
+        spec: JobSpec,
+        pairs: Option<&str>,
+    ) -> Result<Vec<(usize, Vec<u8>)>> {
         let path = self
             .dir
             .join(format!("{:?}.json", spec.task).to_lowercase());
         spec.write(&path)?;
         let q = job_query(table, &path, &spec.nets.join(","), spec.shards, pairs);
-        let planned = spec.shards + usize::from(pairs);
+        let planned = spec.shards + usize::from(pairs.is_some());
         let query = (self.run)(Query::Job(q));
         tokio::pin!(query);
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
@@ -212,7 +226,7 @@ where
             files: files.clone(),
             ..self.base.clone()
         };
-        task::gather_baseline(self.job(table, spec, false).await?, files)
+        task::gather_baseline(self.job(table, spec, None).await?, files)
     }
 
     /// The learning states of `table` per UTC day, oldest first (a rolling baseline's days).
@@ -226,7 +240,7 @@ where
             files,
             ..self.base.clone()
         };
-        task::gather_days(self.job(table, spec, false).await?)
+        task::gather_days(self.job(table, spec, None).await?)
     }
 
     /// The whole-input statistics of `table`, with host windows of `window_secs`: aggregations the
@@ -266,6 +280,8 @@ where
             ..self.base.clone()
         };
         let pairs = !task::detectors(&spec.config.analysis.detectors, true).is_empty();
+        let relays = crate::detect::proxied_cnc::relay_list(baseline, &spec.config)?;
+        let pairs = pairs.then_some(relays.as_str());
         task::gather_findings(self.job(table, spec, pairs).await?)
     }
 }

@@ -32,7 +32,13 @@ impl Gather {
             .column_by_name(KEY)
             .and_then(|c| c.as_primitive_opt::<UInt64Type>())
             .ok_or_else(|| FlowError::Internal(format!("shard batch without column {KEY}")))?;
-        self.keys.extend_from_slice(key.values());
+        self.push_flows(part, key.values());
+        Ok(())
+    }
+
+    /// Adds flows already in columns, with their keys.
+    pub fn push_flows(&mut self, part: Flows, keys: &[u64]) {
+        self.keys.extend_from_slice(keys);
         let (before, n, cap) = (self.flows.len(), part.len(), self.capacity);
         let f = &mut self.flows;
         f.ts.extend(part.ts);
@@ -45,7 +51,6 @@ impl Gather {
         // as `Flows::from_batches` over all the batches at once: empty when no row carries a value
         optional(&mut f.duration, part.duration, (before, n, cap), f64::NAN);
         optional(&mut f.packets, part.packets, (before, n, cap), 0);
-        Ok(())
     }
 
     /// The columns in key (input) order, and the keys.

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::detect::botnet::PairFilter;
 use crate::detect::flows::Flows;
 use crate::detect::globals::TestGlobals;
+use crate::detect::proxied_cnc;
 use crate::detect::{self, DetectCtx};
 use crate::error::{FlowError, Result};
 use crate::findings::Finding;
@@ -307,10 +308,17 @@ impl Sharded {
 
     /// The internal-pairs shard, keeping only the flows `botnet` can use ([`PairFilter`], two
     /// streaming passes), so that it is never held whole.
-    fn load_pairs(&self, inp: &Inputs) -> Result<(Flows, Vec<u64>)> {
+    ///
+    /// `upstream` holds the relays' upstream connections `proxied_cnc` judges, collected from the
+    /// host shards ([`proxied_cnc::upstream_of`]): they join the shard, with the client connections to
+    /// the relays that may carry them ([`proxied_cnc::ClientFilter`]).
+    fn load_pairs(&self, inp: &Inputs, upstream: (Flows, Vec<u64>)) -> Result<(Flows, Vec<u64>)> {
         let empty = Flows::default();
         let ctx = context(&empty, inp);
         let mut filter = PairFilter::new(&ctx)?;
+        let all: Vec<usize> = (0..upstream.0.len()).collect();
+        let relayed =
+            proxied_cnc::ClientFilter::new(&ctx, &proxied_cnc::config_of(&ctx)?, &upstream.0, &all);
         let s = self.shards;
         self.each_batch(s, |b| {
             let f = Flows::from_batches(std::slice::from_ref(&b))?;
@@ -323,12 +331,15 @@ impl Sharded {
         self.each_batch(s, |b| {
             let f = Flows::from_batches(std::slice::from_ref(&b))?;
             let keep: BooleanArray = (0..f.len())
-                .map(|i| Some(filter.keeps(&ctx, (f.src[i], f.dst[i], f.proto[i], f.dst_port[i]))))
+                .map(|i| {
+                    let pair = (f.src[i], f.dst[i], f.proto[i], f.dst_port[i]);
+                    Some(filter.keeps(&ctx, pair) || relayed.keeps(&f, i, inp.nets))
+                })
                 .collect();
             parts.push(filter_record_batch(&b, &keep)?);
             Ok(())
         })?;
-        let rows: u64 = parts.iter().map(|p| p.num_rows() as u64).sum();
+        let rows: u64 = parts.iter().map(|p| p.num_rows() as u64).sum::<u64>() + all.len() as u64;
         self.check_rows(
             "detection (botnet's internal pairs)",
             s,
@@ -339,6 +350,7 @@ impl Sharded {
         for p in parts {
             g.push(&p)?;
         }
+        g.push_flows(upstream.0, &upstream.1);
         g.finish()
     }
 
@@ -356,18 +368,26 @@ impl Sharded {
             .iter()
             .cloned()
             .partition(|n| detect::find(n).is_some_and(|d| d.internal_pairs_only()));
+        let relayed = pairs.iter().any(|n| n == "proxied_cnc");
         let mut out = Detected::default();
-        let mut raw = Vec::new();
+        let (mut raw, mut upstream) = (Vec::new(), Gather::new(0));
         for s in 0..=self.shards {
             let names = if s == self.shards { &pairs } else { &hosts };
-            if self.shard_rows[s] > 0 && !names.is_empty() {
+            let wanted = !names.is_empty() || (relayed && s < self.shards);
+            if self.shard_rows[s] > 0 && wanted {
                 let (flows, keys) = if s == self.shards {
-                    self.load_pairs(inp)?
+                    let up = std::mem::replace(&mut upstream, Gather::new(0)).finish()?;
+                    self.load_pairs(inp, up)?
                 } else {
                     self.check_fits("detection", s, inp.limit_bytes)?;
                     self.load(s)?
                 };
                 let ctx = context(&flows, inp).with_globals(&self.globals);
+                if relayed && s < self.shards {
+                    let rows = proxied_cnc::upstream_of(&ctx)?;
+                    let k: Vec<u64> = rows.iter().map(|&i| keys[i]).collect();
+                    upstream.push_flows(flows.select(&rows), &k);
+                }
                 let found = detect::run_raw(&ctx, names)?;
                 raw.extend(self.owned(s, found, &flows, &keys, inp.nets));
                 if let (Some(w), true) = (verdict_window_us, s < self.shards) {
