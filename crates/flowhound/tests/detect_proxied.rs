@@ -85,3 +85,37 @@ fn the_client_connections_must_carry_the_upstream_ones() {
         assert!(proxied_findings(&found).is_empty(), "{toml}: {found:#?}");
     }
 }
+
+/// The proxy's own beacon to the C&C server (its upstream connections alone are periodic with one
+/// bot behind it) is the proxy doing its job once the bot is named: held low, naming the bot.
+#[test]
+fn the_proxys_own_beacon_is_held_low_naming_the_client() {
+    let config = Config::from_toml("[analysis]\nmin_severity = \"low\"\n", "test").unwrap();
+    let names = ["cnc_beacon", "proxied_cnc"];
+    let found = csv_run(&proxied_lan(DAY, 0), &test_day(), &config, &names);
+    let on = |h: &str| {
+        found
+            .iter()
+            .find(|f| f.hosts == [h])
+            .unwrap_or_else(|| panic!("{h}: {found:#?}"))
+    };
+    let (bot, proxy) = (on("10.0.0.12"), on(PROXY.0));
+    assert!(bot.severity >= Severity::High, "{bot:#?}");
+    assert_eq!(proxy.severity, Severity::Low, "{proxy:#?}");
+    assert!(
+        proxy
+            .evidence
+            .explanation
+            .contains("relays these connections to 203.0.113.66 for 10.0.0.12"),
+        "{}",
+        proxy.evidence.explanation
+    );
+    // without proxied_cnc nobody explains it: the proxy's beacon stands
+    let alone = csv_run(&proxied_lan(DAY, 0), &test_day(), &config, &["cnc_beacon"]);
+    assert!(
+        alone
+            .iter()
+            .any(|f| f.hosts == [PROXY.0] && f.severity >= Severity::High),
+        "{alone:#?}"
+    );
+}

@@ -379,6 +379,7 @@ pub fn finish(raw: Vec<Finding>, ctx: &DetectCtx, names: &[String]) -> Result<Ve
         pivoted.extend(d.pivot_section(&section, &out, ctx)?);
     }
     out.extend(finalize(pivoted, ctx.geo, cap));
+    proxied_cnc::hold_relayed(&mut out);
     Ok(rank(crate::findings::fold::fold_incidents(out), min))
 }
 

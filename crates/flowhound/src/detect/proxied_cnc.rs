@@ -20,6 +20,7 @@ use crate::schema::Proto;
 use ahash::AHashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// The detector.
 pub struct ProxiedCnc;
@@ -88,7 +89,14 @@ that started at most `max_lead_secs` before it whose bytes up and down both matc
 win; a client connection carries one upstream connection). The pairs are the client's own
 connections to the peer; `cnc_beacon`'s scoring (its settings, rarity and novelty from the whole
 input, the baseline's habits) judges them, and a finding names the client, the peer and the proxy,
-with both the client's and the proxy's flows.
+with both the client's and the proxy's flows. A first pass pairs by the closest sizes; a second by
+the proxy's typical overhead for that server (its median over the first pass: the proxy adds the same
+headers to every connection to one server), which tells the carrier from a page of about the same
+size opened in the same second on a busy proxy.
+
+Once the findings are merged, the proxy's own C&C finding about that peer (`cnc_beacon`,
+`cnc_channel`, `shared_cnc`) is held low, naming the clients, when they account for at least 80 % of
+its connections to the peer: the proxy is doing its job.
 
 Blind spots: a self-learned baseline (no peer is new, so nothing is judged); a proxy that keeps
 client connections open and carries many requests in one (the sizes no longer match); an exporter
@@ -457,7 +465,69 @@ fn relabel(
     d.insert("proxy_port".into(), json!(port));
     d.insert("proxy_connections".into(), json!(total));
     d.insert("matched_connections".into(), json!(mine.len()));
+    d.insert("proxied_peer".into(), json!(ip::format(peer)));
     f
+}
+
+/// Kinds of a proxy's own findings about a peer that the attribution explains.
+pub const RELAYED_KINDS: [&str; 3] = ["cnc_beacon", "cnc_channel", "shared_cnc"];
+/// Share of a proxy's connections to a peer that the clients named by `proxied_cnc` must account for
+/// before the proxy's own finding about that peer is held low.
+pub const RELAYED_SHARE: f64 = 0.8;
+
+/// Per (proxy, peer): the clients `proxied_cnc` named, the connections attributed to them, and the
+/// proxy's connections to the peer.
+type Relayed = BTreeMap<(String, String), (Vec<String>, u64, u64)>;
+
+fn relayed(findings: &[Finding]) -> Relayed {
+    let mut by: Relayed = BTreeMap::new();
+    for f in findings {
+        for e in std::iter::once(&f.evidence).chain(&f.other_evidence) {
+            let d = &e.details;
+            let text = |k: &str| d.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            let num = |k: &str| d.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+            let (Some(proxy), Some(peer)) = (text("via_proxy"), text("proxied_peer")) else {
+                continue;
+            };
+            let entry = by.entry((proxy, peer)).or_default();
+            entry.0.extend(f.hosts.iter().cloned());
+            entry.1 += num("matched_connections");
+            entry.2 = num("proxy_connections");
+        }
+    }
+    by
+}
+
+/// Once the findings are merged: a proxy's own C&C finding ([`RELAYED_KINDS`]) about a peer whose
+/// connections through it the clients named by `proxied_cnc` account for ([`RELAYED_SHARE`] of them)
+/// is the proxy doing its job: held low, naming the clients. The clients' findings carry the case.
+pub fn hold_relayed(findings: &mut [Finding]) {
+    let by = relayed(findings);
+    if by.is_empty() {
+        return;
+    }
+    for f in findings.iter_mut() {
+        let ([host], true) = (f.hosts.as_slice(), RELAYED_KINDS.contains(&f.kind.as_str())) else {
+            continue;
+        };
+        let explained = f.peers.iter().find_map(|p| {
+            let (clients, matched, total) = by.get(&(host.clone(), p.clone()))?;
+            (*matched as f64 >= RELAYED_SHARE * *total as f64)
+                .then_some((p.clone(), clients.clone()))
+        });
+        let Some((peer, clients)) = explained else {
+            continue;
+        };
+        f.score = f.score.min(super::corroborate::HELD_LOW_SCORE);
+        f.severity = crate::findings::severity(f.score);
+        f.evidence.explanation.push_str(&format!(
+            "; the proxy relays these connections to {peer} for {} (proxied_cnc): reported low",
+            clients.join(", ")
+        ));
+        f.evidence
+            .details
+            .insert("relayed_for".into(), json!(clients));
+    }
 }
 
 #[cfg(test)]
@@ -576,5 +646,44 @@ mod tests {
         // per peer: another server's connections keep their own overhead, none without matches
         let expect = expected_overheads(&[7, 8, 9], &up, &clients, &[Some(0), Some(2), None]);
         assert_eq!(expect, [(200, 100), (20, 20), (0, 0)]);
+    }
+
+    fn found(detector: &str, host: &str, peers: &[&str], details: serde_json::Value) -> Finding {
+        let mut f = Finding {
+            kind: "cnc_beacon".into(),
+            detector: detector.into(),
+            score: 0.95,
+            hosts: vec![host.into()],
+            peers: peers.iter().map(|p| p.to_string()).collect(),
+            ..Default::default()
+        };
+        f.evidence.details = details.as_object().cloned().unwrap_or_default();
+        f
+    }
+
+    /// (connections the named clients account for, of the proxy's) -> the proxy's finding held low.
+    #[test]
+    fn hold_relayed_table() {
+        for (matched, total, held) in [(60, 60, true), (48, 60, true), (47, 60, false)] {
+            let client = |h: &str, n: u64| {
+                let d = json!({"via_proxy": "10.0.0.2", "proxied_peer": "203.0.113.66", "matched_connections": n, "proxy_connections": total});
+                found("proxied_cnc", h, &["203.0.113.66", "10.0.0.2"], d)
+            };
+            let mut all = vec![
+                client("10.0.0.12", matched / 2),
+                client("10.0.0.16", matched - matched / 2),
+                found("cnc_beacon", "10.0.0.2", &["203.0.113.66"], json!({})),
+                found("cnc_beacon", "10.0.0.2", &["198.51.100.7"], json!({})),
+            ];
+            hold_relayed(&mut all);
+            assert_eq!(all[2].score < 0.4, held, "{matched} of {total}");
+            assert!(all[..2].iter().chain(&all[3..]).all(|f| f.score == 0.95));
+            if held {
+                assert_eq!(
+                    all[2].evidence.details["relayed_for"],
+                    json!(["10.0.0.12", "10.0.0.16"])
+                );
+            }
+        }
     }
 }
