@@ -193,19 +193,16 @@ pub fn upstream_rows(ctx: &DetectCtx, c: &ProxiedCncConfig, min_count: u64) -> V
         return Vec::new();
     }
     let f = ctx.flows;
-    let dests = &ctx.baseline.external.destinations;
-    let candidate = |i: usize| {
-        relays.contains_key(&f.src[i])
-            && !ctx.nets.contains(f.dst[i])
-            && !dests.contains_key(&ip::format(f.dst[i]))
-    };
-    let rows: Vec<usize> = (0..f.len()).filter(|&i| candidate(i)).collect();
+    let upstream = |i: usize| relays.contains_key(&f.src[i]) && !ctx.nets.contains(f.dst[i]);
     let mut counts: AHashMap<(u128, u128), u64> = AHashMap::new();
-    for &i in &rows {
+    for i in (0..f.len()).filter(|&i| upstream(i)) {
         *counts.entry((f.src[i], f.dst[i])).or_default() += 1;
     }
-    rows.into_iter()
-        .filter(|&i| counts[&(f.src[i], f.dst[i])] >= min_count)
+    // each pair's address formatted once, not each flow's
+    let dests = &ctx.baseline.external.destinations;
+    counts.retain(|(_, d), n| *n >= min_count && !dests.contains_key(&ip::format(*d)));
+    (0..f.len())
+        .filter(|&i| upstream(i) && counts.contains_key(&(f.src[i], f.dst[i])))
         .collect()
 }
 
