@@ -7,7 +7,7 @@ use crate::findings::{Evidence, Finding};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// The abusers of one server: (client, flows, first seen, last seen, score, rows) per client finding.
+/// The client findings naming one server.
 type Abusers<'a> = Vec<&'a Finding>;
 
 /// One finding per public server that `server_abuse` findings (at medium or above, from distinct
@@ -108,11 +108,13 @@ mod tests {
         }
     }
 
-    /// (findings, min sources) -> (server, abusers in order) of each crowd.
+    /// (name, findings, min sources, (server, abusers in order) of each crowd).
+    type Case<'a> = (&'a str, Vec<Finding>, usize, Vec<(&'a str, Vec<&'a str>)>);
+
     #[test]
     fn crowds_table() {
         let (s, t) = ("198.51.100.10", "198.51.100.20");
-        let cases: Vec<(&str, Vec<Finding>, usize, Vec<(&str, Vec<&str>)>)> = vec![
+        let cases: Vec<Case> = vec![
             (
                 "one client is its own finding",
                 vec![abuse("203.0.113.1", s, 900, 0.7)],
