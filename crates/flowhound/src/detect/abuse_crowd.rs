@@ -11,8 +11,14 @@ use std::collections::BTreeMap;
 type Abusers<'a> = Vec<&'a Finding>;
 
 /// One finding per public server that `server_abuse` findings (at medium or above, from distinct
-/// clients) name at least `min_sources` times.
+/// clients) name at least `min_sources` times, unless an `inbound_attack` finding at medium or above
+/// already names the server (it tells the attack; the clients' findings stand beside it).
 pub fn crowds(found: &[Finding], min_sources: usize) -> Vec<Finding> {
+    let attacked: Vec<&str> = found
+        .iter()
+        .filter(|f| f.kind == "inbound_attack" && f.score >= MEDIUM)
+        .flat_map(|f| f.hosts.iter().map(String::as_str))
+        .collect();
     let mut by_server: BTreeMap<&str, Abusers> = BTreeMap::new();
     for f in found
         .iter()
@@ -24,7 +30,9 @@ pub fn crowds(found: &[Finding], min_sources: usize) -> Vec<Finding> {
     }
     by_server
         .into_iter()
-        .filter(|(_, a)| distinct_clients(a) >= min_sources.max(2))
+        .filter(|(server, a)| {
+            distinct_clients(a) >= min_sources.max(2) && !attacked.contains(server)
+        })
         .map(|(server, a)| crowd(server, a))
         .collect()
 }
@@ -153,6 +161,21 @@ mod tests {
                 vec![
                     abuse("203.0.113.1", s, 300, 0.7),
                     abuse("203.0.113.2", s, 900, 0.3),
+                ],
+                2,
+                vec![],
+            ),
+            (
+                "the server already attacked by inbound_attack's measure",
+                vec![
+                    abuse("203.0.113.1", s, 300, 0.7),
+                    abuse("203.0.113.2", s, 900, 0.65),
+                    Finding {
+                        kind: "inbound_attack".into(),
+                        score: 0.5,
+                        hosts: vec![s.into()],
+                        ..Default::default()
+                    },
                 ],
                 2,
                 vec![],

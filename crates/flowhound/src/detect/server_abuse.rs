@@ -809,7 +809,8 @@ robust deviations suffice.
 **Several abusers, one attack.** Once every finding is in, a server that `crowd_min_sources_count` (2)
 distinct clients were found abusing (each at medium or above) gets one more finding of kind
 `inbound_attack`: the server in `hosts`, the abusers in `peers` (the busiest first), their flows
-together. A brute force spread over eight sources of a VPN gateway's tcp/443 (not a login service by
+together, unless an `inbound_attack` finding at medium or above already names the server. A brute
+force spread over eight sources of a VPN gateway's tcp/443 (not a login service by
 port, so `inbound_attack`'s own crowd rules do not judge it) is then one attack on the gateway, as the
 analyst reads it, beside each source's finding.
 
