@@ -9,7 +9,6 @@
 //! Adding a detector: write `detect/NAME.rs` with a unit struct implementing [`Detector`], add it to
 //! [`REGISTRY`], document it in `docs/detectors.md`.
 
-pub mod abuse_crowd;
 pub mod beacon_math;
 pub mod behaviour;
 pub mod botnet;

@@ -54,8 +54,6 @@ pub struct ServerAbuseConfig {
     /// Robust deviations above the median of log bytes per client and window that a window of a
     /// sustained run must reach (lower than `k_log_bytes_mad`: the run is the evidence).
     pub k_sustained_log_bytes_mad: f64,
-    /// Distinct abusive clients of one server that make one `inbound_attack` finding on the server.
-    pub crowd_min_sources_count: u64,
 }
 
 impl Default for ServerAbuseConfig {
@@ -75,12 +73,11 @@ impl Default for ServerAbuseConfig {
             regular_burst_ratio: 3.0,
             sustained_windows_count: 3,
             k_sustained_log_bytes_mad: 3.0,
-            crowd_min_sources_count: 2,
         }
     }
 }
 
-static SETTINGS: [Setting; 15] = [
+static SETTINGS: [Setting; 14] = [
     Setting {
         key: "public_ranges",
         doc: "public server ranges (CIDR) whose incoming flows are checked; empty = inferred from the data",
@@ -150,11 +147,6 @@ static SETTINGS: [Setting; 15] = [
         key: "k_sustained_log_bytes_mad",
         doc: "robust deviations above the median of log bytes per client and window for a window of a sustained run",
         range: Range::Float(0.5, 100.0),
-    },
-    Setting {
-        key: "crowd_min_sources_count",
-        doc: "distinct clients found abusing one server (at medium or above) that make one inbound_attack finding on the server, naming them",
-        range: Range::Int(2, 1_000_000),
     },
 ];
 
@@ -358,17 +350,6 @@ impl Detector for ServerAbuse {
     }
     fn validate(&self, cfg: &ServerAbuseConfig) -> Result<()> {
         public_ranges(cfg).map(|_| ())
-    }
-    fn pivot(
-        &self,
-        cfg: &ServerAbuseConfig,
-        found: &[Finding],
-        _ctx: &DetectCtx,
-    ) -> Result<Vec<Finding>> {
-        Ok(super::abuse_crowd::crowds(
-            found,
-            cfg.crowd_min_sources_count as usize,
-        ))
     }
     fn run(&self, cfg: &ServerAbuseConfig, ctx: &DetectCtx) -> Result<Vec<Finding>> {
         let ranges = public_ranges(cfg)?;
@@ -805,14 +786,6 @@ own median window. A web server's downloads are heavy-tailed: an ordinary client
 and then, so one window must be far out (`k_log_bytes_mad`), but a bulk puller (a scraper mirroring
 the site, data theft through the public interface) stays in the tail hour after hour, where three
 robust deviations suffice.
-
-**Several abusers, one attack.** Once every finding is in, a server that `crowd_min_sources_count` (2)
-distinct clients were found abusing (each at medium or above) gets one more finding of kind
-`inbound_attack`: the server in `hosts`, the abusers in `peers` (the busiest first), their flows
-together, unless an `inbound_attack` finding at medium or above already names the server. A brute
-force spread over eight sources of a VPN gateway's tcp/443 (not a login service by
-port, so `inbound_attack`'s own crowd rules do not judge it) is then one attack on the gateway, as the
-analyst reads it, beside each source's finding.
 
 **Blind spots.** Distributed attacks where each client stays under the per-client thresholds (look at
 per-server totals instead); slow scraping below `min_window_flows_count` per window; a public server
