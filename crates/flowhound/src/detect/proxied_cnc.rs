@@ -363,43 +363,54 @@ fn attribute_all(
     clients: &[usize],
     c: &ProxiedCncConfig,
 ) -> Vec<(usize, usize)> {
-    let by_relay = |rows: &[usize], key: &dyn Fn(usize) -> u128| {
-        let mut m: AHashMap<u128, Vec<usize>> = AHashMap::new();
-        for &i in rows {
-            m.entry(key(i)).or_default().push(i);
-        }
-        m.values_mut()
-            .for_each(|v| v.sort_by_key(|&i| (f.ts[i], i)));
-        m
-    };
-    let ups = by_relay(up, &|i| f.src[i]);
-    let mut cls = by_relay(clients, &|i| f.dst[i]);
-    let conn = |i: usize| Conn {
-        ts: f.ts[i],
-        up: f.up[i],
-        down: f.down[i],
-    };
-    let lead_us = (c.max_lead_secs * 1e6) as i64;
+    let mut cls = by_key(f, clients, |i| f.dst[i]);
     let mut out = Vec::new();
-    for (relay, u) in ups {
+    for (relay, u) in by_key(f, up, |i| f.src[i]) {
         let cl = cls.remove(&relay).unwrap_or_default();
-        let (uc, cc): (Vec<Conn>, Vec<Conn>) = (
-            u.iter().map(|&i| conn(i)).collect(),
-            cl.iter().map(|&i| conn(i)).collect(),
-        );
-        let slack = (c.size_slack_bytes, c.size_slack_ratio);
-        let first = attribute(&uc, &cc, lead_us, slack, &vec![(0, 0); uc.len()]);
-        let peers: Vec<u128> = u.iter().map(|&i| f.dst[i]).collect();
-        let expect = expected_overheads(&peers, &uc, &cc, &first);
-        let got = attribute(&uc, &cc, lead_us, slack, &expect);
-        out.extend(
-            got.into_iter()
-                .zip(&u)
-                .filter_map(|(j, &ui)| Some((cl[j?], ui))),
-        );
+        out.extend(attribute_relay(f, &u, &cl, c));
     }
     out.sort_unstable();
     out
+}
+
+/// `rows` grouped by `key`, each group in start order.
+fn by_key(f: &Flows, rows: &[usize], key: impl Fn(usize) -> u128) -> AHashMap<u128, Vec<usize>> {
+    let mut m: AHashMap<u128, Vec<usize>> = AHashMap::new();
+    for &i in rows {
+        m.entry(key(i)).or_default().push(i);
+    }
+    m.values_mut()
+        .for_each(|v| v.sort_by_key(|&i| (f.ts[i], i)));
+    m
+}
+
+/// One relay's upstream rows `u` paired with its client rows `cl` (both in start order): by sizes,
+/// then by the typical overhead per server ([`expected_overheads`]).
+fn attribute_relay(
+    f: &Flows,
+    u: &[usize],
+    cl: &[usize],
+    c: &ProxiedCncConfig,
+) -> Vec<(usize, usize)> {
+    let conn = |i: &usize| Conn {
+        ts: f.ts[*i],
+        up: f.up[*i],
+        down: f.down[*i],
+    };
+    let (uc, cc): (Vec<Conn>, Vec<Conn>) =
+        (u.iter().map(conn).collect(), cl.iter().map(conn).collect());
+    let (lead_us, slack) = (
+        (c.max_lead_secs * 1e6) as i64,
+        (c.size_slack_bytes, c.size_slack_ratio),
+    );
+    let first = attribute(&uc, &cc, lead_us, slack, &vec![(0, 0); uc.len()]);
+    let peers: Vec<u128> = u.iter().map(|&i| f.dst[i]).collect();
+    let expect = expected_overheads(&peers, &uc, &cc, &first);
+    let got = attribute(&uc, &cc, lead_us, slack, &expect);
+    got.into_iter()
+        .zip(u)
+        .filter_map(|(j, &ui)| Some((cl[j?], ui)))
+        .collect()
 }
 
 /// Where a virtual connection came from: the client's row, the relay's upstream row.
