@@ -5,9 +5,9 @@
 //! proxy's upstream flows join the internal-pairs shard on the executors); inputs the cluster cannot read and outputs it cannot make are refused
 //! with the fix; the job files are removed.
 
+#[path = "../../flowhound/tests/detect_support/browsing.rs"]
+mod browsing;
 mod common;
-#[path = "../../flowhound/tests/detect_support/proxied.rs"]
-mod proxied;
 
 use common::cluster::{canonical_data, start_cluster};
 use common::{flowhound, Scratch};
@@ -309,18 +309,18 @@ fn a_job_directory_the_executors_cannot_read_is_explained() {
 /// C&C server through it every 300 s on the test day, as canonical Parquet files.
 fn proxied_data(tmp: &Scratch) -> (String, String) {
     const DAY: i64 = 1_767_225_600;
-    let mut test = proxied::proxied_lan(DAY + 86_400, 1_000);
+    let mut test = browsing::proxied_lan(DAY + 86_400, 1_000);
     for k in 0..60i64 {
         let t = DAY + 86_400 + 30_000 + k * 300 + k % 7;
-        test.extend(proxied::proxied(
+        test.extend(browsing::proxied(
             t,
             "10.0.0.12",
             "203.0.113.66",
             (310, 1_150),
         ));
     }
-    let normal = proxied::proxied_lan(DAY, 0);
-    let write = |name: &str, rows: &[proxied::Row]| {
+    let normal = browsing::proxied_lan(DAY, 0);
+    let write = |name: &str, rows: &[browsing::Row]| {
         let csv = tmp.path(&format!("{name}.csv"));
         let mut text = String::from("timestamp,src_ip,dst_ip,proto,port,up_bytes,down_bytes\n");
         for (ts, src, dst, port, up, down) in rows {

@@ -5,6 +5,7 @@
 
 mod detect_support;
 
+use detect_support::browsing::{visits, workstation};
 use detect_support::{csv_run, csv_self_run, Row};
 use flowhound::config::Config;
 use flowhound::findings::{Finding, Severity};
@@ -21,27 +22,25 @@ fn row(ts: i64, src: &str, dst: String, port: u16, up: u64, down: u64) -> Row {
 /// once a shared CDN file that every workstation fetches.
 fn lan_day(day: i64, first_site: u32) -> Vec<Row> {
     let mut rows = Vec::new();
-    for h in 0..10u32 {
-        let src = format!("10.0.0.{}", 10 + h);
-        for s in 0..40u32 {
-            let t = day + 28_800 + i64::from(s) * 600 + i64::from(h) * 7;
-            let site = first_site + h * 40 + s;
-            let dst = format!("198.18.{}.{}", site / 250, site % 250 + 1);
-            let port = if s % 4 == 0 { 80 } else { 443 };
-            rows.push(row(t, &src, dst.clone(), port, 600, 3_000));
-            for k in 0..2u64 {
-                let size = 50_000 + 35_000 * u64::from((s + h) % 10) + k;
-                rows.push(row(t + 2 + k as i64, &src, dst.clone(), port, 400, size));
-            }
+    for v in visits(day, first_site) {
+        let (src, port) = (workstation(v.h), if v.s % 4 == 0 { 80 } else { 443 });
+        rows.push(row(v.t, &src, v.site.clone(), port, 600, 3_000));
+        for k in 0..2u64 {
+            let size = 50_000 + 35_000 * u64::from((v.s + v.h) % 10) + k;
+            rows.push(row(
+                v.t + 2 + k as i64,
+                &src,
+                v.site.clone(),
+                port,
+                400,
+                size,
+            ));
         }
-        rows.push(row(
-            day + 50_000,
-            &src,
-            "198.51.100.80".into(),
-            80,
-            500,
-            2_000_000,
-        ));
+        // after each workstation's sites, its fetch of the CDN file
+        if v.s == 39 {
+            let cdn = "198.51.100.80".into();
+            rows.push(row(day + 50_000, &src, cdn, 80, 500, 2_000_000));
+        }
     }
     rows
 }

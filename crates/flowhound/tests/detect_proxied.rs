@@ -5,7 +5,7 @@
 
 mod detect_support;
 
-use detect_support::proxied::{proxied, proxied_lan, PROXY};
+use detect_support::browsing::{proxied, proxied_lan, PROXY};
 use detect_support::{csv_run, csv_self_run, Row};
 use flowhound::config::Config;
 use flowhound::findings::{Finding, Severity};

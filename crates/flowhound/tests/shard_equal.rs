@@ -395,18 +395,13 @@ fn a_browsing_hosts_dropper_is_the_same_out_of_core() {
     let row = |t: i64, src: u32, dst: String, port: u16, down: u64| -> Row {
         (t, format!("10.0.0.{src}"), dst, port, 400, down)
     };
-    // ten workstations, 40 sites each (a page and two objects), sites numbered from `first`
+    // ten workstations, 40 sites each (a page and an object), sites numbered from `first`
     let lan = |day: i64, first: u32| -> Vec<Row> {
         let mut rows = Vec::new();
-        for h in 0..10u32 {
-            for s in 0..40u32 {
-                let t = day + 28_800 + i64::from(s) * 600 + i64::from(h) * 7;
-                let site = first + h * 40 + s;
-                let dst = format!("198.18.{}.{}", site / 250, site % 250 + 1);
-                let port = if s % 4 == 0 { 80 } else { 443 };
-                rows.push(row(t, 10 + h, dst.clone(), port, 3_000));
-                rows.push(row(t + 2, 10 + h, dst, port, 90_000));
-            }
+        for v in detect_support::browsing::visits(day, first) {
+            let port = if v.s % 4 == 0 { 80 } else { 443 };
+            rows.push(row(v.t, 10 + v.h, v.site.clone(), port, 3_000));
+            rows.push(row(v.t + 2, 10 + v.h, v.site, port, 90_000));
         }
         rows
     };
@@ -440,7 +435,7 @@ fn a_browsing_hosts_dropper_is_the_same_out_of_core() {
 /// C&C server at interleaved moments, are both named out of core as in memory.
 #[test]
 fn a_beacon_through_the_proxy_is_the_same_out_of_core() {
-    use detect_support::proxied::{proxied, proxied_lan};
+    use detect_support::browsing::{proxied, proxied_lan};
     let dir = tmp("proxied");
     const DAY: i64 = 1_767_225_600;
     let mut test = proxied_lan(DAY + 86_400, 1_000);

@@ -15,8 +15,8 @@ use flowhound_gen::{GenConfig, Truth};
 use flowhound_geo::GeoStack;
 use std::path::PathBuf;
 
+pub mod browsing;
 pub mod p2p;
-pub mod proxied;
 
 /// Public servers of the generator (`server_abuse` config used in the tests); every severity is kept,
 /// since these tests judge each detector's own findings, low ones included.
