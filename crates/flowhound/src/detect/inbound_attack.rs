@@ -148,10 +148,7 @@ fn service_set(key: &str, items: &[String]) -> Result<AHashSet<(u8, u16)>> {
 /// cracker on its own (`heavy_brute_attempts_count`), as configured: `server_abuse` judges one
 /// external client's rate on a login service by the same bar.
 pub fn login_services(ctx: &DetectCtx) -> Result<(AHashSet<(u8, u16)>, u64)> {
-    let cfg = super::parse_section(
-        &InboundAttack,
-        &ctx.config.detector_section("inbound_attack"),
-    )?;
+    let cfg = super::settings_of(&InboundAttack, ctx.config)?;
     Ok((
         service_set("auth_services", &cfg.auth_services)?,
         cfg.heavy_brute_attempts_count,

@@ -268,6 +268,12 @@ impl<D: Detector> DynDetector for D {
     }
 }
 
+/// Detector `d`'s settings in `config` (missing keys take their defaults): for a detector, or the
+/// out-of-core runner, that reads a detector's settings outside its `run`.
+pub(crate) fn settings_of<D: Detector>(d: &D, config: &Config) -> Result<D::Config> {
+    parse_section(d, &config.detector_section(Detector::name(d)))
+}
+
 /// A detector's table as its config type (missing keys take their defaults).
 fn parse_section<D: Detector>(d: &D, section: &toml::Value) -> Result<D::Config> {
     section

@@ -13,7 +13,7 @@ use super::flows::Flows;
 use super::{DetectCtx, Detector};
 use crate::baseline::Baseline;
 use crate::config::{Range, Setting};
-use crate::error::{FlowError, Result};
+use crate::error::Result;
 use crate::findings::Finding;
 use crate::ip;
 use crate::schema::Proto;
@@ -147,22 +147,12 @@ impl Detector for ProxiedCnc {
 
 /// `cnc_beacon`'s settings, whose scoring judges the attributed connections.
 fn beacon_config(ctx: &DetectCtx) -> Result<CncBeaconConfig> {
-    ctx.config
-        .detector_section("cnc_beacon")
-        .try_into()
-        .map_err(|e| FlowError::Config(format!("[detectors.cnc_beacon]: {e}")))
+    super::settings_of(&CncBeacon, ctx.config)
 }
 
 /// This detector's settings in `ctx`'s config.
 pub fn config_of(ctx: &DetectCtx) -> Result<ProxiedCncConfig> {
-    section(ctx.config)
-}
-
-fn section(config: &crate::config::Config) -> Result<ProxiedCncConfig> {
-    config
-        .detector_section("proxied_cnc")
-        .try_into()
-        .map_err(|e| FlowError::Config(format!("[detectors.proxied_cnc]: {e}")))
+    super::settings_of(&ProxiedCnc, ctx.config)
 }
 
 /// The network's relays and the TCP ports they relay on: the baseline's internal servers with at
@@ -213,7 +203,7 @@ pub fn relay_list(baseline: &Baseline, config: &crate::config::Config) -> Result
     if !config.analysis.detectors.iter().any(|n| n == "proxied_cnc") {
         return Ok(String::new());
     }
-    let c = section(config)?;
+    let c = super::settings_of(&ProxiedCnc, config)?;
     let mut hosts: Vec<u128> = relays(baseline, &c).into_keys().collect();
     hosts.sort_unstable();
     Ok(hosts
@@ -252,11 +242,6 @@ impl ClientFilter {
             times,
             lead_us: (c.max_lead_secs * 1e6) as i64,
         }
-    }
-
-    /// True when there is nothing to look for.
-    pub fn is_empty(&self) -> bool {
-        self.times.is_empty()
     }
 
     /// Whether flow `i` of `f` is such a client connection.

@@ -158,7 +158,7 @@ fn public_ranges(cfg: &ServerAbuseConfig) -> Result<Vec<flowhound_geo::Cidr>> {
 /// The public servers as `server_abuse` sees them (its `public_ranges`, else inferred from the data),
 /// as a test of a destination address: other detectors treat them as the network's own hosts.
 pub fn public_server_test<'a>(ctx: &'a DetectCtx) -> Result<Box<dyn Fn(u128) -> bool + 'a>> {
-    let cfg = super::parse_section(&ServerAbuse, &ctx.config.detector_section("server_abuse"))?;
+    let cfg = super::settings_of(&ServerAbuse, ctx.config)?;
     let ranges = public_ranges(&cfg)?;
     if !ranges.is_empty() {
         return Ok(Box::new(move |a| ranges.iter().any(|c| c.contains_u128(a))));

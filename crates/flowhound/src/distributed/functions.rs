@@ -90,12 +90,17 @@ pub(super) fn positive_arg(v: &ColumnarValue, what: &str) -> DfResult<u64> {
     }
 }
 
+/// A text literal argument, also when the engine hands it over as an array (its first value).
+fn literal_text(v: &ColumnarValue, what: &str) -> DfResult<String> {
+    match v {
+        ColumnarValue::Array(a) if !a.is_empty() => Ok(a.as_string::<i32>().value(0).to_string()),
+        _ => text_arg(v, what),
+    }
+}
+
 /// The networks of a `nets` argument: CIDRs separated by commas.
 pub(super) fn nets_arg(v: &ColumnarValue) -> DfResult<InternalNets> {
-    match v {
-        ColumnarValue::Array(a) if !a.is_empty() => parse_nets(a.as_string::<i32>().value(0)),
-        _ => parse_nets(&text_arg(v, "the networks argument")?),
-    }
+    parse_nets(&literal_text(v, "the networks argument")?)
 }
 
 /// Networks given as CIDRs separated by commas.
@@ -173,11 +178,8 @@ fn relay_upstream_udf(args: &[ColumnarValue]) -> DfResult<ColumnarValue> {
 
 /// The addresses of a `relays` argument, separated by commas.
 fn relays_arg(v: &ColumnarValue) -> DfResult<std::collections::HashSet<u128>> {
-    let text = match v {
-        ColumnarValue::Array(a) if !a.is_empty() => a.as_string::<i32>().value(0).to_string(),
-        _ => text_arg(v, "the relays argument")?,
-    };
-    text.split(',')
+    literal_text(v, "the relays argument")?
+        .split(',')
         .filter(|a| !a.trim().is_empty())
         .map(|a| {
             crate::ip::parse(a.trim())
